@@ -1,0 +1,103 @@
+// Runs anywhere (the contract): schemas of a party config's `data` section and of each built-in handler's `info`.
+import { z } from 'zod';
+
+/** The `data` section, as in IBM FL: a handler class by name, the module that defines it, and its `info`. */
+export const DataSectionSchema = z.strictObject({
+  name: z.string().min(1).describe('the handler class: a built-in name, or the export of the module at `path`'),
+  path: z.string().min(1).optional().describe('the module defining the handler, relative to the config file; absent for built-ins'),
+  info: z.record(z.string(), z.unknown()).default({}).describe("handed to the handler's constructor"),
+});
+export type DataSection = z.infer<typeof DataSectionSchema>;
+
+const positiveInt = z.number().int().min(1);
+
+/** Default pixel limit, the same as sharp's: larger images are refused as likely decompression bombs. */
+export const DEFAULT_MAX_PIXELS = 0x3fff * 0x3fff;
+
+/** Options every built-in shares: how batches are cut, ordered and read. */
+const GeneratorOptionsSchema = {
+  batch_size: positiveInt.default(32),
+  shuffle: z.boolean().default(true),
+  seed: z.number().int().default(0),
+  class_names: z
+    .array(z.string().min(1))
+    .min(1)
+    .refine((names) => new Set(names).size === names.length, 'class names must be unique')
+    .optional()
+    .describe('label order; by default the sorted labels found. Set it in a federation so every site agrees'),
+  workers: positiveInt.max(64).optional().describe('decode threads; default: the number of cores'),
+  prefetch: positiveInt.max(64).default(4).describe('batches decoded ahead of training'),
+};
+
+const NormalizeSchema = z.union([
+  z.literal('unit').describe('pixels / 255, in [0, 1]'),
+  z.strictObject({
+    mean: z.array(z.number()).min(1),
+    std: z.array(z.number().positive()).min(1),
+  }).describe('(pixels / 255 - mean) / std, per channel, as torchvision does'),
+]);
+
+/** Options of the handlers that decode image files (PNG, JPEG, WebP). */
+const ImageOptionsSchema = {
+  ...GeneratorOptionsSchema,
+  image_size: z.tuple([positiveInt, positiveInt]).optional().describe('[height, width]; default: the first image read'),
+  color_mode: z.enum(['grayscale', 'rgb']).default('rgb'),
+  normalize: NormalizeSchema.default('unit'),
+  interpolation: z.enum(['nearest', 'bilinear', 'bicubic', 'lanczos3']).default('bilinear'),
+  on_bad_file: z.enum(['skip', 'fail']).default('skip'),
+  max_pixels: positiveInt.default(DEFAULT_MAX_PIXELS),
+  cache: z.boolean().default(false).describe('write decoded pixels to a cache file in the first epoch, stream it after'),
+  cache_dir: z.string().min(1).optional(),
+};
+
+export const ImageFolderInfoSchema = z
+  .strictObject({
+    train: z.string().min(1).optional().describe('folder with one sub-folder of images per class'),
+    test: z.string().min(1).optional(),
+    ...ImageOptionsSchema,
+  })
+  .refine((info) => info.train || info.test, { message: 'name at least one of `train` and `test`' });
+
+export const CsvManifestInfoSchema = z
+  .strictObject({
+    train: z.string().min(1).optional().describe('CSV of image path (relative to the CSV) and label'),
+    test: z.string().min(1).optional(),
+    path_column: z.string().min(1).default('path'),
+    label_column: z.string().min(1).default('label'),
+    ...ImageOptionsSchema,
+  })
+  .refine((info) => info.train || info.test, { message: 'name at least one of `train` and `test`' });
+
+export const IdxInfoSchema = z
+  .strictObject({
+    train_images: z.string().min(1).optional(),
+    train_labels: z.string().min(1).optional(),
+    test_images: z.string().min(1).optional(),
+    test_labels: z.string().min(1).optional(),
+    normalize: NormalizeSchema.default('unit'),
+    cache_dir: z.string().min(1).optional().describe('where .gz files are inflated once'),
+    ...GeneratorOptionsSchema,
+  })
+  .refine((i) => Boolean(i.train_images) === Boolean(i.train_labels), { message: '`train_images` and `train_labels` go together' })
+  .refine((i) => Boolean(i.test_images) === Boolean(i.test_labels), { message: '`test_images` and `test_labels` go together' })
+  .refine((i) => i.train_images || i.test_images, { message: 'name the train or the test files' });
+
+export type Normalize = z.infer<typeof NormalizeSchema>;
+export type ImageFolderInfo = z.infer<typeof ImageFolderInfoSchema>;
+export type CsvManifestInfo = z.infer<typeof CsvManifestInfoSchema>;
+export type IdxInfo = z.infer<typeof IdxInfoSchema>;
+export type ImageOptions = Omit<ImageFolderInfo, 'train' | 'test'>;
+
+/** The built-in handlers by the name a config gives them, with the schema of their `info`. */
+export const BUILTIN_INFO_SCHEMAS = {
+  ImageFolder: ImageFolderInfoSchema,
+  CsvManifest: CsvManifestInfoSchema,
+  Idx: IdxInfoSchema,
+} as const;
+export type BuiltinHandlerName = keyof typeof BUILTIN_INFO_SCHEMAS;
+
+/** A party config: only the data section so far; the model and federation sections come with their layers. */
+export const PartyConfigSchema = z.strictObject({
+  data: DataSectionSchema,
+});
+export type PartyConfig = z.infer<typeof PartyConfigSchema>;

@@ -1,0 +1,46 @@
+// Lint config: TypeScript rules plus the layer rules of the design (which folder may import what).
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+const nodeBuiltins = ['node:*', 'fs', 'path', 'os', 'child_process', 'worker_threads', 'net', 'http', 'https', 'crypto', 'stream', 'zlib'];
+const electronOnlyInApp = { name: 'electron', message: 'Only main/app/ may import electron: services stay plain Node.' };
+const platformPatterns = (layer) => ({
+  group: nodeBuiltins,
+  message: `${layer} must not import Node built-ins.`,
+});
+
+export default tseslint.config(
+  { ignores: ['dist/', 'node_modules/', 'bench/out/', '.cache/'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { console: 'readonly', process: 'readonly', URL: 'readonly', Buffer: 'readonly' } },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': 'error',
+    },
+  },
+  {
+    files: ['common/**'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        paths: [electronOnlyInApp],
+        patterns: [platformPatterns('common/ (the contract)'), { group: ['**/main/**', '**/renderer/**', '**/preload/**'], message: 'common/ imports nothing from other layers.' }],
+      }],
+    },
+  },
+  {
+    files: ['main/**', 'bench/**', 'test/**', 'examples/**'],
+    ignores: ['main/app/**', 'test/main/app/**'],
+    rules: { 'no-restricted-imports': ['error', { paths: [electronOnlyInApp] }] },
+  },
+  {
+    files: ['renderer/**'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        paths: [{ name: 'electron', message: 'The renderer is sandboxed: reach the services through the preload API.' }],
+        patterns: [platformPatterns('renderer/ (sandboxed)'), { group: ['**/main/**'], message: 'The renderer talks to main only through the contract.' }],
+      }],
+    },
+  },
+);

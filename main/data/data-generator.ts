@@ -1,0 +1,157 @@
+// Runs anywhere in main: the DataGenerator base class, a Keras-Sequence-like view of a split that streams batches.
+import { epochOrder } from './shuffle.js';
+import type { Batch, EpochSummary, SampleShape, SkippedSample } from './types.js';
+
+export interface GeneratorOptions {
+  batchSize: number;
+  /** Reshuffle every epoch (default true): an unshuffled class-sorted tree trains single-class batches. */
+  shuffle?: boolean;
+  seed?: number;
+}
+
+export interface IterateOptions {
+  /** How many batches may be loading ahead of the consumer; memory is bounded by prefetch x batch. */
+  prefetch?: number;
+  signal?: AbortSignal;
+}
+
+/** Skipped samples kept with their reasons per epoch; the count itself is never capped. */
+const SKIPPED_KEPT = 100;
+
+export abstract class DataGenerator {
+  abstract readonly sampleCount: number;
+  abstract readonly classNames: readonly string[];
+  abstract readonly sampleShape: SampleShape;
+
+  readonly shuffle: boolean;
+  readonly seed: number;
+  #batchSize: number;
+  #epoch = 0;
+  #order: Uint32Array | null = null;
+  #lastSummary: EpochSummary | null = null;
+
+  constructor(options: GeneratorOptions) {
+    this.#batchSize = checkBatchSize(options.batchSize);
+    this.shuffle = options.shuffle ?? true;
+    this.seed = options.seed ?? 0;
+  }
+
+  /** Decode the given dataset indices into one batch, leaving out (and listing) samples that cannot be read. */
+  protected abstract loadSamples(indices: Uint32Array, signal?: AbortSignal): Promise<Batch>;
+
+  /** Where a sample comes from (a file path, or a file and record number), for previews and error messages. */
+  abstract describeSample(index: number): string;
+
+  /** Release workers and file handles. */
+  async close(): Promise<void> {}
+
+  get batchSize(): number {
+    return this.#batchSize;
+  }
+
+  set batchSize(size: number) {
+    this.#batchSize = checkBatchSize(size);
+  }
+
+  /** Batches per epoch; the last one may be smaller, so every sample is seen once an epoch. */
+  get length(): number {
+    return Math.ceil(this.sampleCount / this.#batchSize);
+  }
+
+  get epoch(): number {
+    return this.#epoch;
+  }
+
+  get lastEpochSummary(): EpochSummary | null {
+    return this.#lastSummary;
+  }
+
+  /** The dataset indices that make up batch i of the current epoch. */
+  batchIndices(i: number): Uint32Array {
+    if (!Number.isInteger(i) || i < 0 || i >= this.length) {
+      throw new RangeError(`batch ${i} is out of range: this epoch has ${this.length} batches`);
+    }
+    this.#order ??= epochOrder(this.sampleCount, this.shuffle, this.seed, this.#epoch);
+    return this.#order.subarray(i * this.#batchSize, Math.min((i + 1) * this.#batchSize, this.sampleCount));
+  }
+
+  getBatch(i: number, signal?: AbortSignal): Promise<Batch> {
+    return this.loadSamples(this.batchIndices(i), signal);
+  }
+
+  /** Move to the next epoch; a shuffling generator draws its next order from (seed, epoch). */
+  onEpochEnd(): void {
+    this.#epoch++;
+    this.#order = null;
+  }
+
+  /**
+   * One epoch in order, `prefetch` batches loading ahead. Batches whose every sample was skipped are not
+   * yielded but counted. A completed epoch ends with onEpochEnd(); an aborted one does not move the epoch.
+   */
+  async *iterateEpoch(options: IterateOptions = {}): AsyncGenerator<Batch, EpochSummary> {
+    const { prefetch = 4, signal } = options;
+    const total = this.length;
+    const summary: EpochSummary = { epoch: this.#epoch, batches: 0, samples: 0, skipped: 0, skippedSamples: [] };
+    const inFlight: Promise<Batch>[] = [];
+    let next = 0;
+    const fill = () => {
+      while (next < total && inFlight.length < Math.max(1, prefetch)) {
+        const loading = this.getBatch(next++, signal);
+        loading.catch(() => {}); // awaited in order below; this only keeps an early failure from going unhandled
+        inFlight.push(loading);
+      }
+    };
+    try {
+      fill();
+      while (inFlight.length > 0) {
+        signal?.throwIfAborted();
+        const batch = await inFlight.shift()!;
+        fill();
+        tally(summary, batch.skipped);
+        if (batch.indices.length === 0) continue;
+        summary.batches++;
+        summary.samples += batch.indices.length;
+        yield batch;
+      }
+    } finally {
+      // Outstanding loads are settled before returning, so a stopped epoch leaves no work running behind it.
+      await Promise.allSettled(inFlight);
+    }
+    this.#lastSummary = summary;
+    this.onEpochEnd();
+    return summary;
+  }
+}
+
+function tally(summary: EpochSummary, skipped: SkippedSample[]): void {
+  summary.skipped += skipped.length;
+  for (const s of skipped) if (summary.skippedSamples.length < SKIPPED_KEPT) summary.skippedSamples.push(s);
+}
+
+function checkBatchSize(size: number): number {
+  if (!Number.isInteger(size) || size < 1) throw new RangeError(`batch size must be a whole number >= 1, got ${size}`);
+  return size;
+}
+
+/** Assemble a Batch from decoded rows: labels become both integer and one-hot. */
+export function makeBatch(parts: {
+  x: Float32Array;
+  shape: SampleShape;
+  indices: Uint32Array;
+  labels: Int32Array;
+  numClasses: number;
+  skipped?: SkippedSample[];
+}): Batch {
+  const n = parts.indices.length;
+  const oneHot = new Float32Array(n * parts.numClasses);
+  for (let r = 0; r < n; r++) oneHot[r * parts.numClasses + parts.labels[r]!] = 1;
+  return {
+    x: parts.x,
+    shape: [n, parts.shape.height, parts.shape.width, parts.shape.channels],
+    labels: parts.labels,
+    oneHot,
+    indices: parts.indices,
+    skipped: parts.skipped ?? [],
+  };
+}

@@ -1,0 +1,38 @@
+// Runs anywhere in main (plain Node): the shapes that cross between data handlers, generators and their consumers.
+
+/** One batch as a generator yields it: what the model sees, plus where each row came from. */
+export interface Batch {
+  /** Features, float32, NHWC row-major: shape[0] * shape[1] * shape[2] * shape[3] values. */
+  x: Float32Array;
+  shape: [n: number, height: number, width: number, channels: number];
+  /** Integer class index per row. */
+  labels: Int32Array;
+  /** The same labels one-hot: n * numClasses values. */
+  oneHot: Float32Array;
+  /** The dataset index of each row, in row order. */
+  indices: Uint32Array;
+  /** Samples of this batch that could not be read and were left out (on_bad_file: skip). */
+  skipped: SkippedSample[];
+}
+
+export interface SkippedSample {
+  index: number;
+  source: string;
+  reason: string;
+}
+
+export interface SampleShape {
+  height: number;
+  width: number;
+  channels: number;
+}
+
+/** What one pass over a generator did: every skipped file is counted, none silently. */
+export interface EpochSummary {
+  epoch: number;
+  batches: number;
+  samples: number;
+  skipped: number;
+  /** The first skipped samples, with reasons (capped so a bad disk cannot grow memory). */
+  skippedSamples: SkippedSample[];
+}
