@@ -1,0 +1,7 @@
+// Runs anywhere in main: the built-in handlers a config names without a `path`.
+import type { BuiltinHandlerName } from '../../../common/data-config.js';
+import type { DataHandler, HandlerContext } from '../data-handler.js';
+
+export type DataHandlerClass = new (info: Record<string, unknown>, context: HandlerContext) => DataHandler;
+
+export const BUILTIN_HANDLERS: Partial<Record<BuiltinHandlerName, DataHandlerClass>> = {};
