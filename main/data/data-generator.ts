@@ -7,6 +7,8 @@ export interface GeneratorOptions {
   /** Reshuffle every epoch (default true): an unshuffled class-sorted tree trains single-class batches. */
   shuffle?: boolean;
   seed?: number;
+  /** Default prefetch depth of iterateEpoch (4). */
+  prefetch?: number;
 }
 
 export interface IterateOptions {
@@ -25,6 +27,7 @@ export abstract class DataGenerator {
 
   readonly shuffle: boolean;
   readonly seed: number;
+  readonly prefetch: number;
   #batchSize: number;
   #epoch = 0;
   #order: Uint32Array | null = null;
@@ -34,6 +37,7 @@ export abstract class DataGenerator {
     this.#batchSize = checkBatchSize(options.batchSize);
     this.shuffle = options.shuffle ?? true;
     this.seed = options.seed ?? 0;
+    this.prefetch = options.prefetch ?? 4;
   }
 
   /** Decode the given dataset indices into one batch, leaving out (and listing) samples that cannot be read. */
@@ -41,6 +45,16 @@ export abstract class DataGenerator {
 
   /** Where a sample comes from (a file path, or a file and record number), for previews and error messages. */
   abstract describeSample(index: number): string;
+
+  /** The class of a sample without decoding it, where the generator knows it (used to filter previews). */
+  labelOf(_index: number): number | undefined {
+    return undefined;
+  }
+
+  /** Maps a model input value back to a 0-255 pixel for display, where the generator knows its normalization. */
+  displayPixel(): ((value: number, channel: number) => number) | null {
+    return null;
+  }
 
   /** Release workers and file handles. */
   async close(): Promise<void> {}
@@ -75,6 +89,12 @@ export abstract class DataGenerator {
     return this.#order.subarray(i * this.#batchSize, Math.min((i + 1) * this.#batchSize, this.sampleCount));
   }
 
+  /** Any samples by dataset index, outside the epoch order: for scans and previews. */
+  readSamples(indices: Uint32Array, signal?: AbortSignal): Promise<Batch> {
+    for (const i of indices) if (i >= this.sampleCount) throw new RangeError(`sample ${i} is out of range: there are ${this.sampleCount}`);
+    return this.loadSamples(indices, signal);
+  }
+
   getBatch(i: number, signal?: AbortSignal): Promise<Batch> {
     return this.loadSamples(this.batchIndices(i), signal);
   }
@@ -90,7 +110,7 @@ export abstract class DataGenerator {
    * yielded but counted. A completed epoch ends with onEpochEnd(); an aborted one does not move the epoch.
    */
   async *iterateEpoch(options: IterateOptions = {}): AsyncGenerator<Batch, EpochSummary> {
-    const { prefetch = 4, signal } = options;
+    const { prefetch = this.prefetch, signal } = options;
     const total = this.length;
     const summary: EpochSummary = { epoch: this.#epoch, batches: 0, samples: 0, skipped: 0, skippedSamples: [] };
     const inFlight: Promise<Batch>[] = [];

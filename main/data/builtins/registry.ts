@@ -1,7 +1,10 @@
 // Runs anywhere in main: the built-in handlers a config names without a `path`.
 import type { BuiltinHandlerName } from '../../../common/data-config.js';
 import type { DataHandler, HandlerContext } from '../data-handler.js';
+import { CsvManifest } from './csv-manifest.js';
+import { Idx } from './idx-handler.js';
+import { ImageFolder } from './image-folder.js';
 
 export type DataHandlerClass = new (info: Record<string, unknown>, context: HandlerContext) => DataHandler;
 
-export const BUILTIN_HANDLERS: Partial<Record<BuiltinHandlerName, DataHandlerClass>> = {};
+export const BUILTIN_HANDLERS: Record<BuiltinHandlerName, DataHandlerClass> = { ImageFolder, CsvManifest, Idx };

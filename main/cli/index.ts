@@ -1,0 +1,72 @@
+// Runs in the CLI process: the `tributary` command: scan and preview a party's dataset (more commands come with their layers).
+import { parseArgs } from 'node:util';
+import { loadPartyConfig } from '../config/party-config.js';
+import { openData } from '../data/handler-loader.js';
+import type { DataSplits } from '../data/data-handler.js';
+import { writePreview } from './preview-command.js';
+import { formatScan, scanAll } from './scan-command.js';
+
+const USAGE = `usage:
+  tributary scan --config party.yaml [--json]
+      decode every sample once: counts per class, image sizes, channels, unreadable files
+  tributary preview --config party.yaml --out DIR [-n 32] [--split train|test] [--seed N] [--class NAME ...]
+      write sampled images exactly as the model sees them (PNG), with samples.json and index.html`;
+
+/** Exit codes: 0 done, 1 failed while working, 2 bad usage or config. */
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    if (command === 'scan') return await scan(rest);
+    if (command === 'preview') return await preview(rest);
+    console.log(USAGE);
+    return command === undefined || command === 'help' || command === '--help' ? 0 : 2;
+  } catch (error) {
+    console.error(`tributary ${command}: ${(error as Error).message}`);
+    return (error as Error).name === 'ConfigError' || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') ? 2 : 1;
+  }
+}
+
+async function withData<T>(configFile: string | undefined, use: (splits: DataSplits) => Promise<T>): Promise<T> {
+  if (!configFile) throw Object.assign(new Error('--config is required'), { code: 'ERR_PARSE_ARGS_MISSING' });
+  const { splits } = await openData(await loadPartyConfig(configFile));
+  try {
+    return await use(splits);
+  } finally {
+    await Promise.all([splits.train?.close(), splits.test?.close()]);
+  }
+}
+
+async function scan(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { config: { type: 'string' }, json: { type: 'boolean', default: false } } });
+  return withData(values.config, async (splits) => {
+    const scans = await scanAll(splits, !values.json);
+    console.log(values.json ? JSON.stringify(scans, null, 2) : scans.map(formatScan).join('\n\n'));
+    return 0;
+  });
+}
+
+async function preview(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      config: { type: 'string' },
+      out: { type: 'string' },
+      n: { type: 'string', short: 'n', default: '32' },
+      split: { type: 'string', default: 'train' },
+      seed: { type: 'string', default: '0' },
+      class: { type: 'string', multiple: true },
+    },
+  });
+  const n = Number(values.n), seed = Number(values.seed);
+  if (!values.out) throw Object.assign(new Error('--out is required'), { code: 'ERR_PARSE_ARGS_MISSING' });
+  if (!Number.isInteger(n) || n < 1 || !Number.isInteger(seed)) throw Object.assign(new Error('-n and --seed take whole numbers (n >= 1)'), { code: 'ERR_PARSE_ARGS_INVALID' });
+  const split = values.split;
+  if (split !== 'train' && split !== 'test') throw Object.assign(new Error('--split is train or test'), { code: 'ERR_PARSE_ARGS_INVALID' });
+  return withData(values.config, async (splits) => {
+    const generator = splits[split];
+    if (!generator) throw new Error(`the config has no ${split} split`);
+    const written = await writePreview(generator, { out: values.out!, n, seed, classes: values.class });
+    console.log(`wrote ${written.samples.length} samples to ${values.out} (index.html, samples.json)${written.skipped ? `; ${written.skipped} unreadable samples skipped` : ''}`);
+    return 0;
+  });
+}

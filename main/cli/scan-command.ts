@@ -1,0 +1,38 @@
+// Runs in the CLI process: `tributary scan --config party.yaml`: what each split holds and what cannot be read.
+import { scanSplit, type SplitScan } from '../data/scan.js';
+import type { DataSplits } from '../data/data-handler.js';
+import { progressBar } from './progress.js';
+import { table } from './table.js';
+
+const SHOWN_PROBLEMS = 20;
+
+export async function scanAll(splits: DataSplits, showProgress = true): Promise<SplitScan[]> {
+  const scans: SplitScan[] = [];
+  for (const split of ['train', 'test'] as const) {
+    const generator = splits[split];
+    if (!generator) continue;
+    const bar = showProgress ? progressBar(`scan ${split}`) : null;
+    scans.push(await scanSplit(split, generator, { onProgress: (p) => bar?.update(p.done, p.total) }));
+    bar?.finish();
+  }
+  return scans;
+}
+
+export function formatScan(scan: SplitScan): string {
+  const { height, width, channels } = scan.sampleShape;
+  const lines = [
+    `${scan.split}: ${scan.samples} samples, ${scan.readable} readable, ${scan.unreadableCount} unreadable; the model sees ${height}x${width}x${channels}`,
+    table(['class', 'samples'], scan.classes.map((c) => [c.key, c.count])),
+  ];
+  if (scan.sizes.length) lines.push(`sizes (WxH): ${scan.sizes.map((s) => `${s.key} x${s.count}`).join(', ')}`);
+  if (scan.channels.length) lines.push(`channels: ${scan.channels.map((s) => `${s.key} x${s.count}`).join(', ')}`);
+  if (scan.formats.length) lines.push(`formats: ${scan.formats.map((s) => `${s.key} x${s.count}`).join(', ')}`);
+  if (scan.ignoredFiles) lines.push(`ignored (not images by name): ${scan.ignoredFiles} files`);
+  const problems = [...scan.unreadable.map((u) => [u.source, u.reason]), ...scan.listingProblems.map((p) => [p.path, p.reason])];
+  if (problems.length) {
+    lines.push(`not used (${scan.unreadableCount + scan.listingProblems.length}):`);
+    for (const [where, why] of problems.slice(0, SHOWN_PROBLEMS)) lines.push(`  ${where}: ${why}`);
+    if (problems.length > SHOWN_PROBLEMS) lines.push(`  ... and ${problems.length - SHOWN_PROBLEMS} more (--json lists them)`);
+  }
+  return lines.join('\n');
+}

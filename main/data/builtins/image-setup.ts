@@ -1,0 +1,83 @@
+// Runs anywhere in main: what the image-file handlers share: paths from `info`, the target size, the optional cache.
+import path from 'node:path';
+import type { ImageOptions } from '../../../common/data-config.js';
+import { defaultCacheDir } from '../cache-dir.js';
+import { readImageFile } from '../decode/decode-jobs.js';
+import { decodeImage } from '../decode/image.js';
+import { cacheKey, openDecodedCache } from '../decoded-cache.js';
+import { ImageFilesGenerator, type ImageTarget } from '../image-generator.js';
+import type { FileList } from '../sources/file-list.js';
+import type { ListingReport } from '../sources/problems.js';
+
+/** How many leading files may fail to decode before size inference gives up. */
+const INFER_TRIES = 50;
+
+export interface SplitListing {
+  split: 'train' | 'test';
+  files: FileList;
+  report: ListingReport;
+}
+
+export function resolveFrom(baseDir: string, file: string): string {
+  return path.resolve(baseDir, file);
+}
+
+/** Under on_bad_file: fail, a listing that found unreadable entries is refused before training starts. */
+export function refuseUnreadable(listing: SplitListing, onBadFile: 'skip' | 'fail'): void {
+  const first = listing.report.problems.find((p) => p.kind === 'unreadable');
+  if (onBadFile === 'fail' && first) {
+    throw new Error(`${first.path}: ${first.reason} (${listing.report.unreadableCount} such in ${listing.split}; on_bad_file is "fail")`);
+  }
+}
+
+/** The configured size, or the size of the first image that decodes (train split first). */
+async function resolveTarget(options: ImageOptions, listings: SplitListing[]): Promise<ImageTarget> {
+  const base = { channels: options.color_mode === 'grayscale' ? 1 : 3, interpolation: options.interpolation, maxPixels: options.max_pixels } as const;
+  if (options.image_size) return { ...base, height: options.image_size[0], width: options.image_size[1] };
+  const errors: string[] = [];
+  for (const { files } of listings) {
+    for (let i = 0; i < Math.min(files.length, INFER_TRIES); i++) {
+      try {
+        const { original } = await decodeImage(readImageFile(files.path(i), base.maxPixels), base);
+        return { ...base, height: original.height, width: original.width };
+      } catch (error) {
+        errors.push(`${files.path(i)}: ${(error as Error).message}`);
+      }
+    }
+  }
+  const why = errors.length ? `none of the first ${errors.length} images decode (first: ${errors[0]})` : 'there are no images';
+  throw new Error(`data.info.image_size is not set and cannot be inferred: ${why}`);
+}
+
+async function openCache(options: ImageOptions, baseDir: string, files: FileList, target: ImageTarget) {
+  if (!options.cache) return undefined;
+  const dir = options.cache_dir ? resolveFrom(baseDir, options.cache_dir) : path.join(defaultCacheDir(), 'decoded');
+  const { height, width, channels, interpolation } = target;
+  const key = await cacheKey((i) => files.path(i), files.length, { height, width, channels, interpolation });
+  return openDecodedCache(dir, key, files.length, height * width * channels);
+}
+
+/** One generator per listed split, all sharing the class names, the target size and one decode pool size. */
+export async function imageGenerators(options: ImageOptions, baseDir: string, classNames: readonly string[], listings: SplitListing[]) {
+  for (const listing of listings) refuseUnreadable(listing, options.on_bad_file);
+  const target = await resolveTarget(options, listings);
+  const generators: Partial<Record<'train' | 'test', ImageFilesGenerator>> = {};
+  for (const { split, files, report } of listings) {
+    generators[split] = new ImageFilesGenerator({
+      files,
+      listing: report,
+      classNames,
+      target,
+      normalize: options.normalize,
+      onBadFile: options.on_bad_file,
+      batchSize: options.batch_size,
+      // The test split is read in order: evaluation needs no shuffling and gains from reproducible batches.
+      shuffle: split === 'train' && options.shuffle,
+      seed: options.seed,
+      workers: options.workers,
+      prefetch: options.prefetch,
+      cache: await openCache(options, baseDir, files, target),
+    });
+  }
+  return generators;
+}

@@ -1,0 +1,205 @@
+// Runs in a decode worker thread (or inline): turns a list of samples into model-ready float32 rows.
+import { closeSync, constants, fstatSync, openSync, readSync, writeSync } from 'node:fs';
+import { decodeImage, type TargetSpec } from './image.js';
+
+/** Where decoded pixels are kept between epochs (see decoded-cache.ts for the file layout). */
+export interface CacheRef {
+  file: string;
+  statusOffset: number;
+  dataOffset: number;
+  recordBytes: number;
+}
+
+/** Per-sample state in a decoded cache: not yet written, decoded pixels stored, or unreadable. */
+export const CACHE_EMPTY = 0;
+export const CACHE_OK = 1;
+export const CACHE_BAD = 2;
+
+export interface FilesJob {
+  kind: 'files';
+  paths: string[];
+  target: TargetSpec & { height: number; width: number };
+  /** channels x 256 values: the model input for each pixel value of each channel. */
+  lut: Float32Array;
+  /** With a cache: each sample's dataset index and its cache state when the job was sent. */
+  cache?: CacheRef & { indices: Uint32Array; states: Uint8Array };
+}
+
+export interface IdxJob {
+  kind: 'idx';
+  file: string;
+  dataOffset: number;
+  recordBytes: number;
+  indices: Uint32Array;
+  lut: Float32Array;
+  channels: number;
+}
+
+export interface ProbeJob {
+  kind: 'probe';
+  paths: string[];
+  target: TargetSpec;
+}
+
+export type DecodeJob = FilesJob | IdxJob | ProbeJob;
+
+export interface RowFailure {
+  row: number;
+  reason: string;
+}
+
+/** The rows that decoded, packed in order, and why the others did not. */
+export interface DecodedRows {
+  x: Float32Array;
+  ok: Uint8Array;
+  failures: RowFailure[];
+}
+
+export interface ProbedFile {
+  ok: boolean;
+  reason?: string;
+  width?: number;
+  height?: number;
+  channels?: number;
+  format?: string;
+  bytes?: number;
+}
+
+export type DecodeResult = DecodedRows | ProbedFile[];
+
+/** Files are opened non-blocking so a FIFO named like an image cannot hang a worker forever. */
+const OPEN_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0);
+const MIN_FILE_LIMIT = 64 * 2 ** 20;
+
+export function readImageFile(path: string, maxPixels: number): Uint8Array {
+  const fd = openSync(path, OPEN_FLAGS);
+  try {
+    const stat = fstatSync(fd);
+    if (!stat.isFile()) throw new Error('not a regular file');
+    // No compressed image is much larger than its raw RGBA pixels; this bounds what one bad file can allocate.
+    const limit = Math.max(MIN_FILE_LIMIT, maxPixels * 8);
+    if (stat.size > limit) throw new Error(`file is ${stat.size} bytes, more than any image under max_pixels could need`);
+    const bytes = Buffer.allocUnsafe(stat.size);
+    let filled = 0;
+    while (filled < stat.size) {
+      const n = readSync(fd, bytes, filled, stat.size - filled, filled);
+      if (n === 0) break;
+      filled += n;
+    }
+    return bytes.subarray(0, filled);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+const cacheHandles = new Map<string, number>();
+
+function cacheHandle(file: string): number {
+  let fd = cacheHandles.get(file);
+  if (fd === undefined) {
+    fd = openSync(file, 'r+');
+    cacheHandles.set(file, fd);
+  }
+  return fd;
+}
+
+/** Close cache files this thread opened (a finished cache may be renamed or deleted). */
+export function closeCacheHandles(): void {
+  for (const fd of cacheHandles.values()) closeSync(fd);
+  cacheHandles.clear();
+}
+
+function writeRows(pixels: Uint8Array, lut: Float32Array, channels: number, out: Float32Array, at: number): void {
+  for (let i = 0; i < pixels.length; i++) out[at + i] = lut[(i % channels) * 256 + pixels[i]!]!;
+}
+
+async function decodeFiles(job: FilesJob): Promise<DecodedRows> {
+  const { target, lut, cache } = job;
+  const rowValues = target.height * target.width * target.channels;
+  const x = new Float32Array(job.paths.length * rowValues);
+  const ok = new Uint8Array(job.paths.length);
+  const failures: RowFailure[] = [];
+  const pixels = new Uint8Array(rowValues);
+  let packed = 0;
+  for (let row = 0; row < job.paths.length; row++) {
+    const state = cache?.states[row] ?? CACHE_EMPTY;
+    if (state === CACHE_BAD) {
+      failures.push({ row, reason: 'unreadable when the decoded cache was written' });
+      continue;
+    }
+    try {
+      if (state === CACHE_OK) {
+        readSync(cacheHandle(cache!.file), pixels, 0, rowValues, cache!.dataOffset + cache!.indices[row]! * cache!.recordBytes);
+        writeRows(pixels, lut, target.channels, x, packed * rowValues);
+      } else {
+        const image = await decodeImage(readImageFile(job.paths[row]!, target.maxPixels), target);
+        writeRows(image.pixels, lut, target.channels, x, packed * rowValues);
+        if (cache) storeInCache(cache, cache.indices[row]!, image.pixels);
+      }
+      ok[row] = 1;
+      packed++;
+    } catch (error) {
+      failures.push({ row, reason: (error as Error).message });
+      if (cache && state === CACHE_EMPTY) markBad(cache, cache.indices[row]!);
+    }
+  }
+  // A short batch is copied once so the transferred buffer holds only its rows.
+  return { x: packed === job.paths.length ? x : x.slice(0, packed * rowValues), ok, failures };
+}
+
+function storeInCache(cache: CacheRef, index: number, pixels: Uint8Array): void {
+  const fd = cacheHandle(cache.file);
+  writeSync(fd, pixels, 0, pixels.length, cache.dataOffset + index * cache.recordBytes);
+  // The state byte goes last, so a record is only ever marked stored once its pixels are written.
+  writeSync(fd, Uint8Array.of(CACHE_OK), 0, 1, cache.statusOffset + index);
+}
+
+function markBad(cache: CacheRef, index: number): void {
+  writeSync(cacheHandle(cache.file), Uint8Array.of(CACHE_BAD), 0, 1, cache.statusOffset + index);
+}
+
+const idxHandles = new Map<string, number>();
+
+function decodeIdx(job: IdxJob): DecodedRows {
+  let fd = idxHandles.get(job.file);
+  if (fd === undefined) idxHandles.set(job.file, (fd = openSync(job.file, 'r')));
+  const n = job.indices.length;
+  const record = new Uint8Array(job.recordBytes);
+  const x = new Float32Array(n * job.recordBytes);
+  for (let row = 0; row < n; row++) {
+    const got = readSync(fd, record, 0, job.recordBytes, job.dataOffset + job.indices[row]! * job.recordBytes);
+    if (got !== job.recordBytes) throw new Error(`${job.file}: record ${job.indices[row]} is truncated`);
+    writeRows(record, job.lut, job.channels, x, row * job.recordBytes);
+  }
+  return { x, ok: new Uint8Array(n).fill(1), failures: [] };
+}
+
+async function probeFiles(job: ProbeJob): Promise<ProbedFile[]> {
+  const probed: ProbedFile[] = [];
+  for (const path of job.paths) {
+    try {
+      const bytes = readImageFile(path, job.target.maxPixels);
+      const { original } = await decodeImage(bytes, job.target);
+      probed.push({ ok: true, ...original, bytes: bytes.length });
+    } catch (error) {
+      probed.push({ ok: false, reason: (error as Error).message });
+    }
+  }
+  return probed;
+}
+
+export function runDecodeJob(job: DecodeJob): Promise<DecodeResult> {
+  switch (job.kind) {
+    case 'files':
+      return decodeFiles(job);
+    case 'idx':
+      return Promise.resolve(decodeIdx(job));
+    case 'probe':
+      return probeFiles(job);
+  }
+}
+
+/** The buffers a result can hand over to the other thread without copying. */
+export function transferables(result: DecodeResult): ArrayBuffer[] {
+  return Array.isArray(result) ? [] : [result.x.buffer as ArrayBuffer, result.ok.buffer as ArrayBuffer];
+}

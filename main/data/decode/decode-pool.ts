@@ -1,0 +1,32 @@
+// Runs anywhere in main: the process-wide pool of decode threads, shared by every generator that asks for the same size.
+import { availableParallelism } from 'node:os';
+import { workerScript } from '../pool/worker-script.js';
+import { WorkerPool } from '../pool/worker-pool.js';
+import type { DecodeJob, DecodeResult } from './decode-jobs.js';
+
+export type DecodePool = WorkerPool<DecodeJob, DecodeResult>;
+
+const shared = new Map<number, { pool: DecodePool; users: number }>();
+
+/** A lease on a shared pool of `size` threads (default: one per core); the last release closes it. */
+export function leaseDecodePool(size = availableParallelism()): { pool: DecodePool; release: () => Promise<void> } {
+  let entry = shared.get(size);
+  if (!entry) {
+    const { url, options } = workerScript(import.meta.url, 'decode');
+    entry = { pool: new WorkerPool<DecodeJob, DecodeResult>(url, size, options), users: 0 };
+    shared.set(size, entry);
+  }
+  entry.users++;
+  const leased = entry;
+  let released = false;
+  return {
+    pool: leased.pool,
+    release: async () => {
+      if (released) return;
+      released = true;
+      if (--leased.users > 0) return;
+      shared.delete(size);
+      await leased.pool.close();
+    },
+  };
+}

@@ -1,0 +1,27 @@
+// Runs anywhere in main: turns the `normalize` option into a per-channel lookup table, and back for previews.
+import type { Normalize } from '../../common/data-config.js';
+
+/** mean/std for `channels`: one value is shared by all channels, else there must be one per channel. */
+function perChannel(normalize: Normalize, channels: number): { mean: number[]; std: number[] } {
+  if (normalize === 'unit') return { mean: Array(channels).fill(0), std: Array(channels).fill(1) };
+  const spread = (values: number[], key: string) => {
+    if (values.length === 1) return Array(channels).fill(values[0]!);
+    if (values.length !== channels) throw new Error(`data.info.normalize.${key}: ${values.length} values for ${channels} channels (give 1 or ${channels})`);
+    return values;
+  };
+  return { mean: spread(normalize.mean, 'mean'), std: spread(normalize.std, 'std') };
+}
+
+/** channels x 256 floats: the model input for pixel value v of channel c is lut[c * 256 + v]. */
+export function normalizeLut(normalize: Normalize, channels: number): Float32Array {
+  const { mean, std } = perChannel(normalize, channels);
+  const lut = new Float32Array(channels * 256);
+  for (let c = 0; c < channels; c++) for (let v = 0; v < 256; v++) lut[c * 256 + v] = (v / 255 - mean[c]!) / std[c]!;
+  return lut;
+}
+
+/** The inverse: model input back to a displayable 0-255 pixel value, per channel. */
+export function denormalizer(normalize: Normalize, channels: number): (value: number, channel: number) => number {
+  const { mean, std } = perChannel(normalize, channels);
+  return (value, channel) => Math.round((value * std[channel]! + mean[channel]!) * 255);
+}

@@ -1,0 +1,128 @@
+// Runs anywhere in main: the scan of a split: counts per class, image sizes, channels and formats seen, every unreadable file.
+import { DataGenerator } from './data-generator.js';
+import type { ProbedFile } from './decode/decode-jobs.js';
+import { ImageFilesGenerator } from './image-generator.js';
+import type { SkippedSample } from './types.js';
+import type { ListingProblem } from './sources/problems.js';
+
+export interface Tally<K> {
+  key: K;
+  count: number;
+}
+
+export interface SplitScan {
+  split: 'train' | 'test';
+  /** Samples listed; `readable` of them decode. */
+  samples: number;
+  readable: number;
+  /** Readable samples per class, in label order (empty classes included, with 0). */
+  classes: Tally<string>[];
+  /** Original sizes as "WxH", channel counts and formats, where the generator can tell (image files). */
+  sizes: Tally<string>[];
+  channels: Tally<number>[];
+  formats: Tally<string>[];
+  /** What the model sees per sample. */
+  sampleShape: { height: number; width: number; channels: number };
+  unreadable: SkippedSample[];
+  unreadableCount: number;
+  /** What listing found and did not use: unreadable entries, unused folders, ignored non-image files. */
+  listingProblems: ListingProblem[];
+  ignoredFiles: number;
+}
+
+export interface ScanProgress {
+  split: 'train' | 'test';
+  done: number;
+  total: number;
+}
+
+export interface ScanOptions {
+  onProgress?: (progress: ScanProgress) => void;
+  signal?: AbortSignal;
+}
+
+const CHUNK = 64;
+const UNREADABLE_KEPT = 1000;
+
+class Counter<K> {
+  readonly #counts = new Map<K, number>();
+  add(key: K): void {
+    this.#counts.set(key, (this.#counts.get(key) ?? 0) + 1);
+  }
+  tallies(): Tally<K>[] {
+    return [...this.#counts].map(([key, count]) => ({ key, count })).sort((a, b) => b.count - a.count);
+  }
+}
+
+/** Decode every sample once, the same way training will, and tally what was found. */
+export async function scanSplit(split: 'train' | 'test', generator: DataGenerator, options: ScanOptions = {}): Promise<SplitScan> {
+  const perClass = new Array<number>(generator.classNames.length).fill(0);
+  const sizes = new Counter<string>(), channels = new Counter<number>(), formats = new Counter<string>();
+  const unreadable: SkippedSample[] = [];
+  let unreadableCount = 0, done = 0;
+  const noteUnreadable = (s: SkippedSample) => {
+    unreadableCount++;
+    if (unreadable.length < UNREADABLE_KEPT) unreadable.push(s);
+  };
+  const step = (indices: Uint32Array) => {
+    done += indices.length;
+    options.onProgress?.({ split, done, total: generator.sampleCount });
+  };
+  if (generator instanceof ImageFilesGenerator) {
+    await eachChunk(generator.sampleCount, generator.pool().size * 2, options.signal, async (indices) => {
+      const probed = await probe(generator, indices);
+      probed.forEach((p, k) => {
+        const index = indices[k]!;
+        if (!p.ok) return noteUnreadable({ index, source: generator.describeSample(index), reason: p.reason! });
+        perClass[generator.labelOf(index)]!++;
+        sizes.add(`${p.width}x${p.height}`);
+        channels.add(p.channels!);
+        formats.add(p.format!);
+      });
+      step(indices);
+    });
+  } else {
+    await eachChunk(generator.sampleCount, 2, options.signal, async (indices) => {
+      const batch = await generator.readSamples(indices, options.signal);
+      batch.labels.forEach((label) => perClass[label]!++);
+      batch.skipped.forEach(noteUnreadable);
+      step(indices);
+    });
+  }
+  const listing = generator instanceof ImageFilesGenerator ? generator.listing : undefined;
+  return {
+    split,
+    samples: generator.sampleCount,
+    readable: generator.sampleCount - unreadableCount,
+    classes: generator.classNames.map((key, i) => ({ key, count: perClass[i]! })),
+    sizes: sizes.tallies(),
+    channels: channels.tallies(),
+    formats: formats.tallies(),
+    sampleShape: generator.sampleShape,
+    unreadable,
+    unreadableCount,
+    listingProblems: listing?.problems ?? [],
+    ignoredFiles: listing?.ignoredFiles ?? 0,
+  };
+}
+
+function probe(generator: ImageFilesGenerator, indices: Uint32Array): Promise<ProbedFile[]> {
+  const { target } = generator;
+  const paths = Array.from(indices, (i) => generator.describeSample(i));
+  // Probing decodes fully (a truncated file only shows itself at the end) but never resizes.
+  return generator.pool().run({ kind: 'probe', paths, target: { ...target, height: undefined, width: undefined } }) as Promise<ProbedFile[]>;
+}
+
+/** Run `work` over 0..count in chunks, `parallel` chunks at a time, in order of start. */
+async function eachChunk(count: number, parallel: number, signal: AbortSignal | undefined, work: (indices: Uint32Array) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lane = async () => {
+    while (next < count) {
+      signal?.throwIfAborted();
+      const start = next;
+      next = Math.min(count, next + CHUNK);
+      await work(Uint32Array.from({ length: next - start }, (_, k) => start + k));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, parallel) }, lane));
+}
