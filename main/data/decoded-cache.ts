@@ -1,15 +1,16 @@
 // Runs anywhere in main: the decoded-pixel cache file that later epochs stream instead of decoding every image again.
 import { createHash } from 'node:crypto';
-import { promises as fsp } from 'node:fs';
+import { closeSync, openSync, promises as fsp, writeSync } from 'node:fs';
 import path from 'node:path';
 import { CACHE_EMPTY, type CacheRef } from './decode/decode-jobs.js';
 
 /**
  * Layout: a 64-byte header (magic, version, record count, record size), one state byte per sample
  * (empty / stored / unreadable), then fixed-size records of decoded uint8 pixels at data offset + index x size.
- * Workers write records during the first epoch; a run killed half-way leaves a valid, partly filled cache that
- * the next run continues from. The file name is a digest of everything that decides the pixels, so a changed
- * file, list or target size simply names another cache.
+ * Workers write records during the first epoch; this thread keeps the states and writes them out (flush) only
+ * after the records they vouch for were written, so a run killed half-way leaves a valid, partly filled cache
+ * that the next run continues from. The file name is a digest of everything that decides the pixels, so a
+ * changed file, list or target size simply names another cache.
  */
 const MAGIC = 'TRIBCACH';
 const VERSION = 1;
@@ -25,6 +26,16 @@ export class DecodedCache {
     readonly states: Uint8Array,
   ) {
     this.ref = { file, statusOffset: HEADER_BYTES, dataOffset: dataOffset(count), recordBytes };
+  }
+
+  /** Write the states out; every record marked stored has been written by a worker before its job answered. */
+  flush(): void {
+    const fd = openSync(this.ref.file, 'r+');
+    try {
+      writeSync(fd, this.states, 0, this.count, this.ref.statusOffset);
+    } finally {
+      closeSync(fd);
+    }
   }
 
   /** How many samples still need decoding from their files. */

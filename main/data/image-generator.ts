@@ -82,7 +82,14 @@ export class ImageFilesGenerator extends DataGenerator {
     return this.#lease.pool;
   }
 
+  /** A finished epoch has decoded every sample once: the cache's states go to disk. */
+  override onEpochEnd(): void {
+    this.#options.cache?.flush();
+    super.onEpochEnd();
+  }
+
   override async close(): Promise<void> {
+    this.#options.cache?.flush();
     await this.#lease?.release();
     this.#lease = null;
   }

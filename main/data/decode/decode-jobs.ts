@@ -1,5 +1,5 @@
 // Runs in a decode worker thread (or inline): turns a list of samples into model-ready float32 rows.
-import { closeSync, constants, fstatSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, constants, openSync, readSync, writeSync } from 'node:fs';
 import { decodeImage, type TargetSpec } from './image.js';
 
 /** Where decoded pixels are kept between epochs (see decoded-cache.ts for the file layout). */
@@ -70,23 +70,35 @@ export type DecodeResult = DecodedRows | ProbedFile[];
 /** Files are opened non-blocking so a FIFO named like an image cannot hang a worker forever. */
 const OPEN_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0);
 const MIN_FILE_LIMIT = 64 * 2 ** 20;
+let readBuffer = Buffer.allocUnsafe(1 << 16);
 
+/**
+ * The bytes of an image file, in a buffer this thread reuses (valid until its next call): open, read to the end,
+ * close, and no stat, since per small file every system call shows. A directory fails its read (EISDIR); a FIFO
+ * reads as empty; a device that never ends hits the size limit, which bounds what one bad file can allocate,
+ * as no compressed image is much larger than its raw RGBA pixels.
+ */
 export function readImageFile(path: string, maxPixels: number): Uint8Array {
+  const limit = Math.max(MIN_FILE_LIMIT, maxPixels * 8);
   const fd = openSync(path, OPEN_FLAGS);
   try {
-    const stat = fstatSync(fd);
-    if (!stat.isFile()) throw new Error('not a regular file');
-    // No compressed image is much larger than its raw RGBA pixels; this bounds what one bad file can allocate.
-    const limit = Math.max(MIN_FILE_LIMIT, maxPixels * 8);
-    if (stat.size > limit) throw new Error(`file is ${stat.size} bytes, more than any image under max_pixels could need`);
-    const bytes = Buffer.allocUnsafe(stat.size);
     let filled = 0;
-    while (filled < stat.size) {
-      const n = readSync(fd, bytes, filled, stat.size - filled, filled);
+    for (;;) {
+      if (filled === readBuffer.length) {
+        if (filled >= limit) throw new Error(`file is larger than ${limit} bytes, more than any image under max_pixels could need`);
+        readBuffer = Buffer.concat([readBuffer, Buffer.allocUnsafe(readBuffer.length)]);
+      }
+      const n = readSync(fd, readBuffer, filled, readBuffer.length - filled, null);
       if (n === 0) break;
       filled += n;
     }
-    return bytes.subarray(0, filled);
+    if (filled === 0) throw new Error('empty file (zero bytes, or not a regular file)');
+    return readBuffer.subarray(0, filled);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EISDIR') throw new Error('a folder, not a file');
+    if (code === 'EAGAIN') throw new Error('not a regular file (a pipe or device)');
+    throw error;
   } finally {
     closeSync(fd);
   }
@@ -134,28 +146,16 @@ async function decodeFiles(job: FilesJob): Promise<DecodedRows> {
       } else {
         const image = await decodeImage(readImageFile(job.paths[row]!, target.maxPixels), target);
         writeRows(image.pixels, lut, target.channels, x, packed * rowValues);
-        if (cache) storeInCache(cache, cache.indices[row]!, image.pixels);
+        if (cache) writeSync(cacheHandle(cache.file), image.pixels, 0, rowValues, cache.dataOffset + cache.indices[row]! * cache.recordBytes);
       }
       ok[row] = 1;
       packed++;
     } catch (error) {
       failures.push({ row, reason: (error as Error).message });
-      if (cache && state === CACHE_EMPTY) markBad(cache, cache.indices[row]!);
     }
   }
   // A short batch is copied once so the transferred buffer holds only its rows.
   return { x: packed === job.paths.length ? x : x.slice(0, packed * rowValues), ok, failures };
-}
-
-function storeInCache(cache: CacheRef, index: number, pixels: Uint8Array): void {
-  const fd = cacheHandle(cache.file);
-  writeSync(fd, pixels, 0, pixels.length, cache.dataOffset + index * cache.recordBytes);
-  // The state byte goes last, so a record is only ever marked stored once its pixels are written.
-  writeSync(fd, Uint8Array.of(CACHE_OK), 0, 1, cache.statusOffset + index);
-}
-
-function markBad(cache: CacheRef, index: number): void {
-  writeSync(cacheHandle(cache.file), Uint8Array.of(CACHE_BAD), 0, 1, cache.statusOffset + index);
 }
 
 const idxHandles = new Map<string, number>();

@@ -12,8 +12,7 @@ const shared = new Map<number, { pool: DecodePool; users: number }>();
 export function leaseDecodePool(size = availableParallelism()): { pool: DecodePool; release: () => Promise<void> } {
   let entry = shared.get(size);
   if (!entry) {
-    const { url, options } = workerScript(import.meta.url, 'decode');
-    entry = { pool: new WorkerPool<DecodeJob, DecodeResult>(url, size, options), users: 0 };
+    entry = { pool: new WorkerPool<DecodeJob, DecodeResult>(workerScript(import.meta.url, 'decode.worker'), size), users: 0 };
     shared.set(size, entry);
   }
   entry.users++;

@@ -1,5 +1,6 @@
 // Runs anywhere in main: a fixed pool of worker threads running request/response jobs, one at a time per worker.
-import { Worker, type WorkerOptions } from 'node:worker_threads';
+import { Worker } from 'node:worker_threads';
+import type { WorkerStart } from './worker-script.js';
 
 interface Job<Req, Res> {
   request: Req;
@@ -23,9 +24,8 @@ export class WorkerPool<Req, Res> {
   #closed = false;
 
   constructor(
-    private readonly script: URL,
+    private readonly start: WorkerStart,
     size: number,
-    private readonly options: WorkerOptions = {},
   ) {
     this.size = Math.max(1, Math.floor(size));
     for (let i = 0; i < this.size; i++) this.#slots.push(this.#spawn());
@@ -51,7 +51,7 @@ export class WorkerPool<Req, Res> {
   }
 
   #spawn(): Slot<Req, Res> {
-    const worker = new Worker(this.script, this.options);
+    const worker = new Worker(this.start.script, this.start.options);
     const slot: Slot<Req, Res> = { worker, job: null };
     worker.on('message', (reply: WorkerReply<Res>) => this.#settle(slot, reply));
     worker.on('error', (error) => this.#replace(slot, error));

@@ -1,13 +1,21 @@
-// Runs anywhere in main: locates a worker-thread script beside its caller, whether running from source or from dist.
+// Runs anywhere in main: how to start `<name>.worker` beside its caller, whether running from source or from dist.
 import type { WorkerOptions } from 'node:worker_threads';
 
+export interface WorkerStart {
+  /** A file URL, or (from source) a bootstrap to run with `eval: true`. */
+  script: URL | string;
+  options: WorkerOptions;
+}
+
 /**
- * The URL and options to start `<name>.worker` that sits beside `callerUrl`. From the compiled dist/ it is a .js
- * file; from source (tests, tsx) it is .ts, and the worker then needs tsx's loader, which workers do not inherit.
+ * From the compiled dist/ the worker is a .js file. From source (tests, tsx) it is .ts, and Node 20 ignores loader
+ * flags in a worker's execArgv (nodejs/node#47747), so the thread registers tsx itself before importing the file.
  */
-export function workerScript(callerUrl: string, name: string): { url: URL; options: WorkerOptions } {
+export function workerScript(callerUrl: string, name: string, options: WorkerOptions = {}): WorkerStart {
   const fromSource = callerUrl.endsWith('.ts');
-  const url = new URL(`./${name}.worker.${fromSource ? 'ts' : 'js'}`, callerUrl);
-  const execArgv = fromSource && !process.execArgv.some((arg) => arg.includes('tsx')) ? [...process.execArgv, '--import', 'tsx'] : process.execArgv;
-  return { url, options: { execArgv } };
+  const url = new URL(`./${name}.${fromSource ? 'ts' : 'js'}`, callerUrl);
+  if (!fromSource) return { script: url, options };
+  const api = JSON.stringify(import.meta.resolve('tsx/esm/api'));
+  const code = `import(${api}).then(({ register }) => { register(); return import(${JSON.stringify(url.href)}); });`;
+  return { script: code, options: { ...options, eval: true } };
 }

@@ -1,0 +1,363 @@
+// Runs in main (plain Node): reads, validates and atomically saves a party's YAML config, every error placed on its line.
+import { randomBytes } from 'node:crypto';
+import { open, readFile, realpath, rename, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { Document, isMap, isNode, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
+import type { Node as YamlNode } from 'yaml';
+import type { z } from 'zod';
+import { PartyConfigSchema } from '../../common/data-config.js';
+import type { PartyConfig } from '../../common/data-config.js';
+import { ConfigError, didYouMean } from './errors.js';
+import type { ConfigIssue } from './errors.js';
+
+/** A key's place in the config: `['data', 'info', 'image_size', 0]`. */
+export type ConfigPath = readonly PropertyKey[];
+/** The YAML line of a key (or of its nearest ancestor present in the file). */
+export type LineOf = (path: ConfigPath) => number | undefined;
+
+export interface LoadedConfig {
+  /** Absolute path of the config file. */
+  file: string;
+  /** The config file's folder: relative paths in the config resolve against it. */
+  baseDir: string;
+  config: PartyConfig;
+  lineOf: LineOf;
+}
+
+/** Where a section being validated sits, so its issues name the right file, key and line. */
+export interface SectionPlace {
+  file: string;
+  lineOf: LineOf;
+  /** The section's own path in the file, e.g. `['data', 'info']`; empty for the whole file. */
+  keyPrefix?: ConfigPath;
+  module?: string;
+}
+
+/** What a caller hands to savePartyConfig: defaults may be left out. */
+export type PartyConfigInput = z.input<typeof PartyConfigSchema>;
+
+export async function loadPartyConfig(file: string): Promise<LoadedConfig> {
+  const absolute = path.resolve(file);
+  const text = await readFile(absolute, 'utf8').catch((error: unknown) => {
+    throw new ConfigError({ file: absolute, key: '', problem: `cannot read the config: ${fsProblem(error)}` }, { cause: error });
+  });
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+  const [first, ...rest] = doc.errors.map((error) => ({
+    file: absolute,
+    key: '',
+    line: lineCounter.linePos(error.pos[0]).line,
+    problem: `YAML syntax: ${error.message}`,
+  }));
+  if (first) throw new ConfigError([first, ...rest]);
+  const lineOf: LineOf = (at) => lineInDocument(doc, lineCounter, at);
+  const config = validateSection(PartyConfigSchema, toPlain(doc, absolute), { file: absolute, lineOf });
+  return { file: absolute, baseDir: path.dirname(absolute), config, lineOf };
+}
+
+/**
+ * Validate one section against its schema, reporting every issue at once, each on its YAML line and in plain
+ * words. Returns the parsed value (defaults filled in).
+ */
+export function validateSection<S extends z.ZodType>(schema: S, value: unknown, at: SectionPlace): z.output<S> {
+  const result = schema.safeParse(value, { reportInput: true });
+  if (result.success) return result.data;
+  const issues = result.error.issues
+    .flatMap((issue) => placeIssue(schema, issue, at))
+    .sort((a, b) => (a.line ?? Infinity) - (b.line ?? Infinity));
+  throw new ConfigError(issues as [ConfigIssue, ...ConfigIssue[]]);
+}
+
+/**
+ * Write the config atomically (temp file in the same folder, fsync, rename), so a crash leaves either the old
+ * file or the new one. When the file already holds valid YAML, its Document is edited in place rather than
+ * replaced, so comments, key order and quoting survive for every key whose value is kept or changed; a file
+ * that does not parse is rewritten from scratch, since there is nothing trustworthy to keep.
+ */
+export async function savePartyConfig(file: string, config: PartyConfigInput): Promise<void> {
+  const target = await realpath(file).catch(() => path.resolve(file));
+  validateSection(PartyConfigSchema, config, { file: target, lineOf: () => undefined });
+  const doc = (await editableDocument(target)) ?? new Document();
+  doc.contents = updatedNode(doc, doc.contents, config);
+  await writeAtomically(target, doc.toString()).catch((error: unknown) => {
+    throw new ConfigError({ file: target, key: '', problem: `cannot save the config: ${fsProblem(error)}` }, { cause: error });
+  });
+}
+
+function toPlain(doc: Document, file: string): unknown {
+  try {
+    // An empty file is an empty mapping, so the report says which sections are missing.
+    return doc.toJS() ?? {};
+  } catch (error) {
+    // toJS refuses alias bombs ("billion laughs"); that is the file's fault, so say so.
+    throw new ConfigError({ file, key: '', problem: (error as Error).message }, { cause: error });
+  }
+}
+
+function fsProblem(error: unknown): string {
+  const { code, message } = error as NodeJS.ErrnoException;
+  const plain: Record<string, string> = {
+    ENOENT: 'no such file',
+    EACCES: 'permission denied',
+    EPERM: 'permission denied',
+    EISDIR: 'it is a folder, not a file',
+    ENOSPC: 'the disk is full',
+    EROFS: 'the file system is read-only',
+  };
+  return (code && plain[code]) ?? message;
+}
+
+/** The line of the deepest key of `at` that the file has; `undefined` only when not even the first key is there. */
+function lineInDocument(doc: Document, counter: LineCounter, at: ConfigPath): number | undefined {
+  let node: unknown = doc.contents;
+  let line: number | undefined;
+  for (const segment of at) {
+    const child = childNode(node, segment);
+    if (!child) break;
+    line = lineOfNode(counter, child.place) ?? line;
+    node = child.value;
+  }
+  return line;
+}
+
+/** A mapping's entry points at its key (where a person looks), a list item at itself. */
+function childNode(node: unknown, segment: PropertyKey): { place: unknown; value: unknown } | undefined {
+  if (isMap(node)) {
+    const pair = node.items.find((p) => keyText(p.key) === String(segment));
+    return pair && { place: pair.key, value: pair.value };
+  }
+  if (isSeq(node) && typeof segment === 'number') {
+    const item: unknown = node.items[segment];
+    return item === undefined ? undefined : { place: item, value: item };
+  }
+  return undefined;
+}
+
+function keyText(key: unknown): string {
+  return String(isScalar(key) ? key.value : key);
+}
+
+function lineOfNode(counter: LineCounter, node: unknown): number | undefined {
+  return isNode(node) && node.range ? counter.linePos(node.range[0]).line : undefined;
+}
+
+// ---- zod issues in plain words -------------------------------------------------------------------------------
+
+type Issue = z.core.$ZodIssue;
+type Schema = z.core.$ZodType;
+
+/** The parts of zod 4's schema definitions that wording needs (zod keeps them on `_zod.def`). */
+interface SchemaDef {
+  type: string;
+  innerType?: Schema;
+  in?: Schema;
+  shape?: Record<string, Schema>;
+  element?: Schema;
+  items?: Schema[];
+  valueType?: Schema;
+  options?: Schema[];
+  entries?: Record<string, unknown>;
+  values?: unknown[];
+  checks?: { _zod: { def: CheckDef } }[];
+}
+
+interface CheckDef {
+  check: string;
+  format?: string;
+  value?: unknown;
+  inclusive?: boolean;
+  minimum?: number;
+}
+
+const WRAPPERS = new Set(['optional', 'nullable', 'default', 'prefault', 'catch', 'readonly', 'nonoptional']);
+
+function defOf(schema: Schema): SchemaDef {
+  return schema._zod.def as unknown as SchemaDef;
+}
+
+function unwrap(schema: Schema): Schema {
+  let s = schema;
+  for (let def = defOf(s); WRAPPERS.has(def.type) || def.type === 'pipe'; def = defOf(s)) s = (def.innerType ?? def.in)!;
+  return s;
+}
+
+/** The schema of the value at `at`, following the first union member that has it. */
+function schemaAt(schema: Schema, at: readonly PropertyKey[]): Schema | undefined {
+  const [head, ...tail] = at;
+  const s = unwrap(schema);
+  if (head === undefined) return s;
+  const def = defOf(s);
+  if (def.type === 'union') {
+    for (const option of def.options ?? []) {
+      const found = schemaAt(option, at);
+      if (found) return found;
+    }
+    return undefined;
+  }
+  const child =
+    def.type === 'object' ? def.shape?.[String(head)]
+    : def.type === 'array' ? def.element
+    : def.type === 'tuple' ? def.items?.[Number(head)]
+    : def.type === 'record' ? def.valueType
+    : undefined;
+  return child && schemaAt(child, tail);
+}
+
+function placeIssue(schema: Schema, issue: Issue, at: SectionPlace): ConfigIssue[] {
+  const full = [...(at.keyPrefix ?? []), ...issue.path];
+  const place = { file: at.file, key: dotted(full), ...(at.module && { module: at.module }) };
+  const target = schemaAt(schema, issue.path);
+  if (issue.code === 'unrecognized_keys') {
+    const present = Object.keys((issue.input ?? {}) as object);
+    const allowed = Object.keys((target && defOf(target).shape) ?? {}).filter((k) => !present.includes(k));
+    return issue.keys.map((key) => ({
+      ...place,
+      line: at.lineOf([...full, key]),
+      problem: `unknown key ${JSON.stringify(key)}${didYouMean(key, allowed)}`,
+    }));
+  }
+  return [{ ...place, line: at.lineOf(full), problem: problemOf(issue, target) }];
+}
+
+function problemOf(issue: Issue, target: Schema | undefined): string {
+  if (issue.code === 'custom') return issue.message;
+  const expected = target && describe(target);
+  const input = issue.input;
+  if (!expected) return `${lowerFirst(issue.message)}, got ${show(input)}`;
+  if (input === undefined) return `missing: expected ${expected}`;
+  const hint = issue.code === 'invalid_value' && typeof input === 'string' ? didYouMean(input, issue.values.map(String)) : '';
+  return `expected ${expected}, got ${show(input)}${hint}`;
+}
+
+/** What a schema accepts, as a site operator would say it. */
+function describe(schema: Schema): string | undefined {
+  const def = defOf(unwrap(schema));
+  const checks = (def.checks ?? []).map((c) => c._zod.def);
+  const minLength = checks.find((c) => c.check === 'min_length')?.minimum ?? 0;
+  switch (def.type) {
+    case 'string':
+      return minLength > 0 ? 'non-empty text' : 'text';
+    case 'number':
+      return describeNumber(checks);
+    case 'boolean':
+      return 'true or false';
+    case 'literal':
+      return (def.values ?? []).map((v) => JSON.stringify(v)).join(' or ');
+    case 'enum':
+      return `one of ${Object.values(def.entries ?? {}).map((v) => JSON.stringify(v)).join(', ')}`;
+    case 'array':
+      return minLength === 0 ? 'a list' : minLength === 1 ? 'a non-empty list' : `a list of at least ${minLength} values`;
+    case 'tuple':
+      return `a list of ${def.items?.length ?? 0} values`;
+    case 'object':
+      return `a mapping with keys ${Object.keys(def.shape ?? {}).join(', ')}`;
+    case 'record':
+      return 'a mapping of keys to values';
+    case 'union': {
+      const options = (def.options ?? []).map(describe);
+      return options.every(Boolean) ? options.join(', or ') : undefined;
+    }
+    default:
+      return undefined;
+  }
+}
+
+function describeNumber(checks: CheckDef[]): string {
+  const whole = checks.some((c) => c.check === 'number_format' && /int/.test(c.format ?? ''));
+  const low = checks.find((c) => c.check === 'greater_than');
+  const high = checks.find((c) => c.check === 'less_than');
+  const base = whole ? 'a whole number' : 'a number';
+  if (low?.inclusive && high?.inclusive) return `${base} from ${String(low.value)} to ${String(high.value)}`;
+  const bounds = [
+    low && `${low.inclusive ? '>=' : '>'} ${String(low.value)}`,
+    high && `${high.inclusive ? '<=' : '<'} ${String(high.value)}`,
+  ].filter(Boolean);
+  return [base, bounds.join(' and ')].filter(Boolean).join(' ');
+}
+
+/** A value as it appears in the report: short ones verbatim, long ones by kind. */
+function show(value: unknown): string {
+  if (value === undefined || value === null) return 'nothing';
+  const json = JSON.stringify(value);
+  if (json !== undefined && json.length <= 40) return json;
+  if (typeof value === 'string') return `${JSON.stringify(value.slice(0, 37))}...`;
+  return Array.isArray(value) ? `a list of ${value.length} values` : 'a mapping';
+}
+
+function dotted(at: readonly PropertyKey[]): string {
+  return at.map((k, i) => (typeof k === 'number' ? `[${k}]` : `${i ? '.' : ''}${String(k)}`)).join('');
+}
+
+function lowerFirst(text: string): string {
+  return text.charAt(0).toLowerCase() + text.slice(1);
+}
+
+// ---- saving ----------------------------------------------------------------------------------------------------
+
+/** The file's Document when it parses cleanly, to edit in place; otherwise nothing. */
+async function editableDocument(file: string): Promise<Document | undefined> {
+  const text = await readFile(file, 'utf8').catch((error: unknown) => {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new ConfigError({ file, key: '', problem: `cannot read the config: ${fsProblem(error)}` }, { cause: error });
+  });
+  if (text === undefined) return undefined;
+  const doc = parseDocument(text);
+  return doc.errors.length === 0 ? doc : undefined;
+}
+
+/** `node` changed to hold `value`, reusing the existing nodes (and so their comments) wherever the shape allows. */
+function updatedNode(doc: Document, node: unknown, value: unknown): YamlNode {
+  if (isMap(node) && isPlainObject(value)) {
+    const kept = Object.entries(value).filter(([, v]) => v !== undefined);
+    const keys = new Set(kept.map(([key]) => key));
+    for (const pair of [...node.items]) if (!keys.has(keyText(pair.key))) node.delete(pair.key);
+    for (const [key, v] of kept) node.set(key, updatedNode(doc, node.get(key, true), v));
+    return node;
+  }
+  if (isSeq(node) && Array.isArray(value)) {
+    node.items.splice(value.length);
+    value.forEach((v, i) => node.set(i, updatedNode(doc, node.get(i, true), v)));
+    return node;
+  }
+  if (isScalar(node) && typeof node.value === typeof value && value !== null) {
+    node.value = value;
+    return node;
+  }
+  return doc.createNode(value);
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+async function writeAtomically(file: string, text: string): Promise<void> {
+  const dir = path.dirname(file);
+  const temp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  // Keep the file's permissions: a config may come to hold secrets, and a save must not widen who can read it.
+  const mode = await stat(file).then((s) => s.mode & 0o777, () => 0o666);
+  try {
+    const handle = await open(temp, 'wx', mode);
+    try {
+      await handle.writeFile(text, 'utf8');
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temp, file);
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw error;
+  }
+  await syncFolder(dir);
+}
+
+/**
+ * Make the rename itself survive a power cut. Best effort: the new file is in place either way, Windows cannot
+ * open a folder, and some file systems refuse to fsync one.
+ */
+async function syncFolder(dir: string): Promise<void> {
+  if (process.platform === 'win32') return;
+  const handle = await open(dir, 'r').catch(() => undefined);
+  await handle?.sync().catch(() => undefined);
+  await handle?.close();
+}

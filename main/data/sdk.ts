@@ -1,0 +1,6 @@
+// Runs in main and, as the bare specifier `tributary`, in every site handler module: the API a data handler is written against.
+export { DataHandler } from './data-handler.js';
+export type { DataSplits, HandlerContext } from './data-handler.js';
+export { DataGenerator, makeBatch } from './data-generator.js';
+export type { GeneratorOptions, IterateOptions } from './data-generator.js';
+export type { Batch, EpochSummary, SampleShape, SkippedSample } from './types.js';

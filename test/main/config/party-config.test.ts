@@ -1,0 +1,221 @@
+// Tests (Node): party config loading with every problem on its YAML line and in plain words, and atomic, comment-keeping saves.
+import { chmod, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ImageFolderInfoSchema } from '../../../common/data-config.js';
+import { ConfigError, closestMatch } from '../../../main/config/errors.js';
+import { loadPartyConfig, savePartyConfig, validateSection } from '../../../main/config/party-config.js';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'tributary-config-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function configFile(text: string, name = 'party.yaml'): Promise<string> {
+  const file = path.join(dir, name);
+  await writeFile(file, text);
+  return file;
+}
+
+async function failure(run: Promise<unknown>): Promise<ConfigError> {
+  const error = await run.then(() => undefined, (e: unknown) => e);
+  expect(error).toBeInstanceOf(ConfigError);
+  return error as ConfigError;
+}
+
+describe('loadPartyConfig', () => {
+  it('returns the absolute file, its folder, the parsed config and a line lookup', async () => {
+    const file = await configFile('# site A\ndata:\n  name: Idx\n  info:\n    train_images: ./train.idx\n');
+    const loaded = await loadPartyConfig(path.relative(process.cwd(), file));
+    expect(loaded.file).toBe(file);
+    expect(loaded.baseDir).toBe(dir);
+    expect(loaded.config).toEqual({ data: { name: 'Idx', info: { train_images: './train.idx' } } });
+    expect(loaded.lineOf(['data', 'info', 'train_images'])).toBe(5);
+    // A key the file lacks is placed on its nearest ancestor that it has.
+    expect(loaded.lineOf(['data', 'path'])).toBe(2);
+    expect(loaded.lineOf(['data', 'info', 'nope'])).toBe(4);
+  });
+
+  it('fills in defaults (an absent info is an empty mapping)', async () => {
+    const loaded = await loadPartyConfig(await configFile('data:\n  name: Mine\n  path: ./mine.mjs\n'));
+    expect(loaded.config.data).toEqual({ name: 'Mine', path: './mine.mjs', info: {} });
+  });
+
+  it('names an unknown key on its own line and suggests the key that was meant', async () => {
+    const file = await configFile('data:\n  name: Mine\n  pth: ./mine.mjs\n');
+    const error = await failure(loadPartyConfig(file));
+    expect(error.message).toBe(`${file}:3: data: unknown key "pth" (did you mean "path"?)`);
+    expect(error).toMatchObject({ file, key: 'data', line: 3 });
+  });
+
+  it('says what type was expected and what the file has', async () => {
+    const file = await configFile('data:\n  name: 42\n');
+    const error = await failure(loadPartyConfig(file));
+    expect(error.message).toBe(`${file}:2: data.name: expected non-empty text, got 42`);
+  });
+
+  it('reports a YAML syntax error with the line yaml gives', async () => {
+    const file = await configFile('data:\n  name: Idx\n  name: Idx\n');
+    const error = await failure(loadPartyConfig(file));
+    expect(error.line).toBe(3);
+    expect(error.message).toMatch(new RegExp(`^${escape(file)}:3: YAML syntax: .*unique`));
+  });
+
+  it('reports a missing file by name', async () => {
+    const file = path.join(dir, 'absent.yaml');
+    const error = await failure(loadPartyConfig(file));
+    expect(error.message).toBe(`${file}: cannot read the config: no such file`);
+    expect(error.key).toBe('');
+  });
+
+  it('reports every schema issue at once, one per line, in file order', async () => {
+    const file = await configFile('dat:\n  name: Idx\nmodel: x\n');
+    const error = await failure(loadPartyConfig(file));
+    expect(error.issues.map((i) => [i.key, i.line])).toEqual([
+      ['', 1],
+      ['', 3],
+      ['data', undefined],
+    ]);
+    expect(error.message.split('\n')).toEqual([
+      `${file}:1: unknown key "dat" (did you mean "data"?)`,
+      `${file}:3: unknown key "model"`,
+      `${file}: data: missing: expected a mapping with keys name, path, info`,
+    ]);
+  });
+
+  it('treats an empty file as one missing its data section', async () => {
+    const file = await configFile('# nothing yet\n');
+    const error = await failure(loadPartyConfig(file));
+    expect(error.message).toBe(`${file}: data: missing: expected a mapping with keys name, path, info`);
+  });
+
+  it('refuses an alias bomb instead of expanding it', async () => {
+    const file = await configFile(`lol: &lol [x, x, x, x, x, x, x, x, x, x]\nlols: [${Array(200).fill('*lol').join(', ')}]\n`);
+    const error = await failure(loadPartyConfig(file));
+    expect(error.message).toMatch(/alias/i);
+  });
+});
+
+describe('validateSection', () => {
+  const yaml = ['data:', '  name: ImageFolder', '  info:', '    train: ./train', '    batch_size: 64x', '    imge_size: [28, 28]', '    color_mode: rbg', '    prefetch: 0', ''].join('\n');
+
+  async function infoIssues() {
+    const loaded = await loadPartyConfig(await configFile(yaml));
+    const place = { file: loaded.file, lineOf: loaded.lineOf, keyPrefix: ['data', 'info'] };
+    return { loaded, error: await failure(Promise.resolve().then(() => validateSection(ImageFolderInfoSchema, loaded.config.data.info, place))) };
+  }
+
+  it('maps each issue of a section to its key and line, in plain words', async () => {
+    const { loaded, error } = await infoIssues();
+    const f = loaded.file;
+    expect(error.message.split('\n')).toEqual([
+      `${f}:5: data.info.batch_size: expected a whole number >= 1, got "64x"`,
+      `${f}:6: data.info: unknown key "imge_size" (did you mean "image_size"?)`,
+      `${f}:7: data.info.color_mode: expected one of "grayscale", "rgb", got "rbg" (did you mean "rgb"?)`,
+      `${f}:8: data.info.prefetch: expected a whole number from 1 to 64, got 0`,
+    ]);
+    expect(error).toMatchObject({ file: f, key: 'data.info.batch_size', line: 5 });
+  });
+
+  it('places list items and refinements', async () => {
+    const loaded = await loadPartyConfig(await configFile('data:\n  name: ImageFolder\n  info:\n    image_size:\n      - 28\n      - 0\n'));
+    const place = { file: loaded.file, lineOf: loaded.lineOf, keyPrefix: ['data', 'info'] };
+    const error = await failure(Promise.resolve().then(() => validateSection(ImageFolderInfoSchema, loaded.config.data.info, place)));
+    expect(error.message.split('\n')).toEqual([
+      `${loaded.file}:3: data.info: name at least one of \`train\` and \`test\``,
+      `${loaded.file}:6: data.info.image_size[1]: expected a whole number >= 1, got 0`,
+    ]);
+    const refined = await failure(Promise.resolve().then(() => validateSection(ImageFolderInfoSchema, {}, place)));
+    expect(refined.message).toBe(`${loaded.file}:3: data.info: name at least one of \`train\` and \`test\``);
+  });
+
+  it('returns the parsed value with defaults', () => {
+    const info = validateSection(ImageFolderInfoSchema, { train: './t' }, { file: 'x.yaml', lineOf: () => undefined });
+    expect(info).toMatchObject({ train: './t', batch_size: 32, color_mode: 'rgb' });
+  });
+});
+
+describe('closestMatch', () => {
+  it('suggests only near misses, counting a swap as one edit', () => {
+    expect(closestMatch('imge_size', ['image_size', 'train'])).toBe('image_size');
+    expect(closestMatch('rbg', ['grayscale', 'rgb'])).toBe('rgb');
+    expect(closestMatch('Batch_Size', ['batch_size'])).toBe('batch_size');
+    expect(closestMatch('model', ['data'])).toBeUndefined();
+  });
+});
+
+describe('savePartyConfig', () => {
+  const original = [
+    '# Site A: the lab workstation',
+    'data:',
+    '  name: ImageFolder # built in',
+    '  info:',
+    '    train: ./train   # 60k images',
+    '    batch_size: 64',
+    '    shuffle: true',
+    '',
+  ].join('\n');
+
+  it('edits the file in place: comments and key order survive, values change, removed keys go', async () => {
+    const file = await configFile(original);
+    await savePartyConfig(file, { data: { name: 'ImageFolder', info: { train: './train', batch_size: 128, test: './test' } } });
+    const text = await readFile(file, 'utf8');
+    expect(text).toBe(
+      [
+        '# Site A: the lab workstation',
+        'data:',
+        '  name: ImageFolder # built in',
+        '  info:',
+        '    train: ./train # 60k images',
+        '    batch_size: 128',
+        '    test: ./test',
+        '',
+      ].join('\n'),
+    );
+    expect((await loadPartyConfig(file)).config.data.info).toEqual({ train: './train', batch_size: 128, test: './test' });
+  });
+
+  it('leaves no temp file behind and keeps the file mode', async () => {
+    const file = await configFile(original);
+    await chmod(file, 0o600);
+    await savePartyConfig(file, { data: { name: 'Idx', info: { train_images: 'a', train_labels: 'b' } } });
+    expect(await readdir(dir)).toEqual(['party.yaml']);
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+  });
+
+  it('writes a new file, and round-trips it', async () => {
+    const file = path.join(dir, 'new.yaml');
+    const config = { data: { name: 'Mine', path: './handlers/mine.ts', info: { rows: [1, 2], nested: { deep: true } } } };
+    await savePartyConfig(file, config);
+    expect((await loadPartyConfig(file)).config).toEqual(config);
+    expect(await readdir(dir)).toEqual(['new.yaml']);
+  });
+
+  it('rewrites a file that does not parse rather than editing it', async () => {
+    const file = await configFile('data: [unclosed\n');
+    await savePartyConfig(file, { data: { name: 'Idx' } });
+    expect((await loadPartyConfig(file)).config.data.name).toBe('Idx');
+  });
+
+  it('refuses to write an invalid config and leaves the file untouched', async () => {
+    const file = await configFile(original);
+    const error = await failure(savePartyConfig(file, { data: { name: '' } }));
+    expect(error.message).toBe(`${file}: data.name: expected non-empty text, got ""`);
+    expect(await readFile(file, 'utf8')).toBe(original);
+    expect(await readdir(dir)).toEqual(['party.yaml']);
+  });
+
+  it('reports a save that cannot be written', async () => {
+    const file = path.join(dir, 'missing-folder', 'party.yaml');
+    const error = await failure(savePartyConfig(file, { data: { name: 'Idx' } }));
+    expect(error.message).toBe(`${file}: cannot save the config: no such file`);
+  });
+});
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
