@@ -9,11 +9,14 @@ const { values } = parseArgs({
     batch: { type: 'string', default: '64' },
     cache: { type: 'boolean', default: false },
     'cache-dir': { type: 'string' },
+    workers: { type: 'string' },
+    prefetch: { type: 'string' },
   },
 });
 
 const handler = new ImageFolder(
-  { train: 'train', batch_size: Number(values.batch), color_mode: 'grayscale', cache: values.cache, cache_dir: values['cache-dir'] },
+  { train: 'train', batch_size: Number(values.batch), color_mode: 'grayscale', cache: values.cache, cache_dir: values['cache-dir'],
+    ...(values.workers && { workers: Number(values.workers) }), ...(values.prefetch && { prefetch: Number(values.prefetch) }) },
   { baseDir: values.root! },
 );
 const setupStart = performance.now();

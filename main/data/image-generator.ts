@@ -6,7 +6,7 @@ import { leaseDecodePool, type DecodePool } from './decode/decode-pool.js';
 import type { TargetSpec } from './decode/image.js';
 import type { DecodedCache } from './decoded-cache.js';
 import { denormalizer, normalizeLut } from './normalize.js';
-import type { FileList } from './sources/file-list.js';
+import type { FileList, SharedFileList } from './sources/file-list.js';
 import type { ListingReport } from './sources/problems.js';
 import type { Batch, SampleShape, SkippedSample } from './types.js';
 
@@ -40,6 +40,7 @@ export class ImageFilesGenerator extends DataGenerator {
   readonly sampleShape: SampleShape;
   readonly #options: ImageGeneratorOptions;
   readonly #lut: Float32Array;
+  readonly #shared: SharedFileList;
   #lease: { pool: DecodePool; release: () => Promise<void> } | null = null;
 
   constructor(options: ImageGeneratorOptions) {
@@ -50,6 +51,7 @@ export class ImageFilesGenerator extends DataGenerator {
     const { height, width, channels } = options.target;
     this.sampleShape = { height, width, channels };
     this.#lut = normalizeLut(options.normalize, channels);
+    this.#shared = options.files.shared();
   }
 
   get cache(): DecodedCache | undefined {
@@ -97,16 +99,20 @@ export class ImageFilesGenerator extends DataGenerator {
   protected override async loadSamples(indices: Uint32Array, signal?: AbortSignal): Promise<Batch> {
     signal?.throwIfAborted();
     const { files, cache, target } = this.#options;
-    const paths = Array.from(indices, (i) => files.path(i));
-    const job: FilesJob = { kind: 'files', paths, target, lut: this.#lut };
-    if (cache) job.cache = { ...cache.ref, indices: indices.slice(), states: Uint8Array.from(indices, (i) => cache.states[i]!) };
+    const job: FilesJob = { kind: 'files', files: this.#shared, indices: indices.slice(), target, lut: this.#lut };
+    if (cache) job.cache = { ...cache.ref, states: Uint8Array.from(indices, (i) => cache.states[i]!) };
     const rows = (await this.pool().run(job)) as DecodedRows;
     if (cache) for (const [row, i] of indices.entries()) cache.states[i] = rows.ok[row] ? CACHE_OK : CACHE_BAD;
-    return this.#toBatch(indices, paths, rows);
+    return this.#toBatch(indices, rows, files);
   }
 
-  #toBatch(indices: Uint32Array, paths: string[], rows: DecodedRows): Batch {
-    const skipped = rows.failures.map(({ row, reason }) => ({ index: indices[row]!, source: paths[row]!, reason }));
+  /** The file list as decode threads receive it. */
+  get sharedFiles(): SharedFileList {
+    return this.#shared;
+  }
+
+  #toBatch(indices: Uint32Array, rows: DecodedRows, files: FileList): Batch {
+    const skipped = rows.failures.map(({ row, reason }) => ({ index: indices[row]!, source: files.path(indices[row]!), reason }));
     if (skipped.length > 0 && this.#options.onBadFile === 'fail') throw new BadFileError(skipped);
     const kept = indices.filter((_, row) => rows.ok[row] === 1);
     const labels = Int32Array.from(kept, (i) => this.#options.files.label(i));

@@ -107,10 +107,9 @@ export async function scanSplit(split: 'train' | 'test', generator: DataGenerato
 }
 
 function probe(generator: ImageFilesGenerator, indices: Uint32Array): Promise<ProbedFile[]> {
-  const { target } = generator;
-  const paths = Array.from(indices, (i) => generator.describeSample(i));
   // Probing decodes fully (a truncated file only shows itself at the end) but never resizes.
-  return generator.pool().run({ kind: 'probe', paths, target: { ...target, height: undefined, width: undefined } }) as Promise<ProbedFile[]>;
+  const target = { ...generator.target, height: undefined, width: undefined };
+  return generator.pool().run({ kind: 'probe', files: generator.sharedFiles, indices, target }) as Promise<ProbedFile[]>;
 }
 
 /** Run `work` over 0..count in chunks, `parallel` chunks at a time, in order of start. */

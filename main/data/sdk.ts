@@ -4,3 +4,6 @@ export type { DataSplits, HandlerContext } from './data-handler.js';
 export { DataGenerator, makeBatch } from './data-generator.js';
 export type { GeneratorOptions, IterateOptions } from './data-generator.js';
 export type { Batch, EpochSummary, SampleShape, SkippedSample } from './types.js';
+export { decodeImage } from './decode/image.js';
+export type { TargetImage, TargetSpec } from './decode/image.js';
+export { readImageFile } from './decode/decode-jobs.js';

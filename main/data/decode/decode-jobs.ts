@@ -1,5 +1,6 @@
 // Runs in a decode worker thread (or inline): turns a list of samples into model-ready float32 rows.
 import { closeSync, constants, openSync, readSync, writeSync } from 'node:fs';
+import { FileList, type SharedFileList } from '../sources/file-list.js';
 import { decodeImage, type TargetSpec } from './image.js';
 
 /** Where decoded pixels are kept between epochs (see decoded-cache.ts for the file layout). */
@@ -17,12 +18,13 @@ export const CACHE_BAD = 2;
 
 export interface FilesJob {
   kind: 'files';
-  paths: string[];
+  files: SharedFileList;
+  indices: Uint32Array;
   target: TargetSpec & { height: number; width: number };
   /** channels x 256 values: the model input for each pixel value of each channel. */
   lut: Float32Array;
-  /** With a cache: each sample's dataset index and its cache state when the job was sent. */
-  cache?: CacheRef & { indices: Uint32Array; states: Uint8Array };
+  /** With a cache: each sample's cache state when the job was sent. */
+  cache?: CacheRef & { states: Uint8Array };
 }
 
 export interface IdxJob {
@@ -37,7 +39,8 @@ export interface IdxJob {
 
 export interface ProbeJob {
   kind: 'probe';
-  paths: string[];
+  files: SharedFileList;
+  indices: Uint32Array;
   target: TargetSpec;
 }
 
@@ -125,15 +128,30 @@ function writeRows(pixels: Uint8Array, lut: Float32Array, channels: number, out:
   for (let i = 0; i < pixels.length; i++) out[at + i] = lut[(i % channels) * 256 + pixels[i]!]!;
 }
 
+/** File lists this thread has been sent, by id; the few most recent are kept (the arrays are shared, not copied). */
+const fileLists = new Map<string, FileList>();
+const FILE_LISTS_KEPT = 4;
+
+function fileList(shared: SharedFileList): FileList {
+  let list = fileLists.get(shared.id);
+  if (!list) {
+    list = FileList.fromShared(shared);
+    fileLists.set(shared.id, list);
+    if (fileLists.size > FILE_LISTS_KEPT) fileLists.delete(fileLists.keys().next().value!);
+  }
+  return list;
+}
+
 async function decodeFiles(job: FilesJob): Promise<DecodedRows> {
-  const { target, lut, cache } = job;
+  const { target, lut, cache, indices } = job;
+  const files = fileList(job.files);
   const rowValues = target.height * target.width * target.channels;
-  const x = new Float32Array(job.paths.length * rowValues);
-  const ok = new Uint8Array(job.paths.length);
+  const x = new Float32Array(indices.length * rowValues);
+  const ok = new Uint8Array(indices.length);
   const failures: RowFailure[] = [];
   const pixels = new Uint8Array(rowValues);
   let packed = 0;
-  for (let row = 0; row < job.paths.length; row++) {
+  for (let row = 0; row < indices.length; row++) {
     const state = cache?.states[row] ?? CACHE_EMPTY;
     if (state === CACHE_BAD) {
       failures.push({ row, reason: 'unreadable when the decoded cache was written' });
@@ -141,12 +159,12 @@ async function decodeFiles(job: FilesJob): Promise<DecodedRows> {
     }
     try {
       if (state === CACHE_OK) {
-        readSync(cacheHandle(cache!.file), pixels, 0, rowValues, cache!.dataOffset + cache!.indices[row]! * cache!.recordBytes);
+        readSync(cacheHandle(cache!.file), pixels, 0, rowValues, cache!.dataOffset + indices[row]! * cache!.recordBytes);
         writeRows(pixels, lut, target.channels, x, packed * rowValues);
       } else {
-        const image = await decodeImage(readImageFile(job.paths[row]!, target.maxPixels), target);
+        const image = await decodeImage(readImageFile(files.path(indices[row]!), target.maxPixels), target);
         writeRows(image.pixels, lut, target.channels, x, packed * rowValues);
-        if (cache) writeSync(cacheHandle(cache.file), image.pixels, 0, rowValues, cache.dataOffset + cache.indices[row]! * cache.recordBytes);
+        if (cache) writeSync(cacheHandle(cache.file), image.pixels, 0, rowValues, cache.dataOffset + indices[row]! * cache.recordBytes);
       }
       ok[row] = 1;
       packed++;
@@ -155,7 +173,7 @@ async function decodeFiles(job: FilesJob): Promise<DecodedRows> {
     }
   }
   // A short batch is copied once so the transferred buffer holds only its rows.
-  return { x: packed === job.paths.length ? x : x.slice(0, packed * rowValues), ok, failures };
+  return { x: packed === indices.length ? x : x.slice(0, packed * rowValues), ok, failures };
 }
 
 const idxHandles = new Map<string, number>();
@@ -175,10 +193,11 @@ function decodeIdx(job: IdxJob): DecodedRows {
 }
 
 async function probeFiles(job: ProbeJob): Promise<ProbedFile[]> {
+  const files = fileList(job.files);
   const probed: ProbedFile[] = [];
-  for (const path of job.paths) {
+  for (const index of job.indices) {
     try {
-      const bytes = readImageFile(path, job.target.maxPixels);
+      const bytes = readImageFile(files.path(index), job.target.maxPixels);
       const { original } = await decodeImage(bytes, job.target);
       probed.push({ ok: true, ...original, bytes: bytes.length });
     } catch (error) {

@@ -40,15 +40,14 @@ export async function readManifest(csvFile: string, columns: ManifestColumns): P
 export function manifestFiles(csvFile: string, rows: ManifestRow[], classNames: readonly string[]): { files: FileList; report: ListingReport } {
   const files = new FileList();
   const report = new ListingReport();
-  const folder = files.addFolder(path.dirname(csvFile));
+  const base = path.dirname(csvFile);
   const labelOf = new Map(classNames.map((name, i) => [name, i]));
   for (const row of rows) {
     const where = `${csvFile} line ${row.line}`;
     const label = labelOf.get(row.label);
     if (!row.file) report.problem(where, 'empty path');
     else if (label === undefined) report.problem(where, `label "${row.label}" is not one of class_names`);
-    else if (path.isAbsolute(row.file)) files.add(files.addFolder(path.dirname(row.file)), path.basename(row.file), label);
-    else files.add(folder, row.file, label);
+    else files.addPath(base, row.file, label);
   }
   return { files: files.seal(), report };
 }
