@@ -27,7 +27,8 @@ export abstract class DataGenerator {
 
   readonly shuffle: boolean;
   readonly seed: number;
-  readonly prefetch: number;
+  /** The prefetch depth the config asked for, if any. */
+  protected readonly explicitPrefetch: number | undefined;
   #batchSize: number;
   #epoch = 0;
   #order: Uint32Array | null = null;
@@ -37,7 +38,12 @@ export abstract class DataGenerator {
     this.#batchSize = checkBatchSize(options.batchSize);
     this.shuffle = options.shuffle ?? true;
     this.seed = options.seed ?? 0;
-    this.prefetch = options.prefetch ?? 4;
+    this.explicitPrefetch = options.prefetch;
+  }
+
+  /** How many batches iterateEpoch loads ahead unless told otherwise. */
+  get prefetch(): number {
+    return this.explicitPrefetch ?? 4;
   }
 
   /** Decode the given dataset indices into one batch, leaving out (and listing) samples that cannot be read. */

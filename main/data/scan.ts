@@ -1,6 +1,5 @@
 // Runs anywhere in main: the scan of a split: counts per class, image sizes, channels and formats seen, every unreadable file.
 import { DataGenerator } from './data-generator.js';
-import type { ProbedFile } from './decode/decode-jobs.js';
 import { ImageFilesGenerator } from './image-generator.js';
 import type { SkippedSample } from './types.js';
 import type { ListingProblem } from './sources/problems.js';
@@ -70,7 +69,7 @@ export async function scanSplit(split: 'train' | 'test', generator: DataGenerato
   };
   if (generator instanceof ImageFilesGenerator) {
     await eachChunk(generator.sampleCount, generator.pool().size * 2, options.signal, async (indices) => {
-      const probed = await probe(generator, indices);
+      const probed = await generator.probe(indices);
       probed.forEach((p, k) => {
         const index = indices[k]!;
         if (!p.ok) return noteUnreadable({ index, source: generator.describeSample(index), reason: p.reason! });
@@ -104,12 +103,6 @@ export async function scanSplit(split: 'train' | 'test', generator: DataGenerato
     listingProblems: listing?.problems ?? [],
     ignoredFiles: listing?.ignoredFiles ?? 0,
   };
-}
-
-function probe(generator: ImageFilesGenerator, indices: Uint32Array): Promise<ProbedFile[]> {
-  // Probing decodes fully (a truncated file only shows itself at the end) but never resizes.
-  const target = { ...generator.target, height: undefined, width: undefined };
-  return generator.pool().run({ kind: 'probe', files: generator.sharedFiles, indices, target }) as Promise<ProbedFile[]>;
 }
 
 /** Run `work` over 0..count in chunks, `parallel` chunks at a time, in order of start. */

@@ -6,4 +6,4 @@ export type { GeneratorOptions, IterateOptions } from './data-generator.js';
 export type { Batch, EpochSummary, SampleShape, SkippedSample } from './types.js';
 export { decodeImage } from './decode/image.js';
 export type { TargetImage, TargetSpec } from './decode/image.js';
-export { readImageFile } from './decode/decode-jobs.js';
+export { readImageFile } from './decode/read-file.js';

@@ -2,7 +2,7 @@
 import path from 'node:path';
 import type { ImageOptions } from '../../../common/data-config.js';
 import { defaultCacheDir } from '../cache-dir.js';
-import { readImageFile } from '../decode/decode-jobs.js';
+import { readImageFile } from '../decode/read-file.js';
 import { decodeImage } from '../decode/image.js';
 import { cacheKey, openDecodedCache } from '../decoded-cache.js';
 import { ImageFilesGenerator, type ImageTarget } from '../image-generator.js';

@@ -1,18 +1,24 @@
 // Runs anywhere in main: the process-wide pool of decode threads, shared by every generator that asks for the same size.
 import { availableParallelism } from 'node:os';
 import { workerScript } from '../pool/worker-script.js';
-import { WorkerPool } from '../pool/worker-pool.js';
-import type { DecodeJob, DecodeResult } from './decode-jobs.js';
+import { WorkerPool, type PoolContext } from '../pool/worker-pool.js';
+import type { DecodeContext, DecodeResult, Job } from './decode-jobs.js';
 
-export type DecodePool = WorkerPool<DecodeJob, DecodeResult>;
+export type DecodePool = WorkerPool<Job, DecodeResult, DecodeContext>;
+export type DecodePoolContext = PoolContext<DecodeContext>;
 
 const shared = new Map<number, { pool: DecodePool; users: number }>();
 
+export interface DecodePoolLease {
+  pool: DecodePool;
+  release: () => Promise<void>;
+}
+
 /** A lease on a shared pool of `size` threads (default: one per core); the last release closes it. */
-export function leaseDecodePool(size = availableParallelism()): { pool: DecodePool; release: () => Promise<void> } {
+export function leaseDecodePool(size = availableParallelism()): DecodePoolLease {
   let entry = shared.get(size);
   if (!entry) {
-    entry = { pool: new WorkerPool<DecodeJob, DecodeResult>(workerScript(import.meta.url, 'decode.worker'), size), users: 0 };
+    entry = { pool: new WorkerPool<Job, DecodeResult, DecodeContext>(workerScript(import.meta.url, 'decode.worker'), size), users: 0 };
     shared.set(size, entry);
   }
   entry.users++;
@@ -28,4 +34,11 @@ export function leaseDecodePool(size = availableParallelism()): { pool: DecodePo
       await leased.pool.close();
     },
   };
+}
+
+let nextContext = 0;
+
+/** A context id unique in this process, for a generator's PoolContext. */
+export function contextId(kind: string): string {
+  return `${kind}-${nextContext++}`;
 }

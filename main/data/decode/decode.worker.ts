@@ -1,15 +1,8 @@
-// Runs in a worker thread of the decode pool: answers each DecodeJob with decoded rows or file probes.
-import { parentPort } from 'node:worker_threads';
-import type { WorkerReply } from '../pool/worker-pool.js';
-import { runDecodeJob, transferables, type DecodeJob, type DecodeResult } from './decode-jobs.js';
+// Runs in a worker thread of the decode pool: answers each decode or probe job in its generator's context.
+import { serveJobs } from '../pool/worker-pool.js';
+import { runJob, type DecodeContext, type DecodeResult, type Job } from './decode-jobs.js';
 
-parentPort!.on('message', async (job: DecodeJob) => {
-  let reply: WorkerReply<DecodeResult>;
-  try {
-    const value = await runDecodeJob(job);
-    reply = { ok: true, value };
-  } catch (error) {
-    reply = { ok: false, error: (error as Error).message };
-  }
-  parentPort!.postMessage(reply, reply.ok ? transferables(reply.value) : []);
+serveJobs<Job, DecodeResult, DecodeContext>((job, context) => {
+  if (!context) throw new Error('a decode job came without its context');
+  return runJob(job, context);
 });

@@ -1,26 +1,53 @@
 // Runs anywhere in main: a fixed pool of worker threads running request/response jobs, one at a time per worker.
-import { Worker } from 'node:worker_threads';
+import { parentPort, Worker } from 'node:worker_threads';
 import type { WorkerStart } from './worker-script.js';
 
-interface Job<Req, Res> {
-  request: Req;
-  transfer: ArrayBuffer[];
-  resolve: (value: Res) => void;
-  reject: (reason: Error) => void;
+/**
+ * What stays the same across many jobs (a file list, decode settings): sent to each worker once, then named by id.
+ * Both sides keep the last CONTEXTS_KEPT contexts per worker in the same least-recently-used order, so the pool
+ * always knows whether a worker still holds one.
+ */
+export interface PoolContext<C> {
+  id: string;
+  value: C;
 }
 
-interface Slot<Req, Res> {
-  worker: Worker;
-  job: Job<Req, Res> | null;
+const CONTEXTS_KEPT = 8;
+
+interface Envelope<Req, C> {
+  request: Req;
+  context?: { id: string; value?: C };
 }
 
 /** What a worker posts back for each job. */
 export type WorkerReply<Res> = { ok: true; value: Res } | { ok: false; error: string };
 
-export class WorkerPool<Req, Res> {
+interface Job<Req, Res, C> {
+  request: Req;
+  transfer: ArrayBuffer[];
+  context?: PoolContext<C>;
+  resolve: (value: Res) => void;
+  reject: (reason: Error) => void;
+}
+
+interface Slot<Req, Res, C> {
+  worker: Worker;
+  job: Job<Req, Res, C> | null;
+  contexts: Map<string, true>;
+}
+
+/** Record a use of `id` in an LRU map; true if it was already there. */
+function touch(lru: Map<string, unknown>, id: string, value: unknown): boolean {
+  const had = lru.delete(id);
+  lru.set(id, value);
+  if (lru.size > CONTEXTS_KEPT) lru.delete(lru.keys().next().value!);
+  return had;
+}
+
+export class WorkerPool<Req, Res, C = unknown> {
   readonly size: number;
-  readonly #slots: Slot<Req, Res>[] = [];
-  readonly #queue: Job<Req, Res>[] = [];
+  readonly #slots: Slot<Req, Res, C>[] = [];
+  readonly #queue: Job<Req, Res, C>[] = [];
   #closed = false;
 
   constructor(
@@ -31,17 +58,12 @@ export class WorkerPool<Req, Res> {
     for (let i = 0; i < this.size; i++) this.#slots.push(this.#spawn());
   }
 
-  run(request: Req, transfer: ArrayBuffer[] = []): Promise<Res> {
+  run(request: Req, transfer: ArrayBuffer[] = [], context?: PoolContext<C>): Promise<Res> {
     if (this.#closed) return Promise.reject(new Error('the worker pool is closed'));
     return new Promise<Res>((resolve, reject) => {
-      this.#queue.push({ request, transfer, resolve, reject });
+      this.#queue.push({ request, transfer, context, resolve, reject });
       this.#dispatch();
     });
-  }
-
-  /** Jobs waiting for a free worker (not counting those running). */
-  get queued(): number {
-    return this.#queue.length;
   }
 
   async close(): Promise<void> {
@@ -50,9 +72,9 @@ export class WorkerPool<Req, Res> {
     await Promise.all(this.#slots.map((slot) => slot.worker.terminate()));
   }
 
-  #spawn(): Slot<Req, Res> {
+  #spawn(): Slot<Req, Res, C> {
     const worker = new Worker(this.start.script, this.start.options);
-    const slot: Slot<Req, Res> = { worker, job: null };
+    const slot: Slot<Req, Res, C> = { worker, job: null, contexts: new Map() };
     worker.on('message', (reply: WorkerReply<Res>) => this.#settle(slot, reply));
     worker.on('error', (error) => this.#replace(slot, error));
     worker.on('exit', (code) => {
@@ -62,7 +84,7 @@ export class WorkerPool<Req, Res> {
     return slot;
   }
 
-  #settle(slot: Slot<Req, Res>, reply: WorkerReply<Res>): void {
+  #settle(slot: Slot<Req, Res, C>, reply: WorkerReply<Res>): void {
     const job = slot.job;
     slot.job = null;
     if (job) {
@@ -73,7 +95,7 @@ export class WorkerPool<Req, Res> {
   }
 
   /** A worker that crashed fails only the job it held; a fresh worker takes its place. */
-  #replace(slot: Slot<Req, Res>, error: Error): void {
+  #replace(slot: Slot<Req, Res, C>, error: Error): void {
     if (this.#closed) return;
     const index = this.#slots.indexOf(slot);
     if (index < 0) return;
@@ -90,8 +112,36 @@ export class WorkerPool<Req, Res> {
       const job = this.#queue.shift()!;
       slot.job = job;
       slot.worker.ref(); // busy: keep the process alive until the job answers
-      slot.worker.postMessage(job.request, job.transfer);
+      const envelope: Envelope<Req, C> = { request: job.request };
+      if (job.context) {
+        const { id, value } = job.context;
+        envelope.context = touch(slot.contexts, id, true) ? { id } : { id, value };
+      }
+      slot.worker.postMessage(envelope, job.transfer);
     }
     for (const slot of this.#slots) if (!slot.job) slot.worker.unref();
   }
+}
+
+/** The worker side: answer each job with `handle`, resolving its context the same way the pool tracks it. */
+export function serveJobs<Req, Res, C>(handle: (request: Req, context: C | undefined) => Promise<{ value: Res; transfer?: ArrayBuffer[] }>): void {
+  const contexts = new Map<string, C>();
+  parentPort!.on('message', async ({ request, context }: Envelope<Req, C>) => {
+    let reply: WorkerReply<Res>;
+    let transfer: ArrayBuffer[] = [];
+    try {
+      let value: C | undefined;
+      if (context) {
+        value = context.value ?? contexts.get(context.id);
+        if (value === undefined) throw new Error(`context ${context.id} was never sent to this worker`);
+        touch(contexts, context.id, value);
+      }
+      const result = await handle(request, value);
+      reply = { ok: true, value: result.value };
+      transfer = result.transfer ?? [];
+    } catch (error) {
+      reply = { ok: false, error: (error as Error).message };
+    }
+    parentPort!.postMessage(reply, transfer);
+  });
 }

@@ -1,0 +1,62 @@
+// Runs anywhere in main: a DataGenerator whose samples are decoded on the shared thread pool, in a context sent once per thread.
+import type { Normalize } from '../../common/data-config.js';
+import { DataGenerator, type GeneratorOptions } from './data-generator.js';
+import type { DecodeContext, DecodeResult, Job } from './decode/decode-jobs.js';
+import { contextId, leaseDecodePool, type DecodePool, type DecodePoolLease } from './decode/decode-pool.js';
+import { denormalizer } from './normalize.js';
+
+export interface PooledOptions extends GeneratorOptions {
+  normalize: Normalize;
+  /** Decode threads; default one per core. */
+  workers?: number;
+}
+
+/** Batches prefetched by default: about this many bytes of them, and between 2 and 16 batches. */
+const PREFETCH_BYTES = 64 * 2 ** 20;
+
+export abstract class PooledGenerator extends DataGenerator {
+  readonly #workers: number | undefined;
+  readonly #normalize: Normalize;
+  readonly #contextId: string;
+  #lease: DecodePoolLease | null = null;
+
+  constructor(options: PooledOptions) {
+    super(options);
+    this.#workers = options.workers;
+    this.#normalize = options.normalize;
+    this.#contextId = contextId(this.constructor.name);
+  }
+
+  /** What every decode thread needs to know about this generator, once. */
+  protected abstract decodeContext(): DecodeContext;
+
+  /** Without an explicit prefetch, deep enough to keep the threads busy, bounded in bytes for large images. */
+  protected defaultPrefetch(): number {
+    const { height, width, channels } = this.sampleShape;
+    const batchBytes = this.batchSize * height * width * channels * 4;
+    return Math.max(2, Math.min(16, Math.floor(PREFETCH_BYTES / batchBytes)));
+  }
+
+  override get prefetch(): number {
+    return this.explicitPrefetch ?? this.defaultPrefetch();
+  }
+
+  override displayPixel(): (value: number, channel: number) => number {
+    return denormalizer(this.#normalize, this.sampleShape.channels);
+  }
+
+  /** The shared decode pool, leased on first use so a generator that is never read starts no threads. */
+  pool(): DecodePool {
+    this.#lease ??= leaseDecodePool(this.#workers);
+    return this.#lease.pool;
+  }
+
+  protected runOnPool(job: Job): Promise<DecodeResult> {
+    return this.pool().run(job, [], { id: this.#contextId, value: this.decodeContext() });
+  }
+
+  override async close(): Promise<void> {
+    await this.#lease?.release();
+    this.#lease = null;
+  }
+}
