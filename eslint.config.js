@@ -10,7 +10,7 @@ const platformPatterns = (layer) => ({
 });
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'bench/out/', '.cache/'] },
+  { ignores: ['dist/', 'node_modules/', 'bench/out/', '.cache/', '.scratch/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -30,16 +30,18 @@ async function generatorRun(root: string, epochs: number, cacheDir?: string): Pr
   return JSON.parse(stdout.trim().split('\n').pop()!) as RunResult;
 }
 
-async function freshCacheDir(name: string): Promise<string> {
-  const dir = path.join(out, 'cache', name);
-  await fsp.rm(dir, { recursive: true, force: true });
-  return dir;
-}
+/**
+ * Each run gets a cache folder of its own, removed only after every measurement: deleting hundreds of MB just
+ * before a run (the file system here discards freed blocks) slowed the run that followed by a third.
+ */
+const cacheRoot = path.join(out, 'cache', `run-${process.pid}`);
+const cacheDir = (name: string) => path.join(cacheRoot, name);
 
 const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
 const ratio = (a: number | undefined, b: number | undefined) => (a && b ? round(a / b) : null);
 
 async function main(): Promise<void> {
+  await fsp.rm(path.join(out, 'cache'), { recursive: true, force: true }); // what an interrupted run left
   console.error('preparing Fashion-MNIST as a PNG tree and a synthetic tree ten times larger (cached after the first run)...');
   const tree = await fashionMnistPngTree(path.join(out, 'fashion-mnist-png'));
   const tenfold = path.join(out, 'fashion-mnist-png-x10');
@@ -48,11 +50,11 @@ async function main(): Promise<void> {
   console.error('the tutorial generator (matplotlib imread per file, numpy batches), 2 epochs...');
   const tutorial = await runTutorialReference(tree.train, { batch: BATCH, epochs: 2 });
   console.error('Tributary: cached run, 3 epochs (cold, then from the decoded cache)...');
-  const cached = await generatorRun(tree.root, 3, await freshCacheDir('x1'));
+  const cached = await generatorRun(tree.root, 3, cacheDir('x1'));
   console.error('Tributary: uncached run, 2 epochs (decoding every epoch)...');
   const uncached = await generatorRun(tree.root, 2);
   console.error('Tributary: the 10x tree, cached run, 2 epochs...');
-  const big = await generatorRun(tenfold, 2, await freshCacheDir('x10'));
+  const big = await generatorRun(tenfold, 2, cacheDir('x10'));
 
   const tutorialRate = tutorial.ok ? mean(tutorial.images_per_s) : undefined;
   const cold = cached.epochs[0]!.images_per_s;
@@ -108,6 +110,7 @@ async function main(): Promise<void> {
       ],
     ),
   );
+  await fsp.rm(cacheRoot, { recursive: true, force: true });
   console.log(`\nrecorded in ${await recordInDocs(result, markdown)}`);
   console.log(JSON.stringify(result));
 }

@@ -15,6 +15,11 @@ export interface IterateOptions {
   /** How many batches may be loading ahead of the consumer; memory is bounded by prefetch x batch. */
   prefetch?: number;
   signal?: AbortSignal;
+  /**
+   * Decode into a ring of prefetch + 1 shared buffers instead of a new buffer per batch: no allocation, transfer
+   * or garbage per batch, but a batch's `x` is only valid until the next batch is requested. Copy what you keep.
+   */
+  reuseBuffers?: boolean;
 }
 
 /** Skipped samples kept with their reasons per epoch; the count itself is never capped. */
@@ -46,8 +51,12 @@ export abstract class DataGenerator {
     return this.explicitPrefetch ?? 4;
   }
 
-  /** Decode the given dataset indices into one batch, leaving out (and listing) samples that cannot be read. */
-  protected abstract loadSamples(indices: Uint32Array, signal?: AbortSignal): Promise<Batch>;
+  /**
+   * Decode the given dataset indices into one batch, leaving out (and listing) samples that cannot be read.
+   * `out`, when given, is shared memory with room for a full batch that the rows may be written into (and x may
+   * view); a generator is free to ignore it and return its own x.
+   */
+  protected abstract loadSamples(indices: Uint32Array, signal?: AbortSignal, out?: Float32Array): Promise<Batch>;
 
   /** Where a sample comes from (a file path, or a file and record number), for previews and error messages. */
   abstract describeSample(index: number): string;
@@ -117,36 +126,57 @@ export abstract class DataGenerator {
    */
   async *iterateEpoch(options: IterateOptions = {}): AsyncGenerator<Batch, EpochSummary> {
     const { prefetch = this.prefetch, signal } = options;
+    const depth = Math.max(1, prefetch);
     const total = this.length;
     const summary: EpochSummary = { epoch: this.#epoch, batches: 0, samples: 0, skipped: 0, skippedSamples: [] };
-    const inFlight: Promise<Batch>[] = [];
+    const { height, width, channels } = this.sampleShape;
+    const ring = options.reuseBuffers ? new BufferRing(this.#batchSize * height * width * channels) : null;
+    const inFlight: { loading: Promise<Batch>; buffer?: Float32Array }[] = [];
     let next = 0;
     const fill = () => {
-      while (next < total && inFlight.length < Math.max(1, prefetch)) {
-        const loading = this.getBatch(next++, signal);
+      while (next < total && inFlight.length < depth) {
+        const buffer = ring?.take();
+        const loading = this.loadSamples(this.batchIndices(next++), signal, buffer);
         loading.catch(() => {}); // awaited in order below; this only keeps an early failure from going unhandled
-        inFlight.push(loading);
+        inFlight.push({ loading, buffer });
       }
     };
     try {
       fill();
       while (inFlight.length > 0) {
         signal?.throwIfAborted();
-        const batch = await inFlight.shift()!;
+        const { loading, buffer } = inFlight.shift()!;
+        const batch = await loading;
         fill();
         tally(summary, batch.skipped);
-        if (batch.indices.length === 0) continue;
-        summary.batches++;
-        summary.samples += batch.indices.length;
-        yield batch;
+        if (batch.indices.length > 0) {
+          summary.batches++;
+          summary.samples += batch.indices.length;
+          yield batch;
+        }
+        if (buffer) ring!.give(buffer); // the consumer asked for the next batch: this one is done with
       }
     } finally {
       // Outstanding loads are settled before returning, so a stopped epoch leaves no work running behind it.
-      await Promise.allSettled(inFlight);
+      await Promise.allSettled(inFlight.map((f) => f.loading));
     }
     this.#lastSummary = summary;
     this.onEpochEnd();
     return summary;
+  }
+}
+
+/** Batch-sized float buffers in shared memory, handed out and given back (decode threads write into them). */
+class BufferRing {
+  readonly #free: Float32Array[] = [];
+  constructor(private readonly length: number) {}
+
+  take(): Float32Array {
+    return this.#free.pop() ?? new Float32Array(new SharedArrayBuffer(this.length * 4));
+  }
+
+  give(buffer: Float32Array): void {
+    this.#free.push(buffer);
   }
 }
 

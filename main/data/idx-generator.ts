@@ -1,6 +1,6 @@
 // Runs anywhere in main: the generator over an IDX images file and its labels, reading records by offset on the pool.
 import { makeBatch } from './data-generator.js';
-import type { DecodedRows, IdxContext } from './decode/decode-jobs.js';
+import type { IdxContext } from './decode/decode-jobs.js';
 import type { IdxHeader } from './idx.js';
 import { normalizeLut } from './normalize.js';
 import { PooledGenerator, type PooledOptions } from './pooled-generator.js';
@@ -45,10 +45,10 @@ export class IdxGenerator extends PooledGenerator {
     return this.#context;
   }
 
-  protected override async loadSamples(indices: Uint32Array, signal?: AbortSignal): Promise<Batch> {
+  protected override async loadSamples(indices: Uint32Array, signal?: AbortSignal, out?: Float32Array): Promise<Batch> {
     signal?.throwIfAborted();
-    const rows = (await this.runOnPool({ kind: 'decode', indices: indices.slice() })) as DecodedRows;
+    const { x } = await this.decodeOnPool({ kind: 'decode', indices: indices.slice() }, out);
     const labels = Int32Array.from(indices, (i) => this.#options.labels[i]!);
-    return makeBatch({ x: rows.x, shape: this.sampleShape, indices: indices.slice(), labels, numClasses: this.classNames.length });
+    return makeBatch({ x, shape: this.sampleShape, indices: indices.slice(), labels, numClasses: this.classNames.length });
   }
 }

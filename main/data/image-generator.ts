@@ -1,6 +1,6 @@
 // Runs anywhere in main: the generator over image files (folder or manifest), decoding on the thread pool, optionally cached.
 import { makeBatch } from './data-generator.js';
-import { CACHE_BAD, CACHE_OK, type DecodedRows, type DecodeJob, type FilesContext, type ProbedFile } from './decode/decode-jobs.js';
+import { BAD_SLOT, CACHE_EMPTY, type DecodedRows, type DecodeJob, type FilesContext, type ProbedFile } from './decode/decode-jobs.js';
 import type { TargetSpec } from './decode/image.js';
 import type { DecodedCache } from './decoded-cache.js';
 import { normalizeLut } from './normalize.js';
@@ -85,22 +85,34 @@ export class ImageFilesGenerator extends PooledGenerator {
     await super.close();
   }
 
-  protected override async loadSamples(indices: Uint32Array, signal?: AbortSignal): Promise<Batch> {
+  protected override async loadSamples(indices: Uint32Array, signal?: AbortSignal, out?: Float32Array): Promise<Batch> {
     signal?.throwIfAborted();
     const { cache } = this.#options;
     const job: DecodeJob = { kind: 'decode', indices: indices.slice() };
-    if (cache) job.states = Uint8Array.from(indices, (i) => cache.states[i]!);
-    const rows = (await this.runOnPool(job)) as DecodedRows;
-    if (cache) for (const [row, i] of indices.entries()) cache.states[i] = rows.ok[row] ? CACHE_OK : CACHE_BAD;
-    return this.#toBatch(indices, rows);
+    if (cache) {
+      job.slots = Uint32Array.from(indices, (i) => cache.slots[i]!);
+      job.firstNewSlot = cache.reserve(job.slots.filter((slot) => slot === CACHE_EMPTY).length);
+    }
+    const { rows, x } = await this.decodeOnPool(job, out);
+    if (cache) recordSlots(cache, job, rows);
+    return this.#toBatch(indices, rows, x);
   }
 
-  #toBatch(indices: Uint32Array, rows: DecodedRows): Batch {
+  #toBatch(indices: Uint32Array, rows: DecodedRows, x: Float32Array): Batch {
     const { files } = this.#options;
     const skipped = rows.failures.map(({ row, reason }) => ({ index: indices[row]!, source: files.path(indices[row]!), reason }));
     if (skipped.length > 0 && this.#options.onBadFile === 'fail') throw new BadFileError(skipped);
     const kept = skipped.length ? indices.filter((_, row) => rows.ok[row] === 1) : indices.slice();
     const labels = Int32Array.from(kept, (i) => files.label(i));
-    return makeBatch({ x: rows.x, shape: this.sampleShape, indices: kept, labels, numClasses: this.classNames.length, skipped });
+    return makeBatch({ x, shape: this.sampleShape, indices: kept, labels, numClasses: this.classNames.length, skipped });
   }
+}
+
+/** The slots the worker wrote this job's new records to, in row order: successes only, from firstNewSlot on. */
+function recordSlots(cache: DecodedCache, job: DecodeJob, rows: DecodedRows): void {
+  let next = job.firstNewSlot!;
+  job.indices.forEach((index, row) => {
+    if (job.slots![row] !== CACHE_EMPTY) return;
+    cache.slots[index] = rows.ok[row] ? 1 + next++ : BAD_SLOT;
+  });
 }

@@ -1,7 +1,7 @@
 // Runs anywhere in main: a DataGenerator whose samples are decoded on the shared thread pool, in a context sent once per thread.
 import type { Normalize } from '../../common/data-config.js';
 import { DataGenerator, type GeneratorOptions } from './data-generator.js';
-import type { DecodeContext, DecodeResult, Job } from './decode/decode-jobs.js';
+import type { DecodeContext, DecodedRows, DecodeJob, DecodeResult, Job } from './decode/decode-jobs.js';
 import { contextId, leaseDecodePool, type DecodePool, type DecodePoolLease } from './decode/decode-pool.js';
 import { denormalizer } from './normalize.js';
 
@@ -53,6 +53,15 @@ export abstract class PooledGenerator extends DataGenerator {
 
   protected runOnPool(job: Job): Promise<DecodeResult> {
     return this.pool().run(job, [], { id: this.#contextId, value: this.decodeContext() });
+  }
+
+  /** Decode on the pool, into `out` when given; the rows' values, packed, as a Float32Array either way. */
+  protected async decodeOnPool(job: DecodeJob, out?: Float32Array): Promise<{ rows: DecodedRows; x: Float32Array }> {
+    if (out) job.out = out.buffer as SharedArrayBuffer;
+    const rows = (await this.runOnPool(job)) as DecodedRows;
+    const { height, width, channels } = this.sampleShape;
+    const packed = rows.ok.reduce((n, ok) => n + ok, 0);
+    return { rows, x: rows.x ?? out!.subarray(0, packed * height * width * channels) };
   }
 
   override async close(): Promise<void> {

@@ -1,5 +1,5 @@
 // Runs anywhere in main: the scan of a split: counts per class, image sizes, channels and formats seen, every unreadable file.
-import { DataGenerator } from './data-generator.js';
+import type { DataGenerator } from './data-generator.js';
 import { ImageFilesGenerator } from './image-generator.js';
 import type { SkippedSample } from './types.js';
 import type { ListingProblem } from './sources/problems.js';

@@ -14,12 +14,16 @@ export interface TfBatch extends tfjs.TensorContainerObject {
  * Each iteration of the dataset is one epoch of the generator (which reshuffles at its end). fitDataset disposes
  * the xs and ys of every batch it trains on, so nothing here is kept. `tf` is passed in because the engine, not
  * the data layer, decides which tfjs build and backend run.
+ *
+ * Batches come from reused buffers (IterateOptions.reuseBuffers). The wasm and tensorflow backends copy a tensor's
+ * values into their own memory when it is made; the cpu backend keeps the array itself, so it gets a copy.
  */
 export function toTfDataset(tf: Tf, generator: DataGenerator, options: IterateOptions & { labels?: Labels } = {}): tfjs.data.Dataset<TfBatch> {
   const { labels = 'onehot', ...iterate } = options;
   const numClasses = generator.classNames.length;
   return tf.data.generator(() => {
-    const batches = generator.iterateEpoch(iterate);
+    const batches = generator.iterateEpoch({ ...iterate, reuseBuffers: true });
+    const keepsArrays = tf.getBackend() === 'cpu';
     return {
       async next(): Promise<IteratorResult<TfBatch>> {
         const step = await batches.next();
@@ -27,7 +31,7 @@ export function toTfDataset(tf: Tf, generator: DataGenerator, options: IterateOp
         const b = step.value;
         const n = b.shape[0];
         const ys = labels === 'onehot' ? tf.tensor2d(b.oneHot, [n, numClasses]) : tf.tensor1d(b.labels, 'int32');
-        return { done: false, value: { xs: tf.tensor4d(b.x, b.shape), ys } };
+        return { done: false, value: { xs: tf.tensor4d(keepsArrays ? b.x.slice() : b.x, b.shape), ys } };
       },
     };
   });

@@ -44,7 +44,7 @@ export class Idx extends DataHandler {
       try {
         return { source, header: await readIdxHeader(await uncompressedIdx(source, cacheDir)) };
       } catch (error) {
-        throw new Error(`data.info.${key}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? `${source} does not exist` : (error as Error).message}`);
+        throw new Error(`data.info.${key}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? `${source} does not exist` : (error as Error).message}`, { cause: error });
       }
     };
     const images = await open(`${split}_images`, imagesPath);

@@ -7,15 +7,13 @@ import { readImageFile } from './read-file.js';
 /** Where decoded pixels are kept between epochs (see decoded-cache.ts for the file layout). */
 export interface CacheRef {
   file: string;
-  statusOffset: number;
   dataOffset: number;
   recordBytes: number;
 }
 
-/** Per-sample state in a decoded cache: not yet written, decoded pixels stored, or unreadable. */
+/** A sample's entry in a decoded cache's slot table: not cached yet, unreadable, or else 1 + its record's slot. */
 export const CACHE_EMPTY = 0;
-export const CACHE_OK = 1;
-export const CACHE_BAD = 2;
+export const BAD_SLOT = 0xffffffff;
 
 /** What a generator over image files sends each decode thread once (see PoolContext). */
 export interface FilesContext {
@@ -39,11 +37,17 @@ export interface IdxContext {
 
 export type DecodeContext = FilesContext | IdxContext;
 
-/** Decode these samples; with a cache, `states` holds each one's cache state when the job was sent. */
+/**
+ * Decode these samples. With a cache, `slots` holds each one's slot-table entry, and the samples not cached yet
+ * go, as they decode, to consecutive slots from `firstNewSlot` (written at once at the end of the job).
+ */
 export interface DecodeJob {
   kind: 'decode';
   indices: Uint32Array;
-  states?: Uint8Array;
+  slots?: Uint32Array;
+  firstNewSlot?: number;
+  /** Shared memory to write the rows into (see IterateOptions.reuseBuffers); else the result brings its own. */
+  out?: SharedArrayBuffer;
 }
 
 /** Decode these files in full at their own size, reporting what they are (a scan). */
@@ -59,9 +63,9 @@ export interface RowFailure {
   reason: string;
 }
 
-/** The rows that decoded, packed in order, and why the others did not. */
+/** The rows that decoded, packed in order (in `x`, or in the job's `out`), and why the others did not. */
 export interface DecodedRows {
-  x: Float32Array;
+  x?: Float32Array;
   ok: Uint8Array;
   failures: RowFailure[];
 }
@@ -87,6 +91,19 @@ function handle(file: string, flags: 'r' | 'r+'): number {
   return fd;
 }
 
+/** Where a job's rows go: the job's shared buffer, or a new one that travels back with the result. */
+function rowsBuffer(job: DecodeJob, values: number): Float32Array {
+  return job.out ? new Float32Array(job.out, 0, values) : new Float32Array(values);
+}
+
+/** Decoded pixels waiting to be written to the cache at the end of a job; reused, as jobs run one at a time. */
+let pending = new Uint8Array(0);
+
+function pendingBuffer(bytes: number): Uint8Array {
+  if (pending.length < bytes) pending = new Uint8Array(bytes);
+  return pending;
+}
+
 function writeRows(pixels: Uint8Array, lut: Float32Array, channels: number, out: Float32Array, at: number): void {
   for (let i = 0; i < pixels.length; i++) out[at + i] = lut[(i % channels) * 256 + pixels[i]!]!;
 }
@@ -97,7 +114,7 @@ const fileLists = new Map<string, FileList>();
 function fileList(shared: SharedFileList): FileList {
   let list = fileLists.get(shared.id);
   if (!list) {
-    list = FileList.fromShared(shared);
+    list = new FileList(shared);
     fileLists.set(shared.id, list);
     if (fileLists.size > 8) fileLists.delete(fileLists.keys().next().value!);
   }
@@ -106,28 +123,30 @@ function fileList(shared: SharedFileList): FileList {
 
 async function decodeFiles(job: DecodeJob, context: FilesContext): Promise<DecodedRows> {
   const { target, lut, cache } = context;
-  const { indices, states } = job;
+  const { indices, slots } = job;
   const files = fileList(context.files);
   const rowValues = target.height * target.width * target.channels;
-  const x = new Float32Array(indices.length * rowValues);
+  const x = rowsBuffer(job, indices.length * rowValues);
   const ok = new Uint8Array(indices.length);
   const failures: RowFailure[] = [];
   const pixels = new Uint8Array(rowValues);
+  const fresh = cache ? pendingBuffer(indices.length * rowValues) : null;
   let packed = 0;
+  let freshCount = 0;
   for (let row = 0; row < indices.length; row++) {
-    const state = states?.[row] ?? CACHE_EMPTY;
-    if (state === CACHE_BAD) {
+    const slot = slots?.[row] ?? CACHE_EMPTY;
+    if (slot === BAD_SLOT) {
       failures.push({ row, reason: 'unreadable when the decoded cache was written' });
       continue;
     }
     try {
-      if (state === CACHE_OK) {
-        readSync(handle(cache!.file, 'r+'), pixels, 0, rowValues, cache!.dataOffset + indices[row]! * cache!.recordBytes);
+      if (slot !== CACHE_EMPTY) {
+        readSync(handle(cache!.file, 'r+'), pixels, 0, rowValues, cache!.dataOffset + (slot - 1) * cache!.recordBytes);
         writeRows(pixels, lut, target.channels, x, packed * rowValues);
       } else {
         const image = await decodeImage(readImageFile(files.path(indices[row]!), target.maxPixels), target);
         writeRows(image.pixels, lut, target.channels, x, packed * rowValues);
-        if (cache) writeSync(handle(cache.file, 'r+'), image.pixels, 0, rowValues, cache.dataOffset + indices[row]! * cache.recordBytes);
+        fresh?.set(image.pixels, freshCount++ * rowValues);
       }
       ok[row] = 1;
       packed++;
@@ -135,6 +154,8 @@ async function decodeFiles(job: DecodeJob, context: FilesContext): Promise<Decod
       failures.push({ row, reason: (error as Error).message });
     }
   }
+  if (cache && freshCount > 0) writeSync(handle(cache.file, 'r+'), fresh!, 0, freshCount * rowValues, cache.dataOffset + job.firstNewSlot! * cache.recordBytes);
+  if (job.out) return { ok, failures };
   // A short batch is copied once so the transferred buffer holds only its rows.
   return { x: packed === indices.length ? x : x.slice(0, packed * rowValues), ok, failures };
 }
@@ -143,13 +164,13 @@ function decodeIdx(job: DecodeJob, context: IdxContext): DecodedRows {
   const { indices } = job;
   const { file, recordBytes, dataOffset } = context;
   const record = new Uint8Array(recordBytes);
-  const x = new Float32Array(indices.length * recordBytes);
+  const x = rowsBuffer(job, indices.length * recordBytes);
   for (let row = 0; row < indices.length; row++) {
     const got = readSync(handle(file, 'r'), record, 0, recordBytes, dataOffset + indices[row]! * recordBytes);
     if (got !== recordBytes) throw new Error(`${file}: record ${indices[row]} is truncated`);
     writeRows(record, context.lut, context.channels, x, row * recordBytes);
   }
-  return { x, ok: new Uint8Array(indices.length).fill(1), failures: [] };
+  return { x: job.out ? undefined : x, ok: new Uint8Array(indices.length).fill(1), failures: [] };
 }
 
 async function probeFiles(job: ProbeJob, context: FilesContext): Promise<ProbedFile[]> {
@@ -175,5 +196,5 @@ export async function runJob(job: Job, context: DecodeContext): Promise<{ value:
     return { value: await probeFiles(job, context) };
   }
   const rows = context.kind === 'files' ? await decodeFiles(job, context) : decodeIdx(job, context);
-  return { value: rows, transfer: [rows.x.buffer as ArrayBuffer, rows.ok.buffer as ArrayBuffer] };
+  return { value: rows, transfer: [rows.ok.buffer as ArrayBuffer, ...(rows.x ? [rows.x.buffer as ArrayBuffer] : [])] };
 }

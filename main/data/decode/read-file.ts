@@ -30,8 +30,8 @@ export function readImageFile(path: string, maxPixels: number): Uint8Array {
     return readBuffer.subarray(0, filled);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EISDIR') throw new Error('a folder, not a file');
-    if (code === 'EAGAIN') throw new Error('not a regular file (a pipe or device)');
+    if (code === 'EISDIR') throw new Error('a folder, not a file', { cause: error });
+    if (code === 'EAGAIN') throw new Error('not a regular file (a pipe or device)', { cause: error });
     throw error;
   } finally {
     closeSync(fd);

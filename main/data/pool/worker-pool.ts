@@ -32,9 +32,16 @@ interface Job<Req, Res, C> {
 
 interface Slot<Req, Res, C> {
   worker: Worker;
-  job: Job<Req, Res, C> | null;
+  /** Jobs sent to this worker, oldest first: it answers them in order. */
+  jobs: Job<Req, Res, C>[];
   contexts: Map<string, true>;
 }
+
+/**
+ * Jobs a worker may hold at once. Two means the next job is already waiting when one finishes, so a worker does
+ * not idle while the dispatching thread is busy (collecting garbage, handing out the last result).
+ */
+const JOBS_PER_WORKER = 2;
 
 /** Record a use of `id` in an LRU map; true if it was already there. */
 function touch(lru: Map<string, unknown>, id: string, value: unknown): boolean {
@@ -74,7 +81,7 @@ export class WorkerPool<Req, Res, C = unknown> {
 
   #spawn(): Slot<Req, Res, C> {
     const worker = new Worker(this.start.script, this.start.options);
-    const slot: Slot<Req, Res, C> = { worker, job: null, contexts: new Map() };
+    const slot: Slot<Req, Res, C> = { worker, jobs: [], contexts: new Map() };
     worker.on('message', (reply: WorkerReply<Res>) => this.#settle(slot, reply));
     worker.on('error', (error) => this.#replace(slot, error));
     worker.on('exit', (code) => {
@@ -85,8 +92,7 @@ export class WorkerPool<Req, Res, C = unknown> {
   }
 
   #settle(slot: Slot<Req, Res, C>, reply: WorkerReply<Res>): void {
-    const job = slot.job;
-    slot.job = null;
+    const job = slot.jobs.shift();
     if (job) {
       if (reply.ok) job.resolve(reply.value);
       else job.reject(new Error(reply.error));
@@ -94,12 +100,12 @@ export class WorkerPool<Req, Res, C = unknown> {
     this.#dispatch();
   }
 
-  /** A worker that crashed fails only the job it held; a fresh worker takes its place. */
+  /** A worker that crashed fails only the jobs it held; a fresh worker takes its place. */
   #replace(slot: Slot<Req, Res, C>, error: Error): void {
     if (this.#closed) return;
     const index = this.#slots.indexOf(slot);
     if (index < 0) return;
-    slot.job?.reject(error);
+    for (const job of slot.jobs.splice(0)) job.reject(error);
     slot.worker.removeAllListeners();
     void slot.worker.terminate();
     this.#slots[index] = this.#spawn();
@@ -107,26 +113,36 @@ export class WorkerPool<Req, Res, C = unknown> {
   }
 
   #dispatch(): void {
-    for (const slot of this.#slots) {
-      if (slot.job || this.#queue.length === 0) continue;
-      const job = this.#queue.shift()!;
-      slot.job = job;
-      slot.worker.ref(); // busy: keep the process alive until the job answers
-      const envelope: Envelope<Req, C> = { request: job.request };
-      if (job.context) {
-        const { id, value } = job.context;
-        envelope.context = touch(slot.contexts, id, true) ? { id } : { id, value };
-      }
-      slot.worker.postMessage(envelope, job.transfer);
+    // Fill every worker's first place before any second one, so work spreads across threads.
+    for (let depth = 0; depth < JOBS_PER_WORKER; depth++) {
+      for (const slot of this.#slots) if (slot.jobs.length === depth && this.#queue.length > 0) this.#send(slot, this.#queue.shift()!);
     }
-    for (const slot of this.#slots) if (!slot.job) slot.worker.unref();
+    for (const slot of this.#slots) if (slot.jobs.length === 0) slot.worker.unref();
+  }
+
+  #send(slot: Slot<Req, Res, C>, job: Job<Req, Res, C>): void {
+    slot.jobs.push(job);
+    slot.worker.ref(); // busy: keep the process alive until the job answers
+    const envelope: Envelope<Req, C> = { request: job.request };
+    if (job.context) {
+      const { id, value } = job.context;
+      envelope.context = touch(slot.contexts, id, true) ? { id } : { id, value };
+    }
+    slot.worker.postMessage(envelope, job.transfer);
   }
 }
 
-/** The worker side: answer each job with `handle`, resolving its context the same way the pool tracks it. */
+/**
+ * The worker side: answer each job with `handle`, resolving its context the same way the pool tracks it. Jobs run
+ * strictly one after another, in arrival order, even when `handle` awaits (a job may reuse per-thread buffers).
+ */
 export function serveJobs<Req, Res, C>(handle: (request: Req, context: C | undefined) => Promise<{ value: Res; transfer?: ArrayBuffer[] }>): void {
   const contexts = new Map<string, C>();
-  parentPort!.on('message', async ({ request, context }: Envelope<Req, C>) => {
+  let previous = Promise.resolve();
+  parentPort!.on('message', (envelope: Envelope<Req, C>) => {
+    previous = previous.then(() => answer(envelope));
+  });
+  const answer = async ({ request, context }: Envelope<Req, C>) => {
     let reply: WorkerReply<Res>;
     let transfer: ArrayBuffer[] = [];
     try {
@@ -143,5 +159,5 @@ export function serveJobs<Req, Res, C>(handle: (request: Req, context: C | undef
       reply = { ok: false, error: (error as Error).message };
     }
     parentPort!.postMessage(reply, transfer);
-  });
+  };
 }

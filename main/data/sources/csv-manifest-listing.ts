@@ -25,7 +25,7 @@ export async function readManifest(csvFile: string, columns: ManifestColumns): P
   try {
     records = parse(text, { columns: true, skip_empty_lines: true, trim: true, info: true, bom: true });
   } catch (error) {
-    throw new Error(`${csvFile}: ${(error as Error).message}`);
+    throw new Error(`${csvFile}: ${(error as Error).message}`, { cause: error });
   }
   const header = Object.keys(records[0]?.record ?? {});
   for (const column of [columns.path, columns.label]) {

@@ -12,20 +12,36 @@ export interface SharedFileList {
   folderOf: Uint32Array;
 }
 
+type Kind = new (buffer: SharedArrayBuffer) => Uint8Array | Uint32Array | Int32Array;
+
+/** Limits of one list: address space reserved up front, memory committed only as it fills. */
+const MAX_FILES = 2 ** 27;
+const MAX_NAME_BYTES = 2 ** 31;
+
+/**
+ * A typed array over a growable SharedArrayBuffer: it grows in place (no copy, no doubled peak while a list of a
+ * million files is built) and is shared with decode threads as it is.
+ */
+class GrowableArray<A extends Uint8Array | Uint32Array | Int32Array> {
+  readonly array: A;
+  readonly #buffer: SharedArrayBuffer;
+  readonly #bytesPer: number;
+
+  constructor(Kind: Kind & { BYTES_PER_ELEMENT: number }, maxLength: number) {
+    this.#bytesPer = Kind.BYTES_PER_ELEMENT;
+    this.#buffer = new SharedArrayBuffer(4096, { maxByteLength: maxLength * this.#bytesPer });
+    this.array = new Kind(this.#buffer) as A; // length-tracking: follows the buffer as it grows
+  }
+
+  ensure(length: number): void {
+    if (length <= this.array.length) return;
+    if (length * this.#bytesPer > this.#buffer.maxByteLength) throw new RangeError('file list is larger than Tributary supports');
+    const bytes = Math.min(this.#buffer.maxByteLength, Math.max(length * this.#bytesPer, Math.ceil(this.#buffer.byteLength * 1.5)));
+    this.#buffer.grow(bytes);
+  }
+}
+
 let nextId = 0;
-
-function toShared<T extends Uint8Array | Uint32Array | Int32Array>(array: T, length: number): T {
-  const Kind = array.constructor as new (buffer: SharedArrayBuffer, offset: number, length: number) => T;
-  const shared = new Kind(new SharedArrayBuffer(length * array.BYTES_PER_ELEMENT), 0, length);
-  shared.set(array.subarray(0, length));
-  return shared;
-}
-
-function grown<T extends Uint8Array | Uint32Array | Int32Array>(array: T, atLeast: number): T {
-  const bigger = new (array.constructor as new (n: number) => T)(Math.max(array.length * 2, atLeast));
-  bigger.set(array);
-  return bigger;
-}
 
 /**
  * Files as folder index + UTF-8 name bytes in one buffer, labels in a typed array. Folders are absolute and names
@@ -35,22 +51,34 @@ export class FileList {
   readonly id = `files-${process.pid}-${nextId++}`;
   readonly folders: string[] = [];
   readonly #folderIndex = new Map<string, number>();
-  #names: Uint8Array = new Uint8Array(1 << 16);
-  #nameEnd: Uint32Array = new Uint32Array(1024);
-  #folderOf: Uint32Array = new Uint32Array(1024);
-  #labels: Int32Array = new Int32Array(1024);
+  #names: Uint8Array;
+  #nameEnd: Uint32Array;
+  #folderOf: Uint32Array;
+  #labels: Int32Array;
+  #growing: { names: GrowableArray<Uint8Array>; nameEnd: GrowableArray<Uint32Array>; folderOf: GrowableArray<Uint32Array>; labels: GrowableArray<Int32Array> } | null;
   #bytes = 0;
   #length = 0;
 
-  /** A read-only view over a list another thread shared (labels are not shared: decode threads do not need them). */
-  static fromShared(shared: SharedFileList): FileList {
-    const list = new FileList();
-    list.folders.push(...shared.folders);
-    list.#names = shared.names;
-    list.#nameEnd = shared.nameEnd;
-    list.#folderOf = shared.folderOf;
-    list.#length = shared.nameEnd.length;
-    return list;
+  constructor(shared?: SharedFileList) {
+    if (shared) {
+      // A read-only view over a list another thread shared (labels stay behind: decode threads do not need them).
+      this.folders.push(...shared.folders);
+      ({ names: this.#names, nameEnd: this.#nameEnd, folderOf: this.#folderOf } = shared);
+      this.#labels = new Int32Array(0);
+      this.#length = shared.nameEnd.length;
+      this.#growing = null;
+      return;
+    }
+    this.#growing = {
+      names: new GrowableArray(Uint8Array, MAX_NAME_BYTES),
+      nameEnd: new GrowableArray(Uint32Array, MAX_FILES),
+      folderOf: new GrowableArray(Uint32Array, MAX_FILES),
+      labels: new GrowableArray(Int32Array, MAX_FILES),
+    };
+    this.#names = this.#growing.names.array;
+    this.#nameEnd = this.#growing.nameEnd.array;
+    this.#folderOf = this.#growing.folderOf.array;
+    this.#labels = this.#growing.labels.array;
   }
 
   get length(): number {
@@ -69,13 +97,11 @@ export class FileList {
 
   /** A file `name` (no separators) in a registered folder. */
   add(folder: number, name: string, label: number): void {
+    const growing = this.#growing;
+    if (!growing) throw new Error('this file list is sealed');
     const bytes = encoder.encode(name);
-    if (this.#length === this.#nameEnd.length) {
-      this.#nameEnd = grown(this.#nameEnd, 0);
-      this.#folderOf = grown(this.#folderOf, 0);
-      this.#labels = grown(this.#labels, 0);
-    }
-    if (this.#bytes + bytes.length > this.#names.length) this.#names = grown(this.#names, this.#bytes + bytes.length);
+    growing.names.ensure(this.#bytes + bytes.length);
+    for (const column of [growing.nameEnd, growing.folderOf, growing.labels]) column.ensure(this.#length + 1);
     this.#names.set(bytes, this.#bytes);
     this.#bytes += bytes.length;
     this.#nameEnd[this.#length] = this.#bytes;
@@ -101,12 +127,14 @@ export class FileList {
     return this.#labels[i]!;
   }
 
-  /** Fix the list: move it into shared memory, without spare capacity. */
+  /** Fix the list: views of exactly its length from here on, so it can be shared. */
   seal(): this {
-    this.#names = toShared(this.#names, this.#bytes);
-    this.#nameEnd = toShared(this.#nameEnd, this.#length);
-    this.#folderOf = toShared(this.#folderOf, this.#length);
-    this.#labels = this.#labels.slice(0, this.#length);
+    if (!this.#growing) return this;
+    this.#names = this.#names.subarray(0, this.#bytes);
+    this.#nameEnd = this.#nameEnd.subarray(0, this.#length);
+    this.#folderOf = this.#folderOf.subarray(0, this.#length);
+    this.#labels = this.#labels.subarray(0, this.#length);
+    this.#growing = null;
     return this;
   }
 

@@ -72,20 +72,18 @@ async function walk(folder: string, label: number, files: FileList, report: List
   const first = listed.get(id);
   if (first !== undefined) return report.problem(folder, `symlink loop or second path: this folder is already listed as ${first}`);
   listed.set(id, folder);
-  let entries: Dirent[];
+  const images: string[] = [];
+  const subfolders: string[] = [];
   try {
-    entries = await fsp.readdir(folder, { withFileTypes: true });
+    // Streamed: a folder of a hundred thousand files never holds a hundred thousand Dirents at once.
+    for await (const entry of await fsp.opendir(folder, { bufferSize: 256 })) {
+      const kind = await entryKind(folder, entry, report);
+      if (kind === 'folder') subfolders.push(entry.name);
+      else if (kind === 'image') images.push(entry.name);
+    }
   } catch (error) {
     return report.problem(folder, `cannot read folder: ${(error as Error).message}`);
   }
-  const images: string[] = [];
-  const subfolders: string[] = [];
-  for (const entry of entries) {
-    const kind = await entryKind(folder, entry, report);
-    if (kind === 'folder') subfolders.push(entry.name);
-    else if (kind === 'image') images.push(entry.name);
-  }
-  entries.length = 0; // the Dirents of a huge folder are garbage from here on
   const at = files.addFolder(folder);
   for (const name of images.sort(compareNames)) files.add(at, name, label);
   for (const name of subfolders.sort(compareNames)) await walk(path.join(folder, name), label, files, report, listed);
