@@ -49,8 +49,8 @@ async function main(): Promise<void> {
 
   console.error('the tutorial generator (matplotlib imread per file, numpy batches), 2 epochs...');
   const tutorial = await runTutorialReference(tree.train, { batch: BATCH, epochs: 2 });
-  console.error('Tributary: cached run, 3 epochs (cold, then from the decoded cache)...');
-  const cached = await generatorRun(tree.root, 3, cacheDir('x1'));
+  console.error('Tributary: cached run, 5 epochs (cold, then from the decoded cache)...');
+  const cached = await generatorRun(tree.root, 5, cacheDir('x1'));
   console.error('Tributary: uncached run, 2 epochs (decoding every epoch)...');
   const uncached = await generatorRun(tree.root, 2);
   console.error('Tributary: the 10x tree, cached run, 2 epochs...');

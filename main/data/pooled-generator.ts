@@ -45,7 +45,12 @@ export abstract class PooledGenerator extends DataGenerator {
     return denormalizer(this.#normalize, this.sampleShape.channels);
   }
 
-  /** The shared decode pool, leased on first use so a generator that is never read starts no threads. */
+  /** Start the decode threads now and wait until they can take jobs, so the first epoch does not pay for it. */
+  async start(): Promise<void> {
+    await this.pool().ready();
+  }
+
+  /** The shared decode pool, leased on first use (or start()). */
   pool(): DecodePool {
     this.#lease ??= leaseDecodePool(this.#workers);
     return this.#lease.pool;

@@ -34,6 +34,7 @@ export class Idx extends DataHandler {
         images, source: imagesSource, labels, classNames, normalize: info.normalize,
         batchSize: info.batch_size, shuffle: split === 'train' && info.shuffle, seed: info.seed, workers: info.workers, prefetch: info.prefetch,
       });
+      await (generators[split] as IdxGenerator).start();
     }
     return generators;
   }

@@ -78,6 +78,7 @@ export async function imageGenerators(options: ImageOptions, baseDir: string, cl
       prefetch: options.prefetch,
       cache: await openCache(options, baseDir, files, target),
     });
+    await generators[split]!.start();
   }
   return generators;
 }

@@ -104,8 +104,20 @@ function pendingBuffer(bytes: number): Uint8Array {
   return pending;
 }
 
+/** Pixels to model inputs through the lookup table; gray and RGB get loops without a per-value modulo. */
 function writeRows(pixels: Uint8Array, lut: Float32Array, channels: number, out: Float32Array, at: number): void {
-  for (let i = 0; i < pixels.length; i++) out[at + i] = lut[(i % channels) * 256 + pixels[i]!]!;
+  const n = pixels.length;
+  if (channels === 1) {
+    for (let i = 0; i < n; i++) out[at + i] = lut[pixels[i]!]!;
+  } else if (channels === 3) {
+    for (let i = 0; i < n; i += 3) {
+      out[at + i] = lut[pixels[i]!]!;
+      out[at + i + 1] = lut[256 + pixels[i + 1]!]!;
+      out[at + i + 2] = lut[512 + pixels[i + 2]!]!;
+    }
+  } else {
+    for (let i = 0; i < n; i++) out[at + i] = lut[(i % channels) * 256 + pixels[i]!]!;
+  }
 }
 
 /** File lists by id: the arrays are shared memory, so a view costs nothing but is worth keeping across jobs. */

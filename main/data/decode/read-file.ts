@@ -22,9 +22,11 @@ export function readImageFile(path: string, maxPixels: number): Uint8Array {
         if (filled >= limit) throw new Error(`file is larger than ${limit} bytes, more than any image under max_pixels could need`);
         readBuffer = Buffer.concat([readBuffer, Buffer.allocUnsafe(readBuffer.length)]);
       }
-      const n = readSync(fd, readBuffer, filled, readBuffer.length - filled, null);
-      if (n === 0) break;
+      const wanted = readBuffer.length - filled;
+      const n = readSync(fd, readBuffer, filled, wanted, null);
       filled += n;
+      // A short read of a regular file is its end: no second call just to see zero bytes (pipes read as empty).
+      if (n < wanted) break;
     }
     if (filled === 0) throw new Error('empty file (zero bytes, or not a regular file)');
     return readBuffer.subarray(0, filled);

@@ -22,6 +22,9 @@ interface Envelope<Req, C> {
 /** What a worker posts back for each job. */
 export type WorkerReply<Res> = { ok: true; value: Res } | { ok: false; error: string };
 
+/** What a worker posts once, when it is ready to take jobs. */
+const READY = 'worker-ready';
+
 interface Job<Req, Res, C> {
   request: Req;
   transfer: ArrayBuffer[];
@@ -32,6 +35,7 @@ interface Job<Req, Res, C> {
 
 interface Slot<Req, Res, C> {
   worker: Worker;
+  ready: Promise<void>;
   /** Jobs sent to this worker, oldest first: it answers them in order. */
   jobs: Job<Req, Res, C>[];
   contexts: Map<string, true>;
@@ -65,6 +69,11 @@ export class WorkerPool<Req, Res, C = unknown> {
     for (let i = 0; i < this.size; i++) this.#slots.push(this.#spawn());
   }
 
+  /** Resolves when every thread has loaded its code: starting threads is set-up work, not part of the first job. */
+  async ready(): Promise<void> {
+    await Promise.all(this.#slots.map((slot) => slot.ready));
+  }
+
   run(request: Req, transfer: ArrayBuffer[] = [], context?: PoolContext<C>): Promise<Res> {
     if (this.#closed) return Promise.reject(new Error('the worker pool is closed'));
     return new Promise<Res>((resolve, reject) => {
@@ -81,13 +90,19 @@ export class WorkerPool<Req, Res, C = unknown> {
 
   #spawn(): Slot<Req, Res, C> {
     const worker = new Worker(this.start.script, this.start.options);
-    const slot: Slot<Req, Res, C> = { worker, jobs: [], contexts: new Map() };
-    worker.on('message', (reply: WorkerReply<Res>) => this.#settle(slot, reply));
+    let markReady = () => {};
+    const ready = new Promise<void>((resolve) => (markReady = resolve));
+    const slot: Slot<Req, Res, C> = { worker, ready, jobs: [], contexts: new Map() };
+    worker.on('message', (reply: WorkerReply<Res> | typeof READY) => {
+      if (reply !== READY) return this.#settle(slot, reply);
+      markReady();
+      if (slot.jobs.length === 0) worker.unref(); // idle and started: an idle pool must not keep the process alive
+    });
+    worker.on('exit', markReady); // a thread that dies while starting is not waited for: the next job reports it
     worker.on('error', (error) => this.#replace(slot, error));
     worker.on('exit', (code) => {
       if (!this.#closed) this.#replace(slot, new Error(`a worker thread exited with code ${code}`));
     });
-    worker.unref(); // an idle pool must not keep the process alive
     return slot;
   }
 
@@ -142,6 +157,7 @@ export function serveJobs<Req, Res, C>(handle: (request: Req, context: C | undef
   parentPort!.on('message', (envelope: Envelope<Req, C>) => {
     previous = previous.then(() => answer(envelope));
   });
+  parentPort!.postMessage(READY);
   const answer = async ({ request, context }: Envelope<Req, C>) => {
     let reply: WorkerReply<Res>;
     let transfer: ArrayBuffer[] = [];
