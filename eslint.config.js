@@ -35,6 +35,14 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': ['error', { paths: [electronOnlyInApp] }] },
   },
   {
+    files: ['preload/**'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [{ group: ['**/main/**', '**/renderer/**'], message: 'The preload bridges to main over IPC only; it shares nothing but common/.' }],
+      }],
+    },
+  },
+  {
     files: ['renderer/**'],
     rules: {
       'no-restricted-imports': ['error', {

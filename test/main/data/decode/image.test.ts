@@ -8,7 +8,7 @@ import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { decodeImage, sniffFormat, type TargetSpec } from '../../../../main/data/decode/image.js';
 import { ImageDecodeError } from '../../../../main/data/decode/png-decode.js';
-import { crc32, encodePng } from '../../../../main/data/decode/png-encode.js';
+import { encodePng, pngChunk } from '../../../../main/data/decode/png-encode.js';
 
 const MAX_PIXELS = 0x3fff * 0x3fff;
 const RGB: TargetSpec = { channels: 3, interpolation: 'bilinear', maxPixels: MAX_PIXELS };
@@ -26,14 +26,6 @@ function texture(width: number, height: number, channels: number, seed = 1): Uin
   return out;
 }
 
-function pngChunk(type: string, body: Uint8Array): Buffer {
-  const out = Buffer.alloc(12 + body.length);
-  out.writeUInt32BE(body.length, 0);
-  out.write(type, 4, 'latin1');
-  out.set(body, 8);
-  out.writeUInt32BE((crc32(out.subarray(4, 8 + body.length)) ^ 0xffffffff) >>> 0, 8 + body.length);
-  return out;
-}
 
 function raw(data: Uint8Array | Uint16Array, width: number, height: number, channels: 1 | 2 | 3 | 4) {
   return sharp(data, { raw: { width, height, channels } });

@@ -4,10 +4,9 @@ import { deflateSync, inflateSync } from 'node:zlib';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { decodePng, ImageDecodeError, NeedsSharp, type DecodedImage } from '../../../../main/data/decode/png-decode.js';
-import { crc32, encodePng } from '../../../../main/data/decode/png-encode.js';
+import { encodePng, PNG_SIGNATURE, pngChunk } from '../../../../main/data/decode/png-encode.js';
 
 const MAX_PIXELS = 0x3fff * 0x3fff;
-const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 const SAMPLES: Record<number, number> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
 const COLOR_TYPE_OF_CHANNELS: Record<number, number> = { 1: 0, 2: 4, 3: 2, 4: 6 };
 const SIZES: [number, number][] = [[1, 1], [3, 5], [28, 28], [31, 17], [2, 64]];
@@ -45,23 +44,15 @@ function samples(count: number, rowLength: number, depth: number, seed: number):
   return out;
 }
 
-function chunk(type: string, body: Uint8Array): Buffer {
-  const out = Buffer.alloc(12 + body.length);
-  out.writeUInt32BE(body.length, 0);
-  out.write(type, 4, 'latin1');
-  out.set(body, 8);
-  out.writeUInt32BE((crc32(out.subarray(4, 8 + body.length)) ^ 0xffffffff) >>> 0, 8 + body.length);
-  return out;
-}
 
-const IEND = chunk('IEND', new Uint8Array(0));
+const IEND = pngChunk('IEND', new Uint8Array(0));
 
 function ihdrChunk({ width, height, depth, colorType, interlace = 0 }: Ihdr): Buffer {
   const body = Buffer.alloc(13);
   body.writeUInt32BE(width, 0);
   body.writeUInt32BE(height, 4);
   body.set([depth, colorType, 0, 0, interlace], 8);
-  return chunk('IHDR', body);
+  return pngChunk('IHDR', body);
 }
 
 /** Pack one row of samples at 1, 2, 4, 8 or 16 bits, big-endian, as PNG stores them. */
@@ -108,8 +99,8 @@ function filteredOf(ihdr: Ihdr, values: number[], pick: (y: number) => number): 
 function buildPng(ihdr: Ihdr, filtered: Uint8Array, extra: Buffer[] = [], idatParts = 1): Buffer {
   const compressed = deflateSync(filtered);
   const size = Math.ceil(compressed.length / idatParts);
-  const idats = Array.from({ length: idatParts }, (_, i) => chunk('IDAT', compressed.subarray(i * size, (i + 1) * size)));
-  return Buffer.concat([SIGNATURE, ihdrChunk(ihdr), ...extra, ...idats, IEND]);
+  const idats = Array.from({ length: idatParts }, (_, i) => pngChunk('IDAT', compressed.subarray(i * size, (i + 1) * size)));
+  return Buffer.concat([PNG_SIGNATURE, ihdrChunk(ihdr), ...extra, ...idats, IEND]);
 }
 
 function readIhdr(png: Uint8Array): Required<Ihdr> {
@@ -192,7 +183,7 @@ describe('decodePng agrees with sharp byte for byte', () => {
     const values = samples(perRow * ihdr.height, perRow, depth, depth * 10 + colorType);
     const next = random(depth);
     const palette = Uint8Array.from({ length: 3 * 2 ** Math.min(depth, 8) }, () => Math.floor(next() * 256));
-    const extra = colorType === 3 ? [chunk('PLTE', palette)] : [];
+    const extra = colorType === 3 ? [pngChunk('PLTE', palette)] : [];
     for (let shift = 0; shift < 5; shift++) {
       const png = buildPng(ihdr, filteredOf(ihdr, values, (y) => (y + shift) % 5), extra);
       expect(rowFilters(png)[0]).toBe(shift);
@@ -237,7 +228,7 @@ describe('decodePng agrees with sharp byte for byte', () => {
       const perRow = ihdr.width * key.length;
       const values = samples(perRow * ihdr.height, perRow, depth, depth);
       for (let p = 0; p < values.length; p += 3 * key.length) values.splice(p, key.length, ...key);
-      const tRNS = chunk('tRNS', Uint8Array.from(key.flatMap((k) => [k >> 8, k & 0xff])));
+      const tRNS = pngChunk('tRNS', Uint8Array.from(key.flatMap((k) => [k >> 8, k & 0xff])));
       const png = buildPng(ihdr, filteredOf(ihdr, values, (y) => y % 5), [tRNS]);
       const decoded = decodePng(png, MAX_PIXELS);
       expect(decoded.channels).toBe(key.length + 1);
@@ -252,7 +243,7 @@ describe('decodePng agrees with sharp byte for byte', () => {
   it('reads palette indices past the end of PLTE as black, as libpng does', async () => {
     const ihdr = { width: 8, height: 2, depth: 8, colorType: 3 };
     const values = [0, 1, 2, 3, 4, 5, 6, 7, 7, 6, 5, 4, 3, 2, 1, 0];
-    const plte = chunk('PLTE', Uint8Array.of(200, 10, 20, 30, 200, 40, 50, 60, 200));
+    const plte = pngChunk('PLTE', Uint8Array.of(200, 10, 20, 30, 200, 40, 50, 60, 200));
     const png = buildPng(ihdr, filteredOf(ihdr, values, () => 0), [plte]);
     const decoded = decodePng(png, MAX_PIXELS);
     expect(Array.from(decoded.data.subarray(0, 12))).toEqual([200, 10, 20, 30, 200, 40, 50, 60, 200, 0, 0, 0]);
@@ -263,7 +254,7 @@ describe('decodePng agrees with sharp byte for byte', () => {
     const ihdr = { width: 28, height: 28, depth: 8, colorType: 2 };
     const values = samples(28 * 28 * 3, 28 * 3, 8, 7);
     const filtered = filteredOf(ihdr, values, (y) => y % 5);
-    const text = chunk('tEXt', Buffer.from('Comment\0made by a test', 'latin1'));
+    const text = pngChunk('tEXt', Buffer.from('Comment\0made by a test', 'latin1'));
     const png = buildPng(ihdr, filtered, [text], 4);
     expect(chunksOf(png).filter(([type]) => type === 'IDAT')).toHaveLength(4);
     expect(Buffer.from(decodePng(png, MAX_PIXELS).data)).toEqual(Buffer.from(values));
@@ -297,7 +288,7 @@ describe('decodePng refuses broken files with a reason an operator can act on', 
 
   it('tells truncated image data from corrupt image data', () => {
     const ihdr = ihdrChunk({ width, height, depth: 8, colorType: 2 });
-    const withIdat = (idat: Uint8Array) => Buffer.concat([SIGNATURE, ihdr, chunk('IDAT', idat), IEND]);
+    const withIdat = (idat: Uint8Array) => Buffer.concat([PNG_SIGNATURE, ihdr, pngChunk('IDAT', idat), IEND]);
     const stream = deflateSync(filtered);
     expect(reason(withIdat(stream.subarray(0, stream.length >> 1)))).toBe('truncated PNG: the compressed image data stops early');
     expect(reason(withIdat(deflateSync(filtered.subarray(0, 10 * (width * 3 + 1)))))).toBe(
@@ -320,22 +311,22 @@ describe('decodePng refuses broken files with a reason an operator can act on', 
 
   it('refuses structurally broken files', () => {
     const ihdr = (depth: number, colorType: number) => ihdrChunk({ width, height, depth, colorType });
-    expect(reason(Buffer.concat([SIGNATURE, ihdr(8, 2), IEND]))).toBe('corrupt PNG: no IDAT chunk, so no image data');
-    expect(reason(Buffer.concat([SIGNATURE, chunk('IDAT', deflateSync(filtered)), IEND]))).toBe("corrupt PNG: the first chunk is 'IDAT', not IHDR");
-    expect(reason(Buffer.concat([SIGNATURE, ihdr(3, 2), chunk('IDAT', deflateSync(filtered)), IEND]))).toBe('corrupt PNG: color type 2 with bit depth 3 is not valid PNG');
-    expect(reason(Buffer.concat([SIGNATURE, ihdr(8, 3), chunk('IDAT', deflateSync(filtered)), IEND]))).toBe('corrupt PNG: palette image without a valid PLTE chunk');
-    const idat = chunk('IDAT', deflateSync(filtered));
-    expect(reason(Buffer.concat([SIGNATURE, ihdr(8, 2), chunk('CgBI', new Uint8Array(4)), idat, IEND]))).toBe("unsupported PNG: unknown critical chunk 'CgBI'");
-    const garbage = Buffer.concat([SIGNATURE, ihdr(8, 2), Buffer.from('\0\0\0\x04\x01\x02\x03\x04junkjunk', 'latin1'), idat, IEND]);
+    expect(reason(Buffer.concat([PNG_SIGNATURE, ihdr(8, 2), IEND]))).toBe('corrupt PNG: no IDAT chunk, so no image data');
+    expect(reason(Buffer.concat([PNG_SIGNATURE, pngChunk('IDAT', deflateSync(filtered)), IEND]))).toBe("corrupt PNG: the first chunk is 'IDAT', not IHDR");
+    expect(reason(Buffer.concat([PNG_SIGNATURE, ihdr(3, 2), pngChunk('IDAT', deflateSync(filtered)), IEND]))).toBe('corrupt PNG: color type 2 with bit depth 3 is not valid PNG');
+    expect(reason(Buffer.concat([PNG_SIGNATURE, ihdr(8, 3), pngChunk('IDAT', deflateSync(filtered)), IEND]))).toBe('corrupt PNG: palette image without a valid PLTE chunk');
+    const idat = pngChunk('IDAT', deflateSync(filtered));
+    expect(reason(Buffer.concat([PNG_SIGNATURE, ihdr(8, 2), pngChunk('CgBI', new Uint8Array(4)), idat, IEND]))).toBe("unsupported PNG: unknown critical chunk 'CgBI'");
+    const garbage = Buffer.concat([PNG_SIGNATURE, ihdr(8, 2), Buffer.from('\0\0\0\x04\x01\x02\x03\x04junkjunk', 'latin1'), idat, IEND]);
     expect(reason(garbage)).toBe('corrupt PNG: no valid chunk at byte 33');
     const badFilter = Uint8Array.from(filtered);
     badFilter[3 * (width * 3 + 1)] = 7;
-    expect(reason(Buffer.concat([SIGNATURE, ihdr(8, 2), chunk('IDAT', deflateSync(badFilter)), IEND]))).toBe('corrupt PNG: row 3 has filter type 7, which does not exist');
+    expect(reason(Buffer.concat([PNG_SIGNATURE, ihdr(8, 2), pngChunk('IDAT', deflateSync(badFilter)), IEND]))).toBe('corrupt PNG: row 3 has filter type 7, which does not exist');
   });
 
   it('refuses a decompression bomb by its header, before inflating anything', () => {
     const ihdr = ihdrChunk({ width: 100_000, height: 100_000, depth: 8, colorType: 6 });
-    const bomb = Buffer.concat([SIGNATURE, ihdr, chunk('IDAT', deflateSync(new Uint8Array(1000))), IEND]);
+    const bomb = Buffer.concat([PNG_SIGNATURE, ihdr, pngChunk('IDAT', deflateSync(new Uint8Array(1000))), IEND]);
     expect(reason(bomb)).toBe('image is 100000x100000 (10,000,000,000 pixels), over the limit of 268,402,689; raise max_pixels if this is a real image');
     // With the limit raised, a few compressed bytes still cannot hold 40 GB: refused before a buffer of that size exists.
     const before = process.memoryUsage().arrayBuffers;
@@ -345,7 +336,7 @@ describe('decodePng refuses broken files with a reason an operator can act on', 
 
   it('inflates no more than the header implies when the IDAT holds far more', () => {
     const flood = deflateSync(Buffer.alloc(64 * 2 ** 20), { level: 9 });
-    const png = Buffer.concat([SIGNATURE, ihdrChunk({ width: 16, height: 16, depth: 8, colorType: 0 }), chunk('IDAT', flood), IEND]);
+    const png = Buffer.concat([PNG_SIGNATURE, ihdrChunk({ width: 16, height: 16, depth: 8, colorType: 0 }), pngChunk('IDAT', flood), IEND]);
     const before = process.memoryUsage().arrayBuffers;
     expect(() => decodePng(png, MAX_PIXELS)).toThrow(NeedsSharp);
     expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(16 * 2 ** 20);
