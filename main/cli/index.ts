@@ -12,6 +12,11 @@ const USAGE = `usage:
   tributary preview --config party.yaml --out DIR [-n 32] [--split train|test] [--seed N] [--class NAME ...]
       write sampled images exactly as the model sees them (PNG), with samples.json and index.html`;
 
+/** A mistake in how the command was called: exit code 2, like a bad config. */
+class UsageError extends Error {
+  override name = 'UsageError';
+}
+
 /** Exit codes: 0 done, 1 failed while working, 2 bad usage or config. */
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -22,12 +27,13 @@ export async function main(argv: string[]): Promise<number> {
     return command === undefined || command === 'help' || command === '--help' ? 0 : 2;
   } catch (error) {
     console.error(`tributary ${command}: ${(error as Error).message}`);
-    return (error as Error).name === 'ConfigError' || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') ? 2 : 1;
+    const usage = ['ConfigError', 'UsageError'].includes((error as Error).name) || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
+    return usage ? 2 : 1;
   }
 }
 
 async function withData<T>(configFile: string | undefined, use: (splits: DataSplits) => Promise<T>): Promise<T> {
-  if (!configFile) throw Object.assign(new Error('--config is required'), { code: 'ERR_PARSE_ARGS_MISSING' });
+  if (!configFile) throw new UsageError('--config is required');
   const { splits } = await openData(await loadPartyConfig(configFile));
   try {
     return await use(splits);
@@ -58,13 +64,15 @@ async function preview(args: string[]): Promise<number> {
     },
   });
   const n = Number(values.n), seed = Number(values.seed);
-  if (!values.out) throw Object.assign(new Error('--out is required'), { code: 'ERR_PARSE_ARGS_MISSING' });
-  if (!Number.isInteger(n) || n < 1 || !Number.isInteger(seed)) throw Object.assign(new Error('-n and --seed take whole numbers (n >= 1)'), { code: 'ERR_PARSE_ARGS_INVALID' });
+  if (!values.out) throw new UsageError('--out is required');
+  if (!Number.isInteger(n) || n < 1 || !Number.isInteger(seed)) throw new UsageError('-n and --seed take whole numbers (n >= 1)');
   const split = values.split;
-  if (split !== 'train' && split !== 'test') throw Object.assign(new Error('--split is train or test'), { code: 'ERR_PARSE_ARGS_INVALID' });
+  if (split !== 'train' && split !== 'test') throw new UsageError('--split is train or test');
   return withData(values.config, async (splits) => {
     const generator = splits[split];
-    if (!generator) throw new Error(`the config has no ${split} split`);
+    if (!generator) throw new UsageError(`the config has no ${split} split`);
+    const unknown = values.class?.find((name) => !generator.classNames.includes(name));
+    if (unknown !== undefined) throw new UsageError(`--class ${unknown}: no such class (classes are: ${generator.classNames.join(', ')})`);
     const written = await writePreview(generator, { out: values.out!, n, seed, classes: values.class });
     console.log(`wrote ${written.samples.length} samples to ${values.out} (index.html, samples.json)${written.skipped ? `; ${written.skipped} unreadable samples skipped` : ''}`);
     return 0;

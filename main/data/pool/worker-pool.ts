@@ -35,7 +35,9 @@ interface Job<Req, Res, C> {
 
 interface Slot<Req, Res, C> {
   worker: Worker;
+  /** Settles when the thread has loaded its code (or died trying). */
   ready: Promise<void>;
+  started: boolean;
   /** Jobs sent to this worker, oldest first: it answers them in order. */
   jobs: Job<Req, Res, C>[];
   contexts: Map<string, true>;
@@ -60,6 +62,8 @@ export class WorkerPool<Req, Res, C = unknown> {
   readonly #slots: Slot<Req, Res, C>[] = [];
   readonly #queue: Job<Req, Res, C>[] = [];
   #closed = false;
+  /** Set when a thread died before it could take jobs: the code cannot load, and a new thread would die the same way. */
+  #broken: Error | null = null;
 
   constructor(
     private readonly start: WorkerStart,
@@ -69,12 +73,13 @@ export class WorkerPool<Req, Res, C = unknown> {
     for (let i = 0; i < this.size; i++) this.#slots.push(this.#spawn());
   }
 
-  /** Resolves when every thread has loaded its code: starting threads is set-up work, not part of the first job. */
+  /** Resolves when every thread has loaded its code (starting threads is set-up work); rejects if one cannot. */
   async ready(): Promise<void> {
     await Promise.all(this.#slots.map((slot) => slot.ready));
   }
 
   run(request: Req, transfer: ArrayBuffer[] = [], context?: PoolContext<C>): Promise<Res> {
+    if (this.#broken) return Promise.reject(this.#broken);
     if (this.#closed) return Promise.reject(new Error('the worker pool is closed'));
     return new Promise<Res>((resolve, reject) => {
       this.#queue.push({ request, transfer, context, resolve, reject });
@@ -82,27 +87,40 @@ export class WorkerPool<Req, Res, C = unknown> {
     });
   }
 
+  /** Every job not answered yet, queued or held by a thread, is rejected; then the threads end. */
   async close(): Promise<void> {
     this.#closed = true;
-    for (const job of this.#queue.splice(0)) job.reject(new Error('the worker pool was closed'));
+    this.#failAll(new Error('the worker pool was closed'));
     await Promise.all(this.#slots.map((slot) => slot.worker.terminate()));
+  }
+
+  #failAll(error: Error): void {
+    for (const job of this.#queue.splice(0)) job.reject(error);
+    for (const slot of this.#slots) for (const job of slot.jobs.splice(0)) job.reject(error);
   }
 
   #spawn(): Slot<Req, Res, C> {
     const worker = new Worker(this.start.script, this.start.options);
-    let markReady = () => {};
-    const ready = new Promise<void>((resolve) => (markReady = resolve));
-    const slot: Slot<Req, Res, C> = { worker, ready, jobs: [], contexts: new Map() };
+    let settleReady: (error?: Error) => void = () => {};
+    const ready = new Promise<void>((resolve, reject) => (settleReady = (error) => (error ? reject(error) : resolve())));
+    ready.catch(() => {}); // a start-up failure is reported by ready() and by every job, not as an unhandled rejection
+    const slot: Slot<Req, Res, C> = { worker, ready, started: false, jobs: [], contexts: new Map() };
+    const died = (error: Error) => {
+      if (this.#closed) return;
+      if (slot.started) return this.#replace(slot, error);
+      this.#broken = new Error(`worker threads cannot start: ${error.message}`, { cause: error });
+      settleReady(this.#broken);
+      this.#failAll(this.#broken);
+      void this.close();
+    };
     worker.on('message', (reply: WorkerReply<Res> | typeof READY) => {
       if (reply !== READY) return this.#settle(slot, reply);
-      markReady();
+      slot.started = true;
+      settleReady();
       if (slot.jobs.length === 0) worker.unref(); // idle and started: an idle pool must not keep the process alive
     });
-    worker.on('exit', markReady); // a thread that dies while starting is not waited for: the next job reports it
-    worker.on('error', (error) => this.#replace(slot, error));
-    worker.on('exit', (code) => {
-      if (!this.#closed) this.#replace(slot, new Error(`a worker thread exited with code ${code}`));
-    });
+    worker.on('error', died);
+    worker.on('exit', (code) => died(new Error(`a worker thread exited with code ${code}`)));
     return slot;
   }
 
@@ -115,9 +133,8 @@ export class WorkerPool<Req, Res, C = unknown> {
     this.#dispatch();
   }
 
-  /** A worker that crashed fails only the jobs it held; a fresh worker takes its place. */
+  /** A started worker that crashed fails only the jobs it held; a fresh worker takes its place. */
   #replace(slot: Slot<Req, Res, C>, error: Error): void {
-    if (this.#closed) return;
     const index = this.#slots.indexOf(slot);
     if (index < 0) return;
     for (const job of slot.jobs.splice(0)) job.reject(error);
@@ -135,15 +152,22 @@ export class WorkerPool<Req, Res, C = unknown> {
     for (const slot of this.#slots) if (slot.jobs.length === 0) slot.worker.unref();
   }
 
+  /** Post one job; only a job that was posted waits for an answer (and only then has its context been sent). */
   #send(slot: Slot<Req, Res, C>, job: Job<Req, Res, C>): void {
-    slot.jobs.push(job);
-    slot.worker.ref(); // busy: keep the process alive until the job answers
     const envelope: Envelope<Req, C> = { request: job.request };
     if (job.context) {
       const { id, value } = job.context;
-      envelope.context = touch(slot.contexts, id, true) ? { id } : { id, value };
+      envelope.context = slot.contexts.has(id) ? { id } : { id, value };
     }
-    slot.worker.postMessage(envelope, job.transfer);
+    try {
+      slot.worker.postMessage(envelope, job.transfer);
+    } catch (error) {
+      job.reject(error as Error);
+      return;
+    }
+    if (job.context) touch(slot.contexts, job.context.id, true);
+    slot.jobs.push(job);
+    slot.worker.ref(); // busy: keep the process alive until the job answers
   }
 }
 
