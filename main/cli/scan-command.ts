@@ -28,11 +28,13 @@ export function formatScan(scan: SplitScan): string {
   if (scan.channels.length) lines.push(`channels: ${scan.channels.map((s) => `${s.key} x${s.count}`).join(', ')}`);
   if (scan.formats.length) lines.push(`formats: ${scan.formats.map((s) => `${s.key} x${s.count}`).join(', ')}`);
   if (scan.ignoredFiles) lines.push(`ignored (not images by name): ${scan.ignoredFiles} files`);
+  for (const note of scan.notes) lines.push(`note: ${note}`);
   const problems = [...scan.unreadable.map((u) => [u.source, u.reason]), ...scan.listingProblems.map((p) => [p.path, p.reason])];
-  if (problems.length) {
-    lines.push(`not used (${scan.unreadableCount + scan.listingProblems.length}):`);
+  const total = scan.unreadableCount + scan.listingProblemCount;
+  if (total) {
+    lines.push(`not used (${total}):`);
     for (const [where, why] of problems.slice(0, SHOWN_PROBLEMS)) lines.push(`  ${where}: ${why}`);
-    if (problems.length > SHOWN_PROBLEMS) lines.push(`  ... and ${problems.length - SHOWN_PROBLEMS} more (--json lists them)`);
+    if (total > SHOWN_PROBLEMS) lines.push(`  ... and ${total - SHOWN_PROBLEMS} more (--json lists the first ${problems.length})`);
   }
   return lines.join('\n');
 }

@@ -7,7 +7,7 @@ export interface GeneratorOptions {
   /** Reshuffle every epoch (default true): an unshuffled class-sorted tree trains single-class batches. */
   shuffle?: boolean;
   seed?: number;
-  /** Default prefetch depth of iterateEpoch (4). */
+  /** Default prefetch depth of iterateEpoch (4, unless the generator sizes it itself, as the pooled ones do). */
   prefetch?: number;
 }
 

@@ -1,34 +1,38 @@
 // Runs anywhere in main: the decoded-pixel cache file that later epochs stream instead of decoding every image again.
 import { createHash } from 'node:crypto';
-import { closeSync, openSync, promises as fsp, writeSync } from 'node:fs';
+import { closeSync, openSync, promises as fsp, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { CACHE_EMPTY, type CacheRef } from './decode/decode-jobs.js';
 
 /**
  * Layout: a 64-byte header (magic, version, record count, record size, slots used), a slot table of one uint32 per
- * sample (0: not cached; BAD_SLOT: unreadable; else 1 + the slot of its record), then records of decoded uint8
- * pixels, slot after slot. Each decode job writes the records of its new samples to consecutive slots in one
- * write (a write per image at a random offset cost a sixth of a decode thread's time). This thread keeps the slot
- * table and writes it out (flush) only after the records it points at were written, so a run killed half-way
- * leaves a valid, partly filled cache that the next run continues from. The file name is a digest of everything
- * that decides the pixels, so a changed file, list or target size simply names another cache.
+ * sample (0: not cached; else 1 + the slot of its record), then records of decoded uint8 pixels, slot after slot.
+ * Each decode job writes the records of its new samples to consecutive slots in one write (a write per image at a
+ * random offset cost a sixth of a decode thread's time). This thread keeps the slot table and writes it out every
+ * few seconds and at each epoch's end, only ever after the records it points at were written, so a run killed
+ * half-way leaves a valid, partly filled cache that the next run continues from. The file name is a digest of
+ * everything that decides the pixels, so a changed file, list or decode setting simply names another cache. One
+ * process writes a cache at a time (a lock file beside it): two writers would put records in each other's slots.
  */
 const MAGIC = 'TRIBCACH';
 const VERSION = 2;
 const HEADER_BYTES = 64;
 const PAGE = 4096;
+const FLUSH_EVERY_MS = 2000;
 
 export class DecodedCache {
   readonly ref: CacheRef;
   #nextSlot: number;
+  #flushedAt = Date.now();
 
   constructor(
     file: string,
     readonly count: number,
     recordBytes: number,
-    /** Per sample: CACHE_EMPTY, BAD_SLOT, or 1 + its record's slot. */
+    /** Per sample: CACHE_EMPTY, or 1 + its record's slot. */
     readonly slots: Uint32Array,
     nextSlot: number,
+    private readonly lock: CacheLock,
   ) {
     this.ref = { file, dataOffset: dataOffset(count), recordBytes };
     this.#nextSlot = nextSlot;
@@ -41,6 +45,11 @@ export class DecodedCache {
     return first;
   }
 
+  /** Records were written and the slot table updated: write it out if the last time was a while ago. */
+  written(): void {
+    if (Date.now() - this.#flushedAt >= FLUSH_EVERY_MS) this.flush();
+  }
+
   /** Write the slot table out; every record it points at was written by a worker before its job answered. */
   flush(): void {
     const fd = openSync(this.ref.file, 'r+');
@@ -50,6 +59,12 @@ export class DecodedCache {
     } finally {
       closeSync(fd);
     }
+    this.#flushedAt = Date.now();
+  }
+
+  close(): void {
+    this.flush();
+    this.lock.release();
   }
 
   /** How many samples still need decoding from their files. */
@@ -88,12 +103,17 @@ export async function cacheKey(paths: (i: number) => string, count: number, sett
   return hash.digest('hex').slice(0, 24);
 }
 
-/** Open the cache named by `key` in `dir`, creating it (empty) when absent or unusable. */
-export async function openDecodedCache(dir: string, key: string, count: number, recordBytes: number): Promise<DecodedCache> {
+/**
+ * Open the cache named by `key` in `dir`, creating it (empty) when absent or unusable. When another process (or
+ * another generator here) is writing it, the answer is why not, and the caller goes on without a cache.
+ */
+export async function openDecodedCache(dir: string, key: string, count: number, recordBytes: number): Promise<DecodedCache | { busy: string }> {
   await fsp.mkdir(dir, { recursive: true });
   const file = path.join(dir, `${key}.tcache`);
+  const lock = await CacheLock.take(file);
+  if ('busy' in lock) return lock;
   const existing = await readSlots(file, count, recordBytes);
-  if (existing) return new DecodedCache(file, count, recordBytes, existing.slots, existing.nextSlot);
+  if (existing) return new DecodedCache(file, count, recordBytes, existing.slots, existing.nextSlot, lock);
   const partial = `${file}.${process.pid}.partial`;
   const handle = await fsp.open(partial, 'w');
   try {
@@ -103,7 +123,47 @@ export async function openDecodedCache(dir: string, key: string, count: number, 
     await handle.close();
   }
   await fsp.rename(partial, file);
-  return new DecodedCache(file, count, recordBytes, new Uint32Array(count), 0);
+  return new DecodedCache(file, count, recordBytes, new Uint32Array(count), 0, lock);
+}
+
+/** `<cache>.lock` holds the writer's pid; a lock whose process is gone is taken over. */
+class CacheLock {
+  static readonly #held = new Set<string>();
+
+  private constructor(private readonly file: string) {}
+
+  static async take(cacheFile: string): Promise<CacheLock | { busy: string }> {
+    const file = `${cacheFile}.lock`;
+    if (CacheLock.#held.has(file)) return { busy: `the decoded cache ${cacheFile} is in use by another generator in this process` };
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        await fsp.writeFile(file, String(process.pid), { flag: 'wx' });
+        CacheLock.#held.add(file);
+        return new CacheLock(file);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+        const owner = Number(await fsp.readFile(file, 'utf8').catch(() => ''));
+        if (isAlive(owner)) return { busy: `the decoded cache ${cacheFile} is being written by process ${owner}` };
+        await fsp.rm(file, { force: true }); // left by a process that ended without releasing it
+      }
+    }
+    return { busy: `the decoded cache ${cacheFile} is locked (${file})` };
+  }
+
+  release(): void {
+    if (!CacheLock.#held.delete(this.file)) return;
+    rmSync(this.file, { force: true });
+  }
+}
+
+function isAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'; // alive, owned by someone else
+  }
 }
 
 async function readSlots(file: string, count: number, recordBytes: number): Promise<{ slots: Uint32Array; nextSlot: number } | null> {

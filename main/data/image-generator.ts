@@ -1,6 +1,6 @@
 // Runs anywhere in main: the generator over image files (folder or manifest), decoding on the thread pool, optionally cached.
 import { makeBatch } from './data-generator.js';
-import { BAD_SLOT, CACHE_EMPTY, type DecodedRows, type DecodeJob, type FilesContext, type ProbedFile } from './decode/decode-jobs.js';
+import { CACHE_EMPTY, type DecodedRows, type DecodeJob, type FilesContext, type ProbedFile } from './decode/decode-jobs.js';
 import type { TargetSpec } from './decode/image.js';
 import type { DecodedCache } from './decoded-cache.js';
 import { normalizeLut } from './normalize.js';
@@ -19,6 +19,8 @@ export interface ImageGeneratorOptions extends PooledOptions {
   cache?: DecodedCache;
   /** What listing the files found and did not use (reported by scans). */
   listing?: ListingReport;
+  /** Things the operator should know about how this split is read (e.g. why it runs without its cache). */
+  notes?: string[];
 }
 
 /** A file that could not be decoded under `on_bad_file: fail`. */
@@ -57,6 +59,10 @@ export class ImageFilesGenerator extends PooledGenerator {
     return this.#options.listing;
   }
 
+  get notes(): readonly string[] {
+    return this.#options.notes ?? [];
+  }
+
   override describeSample(index: number): string {
     return this.#options.files.path(index);
   }
@@ -81,7 +87,7 @@ export class ImageFilesGenerator extends PooledGenerator {
   }
 
   override async close(): Promise<void> {
-    this.#options.cache?.flush();
+    this.#options.cache?.close();
     await super.close();
   }
 
@@ -108,11 +114,14 @@ export class ImageFilesGenerator extends PooledGenerator {
   }
 }
 
-/** The slots the worker wrote this job's new records to, in row order: successes only, from firstNewSlot on. */
+/**
+ * The slots the worker wrote this job's new records to, in row order: successes only, from firstNewSlot on. A
+ * sample that failed stays uncached and is tried again next epoch: a file may be fixed, a share may come back.
+ */
 function recordSlots(cache: DecodedCache, job: DecodeJob, rows: DecodedRows): void {
   let next = job.firstNewSlot!;
   job.indices.forEach((index, row) => {
-    if (job.slots![row] !== CACHE_EMPTY) return;
-    cache.slots[index] = rows.ok[row] ? 1 + next++ : BAD_SLOT;
+    if (job.slots![row] === CACHE_EMPTY && rows.ok[row]) cache.slots[index] = 1 + next++;
   });
+  cache.written();
 }

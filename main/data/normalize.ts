@@ -6,7 +6,10 @@ function perChannel(normalize: Normalize, channels: number): { mean: number[]; s
   if (normalize === 'unit') return { mean: Array(channels).fill(0), std: Array(channels).fill(1) };
   const spread = (values: number[], key: string) => {
     if (values.length === 1) return Array(channels).fill(values[0]!);
-    if (values.length !== channels) throw new Error(`data.info.normalize.${key}: ${values.length} values for ${channels} channels (give 1 or ${channels})`);
+    if (values.length !== channels) {
+      const allowed = channels === 1 ? '1 value' : `1 value or ${channels}`;
+      throw new Error(`data.info.normalize.${key}: ${values.length} values for ${channels} channel${channels === 1 ? '' : 's'} (give ${allowed})`);
+    }
     return values;
   };
   return { mean: spread(normalize.mean, 'mean'), std: spread(normalize.std, 'std') };

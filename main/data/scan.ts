@@ -24,9 +24,13 @@ export interface SplitScan {
   sampleShape: { height: number; width: number; channels: number };
   unreadable: SkippedSample[];
   unreadableCount: number;
-  /** What listing found and did not use: unreadable entries, unused folders, ignored non-image files. */
+  /** What listing found and did not use: unreadable entries, unused folders (the first ones; the count is exact). */
   listingProblems: ListingProblem[];
+  listingProblemCount: number;
+  /** Files that are not images by their name, counted. */
   ignoredFiles: number;
+  /** How this split is read, where the operator should know (e.g. why it runs without its cache). */
+  notes: string[];
 }
 
 export interface ScanProgress {
@@ -101,7 +105,9 @@ export async function scanSplit(split: 'train' | 'test', generator: DataGenerato
     unreadable,
     unreadableCount,
     listingProblems: listing?.problems ?? [],
+    listingProblemCount: listing?.problemCount ?? 0,
     ignoredFiles: listing?.ignoredFiles ?? 0,
+    notes: generator instanceof ImageFilesGenerator ? [...generator.notes] : [],
   };
 }
 

@@ -6,7 +6,7 @@ import { defaultCacheDir } from '../cache-dir.js';
 import { DataHandler, type DataSplits } from '../data-handler.js';
 import { readIdxHeader, uncompressedIdx, type IdxHeader } from '../idx.js';
 import { IdxGenerator } from '../idx-generator.js';
-import { resolveFrom } from './image-setup.js';
+import { closeAll, resolveFrom } from './image-setup.js';
 
 interface SplitFiles {
   split: 'train' | 'test';
@@ -28,13 +28,18 @@ export class Idx extends DataHandler {
     const maxLabel = Math.max(...splits.map(({ labels }) => labels.reduce((a, b) => Math.max(a, b), 0)));
     const classNames = info.class_names ?? Array.from({ length: maxLabel + 1 }, (_, i) => String(i));
     if (maxLabel >= classNames.length) throw new Error(`data.info.class_names: ${classNames.length} names, but the labels go up to ${maxLabel}`);
-    const generators: DataSplits = {};
+    const generators: Partial<Record<'train' | 'test', IdxGenerator>> = {};
     for (const { split, images, imagesSource, labels } of splits) {
       generators[split] = new IdxGenerator({
         images, source: imagesSource, labels, classNames, normalize: info.normalize,
         batchSize: info.batch_size, shuffle: split === 'train' && info.shuffle, seed: info.seed, workers: info.workers, prefetch: info.prefetch,
       });
-      await (generators[split] as IdxGenerator).start();
+    }
+    try {
+      await Promise.all([generators.train?.start(), generators.test?.start()]);
+    } catch (error) {
+      await closeAll(generators);
+      throw error;
     }
     return generators;
   }

@@ -4,7 +4,7 @@ import type { ImageOptions } from '../../../common/data-config.js';
 import { defaultCacheDir } from '../cache-dir.js';
 import { readImageFile } from '../decode/read-file.js';
 import { decodeImage } from '../decode/image.js';
-import { cacheKey, openDecodedCache } from '../decoded-cache.js';
+import { cacheKey, openDecodedCache, type DecodedCache } from '../decoded-cache.js';
 import { ImageFilesGenerator, type ImageTarget } from '../image-generator.js';
 import type { FileList } from '../sources/file-list.js';
 import type { ListingReport } from '../sources/problems.js';
@@ -49,12 +49,14 @@ async function resolveTarget(options: ImageOptions, listings: SplitListing[]): P
   throw new Error(`data.info.image_size is not set and cannot be inferred: ${why}`);
 }
 
-async function openCache(options: ImageOptions, baseDir: string, files: FileList, target: ImageTarget) {
-  if (!options.cache) return undefined;
+/** The decoded cache, or a note on why there is none although the config asked for one. */
+async function openCache(options: ImageOptions, baseDir: string, files: FileList, target: ImageTarget): Promise<{ cache?: DecodedCache; notes: string[] }> {
+  if (!options.cache) return { notes: [] };
   const dir = options.cache_dir ? resolveFrom(baseDir, options.cache_dir) : path.join(defaultCacheDir(), 'decoded');
-  const { height, width, channels, interpolation } = target;
-  const key = await cacheKey((i) => files.path(i), files.length, { height, width, channels, interpolation });
-  return openDecodedCache(dir, key, files.length, height * width * channels);
+  const { height, width, channels, interpolation, maxPixels } = target;
+  const key = await cacheKey((i) => files.path(i), files.length, { height, width, channels, interpolation, maxPixels });
+  const opened = await openDecodedCache(dir, key, files.length, height * width * channels);
+  return 'busy' in opened ? { notes: [`decoding without a cache: ${opened.busy}`] } : { cache: opened, notes: [] };
 }
 
 /** One generator per listed split, all sharing the class names, the target size and one decode pool size. */
@@ -62,23 +64,32 @@ export async function imageGenerators(options: ImageOptions, baseDir: string, cl
   for (const listing of listings) refuseUnreadable(listing, options.on_bad_file);
   const target = await resolveTarget(options, listings);
   const generators: Partial<Record<'train' | 'test', ImageFilesGenerator>> = {};
-  for (const { split, files, report } of listings) {
-    generators[split] = new ImageFilesGenerator({
-      files,
-      listing: report,
-      classNames,
-      target,
-      normalize: options.normalize,
-      onBadFile: options.on_bad_file,
-      batchSize: options.batch_size,
-      // The test split is read in order: evaluation needs no shuffling and gains from reproducible batches.
-      shuffle: split === 'train' && options.shuffle,
-      seed: options.seed,
-      workers: options.workers,
-      prefetch: options.prefetch,
-      cache: await openCache(options, baseDir, files, target),
-    });
-    await generators[split]!.start();
+  try {
+    for (const { split, files, report } of listings) {
+      generators[split] = new ImageFilesGenerator({
+        files,
+        listing: report,
+        classNames,
+        target,
+        normalize: options.normalize,
+        onBadFile: options.on_bad_file,
+        batchSize: options.batch_size,
+        // The test split is read in order: evaluation needs no shuffling and gains from reproducible batches.
+        shuffle: split === 'train' && options.shuffle,
+        seed: options.seed,
+        workers: options.workers,
+        prefetch: options.prefetch,
+        ...(await openCache(options, baseDir, files, target)),
+      });
+      await generators[split]!.start();
+    }
+  } catch (error) {
+    await closeAll(generators); // a split that failed must not leave the other's threads and cache lock behind
+    throw error;
   }
   return generators;
+}
+
+export async function closeAll(splits: Partial<Record<'train' | 'test', { close(): Promise<void> }>>): Promise<void> {
+  await Promise.all([splits.train?.close(), splits.test?.close()]);
 }

@@ -2,7 +2,7 @@
 import { openSync, readSync, writeSync } from 'node:fs';
 import { FileList, type SharedFileList } from '../sources/file-list.js';
 import { decodeImage, type TargetSpec } from './image.js';
-import { readImageFile } from './read-file.js';
+import { readImageFileReused } from './read-file.js';
 
 /** Where decoded pixels are kept between epochs (see decoded-cache.ts for the file layout). */
 export interface CacheRef {
@@ -11,9 +11,8 @@ export interface CacheRef {
   recordBytes: number;
 }
 
-/** A sample's entry in a decoded cache's slot table: not cached yet, unreadable, or else 1 + its record's slot. */
+/** A sample's entry in a decoded cache's slot table: not cached (yet), or else 1 + its record's slot. */
 export const CACHE_EMPTY = 0;
-export const BAD_SLOT = 0xffffffff;
 
 /** What a generator over image files sends each decode thread once (see PoolContext). */
 export interface FilesContext {
@@ -147,16 +146,12 @@ async function decodeFiles(job: DecodeJob, context: FilesContext): Promise<Decod
   let freshCount = 0;
   for (let row = 0; row < indices.length; row++) {
     const slot = slots?.[row] ?? CACHE_EMPTY;
-    if (slot === BAD_SLOT) {
-      failures.push({ row, reason: 'unreadable when the decoded cache was written' });
-      continue;
-    }
     try {
       if (slot !== CACHE_EMPTY) {
         readSync(handle(cache!.file, 'r+'), pixels, 0, rowValues, cache!.dataOffset + (slot - 1) * cache!.recordBytes);
         writeRows(pixels, lut, target.channels, x, packed * rowValues);
       } else {
-        const image = await decodeImage(readImageFile(files.path(indices[row]!), target.maxPixels), target);
+        const image = await decodeImage(readImageFileReused(files.path(indices[row]!), target.maxPixels), target);
         writeRows(image.pixels, lut, target.channels, x, packed * rowValues);
         fresh?.set(image.pixels, freshCount++ * rowValues);
       }
@@ -192,7 +187,7 @@ async function probeFiles(job: ProbeJob, context: FilesContext): Promise<ProbedF
   const probed: ProbedFile[] = [];
   for (const index of job.indices) {
     try {
-      const bytes = readImageFile(files.path(index), target.maxPixels);
+      const bytes = readImageFileReused(files.path(index), target.maxPixels);
       const { original } = await decodeImage(bytes, target);
       probed.push({ ok: true, ...original, bytes: bytes.length });
     } catch (error) {

@@ -12,7 +12,7 @@ let readBuffer = Buffer.allocUnsafe(1 << 16);
  * reads as empty; a device that never ends hits the size limit, which bounds what one bad file can allocate,
  * as no compressed image is much larger than its raw RGBA pixels.
  */
-export function readImageFile(path: string, maxPixels: number): Uint8Array {
+export function readImageFileReused(path: string, maxPixels: number): Uint8Array {
   const limit = Math.max(MIN_FILE_LIMIT, maxPixels * 8);
   const fd = openSync(path, OPEN_FLAGS);
   try {
@@ -38,4 +38,9 @@ export function readImageFile(path: string, maxPixels: number): Uint8Array {
   } finally {
     closeSync(fd);
   }
+}
+
+/** The same, in a buffer of its own: for code whose reads may overlap (a site's handler awaiting sharp). */
+export function readImageFile(path: string, maxPixels: number): Uint8Array {
+  return new Uint8Array(readImageFileReused(path, maxPixels)); // a copy: Buffer's own slice() would be a view
 }

@@ -46,7 +46,7 @@ export function manifestFiles(csvFile: string, rows: ManifestRow[], classNames: 
     const where = `${csvFile} line ${row.line}`;
     const label = labelOf.get(row.label);
     if (!row.file) report.problem(where, 'empty path');
-    else if (label === undefined) report.problem(where, `label "${row.label}" is not one of class_names`);
+    else if (label === undefined) report.problem(where, `label "${row.label}" is not one of class_names: row not used`, 'unused');
     else files.addPath(base, row.file, label);
   }
   return { files: files.seal(), report };

@@ -42,6 +42,7 @@ export async function listImageFolder(root: string, classNames: readonly string[
   const files = new FileList();
   const report = new ListingReport();
   const present = new Set(await listClassFolders(root));
+  await reportLooseFiles(root, report);
   const listed = new Map<string, string>([[await folderId(root), root]]);
   for (const extra of [...present].filter((name) => !classNames.includes(name))) {
     report.problem(path.join(root, extra), 'folder is not one of class_names: its images are not used', 'unused');
@@ -56,6 +57,15 @@ export async function listImageFolder(root: string, classNames: readonly string[
     if (files.length === before) report.emptyClasses.push(name);
   }
   return { files: files.seal(), report };
+}
+
+/** Files directly under the root belong to no class: images among them are reported, the rest counted. */
+async function reportLooseFiles(root: string, report: ListingReport): Promise<void> {
+  for await (const entry of await fsp.opendir(root, { bufferSize: 256 })) {
+    if (!entry.isFile()) continue;
+    if (isImageName(entry.name)) report.problem(path.join(root, entry.name), 'image outside any class folder: not used', 'unused');
+    else report.ignoredFiles++;
+  }
 }
 
 async function folderId(folder: string): Promise<string> {

@@ -37,7 +37,7 @@ describe('CsvManifest', () => {
     const generator = train as ImageFilesGenerator;
     expect(generator.listing!.problems.map((p) => `${path.basename(p.path)}: ${p.reason}`)).toEqual([
       'train.csv line 5: empty path',
-      'train.csv line 7: label "bird" is not one of class_names',
+      'train.csv line 7: label "bird" is not one of class_names: row not used',
     ]);
     expect(generator.sampleCount).toBe(4);
     expect(generator.describeSample(2)).toBe(path.join(dir, 'img', 'sub', '2.png'));

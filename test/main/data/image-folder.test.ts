@@ -105,6 +105,25 @@ describe('ImageFolder', () => {
     await expect(train!.getBatch(0)).rejects.toThrow(/\.png: .*on_bad_file is "fail"/);
   });
 
+  it('reports images lying outside any class folder and counts other loose files', async () => {
+    const dir = await tempDir();
+    await cleanTree(path.join(dir, 'train'), ['a'], 2);
+    await fsp.writeFile(path.join(dir, 'train', 'stray.png'), 'x');
+    await fsp.writeFile(path.join(dir, 'train', 'README'), 'x');
+    const { train } = await open({ train: 'train' }, dir);
+    const listing = (train as ImageFilesGenerator).listing!;
+    expect(listing.problems).toEqual([{ path: path.join(dir, 'train', 'stray.png'), reason: 'image outside any class folder: not used', kind: 'unused' }]);
+    expect(listing.ignoredFiles).toBe(1);
+    expect(train!.sampleCount).toBe(2);
+  });
+
+  it('says how many normalize values a channel count takes', async () => {
+    const dir = await tempDir();
+    await cleanTree(path.join(dir, 'train'), ['a'], 1);
+    const info = { train: 'train', color_mode: 'grayscale', normalize: { mean: [0.1, 0.2, 0.3], std: [1] } };
+    await expect(open(info, dir)).rejects.toThrow('data.info.normalize.mean: 3 values for 1 channel (give 1 value)');
+  });
+
   it('names the key when a folder is missing', async () => {
     const dir = await tempDir();
     await expect(open({ train: 'nowhere' }, dir)).rejects.toThrow(/data\.info\.train: folder .*nowhere does not exist/);
@@ -117,7 +136,7 @@ describe('ImageFolder', () => {
     const info = { train: 'train', batch_size: 4, color_mode: 'grayscale', cache: true, cache_dir: 'cache' };
     const { train } = await open(info, dir);
     const first = await drain(train!);
-    expect((train as ImageFilesGenerator).cache!.missing).toBe(0);
+    expect((train as ImageFilesGenerator).cache!.missing).toBe(1); // the bad file: not cached, tried again each epoch
     await fsp.rm(path.join(dir, 'train', 'a'), { recursive: true }); // the cache must now be what is read
     const second = await drain(train!);
     const byIndex = (rows: typeof first.rows) => Object.fromEntries(rows.map((r) => [r.index, r.x]));
