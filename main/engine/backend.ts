@@ -1,0 +1,185 @@
+// Runs where training runs (plain Node): picks the fastest tfjs backend that works on this machine and says why the faster ones were not used.
+import { access } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import type * as TfjsWasm from '@tensorflow/tfjs-backend-wasm';
+import type * as Kernels from './kernels/index.js';
+import type * as KernelSelfTest from './kernels/self-test.js';
+
+/** The one tfjs instance of the process: the engine and the data bridge must share it, or tensors cannot cross. */
+export type Tf = typeof tf;
+
+export const BACKENDS = ['tensorflow', 'wasm', 'cpu'] as const;
+export type BackendName = (typeof BACKENDS)[number];
+export const BACKEND_ENV = 'TRIBUTARY_BACKEND';
+
+export interface BackendAttempt {
+  name: BackendName;
+  ok: boolean;
+  /** Why it was not used, in words an operator can act on. */
+  reason?: string;
+  ms: number;
+}
+
+export interface BackendReport {
+  tf: Tf;
+  name: BackendName;
+  /** Every backend tried, in order; the last one is the one chosen. */
+  tried: BackendAttempt[];
+  /** The backend asked for by `prefer` or by TRIBUTARY_BACKEND, if any. */
+  requested?: { name: BackendName; by: 'prefer' | typeof BACKEND_ENV };
+  wasm?: { simd: boolean; threads: number };
+  /** The wasm gradient kernels checked against the cpu backend before wasm is trusted with training. */
+  selfTest?: KernelSelfTest.WasmGradientSelfTest;
+  /** Set when training will be very slow: log it at warn level and show it in the UI. */
+  warning?: string;
+}
+
+export interface SelectBackendOptions {
+  /** From the party config or a CLI flag; TRIBUTARY_BACKEND wins over it so an operator can override a config without editing it. */
+  prefer?: BackendName;
+  env?: NodeJS.ProcessEnv;
+}
+
+const TFJS_NODE = '@tensorflow/tfjs-node';
+const TFJS_WASM = '@tensorflow/tfjs-backend-wasm';
+const CPU_WARNING = 'the cpu backend is plain JavaScript (about 2 samples/s on an MNIST CNN): training will be very slow';
+
+type Outcome = Pick<BackendReport, 'wasm' | 'selfTest'> & { reason?: string };
+
+/**
+ * Tries tensorflow (native), then wasm, then cpu, or the requested backend first. A requested backend that fails
+ * is reported and the usual order follows. Throws only on a bad TRIBUTARY_BACKEND or `prefer` value.
+ */
+export async function selectBackend(options: SelectBackendOptions = {}): Promise<BackendReport> {
+  const requested = requestedBackend(options);
+  const order = requested ? [requested.name, ...BACKENDS.filter((name) => name !== requested.name)] : BACKENDS;
+  const report: Omit<BackendReport, 'name'> = { tf, tried: [], ...(requested && { requested }) };
+  for (const name of order) {
+    const started = performance.now();
+    const outcome = await START[name]();
+    const ms = Math.round((performance.now() - started) * 10) / 10;
+    report.tried.push({ name, ok: outcome.reason === undefined, ...(outcome.reason !== undefined && { reason: outcome.reason }), ms });
+    if (outcome.wasm) report.wasm = outcome.wasm;
+    if (outcome.selfTest) report.selfTest = outcome.selfTest;
+    if (outcome.reason === undefined) return { ...report, name, ...(name === 'cpu' && { warning: CPU_WARNING }) };
+  }
+  throw new Error('no tfjs backend started, not even cpu');
+}
+
+/** One line for the CLI and the log: the backend in use, then why each faster one was not used. */
+export function describeBackend(report: BackendReport): string {
+  const details: string[] = [];
+  if (report.name === 'wasm' && report.wasm) {
+    const { simd, threads } = report.wasm;
+    details.push(`${simd ? 'simd' : 'no simd'}, ${threads} thread${threads === 1 ? '' : 's'}`);
+  }
+  if (report.requested?.name === report.name) details.push(requestedWords(report.requested));
+  const head = `backend: ${report.name}${details.length ? ` (${details.join('; ')})` : ''}`;
+  const failures = report.tried
+    .filter((attempt) => !attempt.ok)
+    .map((attempt) => {
+      const asked = report.requested?.name === attempt.name ? ` (${requestedWords(report.requested)})` : '';
+      return `${attempt.name}${asked} not used: ${attempt.reason}`;
+    });
+  return [head, ...failures].join('; ');
+}
+
+/** Plain words for a failed `import('@tensorflow/tfjs-node')`: absent, or present without its native library. */
+export function explainTfjsNodeFailure(error: unknown): string {
+  const message = firstLine(error);
+  if (message.includes(`'${TFJS_NODE}'`) || message.includes(`"${TFJS_NODE}"`)) {
+    return `${TFJS_NODE} is not installed (its install downloads libtensorflow)`;
+  }
+  if (/tfjs_binding|libtensorflow/.test(message)) {
+    return `${TFJS_NODE} is installed but its native library did not load (libtensorflow is downloaded when it installs): ${message}`;
+  }
+  return `${TFJS_NODE} failed to load: ${message}`;
+}
+
+function requestedBackend({ prefer, env = process.env }: SelectBackendOptions): BackendReport['requested'] {
+  const fromEnv = env[BACKEND_ENV];
+  if (fromEnv) return { name: checkName(fromEnv, `${BACKEND_ENV}=${fromEnv}`), by: BACKEND_ENV };
+  if (prefer !== undefined) return { name: checkName(prefer, `prefer: ${JSON.stringify(prefer)}`), by: 'prefer' };
+  return undefined;
+}
+
+function checkName(value: string, where: string): BackendName {
+  if ((BACKENDS as readonly string[]).includes(value)) return value as BackendName;
+  throw new Error(`${where} is not a tfjs backend: use one of ${BACKENDS.join(', ')}${where.startsWith(BACKEND_ENV) ? ', or unset it to choose automatically' : ''}`);
+}
+
+function requestedWords(requested: NonNullable<BackendReport['requested']>): string {
+  return requested.by === BACKEND_ENV ? `requested by ${BACKEND_ENV}` : 'requested';
+}
+
+const START: Record<BackendName, () => Promise<Outcome>> = {
+  async tensorflow() {
+    try {
+      // The specifier is a variable so that TypeScript does not resolve it: the package is optional and usually absent.
+      await import(TFJS_NODE);
+    } catch (error) {
+      return { reason: explainTfjsNodeFailure(error) };
+    }
+    if (tf.findBackendFactory('tensorflow') === null) {
+      return { reason: `${TFJS_NODE} loaded but registered its backend with another copy of @tensorflow/tfjs-core (pin both to ${tf.version.tfjs})` };
+    }
+    const started = await tf.setBackend('tensorflow');
+    return started && tf.getBackend() === 'tensorflow' ? {} : { reason: `${TFJS_NODE} loaded but its backend did not start (tfjs logged why above)` };
+  },
+
+  async wasm() {
+    let wasm: typeof TfjsWasm;
+    let folder: string;
+    try {
+      wasm = await import('@tensorflow/tfjs-backend-wasm');
+      folder = await wasmFolder();
+      wasm.setWasmPaths(folder);
+    } catch (error) {
+      return { reason: `${TFJS_WASM} did not load: ${firstLine(error)}` };
+    }
+    if (!(await tf.setBackend('wasm'))) return { reason: `the wasm backend did not start from ${folder} (tfjs logged why above)` };
+    const info = { simd: Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')), threads: wasm.getThreadsCount() };
+    let kernels: [typeof Kernels, typeof KernelSelfTest];
+    try {
+      kernels = await Promise.all([import('./kernels/index.js'), import('./kernels/self-test.js')]);
+    } catch (error) {
+      // tfjs-backend-wasm 4.22 ships without Conv2DBackpropFilter and friends: without ours a CNN cannot train on it.
+      return { wasm: info, reason: `its gradient kernels did not load, so a CNN cannot train on it: ${firstLine(error)}` };
+    }
+    let selfTest: KernelSelfTest.WasmGradientSelfTest;
+    try {
+      const [{ registerWasmTrainingKernels }, { selfTestWasmGradients }] = kernels;
+      registerWasmTrainingKernels(tf);
+      selfTest = selfTestWasmGradients(tf);
+    } catch (error) {
+      return { wasm: info, reason: `its gradient self-test could not run: ${firstLine(error)}` };
+    }
+    if (selfTest.error !== undefined) return { wasm: info, selfTest, reason: `its gradients could not be computed: ${selfTest.error}` };
+    if (!selfTest.ok) {
+      return { wasm: info, selfTest, reason: `its gradient self-test failed (largest relative error ${selfTest.maxRelError.toExponential(1)} against cpu)` };
+    }
+    return { wasm: info, selfTest };
+  },
+
+  async cpu() {
+    return (await tf.setBackend('cpu')) ? {} : { reason: 'the cpu backend did not start' };
+  },
+};
+
+/** The package's dist folder, as the file path with a trailing separator that setWasmPaths wants; every binary must be there. */
+async function wasmFolder(): Promise<string> {
+  const folder = path.dirname(createRequire(import.meta.url).resolve(TFJS_WASM)) + path.sep;
+  for (const binary of ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm']) {
+    await access(folder + binary).catch(() => {
+      throw new Error(`${folder + binary} is missing (the .wasm files ship in the package: reinstall it)`);
+    });
+  }
+  return folder;
+}
+
+function firstLine(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.split('\n', 1)[0]!.trim();
+}

@@ -1,0 +1,67 @@
+// Tests (Node, tfjs cpu vs wasm): our MaxPoolGrad equals the cpu backend's, ties and non-positive maxima included.
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectSame, initWasmWithKernels, on, random, reportWorst } from './harness.js';
+
+type Pad = 'same' | 'valid' | number;
+interface Case {
+  x: [number, number, number, number];
+  size: number;
+  stride: number;
+  pad: Pad;
+}
+
+const cases: Case[] = [
+  { x: [2, 8, 8, 3], size: 2, stride: 2, pad: 'valid' },
+  { x: [2, 7, 9, 4], size: 2, stride: 2, pad: 'same' },
+  { x: [3, 9, 9, 2], size: 3, stride: 2, pad: 'same' },
+  { x: [1, 10, 11, 5], size: 3, stride: 1, pad: 'same' },
+  { x: [2, 11, 10, 1], size: 3, stride: 3, pad: 'valid' },
+  { x: [2, 7, 7, 2], size: 5, stride: 2, pad: 'same' },
+  { x: [2, 8, 7, 3], size: 3, stride: 2, pad: 1 },
+  { x: [1, 6, 6, 8], size: 1, stride: 1, pad: 'valid' },
+];
+
+/** Inputs: spread out, all non-positive, or a few integers (many ties, many windows entirely <= 0). */
+const inputs = {
+  random: (n: number) => random(n, 11),
+  negative: (n: number) => random(n, 12, -3, 0),
+  ties: (n: number) => random(n, 13, -2, 2).map(Math.round),
+};
+
+beforeAll(initWasmWithKernels);
+afterAll(reportWorst);
+
+describe('MaxPoolGrad on wasm', () => {
+  const grid = cases.flatMap((c) => Object.keys(inputs).map((kind) => [`x ${c.x.join('x')}, ${c.size}x${c.size}, stride ${c.stride}, pad ${c.pad}, ${kind}`, c, kind] as const));
+  it.each(grid)('matches cpu: %s', async (_, c, kind) => {
+    const x = inputs[kind as keyof typeof inputs](tf.util.sizeFromShape(c.x));
+    const dyShape = tf.backend_util.computePool2DInfo(c.x, c.size, c.stride, 1, c.pad).outShape;
+    const dy = random(tf.util.sizeFromShape(dyShape), 14);
+    await expectSame('MaxPoolGrad', () => {
+      const input = tf.tensor4d(x, c.x);
+      const output = tf.maxPool(input, c.size, c.stride, c.pad);
+      return tf.engine().runKernel(tf.MaxPoolGrad, { dy: tf.tensor(dy, dyShape), input, output }, { filterSize: c.size, strides: c.stride, pad: c.pad }) as tf.Tensor;
+    }, 1e-6);
+  });
+
+  it('follows cpu where windows hold only -Infinity (no gradient) or NaN (ignored)', async () => {
+    // The first image is all -Infinity and NaN; the second has a NaN in most windows.
+    const x = random(2 * 6 * 6 * 3, 15).map((v, i) => (i % 7 === 0 ? NaN : i < 6 * 6 * 3 ? -Infinity : v));
+    const dy = random(2 * 3 * 3 * 3, 16);
+    for (const pad of ['valid', 'same'] as const) {
+      await expectSame('MaxPoolGrad', () => {
+        const input = tf.tensor4d(x, [2, 6, 6, 3]);
+        const output = tf.maxPool(input, 2, 2, pad);
+        return tf.engine().runKernel(tf.MaxPoolGrad, { dy: tf.tensor(dy, [2, 3, 3, 3]), input, output }, { filterSize: 2, strides: 2, pad }) as tf.Tensor;
+      }, 1e-6);
+    }
+  });
+
+  it('gives a tie to the first maximum in the window, as cpu does', async () => {
+    const grad = () => tf.grad((x: tf.Tensor) => tf.maxPool(x as tf.Tensor4D, 2, 2, 'valid').sum())(tf.tensor4d([-1, -1, -1, -1], [1, 2, 2, 1]));
+    const [cpu, wasm] = [await on('cpu', grad), await on('wasm', grad)];
+    expect(Array.from(wasm.values)).toEqual([1, 0, 0, 0]);
+    expect(wasm.values).toEqual(cpu.values);
+  });
+});

@@ -1,0 +1,53 @@
+// Tests (Node, tfjs wasm + cpu): the start-up gradient self-test passes with our kernels and fails with the stock ones.
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { registerWasmTrainingKernels } from '../../../../main/engine/kernels/index.js';
+import { selfTestWasmGradients } from '../../../../main/engine/kernels/self-test.js';
+import { initWasm } from './harness.js';
+
+let stockMaxPoolGrad: tf.KernelConfig;
+beforeAll(async () => {
+  await initWasm();
+  stockMaxPoolGrad = tf.getKernel(tf.MaxPoolGrad, 'wasm');
+});
+
+function memory() {
+  return { tensors: tf.memory().numTensors, wasm: tf.engine().backend.numDataIds(), cpu: tf.findBackend('cpu')!.numDataIds() };
+}
+
+// In order: the stock kernels first, then ours (registration is global to the process).
+describe('selfTestWasmGradients', () => {
+  it('fails on stock tfjs-backend-wasm, which has no Conv2DBackpropFilter', () => {
+    const result = selfTestWasmGradients(tf);
+    expect(result.ok).toBe(false);
+    expect(result.error).toMatch(/Conv2DBackpropFilter/);
+  });
+
+  it('fails with our kernels but the stock MaxPoolGrad, which is wrong where a window\'s maximum is <= 0', () => {
+    registerWasmTrainingKernels(tf);
+    tf.unregisterKernel(tf.MaxPoolGrad, 'wasm');
+    tf.registerKernel(stockMaxPoolGrad);
+    const result = selfTestWasmGradients(tf);
+    expect(result.ok).toBe(false);
+    expect(result.error).toBeUndefined();
+    expect(result.maxRelError).toBeGreaterThan(0.01);
+  });
+
+  it('passes with our kernels, in well under a second, leaving no tensor or backend memory behind', () => {
+    expect(registerWasmTrainingKernels(tf)).toEqual([tf.MaxPoolGrad]);
+    selfTestWasmGradients(tf); // the first call also creates the cpu backend
+    const before = memory();
+    const result = selfTestWasmGradients(tf);
+    expect(memory()).toEqual(before);
+    expect(result.ok).toBe(true);
+    expect(result.maxRelError).toBeLessThan(1e-5);
+    expect(result.ms).toBeLessThan(250);
+    console.log(`self-test: max rel error ${result.maxRelError.toExponential(2)} in ${result.ms.toFixed(1)} ms`);
+  });
+
+  it('refuses to run when wasm is not the current backend', async () => {
+    await tf.setBackend('cpu');
+    expect(() => selfTestWasmGradients(tf)).toThrow(/needs the wasm backend/);
+    await tf.setBackend('wasm');
+  });
+});
