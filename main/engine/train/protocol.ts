@@ -1,0 +1,80 @@
+// Runs on both sides of the training thread: the messages between the host and the training thread; the thread checks every one it receives.
+import { z } from 'zod';
+import type { SampleShape } from '../../data/types.js';
+import type { BackendName } from '../backend.js';
+import { ModelSectionSchema } from '../model-spec.js';
+import type { NamedArray } from '../weights.js';
+import type { EvaluateResult } from './evaluator.js';
+import type { TrainProgress, TrainResult } from './trainer.js';
+
+/** Spelled out, not imported from backend.ts, which loads tfjs: the host may load this file, and must stay free of tfjs. */
+const BACKEND_NAMES = ['tensorflow', 'wasm', 'cpu'] as const satisfies readonly BackendName[];
+
+/** Every request carries an id of the caller's choosing; the answer, and a training's progress, carry it back. */
+const id = z.number().int().nonnegative();
+
+const NamedArraySchema = z.strictObject({
+  name: z.string().min(1),
+  shape: z.array(z.number().int().nonnegative()),
+  dtype: z.literal('float32'),
+  data: z.custom<Float32Array>((value) => value instanceof Float32Array, 'expected a Float32Array'),
+});
+
+export const RequestSchema = z.discriminatedUnion('type', [
+  z.strictObject({
+    type: z.literal('open'),
+    id,
+    /** The party config; its `data:` section opens the data handler. */
+    configFile: z.string().min(1),
+    /** The `model:` section (the party config does not hold one yet); relative paths resolve against the config's folder. */
+    model: ModelSectionSchema,
+    /** The backend to try first; TRIBUTARY_BACKEND still wins, as in selectBackend. */
+    backend: z.enum(BACKEND_NAMES).optional(),
+  }),
+  z.strictObject({ type: z.literal('train'), id, epochs: z.number().int().min(1), progressEveryMs: z.number().min(0).optional() }),
+  z.strictObject({ type: z.literal('evaluate'), id }),
+  z.strictObject({ type: z.literal('stop'), id }),
+  z.strictObject({ type: z.literal('getWeights'), id }),
+  z.strictObject({ type: z.literal('setWeights'), id, arrays: z.array(NamedArraySchema) }),
+  z.strictObject({ type: z.literal('close'), id }),
+]);
+
+/** What the host sends (the model section before its defaults are filled in). */
+export type Request = z.input<typeof RequestSchema>;
+/** What the training thread acts on, once checked. */
+export type CheckedRequest = z.output<typeof RequestSchema>;
+export type RequestType = Request['type'];
+export type Running = 'train' | 'evaluate';
+
+export interface OpenedInfo {
+  backend: { name: BackendName; description: string; warning?: string };
+  classNames: string[];
+  /** Samples per split; null for a split the handler does not have. */
+  samples: { train: number | null; test: number | null };
+  sampleShape: SampleShape;
+  model: { name: string; parameters: number; weights: number };
+}
+
+export type Reply =
+  | { type: 'opened'; id: number; info: OpenedInfo }
+  | { type: 'progress'; id: number; event: TrainProgress }
+  | { type: 'trained'; id: number; result: TrainResult }
+  | { type: 'evaluated'; id: number; result: EvaluateResult }
+  | { type: 'weights'; id: number; arrays: NamedArray[] }
+  | { type: 'weightsSet'; id: number }
+  /** The answer to stop: what was running and is now stopping (its own call then answers as usual), if anything. */
+  | { type: 'stopping'; id: number; stopping: Running | null }
+  /** `id` is null when the request was too malformed to have one. */
+  | { type: 'error'; id: number | null; message: string }
+  | { type: 'closed'; id: number };
+
+/** A request checked, or the words for what is wrong with it and the id to answer to (when it had a usable one). */
+export function checkRequest(message: unknown): { ok: true; request: CheckedRequest } | { ok: false; id: number | null; message: string } {
+  const parsed = RequestSchema.safeParse(message);
+  if (parsed.success) return { ok: true, request: parsed.data };
+  const fields = typeof message === 'object' && message !== null ? (message as Record<string, unknown>) : {};
+  const requestId = id.safeParse(fields.id);
+  const type = typeof fields.type === 'string' ? ` ${JSON.stringify(fields.type)}` : '';
+  const problems = parsed.error.issues.map((issue) => `${issue.path.length ? `${issue.path.join('.')}: ` : ''}${issue.message}`);
+  return { ok: false, id: requestId.success ? requestId.data : null, message: `bad request${type} to the training thread: ${problems.join('; ')}` };
+}

@@ -1,0 +1,185 @@
+// Runs in the training thread: trains a compiled model for a number of epochs over a DataGenerator, reporting progress, stoppable between batches.
+import type * as tfjs from '@tensorflow/tfjs';
+import type { DataGenerator } from '../../data/data-generator.js';
+import type { Batch } from '../../data/types.js';
+import type { Tf } from '../backend.js';
+import { accuracyIndex, batchTensors, nextTurn } from './batch-tensors.js';
+
+export interface TrainOptions {
+  epochs: number;
+  /** Stops between batches: the batch being trained finishes (an optimizer step is never cut in half), no other starts. */
+  signal?: AbortSignal;
+  onProgress?: (event: TrainProgress) => void;
+  /** Least time between two batch events; 0 reports every batch. Epoch events are never held back. */
+  progressEveryMs?: number;
+}
+
+export interface EpochResult {
+  /** 1-based, counted within this call. */
+  epoch: number;
+  /** Mean of the batch losses weighted by batch size, as Keras reports an epoch. */
+  loss: number;
+  /** Null when the model was compiled without an accuracy metric. */
+  accuracy: number | null;
+  samples: number;
+  /** Samples the generator could not read this epoch (they were left out, not trained on). */
+  skipped: number;
+  seconds: number;
+  samplesPerSec: number;
+}
+
+export interface BatchProgress {
+  type: 'batch';
+  epoch: number;
+  epochs: number;
+  /** 1-based: batch 3 of 16. */
+  batch: number;
+  batches: number;
+  /** Running means over the epoch so far, like Keras's progress bar. */
+  loss: number;
+  accuracy: number | null;
+  samplesPerSec: number;
+  etaSec: number;
+  memory: { rssMb: number; tensors: number };
+}
+
+export type EpochProgress = { type: 'epoch' } & EpochResult;
+export type TrainProgress = BatchProgress | EpochProgress;
+
+export interface TrainResult {
+  /** The epochs that ran to the end; a stopped epoch is left out (its batches still count in `samples`). */
+  epochs: EpochResult[];
+  stopped: boolean;
+  /** Samples trained on, stopped epoch included: the example count a federated average weighs this party by. */
+  samples: number;
+}
+
+/** A loss that is not a finite number: the weights are already ruined, so training stops and says where. */
+export class DivergedError extends Error {
+  override readonly name = 'DivergedError';
+}
+
+interface Run {
+  tf: Tf;
+  model: tfjs.LayersModel;
+  generator: DataGenerator;
+  options: Required<Omit<TrainOptions, 'signal'>> & Pick<TrainOptions, 'signal'>;
+  accuracyAt: number;
+  samples: number;
+  lastReport: number;
+}
+
+export async function trainEpochs(tf: Tf, model: tfjs.LayersModel, generator: DataGenerator, options: TrainOptions): Promise<TrainResult> {
+  const { epochs, signal, onProgress = () => {}, progressEveryMs = 250 } = options;
+  if (!Number.isInteger(epochs) || epochs < 1) throw new RangeError(`epochs must be a whole number >= 1, got ${epochs}`);
+  const run: Run = {
+    tf, model, generator, options: { epochs, signal, onProgress, progressEveryMs }, accuracyAt: accuracyIndex(model), samples: 0, lastReport: -Infinity,
+  };
+  const results: EpochResult[] = [];
+  for (let epoch = 1; epoch <= epochs; epoch++) {
+    const result = await trainEpoch(run, epoch);
+    if (result === null) return { epochs: results, stopped: true, samples: run.samples };
+    results.push(result);
+    onProgress({ type: 'epoch', ...result });
+  }
+  return { epochs: results, stopped: false, samples: run.samples };
+}
+
+/** One epoch, or null when the signal stopped it. A stop during the last batch lets the epoch end as a whole one. */
+async function trainEpoch(run: Run, epoch: number): Promise<EpochResult | null> {
+  const { generator, options } = run;
+  const { signal } = options;
+  if (signal?.aborted) return null;
+  const meter = new Meter();
+  try {
+    // Breaking out of this loop (a stop) returns the generator, which waits for its loads in flight to settle.
+    for await (const batch of generator.iterateEpoch({ signal, reuseBuffers: true })) {
+      if (signal?.aborted) return null;
+      const { loss, accuracy } = await trainBatch(run, batch);
+      const n = batch.indices.length;
+      if (!Number.isFinite(loss)) {
+        throw new DivergedError(`epoch ${epoch}, batch ${meter.batches + 1}: the loss is ${loss}, so training diverged and the weights are unusable; lower learning_rate or check the data`);
+      }
+      meter.add(n, loss, accuracy);
+      run.samples += n;
+      report(run, epoch, meter);
+      await nextTurn();
+    }
+  } catch (error) {
+    // The generator throws (the abort reason, or a load's own abort error) when the stop came while it was loading.
+    if (signal?.aborted && !(error instanceof DivergedError)) return null;
+    throw error;
+  }
+  const skipped = generator.lastEpochSummary?.skipped ?? 0;
+  if (meter.samples === 0) throw new Error(`epoch ${epoch}: the generator yielded no samples to train on (${skipped} skipped as unreadable)`);
+  return meter.result(epoch, skipped);
+}
+
+async function trainBatch({ tf, model, generator, accuracyAt }: Run, batch: Batch): Promise<{ loss: number; accuracy: number | null }> {
+  const { xs, ys } = batchTensors(tf, model, batch, generator.classNames.length);
+  try {
+    const values = [await model.trainOnBatch(xs, ys)].flat();
+    return { loss: values[0]!, accuracy: accuracyAt < 0 ? null : values[accuracyAt]! };
+  } finally {
+    tf.dispose([xs, ys]);
+  }
+}
+
+function report(run: Run, epoch: number, meter: Meter): void {
+  const { epochs, onProgress, progressEveryMs } = run.options;
+  const now = performance.now();
+  if (now - run.lastReport < progressEveryMs) return;
+  run.lastReport = now;
+  const samplesPerSec = meter.samplesPerSec();
+  // Samples still to train: the rest of this epoch and every later one (skipped files make this a slight overestimate).
+  const remaining = (epochs - epoch + 1) * run.generator.sampleCount - meter.samples;
+  onProgress({
+    type: 'batch',
+    epoch,
+    epochs,
+    batch: meter.batches,
+    batches: run.generator.length,
+    loss: meter.loss(),
+    accuracy: meter.accuracy(),
+    samplesPerSec,
+    etaSec: samplesPerSec > 0 ? Math.max(0, remaining) / samplesPerSec : 0,
+    memory: { rssMb: Math.round(process.memoryUsage.rss() / 2 ** 20), tensors: run.tf.memory().numTensors },
+  });
+}
+
+/** Sample-weighted sums over one epoch. */
+class Meter {
+  readonly started = performance.now();
+  batches = 0;
+  samples = 0;
+  #lossSum = 0;
+  #accuracySum: number | null = 0;
+
+  add(n: number, loss: number, accuracy: number | null): void {
+    this.batches++;
+    this.samples += n;
+    this.#lossSum += loss * n;
+    this.#accuracySum = accuracy === null || this.#accuracySum === null ? null : this.#accuracySum + accuracy * n;
+  }
+
+  loss(): number {
+    return this.#lossSum / this.samples;
+  }
+
+  accuracy(): number | null {
+    return this.#accuracySum === null ? null : this.#accuracySum / this.samples;
+  }
+
+  seconds(): number {
+    return (performance.now() - this.started) / 1000;
+  }
+
+  samplesPerSec(): number {
+    const seconds = this.seconds();
+    return seconds > 0 ? this.samples / seconds : 0;
+  }
+
+  result(epoch: number, skipped: number): EpochResult {
+    return { epoch, loss: this.loss(), accuracy: this.accuracy(), samples: this.samples, skipped, seconds: this.seconds(), samplesPerSec: this.samplesPerSec() };
+  }
+}

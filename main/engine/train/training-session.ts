@@ -1,0 +1,122 @@
+// Runs in the training thread: what the thread owns (the tfjs backend, the data handler's splits, the compiled model) and what each request does with it.
+import type * as tfjs from '@tensorflow/tfjs';
+import { loadPartyConfig } from '../../config/party-config.js';
+import type { DataGenerator } from '../../data/data-generator.js';
+import type { DataSplits } from '../../data/data-handler.js';
+import { openData } from '../../data/handler-loader.js';
+import { describeBackend, selectBackend } from '../backend.js';
+import type { BackendReport } from '../backend.js';
+import { buildModel } from '../model-spec.js';
+import { getWeights, setWeights } from '../weights.js';
+import type { NamedArray } from '../weights.js';
+import { evaluate } from './evaluator.js';
+import type { EvaluateResult } from './evaluator.js';
+import type { CheckedRequest, OpenedInfo } from './protocol.js';
+import { trainEpochs } from './trainer.js';
+import type { TrainOptions, TrainResult } from './trainer.js';
+
+type OpenRequest = Extract<CheckedRequest, { type: 'open' }>;
+
+interface Opened {
+  configFile: string;
+  backend: BackendReport;
+  splits: DataSplits;
+  model: tfjs.LayersModel;
+}
+
+export class TrainingSession {
+  #opened: Opened | null = null;
+
+  /** Reads the config, starts a backend, opens the data and builds the model for it; an error names the step that failed. */
+  async open(request: OpenRequest): Promise<OpenedInfo> {
+    if (this.#opened) {
+      throw new Error(`${this.#opened.configFile} is already open in this training thread; close it and start a new one to open ${request.configFile}`);
+    }
+    const loaded = await step('reading the config', () => loadPartyConfig(request.configFile));
+    const backend = await step('starting a tfjs backend', () => selectBackend({ prefer: request.backend }));
+    const { splits } = await step('opening the data', () => openData(loaded));
+    try {
+      const reference = await step('checking the data', async () => agreeingSplit(splits));
+      const { height, width, channels } = reference.sampleShape;
+      const model = await step('building the model', () =>
+        buildModel(backend.tf, request.model, { inputShape: [height, width, channels], numClasses: reference.classNames.length, baseDir: loaded.baseDir }),
+      );
+      this.#opened = { configFile: loaded.file, backend, splits, model };
+      return {
+        backend: { name: backend.name, description: describeBackend(backend), ...(backend.warning && { warning: backend.warning }) },
+        classNames: [...reference.classNames],
+        samples: { train: splits.train?.sampleCount ?? null, test: splits.test?.sampleCount ?? null },
+        sampleShape: { height, width, channels },
+        model: { name: model.name, parameters: model.countParams(), weights: model.weights.length },
+      };
+    } catch (error) {
+      await closeSplits(splits);
+      throw error;
+    }
+  }
+
+  train(epochs: number, options: Omit<TrainOptions, 'epochs'>): Promise<TrainResult> {
+    const { backend, model, generator } = this.#split('train');
+    return trainEpochs(backend.tf, model, generator, { ...options, epochs });
+  }
+
+  /** Evaluates on the test split. */
+  evaluate(signal: AbortSignal): Promise<EvaluateResult> {
+    const { backend, model, generator } = this.#split('test');
+    return evaluate(backend.tf, model, generator, { signal });
+  }
+
+  getWeights(): NamedArray[] {
+    return getWeights(this.#need().model);
+  }
+
+  setWeights(arrays: NamedArray[]): void {
+    setWeights(this.#need().model, arrays);
+  }
+
+  /** Frees the model and the data handler's decode threads and files; a second close does nothing. */
+  async close(): Promise<void> {
+    const opened = this.#opened;
+    this.#opened = null;
+    if (!opened) return;
+    opened.model.dispose();
+    await closeSplits(opened.splits);
+  }
+
+  #need(): Opened {
+    if (!this.#opened) throw new Error('nothing is open: send open (a config file and a model) first');
+    return this.#opened;
+  }
+
+  #split(split: keyof DataSplits): Opened & { generator: DataGenerator } {
+    const opened = this.#need();
+    const generator = opened.splits[split];
+    if (!generator) throw new Error(`the data handler of ${opened.configFile} has no ${split} split (its getData() returned none)`);
+    return { ...opened, generator };
+  }
+}
+
+async function step<T>(what: string, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    throw new Error(`${what}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+}
+
+/** The split that gives the model its input shape and classes; when there are two, they must agree, or one model cannot serve both. */
+function agreeingSplit({ train, test }: DataSplits): DataGenerator {
+  const reference = (train ?? test)!;
+  if (train && test) {
+    if (train.classNames.join('\n') !== test.classNames.join('\n')) {
+      throw new Error(`the train split's classes [${train.classNames.join(', ')}] differ from the test split's [${test.classNames.join(', ')}]: set class_names`);
+    }
+    const shape = (g: DataGenerator) => `${g.sampleShape.height}x${g.sampleShape.width}x${g.sampleShape.channels}`;
+    if (shape(train) !== shape(test)) throw new Error(`the train split's samples are ${shape(train)} but the test split's are ${shape(test)}`);
+  }
+  return reference;
+}
+
+async function closeSplits(splits: DataSplits): Promise<void> {
+  await Promise.allSettled([splits.train?.close(), splits.test?.close()]);
+}
