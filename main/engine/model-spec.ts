@@ -27,6 +27,7 @@ export const ModelSectionSchema = z
     learning_rate: z.number().positive().default(0.001),
     loss: z.enum(LOSSES).default('categoricalCrossentropy'),
     metrics: z.array(z.enum(METRICS)).default(['accuracy']),
+    seed: z.number().int().default(0).describe('seeds weight initialisation and dropout, so a run can be repeated exactly'),
   })
   .superRefine((section, context) => {
     if (section.builtin !== undefined && section.path !== undefined) {

@@ -7,6 +7,7 @@ import { openData } from '../../data/handler-loader.js';
 import { describeBackend, selectBackend } from '../backend.js';
 import type { BackendReport } from '../backend.js';
 import { buildModel } from '../model-spec.js';
+import { seedMathRandom } from './seeded-random.js';
 import { getWeights, setWeights } from '../weights.js';
 import type { NamedArray } from '../weights.js';
 import { evaluate } from './evaluator.js';
@@ -38,6 +39,7 @@ export class TrainingSession {
     try {
       const reference = await step('checking the data', async () => agreeingSplit(splits));
       const { height, width, channels } = reference.sampleShape;
+      seedMathRandom(request.model.seed ?? 0);
       const model = await step('building the model', () =>
         buildModel(backend.tf, request.model, { inputShape: [height, width, channels], numClasses: reference.classNames.length, baseDir: loaded.baseDir }),
       );

@@ -16,13 +16,28 @@ afterAll(() => rm(party.dir, { recursive: true, force: true }));
 
 const MLP = { builtin: 'mlp', learning_rate: 0.01 } as const;
 
-async function opened(model: { builtin: 'mlp' | 'mnist-cnn'; learning_rate?: number } = MLP, backend: 'cpu' | 'wasm' = 'cpu'): Promise<TrainingRunner> {
+async function opened(model: { builtin: 'mlp' | 'mnist-cnn'; learning_rate?: number; seed?: number } = MLP, backend: 'cpu' | 'wasm' = 'cpu'): Promise<TrainingRunner> {
   const runner = new TrainingRunner();
   await runner.open({ configFile: party.configFile, model, backend });
   return runner;
 }
 
 describe('TrainingRunner', () => {
+  it('repeats a run exactly for the same seed (data order, initial weights, dropout), and not for another', async () => {
+    const trainOnce = async (seed: number) => {
+      const runner = await opened({ builtin: 'mnist-cnn', learning_rate: 0.01, seed }, 'wasm');
+      try {
+        await runner.train(1);
+        return (await runner.getWeights()).map((w) => Array.from(w.data));
+      } finally {
+        await runner.close();
+      }
+    };
+    const first = await trainOnce(7);
+    expect(await trainOnce(7)).toEqual(first);
+    expect(await trainOnce(8)).not.toEqual(first);
+  });
+
   it('opens, trains with progress, evaluates, round-trips the weights and closes', async () => {
     const runner = new TrainingRunner();
     const info = await runner.open({ configFile: party.configFile, model: MLP, backend: 'cpu' });
