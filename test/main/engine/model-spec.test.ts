@@ -22,7 +22,7 @@ const spec = (section: unknown) => ModelSectionSchema.parse(section);
 describe('ModelSectionSchema', () => {
   it('fills in the Keras-like defaults', () => {
     expect(spec({ builtin: 'mnist-cnn' })).toEqual({
-      builtin: 'mnist-cnn', optimizer: 'adam', learning_rate: 0.001, loss: 'categoricalCrossentropy', metrics: ['accuracy'],
+      builtin: 'mnist-cnn', optimizer: 'adam', learning_rate: 0.001, loss: 'categoricalCrossentropy', metrics: ['accuracy'], seed: 0,
     });
   });
 

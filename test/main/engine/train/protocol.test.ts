@@ -9,7 +9,7 @@ describe('checkRequest', () => {
   it('accepts each request, filling in the model section\'s defaults', () => {
     expect(checkRequest({ type: 'open', id: 0, configFile: 'party.yaml', model: { builtin: 'mlp' } })).toEqual({
       ok: true,
-      request: { type: 'open', id: 0, configFile: 'party.yaml', model: { builtin: 'mlp', optimizer: 'adam', learning_rate: 0.001, loss: 'categoricalCrossentropy', metrics: ['accuracy'] } },
+      request: { type: 'open', id: 0, configFile: 'party.yaml', model: { builtin: 'mlp', optimizer: 'adam', learning_rate: 0.001, loss: 'categoricalCrossentropy', metrics: ['accuracy'], seed: 0 } },
     });
     const arrays = [{ name: 'dense/bias', shape: [2], dtype: 'float32', data: new Float32Array(2) }];
     for (const request of [
