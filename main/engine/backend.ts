@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import type * as TfjsWasm from '@tensorflow/tfjs-backend-wasm';
 import type * as Kernels from './kernels/index.js';
 import type * as KernelSelfTest from './kernels/self-test.js';
+import { disableWasmThreads, enableWasmThreads, finishWasmThreads } from './wasm-threads.js';
 
 /** The one tfjs instance of the process: the engine and the data bridge must share it, or tensors cannot cross. */
 export type Tf = typeof tf;
@@ -58,7 +59,7 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
   const report: Omit<BackendReport, 'name'> = { tf, tried: [], ...(requested && { requested }) };
   for (const name of order) {
     const started = performance.now();
-    const outcome = await START[name]();
+    const outcome = await START[name](options.env ?? process.env);
     const ms = Math.round((performance.now() - started) * 10) / 10;
     report.tried.push({ name, ok: outcome.reason === undefined, ...(outcome.reason !== undefined && { reason: outcome.reason }), ms });
     if (outcome.wasm) report.wasm = outcome.wasm;
@@ -114,7 +115,7 @@ function requestedWords(requested: NonNullable<BackendReport['requested']>): str
   return requested.by === BACKEND_ENV ? `requested by ${BACKEND_ENV}` : 'requested';
 }
 
-const START: Record<BackendName, () => Promise<Outcome>> = {
+const START: Record<BackendName, (env: NodeJS.ProcessEnv) => Promise<Outcome>> = {
   async tensorflow() {
     try {
       // The specifier is a variable so that TypeScript does not resolve it: the package is optional and usually absent.
@@ -129,7 +130,7 @@ const START: Record<BackendName, () => Promise<Outcome>> = {
     return started && tf.getBackend() === 'tensorflow' ? {} : { reason: `${TFJS_NODE} loaded but its backend did not start (tfjs logged why above)` };
   },
 
-  async wasm() {
+  async wasm(env) {
     let wasm: typeof TfjsWasm;
     let folder: string;
     try {
@@ -139,7 +140,15 @@ const START: Record<BackendName, () => Promise<Outcome>> = {
     } catch (error) {
       return { reason: `${TFJS_WASM} did not load: ${firstLine(error)}` };
     }
-    if (!(await tf.setBackend('wasm'))) return { reason: `the wasm backend did not start from ${folder} (tfjs logged why above)` };
+    // XNNPACK's thread pool, which tfjs turns off in Node (see wasm-threads.ts); TRIBUTARY_WASM_THREADS=1 keeps it off.
+    const threads = enableWasmThreads(tf, wasm, undefined, env);
+    let started = await tf.setBackend('wasm');
+    if (!started && threads.ok) {
+      disableWasmThreads(tf, wasm);
+      started = await tf.setBackend('wasm');
+    }
+    finishWasmThreads(tf);
+    if (!started) return { reason: `the wasm backend did not start from ${folder} (tfjs logged why above)` };
     const info = { simd: Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')), threads: wasm.getThreadsCount() };
     let kernels: [typeof Kernels, typeof KernelSelfTest];
     try {
