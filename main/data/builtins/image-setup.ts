@@ -23,7 +23,7 @@ export function resolveFrom(baseDir: string, file: string): string {
 }
 
 /** Under on_bad_file: fail, a listing that found unreadable entries is refused before training starts. */
-export function refuseUnreadable(listing: SplitListing, onBadFile: 'skip' | 'fail'): void {
+function refuseUnreadable(listing: SplitListing, onBadFile: 'skip' | 'fail'): void {
   const first = listing.report.problems.find((p) => p.kind === 'unreadable');
   if (onBadFile === 'fail' && first) {
     throw new Error(`${first.path}: ${first.reason} (${listing.report.unreadableCount} such in ${listing.split}; on_bad_file is "fail")`);

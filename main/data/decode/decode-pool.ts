@@ -1,11 +1,10 @@
 // Runs anywhere in main: the process-wide pool of decode threads, shared by every generator that asks for the same size.
 import { availableParallelism } from 'node:os';
 import { workerScript } from '../pool/worker-script.js';
-import { WorkerPool, type PoolContext } from '../pool/worker-pool.js';
+import { WorkerPool } from '../pool/worker-pool.js';
 import type { DecodeContext, DecodeResult, Job } from './decode-jobs.js';
 
 export type DecodePool = WorkerPool<Job, DecodeResult, DecodeContext>;
-export type DecodePoolContext = PoolContext<DecodeContext>;
 
 const shared = new Map<number, { pool: DecodePool; users: number }>();
 
