@@ -1,0 +1,37 @@
+// Runs anywhere in main: the one interface every Fleet client transport has, and the options that pick one.
+import type { NodeIdentity } from './node-identity.js';
+import type { FleetRpc } from './rpc.js';
+
+export type TransportKind = 'grpc' | 'rest';
+
+export interface CallOptions {
+  /** Give up after this long with a retryable DEADLINE_EXCEEDED; no limit when absent. */
+  timeoutMs?: number;
+  /** Aborting rejects the call with the signal's reason and cancels it on the wire. */
+  signal?: AbortSignal;
+}
+
+/** Moves one request's bytes to the server and its response's bytes back; knows nothing of the messages. */
+export interface FleetTransport {
+  readonly kind: TransportKind;
+  call(rpc: FleetRpc, request: Uint8Array, options?: CallOptions): Promise<Uint8Array>;
+  /** Releases the connections; later calls fail with a CLOSED TransportError that is not retryable. */
+  close(): void;
+}
+
+/**
+ * How to reach the server. TLS with the system's root certificates unless `rootCertificatesFile` names the
+ * site's CA bundle (PEM); plain text only with `insecure: true`, and never both.
+ */
+export interface TransportSecurity {
+  rootCertificatesFile?: string;
+  insecure?: boolean;
+}
+
+export type TransportOptions = TransportSecurity &
+  (
+    /** `address` is `host:port` (Flower's SuperLink listens for gRPC on 9092). */
+    | { kind: 'grpc'; address: string; identity: NodeIdentity }
+    /** `address` is `host:port` or an `http(s)://host:port` URL (Flower's REST Fleet API listens on 9095). */
+    | { kind: 'rest'; address: string }
+  );

@@ -1,0 +1,81 @@
+// Runs anywhere in main: the gRPC ("grpc-rere") Fleet client; every call carries Flower's signed node-auth metadata.
+import { Client, credentials, Metadata, type ChannelCredentials } from '@grpc/grpc-js';
+import type { CallOptions, FleetTransport, TransportSecurity } from './fleet-transport.js';
+import { asBuffer } from './bytes.js';
+import { fleetMethod, FLOWER_MAX_MESSAGE_BYTES } from './grpc-service.js';
+import type { NodeIdentity } from './node-identity.js';
+import type { FleetRpc } from './rpc.js';
+import { PUBLIC_KEY_HEADER, SIGNATURE_HEADER, signMetadata, TIMESTAMP_HEADER } from './signed-metadata.js';
+import { readRootCertificates } from './tls-files.js';
+import { fromGrpcError, TransportError } from './transport-error.js';
+
+export interface GrpcTransportOptions extends TransportSecurity {
+  /** `host:port`, e.g. `superlink.example.org:9092` or `[::1]:9092`. */
+  address: string;
+  identity: NodeIdentity;
+}
+
+const CHANNEL_OPTIONS = {
+  'grpc.max_send_message_length': FLOWER_MAX_MESSAGE_BYTES,
+  'grpc.max_receive_message_length': FLOWER_MAX_MESSAGE_BYTES,
+  // The party's retry() paces reconnection. grpc-js's own reconnect backoff grows to 2 minutes, and while it runs
+  // every call fails at once, so a restarted server would stay unreachable long after it is back.
+  'grpc.initial_reconnect_backoff_ms': 200,
+  'grpc.max_reconnect_backoff_ms': 500,
+};
+
+export async function createGrpcTransport(options: GrpcTransportOptions): Promise<FleetTransport> {
+  if (options.address.includes('://')) {
+    throw new Error(`gRPC address ${options.address}: give host:port (TLS or plain text is set by insecure, not by a scheme)`);
+  }
+  const client = new Client(options.address, await channelCredentials(options), CHANNEL_OPTIONS);
+  return {
+    kind: 'grpc',
+    call: (rpc, request, callOptions = {}) => unaryCall(client, options.identity, rpc, request, callOptions),
+    close: () => client.close(),
+  };
+}
+
+async function channelCredentials(security: TransportSecurity): Promise<ChannelCredentials> {
+  const roots = await readRootCertificates(security);
+  // With no CA file, grpc-js trusts the system's root certificates, as Flower's client does.
+  return security.insecure ? credentials.createInsecure() : credentials.createSsl(roots ?? null);
+}
+
+/** Flower signs every call, even over plain text: the SuperLink refuses calls without it. */
+function signedMetadata(identity: NodeIdentity): Metadata {
+  const signed = signMetadata(identity);
+  const metadata = new Metadata();
+  metadata.set(PUBLIC_KEY_HEADER, asBuffer(signed.publicKey));
+  metadata.set(TIMESTAMP_HEADER, signed.timestamp);
+  metadata.set(SIGNATURE_HEADER, asBuffer(signed.signature));
+  return metadata;
+}
+
+function unaryCall(client: Client, identity: NodeIdentity, rpc: FleetRpc, request: Uint8Array, options: CallOptions): Promise<Uint8Array> {
+  const { timeoutMs, signal } = options;
+  return new Promise((resolve, reject) => {
+    signal?.throwIfAborted();
+    const method = fleetMethod(rpc);
+    const deadline = timeoutMs === undefined ? {} : { deadline: Date.now() + timeoutMs };
+    const onAbort = () => call.cancel();
+    const call = startCall(client, rpc, () =>
+      client.makeUnaryRequest(method.path, method.requestSerialize, method.responseDeserialize, request, signedMetadata(identity), deadline, (error, response) => {
+        signal?.removeEventListener('abort', onAbort);
+        if (signal?.aborted) reject(signal.reason);
+        else if (error) reject(fromGrpcError(rpc, error));
+        else resolve(response!);
+      }),
+    );
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** grpc-js throws instead of calling back when the client was closed; that is the caller's doing, not the network's. */
+function startCall<T>(client: Client, rpc: FleetRpc, start: () => T): T {
+  try {
+    return start();
+  } catch (error) {
+    throw new TransportError(rpc, 'CLOSED', `the gRPC client for ${client.getChannel().getTarget()} is closed`, false, { cause: error });
+  }
+}

@@ -1,0 +1,119 @@
+// Runs anywhere in main: the REST Fleet client, raw protobuf bytes POSTed to Flower's /api/v0/fleet/<name> routes.
+import http, { type IncomingMessage } from 'node:http';
+import https from 'node:https';
+import { isIP } from 'node:net';
+import type { CallOptions, FleetTransport, TransportSecurity } from './fleet-transport.js';
+import { asBuffer, asBytes } from './bytes.js';
+import { mediaTypeOf, PROTOBUF_MEDIA_TYPE, restPath, type FleetRpc } from './rpc.js';
+import { readRootCertificates } from './tls-files.js';
+import { fromHttpStatus, fromNetworkError, timeoutError, TransportError } from './transport-error.js';
+
+export interface RestTransportOptions extends TransportSecurity {
+  /** `host:port` (scheme from `insecure`), or a URL such as `https://fleet.example.org:9095` or one with a path prefix. */
+  address: string;
+}
+
+export async function createRestTransport(options: RestTransportOptions): Promise<FleetTransport> {
+  const ca = await readRootCertificates(options);
+  const base = restBaseUrl(options.address, options.insecure === true);
+  // Keep-alive: a party polls every few seconds, and a fresh TLS handshake per poll would dominate.
+  const agent = base.protocol === 'https:' ? new https.Agent({ keepAlive: true, ca }) : new http.Agent({ keepAlive: true });
+  let closed = false;
+  return {
+    kind: 'rest',
+    call: (rpc, request, callOptions = {}) => {
+      // Like a closed gRPC channel: an agent would quietly open new sockets after destroy().
+      if (closed) return Promise.reject(new TransportError(rpc, 'CLOSED', `the REST client for ${base.origin} is closed`, false));
+      return post(new URL(base.pathname.replace(/\/$/, '') + restPath(rpc), base), agent, rpc, request, callOptions);
+    },
+    close: () => {
+      closed = true;
+      agent.destroy();
+    },
+  };
+}
+
+/** The server's base URL; refuses plain http unless `insecure` says so, and https when it does. */
+export function restBaseUrl(address: string, insecure: boolean): URL {
+  const url = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(address) ? address : `${insecure ? 'http' : 'https'}://${address}`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`REST address ${address}: only http:// and https:// are possible`);
+  if (url.protocol === 'http:' && !insecure) throw new Error(`REST address ${address} is plain http: use https://, or set insecure: true to allow plain text`);
+  if (url.protocol === 'https:' && insecure) throw new Error(`REST address ${address} is https but insecure: true is set; drop one of them`);
+  return url;
+}
+
+function post(url: URL, agent: http.Agent, rpc: FleetRpc, body: Uint8Array, options: CallOptions): Promise<Uint8Array> {
+  const { timeoutMs, signal } = options;
+  return new Promise((resolve, reject) => {
+    signal?.throwIfAborted();
+    const request = (url.protocol === 'https:' ? https : http).request(url, {
+      method: 'POST',
+      agent,
+      // SNI carries host names only (RFC 6066); Node warns when it is given an IP address.
+      ...(isIP(url.hostname.replace(/^\[|\]$/g, '')) ? { servername: '' } : {}),
+      headers: { 'Content-Type': PROTOBUF_MEDIA_TYPE, Accept: PROTOBUF_MEDIA_TYPE, 'Content-Length': body.byteLength },
+    });
+    const timer = timeoutMs === undefined ? undefined : setTimeout(() => fail(timeoutError(rpc, timeoutMs)), timeoutMs);
+    const onAbort = () => fail(signal?.reason);
+    let settled = false;
+    const settle = (): boolean => {
+      if (settled) return false;
+      settled = true;
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      return true;
+    };
+    function fail(error: unknown): void {
+      if (!settle()) return;
+      request.destroy();
+      reject(error);
+    }
+    signal?.addEventListener('abort', onAbort, { once: true });
+    request.on('error', (error) => fail(fromNetworkError(rpc, error)));
+    request.on('response', (response) => {
+      readAll(response).then(
+        (bytes) => {
+          const outcome = answer(rpc, response, bytes);
+          if (outcome instanceof TransportError) fail(outcome);
+          else if (settle()) resolve(outcome);
+        },
+        (error: Error) => fail(fromNetworkError(rpc, error)),
+      );
+    });
+    request.end(asBuffer(body));
+  });
+}
+
+function readAll(response: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    response.on('data', (chunk: Buffer) => chunks.push(chunk));
+    response.on('end', () => resolve(Buffer.concat(chunks)));
+    response.on('error', reject);
+  });
+}
+
+/** The response bytes, or why they cannot be used. */
+function answer(rpc: FleetRpc, response: IncomingMessage, body: Buffer): Uint8Array | TransportError {
+  const status = response.statusCode ?? 0;
+  if (status !== 200) return fromHttpStatus(rpc, status, errorDetail(status, response.headers['content-type'], body));
+  const type = response.headers['content-type'];
+  if (mediaTypeOf(type) !== PROTOBUF_MEDIA_TYPE) {
+    return new TransportError(rpc, 'BAD_RESPONSE', `expected Content-Type ${PROTOBUF_MEDIA_TYPE}, got ${type ?? 'none'}`, false);
+  }
+  return asBytes(body);
+}
+
+/** Flower's REST server answers errors as JSON `{"detail": ...}`; anything else is shown as text, shortened. */
+function errorDetail(status: number, contentType: string | undefined, body: Buffer): string {
+  const text = body.toString('utf8').trim();
+  if (mediaTypeOf(contentType) === 'application/json') {
+    try {
+      const detail: unknown = (JSON.parse(text) as { detail?: unknown }).detail;
+      if (detail !== undefined) return typeof detail === 'string' ? detail : JSON.stringify(detail);
+    } catch {
+      // Not the JSON it claims to be: show the text itself.
+    }
+  }
+  return text.slice(0, 500) || (http.STATUS_CODES[status] ?? '');
+}
