@@ -6,7 +6,7 @@
 // Every call's bytes: fleetRpcs.<Rpc>.request / .response encode and decode. Anything malformed: WireError.
 export { WireError } from './errors.js';
 
-export { fleetRpcs, type FleetRpc, type FleetRpcName, type FleetRequest, type FleetResponse } from './proto/fleet-rpcs.js';
+export { fleetRpcs, type FleetRpcCodecs, type FleetRpcName, type FleetRequest, type FleetResponse } from './proto/fleet-rpcs.js';
 export { wireCodecs } from './proto/codecs.js';
 export type { Codec, WireInput } from './proto/codec.js';
 export type * from './proto/fleet-types.js';

@@ -1,31 +1,21 @@
-// Runs anywhere in Node: every Fleet RPC with its gRPC path, REST path and typed request/response codecs.
+// Runs anywhere in Node: every Fleet RPC with its typed request/response codecs (where each lives on the wire is transport/rpc.ts).
 import { codec, type Codec } from './codec.js';
 import type * as F from './fleet-types.js';
 import { fleetService } from './root.js';
 
-export interface FleetRpc<Request, Response> {
+export interface FleetRpcCodecs<Request, Response> {
   /** "PullMessages" */
   readonly name: string;
-  /** "/flwr.proto.Fleet/PullMessages" */
-  readonly grpcPath: string;
-  /** "pull-messages" */
-  readonly restName: string;
-  /** "/api/v0/fleet/pull-messages": an HTTP POST of the raw protobuf. */
-  readonly restPath: string;
   readonly request: Codec<Request>;
   readonly response: Codec<Response>;
 }
 
 /** The request and response message names come from the service in FLEET_SCHEMA, so they cannot drift. */
-function rpc<Request, Response>(name: string): FleetRpc<Request, Response> {
+function rpc<Request, Response>(name: string): FleetRpcCodecs<Request, Response> {
   const method = fleetService().methods[name];
   if (!method) throw new Error(`flwr.proto.Fleet has no RPC ${name}`);
-  const restName = name.replace(/(?<=.)[A-Z]/g, (letter) => `-${letter}`).toLowerCase();
   return {
     name,
-    grpcPath: `/flwr.proto.Fleet/${name}`,
-    restName,
-    restPath: `/api/v0/fleet/${restName}`,
     request: codec<Request>(method.requestType),
     response: codec<Response>(method.responseType),
   };
@@ -48,5 +38,5 @@ export const fleetRpcs = {
 } as const;
 
 export type FleetRpcName = keyof typeof fleetRpcs;
-export type FleetRequest<N extends FleetRpcName> = (typeof fleetRpcs)[N] extends FleetRpc<infer Request, unknown> ? Request : never;
-export type FleetResponse<N extends FleetRpcName> = (typeof fleetRpcs)[N] extends FleetRpc<unknown, infer Response> ? Response : never;
+export type FleetRequest<N extends FleetRpcName> = (typeof fleetRpcs)[N] extends FleetRpcCodecs<infer Request, unknown> ? Request : never;
+export type FleetResponse<N extends FleetRpcName> = (typeof fleetRpcs)[N] extends FleetRpcCodecs<unknown, infer Response> ? Response : never;
