@@ -95,9 +95,3 @@ export const BUILTIN_INFO_SCHEMAS = {
   Idx: IdxInfoSchema,
 } as const;
 export type BuiltinHandlerName = keyof typeof BUILTIN_INFO_SCHEMAS;
-
-/** A party config: only the data section so far; the model and federation sections come with their layers. */
-export const PartyConfigSchema = z.strictObject({
-  data: DataSectionSchema,
-});
-export type PartyConfig = z.infer<typeof PartyConfigSchema>;

@@ -1,16 +1,22 @@
-// Runs in the CLI process: the `tributary` command: scan and preview a party's dataset (more commands come with their layers).
+// Runs in the CLI process: the `tributary` command: scan and preview a party's dataset, train its model locally (more commands come with their layers).
 import { parseArgs } from 'node:util';
+import { BACKEND_CHOICES } from '../../common/training-config.js';
+import type { BackendChoice } from '../../common/training-config.js';
 import { loadPartyConfig } from '../config/party-config.js';
 import { openData } from '../data/handler-loader.js';
 import type { DataSplits } from '../data/data-handler.js';
 import { writePreview } from './preview-command.js';
 import { formatScan, scanAll } from './scan-command.js';
+import { trainCommand } from './train-command.js';
 
 const USAGE = `usage:
   tributary scan --config party.yaml [--json]
       decode every sample once: counts per class, image sizes, channels, unreadable files
   tributary preview --config party.yaml --out DIR [-n 32] [--split train|test] [--seed N] [--class NAME ...]
-      write sampled images exactly as the model sees them (PNG), with samples.json and index.html`;
+      write sampled images exactly as the model sees them (PNG), with samples.json and index.html
+  tributary train --config party.yaml [--epochs N] [--backend auto|tensorflow|wasm|cpu] [--log FILE]
+      train the config's model on its train split, then evaluate it on its test split; Ctrl-C stops
+      within a batch. --log appends the run (backend, epochs, evaluation) to FILE as JSON lines`;
 
 /** A mistake in how the command was called: exit code 2, like a bad config. */
 class UsageError extends Error {
@@ -23,6 +29,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     if (command === 'scan') return await scan(rest);
     if (command === 'preview') return await preview(rest);
+    if (command === 'train') return await train(rest);
     console.log(USAGE);
     return command === undefined || command === 'help' || command === '--help' ? 0 : 2;
   } catch (error) {
@@ -77,4 +84,20 @@ async function preview(args: string[]): Promise<number> {
     console.log(`wrote ${written.samples.length} samples to ${values.out} (index.html, samples.json)${written.skipped ? `; ${written.skipped} unreadable samples skipped` : ''}`);
     return 0;
   });
+}
+
+async function train(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: { config: { type: 'string' }, epochs: { type: 'string' }, backend: { type: 'string' }, log: { type: 'string' } },
+  });
+  if (!values.config) throw new UsageError('--config is required');
+  const epochs = values.epochs === undefined ? undefined : Number(values.epochs);
+  if (epochs !== undefined && !(Number.isInteger(epochs) && epochs >= 1)) throw new UsageError(`--epochs takes a whole number >= 1, not ${values.epochs}`);
+  const backend = values.backend;
+  if (backend !== undefined && !(BACKEND_CHOICES as readonly string[]).includes(backend)) {
+    throw new UsageError(`--backend ${backend}: use one of ${BACKEND_CHOICES.join(', ')}`);
+  }
+  const loaded = await loadPartyConfig(values.config);
+  return trainCommand({ loaded, epochs, backend: backend as BackendChoice | undefined, log: values.log });
 }

@@ -5,8 +5,8 @@ import path from 'node:path';
 import { Document, isMap, isNode, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
 import type { Node as YamlNode } from 'yaml';
 import type { z } from 'zod';
-import { PartyConfigSchema } from '../../common/data-config.js';
-import type { PartyConfig } from '../../common/data-config.js';
+import { PartyConfigSchema } from '../../common/party-config.js';
+import type { PartyConfig } from '../../common/party-config.js';
 import { ConfigError, didYouMean } from './errors.js';
 import type { ConfigIssue } from './errors.js';
 

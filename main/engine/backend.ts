@@ -4,15 +4,17 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type * as TfjsWasm from '@tensorflow/tfjs-backend-wasm';
+import { BACKENDS } from '../../common/training-config.js';
+import type { BackendName } from '../../common/training-config.js';
 import type * as Kernels from './kernels/index.js';
 import type * as KernelSelfTest from './kernels/self-test.js';
 import { disableWasmThreads, enableWasmThreads, finishWasmThreads } from './wasm-threads.js';
+import type { WasmThreadsSetup } from './wasm-threads.js';
 
 /** The one tfjs instance of the process: the engine and the data bridge must share it, or tensors cannot cross. */
 export type Tf = typeof tf;
+export type { BackendName };
 
-export const BACKENDS = ['tensorflow', 'wasm', 'cpu'] as const;
-export type BackendName = (typeof BACKENDS)[number];
 export const BACKEND_ENV = 'TRIBUTARY_BACKEND';
 
 export interface BackendAttempt {
@@ -30,41 +32,48 @@ export interface BackendReport {
   tried: BackendAttempt[];
   /** The backend asked for by `prefer` or by TRIBUTARY_BACKEND, if any. */
   requested?: { name: BackendName; by: 'prefer' | typeof BACKEND_ENV };
-  wasm?: { simd: boolean; threads: number };
+  /** `singleThreaded` says why wasm runs on one thread, when it does. */
+  wasm?: { simd: boolean; threads: number; singleThreaded?: string };
   /** The wasm gradient kernels checked against the cpu backend before wasm is trusted with training. */
   selfTest?: KernelSelfTest.WasmGradientSelfTest;
-  /** Set when training will be very slow: log it at warn level and show it in the UI. */
+  /** Set when training will be slow (the cpu backend, wasm without its threads): log it at warn level and show it in the UI. */
   warning?: string;
 }
 
 export interface SelectBackendOptions {
   /** From the party config or a CLI flag; TRIBUTARY_BACKEND wins over it so an operator can override a config without editing it. */
   prefer?: BackendName;
+  /** wasm threads, from the party config; TRIBUTARY_WASM_THREADS wins over it. Default: every core. */
+  threads?: number;
   env?: NodeJS.ProcessEnv;
 }
 
 const TFJS_NODE = '@tensorflow/tfjs-node';
 const TFJS_WASM = '@tensorflow/tfjs-backend-wasm';
 const CPU_WARNING = 'the cpu backend is plain JavaScript (about 2 samples/s on an MNIST CNN): training will be very slow';
+const THREADS_WARNING = 'wasm threads failed to start, so training uses one core';
 
-type Outcome = Pick<BackendReport, 'wasm' | 'selfTest'> & { reason?: string };
+type Outcome = Pick<BackendReport, 'wasm' | 'selfTest' | 'warning'> & { reason?: string };
 
 /**
  * Tries tensorflow (native), then wasm, then cpu, or the requested backend first. A requested backend that fails
  * is reported and the usual order follows. Throws only on a bad TRIBUTARY_BACKEND or `prefer` value.
  */
 export async function selectBackend(options: SelectBackendOptions = {}): Promise<BackendReport> {
+  silenceCpuBanner();
   const requested = requestedBackend(options);
   const order = requested ? [requested.name, ...BACKENDS.filter((name) => name !== requested.name)] : BACKENDS;
   const report: Omit<BackendReport, 'name'> = { tf, tried: [], ...(requested && { requested }) };
   for (const name of order) {
     const started = performance.now();
-    const outcome = await START[name](options.env ?? process.env);
+    const outcome = await START[name](options.env ?? process.env, options.threads);
     const ms = Math.round((performance.now() - started) * 10) / 10;
     report.tried.push({ name, ok: outcome.reason === undefined, ...(outcome.reason !== undefined && { reason: outcome.reason }), ms });
     if (outcome.wasm) report.wasm = outcome.wasm;
     if (outcome.selfTest) report.selfTest = outcome.selfTest;
-    if (outcome.reason === undefined) return { ...report, name, ...(name === 'cpu' && { warning: CPU_WARNING }) };
+    if (outcome.reason !== undefined) continue;
+    const warning = outcome.warning ?? (name === 'cpu' ? CPU_WARNING : undefined);
+    return { ...report, name, ...(warning !== undefined && { warning }) };
   }
   throw new Error('no tfjs backend started, not even cpu');
 }
@@ -73,8 +82,8 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
 export function describeBackend(report: BackendReport): string {
   const details: string[] = [];
   if (report.name === 'wasm' && report.wasm) {
-    const { simd, threads } = report.wasm;
-    details.push(`${simd ? 'simd' : 'no simd'}, ${threads} thread${threads === 1 ? '' : 's'}`);
+    const { simd, threads, singleThreaded } = report.wasm;
+    details.push(`${simd ? 'simd' : 'no simd'}, ${threads} thread${threads === 1 ? '' : 's'}${singleThreaded ? `: ${singleThreaded}` : ''}`);
   }
   if (report.requested?.name === report.name) details.push(requestedWords(report.requested));
   const head = `backend: ${report.name}${details.length ? ` (${details.join('; ')})` : ''}`;
@@ -115,7 +124,17 @@ function requestedWords(requested: NonNullable<BackendReport['requested']>): str
   return requested.by === BACKEND_ENV ? `requested by ${BACKEND_ENV}` : 'requested';
 }
 
-const START: Record<BackendName, (env: NodeJS.ProcessEnv) => Promise<Outcome>> = {
+/**
+ * tfjs's cpu backend prints a "Hi, looks like you are running TensorFlow.js in Node.js ... install our node backend"
+ * banner with its first tensor (the wasm self-test's reference, or a fallback). Whether tfjs-node loaded, and why not,
+ * is reported already in plain words; the banner would only clutter the CLI's output and the log.
+ */
+function silenceCpuBanner(): void {
+  const cpu = tf.findBackend('cpu') as (tf.KernelBackend & { firstUse?: boolean }) | null;
+  if (cpu && 'firstUse' in cpu) cpu.firstUse = false;
+}
+
+const START: Record<BackendName, (env: NodeJS.ProcessEnv, threads?: number) => Promise<Outcome>> = {
   async tensorflow() {
     try {
       // The specifier is a variable so that TypeScript does not resolve it: the package is optional and usually absent.
@@ -130,7 +149,7 @@ const START: Record<BackendName, (env: NodeJS.ProcessEnv) => Promise<Outcome>> =
     return started && tf.getBackend() === 'tensorflow' ? {} : { reason: `${TFJS_NODE} loaded but its backend did not start (tfjs logged why above)` };
   },
 
-  async wasm(env) {
+  async wasm(env, wantedThreads) {
     let wasm: typeof TfjsWasm;
     let folder: string;
     try {
@@ -141,15 +160,15 @@ const START: Record<BackendName, (env: NodeJS.ProcessEnv) => Promise<Outcome>> =
       return { reason: `${TFJS_WASM} did not load: ${firstLine(error)}` };
     }
     // XNNPACK's thread pool, which tfjs turns off in Node (see wasm-threads.ts); TRIBUTARY_WASM_THREADS=1 keeps it off.
-    const threads = enableWasmThreads(tf, wasm, undefined, env);
-    let started = await tf.setBackend('wasm');
-    if (!started && threads.ok) {
-      disableWasmThreads(tf, wasm);
-      started = await tf.setBackend('wasm');
-    }
-    finishWasmThreads(tf);
+    const { started, singleThreaded, threadsFailed } = await startWasm(wasm, enableWasmThreads(tf, wasm, wantedThreads, env));
     if (!started) return { reason: `the wasm backend did not start from ${folder} (tfjs logged why above)` };
-    const info = { simd: Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')), threads: wasm.getThreadsCount() };
+    const threads = wasm.getThreadsCount();
+    const info = {
+      simd: Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')),
+      threads,
+      // A backend started earlier in this thread is reused as it is, threads and all.
+      ...(singleThreaded !== undefined && threads === 1 && { singleThreaded }),
+    };
     let kernels: [typeof Kernels, typeof KernelSelfTest];
     try {
       kernels = await Promise.all([import('./kernels/index.js'), import('./kernels/self-test.js')]);
@@ -169,13 +188,29 @@ const START: Record<BackendName, (env: NodeJS.ProcessEnv) => Promise<Outcome>> =
     if (!selfTest.ok) {
       return { wasm: info, selfTest, reason: `its gradient self-test failed (largest relative error ${selfTest.maxRelError.toExponential(1)} against cpu)` };
     }
-    return { wasm: info, selfTest };
+    return { wasm: info, selfTest, ...(threadsFailed && { warning: THREADS_WARNING }) };
   },
 
   async cpu() {
     return (await tf.setBackend('cpu')) ? {} : { reason: 'the cpu backend did not start' };
   },
 };
+
+/**
+ * Starts the threaded build when threads were set up, else the single-threaded one; falls back to the latter when the
+ * threaded build does not start or its pthread workers fail, saying why.
+ */
+async function startWasm(wasm: typeof TfjsWasm, threads: WasmThreadsSetup): Promise<{ started: boolean; singleThreaded?: string; threadsFailed?: boolean }> {
+  if (!threads.ok) return { started: await tf.setBackend('wasm'), ...(threads.reason !== undefined && { singleThreaded: threads.reason }) };
+  const threaded = await Promise.race([tf.setBackend('wasm'), threads.failed!]);
+  if (threaded === true) {
+    finishWasmThreads(tf);
+    return { started: true };
+  }
+  disableWasmThreads(tf, wasm);
+  const why = threaded === false ? 'the threaded build did not start' : `the threaded build's workers failed to start (${firstLine(threaded)})`;
+  return { started: await tf.setBackend('wasm'), singleThreaded: why, threadsFailed: true };
+}
 
 /** The package's dist folder, as the file path with a trailing separator that setWasmPaths wants; every binary must be there. */
 async function wasmFolder(): Promise<string> {

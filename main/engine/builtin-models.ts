@@ -1,10 +1,11 @@
 // Runs where training runs (plain Node): the built-in architectures, with Keras's layer names so weight names agree with a Keras party.
 import type * as tfjs from '@tensorflow/tfjs';
+import type { BuiltinModel } from '../../common/model-config.js';
 import { ModelError } from './model-file.js';
 
 type Tf = typeof tfjs;
-export const BUILTIN_MODELS = ['mnist-cnn', 'mlp'] as const;
-export type BuiltinModel = (typeof BUILTIN_MODELS)[number];
+/** Moved to the contract (common/model-config.ts); re-exported while main/federation/ still imports it from here. */
+export { BUILTIN_MODELS } from '../../common/model-config.js';
 
 /**
  * Layer names are set, not left to tfjs: its generated names depend on how many layers the process has made, and a

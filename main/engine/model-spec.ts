@@ -1,42 +1,13 @@
-// Runs where training runs (plain Node): the `model:` config section, and the compiled tfjs model it describes, checked against the data.
+// Runs where training runs (plain Node): the compiled tfjs model a `model:` section describes, checked against the data, and its learning rate.
 import path from 'node:path';
 import type * as tfjs from '@tensorflow/tfjs';
-import { z } from 'zod';
-import { BUILTIN_MODELS, buildBuiltin } from './builtin-models.js';
+import type { ModelSection } from '../../common/model-config.js';
+import { buildBuiltin } from './builtin-models.js';
 import { ModelError, modelFile } from './model-file.js';
 
 type Tf = typeof tfjs;
-
-/** tfjs-layers' loss names (its `lossesMap`); Keras's snake_case spellings are not accepted by tfjs. */
-export const LOSSES = [
-  'categoricalCrossentropy', 'sparseCategoricalCrossentropy', 'binaryCrossentropy', 'meanSquaredError', 'meanAbsoluteError',
-  'meanAbsolutePercentageError', 'meanSquaredLogarithmicError', 'squaredHinge', 'hinge', 'categoricalHinge', 'logcosh',
-  'kullbackLeiblerDivergence', 'poisson', 'cosineProximity',
-] as const;
-/** tfjs-layers' metric names: `accuracy` picks binary, categorical or sparse accuracy from the loss, as Keras does. */
-export const METRICS = [
-  'accuracy', 'binaryAccuracy', 'categoricalAccuracy', 'precision', 'categoricalCrossentropy', 'sparseCategoricalCrossentropy',
-  'mse', 'mae', 'mape', 'cosine',
-] as const;
-
-export const ModelSectionSchema = z
-  .strictObject({
-    builtin: z.enum(BUILTIN_MODELS).optional().describe('an architecture built in code'),
-    path: z.string().min(1).optional().describe('a Keras/tfjs Layers model.json, relative to the config file'),
-    optimizer: z.enum(['adam', 'sgd', 'rmsprop']).default('adam'),
-    learning_rate: z.number().positive().default(0.001),
-    loss: z.enum(LOSSES).default('categoricalCrossentropy'),
-    metrics: z.array(z.enum(METRICS)).default(['accuracy']),
-    seed: z.number().int().default(0).describe('seeds weight initialisation and dropout, so a run can be repeated exactly'),
-  })
-  .superRefine((section, context) => {
-    if (section.builtin !== undefined && section.path !== undefined) {
-      context.addIssue({ code: 'custom', path: ['path'], message: 'set either `builtin` or `path`, not both' });
-    } else if (section.builtin === undefined && section.path === undefined) {
-      context.addIssue({ code: 'custom', path: [], message: `set \`builtin\` (${BUILTIN_MODELS.join(' or ')}) or \`path\` (a model.json)` });
-    }
-  });
-export type ModelSpec = z.infer<typeof ModelSectionSchema>;
+/** Moved to the contract (common/model-config.ts); re-exported while main/federation/ still imports it from here. */
+export { ModelSectionSchema } from '../../common/model-config.js';
 
 export interface BuildModelOptions {
   /** One sample's shape, without the batch dimension: [28, 28, 1] for MNIST. */
@@ -50,7 +21,7 @@ export interface BuildModelOptions {
  * A compiled model: a built-in, or a model.json loaded from disk (with its weights, if it lists any). The config's
  * optimizer, loss and metrics win over any training config stored in the model.json.
  */
-export async function buildModel(tf: Tf, spec: ModelSpec, options: BuildModelOptions): Promise<tfjs.LayersModel> {
+export async function buildModel(tf: Tf, spec: ModelSection, options: BuildModelOptions): Promise<tfjs.LayersModel> {
   const { inputShape, numClasses, baseDir } = options;
   if (spec.builtin === undefined && spec.path === undefined) throw new ModelError('model', 'set `builtin` or `path`');
   const model = spec.builtin !== undefined
@@ -95,7 +66,27 @@ function dims(shape: readonly (number | null)[]): string {
   return shape.map((d) => d ?? '?').join('x');
 }
 
-function optimizer(tf: Tf, spec: ModelSpec): tfjs.Optimizer {
+function optimizer(tf: Tf, spec: ModelSection): tfjs.Optimizer {
   const rate = spec.learning_rate;
   return spec.optimizer === 'sgd' ? tf.train.sgd(rate) : spec.optimizer === 'rmsprop' ? tf.train.rmsprop(rate) : tf.train.adam(rate);
+}
+
+/** The compiled optimizer's learning rate. */
+export function learningRateOf(model: tfjs.LayersModel): number {
+  return model.optimizer.getConfig().learningRate as number;
+}
+
+/**
+ * Changes the compiled optimizer's learning rate for the steps that follow, keeping its state (Adam's moments,
+ * RMSProp's averages): a federation round sets it. SGD caches the rate as a tensor and has a setter for it; Adam and
+ * RMSProp read their `learningRate` field at every step, and tfjs offers no setter for it. Optimizers are told apart by
+ * class name: tfjs makes every optimizer an `instanceof` every optimizer class.
+ */
+export function setLearningRate(model: tfjs.LayersModel, rate: number): void {
+  if (!Number.isFinite(rate) || rate < 0) throw new RangeError(`a learning rate is a number >= 0, got ${rate}`);
+  const optimizer = model.optimizer;
+  const name = optimizer.getClassName();
+  if (name === 'SGD') (optimizer as tfjs.SGDOptimizer).setLearningRate(rate);
+  else if (name === 'Adam' || name === 'RMSProp') (optimizer as unknown as { learningRate: number }).learningRate = rate;
+  else throw new Error(`the model's optimizer is ${name}; only Adam, SGD and RMSProp take a new learning rate`);
 }

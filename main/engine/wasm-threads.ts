@@ -26,6 +26,9 @@
 // Afterwards (finishWasmThreads): os.cpus is restored; the pthread workers are unref'd, since XNNPACK's pool threads
 // never exit and Emscripten refs a worker while its thread runs, which would keep the process alive; the idle
 // preallocated workers are terminated (each is a V8 isolate).
+// If a pthread worker fails while the backend starts, Emscripten's error handler rethrows in this thread (which would
+// end it) and its module waits for that worker forever (so tf.setBackend never settles). While the backend starts, the
+// shim reports such a failure through `failed` instead, and the caller starts the single-threaded build.
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import { createRequire } from 'node:module';
@@ -41,10 +44,15 @@ export interface WasmThreadsSetup {
   threads: number;
   /** Why threads are not used, in words an operator can act on. */
   reason?: string;
+  /** When ok: settles with the first pthread worker failure before finishWasmThreads or disableWasmThreads (if any). */
+  failed?: Promise<Error>;
 }
 
-/** A thread count from an environment variable overrides the default (all logical cores); 1 turns threads off. */
+/** A thread count from an environment variable overrides the config and the default (all logical cores); 1 turns threads off. */
 export const WASM_THREADS_ENV = 'TRIBUTARY_WASM_THREADS';
+/** For tests only: makes every pthread worker fail as it starts (its script throws), as a broken install would. */
+export const WASM_THREADS_FAULT_ENV = 'TRIBUTARY_TEST_WASM_THREADS_FAULT';
+const FAULTY_WORKER = `throw new Error('pthread worker failed on purpose (${WASM_THREADS_FAULT_ENV} is set)');`;
 
 const FLAG = 'WASM_HAS_MULTITHREAD_SUPPORT';
 const WORKER_SCRIPT = 'tfjs-backend-wasm-threaded-simd.worker.js';
@@ -55,17 +63,30 @@ const THREADS_PROBE = new Uint8Array([
 ]);
 const SIMD_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 4, 1, 96, 0, 0, 3, 2, 1, 0, 10, 9, 1, 7, 0, 65, 0, 253, 15, 26, 11]);
 
+/**
+ * One threaded start: where its pthread workers' failures go, and whether to fail them on purpose. Until it has
+ * `started`, a failure of one of its workers is reported here, never thrown; an abandoned start never starts.
+ */
+interface ThreadedStart {
+  fail: (error: Error) => void;
+  fault: boolean;
+  started: boolean;
+}
+/** The threaded start under way, between enableWasmThreads and finishWasmThreads or disableWasmThreads. */
+let starting: ThreadedStart | null = null;
+
 /** The parts of the Emscripten module (tf.backend().wasm) used after start. */
 interface PthreadModule {
   PThread?: { runningWorkers: NodeWorker[]; unusedWorkers: NodeWorker[] };
 }
 
 /**
- * Call before tf.setBackend('wasm') (and after wasm.setWasmPaths). `threads` defaults to TRIBUTARY_WASM_THREADS or
- * the number of logical cores. When it returns ok: false nothing was changed and tfjs uses its single-threaded build.
+ * Call before tf.setBackend('wasm') (and after wasm.setWasmPaths). TRIBUTARY_WASM_THREADS wins over `threads` (from
+ * the config), which wins over the number of logical cores. When it returns ok: false nothing was changed and tfjs
+ * uses its single-threaded build; when ok, race tf.setBackend('wasm') against `failed`.
  */
 export function enableWasmThreads(tf: Tf, wasm: typeof TfjsWasm, threads?: number, env: NodeJS.ProcessEnv = process.env): WasmThreadsSetup {
-  const wanted = threads ?? threadsFromEnv(env) ?? os.availableParallelism();
+  const wanted = threadsFromEnv(env) ?? threads ?? os.availableParallelism();
   const off = (reason: string): WasmThreadsSetup => ({ ok: false, threads: 1, reason });
   if (!Number.isInteger(wanted) || wanted < 1) return off(`${WASM_THREADS_ENV} must be a whole number of threads, 1 or more`);
   if (wanted === 1) return off(threads === undefined && !env[WASM_THREADS_ENV] ? 'this machine has one core' : 'one thread was asked for');
@@ -79,11 +100,12 @@ export function enableWasmThreads(tf: Tf, wasm: typeof TfjsWasm, threads?: numbe
   } catch (error) {
     return off(error instanceof Error ? error.message : String(error));
   }
+  const failed = new Promise<Error>((resolve) => (starting = { fail: resolve, fault: Boolean(env[WASM_THREADS_FAULT_ENV]), started: false }));
   installWorkerShim(files);
   reportCores(2 * wanted);
   tf.env().set(FLAG, true);
   wasm.setThreadsCount(wanted);
-  return { ok: true, threads: wanted };
+  return { ok: true, threads: wanted, failed };
 }
 
 /**
@@ -91,6 +113,8 @@ export function enableWasmThreads(tf: Tf, wasm: typeof TfjsWasm, threads?: numbe
  * the pthread workers Emscripten preallocated but XNNPACK does not use. Harmless with the single-threaded build.
  */
 export function finishWasmThreads(tf: Tf): void {
+  if (starting) starting.started = true;
+  starting = null;
   restoreCores();
   const pthreads = (tf.findBackend('wasm') as unknown as { wasm?: PthreadModule } | null)?.wasm?.PThread;
   if (!pthreads) return;
@@ -101,9 +125,11 @@ export function finishWasmThreads(tf: Tf): void {
 
 /**
  * Undoes enableWasmThreads for a second tf.setBackend('wasm') after the threaded build failed to start. tfjs's init
- * reads the flag each time, so unsetting it selects the single-threaded SIMD build again.
+ * reads the flag each time, so unsetting it selects the single-threaded SIMD build again; a threaded start still
+ * pending is left behind (tfjs ignores it should it ever finish).
  */
 export function disableWasmThreads(tf: Tf, wasm: typeof TfjsWasm): void {
+  starting = null;
   restoreCores();
   tf.env().set(FLAG, false);
   wasm.setThreadsCount(1);
@@ -177,10 +203,36 @@ const shimmed = Symbol.for('tributary.wasmThreadsWorker');
 function installWorkerShim(files: { worker: string; glue: string }): void {
   if ((globalThis as Record<symbol, unknown>)[shimmed]) return;
   class PthreadWorker extends NodeWorker {
+    #onerror: ((error: Error) => void) | undefined;
+    /** The threaded start this pthread worker belongs to; none for any other worker. */
+    readonly #start: ThreadedStart | null;
+
     constructor(script: string | URL, options?: WorkerOptions) {
       // Only tfjs's pthread worker arrives as a blob: URL, which Node's Worker cannot load.
       const blob = typeof script === 'string' && script.startsWith('blob:');
-      super(blob ? files.worker : script, blob ? { ...options, eval: true, execArgv: commonJsExecArgv() } : options);
+      const pthread = starting?.fault ? FAULTY_WORKER : files.worker;
+      super(blob ? pthread : script, blob ? { ...options, eval: true, execArgv: commonJsExecArgv() } : options);
+      this.#start = blob ? starting : null;
+      if (!this.#start) return;
+      // Emscripten listens for errors only once the module is compiled: an error before that would go unhandled.
+      this.on('error', (error) => this.#failed(error));
+      this.once('exit', (code) => this.#failed(new Error(`a pthread worker exited with code ${code} before the backend started`)));
+    }
+
+    /** Emscripten's handler rethrows, which would end this thread: before its start has succeeded, the failure is reported instead. */
+    get onerror(): (error: Error) => void {
+      return (error) => (this.#failed(error) ? undefined : this.#onerror?.(error));
+    }
+
+    set onerror(handler: (error: Error) => void) {
+      this.#onerror = handler;
+    }
+
+    /** Reports a failure of a pthread worker whose start has not succeeded (true), or leaves it to Emscripten (false). */
+    #failed(error: Error): boolean {
+      if (!this.#start || this.#start.started) return false;
+      this.#start.fail(error);
+      return true;
     }
 
     override postMessage(message: unknown, transfer?: Parameters<NodeWorker['postMessage']>[1]): void {

@@ -2,12 +2,14 @@
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadPartyConfig } from '../../main/config/party-config.js';
 import type { DataGenerator } from '../../main/data/data-generator.js';
 import type { DataSplits } from '../../main/data/data-handler.js';
 import { openData } from '../../main/data/handler-loader.js';
 import type { Batch } from '../../main/data/types.js';
+import { buildModel } from '../../main/engine/model-spec.js';
 import { tempDir } from '../fixtures/corpus.js';
 
 const examples = fileURLToPath(new URL('../../examples/', import.meta.url));
@@ -30,7 +32,7 @@ async function openExample(name: string) {
   const loaded = await loadPartyConfig(path.join(examples, name, 'party.yaml'));
   const { splits } = await openData(loaded);
   opened.push(splits);
-  return { splits, batchSize: loaded.config.data.info.batch_size as number };
+  return { loaded, splits, batchSize: loaded.config.data.info.batch_size as number };
 }
 
 /** The first batch of a fresh epoch, stopping the epoch there (its prefetched loads settle before this returns). */
@@ -65,6 +67,16 @@ function expectSoundBatch(batch: Batch, generator: DataGenerator, batchSize: num
   expect(Math.min(...batch.x)).toBeGreaterThanOrEqual(0);
   expect(Math.max(...batch.x)).toBeLessThanOrEqual(1);
   expect(Math.max(...batch.x)).toBeGreaterThan(0); // real images, not a zeroed buffer
+}
+
+async function expectModelFits(name: string, builtin: string): Promise<void> {
+  await tf.setBackend('cpu');
+  const { loaded, splits } = await openExample(name);
+  const { height, width, channels } = splits.train!.sampleShape;
+  expect(loaded.config.model?.builtin).toBe(builtin);
+  const model = await buildModel(tf, loaded.config.model!, { inputShape: [height, width, channels], numClasses: splits.train!.classNames.length, baseDir: loaded.baseDir });
+  expect(model.outputs[0]!.shape).toEqual([null, 10]);
+  model.dispose();
 }
 
 /** The class folder of a sample whose source is a file path: root/<class>/<file>. */
@@ -113,6 +125,10 @@ describe('examples', () => {
     expect(first).toEqual([...Array(test.sampleCount).keys()]);
     expect(await epochIndices(test)).toEqual(first);
   });
+
+  it.each([['image-folder', 'mnist-cnn'], ['mnist-handler', 'mlp']] as const)('%s: its `model:` section (%s) builds for the data it opens', expectModelFits);
+
+  it.skipIf(!hasFashionMnist)('idx: its `model:` section (mnist-cnn) builds for the data it opens', () => expectModelFits('idx', 'mnist-cnn'));
 
   // Debian's dataset-fashion-mnist; .ci/run installs it, so on CI this runs.
   it.skipIf(!hasFashionMnist)('idx: Fashion-MNIST from /usr/share/datasets in batches of the configured size, test order fixed', async () => {

@@ -50,19 +50,32 @@ export async function evaluate(tf: Tf, model: tfjs.LayersModel, generator: DataG
 }
 
 /**
- * The batch's mean loss and each row's predicted class. The loss comes from model.evaluate, the one public way to
- * apply the compiled loss (whichever of tfjs's losses it is), so the batch goes through the model twice.
+ * The batch's mean loss and each row's predicted class, from one forward pass: the loss is the model's compiled loss
+ * function (whichever of tfjs's losses the config named) applied to the predictions, as model.evaluate applies it.
  */
 async function evaluateBatch(tf: Tf, model: tfjs.LayersModel, batch: Batch, numClasses: number): Promise<{ loss: number; predicted: Int32Array }> {
   const n = batch.indices.length;
   const [loss, predicted] = tf.tidy(() => {
     const { xs, ys } = batchTensors(tf, model, batch, numClasses);
-    const scores = [model.evaluate(xs, ys, { batchSize: n })].flat();
-    return [scores[0]!, (model.predict(xs, { batchSize: n }) as tfjs.Tensor).argMax(-1)];
+    const predictions = model.predict(xs, { batchSize: n }) as tfjs.Tensor;
+    return [tf.mean(compiledLoss(model)(ys, predictions)), predictions.argMax(-1)];
   });
   try {
     return { loss: (await loss.data())[0]!, predicted: (await predicted.data()) as Int32Array };
   } finally {
     tf.dispose([loss, predicted]);
   }
+}
+
+type LossFunction = tfjs.LayersModel['lossFunctions'][number];
+
+/**
+ * The loss function compile() made from the config's loss name, the one model.evaluate and training apply. A Sequential
+ * keeps it on the LayersModel it wraps, in a field tfjs-layers does not expose (`model`, in the pinned 4.22.0).
+ */
+function compiledLoss(model: tfjs.LayersModel): LossFunction {
+  const compiled = (model as unknown as { model?: tfjs.LayersModel }).model ?? model;
+  const [loss, ...more] = compiled.lossFunctions ?? [];
+  if (loss === undefined || more.length > 0) throw new Error(`model ${model.name} must be compiled with exactly one loss to be evaluated`);
+  return loss;
 }

@@ -1,14 +1,12 @@
 // Runs on both sides of the training thread: the messages between the host and the training thread; the thread checks every one it receives.
 import { z } from 'zod';
+import { ModelSectionSchema } from '../../../common/model-config.js';
+import { BACKEND_CHOICES } from '../../../common/training-config.js';
+import type { BackendName } from '../../../common/training-config.js';
 import type { SampleShape } from '../../data/types.js';
-import type { BackendName } from '../backend.js';
-import { ModelSectionSchema } from '../model-spec.js';
 import type { NamedArray } from '../weights.js';
 import type { EvaluateResult } from './evaluator.js';
 import type { TrainProgress, TrainResult } from './trainer.js';
-
-/** Spelled out, not imported from backend.ts, which loads tfjs: the host may load this file, and must stay free of tfjs. */
-const BACKEND_NAMES = ['tensorflow', 'wasm', 'cpu'] as const satisfies readonly BackendName[];
 
 /** Every request carries an id of the caller's choosing; the answer, and a training's progress, carry it back. */
 const id = z.number().int().nonnegative();
@@ -24,14 +22,16 @@ export const RequestSchema = z.discriminatedUnion('type', [
   z.strictObject({
     type: z.literal('open'),
     id,
-    /** The party config; its `data:` section opens the data handler. */
+    /** The party config: its `data:` section opens the data handler, its `model:` and `training:` sections apply unless overridden here. */
     configFile: z.string().min(1),
-    /** The `model:` section (the party config does not hold one yet); relative paths resolve against the config's folder. */
-    model: ModelSectionSchema,
-    /** The backend to try first; TRIBUTARY_BACKEND still wins, as in selectBackend. */
-    backend: z.enum(BACKEND_NAMES).optional(),
+    /** A model instead of the config's (one the federation offers, say); relative paths resolve against the config's folder. */
+    model: ModelSectionSchema.optional(),
+    /** The backend to try first, instead of the config's `training.backend`; TRIBUTARY_BACKEND still wins, as in selectBackend. */
+    backend: z.enum(BACKEND_CHOICES).optional(),
   }),
   z.strictObject({ type: z.literal('train'), id, epochs: z.number().int().min(1), progressEveryMs: z.number().min(0).optional() }),
+  /** A round's settings, for the trainings that follow; what is left out stays as it is. */
+  z.strictObject({ type: z.literal('configure'), id, learningRate: z.number().min(0).optional(), batchSize: z.number().int().min(1).optional() }),
   z.strictObject({ type: z.literal('evaluate'), id }),
   z.strictObject({ type: z.literal('stop'), id }),
   z.strictObject({ type: z.literal('getWeights'), id }),
@@ -46,6 +46,14 @@ export type CheckedRequest = z.output<typeof RequestSchema>;
 export type RequestType = Request['type'];
 export type Running = 'train' | 'evaluate';
 
+/** What a federation round may change between trainings. */
+export interface TrainingSettings {
+  /** The compiled optimizer's. */
+  learningRate: number;
+  /** The train split's; null without one. */
+  batchSize: number | null;
+}
+
 export interface OpenedInfo {
   backend: { name: BackendName; description: string; warning?: string };
   classNames: string[];
@@ -53,12 +61,14 @@ export interface OpenedInfo {
   samples: { train: number | null; test: number | null };
   sampleShape: SampleShape;
   model: { name: string; parameters: number; weights: number };
+  settings: TrainingSettings;
 }
 
 export type Reply =
   | { type: 'opened'; id: number; info: OpenedInfo }
   | { type: 'progress'; id: number; event: TrainProgress }
   | { type: 'trained'; id: number; result: TrainResult }
+  | { type: 'configured'; id: number; settings: TrainingSettings }
   | { type: 'evaluated'; id: number; result: EvaluateResult }
   | { type: 'weights'; id: number; arrays: NamedArray[] }
   | { type: 'weightsSet'; id: number }

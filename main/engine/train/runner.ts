@@ -4,7 +4,7 @@ import { Worker } from 'node:worker_threads';
 import { workerScript } from '../../data/pool/worker-script.js';
 import type { NamedArray } from '../weights.js';
 import type { EvaluateResult } from './evaluator.js';
-import type { OpenedInfo, Reply, Request, RequestType, Running } from './protocol.js';
+import type { OpenedInfo, Reply, Request, RequestType, Running, TrainingSettings } from './protocol.js';
 import type { TrainProgress, TrainResult } from './trainer.js';
 
 /** running: takes calls. closing/closed: close() was called. dead: the thread ended on its own (a crash, an exit). */
@@ -18,6 +18,7 @@ export interface RunnerEvents {
 }
 
 export type OpenOptions = Omit<Extract<Request, { type: 'open' }>, 'type' | 'id'>;
+export type RoundSettings = Omit<Extract<Request, { type: 'configure' }>, 'type' | 'id'>;
 
 /** A request before the runner numbers it (distributed over the union, so each kind keeps its own fields). */
 type Unsent<T extends RequestType = RequestType> = T extends RequestType ? Omit<Extract<Request, { type: T }>, 'id'> : never;
@@ -61,8 +62,14 @@ export class TrainingRunner extends EventEmitter<RunnerEvents> {
     return this.#state;
   }
 
+  /** Opens the config's data and builds the config's `model:` (or `options.model`, which wins) on the config's backend (or `options.backend`). */
   async open(options: OpenOptions): Promise<OpenedInfo> {
     return (await this.#call({ type: 'open', ...options }, 'opened')).info;
+  }
+
+  /** A federation round's learning rate and batch size, for the trainings that follow; resolves with the settings now in force. */
+  async configure(settings: RoundSettings): Promise<TrainingSettings> {
+    return (await this.#call({ type: 'configure', ...settings }, 'configured')).settings;
   }
 
   /** Resolves when the epochs are done or a stop took effect (then `stopped` is true). */

@@ -1,22 +1,26 @@
 // Runs in the training thread: what the thread owns (the tfjs backend, the data handler's splits, the compiled model) and what each request does with it.
 import type * as tfjs from '@tensorflow/tfjs';
+import type { ModelSection } from '../../../common/model-config.js';
+import { ConfigError } from '../../config/errors.js';
 import { loadPartyConfig } from '../../config/party-config.js';
+import type { LoadedConfig } from '../../config/party-config.js';
 import type { DataGenerator } from '../../data/data-generator.js';
 import type { DataSplits } from '../../data/data-handler.js';
 import { openData } from '../../data/handler-loader.js';
 import { describeBackend, selectBackend } from '../backend.js';
 import type { BackendReport } from '../backend.js';
-import { buildModel } from '../model-spec.js';
+import { buildModel, learningRateOf, setLearningRate } from '../model-spec.js';
 import { seedMathRandom } from './seeded-random.js';
 import { getWeights, setWeights } from '../weights.js';
 import type { NamedArray } from '../weights.js';
 import { evaluate } from './evaluator.js';
 import type { EvaluateResult } from './evaluator.js';
-import type { CheckedRequest, OpenedInfo } from './protocol.js';
+import type { CheckedRequest, OpenedInfo, TrainingSettings } from './protocol.js';
 import { trainEpochs } from './trainer.js';
 import type { TrainOptions, TrainResult } from './trainer.js';
 
 type OpenRequest = Extract<CheckedRequest, { type: 'open' }>;
+type ConfigureRequest = Extract<CheckedRequest, { type: 'configure' }>;
 
 interface Opened {
   configFile: string;
@@ -28,20 +32,28 @@ interface Opened {
 export class TrainingSession {
   #opened: Opened | null = null;
 
-  /** Reads the config, starts a backend, opens the data and builds the model for it; an error names the step that failed. */
+  /**
+   * Reads the config, starts a backend, opens the data and builds the model for it; an error names the step that
+   * failed. The model, the backend to try first and the wasm threads come from the config unless the request names them.
+   */
   async open(request: OpenRequest): Promise<OpenedInfo> {
     if (this.#opened) {
       throw new Error(`${this.#opened.configFile} is already open in this training thread; close it and start a new one to open ${request.configFile}`);
     }
-    const loaded = await step('reading the config', () => loadPartyConfig(request.configFile));
-    const backend = await step('starting a tfjs backend', () => selectBackend({ prefer: request.backend }));
+    const { loaded, spec } = await step('reading the config', async () => {
+      const config = await loadPartyConfig(request.configFile);
+      return { loaded: config, spec: request.model ?? configuredModel(config) };
+    });
+    const { backend: choice, threads } = loaded.config.training;
+    const preferred = request.backend ?? choice;
+    const backend = await step('starting a tfjs backend', () => selectBackend({ ...(preferred !== 'auto' && { prefer: preferred }), threads }));
     const { splits } = await step('opening the data', () => openData(loaded));
     try {
       const reference = await step('checking the data', async () => agreeingSplit(splits));
       const { height, width, channels } = reference.sampleShape;
-      seedMathRandom(request.model.seed ?? 0);
+      seedMathRandom(spec.seed);
       const model = await step('building the model', () =>
-        buildModel(backend.tf, request.model, { inputShape: [height, width, channels], numClasses: reference.classNames.length, baseDir: loaded.baseDir }),
+        buildModel(backend.tf, spec, { inputShape: [height, width, channels], numClasses: reference.classNames.length, baseDir: loaded.baseDir }),
       );
       this.#opened = { configFile: loaded.file, backend, splits, model };
       return {
@@ -50,11 +62,21 @@ export class TrainingSession {
         samples: { train: splits.train?.sampleCount ?? null, test: splits.test?.sampleCount ?? null },
         sampleShape: { height, width, channels },
         model: { name: model.name, parameters: model.countParams(), weights: model.weights.length },
+        settings: this.#settings(),
       };
     } catch (error) {
       await closeSplits(splits);
       throw error;
     }
+  }
+
+  /** A round's learning rate (for the compiled optimizer) and batch size (for the train split), from the next step on. */
+  configure({ learningRate, batchSize }: Omit<ConfigureRequest, 'type' | 'id'>): TrainingSettings {
+    const { model, splits, configFile } = this.#need();
+    if (batchSize !== undefined && !splits.train) throw new Error(`the data handler of ${configFile} has no train split to set a batch size on`);
+    if (learningRate !== undefined) setLearningRate(model, learningRate);
+    if (batchSize !== undefined) splits.train!.batchSize = batchSize;
+    return this.#settings();
   }
 
   train(epochs: number, options: Omit<TrainOptions, 'epochs'>): Promise<TrainResult> {
@@ -85,8 +107,13 @@ export class TrainingSession {
     await closeSplits(opened.splits);
   }
 
+  #settings(): TrainingSettings {
+    const { model, splits } = this.#need();
+    return { learningRate: learningRateOf(model), batchSize: splits.train?.batchSize ?? null };
+  }
+
   #need(): Opened {
-    if (!this.#opened) throw new Error('nothing is open: send open (a config file and a model) first');
+    if (!this.#opened) throw new Error('nothing is open: send open (a config file) first');
     return this.#opened;
   }
 
@@ -96,6 +123,16 @@ export class TrainingSession {
     if (!generator) throw new Error(`the data handler of ${opened.configFile} has no ${split} split (its getData() returned none)`);
     return { ...opened, generator };
   }
+}
+
+/** The config's `model:` section; without one (and none in the request) there is nothing to train. */
+function configuredModel({ file, config }: LoadedConfig): ModelSection {
+  if (config.model) return config.model;
+  throw new ConfigError({
+    file,
+    key: 'model',
+    problem: 'missing: add a `model:` section (`builtin: mnist-cnn` or `mlp`, or `path:` to a model.json) to train, or have the federation offer one',
+  });
 }
 
 async function step<T>(what: string, run: () => Promise<T>): Promise<T> {

@@ -59,6 +59,8 @@ async function answer(request: Exclude<CheckedRequest, { type: 'stop' | 'close' 
       const result = await session.train(request.epochs, { signal, onProgress, ...(request.progressEveryMs !== undefined && { progressEveryMs: request.progressEveryMs }) });
       return post({ type: 'trained', id, result });
     }
+    case 'configure':
+      return post({ type: 'configured', id, settings: session.configure(request) });
     case 'evaluate':
       return post({ type: 'evaluated', id, result: await session.evaluate(signal) });
     case 'getWeights': {

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ImageFolderInfoSchema } from '../../../common/data-config.js';
+import type { PartyConfig } from '../../../common/party-config.js';
 import { ConfigError, closestMatch } from '../../../main/config/errors.js';
 import { loadPartyConfig, savePartyConfig, validateSection } from '../../../main/config/party-config.js';
 
@@ -33,7 +34,7 @@ describe('loadPartyConfig', () => {
     const loaded = await loadPartyConfig(path.relative(process.cwd(), file));
     expect(loaded.file).toBe(file);
     expect(loaded.baseDir).toBe(dir);
-    expect(loaded.config).toEqual({ data: { name: 'Idx', info: { train_images: './train.idx' } } });
+    expect(loaded.config).toEqual({ data: { name: 'Idx', info: { train_images: './train.idx' } }, training: { epochs: 1, backend: 'auto' } });
     expect(loaded.lineOf(['data', 'info', 'train_images'])).toBe(5);
     // A key the file lacks is placed on its nearest ancestor that it has.
     expect(loaded.lineOf(['data', 'path'])).toBe(2);
@@ -73,7 +74,7 @@ describe('loadPartyConfig', () => {
   });
 
   it('reports every schema issue at once, one per line, in file order', async () => {
-    const file = await configFile('dat:\n  name: Idx\nmodel: x\n');
+    const file = await configFile('dat:\n  name: Idx\nfederaton: x\n');
     const error = await failure(loadPartyConfig(file));
     expect(error.issues.map((i) => [i.key, i.line])).toEqual([
       ['', 1],
@@ -82,9 +83,31 @@ describe('loadPartyConfig', () => {
     ]);
     expect(error.message.split('\n')).toEqual([
       `${file}:1: unknown key "dat" (did you mean "data"?)`,
-      `${file}:3: unknown key "model"`,
+      `${file}:3: unknown key "federaton"`,
       `${file}: data: missing: expected a mapping with keys name, path, info`,
     ]);
+  });
+
+  it('reads the model and training sections, with their defaults', async () => {
+    const file = await configFile('data:\n  name: Idx\nmodel:\n  builtin: mnist-cnn\n  optimizer: sgd\ntraining:\n  epochs: 3\n  threads: 2\n');
+    const { config } = await loadPartyConfig(file);
+    expect(config.model).toEqual({ builtin: 'mnist-cnn', optimizer: 'sgd', learning_rate: 0.001, loss: 'categoricalCrossentropy', metrics: ['accuracy'], seed: 0 });
+    expect(config.training).toEqual({ epochs: 3, backend: 'auto', threads: 2 });
+  });
+
+  it('places mistakes in the model and training sections on their lines, with the name that was meant', async () => {
+    const file = await configFile(
+      ['data:', '  name: Idx', 'model:', '  builtin: mnist-cnn', '  optimiser: adam', '  loss: categorical_crossentropy', 'training:', '  backend: wams', '  epochs: 0', ''].join('\n'),
+    );
+    const error = await failure(loadPartyConfig(file));
+    expect(error.message.split('\n')).toEqual([
+      `${file}:5: model: unknown key "optimiser" (did you mean "optimizer"?)`,
+      expect.stringMatching(new RegExp(`^${escape(file)}:6: model\\.loss: expected one of "categoricalCrossentropy", .*, got "categorical_crossentropy" \\(did you mean "categoricalCrossentropy"\\?\\)$`)),
+      `${file}:8: training.backend: expected one of "auto", "tensorflow", "wasm", "cpu", got "wams" (did you mean "wasm"?)`,
+      `${file}:9: training.epochs: expected a whole number >= 1, got 0`,
+    ]);
+    const neither = await configFile('data:\n  name: Idx\nmodel:\n  seed: 3\n', 'neither.yaml');
+    expect((await failure(loadPartyConfig(neither))).message).toBe(`${neither}:3: model: set \`builtin\` (mnist-cnn or mlp) or \`path\` (a model.json)`);
   });
 
   it('treats an empty file as one missing its data section', async () => {
@@ -189,7 +212,11 @@ describe('savePartyConfig', () => {
 
   it('writes a new file, and round-trips it', async () => {
     const file = path.join(dir, 'new.yaml');
-    const config = { data: { name: 'Mine', path: './handlers/mine.ts', info: { rows: [1, 2], nested: { deep: true } } } };
+    const config: PartyConfig = {
+      data: { name: 'Mine', path: './handlers/mine.ts', info: { rows: [1, 2], nested: { deep: true } } },
+      model: { path: 'model.json', optimizer: 'rmsprop', learning_rate: 0.01, loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'], seed: 4 },
+      training: { epochs: 2, backend: 'wasm', threads: 1 },
+    };
     await savePartyConfig(file, config);
     expect((await loadPartyConfig(file)).config).toEqual(config);
     expect(await readdir(dir)).toEqual(['new.yaml']);

@@ -1,6 +1,8 @@
 // Tests (Node, real tfjs): backend selection falls from tensorflow to wasm to cpu, honours overrides, and says why.
+import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { describeBackend, explainTfjsNodeFailure, selectBackend } from '../../../main/engine/backend.js';
+import type { BackendReport } from '../../../main/engine/backend.js';
 
 const NOT_INSTALLED = '@tensorflow/tfjs-node is not installed (its install downloads libtensorflow)';
 
@@ -54,6 +56,18 @@ describe('selectBackend', () => {
 
     const byEnv = await selectBackend({ env: { TRIBUTARY_BACKEND: 'tensorflow' } });
     expect(describeBackend(byEnv)).toContain(`tensorflow (requested by TRIBUTARY_BACKEND) not used: ${NOT_INSTALLED}`);
+  });
+});
+
+describe('describeBackend', () => {
+  it('says why wasm runs on one thread', () => {
+    const report: BackendReport = {
+      tf,
+      name: 'wasm',
+      tried: [{ name: 'tensorflow', ok: false, reason: NOT_INSTALLED, ms: 3 }, { name: 'wasm', ok: true, ms: 40 }],
+      wasm: { simd: true, threads: 1, singleThreaded: "the threaded build's workers failed to start (boom)" },
+    };
+    expect(describeBackend(report)).toBe(`backend: wasm (simd, 1 thread: the threaded build's workers failed to start (boom)); tensorflow not used: ${NOT_INSTALLED}`);
   });
 });
 

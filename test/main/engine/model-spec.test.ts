@@ -4,7 +4,8 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { modelFile } from '../../../main/engine/model-file.js';
-import { buildModel, ModelSectionSchema } from '../../../main/engine/model-spec.js';
+import { ModelSectionSchema } from '../../../common/model-config.js';
+import { buildModel, learningRateOf, setLearningRate } from '../../../main/engine/model-spec.js';
 import type { BuildModelOptions } from '../../../main/engine/model-spec.js';
 import { getWeights } from '../../../main/engine/weights.js';
 import { tempDir } from '../../fixtures/corpus.js';
@@ -108,5 +109,39 @@ describe('buildModel with a model.json', () => {
     await expect(buildModel(tf, spec({ path: 'unknown-layer.json' }), mnist(dir))).rejects.toThrow(
       new RegExp(`^${file}: tfjs could not build a Layers model from it: .*Teleport`),
     );
+  });
+});
+
+describe('setLearningRate', () => {
+  /** A dense softmax layer with fixed weights and no dropout: one step from the same start differs only by the rate. */
+  async function oneStep(optimizer: 'adam' | 'sgd' | 'rmsprop', rate?: number): Promise<Float32Array> {
+    const model = tf.sequential({ layers: [tf.layers.dense({ name: 'dense', units: 3, inputShape: [4], activation: 'softmax' })] });
+    model.compile({ optimizer: { adam: tf.train.adam, sgd: tf.train.sgd, rmsprop: tf.train.rmsprop }[optimizer](0.01), loss: 'categoricalCrossentropy' });
+    model.setWeights([tf.tensor2d(Array.from({ length: 12 }, (_, i) => Math.sin(i)), [4, 3]), tf.zeros([3])]);
+    const before = getWeights(model)[0]!.data;
+    if (rate !== undefined) setLearningRate(model, rate);
+    expect(learningRateOf(model)).toBe(rate ?? 0.01);
+    const [x, y] = [tf.tensor2d([[1, 2, 3, 4], [0, 1, 0, -1]]), tf.tensor2d([[0, 0, 1], [1, 0, 0]])];
+    await model.trainOnBatch(x, y);
+    const step = getWeights(model)[0]!.data.map((value, i) => value - before[i]!);
+    tf.dispose([x, y]);
+    model.dispose();
+    return step;
+  }
+
+  it.each(['adam', 'sgd', 'rmsprop'] as const)('changes the step %s takes: rate 0 leaves the weights as they were, twice the rate takes twice the step', async (optimizer) => {
+    const step = await oneStep(optimizer);
+    expect(step.some((d) => Math.abs(d) > 1e-4)).toBe(true);
+    expect([...(await oneStep(optimizer, 0))].every((d) => d === 0)).toBe(true);
+    const doubled = await oneStep(optimizer, 0.02);
+    doubled.forEach((d, i) => expect(d).toBeCloseTo(2 * step[i]!, 6));
+  });
+
+  it('refuses a rate that is negative or not a number', async () => {
+    const model = await buildModel(tf, spec({ builtin: 'mlp' }), { inputShape: [4], numClasses: 3, baseDir: '.' });
+    expect(() => setLearningRate(model, -0.1)).toThrow('a learning rate is a number >= 0, got -0.1');
+    expect(() => setLearningRate(model, Number.NaN)).toThrow('got NaN');
+    expect(learningRateOf(model)).toBe(0.001);
+    model.dispose();
   });
 });

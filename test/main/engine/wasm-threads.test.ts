@@ -1,15 +1,19 @@
 // Tests (Node, real tfjs wasm): the threaded build starts in Node, gets the threads asked for, computes the training
 // kernels right, and lets its process or worker thread end on its own.
 import { execFile } from 'node:child_process';
+import { rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import * as wasm from '@tensorflow/tfjs-backend-wasm';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { registerWasmTrainingKernels } from '../../../main/engine/kernels/index.js';
 import { selfTestWasmGradients } from '../../../main/engine/kernels/self-test.js';
-import { enableWasmThreads, finishWasmThreads, WASM_THREADS_ENV } from '../../../main/engine/wasm-threads.js';
+import { TrainingRunner } from '../../../main/engine/train/runner.js';
+import { enableWasmThreads, finishWasmThreads, WASM_THREADS_ENV, WASM_THREADS_FAULT_ENV } from '../../../main/engine/wasm-threads.js';
+import { tempDir } from '../../fixtures/corpus.js';
+import { toyParty } from './train/toy-party.js';
 
 const FLAG = 'WASM_HAS_MULTITHREAD_SUPPORT';
 const require = createRequire(import.meta.url);
@@ -64,11 +68,13 @@ describe('enableWasmThreads', () => {
     expect(enableWasmThreads(tf, wasm, 1)).toEqual({ ok: false, threads: 1, reason: 'one thread was asked for' });
     expect(enableWasmThreads(tf, wasm, undefined, { [WASM_THREADS_ENV]: '1' })).toEqual({ ok: false, threads: 1, reason: 'one thread was asked for' });
     expect(enableWasmThreads(tf, wasm, undefined, { [WASM_THREADS_ENV]: 'two' })).toMatchObject({ ok: false, reason: expect.stringMatching(/whole number/) });
+    // The variable wins over the config's `training.threads`, so an operator can override a config without editing it.
+    expect(enableWasmThreads(tf, wasm, 4, { [WASM_THREADS_ENV]: '1' })).toEqual({ ok: false, threads: 1, reason: 'one thread was asked for' });
     expect(tf.env().getFlags()[FLAG]).toBeUndefined();
   });
 
   it('starts the threaded build with the threads asked for, and the training kernels still match cpu', async () => {
-    expect(enableWasmThreads(tf, wasm, 2)).toEqual({ ok: true, threads: 2 });
+    expect(enableWasmThreads(tf, wasm, 2)).toEqual({ ok: true, threads: 2, failed: expect.any(Promise) });
     expect(await tf.setBackend('wasm')).toBe(true);
     finishWasmThreads(tf);
     expect(wasm.getThreadsCount()).toBe(2);
@@ -94,5 +100,31 @@ describe('enableWasmThreads', () => {
     const run = await runFresh(true);
     expect(run).toMatchObject({ setup: { ok: true, threads: 2 }, started: true, threads: 2, mainThread: false });
     expect(run.losses.every(Number.isFinite)).toBe(true);
+  });
+});
+
+describe('a threaded build whose pthread workers fail to start', () => {
+  it('leaves the training thread running on the single-threaded build, and says why', async () => {
+    const party = await toyParty(await tempDir('tributary-wasm-threads-'));
+    vi.stubEnv(WASM_THREADS_ENV, '2'); // threads are wanted even on a one-core machine
+    vi.stubEnv(WASM_THREADS_FAULT_ENV, '1');
+    const runner = new TrainingRunner(); // its thread starts with a copy of this environment
+    vi.unstubAllEnvs();
+    try {
+      const info = await runner.open({ configFile: party.configFile, model: { builtin: 'mlp' }, backend: 'wasm' });
+      expect(info.backend).toEqual({
+        name: 'wasm',
+        description: expect.stringMatching(
+          new RegExp(`^backend: wasm \\((no )?simd, 1 thread: the threaded build's workers failed to start \\(pthread worker failed on purpose \\(${WASM_THREADS_FAULT_ENV} is set\\)\\); requested\\)`),
+        ),
+        warning: 'wasm threads failed to start, so training uses one core',
+      });
+      const trained = await runner.train(1);
+      expect(trained.epochs[0]!.loss).toBeGreaterThan(0);
+      expect(runner.state).toBe('running');
+    } finally {
+      await runner.close();
+      await rm(party.dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,7 +1,8 @@
 // Tests (Node, real tfjs on the cpu backend): weights out and in as named float32 arrays, every mismatch refused by name, nothing leaked.
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildModel, ModelSectionSchema } from '../../../main/engine/model-spec.js';
+import { ModelSectionSchema } from '../../../common/model-config.js';
+import { buildModel } from '../../../main/engine/model-spec.js';
 import { getWeights, setWeights, WeightMismatchError } from '../../../main/engine/weights.js';
 import type { NamedArray } from '../../../main/engine/weights.js';
 

@@ -47,6 +47,7 @@ describe('TrainingRunner', () => {
       samples: { train: party.trainSamples, test: party.testSamples },
       sampleShape: { height: 12, width: 12, channels: 1 },
       model: { name: 'mlp', parameters: 144 * 128 + 128 + 128 * 3 + 3, weights: 4 },
+      settings: { learningRate: 0.01, batchSize: 8 },
     });
 
     const emitted: TrainProgress[] = [];
@@ -126,7 +127,7 @@ describe('TrainingRunner', () => {
 
   it('answers requests that fail with what failed, and goes on serving', async () => {
     const runner = new TrainingRunner();
-    await expect(runner.train(1)).rejects.toThrow('train failed: nothing is open: send open (a config file and a model) first');
+    await expect(runner.train(1)).rejects.toThrow('train failed: nothing is open: send open (a config file) first');
     const missing = path.join(party.dir, 'missing.yaml');
     await expect(runner.open({ configFile: missing, model: MLP })).rejects.toThrow(`open failed: reading the config: ${missing}: cannot read the config: no such file`);
     await expect(runner.open({ configFile: party.configFile, model: { path: 'nowhere/model.json' }, backend: 'cpu' })).rejects.toThrow(
@@ -142,6 +143,45 @@ describe('TrainingRunner', () => {
     await expect(runner.setWeights([])).rejects.toThrow('setWeights failed: expected 4 weight arrays (dense/kernel … dense_1/bias), got 0');
     await expect(runner.open({ configFile: party.configFile, model: MLP })).rejects.toThrow(`open failed: ${party.configFile} is already open in this training thread`);
     expect((await runner.train(1)).stopped).toBe(false);
+    await runner.close();
+  });
+
+  it("takes the model, the backend and its threads from the config when the call names none (every other test names them)", async () => {
+    const configured = await toyParty(await tempDir('tributary-runner-model-'), {
+      model: '{ builtin: mlp, optimizer: sgd, learning_rate: 0.05 }',
+      training: '{ backend: wasm, threads: 1 }',
+    });
+    const runner = new TrainingRunner();
+    try {
+      await expect(runner.open({ configFile: party.configFile })).rejects.toThrow(
+        `open failed: reading the config: ${party.configFile}: model: missing: add a \`model:\` section`,
+      );
+      const info = await runner.open({ configFile: configured.configFile });
+      expect(info.backend.description).toMatch(/^backend: wasm \((no )?simd, 1 thread: one thread was asked for; requested\)$/);
+      expect(info.model).toEqual({ name: 'mlp', parameters: 144 * 128 + 128 + 128 * 3 + 3, weights: 4 });
+      expect(info.settings).toEqual({ learningRate: 0.05, batchSize: 8 });
+    } finally {
+      await runner.close();
+      await rm(configured.dir, { recursive: true, force: true });
+    }
+  });
+
+  it("applies a round's batch size to the train split and its learning rate to the optimizer", async () => {
+    const runner = await opened();
+    expect(await runner.configure({ batchSize: 16 })).toEqual({ learningRate: 0.01, batchSize: 16 });
+    const batches: number[] = [];
+    await runner.train(1, { progressEveryMs: 0, onProgress: (event) => event.type === 'batch' && batches.push(event.batches) });
+    expect(batches).toEqual([3, 3, 3]); // 48 samples in batches of 16, not 6 of 8
+
+    expect(await runner.configure({ learningRate: 0 })).toEqual({ learningRate: 0, batchSize: 16 });
+    const before = await runner.getWeights();
+    await runner.train(1);
+    expect(await runner.getWeights()).toEqual(before); // a step of rate 0 moves nothing
+
+    await runner.configure({ learningRate: 0.05 });
+    await runner.train(1);
+    expect(await runner.getWeights()).not.toEqual(before);
+    await expect(runner.configure({ batchSize: 0 })).rejects.toThrow(/^bad request "configure" to the training thread: batchSize: /);
     await runner.close();
   });
 

@@ -13,11 +13,14 @@ export interface ToyParty {
 }
 
 /**
- * size x size gray images: class c lights a band of columns in the c-th third of the image over a noisy dark
+ * `model` and `training`, when given, are the config's sections of those names, as YAML flow mappings. size x size gray images: class c lights a band of columns in the c-th third of the image over a noisy dark
  * background, so a few epochs of an MLP or a small CNN tell the classes apart, on held-out images too.
  */
-export async function toyParty(dir: string, options: { perClass?: number; testPerClass?: number; size?: number; batchSize?: number } = {}): Promise<ToyParty> {
-  const { perClass = 16, testPerClass = 6, size = 12, batchSize = 8 } = options;
+export async function toyParty(
+  dir: string,
+  options: { perClass?: number; testPerClass?: number; size?: number; batchSize?: number; model?: string; training?: string } = {},
+): Promise<ToyParty> {
+  const { perClass = 16, testPerClass = 6, size = 12, batchSize = 8, model, training } = options;
   let seed = 1;
   for (const [split, count] of [['train', perClass], ['test', testPerClass]] as const) {
     for (const [c, name] of TOY_CLASSES.entries()) {
@@ -38,6 +41,8 @@ export async function toyParty(dir: string, options: { perClass?: number; testPe
       '    color_mode: grayscale',
       `    batch_size: ${batchSize}`,
       '    workers: 1',
+      ...(model === undefined ? [] : [`model: ${model}`]),
+      ...(training === undefined ? [] : [`training: ${training}`]),
       '',
     ].join('\n'),
   );

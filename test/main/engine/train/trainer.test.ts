@@ -1,14 +1,16 @@
 // Tests (Node, real tfjs on the cpu backend, real ImageFolder data): training learns, reports progress, stops within a batch, leaks no tensor; evaluation adds up.
 import { rm } from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadPartyConfig } from '../../../../main/config/party-config.js';
 import { DataGenerator, makeBatch } from '../../../../main/data/data-generator.js';
 import type { DataSplits } from '../../../../main/data/data-handler.js';
 import { openData } from '../../../../main/data/handler-loader.js';
 import { toTfDataset } from '../../../../main/data/tf-dataset.js';
 import type { Batch } from '../../../../main/data/types.js';
-import { buildModel, ModelSectionSchema } from '../../../../main/engine/model-spec.js';
+import { ModelSectionSchema } from '../../../../common/model-config.js';
+import { buildModel } from '../../../../main/engine/model-spec.js';
+import { batchTensors } from '../../../../main/engine/train/batch-tensors.js';
 import { evaluate } from '../../../../main/engine/train/evaluator.js';
 import { DivergedError, trainEpochs } from '../../../../main/engine/train/trainer.js';
 import type { BatchProgress, TrainProgress } from '../../../../main/engine/train/trainer.js';
@@ -219,6 +221,30 @@ describe('evaluate', () => {
     tf.dispose([loss!, accuracy!]);
     m.dispose();
   });
+
+  it.each(['categoricalCrossentropy', 'sparseCategoricalCrossentropy', 'meanSquaredError', 'categoricalHinge', 'kullbackLeiblerDivergence'] as const)(
+    'runs each batch through the model once, its %s loss agreeing with model.evaluate to 1e-5',
+    async (loss) => {
+      const m = await model({ loss });
+      await trainEpochs(tf, m, splits.train, { epochs: 1 });
+      const predict = vi.spyOn(m, 'predict');
+      const evaluateSpy = vi.spyOn(m, 'evaluate');
+      const result = await evaluate(tf, m, splits.test);
+      expect(predict).toHaveBeenCalledTimes(splits.test.length);
+      expect(evaluateSpy).not.toHaveBeenCalled();
+      vi.restoreAllMocks();
+
+      let sum = 0;
+      for await (const batch of splits.test.iterateEpoch()) {
+        const { xs, ys } = batchTensors(tf, m, batch, TOY_CLASSES.length);
+        const [batchLoss] = [m.evaluate(xs, ys, { batchSize: batch.indices.length })].flat();
+        sum += batchLoss!.dataSync()[0]! * batch.indices.length;
+        tf.dispose([xs, ys, batchLoss!]);
+      }
+      expect(Math.abs(result.loss - sum / party.testSamples)).toBeLessThan(1e-5);
+      m.dispose();
+    },
+  );
 
   it('gives a class with no samples a null accuracy', async () => {
     const m = await model();

@@ -1,0 +1,16 @@
+// Runs anywhere (the contract): the whole party config file: its data, its model, and how it trains locally.
+import { z } from 'zod';
+import { DataSectionSchema } from './data-config.js';
+import { ModelSectionSchema } from './model-config.js';
+import { TrainingSectionSchema } from './training-config.js';
+
+/**
+ * `model:` may be left out: scanning and previewing a dataset need no model, and a federation may offer one. Training
+ * without either is refused where it starts. `training:` may be left out too: its keys all have defaults.
+ */
+export const PartyConfigSchema = z.strictObject({
+  data: DataSectionSchema,
+  model: ModelSectionSchema.optional(),
+  training: TrainingSectionSchema.prefault({}),
+});
+export type PartyConfig = z.infer<typeof PartyConfigSchema>;
