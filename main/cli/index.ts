@@ -1,4 +1,4 @@
-// Runs in the CLI process: the `tributary` command: scan and preview a party's dataset, train its model locally (more commands come with their layers).
+// Runs in the CLI process: the `tributary` command: scan and preview a party's dataset, train its model locally, run the reference aggregator.
 import { parseArgs } from 'node:util';
 import { BACKEND_CHOICES } from '../../common/training-config.js';
 import type { BackendChoice } from '../../common/training-config.js';
@@ -8,6 +8,8 @@ import type { DataSplits } from '../data/data-handler.js';
 import { writePreview } from './preview-command.js';
 import { formatScan, scanAll } from './scan-command.js';
 import { trainCommand } from './train-command.js';
+import { UsageError } from './usage-error.js';
+import { AGGREGATOR_USAGE, aggregatorCommand } from './aggregator-command.js';
 
 const USAGE = `usage:
   tributary scan --config party.yaml [--json]
@@ -16,12 +18,8 @@ const USAGE = `usage:
       write sampled images exactly as the model sees them (PNG), with samples.json and index.html
   tributary train --config party.yaml [--epochs N] [--backend auto|tensorflow|wasm|cpu] [--log FILE]
       train the config's model on its train split, then evaluate it on its test split; Ctrl-C stops
-      within a batch. --log appends the run (backend, epochs, evaluation) to FILE as JSON lines`;
-
-/** A mistake in how the command was called: exit code 2, like a bad config. */
-class UsageError extends Error {
-  override name = 'UsageError';
-}
+      within a batch. --log appends the run (backend, epochs, evaluation) to FILE as JSON lines
+${AGGREGATOR_USAGE}`;
 
 /** Exit codes: 0 done, 1 failed while working, 2 bad usage or config. */
 export async function main(argv: string[]): Promise<number> {
@@ -30,6 +28,7 @@ export async function main(argv: string[]): Promise<number> {
     if (command === 'scan') return await scan(rest);
     if (command === 'preview') return await preview(rest);
     if (command === 'train') return await train(rest);
+    if (command === 'aggregator') return await aggregatorCommand(rest);
     console.log(USAGE);
     return command === undefined || command === 'help' || command === '--help' ? 0 : 2;
   } catch (error) {

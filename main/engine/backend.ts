@@ -134,6 +134,12 @@ function silenceCpuBanner(): void {
   if (cpu && 'firstUse' in cpu) cpu.firstUse = false;
 }
 
+/** For a process that computes nothing heavy with tfjs (the aggregator builds a model once): the cpu backend, without its banner. */
+export async function useQuietCpuBackend(): Promise<void> {
+  await tf.setBackend('cpu');
+  silenceCpuBanner();
+}
+
 const START: Record<BackendName, (env: NodeJS.ProcessEnv, threads?: number) => Promise<Outcome>> = {
   async tensorflow() {
     try {

@@ -1,0 +1,114 @@
+// Tests (real sockets on 127.0.0.1): the Fleet RPCs' answers and refusals, as Flower 1.29's SuperLink gives them, over gRPC and REST.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TransportError } from '../../../../main/federation/transport/transport-error.js';
+import { sendInstructions } from '../../../../main/federation/server/instructions.js';
+import { buildObject, objectId } from '../../../../main/federation/wire/objects/object-bytes.js';
+import { configRecord } from '../../../../main/federation/wire/records/model.js';
+import { FakeNode } from './fake-node.js';
+import { startHarness, type Harness } from './harness.js';
+
+let harness: Harness;
+beforeAll(async () => {
+  harness = await startHarness();
+});
+afterAll(async () => {
+  await harness.close();
+});
+
+async function refusal(call: Promise<unknown>): Promise<TransportError> {
+  const error = await call.then(() => undefined, (thrown: unknown) => thrown);
+  expect(error).toBeInstanceOf(TransportError);
+  return error as TransportError;
+}
+
+async function joined(kind: 'grpc' | 'rest'): Promise<FakeNode> {
+  const node = await FakeNode.connect(kind, harness.addresses[kind]!);
+  harness.nodes.push(node);
+  await node.join();
+  return node;
+}
+
+describe('Fleet service', () => {
+  it('over gRPC, refuses a request naming a node that is not the signing key\'s (Flower: UNAUTHENTICATED "Invalid node ID")', async () => {
+    const [a, b] = [await joined('grpc'), await joined('grpc')];
+    const error = await refusal(a.call('PullMessages', { node: { nodeId: b.nodeId } }));
+    expect(error.code).toBe('UNAUTHENTICATED');
+    expect(error.details).toMatch(/^Invalid node ID/);
+    expect((await a.call('SendNodeHeartbeat', { node: { nodeId: a.nodeId }, heartbeatInterval: 30 })).success).toBe(true);
+  });
+
+  it('refuses a key registered twice, and heartbeat intervals outside 10..1800 s', async () => {
+    const node = await joined('grpc');
+    expect((await refusal(node.call('RegisterNode', { publicKey: node.identity.publicKeyPem }))).code).toBe('FAILED_PRECONDITION');
+    const error = await refusal(node.call('SendNodeHeartbeat', { node: { nodeId: node.nodeId }, heartbeatInterval: 5 }));
+    expect([error.code, error.details]).toEqual(['INVALID_ARGUMENT', 'Invalid heartbeat interval: 5 s is out of bounds [10, 1800]']);
+  });
+
+  it('serves one run, refuses other run ids (PERMISSION_DENIED) and has no FAB (NOT_FOUND)', async () => {
+    const node = await joined('rest');
+    const { runId } = harness.aggregator.state;
+    const { run } = await node.call('GetRun', { node: { nodeId: node.nodeId }, runId });
+    expect(run).toMatchObject({ runId, status: { status: 'running' }, fabHash: '' });
+    expect((await refusal(node.call('GetRun', { node: { nodeId: node.nodeId }, runId: runId + 1n }))).code).toBe('HTTP 403');
+    expect((await refusal(node.call('GetRun', { node: { nodeId: 12345n }, runId }))).details).toMatch(/not part of the federation/);
+    expect((await refusal(node.call('GetFab', { node: { nodeId: node.nodeId }, hashStr: 'abc', runId }))).code).toBe('HTTP 404');
+    expect((await node.call('SendNodeHeartbeat', { node: { nodeId: 12345n }, heartbeatInterval: 30 })).success).toBe(false);
+  });
+
+  it('stores a pushed object only under the id its bytes hash to', async () => {
+    const node = await joined('grpc');
+    const { runId, store } = harness.aggregator.state;
+    const [good, other] = [buildObject('ArrayChunk', [], new Uint8Array([1, 2])), buildObject('ArrayChunk', [], new Uint8Array([3]))];
+    store.preregister({ objectId: good.id, children: [] });
+    const push = (content: Uint8Array) => node.call('PushObject', { node: { nodeId: node.nodeId }, runId, objectId: good.id, objectContent: content });
+    expect(await node.call('PullObject', { node: { nodeId: node.nodeId }, runId, objectId: good.id })).toMatchObject({ objectFound: true, objectAvailable: false });
+    expect((await push(other.bytes)).stored).toBe(false);
+    expect((await push(good.bytes)).stored).toBe(true);
+    expect(await node.call('PullObject', { node: { nodeId: node.nodeId }, runId, objectId: good.id })).toMatchObject({ objectAvailable: true, objectContent: good.bytes });
+    expect(await node.call('PullObject', { node: { nodeId: node.nodeId }, runId, objectId: other.id })).toMatchObject({ objectFound: false });
+    // Bytes that hash to their id but are no object: Flower refuses them outright.
+    const junk = new TextEncoder().encode('no header');
+    const malformed = node.call('PushObject', { node: { nodeId: node.nodeId }, runId, objectId: objectId(junk), objectContent: junk });
+    expect((await refusal(malformed)).code).toBe('FAILED_PRECONDITION');
+    store.delete(good.id);
+  });
+
+  it('drops a reply to a message nobody waits for, and refuses a malformed one with the reason', async () => {
+    const node = await joined('grpc');
+    const { runId } = harness.aggregator.state;
+    const stale = { metadata: { runId, messageId: 'a'.repeat(64), srcNodeId: 1n, dstNodeId: node.nodeId, replyToMessageId: '', groupId: '1', ttl: 600, messageType: 'train', createdAt: Date.now() / 1000 } };
+    const late = await node.reply(stale, { code: 2n, reason: 'late' });
+    expect([late.results.size, late.objectsToPush]).toEqual([0, []]);
+    const message = { metadata: { ...stale.metadata, messageId: '', replyToMessageId: 'a'.repeat(64), srcNodeId: node.nodeId, dstNodeId: 7n } };
+    const error = await refusal(node.call('PushMessages', { node: { nodeId: node.nodeId }, messagesList: [{ ...message, error: { code: 0n, reason: '' } }] }));
+    expect(error.code).toBe('INVALID_ARGUMENT');
+    expect(error.details).toMatch(/empty `metadata.message_id`.*`metadata.dst_node_id` is not 1/);
+  });
+
+  it('delivers each instruction once with its tree, and lets only its node confirm it', async () => {
+    const [a, b] = [await joined('grpc'), await joined('rest')];
+    const { state } = harness.aggregator;
+    const content = new Map([['config', configRecord({ 'server-round': 1n })]]);
+    const sent = [...sendInstructions(state, [a.nodeId, b.nodeId], content, 'query', 1).keys(), ...sendInstructions(state, [a.nodeId], content, 'query', 2).keys()];
+    const pulled = await a.call('PullMessages', { node: { nodeId: a.nodeId } });
+    expect(pulled.messagesList).toHaveLength(1);
+    const messageId = pulled.messagesList[0]!.metadata!.messageId;
+    expect(pulled.messageObjectTrees[0]!.objectId).toBe(messageId);
+    await b.call('ConfirmMessageReceived', { node: { nodeId: b.nodeId }, runId: state.runId, messageObjectId: messageId });
+    expect(state.store.has(messageId)).toBe(true);
+    await a.call('ConfirmMessageReceived', { node: { nodeId: a.nodeId }, runId: state.runId, messageObjectId: messageId });
+    expect(state.store.has(messageId)).toBe(false);
+    const second = await a.call('PullMessages', { node: { nodeId: a.nodeId } });
+    expect(second.messagesList[0]!.metadata!.messageId).not.toBe(messageId);
+    expect((await a.call('PullMessages', { node: { nodeId: a.nodeId } })).messagesList).toEqual([]);
+    state.forget(sent);
+    expect(state.store.stats().objects).toBe(0);
+  });
+
+  it('leaves cleanly: deactivate, unregister; the key then names no node', async () => {
+    const node = await joined('rest');
+    await node.leave();
+    expect(harness.aggregator.state.registry.status(node.nodeId)).toBe('unregistered');
+    expect((await refusal(node.call('UnregisterNode', { nodeId: node.nodeId }))).code).toBe('HTTP 400');
+  });
+});

@@ -1,0 +1,57 @@
+// Test helper (plain Node): an aggregator on loopback ports with a tiny model, its events recorded, and nodes joined to it.
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Aggregator, type AggregatorAddresses } from '../../../../main/federation/server/aggregator.js';
+import { AggregatorConfigSchema } from '../../../../main/federation/server/config.js';
+import type { AggregatorEvent } from '../../../../main/federation/server/events.js';
+import type { Behaviour } from './fake-node.js';
+import { FakeNode } from './fake-node.js';
+
+export interface Harness {
+  aggregator: Aggregator;
+  addresses: AggregatorAddresses;
+  events: AggregatorEvent[];
+  nodes: FakeNode[];
+  /** Joins one node per behaviour (all before the rounds start, so the first sample sees them all). */
+  join(kind: 'grpc' | 'rest', behaviours: Behaviour[]): Promise<FakeNode[]>;
+  close(): Promise<void>;
+}
+
+/** An MLP on 4 features and 2 classes: four small arrays, built in milliseconds. */
+export async function startHarness(config: Record<string, unknown> = {}): Promise<Harness> {
+  const out = await mkdtemp(path.join(os.tmpdir(), 'tributary-aggregator-'));
+  const parsed = AggregatorConfigSchema.parse({
+    model: { builtin: 'mlp', input_shape: [4], classes: 2 },
+    listen: { grpc: '127.0.0.1:0', rest: '127.0.0.1:0' },
+    insecure: true,
+    out,
+    ...config,
+  });
+  const aggregator = new Aggregator(parsed, out);
+  const events: AggregatorEvent[] = [];
+  aggregator.events.on((event) => events.push(event));
+  const addresses = await aggregator.start();
+  const nodes: FakeNode[] = [];
+  return {
+    aggregator,
+    addresses,
+    events,
+    nodes,
+    async join(kind, behaviours) {
+      const joined = await Promise.all(behaviours.map(async (behaviour) => {
+        const node = await FakeNode.connect(kind, addresses[kind]!);
+        await node.join();
+        node.serve(behaviour);
+        return node;
+      }));
+      nodes.push(...joined);
+      return joined;
+    },
+    async close() {
+      await Promise.all(nodes.map((node) => node.stop()));
+      await aggregator.close();
+      await rm(out, { recursive: true, force: true });
+    },
+  };
+}
