@@ -1,16 +1,19 @@
-// Runs anywhere (the contract): the whole party config file: its data, its model, and how it trains locally.
+// Runs anywhere (the contract): the whole party config file: its data, its model, how it trains locally, and its federation.
 import { z } from 'zod';
 import { DataSectionSchema } from './data-config.js';
+import { FederationSectionSchema } from './federation-config.js';
 import { ModelSectionSchema } from './model-config.js';
 import { TrainingSectionSchema } from './training-config.js';
 
 /**
  * `model:` may be left out: scanning and previewing a dataset need no model, and a federation may offer one. Training
- * without either is refused where it starts. `training:` may be left out too: its keys all have defaults.
+ * without either is refused where it starts. `training:` may be left out too: its keys all have defaults. `federation:`
+ * is needed only to join one.
  */
 export const PartyConfigSchema = z.strictObject({
   data: DataSectionSchema,
   model: ModelSectionSchema.optional(),
   training: TrainingSectionSchema.prefault({}),
+  federation: FederationSectionSchema.optional(),
 });
 export type PartyConfig = z.infer<typeof PartyConfigSchema>;

@@ -1,4 +1,4 @@
-// Runs in the CLI process: the `tributary` command: scan and preview a party's dataset, train its model locally, run the reference aggregator.
+// Runs in the CLI process: the `tributary` command: scan and preview a party's dataset, train its model locally, join a federation, run the reference aggregator.
 import { parseArgs } from 'node:util';
 import { BACKEND_CHOICES } from '../../common/training-config.js';
 import type { BackendChoice } from '../../common/training-config.js';
@@ -7,6 +7,7 @@ import { openData } from '../data/handler-loader.js';
 import type { DataSplits } from '../data/data-handler.js';
 import { writePreview } from './preview-command.js';
 import { formatScan, scanAll } from './scan-command.js';
+import { partyCommand } from './party-command.js';
 import { trainCommand } from './train-command.js';
 import { UsageError } from './usage-error.js';
 import { AGGREGATOR_USAGE, aggregatorCommand } from './aggregator-command.js';
@@ -19,6 +20,9 @@ const USAGE = `usage:
   tributary train --config party.yaml [--epochs N] [--backend auto|tensorflow|wasm|cpu] [--log FILE]
       train the config's model on its train split, then evaluate it on its test split; Ctrl-C stops
       within a batch. --log appends the run (backend, epochs, evaluation) to FILE as JSON lines
+  tributary party --config party.yaml [--backend auto|tensorflow|wasm|cpu]
+      join the federation in the config's federation: section and serve its rounds until Ctrl-C,
+      which leaves after the task in hand (a second Ctrl-C aborts it)
 ${AGGREGATOR_USAGE}`;
 
 /** Exit codes: 0 done, 1 failed while working, 2 bad usage or config. */
@@ -28,6 +32,7 @@ export async function main(argv: string[]): Promise<number> {
     if (command === 'scan') return await scan(rest);
     if (command === 'preview') return await preview(rest);
     if (command === 'train') return await train(rest);
+    if (command === 'party') return await party(rest);
     if (command === 'aggregator') return await aggregatorCommand(rest);
     console.log(USAGE);
     return command === undefined || command === 'help' || command === '--help' ? 0 : 2;
@@ -93,10 +98,19 @@ async function train(args: string[]): Promise<number> {
   if (!values.config) throw new UsageError('--config is required');
   const epochs = values.epochs === undefined ? undefined : Number(values.epochs);
   if (epochs !== undefined && !(Number.isInteger(epochs) && epochs >= 1)) throw new UsageError(`--epochs takes a whole number >= 1, not ${values.epochs}`);
-  const backend = values.backend;
+  const loaded = await loadPartyConfig(values.config);
+  return trainCommand({ loaded, epochs, backend: backendFlag(values.backend), log: values.log });
+}
+
+async function party(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { config: { type: 'string' }, backend: { type: 'string' } } });
+  if (!values.config) throw new UsageError('--config is required');
+  return partyCommand({ loaded: await loadPartyConfig(values.config), backend: backendFlag(values.backend) });
+}
+
+function backendFlag(backend: string | undefined): BackendChoice | undefined {
   if (backend !== undefined && !(BACKEND_CHOICES as readonly string[]).includes(backend)) {
     throw new UsageError(`--backend ${backend}: use one of ${BACKEND_CHOICES.join(', ')}`);
   }
-  const loaded = await loadPartyConfig(values.config);
-  return trainCommand({ loaded, epochs, backend: backend as BackendChoice | undefined, log: values.log });
+  return backend as BackendChoice | undefined;
 }

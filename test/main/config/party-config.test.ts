@@ -83,7 +83,7 @@ describe('loadPartyConfig', () => {
     ]);
     expect(error.message.split('\n')).toEqual([
       `${file}:1: unknown key "dat" (did you mean "data"?)`,
-      `${file}:3: unknown key "federaton"`,
+      `${file}:3: unknown key "federaton" (did you mean "federation"?)`,
       `${file}: data: missing: expected a mapping with keys name, path, info`,
     ]);
   });

@@ -1,0 +1,48 @@
+// Runs in the party (plain Node): turns a message received or sent into its audit line: arrays described, metric and config values listed.
+import type { Metadata } from '../wire/proto/record-types.js';
+import type { ConfigValue, RecordDict } from '../wire/records/model.js';
+import type { AuditArray, AuditDirection, AuditInput, AuditValue } from './audit-log.js';
+
+export interface AuditSubject {
+  direction: AuditDirection;
+  metadata: Partial<Metadata>;
+  content?: RecordDict;
+  bytes: number;
+  error?: string | null;
+}
+
+export function auditEntry({ direction, metadata, content, bytes, error = null }: AuditSubject): AuditInput {
+  const arrays: AuditArray[] = [];
+  const values: Record<string, AuditValue> = {};
+  for (const [record, value] of content ?? []) {
+    if (value.kind === 'arrays') {
+      for (const [name, array] of value.items) arrays.push({ record, name, dtype: array.dtype, shape: [...array.shape], bytes: array.data.byteLength });
+    } else {
+      for (const [key, item] of value.items) values[`${record}.${key}`] = auditValue(item);
+    }
+  }
+  const round = Object.entries(values).find(([key]) => /\.server[-_]round$/.test(key))?.[1];
+  return {
+    direction,
+    messageType: metadata.messageType ?? '',
+    runId: String(metadata.runId ?? ''),
+    group: metadata.groupId ?? '',
+    serverRound: typeof round === 'number' ? round : null,
+    messageId: metadata.messageId ?? '',
+    replyTo: metadata.replyToMessageId ? metadata.replyToMessageId : null,
+    arrays,
+    values,
+    bytes,
+    error,
+  };
+}
+
+/** JSON has no bigint and no bytes: integers become numbers (exact below 2^53, which every round and count is), bytes their length. */
+function auditValue(value: ConfigValue): AuditValue {
+  if (typeof value === 'bigint') return Number(value);
+  if (value instanceof Uint8Array) return `${value.length} bytes`;
+  if (Array.isArray(value)) {
+    return value.map((item: unknown) => (typeof item === 'bigint' ? Number(item) : item instanceof Uint8Array ? `${item.length} bytes` : item)) as AuditValue;
+  }
+  return value as AuditValue;
+}

@@ -1,0 +1,97 @@
+// Runs in the party (plain Node): the audit log, one JSON line per Fleet message received or sent: the site's record of what left it.
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
+
+export type AuditDirection = 'received' | 'sent';
+
+/** One array of a message, described but never copied: the log says what left, not the values. */
+export interface AuditArray {
+  record: string;
+  name: string;
+  dtype: string;
+  shape: number[];
+  bytes: number;
+}
+
+export type AuditValue = number | string | boolean | number[] | string[] | boolean[];
+
+export interface AuditEntry {
+  /** ISO-8601, UTC. */
+  time: string;
+  direction: AuditDirection;
+  messageType: string;
+  /** Node and run ids are uint64: kept as decimal text. */
+  runId: string;
+  /** The message's group_id: FedAvg puts the round number there. */
+  group: string;
+  /** The config's "server-round", when the message carried one. */
+  serverRound: number | null;
+  messageId: string;
+  /** For a reply: the id of the message it answers. */
+  replyTo: string | null;
+  arrays: AuditArray[];
+  /** Every metric and config value by `record.key`, e.g. `metrics.train_loss`, `config.lr`. */
+  values: Record<string, AuditValue>;
+  /** Bytes of the message's objects that crossed the wire (fetched, or pushed when the server asked for them). */
+  bytes: number;
+  /** The error a reply carried, or why a received message was refused. */
+  error: string | null;
+}
+
+export type AuditInput = Omit<AuditEntry, 'time'>;
+
+/** Appends in call order; a failed write is reported to `onError` and does not stop the party. */
+export class AuditLog {
+  readonly file: string;
+  #queue: Promise<void> = Promise.resolve();
+  #folderMade = false;
+
+  constructor(
+    file: string,
+    private readonly onError: (error: Error) => void = () => {},
+  ) {
+    this.file = file;
+  }
+
+  /** Resolves once the line is on disk (or the write failed and was reported). */
+  append(input: AuditInput, now: Date = new Date()): Promise<void> {
+    const line = `${JSON.stringify({ time: now.toISOString(), ...input })}\n`;
+    this.#queue = this.#queue.then(() => this.#write(line));
+    return this.#queue;
+  }
+
+  async #write(line: string): Promise<void> {
+    try {
+      if (!this.#folderMade) await fsp.mkdir(path.dirname(this.file), { recursive: true });
+      this.#folderMade = true;
+      await fsp.appendFile(this.file, line, 'utf8');
+    } catch (error) {
+      this.onError(new Error(`audit log ${this.file}: cannot write: ${(error as Error).message}`, { cause: error }));
+    }
+  }
+}
+
+export interface ReadAuditOptions {
+  /** Only the last n entries (the UI's table shows the newest). */
+  last?: number;
+}
+
+/** The entries of an audit log, oldest first; a missing file is an empty log, and a torn last line (a crash mid-write) is skipped. */
+export async function readAuditLog(file: string, options: ReadAuditOptions = {}): Promise<AuditEntry[]> {
+  const text = await fsp.readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return '';
+    throw new Error(`audit log ${file}: cannot read: ${error.message}`, { cause: error });
+  });
+  const entries = text.split('\n').flatMap((line) => parseLine(line));
+  return options.last === undefined ? entries : entries.slice(Math.max(0, entries.length - options.last));
+}
+
+function parseLine(line: string): AuditEntry[] {
+  if (line.trim() === '') return [];
+  try {
+    const entry = JSON.parse(line) as AuditEntry;
+    return typeof entry === 'object' && entry !== null && typeof entry.direction === 'string' ? [entry] : [];
+  } catch {
+    return [];
+  }
+}

@@ -1,0 +1,52 @@
+// Runs in the party (plain Node): the party's states and events, the one stream a UI or the CLI watches.
+
+/** Where training stands, as often as the training thread reports a batch. */
+export interface TrainingProgress {
+  /** The config's "server-round", else the message's group id as a number, else null. */
+  round: number | null;
+  epoch: number;
+  epochs: number;
+  batch: number;
+  batches: number;
+  /** Running means over the epoch so far. */
+  loss: number | null;
+  acc: number | null;
+  samplesPerSec: number;
+  etaSec: number;
+}
+
+/** What the party is doing; it is always in exactly one of these. */
+export type PartyState =
+  | { type: 'disconnected'; reason: string | null }
+  | { type: 'connecting'; attempt: number; lastError: string | null; retryInMs: number | null }
+  | { type: 'idle'; nodeId: string }
+  | ({ type: 'training' } & TrainingProgress)
+  | { type: 'evaluating'; round: number | null }
+  | { type: 'paused'; nodeId: string };
+
+export type RoundOutcome = 'replied' | 'declined' | 'refused' | 'aborted' | 'failed';
+
+/** One message from the server, handled: what was asked, what went back, how long it took. */
+export interface RoundSummary {
+  messageType: string;
+  round: number | null;
+  group: string;
+  /** replied: the work was done; declined: paused; refused: a bad message; aborted: left mid-task; failed: the work or the push failed. */
+  outcome: RoundOutcome;
+  /** The metrics sent back (train_loss, train_acc, eval_loss, eval_acc, num-examples), empty when none were. */
+  metrics: Record<string, number>;
+  seconds: number;
+  error: string | null;
+}
+
+export type PartyEvent =
+  | PartyState
+  /** Something went wrong and the party carries on (a bad message refused, a reply that could not be pushed, a lost connection). */
+  | { type: 'error'; message: string }
+  | ({ type: 'round' } & RoundSummary)
+  /** A note for the operator's log: a round setting clamped, a reconnect, a skipped registration. */
+  | { type: 'notice'; message: string };
+
+export interface PartyEvents {
+  event: [event: PartyEvent];
+}

@@ -1,0 +1,134 @@
+// Runs in the party (plain Node): the party's life at the server: join, heartbeat, poll and serve, rejoin when the node is lost, leave.
+import type { FederationSection } from '../../../common/federation-config.js';
+import { backoffDelay, retry, type RetryInfo } from '../transport/backoff.js';
+import type { NodeIdentity } from '../transport/node-identity.js';
+import type { PullMessagesResponse } from '../wire/proto/fleet-types.js';
+import type { AuditLog } from './audit-log.js';
+import type { FleetClient } from './fleet-client.js';
+import { Heartbeat } from './heartbeat.js';
+import { joinFederation, leaveFederation } from './node-session.js';
+import type { PartyControls } from './party-controls.js';
+import type { PartyEvent, PartyState } from './party-events.js';
+import { serveMessage, type ServeContext } from './serve-message.js';
+import type { WorkContext } from './work.js';
+
+export interface LoopEnv {
+  client: FleetClient;
+  identity: NodeIdentity;
+  section: FederationSection;
+  controls: PartyControls;
+  audit: AuditLog;
+  work: WorkContext;
+  maxMessageBytes: number;
+  setState: (state: PartyState) => void;
+  /** idle, or paused when the operator paused the party. */
+  setIdle: (nodeId: bigint) => void;
+  emit: (event: PartyEvent) => void;
+  /** The node is gone at the server: drop the task in hand. */
+  stopWork: () => void;
+  /** After UnregisterNode: the key can never join that server again, so the next join must make a new one. */
+  retireKey: () => Promise<void>;
+}
+
+/** Until leave: connect (with backoff), serve while connected, and connect again whenever the node is lost. */
+export async function runParty(env: LoopEnv): Promise<void> {
+  const { controls } = env;
+  let previousNodeId: bigint | undefined;
+  for (let failures = 0; !controls.leave; ) {
+    const signal = controls.startSession();
+    env.setState({ type: 'connecting', attempt: 1, lastError: null, retryInMs: null });
+    const nodeId = await connect(env, signal, previousNodeId).catch((error: unknown) => {
+      if (!signal.aborted) env.emit({ type: 'error', message: `joining failed: ${(error as Error).message}` });
+      return undefined;
+    });
+    if (nodeId === undefined) {
+      if (!controls.leave) await controls.idle(backoffDelay(failures++), controls.hard.signal);
+      continue;
+    }
+    failures = 0;
+    previousNodeId = nodeId;
+    await serveWhileConnected(env, nodeId, signal);
+    if (controls.leave) await depart(env, nodeId);
+  }
+  env.setState({ type: 'disconnected', reason: 'left the federation' });
+}
+
+/** The connecting state, with what failed and when the next try is. */
+function connectingState(info: RetryInfo): PartyState {
+  return { type: 'connecting', attempt: info.attempt + 1, lastError: (info.error as Error).message ?? String(info.error), retryInMs: Math.round(info.delayMs) };
+}
+
+async function connect(env: LoopEnv, signal: AbortSignal, previousNodeId: bigint | undefined): Promise<bigint> {
+  const { section, client, identity } = env;
+  const notice = (message: string) => env.emit({ type: 'notice', message });
+  const nodeId = await joinFederation({
+    client, identity, heartbeatIntervalSec: section.heartbeat_interval, register: section.register, signal, notice,
+    onRetry: (info) => env.setState(connectingState(info)),
+    ...(previousNodeId !== undefined && { previousNodeId }),
+  });
+  notice(`joined ${section.server} as node ${nodeId} (key ${identity.fingerprint})`);
+  return nodeId;
+}
+
+async function serveWhileConnected(env: LoopEnv, nodeId: bigint, signal: AbortSignal): Promise<void> {
+  const { client, section } = env;
+  const heartbeat = new Heartbeat({
+    intervalSec: section.heartbeat_interval,
+    send: (beatSignal, timeoutMs) => client.sendNodeHeartbeat(nodeId, section.heartbeat_interval, { signal: beatSignal, timeoutMs }),
+    onLost: (reason) => lose(env, reason),
+  });
+  heartbeat.start();
+  env.setIdle(nodeId);
+  try {
+    await pollLoop(env, nodeId, signal);
+  } catch (error) {
+    if (!signal.aborted) lose(env, (error as Error).message);
+  } finally {
+    await heartbeat.stop();
+  }
+}
+
+async function pollLoop(env: LoopEnv, nodeId: bigint, signal: AbortSignal): Promise<void> {
+  const { controls } = env;
+  const context: ServeContext = {
+    client: env.client, nodeId, signal, maxBytes: env.maxMessageBytes, audit: env.audit, work: env.work, emit: env.emit,
+    declining: () => controls.declining(),
+    stopRequested: () => controls.stopRequested,
+  };
+  while (!controls.leave && !signal.aborted) {
+    const pulled = await pull(env, nodeId, signal);
+    env.setIdle(nodeId);
+    const [proto, tree] = [pulled.messagesList[0], pulled.messageObjectTrees[0]];
+    if (!proto || !tree) {
+      await controls.idle(env.section.poll_interval * 1000, signal);
+      continue;
+    }
+    controls.working = true;
+    const summary = await serveMessage(proto, tree, context).finally(() => {
+      controls.working = false;
+      controls.stopRequested = false;
+    });
+    if (summary) env.emit({ type: 'round', ...summary });
+    env.setIdle(nodeId);
+  }
+}
+
+/** PullMessages, retried (and shown as connecting) while the server is unreachable; a refusal means the server lost this node. */
+async function pull(env: LoopEnv, nodeId: bigint, signal: AbortSignal): Promise<PullMessagesResponse> {
+  return retry(() => env.client.pullMessages(nodeId, { signal }), { signal, onRetry: (info) => env.setState(connectingState(info)) });
+}
+
+/** The server no longer knows this node (it restarted, or dropped us): end this connection and join again. */
+function lose(env: LoopEnv, reason: string): void {
+  const { controls } = env;
+  if (controls.session?.signal.aborted) return;
+  env.emit({ type: 'error', message: `lost the connection to the server (${reason}); joining again` });
+  if (controls.working) env.stopWork();
+  controls.session?.abort(new Error(reason));
+}
+
+async function depart(env: LoopEnv, nodeId: bigint): Promise<void> {
+  const { unregistered, problems } = await leaveFederation(env.client, nodeId, { unregister: env.section.register, timeoutMs: 5_000 });
+  for (const problem of problems) env.emit({ type: 'notice', message: `leaving: ${problem}` });
+  if (unregistered) await env.retireKey();
+}

@@ -1,0 +1,163 @@
+// Runs in the party (plain Node): the party: joins a Flower federation as a node, serves its rounds with the training thread, and takes the operator's controls.
+import { EventEmitter } from 'node:events';
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import type { FederationSection } from '../../../common/federation-config.js';
+import type { TrainingSettings } from '../../engine/train/protocol.js';
+import { createTransport } from '../transport/create-transport.js';
+import type { FleetTransport, TransportOptions } from '../transport/fleet-transport.js';
+import { loadOrCreateNodeIdentity, type NodeIdentity } from '../transport/node-identity.js';
+import { DEFAULT_MAX_BYTES } from '../wire/npy/npy.js';
+import { AuditLog, readAuditLog, type AuditEntry, type ReadAuditOptions } from './audit-log.js';
+import { FleetClient } from './fleet-client.js';
+import { PartyControls } from './party-controls.js';
+import type { PartyEvent, PartyEvents, PartyState } from './party-events.js';
+import { runParty } from './party-loop.js';
+import type { WorkContext, WorkRunner } from './work.js';
+
+export interface PartyOptions {
+  section: FederationSection;
+  /** The config file's folder: key_file, root_ca and audit_log resolve against it. */
+  baseDir: string;
+  /** An opened training thread (a TrainingRunner). */
+  runner: WorkRunner;
+  /** The model's own learning rate and batch size (TrainingRunner.open's `info.settings`), for rounds that set neither. */
+  settings: TrainingSettings;
+  /** Ceiling on one message's bytes, arrays included; default 1 GiB. */
+  maxMessageBytes?: number;
+  /** After leave({ finish: false }): how long the last reply and the goodbye may take before the party stops waiting. */
+  abortGraceMs?: number;
+  /** How the Fleet transport is opened; default: gRPC or REST as the section says. */
+  openTransport?: (options: TransportOptions) => Promise<FleetTransport>;
+}
+
+/** One site in one federation. Every state change and problem is an 'event'; nothing the server sends makes it throw. */
+export class Party extends EventEmitter<PartyEvents> {
+  readonly audit: AuditLog;
+  readonly #options: PartyOptions;
+  #state: PartyState = { type: 'disconnected', reason: null };
+  #identity: NodeIdentity | undefined;
+  #controls = new PartyControls();
+  #loop: Promise<void> | undefined;
+
+  constructor(options: PartyOptions) {
+    super();
+    this.#options = options;
+    this.audit = new AuditLog(path.resolve(options.baseDir, options.section.audit_log), (error) => this.#emit({ type: 'error', message: error.message }));
+  }
+
+  get state(): PartyState {
+    return this.#state;
+  }
+
+  /** The node key's fingerprint once join() has loaded it: what the federation's coordinator compares. */
+  get fingerprint(): string | null {
+    return this.#identity?.fingerprint ?? null;
+  }
+
+  /** Loads (or creates) the node key and opens the transport, then connects in the background; rejects only for a local problem (key, CA file, address). */
+  async join(): Promise<void> {
+    if (this.#loop) return;
+    const { section, baseDir, runner, openTransport = createTransport } = this.#options;
+    const slots = (await runner.getWeights()).map(({ name, shape }) => ({ name, shape }));
+    const identity = (this.#identity = await loadOrCreateNodeIdentity(path.resolve(baseDir, section.key_file)));
+    const security = section.insecure ? { insecure: true } : section.root_ca ? { rootCertificatesFile: path.resolve(baseDir, section.root_ca) } : {};
+    const target = section.transport === 'grpc' ? { kind: 'grpc' as const, identity } : { kind: 'rest' as const };
+    const client = new FleetClient(await openTransport({ ...target, address: section.server, ...security }));
+    const controls = new PartyControls();
+    controls.paused = this.#controls.paused; // a pause set before joining holds
+    this.#controls = controls;
+    this.#loop = runParty({
+      client, identity, section, controls, audit: this.audit, work: this.#workContext(slots),
+      maxMessageBytes: this.#options.maxMessageBytes ?? DEFAULT_MAX_BYTES,
+      setState: (state) => this.#setState(state),
+      setIdle: (nodeId) => this.#setIdle(nodeId),
+      emit: (event) => this.#emit(event),
+      stopWork: () => this.#stopWork(),
+      retireKey: () => this.#retireKey(),
+    }).finally(() => {
+      client.close();
+      this.#loop = undefined;
+    });
+  }
+
+  /** Stays connected and answers every message with a "declined" error reply, so rounds go on without this site; a task in hand finishes first. */
+  pause(): void {
+    this.#controls.paused = true;
+    if (this.#state.type === 'idle') this.#setState({ type: 'paused', nodeId: this.#state.nodeId });
+  }
+
+  resume(): void {
+    this.#controls.paused = false;
+    if (this.#state.type === 'paused') this.#setState({ type: 'idle', nodeId: this.#state.nodeId });
+  }
+
+  /**
+   * finish: the task in hand completes and its reply is sent; otherwise training stops within a batch and an error
+   * reply says so. Then DeactivateNode and UnregisterNode. A second call may turn a finishing leave into an abort.
+   */
+  async leave(options: { finish: boolean }): Promise<void> {
+    const controls = this.#controls;
+    if (!this.#loop) return;
+    const finish = options.finish && controls.leave?.finish !== false;
+    controls.leave = { finish };
+    if (!finish) {
+      if (controls.working) this.#stopWork();
+      setTimeout(() => controls.hard.abort(new Error('left without waiting any longer')), this.#options.abortGraceMs ?? 10_000).unref();
+    }
+    if (!controls.working) controls.session?.abort(new Error('leaving'));
+    controls.wake();
+    await this.#loop;
+  }
+
+  /** Resolves once the party has left (it serves until leave() is called). */
+  async left(): Promise<void> {
+    await this.#loop;
+  }
+
+  /** The audit log, oldest first (`last`: only the newest n), for the UI's table. */
+  readAudit(options?: ReadAuditOptions): Promise<AuditEntry[]> {
+    return readAuditLog(this.audit.file, options);
+  }
+
+  #workContext(slots: WorkContext['slots']): WorkContext {
+    return {
+      runner: this.#options.runner, slots, defaults: this.#options.settings, section: this.#options.section,
+      stopRequested: () => this.#controls.stopRequested,
+      onTraining: (progress) => this.#setState({ type: 'training', ...progress }),
+      onEvaluating: (round) => this.#setState({ type: 'evaluating', round }),
+      notice: (message) => this.#emit({ type: 'notice', message }),
+    };
+  }
+
+  /**
+   * Flower's SuperLink keeps an unregistered node's key bound to it and refuses it for good (RegisterNode: "Public key
+   * already in use"; ActivateNode: "No SuperNode found"). A party that left is no longer that node, so its key goes:
+   * the next join makes a new one. A party that stops without leaving (killed, restarted) keeps its key and its node.
+   */
+  async #retireKey(): Promise<void> {
+    const file = path.resolve(this.#options.baseDir, this.#options.section.key_file);
+    await rm(file, { force: true }).catch((error: unknown) => this.#emit({ type: 'error', message: `cannot remove the retired node key ${file}: ${(error as Error).message}` }));
+    this.#emit({ type: 'notice', message: `node key ${this.#identity?.fingerprint} retired with its node (the server never takes an unregistered key back); the next join creates a new one` });
+  }
+
+  #stopWork(): void {
+    this.#controls.stopRequested = true;
+    this.#options.runner.stop().catch(() => {}); // a runner that is gone has nothing to stop
+  }
+
+  #setIdle(nodeId: bigint): void {
+    this.#setState({ type: this.#controls.paused ? 'paused' : 'idle', nodeId: String(nodeId) });
+  }
+
+  #setState(state: PartyState): void {
+    const same = state.type === this.#state.type && state.type !== 'training' && JSON.stringify(state) === JSON.stringify(this.#state);
+    if (same) return;
+    this.#state = state;
+    this.#emit(state);
+  }
+
+  #emit(event: PartyEvent): void {
+    this.emit('event', event);
+  }
+}

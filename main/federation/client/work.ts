@@ -1,0 +1,96 @@
+// Runs in the party (plain Node): does what a task asks with the training thread: set the server's weights, apply the round's settings, train or evaluate.
+import type { FederationSection } from '../../../common/federation-config.js';
+import type { TrainingRunner } from '../../engine/train/runner.js';
+import type { TrainingSettings } from '../../engine/train/protocol.js';
+import type { TrainProgress } from '../../engine/train/trainer.js';
+import type { RecordDict } from '../wire/records/model.js';
+import { fitToModel, type WeightSlot } from './model-fit.js';
+import type { TrainingProgress } from './party-events.js';
+import { evaluateMetrics, evaluateReply, parametersReply, propertiesReply, trainMetrics, trainReply } from './replies.js';
+import { roundSettings } from './round-config.js';
+import type { Task, WorkTask } from './task.js';
+
+/** The training thread's calls the party uses (TrainingRunner has them all). */
+export type WorkRunner = Pick<TrainingRunner, 'getWeights' | 'setWeights' | 'configure' | 'train' | 'evaluate' | 'stop'>;
+
+export interface WorkContext {
+  runner: WorkRunner;
+  /** The model's weights (names, shapes) in order: what every server array must fit. */
+  slots: readonly WeightSlot[];
+  /** The model's own learning rate and batch size, restored for a round that does not set them. */
+  defaults: TrainingSettings;
+  section: FederationSection;
+  /** The operator asked to abort the task in hand: a stop sent before training began found nothing to stop. */
+  stopRequested: () => boolean;
+  onTraining: (progress: TrainingProgress) => void;
+  onEvaluating: (round: number | null) => void;
+  notice: (message: string) => void;
+}
+
+export interface WorkDone {
+  content: RecordDict;
+  /** The metrics sent back, for the round summary. */
+  metrics: Record<string, number>;
+}
+
+/** Training was stopped (the operator left, aborting): there is nothing to send but an error. */
+export class WorkAborted extends Error {
+  override readonly name = 'WorkAborted';
+}
+
+export async function doWork(task: Task, round: number | null, context: WorkContext): Promise<WorkDone> {
+  const { runner } = context;
+  if (task.kind === 'get_properties') return { content: propertiesReply(), metrics: {} };
+  if (task.kind === 'get_parameters') return { content: parametersReply(await runner.getWeights()), metrics: {} };
+  return workOn(task, round, context);
+}
+
+async function workOn(task: WorkTask, round: number | null, context: WorkContext): Promise<WorkDone> {
+  const { runner } = context;
+  const names = task.arrays.map((array) => array.name);
+  const weights = fitToModel(task.arrays, context.slots, task.arraysKey);
+  if (task.kind === 'train') {
+    const { section, defaults } = context;
+    const settings = roundSettings(task.config, section.bounds, section.local_epochs);
+    for (const adjustment of settings.adjustments) context.notice(adjustment);
+    await runner.setWeights(weights);
+    await runner.configure({ learningRate: settings.learningRate ?? defaults.learningRate, ...batchSize(settings.batchSize ?? defaults.batchSize) });
+    abortIfStopped(context);
+    const outcome = await train(runner, settings.epochs, round, context.onTraining);
+    return { content: trainReply(task.style, names, outcome), metrics: trainMetrics(outcome) };
+  }
+  await runner.setWeights(weights);
+  abortIfStopped(context);
+  context.onEvaluating(round);
+  const result = await runner.evaluate();
+  const outcome = { loss: result.loss, accuracy: result.accuracy, numExamples: result.samples };
+  return { content: evaluateReply(task.style, outcome), metrics: evaluateMetrics(outcome) };
+}
+
+async function train(runner: WorkRunner, epochs: number, round: number | null, onTraining: WorkContext['onTraining']) {
+  let latest: TrainingProgress = { round, epoch: 1, epochs, batch: 0, batches: 0, loss: null, acc: null, samplesPerSec: 0, etaSec: 0 };
+  const onProgress = (event: TrainProgress) => onTraining((latest = progressOf(event, latest)));
+  const result = await runner.train(epochs, { onProgress });
+  const last = result.epochs.at(-1);
+  if (result.stopped || !last) throw new WorkAborted(`training was stopped after ${result.samples} samples`);
+  // FedAvg weighs a site by its training samples (one epoch's worth), as Flower's examples report len(trainset).
+  return { weights: await runner.getWeights(), numExamples: last.samples, loss: last.loss, accuracy: last.accuracy };
+}
+
+/** A batch event as it is; an epoch's end as its last batch, with the epoch's own means. */
+function progressOf(event: TrainProgress, latest: TrainingProgress): TrainingProgress {
+  if (event.type === 'batch') {
+    const { epoch, epochs, batch, batches, loss, accuracy, samplesPerSec, etaSec } = event;
+    return { round: latest.round, epoch, epochs, batch, batches, loss, acc: accuracy, samplesPerSec, etaSec };
+  }
+  const done = event.epoch === latest.epochs;
+  return { ...latest, epoch: event.epoch, batch: latest.batches, loss: event.loss, acc: event.accuracy, samplesPerSec: event.samplesPerSec, etaSec: done ? 0 : latest.etaSec };
+}
+
+function abortIfStopped(context: WorkContext): void {
+  if (context.stopRequested()) throw new WorkAborted('stopped before it began');
+}
+
+function batchSize(size: number | null): { batchSize?: number } {
+  return size === null ? {} : { batchSize: size };
+}

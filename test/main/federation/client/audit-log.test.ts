@@ -1,0 +1,42 @@
+// Tests (Node, real files): the audit log's JSON lines, written in order and read back for the UI's table.
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { AuditLog, readAuditLog, type AuditInput } from '../../../../main/federation/client/audit-log.js';
+
+const entry = (messageType: string, direction: 'received' | 'sent' = 'received'): AuditInput => ({
+  direction, messageType, runId: '18446744073709551615', group: '2', serverRound: 2, messageId: 'ab'.repeat(32), replyTo: null,
+  arrays: [{ record: 'arrays', name: 'dense/kernel', dtype: 'float32', shape: [784, 128], bytes: 401_408 }],
+  values: { 'config.lr': 0.01, 'metrics.num-examples': 1000 }, bytes: 401_600, error: null,
+});
+
+describe('the audit log', () => {
+  it('writes one JSON line per message in call order, in a folder it creates, and reads them back', async () => {
+    const file = path.join(await mkdtemp(path.join(os.tmpdir(), 'tributary-audit-')), 'logs', 'audit.jsonl');
+    const log = new AuditLog(file);
+    const at = new Date('2026-01-02T03:04:05.678Z');
+    await Promise.all([log.append(entry('train'), at), log.append(entry('train', 'sent'), at), log.append(entry('evaluate'), at)]);
+    const lines = (await readFile(file, 'utf8')).trimEnd().split('\n');
+    expect(lines).toHaveLength(3);
+    expect(JSON.parse(lines[0]!)).toEqual({ time: '2026-01-02T03:04:05.678Z', ...entry('train') });
+    expect((await readAuditLog(file)).map((e) => [e.direction, e.messageType])).toEqual([['received', 'train'], ['sent', 'train'], ['received', 'evaluate']]);
+    expect((await readAuditLog(file, { last: 2 })).map((e) => e.messageType)).toEqual(['train', 'evaluate']);
+  });
+
+  it('reads a missing file as an empty log and skips a line torn by a crash', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'tributary-audit-'));
+    expect(await readAuditLog(path.join(dir, 'none.jsonl'))).toEqual([]);
+    const file = path.join(dir, 'torn.jsonl');
+    await writeFile(file, `${JSON.stringify({ time: 't', ...entry('train') })}\n{"time":"t","direction":"se`);
+    expect((await readAuditLog(file)).map((e) => e.messageType)).toEqual(['train']);
+  });
+
+  it('reports a write it cannot make and carries on', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'tributary-audit-'));
+    const errors: Error[] = [];
+    const log = new AuditLog(dir, (error) => errors.push(error)); // a folder, not a file
+    await log.append(entry('train'));
+    expect(errors[0]?.message).toMatch(new RegExp(`^audit log ${dir}: cannot write: `));
+  });
+});

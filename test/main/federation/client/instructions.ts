@@ -1,0 +1,78 @@
+// Test helper (plain Node): messages a server sends a party: honest ones deflated by the wire layer, and crafted bad ones.
+import type { NamedArray } from '../../../../main/engine/weights.js';
+import { formatNpyHeader } from '../../../../main/federation/wire/npy/header.js';
+import { deflateMessage } from '../../../../main/federation/wire/objects/deflate.js';
+import { ObjectSink } from '../../../../main/federation/wire/objects/object-sink.js';
+import { pythonJson } from '../../../../main/federation/wire/objects/python-json.js';
+import { wireCodecs } from '../../../../main/federation/wire/proto/codecs.js';
+import type { Metadata, ObjectTree } from '../../../../main/federation/wire/proto/record-types.js';
+import { configRecordBody } from '../../../../main/federation/wire/records/record-bodies.js';
+import { arrayRecord, configRecord, recordDict, type ConfigValue, type RecordDict } from '../../../../main/federation/wire/records/model.js';
+import type { Instruction } from './pushed-replies.js';
+
+export const RUN_ID = 2n ** 62n + 11n;
+
+export interface InstructionOptions {
+  type?: string;
+  group?: string;
+  ttl?: number;
+}
+
+function metadataFor(nodeId: bigint, { type = 'train', group = '1', ttl = 3600 }: InstructionOptions): Omit<Metadata, 'messageId'> {
+  return { runId: RUN_ID, srcNodeId: 1n, dstNodeId: nodeId, replyToMessageId: '', groupId: group, ttl, messageType: type, createdAt: Date.now() / 1000 };
+}
+
+/** A message as Flower's SuperLink stores it: PullMessages hands out its metadata (with the id) and object tree. */
+export function instruction(nodeId: bigint, content: RecordDict, options: InstructionOptions = {}): Instruction {
+  const deflated = deflateMessage({ metadata: metadataFor(nodeId, options), content });
+  return { messageId: deflated.messageId, proto: { metadata: deflated.message.metadata }, tree: deflated.tree, objects: deflated.objects };
+}
+
+/** What Flower's Message-API FedAvg sends: {"arrays": ArrayRecord, "config": ConfigRecord with "server-round"}. */
+export function fedAvgContent(weights: readonly NamedArray[], config: Record<string, ConfigValue> = {}, names?: readonly string[]): RecordDict {
+  const arrays = arrayRecord(weights.map((weight, index) => [names?.[index] ?? weight.name, { dtype: 'float32' as const, shape: [...weight.shape], data: weight.data.slice() }]));
+  return recordDict([
+    ['arrays', arrays],
+    ['config', configRecord({ 'server-round': 1n, ...config })],
+  ]);
+}
+
+/** What Flower's compat layer sends for a legacy strategy's fit/evaluate: "<prefix>.parameters" named "0", "1", ... and "<prefix>.config". */
+export function legacyContent(prefix: 'fitins' | 'evaluateins', weights: readonly NamedArray[], config: Record<string, ConfigValue> = {}): RecordDict {
+  const arrays = arrayRecord(weights.map((weight, index) => [String(index), { dtype: 'float32' as const, shape: [...weight.shape], data: weight.data.slice() }]));
+  return recordDict([
+    [`${prefix}.parameters`, arrays],
+    [`${prefix}.config`, configRecord(config)],
+  ]);
+}
+
+/** A train message whose one array's .npy file is `npy`, as written (a pickle, a lying header, ...). */
+export function instructionWithNpy(nodeId: bigint, npy: Uint8Array, declared: { dtype: string; shape: number[] }): Instruction {
+  const sink = new ObjectSink();
+  const utf8 = (text: string) => new TextEncoder().encode(text);
+  const chunk = sink.add('ArrayChunk', [], npy);
+  const array = sink.add('Array', [chunk], utf8(pythonJson({ ...declared, stype: 'numpy.ndarray', arraychunk_ids: [0] })));
+  const arrays = sink.add('ArrayRecord', [array], utf8(pythonJson({ 'dense/kernel': array.objectId })));
+  const config = sink.add('ConfigRecord', [], configRecordBody(configRecord({ 'server-round': 1n })));
+  const content = sink.add('RecordDict', [arrays, config], utf8(pythonJson({ arrays: arrays.objectId, config: config.objectId })));
+  const metadata = metadataFor(nodeId, {});
+  const message: ObjectTree = sink.add('Message', [content], wireCodecs.Message.encode({ metadata: { ...metadata, messageId: '' } }));
+  return { messageId: message.objectId, proto: { metadata: { ...metadata, messageId: message.objectId } }, tree: message, objects: sink.objects };
+}
+
+/** A .npy header over `data`: descr and shape as given, however wrong. */
+export function npyFile(descr: string, shape: number[], data = new Uint8Array(0)): Uint8Array {
+  const header = formatNpyHeader(descr, shape);
+  const file = new Uint8Array(header.length + data.length);
+  file.set(header);
+  file.set(data, header.length);
+  return file;
+}
+
+/** The same message with one byte of its largest object flipped: the object no longer hashes to its id. */
+export function tampered(original: Instruction): Instruction {
+  const [id, bytes] = [...original.objects].sort((a, b) => b[1].length - a[1].length)[0]!;
+  const copy = bytes.slice();
+  copy[copy.length - 1]! ^= 0xff;
+  return { ...original, objects: new Map([...original.objects, [id, copy]]) };
+}
