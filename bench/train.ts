@@ -1,4 +1,5 @@
 // Runs as `npm run bench:train`: mnist-cnn on Fashion-MNIST, samples/s per tfjs backend against PyTorch in the same run.
+import os from 'node:os';
 import path from 'node:path';
 import { table } from '../main/cli/table.js';
 import type { BackendName } from '../main/engine/backend.js';
@@ -23,6 +24,8 @@ interface BackendRun {
   samplesPerSec?: number;
   testAccuracy?: number;
   epochSeconds?: number;
+  /** The machine's 1-minute load average as the run started: other load slows PyTorch's 2 threads most. */
+  load: number;
 }
 
 /** Samples/s over the batches after `skip`, timed as their progress events arrive on this thread. */
@@ -41,10 +44,11 @@ function steadyRate(): { onProgress: (event: TrainProgress) => void; rate: (skip
 }
 
 async function measure(backend: BackendName): Promise<BackendRun> {
+  const load = loadAverage();
   const runner = new TrainingRunner();
   try {
     const opened = await runner.open({ configFile: CONFIG, model: MODEL, backend });
-    if (opened.backend.name !== backend) return { backend, ok: false, note: opened.backend.description };
+    if (opened.backend.name !== backend) return { backend, ok: false, note: opened.backend.description, load };
     const meter = steadyRate();
     if (backend === 'cpu') {
       const training = runner.train(1, { progressEveryMs: 0, onProgress: (event) => {
@@ -52,16 +56,20 @@ async function measure(backend: BackendName): Promise<BackendRun> {
         if (meter.batches() === CPU_BATCHES + 1) void runner.stop();
       } });
       await training;
-      return { backend, ok: true, samplesPerSec: meter.rate(1), note: `a slice of ${CPU_BATCHES} batches after one warm-up` };
+      return { backend, ok: true, samplesPerSec: meter.rate(1), note: `a slice of ${CPU_BATCHES} batches after one warm-up`, load };
     }
     const trained = await runner.train(1, { progressEveryMs: 0, onProgress: meter.onProgress });
     const evaluated = await runner.evaluate();
-    return { backend, ok: true, samplesPerSec: meter.rate(WARMUP_BATCHES), testAccuracy: evaluated.accuracy, epochSeconds: trained.epochs[0]!.seconds };
+    return { backend, ok: true, samplesPerSec: meter.rate(WARMUP_BATCHES), testAccuracy: evaluated.accuracy, epochSeconds: trained.epochs[0]!.seconds, load };
   } catch (error) {
-    return { backend, ok: false, note: (error as Error).message };
+    return { backend, ok: false, note: (error as Error).message, load };
   } finally {
     await runner.close().catch(() => {});
   }
+}
+
+function loadAverage(): number {
+  return round(os.loadavg()[0]!, 2);
 }
 
 async function main(): Promise<void> {
@@ -71,6 +79,7 @@ async function main(): Promise<void> {
     runs.push(await measure(backend));
   }
   console.error('PyTorch (Debian python3-torch, 2 threads): the same model, 1 epoch from memory...');
+  const torchLoad = loadAverage();
   const torch = await runTorchReference({ epochs: 1, threads: 2, warmupBatches: WARMUP_BATCHES });
   const keras = 'Keras/TensorFlow: not measured (TensorFlow is not installable on this machine: no package for it here)';
 
@@ -84,6 +93,7 @@ async function main(): Promise<void> {
     test_acc_1epoch: wasm?.testAccuracy ?? null,
     torch_test_acc_1epoch: torch.ok ? torch.test_acc : null,
     epoch_seconds: { ...(wasm && { wasm: round(wasm.epochSeconds!, 1) }), ...(torch.ok && { torch: round(torch.epoch_seconds[0]!, 1) }) },
+    load_avg_1min: { ...(wasm && { wasm: wasm.load }), torch: torchLoad },
     notes: [...runs.filter((r) => r.note).map((r) => `${r.backend}: ${r.note}`), ...(torch.ok ? [] : [`torch: ${torch.note}`]), keras],
   };
   const ratios = {
@@ -104,6 +114,8 @@ async function main(): Promise<void> {
     ...rows.map((row) => `| ${row.join(' | ')} |`),
     '',
     `wasm vs PyTorch: ${ratios.wasm_vs_torch ?? '-'}x (target >= 0.6x: ${verdict(ratios.wasm_vs_torch === null ? null : ratios.wasm_vs_torch >= 0.6)}); test accuracy after one epoch >= 0.85: ${verdict(wasm?.testAccuracy === undefined ? null : wasm.testAccuracy >= 0.85)}.`,
+    '',
+    `1-minute load average as each run started: wasm ${wasm?.load ?? '-'}, PyTorch ${torchLoad} (about 0 on an idle machine; other load slows PyTorch's 2 threads most).`,
     '',
     keras + '.',
   ].join('\n');

@@ -1,5 +1,6 @@
-// Runs in the training thread: puts the training kernels that tfjs-backend-wasm 4.22 lacks or gets wrong in its registry.
+// Runs in the training thread: puts the training kernels that tfjs-backend-wasm 4.22 lacks, gets wrong or runs slowly in its registry.
 import type * as tfjs from '@tensorflow/tfjs';
+import { castConfig, identityConfig } from './alias.js';
 import { batchMatMulConfig } from './batch-mat-mul.js';
 import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter.js';
 import { conv2DBackpropInputConfig } from './conv2d-backprop-input.js';
@@ -7,26 +8,38 @@ import { conv3DBackpropFilterConfig, conv3DBackpropInputConfig } from './conv3d-
 import { depthwiseBackpropFilterConfig, depthwiseBackpropInputConfig } from './depthwise-backprop.js';
 import { maxPoolGradConfig } from './max-pool-grad.js';
 import { oneHotConfig } from './one-hot.js';
+import { sumConfig } from './sum.js';
 import { unsortedSegmentSumConfig } from './unsorted-segment-sum.js';
 import type { Tf } from './wasm-ops.js';
 
 /**
- * Marks our kernel functions, so that a second registration leaves them in place and never mistakes our BatchMatMul
- * for the stock one it wraps. A global symbol, because two copies of this module may share one tfjs registry.
+ * Marks our kernel functions, so that a second registration leaves them in place and never mistakes one of ours for
+ * the stock kernel it wraps. A global symbol, because two copies of this module may share one tfjs registry.
  */
 const ours = Symbol.for('tributary.wasmTrainingKernel');
 const isOurs = (kernel: tfjs.KernelConfig | undefined) => kernel !== undefined && ours in kernel.kernelFunc;
 
+/** Kernels that keep the stock one for the cases they do not speed up, so they are made from it. */
+const WRAPPERS: Array<[string, (tf: Tf, stock: tfjs.KernelConfig) => tfjs.KernelConfig]> = [
+  ['BatchMatMul', batchMatMulConfig],
+  ['Sum', sumConfig],
+  ['Identity', identityConfig],
+  ['Cast', castConfig],
+];
+
 /**
- * Replaces or adds, for the 'wasm' backend: Conv2DBackpropFilter, Conv2DBackpropInput, MaxPoolGrad, BatchMatMul,
- * OneHot, UnsortedSegmentSum, DepthwiseConv2dNativeBackpropFilter, DepthwiseConv2dNativeBackpropInput,
- * Conv3DBackpropFilterV2 and Conv3DBackpropInputV2.
- * Call it after importing '@tensorflow/tfjs-backend-wasm' (whose stock BatchMatMul the new one calls), before or after
+ * Replaces or adds, for the 'wasm' backend: Conv2DBackpropFilter, Conv2DBackpropInput, MaxPoolGrad, OneHot,
+ * UnsortedSegmentSum, DepthwiseConv2dNativeBackpropFilter, DepthwiseConv2dNativeBackpropInput, Conv3DBackpropFilterV2,
+ * Conv3DBackpropInputV2, and wrapping the stock ones: BatchMatMul, Sum, Identity and Cast.
+ * Call it after importing '@tensorflow/tfjs-backend-wasm' (whose stock kernels the wrappers call), before or after
  * tf.setBackend('wasm'). Returns the kernel names it registered on this call.
  */
 export function registerWasmTrainingKernels(tf: Tf): string[] {
-  const stockMatMul = tf.getKernel(tf.BatchMatMul, 'wasm');
-  if (stockMatMul === undefined) throw new Error('import @tensorflow/tfjs-backend-wasm before registering its training kernels');
+  const wrapped = WRAPPERS.flatMap(([name, wrap]) => {
+    const stock = tf.getKernel(name, 'wasm');
+    if (stock === undefined) throw new Error(`import @tensorflow/tfjs-backend-wasm before registering its training kernels (it has no ${name})`);
+    return isOurs(stock) ? [] : [wrap(tf, stock)];
+  });
   const configs = [
     conv2DBackpropFilterConfig(tf),
     conv2DBackpropInputConfig(tf),
@@ -37,7 +50,7 @@ export function registerWasmTrainingKernels(tf: Tf): string[] {
     depthwiseBackpropInputConfig(tf),
     conv3DBackpropFilterConfig(tf),
     conv3DBackpropInputConfig(tf),
-    ...(isOurs(stockMatMul) ? [] : [batchMatMulConfig(tf, stockMatMul)]),
+    ...wrapped,
   ];
   const registered: string[] = [];
   for (const config of configs) {

@@ -16,6 +16,9 @@ const names = [
   'Conv3DBackpropFilterV2',
   'Conv3DBackpropInputV2',
   'BatchMatMul',
+  'Sum',
+  'Identity',
+  'Cast',
 ];
 
 describe('registerWasmTrainingKernels', () => {

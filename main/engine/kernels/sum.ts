@@ -1,0 +1,61 @@
+// Runs in the training thread: Sum for wasm over leading axes (every bias gradient of a conv or dense layer), no transpose.
+import type * as tfjs from '@tensorflow/tfjs';
+import { f32, output, type Info, type Tf, type Wasm } from './wasm-ops.js';
+
+/**
+ * The stock kernel sums innermost axes only, so for a bias gradient (axes [0, 1, 2] of an NHWC dy) it first transposes
+ * the whole of dy. Summing the columns of dy seen as [rows, channels] in place takes a quarter of the time (MNIST's
+ * first conv at batch 64: 0.55 ms against 2.4 ms) and adds in float64, in row order, as the cpu backend does. Every
+ * other reduction (inner or mixed axes, all axes, other dtypes) goes to the stock kernel.
+ */
+export function sumConfig(tf: Tf, stock: tfjs.KernelConfig): tfjs.KernelConfig {
+  return {
+    kernelName: tf.Sum,
+    backendName: 'wasm',
+    ...(stock.setupFunc === undefined ? {} : { setupFunc: stock.setupFunc }),
+    kernelFunc: (args) => {
+      const { x } = args.inputs as { x: Info };
+      const { axis, keepDims } = args.attrs as unknown as tfjs.SumAttrs;
+      const leading = leadingAxes(tf, x, axis);
+      if (leading === 0 || leading === x.shape.length || x.dtype !== 'float32') return stock.kernelFunc(args);
+      const w = { tf, backend: args.backend } as Wasm;
+      const inner = x.shape.slice(leading);
+      const out = output(w, keepDims ? [...x.shape.slice(0, leading).map(() => 1), ...inner] : inner);
+      f32(w, out).set(columnSums(f32(w, x), tf.util.sizeFromShape(inner)));
+      return out;
+    },
+  };
+}
+
+/** How many leading axes the reduction is, when it is exactly axes 0..k-1; 0 when it is anything else. */
+function leadingAxes(tf: Tf, x: Info, axis: number | number[]): number {
+  const axes = [...new Set(tf.util.parseAxisParam(axis, x.shape))].sort((a, b) => a - b);
+  return axes.every((a, i) => a === i) ? axes.length : 0;
+}
+
+/**
+ * Eight columns at a time, each down all the rows with its sum in a local: eight strided streams, which the hardware
+ * prefetches, and no memory traffic for the sums (a running sum per column in an array is four times slower).
+ */
+function columnSums(x: Float32Array, columns: number): Float64Array {
+  const sums = new Float64Array(columns);
+  let c = 0;
+  for (; c + 8 <= columns; c += 8) addEightColumns(x, c, columns, sums);
+  for (; c < columns; c++) for (let i = c; i < x.length; i += columns) sums[c] = sums[c]! + x[i]!;
+  return sums;
+}
+
+function addEightColumns(x: Float32Array, c: number, columns: number, sums: Float64Array): void {
+  let s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
+  for (let i = c; i < x.length; i += columns) {
+    s0 += x[i]!;
+    s1 += x[i + 1]!;
+    s2 += x[i + 2]!;
+    s3 += x[i + 3]!;
+    s4 += x[i + 4]!;
+    s5 += x[i + 5]!;
+    s6 += x[i + 6]!;
+    s7 += x[i + 7]!;
+  }
+  sums.set([s0, s1, s2, s3, s4, s5, s6, s7], c);
+}

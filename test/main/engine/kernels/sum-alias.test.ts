@@ -1,0 +1,78 @@
+// Tests (Node, tfjs cpu vs wasm): our Sum (leading axes: bias gradients) equals the cpu backend's; Identity and Cast share memory.
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectSame, initWasmWithKernels, on, random, reportWorst } from './harness.js';
+
+beforeAll(initWasmWithKernels);
+afterAll(reportWorst);
+
+interface SumCase {
+  x: number[];
+  /** Undefined: all axes. */
+  axis?: number | number[];
+  keepDims?: boolean;
+}
+
+/** Leading axes, in any order or spelling: summed in float64 in row order, as on cpu, so equal to the last bit. */
+const leading: SumCase[] = [
+  { x: [64, 26, 26, 32], axis: [0, 1, 2] },
+  { x: [4, 6, 6, 8], axis: [0, 1, 2], keepDims: true },
+  { x: [3, 5, 13], axis: [1, 0] },
+  { x: [9, 13], axis: 0 },
+  { x: [2, 3, 4, 5], axis: [-4, -3] },
+  { x: [7, 3], axis: [0], keepDims: true },
+  { x: [0, 5], axis: 0 },
+];
+
+/** Everything else goes to the stock kernel, which sums in float32. */
+const stock: SumCase[] = [
+  { x: [4, 6, 8], axis: [2] },
+  { x: [4, 6, 8], axis: [0, 2] },
+  { x: [4, 6, 8] },
+  { x: [4, 6, 8], axis: [0, 1, 2], keepDims: true },
+];
+
+const label = (c: SumCase) => `x ${c.x.join('x')}, axis ${JSON.stringify(c.axis ?? 'all')}${c.keepDims ? ', keepDims' : ''}`;
+const sum = (c: SumCase) => () => tf.sum(tf.tensor(random(tf.util.sizeFromShape(c.x), 41, -2, 2), c.x), c.axis, c.keepDims);
+
+describe('Sum on wasm', () => {
+  it.each(leading.map((c) => [label(c), c] as const))('over leading axes equals cpu exactly: %s', async (_, c) => {
+    expect((await expectSame('Sum', sum(c), 1e-12)).maxAbs).toBe(0);
+  });
+
+  it.each(stock.map((c) => [label(c), c] as const))('over other axes matches cpu (stock kernel): %s', async (_, c) => {
+    await expectSame('Sum', sum(c), 1e-6);
+  });
+
+  it('sums int32 over leading axes as int32 (stock kernel)', async () => {
+    const f = () => tf.sum(tf.tensor2d([1, 2, 3, 4, 5, 6], [3, 2], 'int32'), 0);
+    const got = await on('wasm', f);
+    expect(Array.from(got.values)).toEqual([9, 12]);
+  });
+});
+
+describe('Identity and Cast on wasm', () => {
+  const backend = () => tf.engine().backend;
+
+  it('clone shares the memory, which lives until the last tensor on it is disposed', () => {
+    const x = tf.tensor2d(random(12, 42), [3, 4]);
+    const before = backend().numDataIds();
+    const y = tf.clone(x);
+    expect(backend().numDataIds()).toBe(before);
+    const values = Array.from(x.dataSync());
+    x.dispose();
+    expect(Array.from(y.dataSync())).toEqual(values);
+    y.dispose();
+    expect(backend().numDataIds()).toBe(before - 1);
+  });
+
+  it('a cast to the same dtype shares the memory; to another dtype it converts as cpu does', async () => {
+    const x = tf.tensor1d([1.5, -2.7, 3, 0.2]);
+    const before = backend().numDataIds();
+    const same = tf.cast(x, 'float32');
+    expect(backend().numDataIds()).toBe(before);
+    expect(Array.from(same.dataSync())).toEqual(Array.from(x.dataSync()));
+    tf.dispose([x, same]);
+    await expectSame('Cast', () => tf.cast(tf.tensor1d([1.5, -2.7, 3, 0.2]), 'int32'), 1e-12);
+  });
+});
