@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { table } from '../main/cli/table.js';
 import type { BackendName } from '../main/engine/backend.js';
+import { measureEventLoopLag, type EventLoopLag } from '../main/engine/train/event-loop-lag.js';
 import { TrainingRunner } from '../main/engine/train/runner.js';
 import type { TrainProgress } from '../main/engine/train/trainer.js';
 import { machine, recordInDocs, repoRoot, round, type BenchResult } from './lib/report.js';
@@ -26,6 +27,8 @@ interface BackendRun {
   epochSeconds?: number;
   /** The machine's 1-minute load average as the run started: other load slows PyTorch's 2 threads most. */
   load: number;
+  /** How late this (the host's) event loop ran while the training thread trained: what a UI in this process would feel. */
+  lag?: EventLoopLag;
 }
 
 /** Samples/s over the batches after `skip`, timed as their progress events arrive on this thread. */
@@ -58,9 +61,10 @@ async function measure(backend: BackendName): Promise<BackendRun> {
       await training;
       return { backend, ok: true, samplesPerSec: meter.rate(1), note: `a slice of ${CPU_BATCHES} batches after one warm-up`, load };
     }
-    const trained = await runner.train(1, { progressEveryMs: 0, onProgress: meter.onProgress });
+    // Every batch's progress event crosses to this thread (progressEveryMs 0): the host's busiest case.
+    const { result: trained, lag } = await measureEventLoopLag(() => runner.train(1, { progressEveryMs: 0, onProgress: meter.onProgress }));
     const evaluated = await runner.evaluate();
-    return { backend, ok: true, samplesPerSec: meter.rate(WARMUP_BATCHES), testAccuracy: evaluated.accuracy, epochSeconds: trained.epochs[0]!.seconds, load };
+    return { backend, ok: true, samplesPerSec: meter.rate(WARMUP_BATCHES), testAccuracy: evaluated.accuracy, epochSeconds: trained.epochs[0]!.seconds, load, lag };
   } catch (error) {
     return { backend, ok: false, note: (error as Error).message, load };
   } finally {
@@ -94,6 +98,7 @@ async function main(): Promise<void> {
     torch_test_acc_1epoch: torch.ok ? torch.test_acc : null,
     epoch_seconds: { ...(wasm && { wasm: round(wasm.epochSeconds!, 1) }), ...(torch.ok && { torch: round(torch.epoch_seconds[0]!, 1) }) },
     load_avg_1min: { ...(wasm && { wasm: wasm.load }), torch: torchLoad },
+    host_event_loop_lag_ms: wasm?.lag ? { p50: wasm.lag.p50Ms, p99: wasm.lag.p99Ms, max: wasm.lag.maxMs } : null,
     notes: [...runs.filter((r) => r.note).map((r) => `${r.backend}: ${r.note}`), ...(torch.ok ? [] : [`torch: ${torch.note}`]), keras],
   };
   const ratios = {
@@ -114,6 +119,8 @@ async function main(): Promise<void> {
     ...rows.map((row) => `| ${row.join(' | ')} |`),
     '',
     `wasm vs PyTorch: ${ratios.wasm_vs_torch ?? '-'}x (target >= 0.6x: ${verdict(ratios.wasm_vs_torch === null ? null : ratios.wasm_vs_torch >= 0.6)}); test accuracy after one epoch >= 0.85: ${verdict(wasm?.testAccuracy === undefined ? null : wasm.testAccuracy >= 0.85)}.`,
+    '',
+    `Host event-loop lag while wasm trained in its thread (every batch's progress event delivered): p50 ${wasm?.lag?.p50Ms ?? '-'} ms, p99 ${wasm?.lag?.p99Ms ?? '-'} ms, max ${wasm?.lag?.maxMs ?? '-'} ms (target p99 < 50 ms: ${verdict(wasm?.lag === undefined ? null : wasm.lag.p99Ms < 50)}).`,
     '',
     `1-minute load average as each run started: wasm ${wasm?.load ?? '-'}, PyTorch ${torchLoad} (about 0 on an idle machine; other load slows PyTorch's 2 threads most).`,
     '',
