@@ -1,5 +1,6 @@
-// Lint config: TypeScript rules plus the layer rules of the design (which folder may import what).
+// Lint config: TypeScript and Svelte rules plus the layer rules of the design (which folder may import what).
 import js from '@eslint/js';
+import svelte from 'eslint-plugin-svelte';
 import tseslint from 'typescript-eslint';
 
 const nodeBuiltins = ['node:*', 'fs', 'path', 'os', 'child_process', 'worker_threads', 'net', 'http', 'https', 'crypto', 'stream', 'zlib'];
@@ -10,15 +11,22 @@ const platformPatterns = (layer) => ({
 });
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'bench/out/', '.cache/', '.scratch/'] },
+  { ignores: ['dist/', 'node_modules/', 'bench/out/', '.cache/', '.scratch/', 'release/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
+  ...svelte.configs.recommended,
   {
     languageOptions: { globals: { console: 'readonly', process: 'readonly', URL: 'readonly', Buffer: 'readonly' } },
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': 'error',
     },
+  },
+  {
+    // Svelte components: TypeScript in <script lang="ts">, checked by svelte-check (so no-undef, which knows no DOM types, is off).
+    files: ['**/*.svelte', '**/*.svelte.ts'],
+    languageOptions: { parserOptions: { parser: tseslint.parser, extraFileExtensions: ['.svelte'] } },
+    rules: { 'no-undef': 'off' },
   },
   {
     files: ['common/**'],
@@ -38,7 +46,10 @@ export default tseslint.config(
     files: ['preload/**'],
     rules: {
       'no-restricted-imports': ['error', {
-        patterns: [{ group: ['**/main/**', '**/renderer/**'], message: 'The preload bridges to main over IPC only; it shares nothing but common/.' }],
+        patterns: [
+          platformPatterns('preload/ (sandboxed: it may require electron only)'),
+          { group: ['**/main/**', '**/renderer/**'], message: 'The preload bridges to main over IPC only; it shares nothing but common/.' },
+        ],
       }],
     },
   },
@@ -47,7 +58,7 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': ['error', {
         paths: [{ name: 'electron', message: 'The renderer is sandboxed: reach the services through the preload API.' }],
-        patterns: [platformPatterns('renderer/ (sandboxed)'), { group: ['**/main/**'], message: 'The renderer talks to main only through the contract.' }],
+        patterns: [platformPatterns('renderer/ (sandboxed)'), { group: ['**/main/**', '**/preload/**'], message: 'The renderer talks to main only through the contract.' }],
       }],
     },
   },

@@ -1,4 +1,4 @@
-// Runs in the CLI process: the `tributary` command: scan and preview a party's dataset, train its model locally, join a federation, run the reference aggregator.
+// Runs in the CLI process: the `tributary` command: scan and preview a party's dataset, train its model locally, join a federation, run the reference aggregator, serve the browser console.
 import { parseArgs } from 'node:util';
 import { BACKEND_CHOICES } from '../../common/training-config.js';
 import type { BackendChoice } from '../../common/training-config.js';
@@ -11,6 +11,7 @@ import { partyCommand } from './party-command.js';
 import { trainCommand } from './train-command.js';
 import { UsageError } from './usage-error.js';
 import { AGGREGATOR_USAGE, aggregatorCommand } from './aggregator-command.js';
+import { CONSOLE_USAGE, consoleCommand } from './console-command.js';
 
 const USAGE = `usage:
   tributary scan --config party.yaml [--json]
@@ -23,7 +24,8 @@ const USAGE = `usage:
   tributary party --config party.yaml [--backend auto|tensorflow|wasm|cpu]
       join the federation in the config's federation: section and serve its rounds until Ctrl-C,
       which leaves after the task in hand (a second Ctrl-C aborts it)
-${AGGREGATOR_USAGE}`;
+${AGGREGATOR_USAGE}
+${CONSOLE_USAGE}`;
 
 /** Exit codes: 0 done, 1 failed while working, 2 bad usage or config. */
 export async function main(argv: string[]): Promise<number> {
@@ -34,6 +36,7 @@ export async function main(argv: string[]): Promise<number> {
     if (command === 'train') return await train(rest);
     if (command === 'party') return await party(rest);
     if (command === 'aggregator') return await aggregatorCommand(rest);
+    if (command === 'console') return await consoleCommand(rest);
     console.log(USAGE);
     return command === undefined || command === 'help' || command === '--help' ? 0 : 2;
   } catch (error) {

@@ -1,0 +1,69 @@
+// Runs anywhere (the contract): scan a config's dataset and preview samples exactly as its data handler yields them.
+import { z } from 'zod';
+import { ConfigFileSchema } from './config-api.js';
+import { event, method } from './define.js';
+
+const SplitSchema = z.enum(['train', 'test']);
+const count = z.number().int().nonnegative();
+const tallyOf = <K extends z.ZodType>(key: K) => z.array(z.object({ key, count }));
+
+const SplitScanSchema = z.object({
+  split: SplitSchema,
+  samples: count.describe('samples listed'),
+  readable: count.describe('samples that decode'),
+  classes: tallyOf(z.string()).describe('readable samples per class, in label order, empty classes included'),
+  sizes: tallyOf(z.string()).describe('original image sizes as "WxH", most common first (image files only)'),
+  channels: tallyOf(z.number().int()),
+  formats: tallyOf(z.string()),
+  sampleShape: z.object({ height: count, width: count, channels: count }).describe('what the model sees per sample'),
+  unreadable: z.array(z.object({ index: count, source: z.string(), reason: z.string() })).describe('the first unreadable samples'),
+  unreadableCount: count,
+  listingProblems: z.array(z.object({ path: z.string(), reason: z.string(), kind: z.enum(['unreadable', 'unused']) })),
+  listingProblemCount: count,
+  ignoredFiles: count.describe('files that are not images by their name'),
+  notes: z.array(z.string()).describe('how the split is read, where the operator should know'),
+});
+export type SplitScan = z.infer<typeof SplitScanSchema>;
+
+const PreviewSampleSchema = z.object({
+  index: count,
+  label: count,
+  className: z.string(),
+  source: z.string().describe('where the sample came from: a file path, or a record in a file'),
+  png: z.instanceof(Uint8Array).describe('the sample as the model sees it, encoded as PNG (never a file:// path)'),
+  width: count,
+  height: count,
+  channels: count,
+  range: z.tuple([z.number(), z.number()]).describe('smallest and largest model input value'),
+  display: z.enum(['denormalized', 'stretched']),
+});
+
+export const datasetMethods = {
+  'dataset.scan': method({
+    summary: 'decode every sample of the saved config once: counts per class, image sizes, unreadable files',
+    args: z.object({ file: ConfigFileSchema }),
+    result: z.object({ file: z.string(), splits: z.array(SplitScanSchema) }),
+  }),
+  'dataset.preview': method({
+    summary: 'n samples of a split drawn with a seed, optionally of one class, as PNG bytes with label and source',
+    args: z.object({
+      file: ConfigFileSchema,
+      split: SplitSchema.default('train'),
+      n: z.number().int().min(1).max(256).default(24),
+      seed: z.number().int().min(0).max(2 ** 32 - 1).default(0),
+      className: z.string().min(1).optional(),
+    }),
+    result: z.object({
+      classNames: z.array(z.string()).describe("the split's classes in label order, for a class filter"),
+      samples: z.array(PreviewSampleSchema),
+      skipped: z.array(z.object({ source: z.string(), reason: z.string() })).describe('drawn samples that could not be read'),
+    }),
+  }),
+};
+
+export const datasetEvents = {
+  'dataset.scanProgress': event({
+    summary: 'how far a scan is, a few times a second',
+    payload: z.object({ file: z.string(), split: SplitSchema, done: count, total: count }),
+  }),
+};

@@ -1,0 +1,60 @@
+// Runs in main (plain Node): the config methods: open a party.yaml, check unsaved text, save text atomically.
+import { readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { ArgsOf, ResultIn } from '../../common/contract/contract.js';
+import { checkConfigText } from './config-text.js';
+import type { EventBus } from './event-bus.js';
+import { writeTextAtomically } from './atomic-write.js';
+import type { RecentConfigs } from './recent-configs.js';
+import { ServiceError } from './service-errors.js';
+
+const MAX_BYTES = 1_000_000;
+
+export class ConfigService {
+  constructor(
+    readonly events: EventBus,
+    readonly recent: RecentConfigs,
+  ) {}
+
+  open = async ({ file }: ArgsOf<'config.open'>): Promise<ResultIn<'config.open'>> => {
+    const absolute = path.resolve(file);
+    const text = await readConfigText(absolute);
+    const check = await checkConfigText(text, absolute);
+    this.recent.note(absolute);
+    this.events.emit('config.opened', { file: absolute });
+    return { file: absolute, text, ...check };
+  };
+
+  validate = ({ file, text }: ArgsOf<'config.validate'>): Promise<ResultIn<'config.validate'>> => checkConfigText(text, file);
+
+  /** Refuses text with problems: the file on disk stays one the party can run with. */
+  save = async ({ file, text }: ArgsOf<'config.save'>): Promise<ResultIn<'config.save'>> => {
+    const check = await checkConfigText(text, file);
+    if (!check.valid) {
+      const [first] = check.issues;
+      throw new ServiceError('config-invalid', `not saved: ${check.issues.length} problem(s), first ${first!.key || 'the file'}: ${first!.problem}`, check.issues);
+    }
+    await writeTextAtomically(file, text).catch((error: unknown) => {
+      throw new ServiceError('failed', `cannot save ${file}: ${fsProblem(error)}`);
+    });
+    return check;
+  };
+}
+
+async function readConfigText(file: string): Promise<string> {
+  const problem = (error: unknown) => new ServiceError('failed', `cannot read ${file}: ${fsProblem(error)}`);
+  const found = await stat(file).catch((error: unknown) => {
+    throw problem(error);
+  });
+  if (!found.isFile()) throw new ServiceError('failed', `${file} is not a file`);
+  if (found.size > MAX_BYTES) throw new ServiceError('failed', `${file} is ${found.size} bytes; a party config is at most 1 MB`);
+  return readFile(file, 'utf8').catch((error: unknown) => {
+    throw problem(error);
+  });
+}
+
+function fsProblem(error: unknown): string {
+  const plain: Record<string, string> = { ENOENT: 'no such file', EACCES: 'permission denied', EPERM: 'permission denied', ENOSPC: 'the disk is full', EROFS: 'the file system is read-only' };
+  const { code, message } = error as NodeJS.ErrnoException;
+  return (code && plain[code]) ?? message;
+}

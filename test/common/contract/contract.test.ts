@@ -1,0 +1,95 @@
+// Tests (Node): the contract's table, its derived types, the API object built from it, argument parsing and the IPC channels.
+import { describe, expect, expectTypeOf, it, vi } from 'vitest';
+import { createApi } from '../../../common/contract/api-client.js';
+import type { Transport } from '../../../common/contract/api-client.js';
+import { isMethodName, parseArguments } from '../../../common/contract/arguments.js';
+import { EVENT_NAMES, METHOD_NAMES, methods } from '../../../common/contract/contract.js';
+import type { ArgsIn, ArgsOf, MethodHandlers, PayloadOf, ResultOf, TributaryApi } from '../../../common/contract/contract.js';
+import type { Envelope } from '../../../common/contract/envelope.js';
+import { callChannel, eventChannel } from '../../../common/contract/ipc-channels.js';
+
+describe('the table', () => {
+  it('names every entry area.verb, and declares what exists today', () => {
+    expect([...METHOD_NAMES].sort()).toEqual(['app.info', 'config.open', 'config.save', 'config.validate', 'dataset.preview', 'dataset.scan']);
+    expect([...EVENT_NAMES].sort()).toEqual(['app.servicesState', 'config.opened', 'dataset.scanProgress']);
+    for (const name of [...METHOD_NAMES, ...EVENT_NAMES]) expect(name).toMatch(/^[a-z]+\.[a-zA-Z]+$/);
+  });
+
+  it('gives each method and event its own IPC channel', () => {
+    const channels = [...METHOD_NAMES.map(callChannel), ...EVENT_NAMES.map(eventChannel)];
+    expect(new Set(channels).size).toBe(channels.length);
+  });
+
+  it('derives argument, result and payload types from the schemas', () => {
+    expectTypeOf<ArgsIn<'dataset.preview'>>().toEqualTypeOf<{ file: string; split?: 'train' | 'test'; n?: number; seed?: number; className?: string }>();
+    expectTypeOf<ArgsOf<'dataset.preview'>>().toEqualTypeOf<{ file: string; split: 'train' | 'test'; n: number; seed: number; className?: string }>();
+    expectTypeOf<ResultOf<'config.open'>['issues'][number]>().toEqualTypeOf<{ key: string; line?: number; problem: string; module?: string }>();
+    expectTypeOf<ResultOf<'dataset.preview'>['samples'][number]['png']>().toExtend<Uint8Array>();
+    expectTypeOf<PayloadOf<'dataset.scanProgress'>>().toEqualTypeOf<{ file: string; split: 'train' | 'test'; done: number; total: number }>();
+    expectTypeOf<MethodHandlers['config.save']>().parameter(0).toEqualTypeOf<{ file: string; text: string }>();
+  });
+
+  it('types the API by area: methods return envelopes, events return unsubscribes, no-argument methods take none', () => {
+    expectTypeOf<TributaryApi['config']['open']>().toEqualTypeOf<(args: { file: string }) => Promise<Envelope<ResultOf<'config.open'>>>>();
+    expectTypeOf<TributaryApi['app']['info']>().parameters.toEqualTypeOf<[args?: ArgsIn<'app.info'>]>();
+    expectTypeOf<TributaryApi['dataset']['onScanProgress']>().toEqualTypeOf<(listener: (payload: PayloadOf<'dataset.scanProgress'>) => void) => () => void>();
+    expectTypeOf<keyof TributaryApi>().toEqualTypeOf<'app' | 'config' | 'dataset'>();
+  });
+});
+
+describe('createApi', () => {
+  const fakeTransport = () => {
+    const unsubscribe = vi.fn();
+    const transport = {
+      invoke: vi.fn(async (method: string, args: unknown) => ({ ok: true, value: { method, args } }) as Envelope<unknown>),
+      subscribe: vi.fn(() => unsubscribe),
+    } satisfies Transport;
+    return { transport, unsubscribe };
+  };
+
+  it('has one function per method, calling the transport with its name and arguments ({} when none)', async () => {
+    const { transport } = fakeTransport();
+    const api = createApi(transport);
+    await api.config.open({ file: 'party.yaml' });
+    await api.app.info();
+    expect(transport.invoke.mock.calls).toEqual([['config.open', { file: 'party.yaml' }], ['app.info', {}]]);
+    for (const name of METHOD_NAMES) {
+      const [area, verb] = name.split('.') as [keyof TributaryApi, string];
+      expect(typeof (api[area] as Record<string, unknown>)[verb]).toBe('function');
+    }
+  });
+
+  it('has one on<Event> per event, returning the transport\'s unsubscribe', () => {
+    const { transport, unsubscribe } = fakeTransport();
+    const api = createApi(transport);
+    const listener = vi.fn();
+    const off = api.dataset.onScanProgress(listener);
+    expect(transport.subscribe).toHaveBeenCalledWith('dataset.scanProgress', listener);
+    off();
+    expect(unsubscribe).toHaveBeenCalled();
+    expect(Object.keys(api.app).sort()).toEqual(['info', 'onServicesState']);
+  });
+});
+
+describe('parseArguments', () => {
+  it('fills defaults', () => {
+    expect(parseArguments('dataset.preview', { file: 'a/party.yaml' })).toEqual({ ok: true, value: { file: 'a/party.yaml', split: 'train', n: 24, seed: 0 } });
+  });
+
+  it('refuses what does not match as bad-request, saying which key and why', () => {
+    const result = parseArguments('dataset.preview', { file: '/etc/passwd', n: 0 });
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.error.code).toBe('bad-request');
+    expect(result.error.message).toMatch(/^dataset\.preview: /);
+    expect(result.error.message).toContain('a party config is a .yaml or .yml file');
+    expect(result.error.message).toContain('→ at n');
+  });
+
+  it('knows its method names, and nothing inherited', () => {
+    expect(isMethodName('config.open')).toBe(true);
+    expect(isMethodName('toString')).toBe(false);
+    expect(isMethodName(42)).toBe(false);
+    expect(Object.keys(methods)).toEqual(METHOD_NAMES);
+  });
+});

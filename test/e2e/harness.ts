@@ -1,0 +1,55 @@
+// Test helper (Node): the real browser console on a temp copy of the example party, and Debian's chromium driven by playwright-core.
+import { existsSync, promises as fsp } from 'node:fs';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { startConsole } from '../../main/console/start-console.js';
+import type { RunningConsole } from '../../main/console/start-console.js';
+import { tempDir } from '../fixtures/corpus.js';
+
+export const CHROMIUM = '/usr/bin/chromium';
+export const SCREENSHOTS = path.resolve('test/e2e/screenshots');
+const EXAMPLE = path.resolve('examples/image-folder/party.yaml');
+
+export interface Harness {
+  page: Page;
+  /** The temp copy the app edits and saves. */
+  config: string;
+  /** Console errors, failed requests and uncaught exceptions seen by the page. */
+  problems: string[];
+  screenshot(name: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * The example is copied before anything edits it; its data paths, relative to examples/, become absolute so the
+ * copy reads the same images (every comment stays, the copy is the file a person would have).
+ */
+export async function openConsole(): Promise<Harness> {
+  if (!existsSync(CHROMIUM)) throw new Error(`the end-to-end tests drive Debian's chromium at ${CHROMIUM}: apt-get install chromium`);
+  const dir = await tempDir('tributary-e2e-');
+  const config = path.join(dir, 'party.yaml');
+  const example = await fsp.readFile(EXAMPLE, 'utf8');
+  await fsp.writeFile(config, example.replaceAll('../../assets/', `${path.resolve('assets')}/`));
+  await fsp.mkdir(SCREENSHOTS, { recursive: true });
+
+  const running: RunningConsole = await startConsole({ config });
+  const browser: Browser = await chromium.launch({ executablePath: CHROMIUM });
+  const page = await browser.newPage({ viewport: { width: 1024, height: 768 }, colorScheme: 'light' });
+  const problems: string[] = [];
+  page.on('console', (message) => message.type() === 'error' && problems.push(`console: ${message.text()}`));
+  page.on('pageerror', (error) => problems.push(`uncaught: ${error.message}`));
+  page.on('requestfailed', (request) => problems.push(`request failed: ${request.url()}`));
+  await page.goto(running.url);
+  return {
+    page,
+    config,
+    problems,
+    screenshot: async (name) => void (await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true })),
+    close: async () => {
+      await browser.close();
+      await running.close();
+      await fsp.rm(dir, { recursive: true, force: true });
+    },
+  };
+}

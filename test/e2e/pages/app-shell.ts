@@ -1,0 +1,30 @@
+// Page object (e2e): the app shell: pages reached by keyboard, the theme button, the open config's name.
+import type { Page } from 'playwright-core';
+
+export class AppShell {
+  constructor(readonly page: Page) {}
+
+  /** Alt+1 Dataset, Alt+2 Preview: the way a keyboard user moves between pages. */
+  async goTo(page: 'Dataset' | 'Preview'): Promise<void> {
+    await this.page.keyboard.press(page === 'Dataset' ? 'Alt+1' : 'Alt+2');
+    await this.page.getByRole('heading', { level: 1, name: page }).waitFor();
+  }
+
+  /** What has keyboard focus, as a person would name it: its tag and text. */
+  focused(): Promise<string> {
+    return this.page.evaluate(() => `${document.activeElement?.tagName.toLowerCase()}: ${document.activeElement?.textContent?.trim()}`);
+  }
+
+  navLinks() {
+    return this.page.getByRole('navigation', { name: 'Pages' }).getByRole('link');
+  }
+
+  async theme(): Promise<string | null> {
+    return this.page.locator('html').getAttribute('data-theme');
+  }
+
+  /** Steps the theme button until the page is in `theme`. */
+  async useTheme(theme: 'light' | 'dark'): Promise<void> {
+    for (let press = 0; press < 3 && (await this.theme()) !== theme; press++) await this.page.getByRole('button', { name: /^Theme:/ }).click();
+  }
+}

@@ -1,0 +1,112 @@
+// Tests (Node, electron mocked): the desktop app put together, as far as it can run without Electron: one instance, the window, IPC through the utility process, events, menus, quitting.
+import { promises as fsp } from 'node:fs';
+import type { IpcMainInvokeEvent } from 'electron';
+import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { METHOD_NAMES } from '../../../common/contract/contract.js';
+import { callChannel } from '../../../common/contract/ipc-channels.js';
+import { tempDir } from '../../fixtures/corpus.js';
+import type { ElectronMock, FakeBrowserWindow, FakeUtilityProcess } from './electron-mock.js';
+
+const userData = await tempDir('tributary-desktop-');
+vi.mock('electron', async () => (await import('./electron-mock.js')).createElectronMock(userData));
+vi.mock('electron-store', () => import('./conf-store.js'));
+
+afterAll(() => fsp.rm(userData, { recursive: true, force: true }));
+
+/** Loads the entry afresh (it acts on import), with the single-instance lock granted or not. The electron mock outlives resetModules. */
+async function launch(lock = true) {
+  vi.resetModules();
+  const electron = (await import('electron')) as unknown as ElectronMock;
+  const { BrowserWindow, utilityProcess } = electron;
+  BrowserWindow.created.length = 0;
+  electron.app.removeAllListeners();
+  electron.app.requestSingleInstanceLock.mockReturnValue(lock);
+  await import('../../../main/app/app.main.js');
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  const window = BrowserWindow.created[0] as FakeBrowserWindow;
+  const child = utilityProcess.fork.mock.results[0]?.value as FakeUtilityProcess;
+  const handlerOf = (method: string) => electron.ipcMain.handle.mock.calls.find(([channel]) => channel === callChannel(method as never))![1] as (event: IpcMainInvokeEvent, args: unknown) => Promise<unknown>;
+  const fromWindow = { sender: window?.webContents, senderFrame: { parent: null, url: 'tributary://app/index.html' } } as unknown as IpcMainInvokeEvent;
+  return { electron, window, child, handlerOf, fromWindow };
+}
+
+beforeEach(() => vi.clearAllMocks());
+
+describe('the desktop app', () => {
+  it('a second instance hands over to the first and quits, opening nothing', async () => {
+    const { electron, window } = await launch(false);
+    expect(electron.app.quit).toHaveBeenCalled();
+    expect(electron.app.whenReady).not.toHaveBeenCalled();
+    expect(window).toBeUndefined();
+  });
+
+  it('registers the app scheme and locks down every web contents before anything loads', async () => {
+    const { electron } = await launch();
+    expect(electron.protocol.registerSchemesAsPrivileged).toHaveBeenCalled();
+    const contents = { on: vi.fn(), setWindowOpenHandler: vi.fn() };
+    electron.app.emit('web-contents-created', {}, contents);
+    expect(contents.setWindowOpenHandler).toHaveBeenCalled();
+    expect(contents.on.mock.calls.map(([event]) => event)).toEqual(['will-navigate', 'will-redirect', 'will-attach-webview']);
+    expect(electron.session.defaultSession.setPermissionRequestHandler).toHaveBeenCalled();
+    expect(electron.session.defaultSession.protocol.handle).toHaveBeenCalledWith('tributary', expect.any(Function));
+  });
+
+  it('opens one sandboxed window on the app page, with the bundled preload', async () => {
+    const { window } = await launch();
+    expect(window.options).toMatchObject({ webPreferences: { sandbox: true, contextIsolation: true, nodeIntegration: false, preload: expect.stringMatching(/dist[/\\]preload[/\\]preload\.cjs$/) } });
+    expect(window.loadURL).toHaveBeenCalledWith('tributary://app/index.html');
+  });
+
+  it('starts the services in a utility process, never on the main thread', async () => {
+    const { electron, child } = await launch();
+    expect(electron.utilityProcess.fork).toHaveBeenCalledTimes(1);
+    expect(child.modulePath).toMatch(/dist[/\\]main[/\\]services[/\\]services\.process\.js$/);
+    expect(JSON.parse(child.options.env.TRIBUTARY_SERVICES_OPTIONS!)).toEqual({ recentConfigs: [] });
+    expect(child.options).toMatchObject({ serviceName: 'Tributary services' });
+  });
+
+  it('registers exactly one IPC handler per contract method', async () => {
+    const { electron } = await launch();
+    const channels = electron.ipcMain.handle.mock.calls.map(([channel]) => channel);
+    expect([...channels].sort()).toEqual(METHOD_NAMES.map(callChannel).sort());
+  });
+
+  it('carries a call from the window to the utility process and its reply back; refuses another frame', async () => {
+    const { child, handlerOf, fromWindow } = await launch();
+    child.emit('message', { kind: 'ready' });
+    const reply = handlerOf('config.open')(fromWindow, { file: '/site/party.yaml' });
+    await vi.waitFor(() => expect(child.postMessage).toHaveBeenCalledWith({ kind: 'call', id: 1, method: 'config.open', args: { file: '/site/party.yaml' } }));
+    child.emit('message', { kind: 'reply', id: 1, result: { ok: true, value: 'opened' } });
+    expect(await reply).toEqual({ ok: true, value: 'opened' });
+    const subframe = { ...fromWindow, senderFrame: { parent: {}, url: 'tributary://app/index.html' } } as unknown as IpcMainInvokeEvent;
+    expect(await handlerOf('config.open')(subframe, { file: '/site/party.yaml' })).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+  });
+
+  it('relays the services\' events to the window, and remembers each opened config in settings and the menu', async () => {
+    const { electron, child, window } = await launch();
+    child.emit('message', { kind: 'event', event: 'config.opened', payload: { file: '/site/party.yaml' } });
+    expect(window.webContents.send).toHaveBeenCalledWith('tributary:event:config.opened', { file: '/site/party.yaml' });
+    const menu = electron.Menu.setApplicationMenu.mock.calls.at(-1)![0] as { template: unknown };
+    expect(JSON.stringify(menu.template)).toContain('/site/party.yaml');
+  });
+
+  it('shows the tray, and brings the window forward when a second instance starts', async () => {
+    const { electron, window } = await launch();
+    expect(electron.Tray).toHaveBeenCalledWith({ file: expect.stringMatching(/assets[/\\]icons[/\\]tray\.png$/) });
+    window.focus.mockClear();
+    electron.app.emit('second-instance');
+    expect(window.focus).toHaveBeenCalled();
+  });
+
+  it('quitting waits for the services to stop', async () => {
+    const { electron, child } = await launch();
+    child.emit('message', { kind: 'ready' });
+    const preventDefault = vi.fn();
+    electron.app.emit('will-quit', { preventDefault });
+    expect(preventDefault).toHaveBeenCalled();
+    expect(child.postMessage).toHaveBeenLastCalledWith({ kind: 'stop' });
+    expect(electron.app.quit).not.toHaveBeenCalled();
+    child.emit('exit', 0);
+    await vi.waitFor(() => expect(electron.app.quit).toHaveBeenCalled());
+  });
+});

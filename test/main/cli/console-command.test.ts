@@ -1,0 +1,35 @@
+// Tests (Node, a real services process): `tributary console`: its usage errors, what it prints, and that the printed URL is the way in.
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { consoleCommand } from '../../../main/cli/console-command.js';
+
+const EXAMPLE = path.resolve('examples/image-folder/party.yaml');
+
+describe('tributary console', () => {
+  it('prints the URL with its token and how to reach it, serves the app there, and refuses it without the token', async () => {
+    const lines: string[] = [];
+    let page = 0, withoutToken = 0, info: unknown;
+    const code = await consoleCommand(['--config', EXAMPLE], {
+      print: (text) => lines.push(text),
+      untilStopped: async (running) => {
+        const url = new URL(running.url);
+        page = (await fetch(url)).status;
+        withoutToken = (await fetch(new URL('/', url))).status;
+        info = await running.services.call('app.info', {});
+      },
+    });
+    expect(code).toBe(0);
+    const printed = lines.join('\n');
+    expect(printed).toContain(`Tributary console for ${EXAMPLE}`);
+    expect(printed).toMatch(/^ {2}open http:\/\/127\.0\.0\.1:\d+\/[\w-]{43}\/$/m);
+    expect(printed).toMatch(/ssh -L (\d+):127\.0\.0\.1:\1 /);
+    expect([page, withoutToken]).toEqual([200, 403]);
+    expect(info).toMatchObject({ ok: true, value: { startConfig: EXAMPLE } });
+  });
+
+  it('refuses a missing --config, a config that is not there, and a bad --port as usage errors', async () => {
+    await expect(consoleCommand([])).rejects.toMatchObject({ name: 'UsageError', message: '--config is required' });
+    await expect(consoleCommand(['--config', 'nowhere.yaml'])).rejects.toMatchObject({ name: 'UsageError', message: '--config nowhere.yaml: no such file' });
+    await expect(consoleCommand(['--config', EXAMPLE, '--port', '70000'])).rejects.toMatchObject({ name: 'UsageError', message: expect.stringContaining('--port') });
+  });
+});

@@ -1,0 +1,31 @@
+// Tests (Node): the Dataset form's fields come from each built-in's schema in common/, with the right control for each key.
+import { describe, expect, it } from 'vitest';
+import { BUILTIN_INFO_SCHEMAS } from '../../../../common/data-config.js';
+import { BUILTIN_HANDLERS, infoFields, isBuiltinHandler } from '../../../../renderer/features/dataset/info-fields.js';
+
+describe('infoFields', () => {
+  it('has a field for every key of every built-in\'s info, in the schema\'s order', () => {
+    expect(BUILTIN_HANDLERS).toEqual(['ImageFolder', 'CsvManifest', 'Idx']);
+    for (const handler of BUILTIN_HANDLERS) {
+      expect(infoFields(handler).map((f) => f.key)).toEqual(Object.keys(BUILTIN_INFO_SCHEMAS[handler].shape));
+    }
+  });
+
+  it('picks a control per kind of value, with its default, bounds and help', () => {
+    const byKey = Object.fromEntries(infoFields('ImageFolder').map((f) => [f.key, f]));
+    expect(byKey.train).toEqual({ key: 'train', kind: 'text', description: 'folder with one sub-folder of images per class' });
+    expect(byKey.batch_size).toEqual({ key: 'batch_size', kind: 'number', integer: true, min: 1, default: 32 });
+    expect(byKey.workers).toMatchObject({ kind: 'number', min: 1, max: 64 });
+    expect(byKey.shuffle).toEqual({ key: 'shuffle', kind: 'boolean', default: true });
+    expect(byKey.color_mode).toEqual({ key: 'color_mode', kind: 'choice', options: ['grayscale', 'rgb'], default: 'rgb' });
+    expect(byKey.image_size).toMatchObject({ kind: 'pair', labels: ['height', 'width'], min: 1 });
+    expect(byKey.class_names).toMatchObject({ kind: 'list' });
+    expect(byKey.normalize).toMatchObject({ kind: 'yaml', default: 'unit' });
+  });
+
+  it('knows the built-in names and nothing else', () => {
+    expect(isBuiltinHandler('Idx')).toBe(true);
+    expect(isBuiltinHandler('MnistKerasDataGenerator')).toBe(false);
+    expect(isBuiltinHandler(undefined)).toBe(false);
+  });
+});

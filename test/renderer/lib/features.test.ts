@@ -1,0 +1,17 @@
+// Tests (Node): the pages in the navigation and how the URL's hash picks one.
+import { describe, expect, it } from 'vitest';
+import { featureOfHash, FEATURES } from '../../../renderer/lib/features.js';
+
+describe('features', () => {
+  it('lists the pages that have services behind them, each with its own Alt shortcut', () => {
+    expect(FEATURES.map((f) => f.id)).toEqual(['dataset', 'preview']);
+    expect(new Set(FEATURES.map((f) => f.shortcut)).size).toBe(FEATURES.length);
+  });
+
+  it('reads #/page from the hash, and falls back to the first page', () => {
+    expect(featureOfHash('#/preview')).toBe('preview');
+    expect(featureOfHash('#preview')).toBe('preview');
+    expect(featureOfHash('')).toBe('dataset');
+    expect(featureOfHash('#/training')).toBe('dataset');
+  });
+});
