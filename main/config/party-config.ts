@@ -1,12 +1,12 @@
 // Runs in main (plain Node): reads, validates and atomically saves a party's YAML config, every error placed on its line.
-import { randomBytes } from 'node:crypto';
-import { open, readFile, realpath, rename, rm, stat } from 'node:fs/promises';
+import { readFile, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { Document, isMap, isNode, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
 import type { Node as YamlNode } from 'yaml';
 import type { z } from 'zod';
 import { PartyConfigSchema } from '../../common/party-config.js';
 import type { PartyConfig } from '../../common/party-config.js';
+import { writeTextAtomically } from './atomic-write.js';
 import { ConfigError, didYouMean } from './errors.js';
 import type { ConfigIssue } from './errors.js';
 
@@ -79,7 +79,7 @@ export async function savePartyConfig(file: string, config: PartyConfigInput): P
   validateSection(PartyConfigSchema, config, { file: target, lineOf: () => undefined });
   const doc = (await editableDocument(target)) ?? new Document();
   doc.contents = updatedNode(doc, doc.contents, config);
-  await writeAtomically(target, doc.toString()).catch((error: unknown) => {
+  await writeTextAtomically(target, doc.toString()).catch((error: unknown) => {
     throw new ConfigError({ file: target, key: '', problem: `cannot save the config: ${fsProblem(error)}` }, { cause: error });
   });
 }
@@ -108,7 +108,7 @@ function fsProblem(error: unknown): string {
 }
 
 /** The line of the deepest key of `at` that the file has; `undefined` only when not even the first key is there. */
-function lineInDocument(doc: Document, counter: LineCounter, at: ConfigPath): number | undefined {
+export function lineInDocument(doc: Document, counter: LineCounter, at: ConfigPath): number | undefined {
   let node: unknown = doc.contents;
   let line: number | undefined;
   for (const segment of at) {
@@ -328,36 +328,4 @@ function updatedNode(doc: Document, node: unknown, value: unknown): YamlNode {
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-async function writeAtomically(file: string, text: string): Promise<void> {
-  const dir = path.dirname(file);
-  const temp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  // Keep the file's permissions: a config may come to hold secrets, and a save must not widen who can read it.
-  const mode = await stat(file).then((s) => s.mode & 0o777, () => 0o666);
-  try {
-    const handle = await open(temp, 'wx', mode);
-    try {
-      await handle.writeFile(text, 'utf8');
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, file);
-  } catch (error) {
-    await rm(temp, { force: true });
-    throw error;
-  }
-  await syncFolder(dir);
-}
-
-/**
- * Make the rename itself survive a power cut. Best effort: the new file is in place either way, Windows cannot
- * open a folder, and some file systems refuse to fsync one.
- */
-async function syncFolder(dir: string): Promise<void> {
-  if (process.platform === 'win32') return;
-  const handle = await open(dir, 'r').catch(() => undefined);
-  await handle?.sync().catch(() => undefined);
-  await handle?.close();
 }

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { ArgsOf, ResultIn } from '../../common/contract/contract.js';
 import { checkConfigText } from './config-text.js';
 import type { EventBus } from './event-bus.js';
-import { writeTextAtomically } from './atomic-write.js';
+import { writeTextAtomically } from '../config/atomic-write.js';
 import type { RecentConfigs } from './recent-configs.js';
 import { ServiceError } from './service-errors.js';
 

@@ -1,12 +1,12 @@
 // Runs in main (plain Node): checks a party config given as text (an editor's unsaved buffer) as if it were the file.
 import path from 'node:path';
-import { isMap, isNode, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
+import { LineCounter, parseDocument } from 'yaml';
 import type { Document } from 'yaml';
 import type { ConfigCheck } from '../../common/contract/config-api.js';
 import type { ConfigIssue } from '../../common/contract/config-issue.js';
 import { PartyConfigSchema } from '../../common/party-config.js';
 import { ConfigError } from '../config/errors.js';
-import { validateSection } from '../config/party-config.js';
+import { lineInDocument, validateSection } from '../config/party-config.js';
 import type { ConfigPath, LoadedConfig } from '../config/party-config.js';
 import { loadDataHandler } from '../data/handler-loader.js';
 import { contractIssue } from './service-errors.js';
@@ -48,18 +48,4 @@ function plainData(doc: Document): { ok: true; value: Record<string, unknown> } 
   }
   if (typeof value === 'object' && value !== null && !Array.isArray(value)) return { ok: true, value: value as Record<string, unknown> };
   return { ok: false, problem: 'a party config is a YAML mapping with a `data:` section' };
-}
-
-/** The line of the deepest key of `at` present in the text (a mapping entry's line is its key's, a list item's its own). */
-function lineInDocument(doc: Document, counter: LineCounter, at: ConfigPath): number | undefined {
-  let node: unknown = doc.contents;
-  let line: number | undefined;
-  for (const segment of at) {
-    const entry = isMap(node) ? node.items.find((pair) => String(isScalar(pair.key) ? pair.key.value : pair.key) === String(segment)) : undefined;
-    const child = entry ? { place: entry.key, value: entry.value } : isSeq(node) && typeof segment === 'number' ? { place: node.items[segment], value: node.items[segment] } : undefined;
-    if (!child?.place) break;
-    if (isNode(child.place) && child.place.range) line = counter.linePos(child.place.range[0]).line;
-    node = child.value;
-  }
-  return line;
 }

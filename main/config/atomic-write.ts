@@ -6,7 +6,7 @@ import path from 'node:path';
 /**
  * Temp file in the same folder, fsync, rename, then fsync the folder (best effort). A symlink is followed so
  * the link survives, and the file keeps its permissions: a config may hold secrets, and a save must not widen
- * who can read it. (main/config has the same steps for saving a config object; this one saves text as typed.)
+ * who can read it.
  */
 export async function writeTextAtomically(file: string, text: string): Promise<string> {
   const target = await realpath(file).catch(() => path.resolve(file));
