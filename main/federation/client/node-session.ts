@@ -1,7 +1,7 @@
 // Runs in the party (plain Node): becoming a node of the federation (register, activate) and ceasing to be one (deactivate, unregister).
 import { retry, type RetryInfo } from '../transport/backoff.js';
 import type { NodeIdentity } from '../transport/node-identity.js';
-import { TransportError } from '../transport/transport-error.js';
+import { isRetryableTransportError, TransportError } from '../transport/transport-error.js';
 import type { FleetClient } from './fleet-client.js';
 
 export interface JoinOptions {
@@ -23,24 +23,32 @@ const ANSWERS = new Set([
   'ABORTED', 'OUT_OF_RANGE', 'UNIMPLEMENTED', 'INTERNAL', 'DATA_LOSS', 'UNAUTHENTICATED',
 ]);
 
-/** True when the server itself answered with a refusal, false when it could not be reached (or TLS failed). */
+/** What a gateway or a server that is not up answers for it; any other HTTP status came from the server's own routes. */
+const GATEWAY_STATUSES = new Set(['HTTP 502', 'HTTP 503', 'HTTP 504']);
+
+/**
+ * True when the server itself answered with a refusal, false when it could not be reached (or TLS failed). Flower's
+ * REST routes let a handler's refusal through as HTTP 500 ("Public key already in use" included), so 500 is an answer.
+ */
 export function serverAnswered(error: unknown): boolean {
-  return error instanceof TransportError && (error.code.startsWith('HTTP ') || ANSWERS.has(error.code));
+  if (!(error instanceof TransportError)) return false;
+  return error.code.startsWith('HTTP ') ? !GATEWAY_STATUSES.has(error.code) : ANSWERS.has(error.code);
 }
 
 /** Waits (with backoff and jitter) until the server is reachable and has activated this node; resolves with its node id. */
 export async function joinFederation(options: JoinOptions): Promise<bigint> {
   const { client, identity, heartbeatIntervalSec, signal, onRetry } = options;
   if (options.register) await registerOnce(options);
-  let staleDeactivated = false;
+  let refused = false;
   const activate = async () => {
     try {
       return (await client.activateNode(identity.publicKeyPem, heartbeatIntervalSec, { signal })).nodeId;
     } catch (error) {
-      // A party killed and restarted finds its node still online at the server until the heartbeat patience runs out.
-      if (serverAnswered(error) && options.previousNodeId !== undefined && !staleDeactivated) {
-        staleDeactivated = true;
-        await client.deactivateNode(options.previousNodeId, { signal }).catch(() => {});
+      if (serverAnswered(error) && !refused) {
+        refused = true;
+        options.notice(activationRefused(error as TransportError, identity.fingerprint, heartbeatIntervalSec));
+        // A party that lost its connection knows its stale node: ending it at once saves waiting out the patience.
+        if (options.previousNodeId !== undefined) await client.deactivateNode(options.previousNodeId, { signal }).catch(() => {});
       }
       throw error;
     }
@@ -49,16 +57,28 @@ export async function joinFederation(options: JoinOptions): Promise<bigint> {
   return retry(activate, { signal, onRetry, isRetryable: (error) => error instanceof TransportError });
 }
 
+/** The refusal rarely says why (over REST it is a bare HTTP 500), so the operator is told the two usual reasons. */
+function activationRefused({ code, details }: TransportError, fingerprint: string, intervalSec: number): string {
+  return (
+    `ActivateNode was refused (${code}: ${details}); trying again. Either this node stopped without leaving and the server ` +
+    `counts it active until ${2 * intervalSec} s after its last heartbeat, or the server does not know key ${fingerprint} ` +
+    '(with register: false, the coordinator registers it first)'
+  );
+}
+
 /**
  * RegisterNode until the server answers. A refusal is not fatal: the key is usually registered already (a restarted
  * party, a reconnect after the server lost its state comes through here with a fresh registry), and ActivateNode says for sure.
  */
 async function registerOnce({ client, identity, signal, onRetry, notice }: JoinOptions): Promise<void> {
   try {
-    await retry(() => client.registerNode(identity.publicKeyPem, { signal }), { signal, onRetry });
+    // Retried only while the server cannot be reached: an HTTP 500 is retryable in general but is Flower's refusal here.
+    const unreached = (error: unknown) => isRetryableTransportError(error) && !serverAnswered(error);
+    await retry(() => client.registerNode(identity.publicKeyPem, { signal }), { signal, onRetry, isRetryable: unreached });
   } catch (error) {
     if (!serverAnswered(error)) throw error;
-    notice(`RegisterNode was refused (${(error as Error).message}); the key is probably registered already, so activating it`);
+    const { code, details } = error as TransportError;
+    notice(`RegisterNode was refused (${code}: ${details}); the key is probably registered already, so activating it`);
   }
 }
 

@@ -5,11 +5,12 @@ import type { NodeIdentity } from '../transport/node-identity.js';
 import type { PullMessagesResponse } from '../wire/proto/fleet-types.js';
 import type { AuditLog } from './audit-log.js';
 import type { FleetClient } from './fleet-client.js';
+import type { InHandFile } from './in-hand.js';
 import { Heartbeat } from './heartbeat.js';
 import { joinFederation, leaveFederation } from './node-session.js';
 import type { PartyControls } from './party-controls.js';
 import type { PartyEvent, PartyState } from './party-events.js';
-import { serveMessage, type ServeContext } from './serve-message.js';
+import { answerInterrupted, serveMessage, type ServeContext } from './serve-message.js';
 import type { WorkContext } from './work.js';
 
 export interface LoopEnv {
@@ -18,6 +19,7 @@ export interface LoopEnv {
   section: FederationSection;
   controls: PartyControls;
   audit: AuditLog;
+  inHand: InHandFile;
   work: WorkContext;
   maxMessageBytes: number;
   setState: (state: PartyState) => void;
@@ -91,10 +93,11 @@ async function serveWhileConnected(env: LoopEnv, nodeId: bigint, signal: AbortSi
 async function pollLoop(env: LoopEnv, nodeId: bigint, signal: AbortSignal): Promise<void> {
   const { controls } = env;
   const context: ServeContext = {
-    client: env.client, nodeId, signal, maxBytes: env.maxMessageBytes, audit: env.audit, work: env.work, emit: env.emit,
+    client: env.client, nodeId, signal, maxBytes: env.maxMessageBytes, audit: env.audit, inHand: env.inHand, work: env.work, emit: env.emit,
     declining: () => controls.declining(),
     stopRequested: () => controls.stopRequested,
   };
+  await answerInterrupted(context);
   while (!controls.leave && !signal.aborted) {
     const pulled = await pull(env, nodeId, signal);
     env.setIdle(nodeId);

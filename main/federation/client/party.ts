@@ -10,6 +10,7 @@ import { loadOrCreateNodeIdentity, type NodeIdentity } from '../transport/node-i
 import { DEFAULT_MAX_BYTES } from '../wire/npy/npy.js';
 import { AuditLog, readAuditLog, type AuditEntry, type ReadAuditOptions } from './audit-log.js';
 import { FleetClient } from './fleet-client.js';
+import { InHandFile } from './in-hand.js';
 import { PartyControls } from './party-controls.js';
 import type { PartyEvent, PartyEvents, PartyState } from './party-events.js';
 import { runParty } from './party-loop.js';
@@ -60,15 +61,17 @@ export class Party extends EventEmitter<PartyEvents> {
     if (this.#loop) return;
     const { section, baseDir, runner, openTransport = createTransport } = this.#options;
     const slots = (await runner.getWeights()).map(({ name, shape }) => ({ name, shape }));
-    const identity = (this.#identity = await loadOrCreateNodeIdentity(path.resolve(baseDir, section.key_file)));
+    const keyFile = path.resolve(baseDir, section.key_file);
+    const identity = (this.#identity = await loadOrCreateNodeIdentity(keyFile));
     const security = section.insecure ? { insecure: true } : section.root_ca ? { rootCertificatesFile: path.resolve(baseDir, section.root_ca) } : {};
     const target = section.transport === 'grpc' ? { kind: 'grpc' as const, identity } : { kind: 'rest' as const };
     const client = new FleetClient(await openTransport({ ...target, address: section.server, ...security }));
     const controls = new PartyControls();
     controls.paused = this.#controls.paused; // a pause set before joining holds
     this.#controls = controls;
+    const inHand = new InHandFile(`${keyFile}.in-hand.json`, (error) => this.#emit({ type: 'error', message: error.message }));
     this.#loop = runParty({
-      client, identity, section, controls, audit: this.audit, work: this.#workContext(slots),
+      client, identity, section, controls, audit: this.audit, inHand, work: this.#workContext(slots),
       maxMessageBytes: this.#options.maxMessageBytes ?? DEFAULT_MAX_BYTES,
       setState: (state) => this.#setState(state),
       setIdle: (nodeId) => this.#setIdle(nodeId),

@@ -9,6 +9,8 @@ import type { FleetClient } from './fleet-client.js';
 export const CLIENT_APP_RAISED_EXCEPTION = 2n;
 /** Flower's ErrorCode for a precondition not met: used when this site declines (paused, leaving). */
 export const MOD_FAILED_PRECONDITION = 6n;
+/** Flower's ErrorCode for work that ended with its process: a party that stopped mid-task answers with it once back. */
+export const CLIENT_APP_CRASHED = 8n;
 
 export interface Sent {
   messageId: string;

@@ -4,9 +4,10 @@ import type { Message, OutgoingMessage, RecordDict } from '../wire/records/model
 import { auditEntry } from './audit-entry.js';
 import type { AuditLog } from './audit-log.js';
 import type { FleetClient } from './fleet-client.js';
+import type { InHandFile } from './in-hand.js';
 import type { PartyEvent, RoundOutcome, RoundSummary } from './party-events.js';
 import { confirmReceived, receiveMessage } from './receive.js';
-import { CLIENT_APP_RAISED_EXCEPTION, MOD_FAILED_PRECONDITION, replyTo, sendReply } from './send.js';
+import { CLIENT_APP_CRASHED, CLIENT_APP_RAISED_EXCEPTION, MOD_FAILED_PRECONDITION, replyTo, sendReply } from './send.js';
 import { readTask } from './task.js';
 import { doWork, WorkAborted, type WorkContext } from './work.js';
 
@@ -17,6 +18,8 @@ export interface ServeContext {
   signal: AbortSignal;
   maxBytes: number;
   audit: AuditLog;
+  /** Where the message being served is noted until its reply is sent. */
+  inHand: InHandFile;
   work: WorkContext;
   /** Why this site will not work on a message now (paused, leaving), or null to work. */
   declining: () => string | null;
@@ -35,15 +38,34 @@ export async function serveMessage(proto: MessageProto, tree: ObjectTree, contex
     context.emit({ type: 'error', message: 'PullMessages returned a message without metadata; it cannot be answered and was skipped' });
     return null;
   }
+  await context.inHand.save(context.nodeId, metadata);
   const answer = await answerFor(proto, tree, metadata, context);
   const round = roundOf(answer.message, metadata);
   const outgoing = replyTo(metadata, context.nodeId, 'content' in answer.answer ? { content: answer.answer.content } : { error: { code: answer.answer.code, reason: answer.answer.reason } });
   const pushError = await push(outgoing, (performance.now() - started) / 1000, context);
+  await context.inHand.clear();
   const seconds = (performance.now() - started) / 1000;
   const summary = { messageType: metadata.messageType, round, group: metadata.groupId, seconds };
   if (pushError) return { ...summary, outcome: 'failed', metrics: {}, error: pushError };
   if ('content' in answer.answer) return { ...summary, outcome: 'replied', metrics: answer.answer.metrics, error: null };
   return { ...summary, outcome: answer.answer.outcome, metrics: {}, error: answer.answer.reason };
+}
+
+/**
+ * The message this node was serving when the party stopped (killed, or cut off) gets an error reply, so its round
+ * goes on without this site instead of waiting for the server's timeout. A note for another node id (the server
+ * forgot its nodes) or an expired message is dropped.
+ */
+export async function answerInterrupted(context: ServeContext): Promise<void> {
+  const held = await context.inHand.read();
+  if (!held) return;
+  const { metadata } = held;
+  if (held.nodeId === context.nodeId && metadata.createdAt + metadata.ttl > Date.now() / 1000) {
+    const reason = `this site stopped while serving "${metadata.messageType}" (message ${metadata.messageId})`;
+    const failed = await push(replyTo(metadata, context.nodeId, { error: { code: CLIENT_APP_CRASHED, reason } }), 0, context);
+    if (!failed) context.emit({ type: 'notice', message: `answered message ${metadata.messageId} ("${metadata.messageType}"), in hand when this site stopped, with an error: its round goes on without this site` });
+  }
+  await context.inHand.clear();
 }
 
 async function answerFor(proto: MessageProto, tree: ObjectTree, metadata: Metadata, context: ServeContext): Promise<{ message?: Message; answer: Answer }> {

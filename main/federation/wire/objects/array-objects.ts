@@ -42,15 +42,31 @@ interface ArrayBody {
 export function inflateArray(array: ParsedObject, chunks: ReadonlyMap<string, ParsedObject>, budget: { bytes: number }, what: string): AnyNdArray {
   const meta = parseArrayBody(array, what);
   if (meta.stype !== NUMPY_STYPE) throw new WireError(`${what}: stype ${JSON.stringify(meta.stype)} is not supported (only ${NUMPY_STYPE})`);
-  if (!isDtype(meta.dtype)) throw new WireError(`${what}: dtype ${JSON.stringify(meta.dtype)} is not supported`);
+  const legacy = isLegacyArray(meta, what);
+  if (!legacy && !isDtype(meta.dtype)) throw new WireError(`${what}: dtype ${JSON.stringify(meta.dtype)} is not supported`);
   const npy = assembleChunks(array, meta.arraychunk_ids, chunks, budget.bytes, what);
   const decoded = decodeNpy(npy, { maxBytes: budget.bytes, what });
+  if (!legacy) checkAgrees(meta, decoded, what);
+  budget.bytes -= npy.length;
+  return decoded;
+}
+
+/**
+ * Flower's compat layer (parameters_to_arrayrecord, used by the flwr.server.strategy.* strategies) records neither
+ * dtype nor shape: it sends dtype "" and shape [], and the .npy header alone says both. A shape without a dtype
+ * is no form Flower writes.
+ */
+function isLegacyArray(meta: ArrayBody, what: string): boolean {
+  if (meta.dtype !== '') return false;
+  if (meta.shape.length > 0) throw new WireError(`${what}: Array gives shape [${meta.shape.join(', ')}] but no dtype`);
+  return true;
+}
+
+function checkAgrees(meta: ArrayBody, decoded: AnyNdArray, what: string): void {
   if (decoded.dtype !== meta.dtype) throw new WireError(`${what}: Array says dtype ${meta.dtype} but its npy holds ${decoded.dtype}`);
   if (decoded.shape.length !== meta.shape.length || decoded.shape.some((dim, axis) => dim !== meta.shape[axis])) {
     throw new WireError(`${what}: Array says shape [${meta.shape.join(', ')}] but its npy holds [${decoded.shape.join(', ')}]`);
   }
-  budget.bytes -= npy.length;
-  return decoded;
 }
 
 /** The chunks' bodies in the order the indexes give, sized against `maxBytes` before anything is allocated. */

@@ -83,7 +83,13 @@ export class FakeFleet {
     const nodeId = decoded.node?.nodeId ?? decoded.nodeId ?? null;
     this.calls.push({ rpc, nodeId, at: Date.now() });
     if (caller.publicKey && nodeId !== null && rpc !== 'RegisterNode' && rpc !== 'ActivateNode') this.#checkCaller(caller.publicKey, nodeId);
-    return codec.response.encode(this.#answer(rpc, decoded as never));
+    try {
+      return codec.response.encode(this.#answer(rpc, decoded as never));
+    } catch (error) {
+      // Flower's REST routes let the handler's ValueError through: every refusal reaches the client as HTTP 500.
+      if (this.kind === 'rest' && error instanceof FleetRpcError) throw new FleetRpcError('INTERNAL', 'Internal Server Error', { cause: error });
+      throw error;
+    }
   }
 
   /** Flower's node-auth interceptor: the node id in a request must be the one registered for the calling key. */

@@ -1,6 +1,7 @@
 // Test helper (plain Node): messages a server sends a party: honest ones deflated by the wire layer, and crafted bad ones.
 import type { NamedArray } from '../../../../main/engine/weights.js';
 import { formatNpyHeader } from '../../../../main/federation/wire/npy/header.js';
+import { encodeNpy } from '../../../../main/federation/wire/npy/npy.js';
 import { deflateMessage } from '../../../../main/federation/wire/objects/deflate.js';
 import { ObjectSink } from '../../../../main/federation/wire/objects/object-sink.js';
 import { pythonJson } from '../../../../main/federation/wire/objects/python-json.js';
@@ -37,25 +38,39 @@ export function fedAvgContent(weights: readonly NamedArray[], config: Record<str
   ]);
 }
 
-/** What Flower's compat layer sends for a legacy strategy's fit/evaluate: "<prefix>.parameters" named "0", "1", ... and "<prefix>.config". */
-export function legacyContent(prefix: 'fitins' | 'evaluateins', weights: readonly NamedArray[], config: Record<string, ConfigValue> = {}): RecordDict {
-  const arrays = arrayRecord(weights.map((weight, index) => [String(index), { dtype: 'float32' as const, shape: [...weight.shape], data: weight.data.slice() }]));
-  return recordDict([
-    [`${prefix}.parameters`, arrays],
-    [`${prefix}.config`, configRecord(config)],
-  ]);
+/**
+ * What Flower's compat layer sends for a legacy strategy's fit/evaluate (parameters_to_arrayrecord): "<prefix>.parameters"
+ * with arrays "0", "1", ... that record neither dtype nor shape (dtype "", shape []: the .npy header says both), and "<prefix>.config".
+ */
+export function legacyInstruction(nodeId: bigint, prefix: 'fitins' | 'evaluateins', weights: readonly NamedArray[], config: Record<string, ConfigValue> = {}, options: InstructionOptions = {}): Instruction {
+  const sink = new ObjectSink();
+  const arrays = weights.map((weight) => arrayObject(sink, encodeNpy({ dtype: 'float32', shape: [...weight.shape], data: weight.data }), { dtype: '', shape: [] }));
+  const parameters = sink.add('ArrayRecord', arrays, utf8(pythonJson(new Map(arrays.map((array, index) => [String(index), array.objectId])))));
+  const configTree = sink.add('ConfigRecord', [], configRecordBody(configRecord(config)));
+  return messageOver(nodeId, sink, [[`${prefix}.parameters`, parameters], [`${prefix}.config`, configTree]], options);
 }
 
 /** A train message whose one array's .npy file is `npy`, as written (a pickle, a lying header, ...). */
 export function instructionWithNpy(nodeId: bigint, npy: Uint8Array, declared: { dtype: string; shape: number[] }): Instruction {
   const sink = new ObjectSink();
-  const utf8 = (text: string) => new TextEncoder().encode(text);
-  const chunk = sink.add('ArrayChunk', [], npy);
-  const array = sink.add('Array', [chunk], utf8(pythonJson({ ...declared, stype: 'numpy.ndarray', arraychunk_ids: [0] })));
+  const array = arrayObject(sink, npy, declared);
   const arrays = sink.add('ArrayRecord', [array], utf8(pythonJson({ 'dense/kernel': array.objectId })));
   const config = sink.add('ConfigRecord', [], configRecordBody(configRecord({ 'server-round': 1n })));
-  const content = sink.add('RecordDict', [arrays, config], utf8(pythonJson({ arrays: arrays.objectId, config: config.objectId })));
-  const metadata = metadataFor(nodeId, {});
+  return messageOver(nodeId, sink, [['arrays', arrays], ['config', config]], {});
+}
+
+const utf8 = (text: string) => new TextEncoder().encode(text);
+
+/** One Array object over `npy` in a single chunk, declaring whatever dtype and shape it is given. */
+function arrayObject(sink: ObjectSink, npy: Uint8Array, declared: { dtype: string; shape: number[] }): ObjectTree {
+  const chunk = sink.add('ArrayChunk', [], npy);
+  return sink.add('Array', [chunk], utf8(pythonJson({ ...declared, stype: 'numpy.ndarray', arraychunk_ids: [0] })));
+}
+
+/** The Message and RecordDict objects over records already in `sink`, as the SuperLink hands them out. */
+function messageOver(nodeId: bigint, sink: ObjectSink, records: [string, ObjectTree][], options: InstructionOptions): Instruction {
+  const content = sink.add('RecordDict', records.map(([, tree]) => tree), utf8(pythonJson(new Map(records.map(([name, tree]) => [name, tree.objectId])))));
+  const metadata = metadataFor(nodeId, options);
   const message: ObjectTree = sink.add('Message', [content], wireCodecs.Message.encode({ metadata: { ...metadata, messageId: '' } }));
   return { messageId: message.objectId, proto: { metadata: { ...metadata, messageId: message.objectId } }, tree: message, objects: sink.objects };
 }

@@ -2,9 +2,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RoundSettings } from '../../../../main/engine/train/runner.js';
 import type { WorkRunner } from '../../../../main/federation/client/work.js';
-import type { AnyRecord, RecordDict } from '../../../../main/federation/wire/records/model.js';
+import { configRecord, recordDict, type AnyRecord, type RecordDict } from '../../../../main/federation/wire/records/model.js';
 import { FakeFleet, waitFor } from './fake-fleet.js';
-import { fedAvgContent, instruction, legacyContent } from './instructions.js';
+import { fedAvgContent, instruction, legacyInstruction } from './instructions.js';
 import { errorsOf, openRunner, startParty, TEST_SAMPLES, TRAIN_SAMPLES, type JoinedParty, type OpenedRunner, type PartyOverrides } from './party-fixture.js';
 
 let opened: OpenedRunner;
@@ -45,7 +45,8 @@ const items = (content: RecordDict | undefined, key: string) => Object.fromEntri
 describe("Flower's older strategies (compat keys)", () => {
   it('answers fitins.* with fitres.*, evaluateins.* with evaluateres.*, and get_parameters with getparametersres.*', async () => {
     await withParty({}, async (fleet, joined, nodeId) => {
-      const fit = await fleet.send(instruction(nodeId, legacyContent('fitins', opened.weights, { lr: 0.01 }), { type: 'train' }));
+      // Arrays as the compat layer sends them: dtype "" and shape [], the .npy header saying both.
+      const fit = await fleet.send(legacyInstruction(nodeId, 'fitins', opened.weights, { lr: 0.01 }, { type: 'train' }));
       const fitres = fit.message.content!;
       expect([...fitres.keys()]).toEqual(['fitres.metrics', 'fitres.num_examples', 'fitres.parameters', 'fitres.status']);
       expect([...(record(fitres, 'fitres.parameters')!.items.keys())]).toEqual(['0', '1', '2', '3']);
@@ -53,13 +54,13 @@ describe("Flower's older strategies (compat keys)", () => {
       expect(Object.keys(items(fitres, 'fitres.metrics'))).toEqual(['train_loss', 'train_acc']);
       expect(items(fitres, 'fitres.status')).toEqual({ code: 0n, message: 'Success' });
 
-      const evaluate = await fleet.send(instruction(nodeId, legacyContent('evaluateins', opened.weights), { type: 'evaluate' }));
+      const evaluate = await fleet.send(legacyInstruction(nodeId, 'evaluateins', opened.weights, {}, { type: 'evaluate' }));
       const evaluateres = evaluate.message.content!;
       expect([...evaluateres.keys()]).toEqual(['evaluateres.loss', 'evaluateres.num_examples', 'evaluateres.metrics', 'evaluateres.status']);
       expect(items(evaluateres, 'evaluateres.num_examples')).toEqual({ num_examples: BigInt(TEST_SAMPLES) });
       expect(typeof items(evaluateres, 'evaluateres.loss').loss).toBe('number');
 
-      const parameters = await fleet.send(instruction(nodeId, legacyContent('fitins', []), { type: 'get_parameters' }));
+      const parameters = await fleet.send(instruction(nodeId, recordDict({ 'getparametersins.config': configRecord({}) }), { type: 'get_parameters' }));
       const arrays = record(parameters.message.content, 'getparametersres.parameters');
       expect(arrays?.kind === 'arrays' && [...arrays.items.values()].map((a) => a.shape)).toEqual(opened.weights.map((w) => w.shape));
       expect(errorsOf(joined.events)).toEqual([]);
