@@ -1,4 +1,4 @@
-// Runs in Electron main: the desktop app put together: settings, supervised services, the app protocol, the window, IPC, menus, tray.
+// Runs in Electron main: the desktop app put together: settings, supervised services, the app protocol, the window, IPC, menus, tray, quitting.
 import path from 'node:path';
 import { app, dialog, ipcMain, Menu, nativeImage, nativeTheme, session, Tray } from 'electron';
 import type { BrowserWindow } from 'electron';
@@ -6,8 +6,10 @@ import { packageRoot, rendererDir } from '../services/package-info.js';
 import type { ServicesSupervisor } from '../services/supervisor.js';
 import { forwardEvents, registerContractHandlers } from './ipc.main.js';
 import { appMenuTemplate, trayMenuTemplate } from './menu.main.js';
-import type { MenuActions } from './menu.main.js';
+import type { MenuActions, PartyMenuState } from './menu.main.js';
+import { PartyControl, partyTooltip } from './party.main.js';
 import { serveRenderer } from './protocol.main.js';
+import { leaveBeforeQuitting } from './quit.main.js';
 import { lockDownSession } from './security.main.js';
 import { isAppFrame } from './sender.main.js';
 import { startServices } from './services.main.js';
@@ -32,28 +34,41 @@ export function startDesktop(): void {
     if (window && !window.isDestroyed()) window.webContents.send(channel, payload);
   });
 
+  const party = new PartyControl(services, () => refreshMenus());
   const actions: MenuActions = {
     openConfig: () => void chooseConfig(window).then((file) => (file === undefined ? undefined : openConfig(services, file))),
     openRecentConfig: (file) => void openConfig(services, file),
     showWindow,
     quit: () => app.quit(),
+    join: () => {
+      const [file] = settings.recentConfigs();
+      if (file) void party.join(file);
+    },
+    pause: () => void party.pause(),
+    resume: () => void party.resume(),
+    leave: (finish) => void party.leave(finish),
   };
-  const refreshMenu = () => Menu.setApplicationMenu(Menu.buildFromTemplate(appMenuTemplate(settings.recentConfigs(), actions, { mac: process.platform === 'darwin', devTools: !app.isPackaged })));
+  const tray = new Tray(nativeImage.createFromPath(path.join(root, 'assets', 'icons', 'tray.png')));
+  const refreshMenus = () => {
+    const partyMenu: PartyMenuState = { ...party.view, config: settings.recentConfigs()[0] ?? null };
+    const options = { mac: process.platform === 'darwin', devTools: !app.isPackaged };
+    Menu.setApplicationMenu(Menu.buildFromTemplate(appMenuTemplate(settings.recentConfigs(), actions, options, partyMenu)));
+    tray.setContextMenu(Menu.buildFromTemplate(trayMenuTemplate(actions, partyMenu)));
+    tray.setToolTip(partyTooltip(party.view));
+  };
   services.subscribe((event, payload) => {
     if (event !== 'config.opened') return;
     settings.noteRecentConfig((payload as { file: string }).file);
-    refreshMenu();
+    refreshMenus();
   });
-  refreshMenu();
-  const tray = new Tray(nativeImage.createFromPath(path.join(root, 'assets', 'icons', 'tray.png')));
-  tray.setToolTip('Tributary');
-  tray.setContextMenu(Menu.buildFromTemplate(trayMenuTemplate(actions)));
+  refreshMenus();
 
   app.on('second-instance', showWindow);
   app.on('activate', showWindow);
   app.on('window-all-closed', () => {
     if (process.platform !== 'darwin') app.quit();
   });
+  leaveBeforeQuitting(party, () => window);
   stopServicesOnQuit(services);
   showWindow();
 }

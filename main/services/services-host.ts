@@ -3,6 +3,8 @@ import type { MethodHandlers } from '../../common/contract/contract.js';
 import { ConfigService } from './config-service.js';
 import { DatasetService } from './dataset-service.js';
 import { EventBus } from './event-bus.js';
+import { PartyService } from './party-service.js';
+import type { PartyServiceDeps } from './party-deps.js';
 import { RecentConfigs } from './recent-configs.js';
 
 interface HostOptions {
@@ -10,21 +12,23 @@ interface HostOptions {
   /** The config to show first: the command line's (console), the last one opened (desktop). */
   startConfig?: string;
   recentConfigs?: readonly string[];
+  /** Stand-ins for the training thread and the party, for tests. */
+  party?: Partial<PartyServiceDeps>;
 }
 
 export interface ServicesHost {
   handlers: MethodHandlers;
   events: EventBus;
-  /** Releases decode threads and open files. */
+  /** Leaves the federation (without finishing the task in hand), then releases training and decode threads and open files. */
   close(): Promise<void>;
 }
 
-/** The party and federation services join here as their areas enter the contract. */
 export function createServicesHost(options: HostOptions): ServicesHost {
   const events = new EventBus();
   const recent = new RecentConfigs(options.recentConfigs);
   const config = new ConfigService(events, recent);
   const dataset = new DatasetService(events);
+  const party = new PartyService(events, options.party);
   const handlers: MethodHandlers = {
     'app.info': async () => ({ version: options.version, startConfig: options.startConfig ?? null, recentConfigs: recent.list() }),
     'config.open': config.open,
@@ -32,6 +36,14 @@ export function createServicesHost(options: HostOptions): ServicesHost {
     'config.save': config.save,
     'dataset.scan': dataset.scan,
     'dataset.preview': dataset.preview,
+    'party.join': party.join,
+    'party.pause': party.pause,
+    'party.resume': party.resume,
+    'party.leave': party.leave,
+    'party.status': party.status,
+    'party.history': party.history,
+    'party.nodeKey': party.nodeKey,
+    'party.audit': party.audit,
   };
-  return { handlers, events, close: dataset.close };
+  return { handlers, events, close: () => party.close().finally(dataset.close) };
 }

@@ -21,7 +21,10 @@ interface SupervisorOptions {
   restartDelaysMs?: readonly number[];
   /** A process that ran this long was healthy: its crash starts the delays over. */
   stableAfterMs?: number;
-  /** How long a stopping process may take to release its files before it is killed. */
+  /**
+   * How long a stopping process may take before it is killed: a joined party gets a few seconds to abort its task and
+   * say goodbye to the server (PartyService's shutdownGraceMs), then its training thread and files are released.
+   */
   stopTimeoutMs?: number;
 }
 
@@ -55,7 +58,7 @@ export class ServicesSupervisor implements ServicesClient {
   #stopped: (() => void) | undefined;
 
   constructor(options: SupervisorOptions) {
-    this.#options = { restartDelaysMs: [250, 1000, 4000, 15000], stableAfterMs: 60_000, stopTimeoutMs: 3000, ...options };
+    this.#options = { restartDelaysMs: [250, 1000, 4000, 15000], stableAfterMs: 60_000, stopTimeoutMs: 8000, ...options };
   }
 
   get state(): ServicesState {

@@ -29,7 +29,7 @@ describe('the Dataset page', () => {
     expect(await dataset.field('Handler').inputValue()).toBe('ImageFolder');
     expect(await dataset.yamlText()).toContain('batch_size: 64');
     await harness.page.getByText('No problems found.').waitFor();
-    expect(await shell.navLinks().allInnerTexts()).toEqual(['Dataset\nAlt+1', 'Preview\nAlt+2']);
+    expect(await shell.navLinks().allInnerTexts()).toEqual(['Dataset\nAlt+1', 'Preview\nAlt+2', 'Federation\nAlt+3', 'Training\nAlt+4']);
     await harness.screenshot('01-dataset');
   });
 

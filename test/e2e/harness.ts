@@ -21,16 +21,21 @@ export interface Harness {
   close(): Promise<void>;
 }
 
+interface ConsoleOptions {
+  /** Changes to the example's text before the console opens it (a smaller model for a quick federation, say). */
+  edit?: (yaml: string) => string;
+}
+
 /**
  * The example is copied before anything edits it; its data paths, relative to examples/, become absolute so the
  * copy reads the same images (every comment stays, the copy is the file a person would have).
  */
-export async function openConsole(): Promise<Harness> {
+export async function openConsole({ edit = (yaml) => yaml }: ConsoleOptions = {}): Promise<Harness> {
   if (!existsSync(CHROMIUM)) throw new Error(`the end-to-end tests drive Debian's chromium at ${CHROMIUM}: apt-get install chromium`);
   const dir = await tempDir('tributary-e2e-');
   const config = path.join(dir, 'party.yaml');
   const example = await fsp.readFile(EXAMPLE, 'utf8');
-  await fsp.writeFile(config, example.replaceAll('../../assets/', `${path.resolve('assets')}/`));
+  await fsp.writeFile(config, edit(example.replaceAll('../../assets/', `${path.resolve('assets')}/`)));
   await fsp.mkdir(SCREENSHOTS, { recursive: true });
 
   const running: RunningConsole = await startConsole({ config });

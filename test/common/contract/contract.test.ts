@@ -10,8 +10,13 @@ import { callChannel, eventChannel } from '../../../common/contract/ipc-channels
 
 describe('the table', () => {
   it('names every entry area.verb, and declares what exists today', () => {
-    expect([...METHOD_NAMES].sort()).toEqual(['app.info', 'config.open', 'config.save', 'config.validate', 'dataset.preview', 'dataset.scan']);
-    expect([...EVENT_NAMES].sort()).toEqual(['app.servicesState', 'config.opened', 'dataset.scanProgress']);
+    expect([...METHOD_NAMES].sort()).toEqual([
+      'app.info', 'config.open', 'config.save', 'config.validate', 'dataset.preview', 'dataset.scan',
+      'party.audit', 'party.history', 'party.join', 'party.leave', 'party.nodeKey', 'party.pause', 'party.resume', 'party.status',
+    ]);
+    expect([...EVENT_NAMES].sort()).toEqual([
+      'app.servicesState', 'config.opened', 'dataset.scanProgress', 'party.error', 'party.notice', 'party.progress', 'party.round', 'party.state',
+    ]);
     for (const name of [...METHOD_NAMES, ...EVENT_NAMES]) expect(name).toMatch(/^[a-z]+\.[a-zA-Z]+$/);
   });
 
@@ -33,7 +38,10 @@ describe('the table', () => {
     expectTypeOf<TributaryApi['config']['open']>().toEqualTypeOf<(args: { file: string }) => Promise<Envelope<ResultOf<'config.open'>>>>();
     expectTypeOf<TributaryApi['app']['info']>().parameters.toEqualTypeOf<[args?: ArgsIn<'app.info'>]>();
     expectTypeOf<TributaryApi['dataset']['onScanProgress']>().toEqualTypeOf<(listener: (payload: PayloadOf<'dataset.scanProgress'>) => void) => () => void>();
-    expectTypeOf<keyof TributaryApi>().toEqualTypeOf<'app' | 'config' | 'dataset'>();
+    expectTypeOf<keyof TributaryApi>().toEqualTypeOf<'app' | 'config' | 'dataset' | 'party'>();
+    expectTypeOf<TributaryApi['party']['leave']>().parameter(0).toEqualTypeOf<{ finish: boolean }>();
+    expectTypeOf<TributaryApi['party']['status']>().parameters.toEqualTypeOf<[args?: ArgsIn<'party.status'>]>();
+    expectTypeOf<TributaryApi['party']['onProgress']>().parameter(0).parameter(0).toEqualTypeOf<PayloadOf<'party.progress'>>();
   });
 });
 

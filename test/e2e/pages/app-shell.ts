@@ -1,12 +1,14 @@
 // Page object (e2e): the app shell: pages reached by keyboard, the theme button, the open config's name.
 import type { Page } from 'playwright-core';
 
+const PAGES = ['Dataset', 'Preview', 'Federation', 'Training'] as const;
+
 export class AppShell {
   constructor(readonly page: Page) {}
 
-  /** Alt+1 Dataset, Alt+2 Preview: the way a keyboard user moves between pages. */
-  async goTo(page: 'Dataset' | 'Preview'): Promise<void> {
-    await this.page.keyboard.press(page === 'Dataset' ? 'Alt+1' : 'Alt+2');
+  /** Alt+1 Dataset, Alt+2 Preview, Alt+3 Federation, Alt+4 Training: the way a keyboard user moves between pages. */
+  async goTo(page: 'Dataset' | 'Preview' | 'Federation' | 'Training'): Promise<void> {
+    await this.page.keyboard.press(`Alt+${PAGES.indexOf(page) + 1}`);
     await this.page.getByRole('heading', { level: 1, name: page }).waitFor();
   }
 

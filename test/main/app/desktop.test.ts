@@ -98,6 +98,41 @@ describe('the desktop app', () => {
     expect(window.focus).toHaveBeenCalled();
   });
 
+  it('the Federation menu and the tray follow the party: Join joins the config opened last, the tooltip says what the party does', async () => {
+    const { electron, child } = await launch();
+    child.emit('message', { kind: 'ready' });
+    child.emit('message', { kind: 'event', event: 'config.opened', payload: { file: '/site/party.yaml' } });
+    const tray = electron.Tray.mock.instances[0] as unknown as { setContextMenu: ReturnType<typeof vi.fn>; setToolTip: ReturnType<typeof vi.fn> };
+    const trayItems = () => (tray.setContextMenu.mock.calls.at(-1)![0] as { template: { label?: string; enabled?: boolean; click?: () => void }[] }).template;
+    const join = trayItems().find((item) => item.label === 'Join the Federation')!;
+    expect(join.enabled).toBe(true);
+    join.click!();
+    await vi.waitFor(() => expect(child.postMessage).toHaveBeenCalledWith({ kind: 'call', id: 1, method: 'party.join', args: { file: '/site/party.yaml' } }));
+    const joined = { stage: 'joined', state: { type: 'idle', nodeId: '7' }, pauseRequested: false, leaving: null, file: '/site/party.yaml', node: null, federation: null, backend: null, model: null };
+    child.emit('message', { kind: 'event', event: 'party.state', payload: joined });
+    expect(trayItems().find((item) => item.label === 'Join the Federation')!.enabled).toBe(false);
+    expect(trayItems().find((item) => item.label === 'Pause Taking Part')!.enabled).toBe(true);
+    expect(tray.setToolTip).toHaveBeenLastCalledWith('Tributary: waiting for the next round');
+    const menu = electron.Menu.setApplicationMenu.mock.calls.at(-1)![0] as { template: { label?: string; submenu?: { label?: string; enabled?: boolean }[] }[] };
+    expect(menu.template.find((item) => item.label === '&Federation')!.submenu!.find((item) => item.label === 'Leave Now')!.enabled).toBe(true);
+  });
+
+  it('quitting while joined asks first, leaves the federation, and only then stops the services', async () => {
+    const { electron, child, window } = await launch();
+    child.emit('message', { kind: 'ready' });
+    child.emit('message', { kind: 'event', event: 'party.state', payload: { stage: 'joined', state: { type: 'idle', nodeId: '7' }, pauseRequested: false, leaving: null, file: null, node: null, federation: null, backend: null, model: null } });
+    electron.dialog.showMessageBox.mockResolvedValueOnce({ response: 1, checkboxChecked: false });
+    const beforeQuit = { preventDefault: vi.fn() };
+    electron.app.emit('before-quit', beforeQuit);
+    expect(beforeQuit.preventDefault).toHaveBeenCalled();
+    expect(electron.dialog.showMessageBox).toHaveBeenCalledWith(window, expect.objectContaining({ buttons: ['Leave After the Task in Hand', 'Leave Now', 'Cancel'] }));
+    await vi.waitFor(() => expect(child.postMessage).toHaveBeenCalledWith({ kind: 'call', id: 1, method: 'party.leave', args: { finish: false } }));
+    expect(electron.app.quit).not.toHaveBeenCalled();
+    child.emit('message', { kind: 'reply', id: 1, result: { ok: true, value: {} } });
+    await vi.waitFor(() => expect(electron.app.quit).toHaveBeenCalled());
+    expect(child.postMessage).not.toHaveBeenCalledWith({ kind: 'stop' });
+  });
+
   it('quitting waits for the services to stop', async () => {
     const { electron, child } = await launch();
     child.emit('message', { kind: 'ready' });

@@ -66,7 +66,7 @@ export function createElectronMock(userData: string) {
     }),
     nativeImage: { createFromPath: vi.fn((file: string) => ({ file })) },
     nativeTheme: { shouldUseDarkColors: false },
-    dialog: { showOpenDialog: vi.fn(), showErrorBox: vi.fn() },
+    dialog: { showOpenDialog: vi.fn(), showErrorBox: vi.fn(), showMessageBox: vi.fn(async () => ({ response: 2, checkboxChecked: false })) },
     shell: { openPath: vi.fn() },
     safeStorage: {
       isEncryptionAvailable: vi.fn(() => true),

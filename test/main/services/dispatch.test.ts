@@ -1,5 +1,6 @@
 // Tests (Node): one call through the contract's door: unknown methods, bad arguments, thrown errors, results outside the contract.
 import { describe, expect, it, vi } from 'vitest';
+import { METHOD_NAMES } from '../../../common/contract/contract.js';
 import type { MethodHandlers } from '../../../common/contract/contract.js';
 import { ConfigError } from '../../../main/config/errors.js';
 import { invokeMethod } from '../../../main/services/dispatch.js';
@@ -11,15 +12,8 @@ function handlers(overrides: Partial<MethodHandlers> = {}): MethodHandlers {
   const unused = async () => {
     throw new Error('not called in this test');
   };
-  return {
-    'app.info': async () => info,
-    'config.open': unused,
-    'config.validate': unused,
-    'config.save': unused,
-    'dataset.scan': unused,
-    'dataset.preview': unused,
-    ...overrides,
-  };
+  const everyMethod = Object.fromEntries(METHOD_NAMES.map((method) => [method, unused])) as unknown as MethodHandlers;
+  return { ...everyMethod, 'app.info': async () => info, ...overrides };
 }
 
 describe('invokeMethod', () => {

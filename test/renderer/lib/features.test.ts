@@ -4,7 +4,8 @@ import { featureOfHash, FEATURES } from '../../../renderer/lib/features.js';
 
 describe('features', () => {
   it('lists the pages that have services behind them, each with its own Alt shortcut', () => {
-    expect(FEATURES.map((f) => f.id)).toEqual(['dataset', 'preview']);
+    expect(FEATURES.map((f) => f.id)).toEqual(['dataset', 'preview', 'federation', 'training']);
+    expect(FEATURES.map((f) => f.shortcut)).toEqual(['1', '2', '3', '4']);
     expect(new Set(FEATURES.map((f) => f.shortcut)).size).toBe(FEATURES.length);
   });
 
@@ -12,6 +13,7 @@ describe('features', () => {
     expect(featureOfHash('#/preview')).toBe('preview');
     expect(featureOfHash('#preview')).toBe('preview');
     expect(featureOfHash('')).toBe('dataset');
-    expect(featureOfHash('#/training')).toBe('dataset');
+    expect(featureOfHash('#/training')).toBe('training');
+    expect(featureOfHash('#/settings')).toBe('dataset');
   });
 });

@@ -1,0 +1,182 @@
+// Runs anywhere (the contract): take part in the config's federation (join, pause, resume, leave) and watch it: state, training progress, rounds, the audit log.
+import { z } from 'zod';
+import { ConfigFileSchema } from './config-api.js';
+import { event, method } from './define.js';
+
+const count = z.number().int().nonnegative();
+const round = z.number().int().nullable().describe('the server\'s round number; null when a message carried none');
+/** Running means and rates are null (a metric) or 0 (a rate) until there is something to average. */
+const metric = z.number().nullable();
+
+const TrainingProgressSchema = z.object({
+  round,
+  epoch: count,
+  epochs: count,
+  batch: count,
+  batches: count,
+  loss: metric.describe('running mean over the epoch so far'),
+  acc: metric.describe('running mean over the epoch so far; null when the model reports no accuracy'),
+  samplesPerSec: z.number().nonnegative(),
+  etaSec: z.number().nonnegative().describe('until the round\'s training is done'),
+});
+
+/** What the party is doing at the server; it is always in exactly one of these. */
+const PartyStateSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('disconnected'), reason: z.string().nullable() }),
+  z.object({ type: z.literal('connecting'), attempt: count, lastError: z.string().nullable(), retryInMs: count.nullable() }),
+  z.object({ type: z.literal('idle'), nodeId: z.string() }),
+  z.object({ type: z.literal('training'), ...TrainingProgressSchema.shape }),
+  z.object({ type: z.literal('evaluating'), round }),
+  z.object({ type: z.literal('paused'), nodeId: z.string() }),
+]);
+export type PartyState = z.infer<typeof PartyStateSchema>;
+
+const STAGES = ['out', 'joining', 'joined', 'leaving'] as const;
+export type PartyStage = (typeof STAGES)[number];
+
+const PartyStatusSchema = z.object({
+  stage: z
+    .enum(STAGES)
+    .describe('out: in no federation; joining: opening the training thread and the node key; joined: serving rounds (`state` says how); leaving: finishing or aborting the task in hand, then saying goodbye'),
+  state: PartyStateSchema,
+  pauseRequested: z.boolean().describe('the operator paused: messages are declined once the task in hand is done'),
+  leaving: z.object({ finish: z.boolean() }).nullable(),
+  file: z.string().nullable().describe('the config joined (or last joined)'),
+  node: z.object({ keyFile: z.string(), fingerprint: z.string().nullable() }).nullable(),
+  federation: z
+    .object({ server: z.string(), transport: z.enum(['grpc', 'rest']), insecure: z.boolean(), rootCa: z.string().nullable(), auditLog: z.string() })
+    .nullable(),
+  backend: z.object({ name: z.string(), description: z.string(), warning: z.string().optional() }).nullable(),
+  model: z
+    .object({
+      name: z.string(),
+      parameters: count,
+      classes: count,
+      sampleShape: z.object({ height: count, width: count, channels: count }),
+      samples: z.object({ train: count.nullable(), test: count.nullable() }),
+    })
+    .nullable(),
+});
+export type PartyStatus = z.infer<typeof PartyStatusSchema>;
+
+const RoundSummarySchema = z.object({
+  messageType: z.string().describe('train, evaluate, or another message type the server sent'),
+  round,
+  group: z.string(),
+  outcome: z
+    .enum(['replied', 'declined', 'refused', 'aborted', 'failed'])
+    .describe('replied: the work was done; declined: paused or leaving; refused: a bad message; aborted: left mid-task; failed: the work or the reply failed'),
+  metrics: z.record(z.string(), z.number()).describe('what went back: train_loss, train_acc, eval_loss, eval_acc (the global model on local data), num-examples'),
+  seconds: z.number().nonnegative(),
+  error: z.string().nullable(),
+});
+export type RoundSummary = z.infer<typeof RoundSummarySchema>;
+
+const BatchProgressSchema = TrainingProgressSchema.extend({
+  kind: z.literal('batch'),
+  memory: z.object({ rssMb: z.number().nonnegative(), tensors: count }).nullable().describe('of the services process and its training thread'),
+});
+const EpochProgressSchema = z.object({
+  kind: z.literal('epoch'),
+  round,
+  epoch: count,
+  epochs: count,
+  loss: metric,
+  acc: metric,
+  samples: count,
+  seconds: z.number().nonnegative(),
+  samplesPerSec: z.number().nonnegative(),
+});
+export type EpochProgress = z.infer<typeof EpochProgressSchema>;
+
+const AuditValueSchema = z.union([z.number(), z.string(), z.boolean(), z.array(z.union([z.number(), z.string(), z.boolean()]))]);
+
+const AuditEntrySchema = z.object({
+  time: z.string().describe('ISO-8601, UTC'),
+  direction: z.enum(['received', 'sent']),
+  messageType: z.string(),
+  round,
+  group: z.string(),
+  messageId: z.string(),
+  replyTo: z.string().nullable(),
+  arrays: z.array(z.object({ record: z.string(), name: z.string(), dtype: z.string(), shape: z.array(count), bytes: count })).describe('described, never copied'),
+  values: z.record(z.string(), AuditValueSchema).describe('metrics and config values by `record.key`'),
+  bytes: count.describe('bytes that crossed the wire'),
+  error: z.string().nullable(),
+});
+export type AuditEntry = z.infer<typeof AuditEntrySchema>;
+
+const note = z.object({ time: z.string().describe('ISO-8601, UTC'), message: z.string() });
+
+export const partyMethods = {
+  'party.join': method({
+    summary: "open the training thread on a saved config and join its `federation:` section's server; refused while a party is joined",
+    args: z.object({ file: ConfigFileSchema }),
+    result: PartyStatusSchema,
+  }),
+  'party.pause': method({
+    summary: 'stay connected and decline work, so rounds go on without this site; the task in hand finishes first',
+    args: z.object({}),
+    result: PartyStatusSchema,
+  }),
+  'party.resume': method({
+    summary: 'take work again after a pause',
+    args: z.object({}),
+    result: PartyStatusSchema,
+  }),
+  'party.leave': method({
+    summary: 'leave the federation: finish the task in hand and send its reply, or abort it within a batch; resolves once left',
+    args: z.object({ finish: z.boolean().describe('true: after the task in hand; false: now (a second call may turn a finishing leave into this)') }),
+    result: PartyStatusSchema,
+  }),
+  'party.status': method({
+    summary: 'where the party stands: stage and state, node key, server, backend, model',
+    args: z.object({}),
+    result: PartyStatusSchema,
+  }),
+  'party.history': method({
+    summary: "this session's round summaries and finished epochs, oldest first, so a page opened late draws the whole run",
+    args: z.object({}),
+    result: z.object({ rounds: z.array(RoundSummarySchema), epochs: z.array(EpochProgressSchema) }),
+  }),
+  'party.nodeKey': method({
+    summary: "the node key joining a config would use: its file and fingerprint (null before the first join, which creates it); never creates one",
+    args: z.object({ file: ConfigFileSchema }),
+    result: z.object({
+      keyFile: z.string().nullable().describe('null when the config has no `federation:` section'),
+      fingerprint: z.string().nullable(),
+      problem: z.string().nullable().describe('why a key file that is there cannot be used'),
+    }),
+  }),
+  'party.audit': method({
+    summary: 'the audit log ("what left this site"): every message received and sent, newest last',
+    args: z.object({
+      file: ConfigFileSchema.optional().describe("the config whose `audit_log` to read; the joined (or last joined) party's by default"),
+      last: z.number().int().min(1).max(2000).default(200),
+    }),
+    result: z.object({ auditLog: z.string().nullable().describe('null when there is no federation to read the log of'), entries: z.array(AuditEntrySchema) }),
+  }),
+};
+
+export const partyEvents = {
+  'party.state': event({
+    summary: 'the stage or the state changed (not every training batch: see party.progress)',
+    payload: PartyStatusSchema,
+  }),
+  'party.progress': event({
+    summary: 'training progress: a batch (a few times a second at most, the last of each epoch always) or a finished epoch',
+    payload: z.discriminatedUnion('kind', [BatchProgressSchema, EpochProgressSchema]),
+  }),
+  'party.round': event({
+    summary: 'a message from the server was handled: what was asked, what went back, how long it took',
+    payload: RoundSummarySchema,
+  }),
+  'party.notice': event({
+    summary: 'a note for the operator: joined as node N, a round setting clamped, a reconnect, a key retired',
+    payload: note,
+  }),
+  'party.error': event({
+    summary: 'something went wrong and the party carries on (or, if it cannot, leaves and says so)',
+    payload: note,
+  }),
+};

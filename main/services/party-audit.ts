@@ -1,0 +1,26 @@
+// Runs in the services process (plain Node): the party's audit log as the contract carries it, one row per message received or sent.
+import type { AuditEntry as ContractAuditEntry } from '../../common/contract/party-api.js';
+import { readAuditLog } from '../federation/client/audit-log.js';
+import type { AuditEntry } from '../federation/client/audit-log.js';
+
+export async function readAuditEntries(file: string, last: number): Promise<ContractAuditEntry[]> {
+  return (await readAuditLog(file, { last })).map(contractEntry);
+}
+
+/** FedAvg puts the round in the config ("server-round") and in the group id: whichever the message has. */
+function contractEntry(entry: AuditEntry): ContractAuditEntry {
+  const { time, direction, messageType, group, serverRound, messageId, replyTo, arrays, values, bytes, error } = entry;
+  const groupRound = /^\d+$/.test(group) ? Number(group) : null;
+  return {
+    time, direction, messageType, group, messageId, replyTo, bytes, error,
+    round: serverRound ?? groupRound,
+    arrays: arrays.map(({ record, name, dtype, shape, bytes: size }) => ({ record, name, dtype, shape, bytes: size })),
+    values: Object.fromEntries(Object.entries(values).filter(([, value]) => isFiniteValue(value))),
+  };
+}
+
+/** JSON writes NaN and Infinity (a diverged metric) as null: such a value is left out rather than break the whole table. */
+function isFiniteValue(value: unknown): boolean {
+  if (Array.isArray(value)) return value.every(isFiniteValue);
+  return typeof value === 'string' || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value));
+}

@@ -1,0 +1,93 @@
+// Runs in the services process (plain Node): a party's events and its training thread's progress, turned into the contract's party.* events.
+import type { EpochProgress, RoundSummary } from '../../common/contract/party-api.js';
+import type { PartyEvent, TrainingProgress } from '../federation/client/party-events.js';
+import type { TrainProgress } from '../engine/train/trainer.js';
+import type { EventBus } from './event-bus.js';
+import type { PartyHistory } from './party-history.js';
+import { contractProgress, finiteOr } from './party-status.js';
+
+/** Batch events at most this often: enough for a live chart, few enough for IPC; the last batch of an epoch always goes. */
+const PROGRESS_EVERY_MS = 250;
+
+interface RelayOptions {
+  events: EventBus;
+  history: PartyHistory;
+  /** The party's state moved on (a training batch within the same round does not count): the service announces its status. */
+  onStateChange: () => void;
+}
+
+/**
+ * The party reports round and batch but not memory; the training thread reports memory and finished epochs but not
+ * the round: the relay puts the two together. It never throws back into the party: a payload the contract refuses
+ * (a bug) is reported on stderr, and the party carries on serving its rounds.
+ */
+export class PartyRelay {
+  readonly #options: RelayOptions;
+  #training: TrainingProgress | null = null;
+  #memory: { rssMb: number; tensors: number } | null = null;
+  #lastProgressAt = -Infinity;
+
+  constructor(options: RelayOptions) {
+    this.#options = options;
+  }
+
+  onPartyEvent = (event: PartyEvent): void => {
+    switch (event.type) {
+      case 'training':
+        return this.#onTraining(event);
+      case 'round':
+        return this.#onRound(event);
+      case 'notice':
+        return this.#emit('party.notice', { time: now(), message: event.message });
+      case 'error':
+        return this.#emit('party.error', { time: now(), message: event.message });
+      default:
+        this.#training = null;
+        return this.#options.onStateChange();
+    }
+  };
+
+  onRunnerProgress = (event: TrainProgress): void => {
+    if (event.type === 'batch') {
+      this.#memory = { rssMb: finiteOr(event.memory.rssMb, 0), tensors: event.memory.tensors };
+      return;
+    }
+    const { epoch, loss, accuracy, samples, seconds, samplesPerSec } = event;
+    const epochProgress: EpochProgress = {
+      kind: 'epoch', round: this.#training?.round ?? null, epoch, epochs: this.#training?.epochs ?? epoch,
+      loss: finiteOr(loss, null), acc: finiteOr(accuracy, null), samples, seconds: finiteOr(seconds, 0), samplesPerSec: finiteOr(samplesPerSec, 0),
+    };
+    this.#options.history.addEpoch(epochProgress);
+    this.#emit('party.progress', epochProgress);
+  };
+
+  #onTraining({ type: _type, ...progress }: Extract<PartyEvent, { type: 'training' }>): void {
+    const newRound = this.#training === null || this.#training.round !== progress.round;
+    this.#training = progress;
+    if (newRound) this.#options.onStateChange();
+    const at = Date.now();
+    const epochDone = progress.batch === progress.batches;
+    if (!epochDone && at - this.#lastProgressAt < PROGRESS_EVERY_MS) return;
+    this.#lastProgressAt = at;
+    this.#emit('party.progress', { kind: 'batch', ...contractProgress(progress), memory: this.#memory });
+  }
+
+  #onRound({ type: _type, ...summary }: Extract<PartyEvent, { type: 'round' }>): void {
+    const metrics = Object.fromEntries(Object.entries(summary.metrics).filter(([, value]) => Number.isFinite(value)));
+    const round: RoundSummary = { ...summary, metrics, seconds: finiteOr(summary.seconds, 0) };
+    this.#options.history.addRound(round);
+    this.#emit('party.round', round);
+  }
+
+  #emit: EventBus['emit'] = (event, payload) => {
+    try {
+      this.#options.events.emit(event, payload);
+    } catch (error) {
+      console.error(`tributary services: ${event} not sent, its payload is outside the contract: ${(error as Error).message}`);
+    }
+  };
+}
+
+function now(): string {
+  return new Date().toISOString();
+}

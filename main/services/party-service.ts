@@ -1,0 +1,213 @@
+// Runs in the services process (plain Node): the party methods: at most one training thread and one party, joined, paused, resumed and left.
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ArgsOf, ResultIn } from '../../common/contract/contract.js';
+import type { PartyStage, PartyState, PartyStatus } from '../../common/contract/party-api.js';
+import { loadPartyConfig } from '../config/party-config.js';
+import type { EventBus } from './event-bus.js';
+import { nodeKeyOf } from './node-key.js';
+import { readAuditEntries } from './party-audit.js';
+import { DEFAULT_DEPS } from './party-deps.js';
+import type { PartyServiceDeps, ServiceParty, ServiceRunner } from './party-deps.js';
+import { PartyHistory } from './party-history.js';
+import { loadJoinableConfig } from './party-joining.js';
+import { PartyRelay } from './party-relay.js';
+import { contractState, joinedFacts, NO_FACTS } from './party-status.js';
+import type { JoinedFacts } from './party-status.js';
+import { ServiceError } from './service-errors.js';
+
+interface Session {
+  runner: ServiceRunner;
+  party: ServiceParty;
+  facts: JoinedFacts;
+  /** Resolves once the party has left (or stopped) and its training thread is closed. */
+  ended: Promise<void>;
+}
+
+const LEFT: PartyState = { type: 'disconnected', reason: null };
+
+/**
+ * One party at a time: a site is one node of one federation. The party's own problems (a lost connection, a bad
+ * message, a failed round) arrive as party.error events and it carries on; the service survives the rest too (a
+ * training thread that dies, a party loop that ends on its own) by leaving and going back to `out`.
+ */
+export class PartyService {
+  readonly #events: EventBus;
+  readonly #deps: PartyServiceDeps;
+  readonly #history = new PartyHistory();
+  #stage: PartyStage = 'out';
+  #session: Session | undefined;
+  #joining: Promise<void> | undefined;
+  #file: string | null = null;
+  #lastState: PartyState = LEFT;
+  #lastAuditLog: string | null = null;
+  #pauseRequested = false;
+  #leaving: { finish: boolean } | null = null;
+  #closing = false;
+
+  constructor(events: EventBus, deps: Partial<PartyServiceDeps> = {}) {
+    this.#events = events;
+    this.#deps = { ...DEFAULT_DEPS, ...deps };
+  }
+
+  join = async ({ file }: ArgsOf<'party.join'>): Promise<ResultIn<'party.join'>> => {
+    this.#refuseJoin();
+    const absolute = path.resolve(file);
+    this.#stage = 'joining';
+    this.#file = absolute;
+    this.#pauseRequested = false;
+    this.#history.clear();
+    this.#announce();
+    const joining = this.#open(absolute);
+    this.#joining = joining;
+    try {
+      await joining;
+    } catch (error) {
+      this.#stage = 'out';
+      throw error;
+    } finally {
+      this.#joining = undefined;
+      this.#announce();
+    }
+    return this.status();
+  };
+
+  pause = async (): Promise<ResultIn<'party.pause'>> => {
+    this.#joinedSession('pause').party.pause();
+    this.#pauseRequested = true;
+    this.#announce();
+    return this.status();
+  };
+
+  resume = async (): Promise<ResultIn<'party.resume'>> => {
+    this.#joinedSession('resume').party.resume();
+    this.#pauseRequested = false;
+    this.#announce();
+    return this.status();
+  };
+
+  /** Resolves once the party has left; a second call with finish: false turns a finishing leave into an abort. */
+  leave = async ({ finish }: ArgsOf<'party.leave'>): Promise<ResultIn<'party.leave'>> => {
+    if (this.#stage === 'joining') throw new ServiceError('failed', 'still joining: leave once the party has joined');
+    const session = this.#session;
+    if (session) await this.#leave(session, finish);
+    return this.status();
+  };
+
+  status = async (): Promise<ResultIn<'party.status'>> => this.#status();
+
+  history = async (): Promise<ResultIn<'party.history'>> => this.#history.snapshot();
+
+  nodeKey = async ({ file }: ArgsOf<'party.nodeKey'>): Promise<ResultIn<'party.nodeKey'>> => nodeKeyOf(await loadPartyConfig(file));
+
+  audit = async ({ file, last }: ArgsOf<'party.audit'>): Promise<ResultIn<'party.audit'>> => {
+    const auditLog = file === undefined ? (this.#session?.facts.auditLog ?? this.#lastAuditLog) : await auditLogOf(file);
+    return { auditLog, entries: auditLog === null ? [] : await readAuditEntries(auditLog, last) };
+  };
+
+  /** The services are stopping: leave without finishing the task in hand, within a grace period, then close the thread. */
+  close = async (): Promise<void> => {
+    this.#closing = true;
+    await this.#joining?.catch(() => undefined);
+    const session = this.#session;
+    if (!session) return;
+    await Promise.race([this.#leave(session, false), sleep(this.#deps.shutdownGraceMs, undefined, { ref: false })]);
+    await session.runner.close();
+  };
+
+  /**
+   * Joined once this resolves. The session is in place from the moment the party exists, so the status says what
+   * joining is doing (connecting, retrying) and nothing can end the party before the service knows of it.
+   */
+  async #open(file: string): Promise<void> {
+    const { loaded, section } = await loadJoinableConfig(file);
+    const { runner, info } = await this.#deps.openRunner(file);
+    try {
+      const party = this.#deps.createParty({ section, baseDir: loaded.baseDir, runner, settings: info.settings });
+      const facts = { file, baseDir: loaded.baseDir, section, info, auditLog: party.audit.file };
+      const session: Session = { runner, party, facts, ended: Promise.resolve() };
+      this.#session = session;
+      const relay = new PartyRelay({ events: this.#events, history: this.#history, onStateChange: () => this.#announce() });
+      party.on('event', relay.onPartyEvent);
+      runner.on('progress', relay.onRunnerProgress);
+      await party.join();
+      this.#stage = 'joined';
+      session.ended = this.#watch(session);
+      runner.on('died', (error) => this.#onRunnerDied(session, error));
+    } catch (error) {
+      this.#session = undefined;
+      await runner.close();
+      throw error;
+    }
+  }
+
+  /** The party serves until it leaves or its loop ends on its own; either way the thread closes and the service is out. */
+  async #watch(session: Session): Promise<void> {
+    await session.party.left().catch((error: unknown) => this.#report(`the party stopped: ${(error as Error).message}`));
+    await session.runner.close();
+    if (this.#session !== session) return;
+    this.#lastState = session.party.state;
+    this.#lastAuditLog = session.facts.auditLog;
+    this.#session = undefined;
+    this.#stage = 'out';
+    this.#leaving = null;
+    this.#pauseRequested = false;
+    this.#announce();
+  }
+
+  async #leave(session: Session, finish: boolean): Promise<void> {
+    const finishing = finish && this.#leaving?.finish !== false;
+    this.#leaving = { finish: finishing };
+    this.#stage = 'leaving';
+    this.#announce();
+    await session.party.leave({ finish: finishing });
+    await session.ended;
+  }
+
+  #onRunnerDied(session: Session, error: Error): void {
+    if (this.#session !== session) return;
+    this.#report(`${error.message}; the party cannot train any more, so it leaves the federation`);
+    void this.#leave(session, false);
+  }
+
+  #refuseJoin(): void {
+    if (this.#closing) throw new ServiceError('unavailable', 'the services are stopping: no new party can join');
+    if (this.#stage === 'out') return;
+    const doing = this.#stage === 'joining' ? 'already joining' : this.#stage === 'leaving' ? 'still leaving' : 'already in';
+    throw new ServiceError('failed', `${doing} the federation of ${this.#file}: a site takes part in one federation at a time; leave it first`);
+  }
+
+  #joinedSession(action: string): Session {
+    if (this.#stage === 'joined' && this.#session) return this.#session;
+    throw new ServiceError('failed', `cannot ${action}: ${this.#stage === 'out' ? 'the party has not joined a federation' : `the party is ${this.#stage}`}`);
+  }
+
+  #status(): PartyStatus {
+    const session = this.#session;
+    return {
+      stage: this.#stage,
+      state: contractState(session?.party.state ?? this.#lastState),
+      pauseRequested: this.#pauseRequested,
+      leaving: this.#leaving,
+      ...(session ? joinedFacts(session.facts, session.party.fingerprint) : { file: this.#file, ...NO_FACTS }),
+    };
+  }
+
+  /** Called from the party's own events too: a status the contract refuses (a bug) is reported, never thrown into the party. */
+  #announce(): void {
+    try {
+      this.#events.emit('party.state', this.#status());
+    } catch (error) {
+      console.error(`tributary services: party.state not sent, its payload is outside the contract: ${(error as Error).message}`);
+    }
+  }
+
+  #report(message: string): void {
+    this.#events.emit('party.error', { time: new Date().toISOString(), message });
+  }
+}
+
+async function auditLogOf(file: string): Promise<string | null> {
+  const { config, baseDir } = await loadPartyConfig(file);
+  return config.federation ? path.resolve(baseDir, config.federation.audit_log) : null;
+}

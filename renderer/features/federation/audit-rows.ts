@@ -1,0 +1,47 @@
+// Runs in the renderer: audit log entries as table rows: newest first, arrays and values summed up, the full detail kept for a tooltip.
+import type { AuditEntry } from '../../../common/contract/party-api.js';
+import { formatBytes, formatMetric, formatTime } from '../../lib/format.js';
+
+export interface AuditRow {
+  id: string;
+  time: string;
+  direction: AuditEntry['direction'];
+  messageType: string;
+  round: string;
+  arrays: string;
+  /** One line per array: record/name, dtype and shape. */
+  arraysDetail: string;
+  bytes: string;
+  values: string;
+  valuesDetail: string;
+  error: string | null;
+}
+
+const VALUES_SHOWN = 4;
+
+export function auditRows(entries: readonly AuditEntry[]): AuditRow[] {
+  return entries.map((entry, index) => auditRow(entry, index)).reverse();
+}
+
+function auditRow(entry: AuditEntry, index: number): AuditRow {
+  const values = Object.entries(entry.values).map(([key, value]) => `${key.replace(/^metrics\./, '')} ${valueText(value)}`);
+  const parameters = entry.arrays.reduce((sum, array) => sum + array.shape.reduce((product, n) => product * n, 1), 0);
+  return {
+    id: `${index}:${entry.direction}:${entry.messageId}`,
+    time: formatTime(entry.time),
+    direction: entry.direction,
+    messageType: entry.messageType || '?',
+    round: entry.round === null ? '—' : String(entry.round),
+    arrays: entry.arrays.length ? `${entry.arrays.length} (${parameters.toLocaleString('en')} values)` : 'none',
+    arraysDetail: entry.arrays.map((a) => `${a.record}/${a.name}: ${a.dtype} [${a.shape.join('×')}], ${formatBytes(a.bytes)}`).join('\n'),
+    bytes: formatBytes(entry.bytes),
+    values: values.length > VALUES_SHOWN ? `${values.slice(0, VALUES_SHOWN).join(', ')}, +${values.length - VALUES_SHOWN} more` : values.join(', ') || '—',
+    valuesDetail: values.join('\n'),
+    error: entry.error,
+  };
+}
+
+function valueText(value: AuditEntry['values'][string]): string {
+  if (Array.isArray(value)) return `[${value.map((item) => (typeof item === 'number' ? formatMetric(item) : String(item))).join(', ')}]`;
+  return typeof value === 'number' ? formatMetric(value) : String(value);
+}

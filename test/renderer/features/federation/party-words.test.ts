@@ -1,0 +1,51 @@
+// Tests (Node): the party's status in words, the controls it allows, and why Join must wait.
+import { describe, expect, it } from 'vitest';
+import type { PartyStatus } from '../../../../common/contract/party-api.js';
+import { allowedActions, joinBlocker, phaseOf, statusWords } from '../../../../renderer/features/federation/party-words.js';
+
+const status = (overrides: Partial<PartyStatus>): PartyStatus => ({
+  stage: 'joined', state: { type: 'idle', nodeId: '7' }, pauseRequested: false, leaving: null,
+  file: '/site/party.yaml', node: null, federation: null, backend: null, model: null, ...overrides,
+});
+const training = { type: 'training' as const, round: 4, epoch: 2, epochs: 3, batch: 5, batches: 10, loss: 0.5, acc: 0.8, samplesPerSec: 100, etaSec: 9 };
+
+describe('statusWords', () => {
+  it('names each phase, with what an operator needs to know', () => {
+    expect(statusWords(status({ stage: 'out', state: { type: 'disconnected', reason: 'left the federation' } }))).toMatchObject({ phase: 'out', title: 'Not in a federation', detail: 'Last: left the federation.', tone: 'off' });
+    expect(statusWords(status({ stage: 'joining' }))).toMatchObject({ phase: 'joining', title: 'Joining…' });
+    expect(statusWords(status({ state: { type: 'connecting', attempt: 3, lastError: 'ECONNREFUSED', retryInMs: 1500 } }))).toMatchObject({
+      phase: 'connecting', title: 'Cannot reach the server (attempt 3)', detail: 'ECONNREFUSED; trying again in 2 s', tone: 'attention',
+    });
+    expect(statusWords(status({}))).toMatchObject({ phase: 'idle', title: 'Waiting for the next round', detail: 'Connected as node 7.' });
+    expect(statusWords(status({ state: training, pauseRequested: true }))).toMatchObject({ phase: 'training', title: 'Training round 4', detail: 'Epoch 2 of 3, batch 5 of 10. Pausing once this task is done.' });
+    expect(statusWords(status({ state: { type: 'evaluating', round: null } }))).toMatchObject({ phase: 'evaluating', title: 'Evaluating a round' });
+    expect(statusWords(status({ state: { type: 'paused', nodeId: '7' } }))).toMatchObject({ phase: 'paused', title: 'Paused', tone: 'attention' });
+  });
+
+  it('says a party is leaving, while its phase is still what it does', () => {
+    const leaving = status({ stage: 'leaving', leaving: { finish: true }, state: training });
+    expect(statusWords(leaving)).toMatchObject({ title: 'Leaving…', detail: expect.stringContaining('finishes') });
+    expect(phaseOf(leaving)).toBe('training');
+  });
+});
+
+describe('allowedActions', () => {
+  it('offers only what the party service would accept', () => {
+    expect(allowedActions(status({ stage: 'out' }), false)).toEqual({ join: true, pause: false, resume: false, leaveAfterTask: false, leaveNow: false });
+    expect(allowedActions(status({ stage: 'out' }), true).join).toBe(false);
+    expect(allowedActions(status({}), false)).toEqual({ join: false, pause: true, resume: false, leaveAfterTask: true, leaveNow: true });
+    expect(allowedActions(status({ pauseRequested: true }), false)).toMatchObject({ pause: false, resume: true });
+    expect(allowedActions(status({ stage: 'leaving' }), false)).toEqual({ join: false, pause: false, resume: false, leaveAfterTask: false, leaveNow: true });
+  });
+});
+
+describe('joinBlocker', () => {
+  const ready = { file: '/site/party.yaml', dirty: false, savedValid: true, server: '127.0.0.1:9092' };
+  it('lets a saved, valid config with an address join, and says what is missing otherwise', () => {
+    expect(joinBlocker(ready)).toBeNull();
+    expect(joinBlocker({ ...ready, file: null })).toMatch(/^Open a party config/);
+    expect(joinBlocker({ ...ready, dirty: true })).toMatch(/^Save your changes/);
+    expect(joinBlocker({ ...ready, savedValid: false })).toMatch(/problems/);
+    expect(joinBlocker({ ...ready, server: undefined })).toMatch(/aggregator address/);
+  });
+});
