@@ -1,4 +1,4 @@
-// Runs in the CLI process: the `tributary` command: scan and preview a party's dataset, train its model locally, join a federation, run the reference aggregator, serve the browser console.
+// Runs in the CLI process: the `tributary` command: scan and preview a party's dataset, train its model locally, join a federation, run the reference aggregator or a local demo federation, serve the browser console.
 import { parseArgs } from 'node:util';
 import { BACKEND_CHOICES } from '../../common/training-config.js';
 import type { BackendChoice } from '../../common/training-config.js';
@@ -12,6 +12,7 @@ import { trainCommand } from './train-command.js';
 import { UsageError } from './usage-error.js';
 import { AGGREGATOR_USAGE, aggregatorCommand } from './aggregator-command.js';
 import { CONSOLE_USAGE, consoleCommand } from './console-command.js';
+import { DEMO_USAGE, demoCommand } from './demo-command.js';
 
 const USAGE = `usage:
   tributary scan --config party.yaml [--json]
@@ -25,6 +26,7 @@ const USAGE = `usage:
       join the federation in the config's federation: section and serve its rounds until Ctrl-C,
       which leaves after the task in hand (a second Ctrl-C aborts it)
 ${AGGREGATOR_USAGE}
+${DEMO_USAGE}
 ${CONSOLE_USAGE}`;
 
 /** Exit codes: 0 done, 1 failed while working, 2 bad usage or config. */
@@ -36,6 +38,7 @@ export async function main(argv: string[]): Promise<number> {
     if (command === 'train') return await train(rest);
     if (command === 'party') return await party(rest);
     if (command === 'aggregator') return await aggregatorCommand(rest);
+    if (command === 'demo') return await demoCommand(rest);
     if (command === 'console') return await consoleCommand(rest);
     console.log(USAGE);
     return command === undefined || command === 'help' || command === '--help' ? 0 : 2;
