@@ -3,7 +3,8 @@ import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterEach, beforeAll, beforeEach, describe, expect, it, vi, type MockInstance } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { captureConsole } from './console-capture.js';
 import { aggregatorCommand } from '../../../main/cli/aggregator-command.js';
 import { honest } from '../federation/server/behaviours.js';
 import { FakeNode } from '../federation/server/fake-node.js';
@@ -16,18 +17,7 @@ beforeAll(async () => {
   certificates = makeTestCertificates(dir);
 });
 
-let log: MockInstance<typeof console.log>;
-let error: MockInstance<typeof console.error>;
-beforeEach(() => {
-  log = vi.spyOn(console, 'log').mockImplementation(() => {});
-  error = vi.spyOn(console, 'error').mockImplementation(() => {});
-});
-afterEach(() => {
-  vi.restoreAllMocks();
-});
-
-const printed = () => log.mock.calls.map((call) => call.join(' ')).join('\n');
-const complained = () => error.mock.calls.map((call) => call.join(' ')).join('\n');
+const { printed, complained } = captureConsole();
 const TINY = ['--model', 'mlp', '--input-shape', '4', '--classes', '2'];
 
 async function failure(run: Promise<number>): Promise<Error> {

@@ -2,7 +2,8 @@
 import { existsSync, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
-import { afterEach, beforeAll, beforeEach, describe, expect, it, vi, type MockInstance } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { captureConsole } from './console-capture.js';
 import { main } from '../../../main/cli/index.js';
 import { cleanTree, grayPixels, tempDir } from '../../fixtures/corpus.js';
 
@@ -18,20 +19,7 @@ beforeAll(async () => {
   await fsp.writeFile(config, ['data:', '  name: ImageFolder', '  info:', '    train: train', '    test: test', '    color_mode: grayscale', '    batch_size: 4', '    workers: 2', ''].join('\n'));
 });
 
-let log: MockInstance<typeof console.log>;
-let error: MockInstance<typeof console.error>;
-let stderrWrite: MockInstance<typeof process.stderr.write>;
-beforeEach(() => {
-  log = vi.spyOn(console, 'log').mockImplementation(() => {});
-  error = vi.spyOn(console, 'error').mockImplementation(() => {});
-  stderrWrite = vi.spyOn(process.stderr, 'write').mockImplementation(() => true); // the scan's progress lines
-});
-afterEach(() => {
-  vi.restoreAllMocks();
-});
-
-const printed = () => log.mock.calls.map((call) => call.join(' ')).join('\n');
-const complained = () => error.mock.calls.map((call) => call.join(' ')).join('\n');
+const { spies, printed, complained } = captureConsole({ stderr: true });
 
 describe('tributary scan', () => {
   it('prints each split with its per-class counts and returns 0', async () => {
@@ -46,20 +34,20 @@ describe('tributary scan', () => {
     }
     expect(out).toContain('sizes (WxH): 8x8 x12');
     expect(complained()).toBe('');
-    expect(stderrWrite.mock.calls.map((c) => String(c[0])).join('')).toContain('scan train: 12/12');
+    expect(spies.stderrWrite.mock.calls.map((c) => String(c[0])).join('')).toContain('scan train: 12/12');
   });
 
   it('prints the split scans as parseable JSON with --json', async () => {
     expect(await main(['scan', '--config', config, '--json'])).toBe(0);
-    expect(log).toHaveBeenCalledTimes(1);
-    const scans = JSON.parse(String(log.mock.calls[0]![0])) as { split: string; samples: number; readable: number; classes: { key: string; count: number }[]; unreadableCount: number }[];
+    expect(spies.log).toHaveBeenCalledTimes(1);
+    const scans = JSON.parse(String(spies.log.mock.calls[0]![0])) as { split: string; samples: number; readable: number; classes: { key: string; count: number }[]; unreadableCount: number }[];
     expect(scans.map((s) => [s.split, s.samples, s.readable, s.unreadableCount])).toEqual([
       ['train', 12, 12, 0],
       ['test', 6, 6, 0],
     ]);
     expect(scans[0]!.classes).toEqual(CLASSES.map((key) => ({ key, count: 4 })));
     expect(scans[1]!.classes).toEqual(CLASSES.map((key) => ({ key, count: 2 })));
-    expect(stderrWrite).not.toHaveBeenCalled(); // no progress lines mixed into machine output
+    expect(spies.stderrWrite).not.toHaveBeenCalled(); // no progress lines mixed into machine output
   });
 });
 
@@ -143,7 +131,7 @@ describe('tributary usage and config errors', () => {
     expect(printed()).toMatch(/^usage:/);
     expect(printed()).toContain('tributary scan --config party.yaml');
     expect(printed()).toContain('tributary preview --config party.yaml --out DIR');
-    log.mockClear();
+    spies.log.mockClear();
     expect(await main(['help'])).toBe(0);
     expect(printed()).toMatch(/^usage:/);
   });
@@ -151,7 +139,7 @@ describe('tributary usage and config errors', () => {
   it('returns 2 for a missing --config or an unknown option', async () => {
     expect(await main(['scan'])).toBe(2);
     expect(complained()).toContain('--config is required');
-    error.mockClear();
+    spies.error.mockClear();
     expect(await main(['scan', '--config', config, '--bogus'])).toBe(2);
     expect(complained()).toContain("'--bogus'");
   });

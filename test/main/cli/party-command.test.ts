@@ -3,7 +3,8 @@ import { EventEmitter } from 'node:events';
 import { appendFile, mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi, type MockInstance } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { captureConsole } from './console-capture.js';
 import { stringify } from 'yaml';
 import { partyCommand } from '../../../main/cli/party-command.js';
 import { loadPartyConfig, type LoadedConfig } from '../../../main/config/party-config.js';
@@ -36,17 +37,7 @@ function progressStream(): { stream: NodeJS.WriteStream; text: () => string } {
   return { stream, text: () => chunks.join('') };
 }
 
-let log: MockInstance<typeof console.log>;
-let error: MockInstance<typeof console.error>;
-beforeEach(() => {
-  log = vi.spyOn(console, 'log').mockImplementation(() => {});
-  error = vi.spyOn(console, 'error').mockImplementation(() => {});
-});
-afterEach(() => {
-  vi.restoreAllMocks();
-});
-const printed = () => log.mock.calls.map((call) => call.join(' ')).join('\n');
-const complained = () => error.mock.calls.map((call) => call.join(' ')).join('\n');
+const { printed, complained } = captureConsole();
 
 describe('tributary party', () => {
   it('serves rounds with progress bars per round and epoch, and leaves cleanly on Ctrl-C', async () => {

@@ -3,7 +3,8 @@ import { spawn } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, beforeEach, describe, expect, it, vi, type MockInstance } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { captureConsole } from './console-capture.js';
 import { main } from '../../../main/cli/index.js';
 import { tempDir } from '../../fixtures/corpus.js';
 
@@ -13,21 +14,7 @@ const MNIST_HANDLER = path.join(examples, 'mnist-handler', 'party.yaml');
 /** tfjs's "Hi, looks like you are running TensorFlow.js in Node.js..." banner. */
 const BANNER = /TensorFlow\.js in Node\.js|=====/;
 
-let log: MockInstance<typeof console.log>;
-let error: MockInstance<typeof console.error>;
-let stderrWrite: MockInstance<typeof process.stderr.write>;
-beforeEach(() => {
-  log = vi.spyOn(console, 'log').mockImplementation(() => {});
-  error = vi.spyOn(console, 'error').mockImplementation(() => {});
-  stderrWrite = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-});
-afterEach(() => {
-  vi.restoreAllMocks();
-});
-
-const printed = () => log.mock.calls.map((call) => call.join(' ')).join('\n');
-const complained = () => error.mock.calls.map((call) => call.join(' ')).join('\n');
-const progressWritten = () => stderrWrite.mock.calls.map((call) => String(call[0])).join('');
+const { spies, printed, complained, progressWritten } = captureConsole({ stderr: true });
 
 describe('tributary train', () => {
   it('reports the backend, trains mnist-cnn on the sample PNGs with progress, and prints the evaluation with its confusion matrix', async () => {
@@ -60,13 +47,13 @@ describe('tributary train', () => {
   it('returns 2 for bad usage, and for a config without a model, before starting a training thread', async () => {
     expect(await main(['train', '--config', IMAGE_FOLDER, '--epochs', '0'])).toBe(2);
     expect(complained()).toBe('tributary train: --epochs takes a whole number >= 1, not 0');
-    error.mockClear();
+    spies.error.mockClear();
     expect(await main(['train', '--config', IMAGE_FOLDER, '--backend', 'gpu'])).toBe(2);
     expect(complained()).toBe('tributary train: --backend gpu: use one of auto, tensorflow, wasm, cpu');
-    error.mockClear();
+    spies.error.mockClear();
     expect(await main(['train'])).toBe(2);
     expect(complained()).toBe('tributary train: --config is required');
-    error.mockClear();
+    spies.error.mockClear();
     const noModel = path.join(await tempDir(), 'party.yaml');
     await fsp.writeFile(noModel, (await fsp.readFile(IMAGE_FOLDER, 'utf8')).replace(/^model:[\s\S]*/m, '').replaceAll('../../assets', path.resolve(examples, '../assets')));
     expect(await main(['train', '--config', noModel])).toBe(2);
