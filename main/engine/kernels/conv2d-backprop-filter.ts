@@ -1,5 +1,6 @@
-// Runs in the training thread: Conv2DBackpropFilter (every conv layer's weight gradient) for wasm, as one XNNPACK GEMM.
+// Runs in the training thread: Conv2DBackpropFilter (every conv layer's weight gradient) for wasm: XNNPACK, or a SIMD loop for small patches.
 import type * as tfjs from '@tensorflow/tfjs';
+import { filterGradientLoop } from './filter-gradient-simd.js';
 import { conv2d, f32, free, output, reshape, run, transpose, type Info, type Pads, type Shape4, type Tf, type Wasm } from './wasm-ops.js';
 
 /**
@@ -29,7 +30,43 @@ export function conv2DBackpropFilterConfig(tf: Tf): tfjs.KernelConfig {
 
 export function filterGradient(w: Wasm, x: Info, dy: Info, info: tfjs.backend_util.Conv2DInfo): Info {
   const patchSize = info.filterHeight * info.filterWidth * info.inChannels;
-  return patchSize < info.outChannels ? viaPatches(w, x, dy, info) : viaSwappedConv(w, x, dy, info);
+  if (patchSize >= info.outChannels) return viaSwappedConv(w, x, dy, info);
+  return viaSimdLoop(w, x, dy, info) ?? viaPatches(w, x, dy, info);
+}
+
+/**
+ * Small patches (a first layer: MNIST's 3x3x1 against 32 channels) straight from x and dy, no patches and no GEMM:
+ * XNNPACK's GEMM would pack its operand and needs dy transposed, 2.7 ms a step where this loop takes about 1 ms.
+ * Undefined where the loop does not apply (channels not in eights, negative pads, windows past the padded input, no SIMD).
+ */
+function viaSimdLoop(w: Wasm, x: Info, dy: Info, info: tfjs.backend_util.Conv2DInfo): Info | undefined {
+  const { top, bottom, left, right } = info.padInfo;
+  const width = info.inWidth + left + right;
+  const height = info.inHeight + top + bottom;
+  const reaches = (info.outHeight - 1) * info.strideHeight + info.filterHeight <= height && (info.outWidth - 1) * info.strideWidth + info.filterWidth <= width;
+  if (Math.min(top, bottom, left, right) < 0 || !reaches || info.batchSize === 0) return undefined;
+  const c = info.inChannels;
+  const loop = filterGradientLoop(w.backend, {
+    outHeight: info.outHeight,
+    outWidth: info.outWidth,
+    outChannels: info.outChannels,
+    tapOffsets: range(info.filterHeight).flatMap((kh) => range(info.filterWidth).flatMap((kw) => range(c).map((ci) => ((kh * width + kw) * c + ci) * 4))),
+    imageBytes: height * width * c * 4,
+    rowStepBytes: info.strideHeight * width * c * 4,
+    columnStepBytes: info.strideWidth * c * 4,
+  });
+  if (loop === null) return undefined;
+  const padded = top + bottom + left + right > 0 ? run(w, 'PadV2', { x }, { paddings: [[0, 0], [top, bottom], [left, right], [0, 0]], constantValue: 0 }) : undefined;
+  const dW = output(w, [info.filterHeight, info.filterWidth, c, info.outChannels]);
+  const sums = f32(w, dW);
+  sums.fill(0);
+  loop(f32(w, padded ?? x).byteOffset, f32(w, dy).byteOffset, sums.byteOffset, info.batchSize);
+  if (padded !== undefined) free(w, padded);
+  return dW;
+}
+
+function range(n: number): number[] {
+  return Array.from({ length: n }, (_, i) => i);
 }
 
 /**

@@ -1,6 +1,7 @@
 // Tests (Node, tfjs cpu vs wasm): our Conv2DBackpropFilter and Conv2DBackpropInput equal the cpu backend's.
 import * as tf from '@tensorflow/tfjs';
-import { afterAll, beforeAll, describe, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { filterGradientLoop } from '../../../../main/engine/kernels/filter-gradient-simd.js';
 import { expectSame, initWasmWithKernels, random, reportWorst } from './harness.js';
 
 type Pad = 'same' | 'valid' | tf.backend_util.ExplicitPadding;
@@ -12,8 +13,9 @@ interface Case {
   pad: Pad;
 }
 
-// Odd and even sizes, 1x1/3x3/5x5, strides 1-3, every padding kind, batch 1-3, channels 1-32, non-square. The last
-// three have fewer patch columns (kh*kw*ci) than output channels: their filter gradient takes the im2col path.
+// Odd and even sizes, 1x1/3x3/5x5, strides 1-3, every padding kind, batch 1-4, channels 1-32, non-square. The last
+// six have fewer patch columns (kh*kw*ci) than output channels: their filter gradient takes the SIMD loop where the
+// output channels come in eights (MNIST's first layer is the fourth of them), else the im2col path (the last).
 const cases: Case[] = [
   { x: [2, 7, 7, 3], k: 3, out: 4, stride: 1, pad: 'same' },
   { x: [2, 8, 8, 3], k: 3, out: 4, stride: 1, pad: 'valid' },
@@ -33,6 +35,9 @@ const cases: Case[] = [
   { x: [1, 13, 12, 1], k: 3, out: 32, stride: 3, pad: 'valid' },
   { x: [2, 9, 8, 2], k: 1, out: 8, stride: 2, pad: 'same' },
   { x: [3, 10, 9, 1], k: 3, out: 16, stride: 2, pad: [[0, 0], [2, 1], [1, 0], [0, 0]] },
+  { x: [4, 28, 28, 1], k: 3, out: 32, stride: 1, pad: 'valid' },
+  { x: [2, 10, 9, 3], k: 3, out: 32, stride: 1, pad: 'same' },
+  { x: [2, 8, 7, 1], k: 3, out: 12, stride: 1, pad: 'same' },
 ];
 
 const name = (c: Case) => `x ${c.x.join('x')}, ${c.k}x${c.k}x${c.out}, stride ${c.stride}, pad ${JSON.stringify(c.pad)}`;
@@ -60,6 +65,12 @@ describe('Conv2DBackpropFilter on wasm', () => {
     const g = random(2 * 4 * 4 * 4, 4);
     await expectSame('Conv2DBackpropFilter', () =>
       tf.engine().runKernel(tf.Conv2DBackpropFilter, { x: tf.tensor(x, [2, 3, 7, 8]), dy: tf.tensor(g, [2, 4, 4, 4]) }, { strides: 2, pad: 'same', dataFormat: 'NCHW', filterShape: [3, 3, 3, 4] }) as tf.Tensor);
+  });
+
+  it('has the SIMD loop for small patches on this backend (else XNNPACK\'s GEMM does their work, 2.5x slower)', () => {
+    const geometry = { outHeight: 26, outWidth: 26, outChannels: 32, tapOffsets: [0, 4, 8], imageBytes: 3136, rowStepBytes: 112, columnStepBytes: 4 };
+    expect(filterGradientLoop(tf.backend() as never, geometry)).toBeTypeOf('function');
+    expect(filterGradientLoop(tf.backend() as never, { ...geometry, outChannels: 12 })).toBeNull();
   });
 });
 

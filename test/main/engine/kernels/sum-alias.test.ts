@@ -1,6 +1,7 @@
 // Tests (Node, tfjs cpu vs wasm): our Sum (leading axes: bias gradients) equals the cpu backend's; Identity and Cast share memory.
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { columnSumsLoop } from '../../../../main/engine/kernels/column-sums-simd.js';
 import { expectSame, initWasmWithKernels, on, random, reportWorst } from './harness.js';
 
 beforeAll(initWasmWithKernels);
@@ -13,7 +14,10 @@ interface SumCase {
   keepDims?: boolean;
 }
 
-/** Leading axes, in any order or spelling: summed in float64 in row order, as on cpu, so equal to the last bit. */
+/**
+ * Leading axes, in any order or spelling: summed in float64 in row order, as on cpu, so equal to the last bit; by the
+ * SIMD loop where the columns come in fours (16 at a time, and 20 as 16 + 4), else by JS.
+ */
 const leading: SumCase[] = [
   { x: [64, 26, 26, 32], axis: [0, 1, 2] },
   { x: [4, 6, 6, 8], axis: [0, 1, 2], keepDims: true },
@@ -42,6 +46,11 @@ describe('Sum on wasm', () => {
 
   it.each(stock.map((c) => [label(c), c] as const))('over other axes matches cpu (stock kernel): %s', async (_, c) => {
     await expectSame('Sum', sum(c), 1e-6);
+  });
+
+  it('has the SIMD loop for columns in fours on this backend (else a JS loop does its work, 3x slower)', () => {
+    expect(columnSumsLoop(tf.backend() as never, 32)).toBeTypeOf('function');
+    expect(columnSumsLoop(tf.backend() as never, 13)).toBeNull();
   });
 
   it('sums int32 over leading axes as int32 (stock kernel)', async () => {
