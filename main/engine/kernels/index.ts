@@ -9,6 +9,7 @@ import { depthwiseBackpropFilterConfig, depthwiseBackpropInputConfig } from './d
 import { maxPoolGradConfig } from './max-pool-grad.js';
 import { oneHotConfig } from './one-hot.js';
 import { sumConfig } from './sum.js';
+import { transposeConfig } from './transpose.js';
 import { unsortedSegmentSumConfig } from './unsorted-segment-sum.js';
 import type { Tf } from './wasm-ops.js';
 
@@ -25,12 +26,13 @@ const WRAPPERS: Array<[string, (tf: Tf, stock: tfjs.KernelConfig) => tfjs.Kernel
   ['Sum', sumConfig],
   ['Identity', identityConfig],
   ['Cast', castConfig],
+  ['Transpose', transposeConfig],
 ];
 
 /**
  * Replaces or adds, for the 'wasm' backend: Conv2DBackpropFilter, Conv2DBackpropInput, MaxPoolGrad, OneHot,
  * UnsortedSegmentSum, DepthwiseConv2dNativeBackpropFilter, DepthwiseConv2dNativeBackpropInput, Conv3DBackpropFilterV2,
- * Conv3DBackpropInputV2, and wrapping the stock ones: BatchMatMul, Sum, Identity and Cast.
+ * Conv3DBackpropInputV2, and wrapping the stock ones: BatchMatMul, Sum, Identity, Cast and Transpose.
  * Call it after importing '@tensorflow/tfjs-backend-wasm' (whose stock kernels the wrappers call), before or after
  * tf.setBackend('wasm'). Returns the kernel names it registered on this call.
  */

@@ -82,8 +82,10 @@ export const anyTrue = simd(0x53);
 export const f64x2Add = simd(0xf0);
 /** The low two lanes of an f32x4 as an f64x2. */
 export const f64x2PromoteLow = simd(0x5f);
+/** Four 32-bit lanes picked from two vectors (0-3: the first, 4-7: the second). */
+export const shuffle32 = (lanes: [number, number, number, number]) => [...simd(0x0d), ...lanes.flatMap((l) => [4 * l, 4 * l + 1, 4 * l + 2, 4 * l + 3])];
 /** The high two f32 lanes moved to the low two (the shuffle of a vector with itself). */
-export const highHalf = [...simd(0x0d), 8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15];
+export const highHalf = shuffle32([2, 3, 2, 3]);
 export const zero = [...simd(0x0c), ...Array<number>(16).fill(0)];
 export const f32x4Const = (value: number) => {
   const bytes = new Uint8Array(Float32Array.of(value).buffer);

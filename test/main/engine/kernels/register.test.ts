@@ -19,6 +19,7 @@ const names = [
   'Sum',
   'Identity',
   'Cast',
+  'Transpose',
 ];
 
 describe('registerWasmTrainingKernels', () => {
