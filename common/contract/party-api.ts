@@ -140,12 +140,17 @@ export const partyMethods = {
     result: z.object({ rounds: z.array(RoundSummarySchema), epochs: z.array(EpochProgressSchema) }),
   }),
   'party.nodeKey': method({
-    summary: "the node key joining a config would use: its file and fingerprint (null before the first join, which creates it); never creates one",
+    summary: 'the node key joining a config would use: its fingerprint (null before the first join, which creates it) and where it is kept; never creates one',
     args: z.object({ file: ConfigFileSchema }),
     result: z.object({
-      keyFile: z.string().nullable().describe('null when the config has no `federation:` section'),
+      keyFile: z.string().nullable().describe("the config's key_file, resolved: the file, or the name the sealed key is kept under; null when the config has no `federation:` section"),
       fingerprint: z.string().nullable(),
-      problem: z.string().nullable().describe('why a key file that is there cannot be used'),
+      problem: z.string().nullable().describe('why a key that is there cannot be used'),
+      storage: z
+        .enum(['keychain', 'file'])
+        .nullable()
+        .describe("keychain: sealed by this computer's keychain in the desktop app's settings; file: the key file (mode 0600). null without a `federation:` section"),
+      storageNote: z.string().nullable().describe('one sentence for the operator: where the key is kept, and why there'),
     }),
   }),
   'party.audit': method({

@@ -7,9 +7,11 @@ import type { ServicesSupervisor } from '../services/supervisor.js';
 import { forwardEvents, registerContractHandlers } from './ipc.main.js';
 import { appMenuTemplate, trayMenuTemplate } from './menu.main.js';
 import type { MenuActions, PartyMenuState } from './menu.main.js';
+import { nodeKeyStorageOption, sealedNodeKeys } from './node-keys.main.js';
 import { PartyControl, partyTooltip } from './party.main.js';
 import { serveRenderer } from './protocol.main.js';
 import { leaveBeforeQuitting } from './quit.main.js';
+import { SecretStore } from './secrets.main.js';
 import { lockDownSession } from './security.main.js';
 import { isAppFrame } from './sender.main.js';
 import { startServices } from './services.main.js';
@@ -19,7 +21,9 @@ import { createMainWindow } from './window.main.js';
 export function startDesktop(): void {
   const settings = new AppSettings();
   const root = packageRoot();
-  const services = startServices(() => ({ startConfig: settings.recentConfigs()[0], recentConfigs: settings.recentConfigs() }));
+  const secrets = new SecretStore(settings);
+  const startOptions = () => ({ startConfig: settings.recentConfigs()[0], recentConfigs: settings.recentConfigs(), nodeKeys: nodeKeyStorageOption(secrets) });
+  const services = startServices(startOptions, sealedNodeKeys(secrets));
   lockDownSession(session.defaultSession);
   serveRenderer(session.defaultSession.protocol, rendererDir());
 

@@ -2,6 +2,9 @@
 import { safeStorage } from 'electron';
 import type { AppSettings } from './settings.main.js';
 
+/** Why a secret cannot be sealed here, for messages. */
+export const NO_KEYRING = 'this system has no keyring for secrets (on Linux: GNOME Keyring or KWallet)';
+
 /**
  * On Linux without a keyring (GNOME Keyring, KWallet), safeStorage falls back to a key hard-coded in Chromium
  * ('basic_text'): obfuscation, not protection. A secret is refused then rather than stored with a false promise.
@@ -16,7 +19,7 @@ export class SecretStore {
 
   set(name: string, secret: string): void {
     if (!this.available()) {
-      throw new Error('this system has no keyring for secrets (on Linux: GNOME Keyring or KWallet); Tributary does not store secrets in plain text');
+      throw new Error(`${NO_KEYRING}; Tributary does not store secrets in plain text`);
     }
     this.settings.setSealedSecret(name, safeStorage.encryptString(secret).toString('base64'));
   }

@@ -5,11 +5,11 @@ import { packageRoot } from '../services/package-info.js';
 import { startOptionsEnv } from '../services/port-protocol.js';
 import type { StartOptions } from '../services/port-protocol.js';
 import { ServicesSupervisor } from '../services/supervisor.js';
-import type { ServiceChild } from '../services/supervisor.js';
+import type { NodeKeyKeeper, ServiceChild } from '../services/supervisor.js';
 
-/** `startOptions` is asked again at each restart, so a restarted process knows the configs opened since. */
-export function startServices(startOptions: () => StartOptions): ServicesSupervisor {
-  const supervisor = new ServicesSupervisor({ spawn: () => utilityChild(startOptions()) });
+/** `startOptions` is asked again at each restart, so a restarted process knows the configs opened since; `nodeKeys` answers its node key requests. */
+export function startServices(startOptions: () => StartOptions, nodeKeys: NodeKeyKeeper): ServicesSupervisor {
+  const supervisor = new ServicesSupervisor({ spawn: () => utilityChild(startOptions()), nodeKeys });
   supervisor.start();
   return supervisor;
 }

@@ -7,6 +7,8 @@ import { Party } from '../federation/client/party.js';
 import type { PartyOptions } from '../federation/client/party.js';
 import type { PartyEvent } from '../federation/client/party-events.js';
 import type { WorkRunner } from '../federation/client/work.js';
+import { KEY_FILES } from './node-key-storage.js';
+import type { NodeKeyStorage } from './node-key-storage.js';
 
 /** The training thread as the service uses it (TrainingRunner has it all). */
 export interface ServiceRunner extends WorkRunner {
@@ -33,6 +35,8 @@ export interface PartyServiceDeps {
   createParty: (options: PartyOptions) => ServiceParty;
   /** When the services stop: how long the party may take to abort its task and say goodbye before its thread is closed anyway. */
   shutdownGraceMs: number;
+  /** Where node keys are kept: sealed by the desktop app, or key files (the console, and the desktop app where it cannot seal). */
+  nodeKeys: NodeKeyStorage;
 }
 
 export const DEFAULT_DEPS: PartyServiceDeps = {
@@ -47,4 +51,5 @@ export const DEFAULT_DEPS: PartyServiceDeps = {
   },
   createParty: (options) => new Party(options),
   shutdownGraceMs: 4000,
+  nodeKeys: KEY_FILES,
 };

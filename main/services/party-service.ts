@@ -3,9 +3,12 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ArgsOf, ResultIn } from '../../common/contract/contract.js';
 import type { PartyStage, PartyState, PartyStatus } from '../../common/contract/party-api.js';
+import type { FederationSection } from '../../common/federation-config.js';
 import { loadPartyConfig } from '../config/party-config.js';
+import type { PartyOptions } from '../federation/client/party.js';
 import type { EventBus } from './event-bus.js';
 import { nodeKeyOf } from './node-key.js';
+import { sealedNodeKey } from './node-key-storage.js';
 import { readAuditEntries } from './party-audit.js';
 import { DEFAULT_DEPS } from './party-deps.js';
 import type { PartyServiceDeps, ServiceParty, ServiceRunner } from './party-deps.js';
@@ -98,7 +101,7 @@ export class PartyService {
 
   history = async (): Promise<ResultIn<'party.history'>> => this.#history.snapshot();
 
-  nodeKey = async ({ file }: ArgsOf<'party.nodeKey'>): Promise<ResultIn<'party.nodeKey'>> => nodeKeyOf(await loadPartyConfig(file));
+  nodeKey = async ({ file }: ArgsOf<'party.nodeKey'>): Promise<ResultIn<'party.nodeKey'>> => nodeKeyOf(await loadPartyConfig(file), this.#deps.nodeKeys);
 
   audit = async ({ file, last }: ArgsOf<'party.audit'>): Promise<ResultIn<'party.audit'>> => {
     const auditLog = file === undefined ? (this.#session?.facts.auditLog ?? this.#lastAuditLog) : await auditLogOf(file);
@@ -123,7 +126,7 @@ export class PartyService {
     const { loaded, section } = await loadJoinableConfig(file);
     const { runner, info } = await this.#deps.openRunner(file);
     try {
-      const party = this.#deps.createParty({ section, baseDir: loaded.baseDir, runner, settings: info.settings });
+      const party = this.#deps.createParty({ section, baseDir: loaded.baseDir, runner, settings: info.settings, ...this.#nodeKeyOption(loaded.baseDir, section) });
       const facts = { file, baseDir: loaded.baseDir, section, info, auditLog: party.audit.file };
       const session: Session = { runner, party, facts, ended: Promise.resolve() };
       this.#session = session;
@@ -162,6 +165,14 @@ export class PartyService {
     this.#announce();
     await session.party.leave({ finish: finishing });
     await session.ended;
+  }
+
+  /** Sealed by the desktop app: the party gets the key from it; otherwise the party keeps its key_file itself. */
+  #nodeKeyOption(baseDir: string, section: FederationSection): Pick<PartyOptions, 'nodeKey'> {
+    const storage = this.#deps.nodeKeys;
+    if (storage.kind === 'file') return {};
+    const notice = (message: string) => this.#events.emit('party.notice', { time: new Date().toISOString(), message });
+    return { nodeKey: sealedNodeKey(storage.vault, path.resolve(baseDir, section.key_file), notice) };
   }
 
   #onRunnerDied(session: Session, error: Error): void {

@@ -3,8 +3,8 @@ import type { ChildMessage, ParentMessage } from './port-protocol.js';
 import { isParentMessage } from './port-protocol.js';
 import type { ServicesClient } from './services-client.js';
 
-/** The services process's link to its parent, whichever kind of parent it has. */
-interface ParentPort {
+/** The services process's link to its parent, whichever kind of parent it has; it takes more than one listener. */
+export interface ParentPort {
   post(message: ChildMessage): void;
   onMessage(listener: (message: unknown) => void): void;
 }
@@ -14,7 +14,8 @@ export function servePort(port: ParentPort, client: ServicesClient, onStop: () =
   port.onMessage((message) => {
     if (!isParentMessage(message)) return;
     if (message.kind === 'stop') return void onStop();
-    void answer(port, client, message);
+    if (message.kind === 'call') void answer(port, client, message);
+    // nodeKeyReply: the port's node key vault listens for those itself.
   });
   port.post({ kind: 'ready' });
 }

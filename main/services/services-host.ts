@@ -3,8 +3,9 @@ import type { MethodHandlers } from '../../common/contract/contract.js';
 import { ConfigService } from './config-service.js';
 import { DatasetService } from './dataset-service.js';
 import { EventBus } from './event-bus.js';
-import { PartyService } from './party-service.js';
+import type { NodeKeyStorage } from './node-key-storage.js';
 import type { PartyServiceDeps } from './party-deps.js';
+import { PartyService } from './party-service.js';
 import { RecentConfigs } from './recent-configs.js';
 
 interface HostOptions {
@@ -12,6 +13,8 @@ interface HostOptions {
   /** The config to show first: the command line's (console), the last one opened (desktop). */
   startConfig?: string;
   recentConfigs?: readonly string[];
+  /** Where node keys are kept; key files by default. */
+  nodeKeys?: NodeKeyStorage;
   /** Stand-ins for the training thread and the party, for tests. */
   party?: Partial<PartyServiceDeps>;
 }
@@ -28,7 +31,7 @@ export function createServicesHost(options: HostOptions): ServicesHost {
   const recent = new RecentConfigs(options.recentConfigs);
   const config = new ConfigService(events, recent);
   const dataset = new DatasetService(events);
-  const party = new PartyService(events, options.party);
+  const party = new PartyService(events, { ...(options.nodeKeys && { nodeKeys: options.nodeKeys }), ...options.party });
   const handlers: MethodHandlers = {
     'app.info': async () => ({ version: options.version, startConfig: options.startConfig ?? null, recentConfigs: recent.list() }),
     'config.open': config.open,

@@ -1,10 +1,11 @@
 // Runs where the UI's main thread is (Electron main, the console): starts the services process, restarts it after a crash, relays calls and events.
+import { z } from 'zod';
 import type { ServicesState } from '../../common/contract/app-api.js';
 import type { EventName, MethodName, Unsubscribe } from '../../common/contract/contract.js';
-import { failure } from '../../common/contract/envelope.js';
+import { failure, success } from '../../common/contract/envelope.js';
 import type { Envelope } from '../../common/contract/envelope.js';
-import { isChildMessage } from './port-protocol.js';
-import type { ChildMessage, ParentMessage } from './port-protocol.js';
+import { isChildMessage, NodeKeyCallSchema } from './port-protocol.js';
+import type { ChildMessage, NodeKeyRequest, ParentMessage } from './port-protocol.js';
 import type { EventListener, ServicesClient } from './services-client.js';
 
 /** One services process as its supervisor drives it: an Electron utility process or a Node child. */
@@ -15,8 +16,13 @@ export interface ServiceChild {
   kill(): void;
 }
 
+/** Answers the services' requests for the node keys it seals: the PEM for `load` (null when none), null for `save` and `delete`. */
+export type NodeKeyKeeper = (request: NodeKeyRequest) => Promise<string | null>;
+
 interface SupervisorOptions {
   spawn: () => ServiceChild;
+  /** The desktop app's sealed node keys; without it (the console) every node key request is refused. */
+  nodeKeys?: NodeKeyKeeper;
   /** The wait before each restart after a crash; when they run out, the supervisor gives up (a crash loop). */
   restartDelaysMs?: readonly number[];
   /** A process that ran this long was healthy: its crash starts the delays over. */
@@ -58,7 +64,7 @@ export class ServicesSupervisor implements ServicesClient {
   #stopped: (() => void) | undefined;
 
   constructor(options: SupervisorOptions) {
-    this.#options = { restartDelaysMs: [250, 1000, 4000, 15000], stableAfterMs: 60_000, stopTimeoutMs: 8000, ...options };
+    this.#options = { restartDelaysMs: [250, 1000, 4000, 15000], stableAfterMs: 60_000, stopTimeoutMs: 8000, nodeKeys: refuseNodeKeys, ...options };
   }
 
   get state(): ServicesState {
@@ -114,12 +120,14 @@ export class ServicesSupervisor implements ServicesClient {
       return this.#onExit(undefined, null, error instanceof Error ? error.message : String(error));
     }
     this.#child = child;
-    child.onMessage((message) => isChildMessage(message) && this.#receive(message));
+    child.onMessage((message) => isChildMessage(message) && this.#receive(child, message));
     child.onExit((code) => this.#onExit(child, code));
   }
 
-  #receive(message: ChildMessage): void {
-    if (message.kind === 'ready') {
+  #receive(child: ServiceChild, message: ChildMessage): void {
+    if (message.kind === 'nodeKey') {
+      void this.#answerNodeKey(child, message);
+    } else if (message.kind === 'ready') {
       this.#setState('ready');
       this.#waiting.splice(0).forEach((pending) => this.#send(pending));
     } else if (message.kind === 'reply') {
@@ -128,6 +136,27 @@ export class ServicesSupervisor implements ServicesClient {
       pending?.resolve(message.result);
     } else {
       this.#emit(message.event, message.payload);
+    }
+  }
+
+  /** Answered to the child that asked, and only while it lives: a restarted process asks again if it needs to. */
+  async #answerNodeKey(child: ServiceChild, message: unknown): Promise<void> {
+    const call = NodeKeyCallSchema.safeParse(message);
+    if (!call.success) {
+      const id = (message as { id?: unknown }).id;
+      if (typeof id === 'number') this.#reply(child, { kind: 'nodeKeyReply', id, result: failure('bad-request', `node key request: ${z.prettifyError(call.error)}`) });
+      return;
+    }
+    const { id, request } = call.data;
+    const result = await this.#options.nodeKeys(request).then(success, (error: unknown) => failure('failed', (error as Error).message ?? String(error)));
+    if (child === this.#child) this.#reply(child, { kind: 'nodeKeyReply', id, result });
+  }
+
+  #reply(child: ServiceChild, message: ParentMessage): void {
+    try {
+      child.send(message);
+    } catch {
+      // The channel closed: the exit that follows is handled there.
     }
   }
 
@@ -173,4 +202,8 @@ export class ServicesSupervisor implements ServicesClient {
   #emit(event: EventName, payload: unknown): void {
     for (const listener of this.#listeners) listener(event, payload);
   }
+}
+
+async function refuseNodeKeys(): Promise<never> {
+  throw new Error('this process keeps no sealed node keys: the services keep them in key files');
 }

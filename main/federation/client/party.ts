@@ -1,12 +1,12 @@
 // Runs in the party (plain Node): the party: joins a Flower federation as a node, serves its rounds with the training thread, and takes the operator's controls.
 import { EventEmitter } from 'node:events';
-import { rm } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { FederationSection } from '../../../common/federation-config.js';
 import type { TrainingSettings } from '../../engine/train/protocol.js';
 import { createTransport } from '../transport/create-transport.js';
 import type { FleetTransport, TransportOptions } from '../transport/fleet-transport.js';
-import { loadOrCreateNodeIdentity, type NodeIdentity } from '../transport/node-identity.js';
+import { loadOrCreateNodeIdentity, loadOrCreateNodeIdentityFrom, type NodeIdentity, type NodeKeySource } from '../transport/node-identity.js';
 import { DEFAULT_MAX_BYTES } from '../wire/npy/npy.js';
 import { AuditLog, readAuditLog, type AuditEntry, type ReadAuditOptions } from './audit-log.js';
 import { FleetClient } from './fleet-client.js';
@@ -30,6 +30,11 @@ export interface PartyOptions {
   abortGraceMs?: number;
   /** How the Fleet transport is opened; default: gRPC or REST as the section says. */
   openTransport?: (options: TransportOptions) => Promise<FleetTransport>;
+  /**
+   * Where the node key is kept instead of the section's key_file (the desktop app: sealed by the OS keychain). Then
+   * no key file is read, written or deleted, and the note of the message in hand is `<audit_log>.in-hand.json`.
+   */
+  nodeKey?: NodeKeySource;
 }
 
 /** One site in one federation. Every state change and problem is an 'event'; nothing the server sends makes it throw. */
@@ -56,20 +61,28 @@ export class Party extends EventEmitter<PartyEvents> {
     return this.#identity?.fingerprint ?? null;
   }
 
+  /**
+   * Where the message being served is noted until its reply is sent: `<key_file>.in-hand.json`, beside the key whose
+   * node it belongs to. With a key source there is no key file, so it is `<audit_log>.in-hand.json`, beside the
+   * party's other file of its own: a path that stays put from one start to the next.
+   */
+  get inHandFile(): string {
+    return this.#options.nodeKey ? `${this.audit.file}.in-hand.json` : `${this.#keyFile()}.in-hand.json`;
+  }
+
   /** Loads (or creates) the node key and opens the transport, then connects in the background; rejects only for a local problem (key, CA file, address). */
   async join(): Promise<void> {
     if (this.#loop) return;
     const { section, baseDir, runner, openTransport = createTransport } = this.#options;
     const slots = (await runner.getWeights()).map(({ name, shape }) => ({ name, shape }));
-    const keyFile = path.resolve(baseDir, section.key_file);
-    const identity = (this.#identity = await loadOrCreateNodeIdentity(keyFile));
+    const identity = (this.#identity = await this.#loadIdentity());
+    const inHand = await this.#openInHand();
     const security = section.insecure ? { insecure: true } : section.root_ca ? { rootCertificatesFile: path.resolve(baseDir, section.root_ca) } : {};
     const target = section.transport === 'grpc' ? { kind: 'grpc' as const, identity } : { kind: 'rest' as const };
     const client = new FleetClient(await openTransport({ ...target, address: section.server, ...security }));
     const controls = new PartyControls();
     controls.paused = this.#controls.paused; // a pause set before joining holds
     this.#controls = controls;
-    const inHand = new InHandFile(`${keyFile}.in-hand.json`, (error) => this.#emit({ type: 'error', message: error.message }));
     this.#loop = runParty({
       client, identity, section, controls, audit: this.audit, inHand, work: this.#workContext(slots),
       maxMessageBytes: this.#options.maxMessageBytes ?? DEFAULT_MAX_BYTES,
@@ -133,14 +146,31 @@ export class Party extends EventEmitter<PartyEvents> {
     };
   }
 
+  #keyFile(): string {
+    return path.resolve(this.#options.baseDir, this.#options.section.key_file);
+  }
+
+  #loadIdentity(): Promise<NodeIdentity> {
+    const source = this.#options.nodeKey;
+    return source ? loadOrCreateNodeIdentityFrom(source) : loadOrCreateNodeIdentity(this.#keyFile());
+  }
+
+  /** Its folder is made here, as the key file's is: the note may be written before the audit log's first line. */
+  async #openInHand(): Promise<InHandFile> {
+    await mkdir(path.dirname(this.inHandFile), { recursive: true });
+    return new InHandFile(this.inHandFile, (error) => this.#emit({ type: 'error', message: error.message }));
+  }
+
   /**
    * Flower's SuperLink keeps an unregistered node's key bound to it and refuses it for good (RegisterNode: "Public key
    * already in use"; ActivateNode: "No SuperNode found"). A party that left is no longer that node, so its key goes:
    * the next join makes a new one. A party that stops without leaving (killed, restarted) keeps its key and its node.
    */
   async #retireKey(): Promise<void> {
-    const file = path.resolve(this.#options.baseDir, this.#options.section.key_file);
-    await rm(file, { force: true }).catch((error: unknown) => this.#emit({ type: 'error', message: `cannot remove the retired node key ${file}: ${(error as Error).message}` }));
+    const source = this.#options.nodeKey;
+    const where = source?.label ?? this.#keyFile();
+    const retire = source ? () => source.retire() : () => rm(where, { force: true });
+    await retire().catch((error: unknown) => this.#emit({ type: 'error', message: `cannot remove the retired node key from ${where}: ${(error as Error).message}` }));
     this.#emit({ type: 'notice', message: `node key ${this.#identity?.fingerprint} retired with its node (the server never takes an unregistered key back); the next join creates a new one` });
   }
 

@@ -1,5 +1,7 @@
-// Tests (Node, electron mocked): the desktop app put together, as far as it can run without Electron: one instance, the window, IPC through the utility process, events, menus, quitting.
+// Tests (Node, electron mocked): the desktop app put together, as far as it can run without Electron: one instance, the window, IPC through the utility process, sealed node keys, events, menus, quitting.
+import { generateKeyPairSync } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
+import path from 'node:path';
 import type { IpcMainInvokeEvent } from 'electron';
 import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { METHOD_NAMES } from '../../../common/contract/contract.js';
@@ -61,8 +63,41 @@ describe('the desktop app', () => {
     const { electron, child } = await launch();
     expect(electron.utilityProcess.fork).toHaveBeenCalledTimes(1);
     expect(child.modulePath).toMatch(/dist[/\\]main[/\\]services[/\\]services\.process\.js$/);
-    expect(JSON.parse(child.options.env.TRIBUTARY_SERVICES_OPTIONS!)).toEqual({ recentConfigs: [] });
+    expect(JSON.parse(child.options.env.TRIBUTARY_SERVICES_OPTIONS!)).toEqual({ recentConfigs: [], nodeKeys: { kind: 'keychain' } });
     expect(child.options).toMatchObject({ serviceName: 'Tributary services' });
+  });
+
+  it("seals the node key the utility process hands over, unseals it when asked, and forgets it on retire; nothing readable on disk", async () => {
+    const { electron, child } = await launch();
+    child.emit('message', { kind: 'ready' });
+    const keyFile = '/site/node-key.pem';
+    const pem = generateKeyPairSync('ec', { namedCurve: 'secp384r1' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    const answered = async (id: number, request: unknown) => {
+      child.emit('message', { kind: 'nodeKey', id, request });
+      await vi.waitFor(() => expect(child.postMessage).toHaveBeenCalledWith(expect.objectContaining({ kind: 'nodeKeyReply', id })));
+      return child.postMessage.mock.calls.map(([message]) => message as { id?: number; result?: unknown }).find((message) => message.id === id)!.result;
+    };
+    expect(await answered(1, { op: 'save', keyFile, pem })).toEqual({ ok: true, value: null });
+    expect(electron.safeStorage.encryptString).toHaveBeenCalledWith(pem);
+    const settings = await fsp.readFile(path.join(userData, 'settings.json'), 'utf8');
+    expect(settings).toContain(`node-key:${keyFile}`);
+    expect(settings).not.toContain('PRIVATE KEY');
+    expect(await answered(2, { op: 'load', keyFile })).toEqual({ ok: true, value: pem });
+    expect(await answered(3, { op: 'delete', keyFile })).toEqual({ ok: true, value: null });
+    expect(await answered(4, { op: 'load', keyFile })).toEqual({ ok: true, value: null });
+  });
+
+  it('tells the services to keep key files, and why, where safeStorage would only obfuscate (basic_text)', async () => {
+    vi.spyOn(process, 'platform', 'get').mockReturnValue('linux');
+    const electron = (await import('electron')) as unknown as ElectronMock;
+    electron.safeStorage.getSelectedStorageBackend.mockReturnValue('basic_text');
+    try {
+      const { child } = await launch();
+      expect(JSON.parse(child.options.env.TRIBUTARY_SERVICES_OPTIONS!).nodeKeys).toEqual({ kind: 'file', note: expect.stringContaining('not sealed: this system has no keyring') });
+    } finally {
+      electron.safeStorage.getSelectedStorageBackend.mockReturnValue('gnome_libsecret');
+      vi.restoreAllMocks();
+    }
   });
 
   it('registers exactly one IPC handler per contract method', async () => {

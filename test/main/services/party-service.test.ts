@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { EventName, MethodName } from '../../../common/contract/contract.js';
 import { publicKeyFingerprint } from '../../../main/federation/transport/node-identity.js';
 import { hostClient } from '../../../main/services/host-client.js';
+import { KEY_FILE_NOTE } from '../../../main/services/node-key-storage.js';
 import { createServicesHost } from '../../../main/services/services-host.js';
 import type { ServicesHost } from '../../../main/services/services-host.js';
 import type { ServicesClient } from '../../../main/services/services-client.js';
@@ -198,17 +199,18 @@ describe('shutdown', () => {
 });
 
 describe('party.nodeKey', () => {
-  it('is null before the first join, the key\'s fingerprint after, and says why a broken key cannot be used', async () => {
+  it('is null before the first join, the key\'s fingerprint after, and says why a broken key cannot be used; the console keeps key files', async () => {
     const keyFile = path.join(dir, 'node-key.pem');
-    expect(await value('party.nodeKey', { file: config })).toEqual({ keyFile, fingerprint: null, problem: null });
+    const kept = { storage: 'file', storageNote: KEY_FILE_NOTE };
+    expect(await value('party.nodeKey', { file: config })).toEqual({ keyFile, fingerprint: null, problem: null, ...kept });
     const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'secp384r1' });
     await fsp.writeFile(keyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }));
     const fingerprint = publicKeyFingerprint(Buffer.from(publicKey.export({ type: 'spki', format: 'pem' })));
-    expect(await value('party.nodeKey', { file: config })).toEqual({ keyFile, fingerprint, problem: null });
+    expect(await value('party.nodeKey', { file: config })).toEqual({ keyFile, fingerprint, problem: null, ...kept });
     await fsp.writeFile(keyFile, 'not a key');
     expect(await value('party.nodeKey', { file: config })).toMatchObject({ keyFile, fingerprint: null, problem: expect.stringContaining('not a usable node key') });
     const dataOnly = await writeConfig(dir, 'data-only.yaml', JOINABLE_YAML.replace(/federation:[\s\S]*$/, ''));
-    expect(await value('party.nodeKey', { file: dataOnly })).toEqual({ keyFile: null, fingerprint: null, problem: null });
+    expect(await value('party.nodeKey', { file: dataOnly })).toEqual({ keyFile: null, fingerprint: null, problem: null, storage: null, storageNote: null });
   });
 });
 

@@ -1,11 +1,14 @@
-// Tests (Node): the supervisor with a scripted child (queueing, replies, crashes, restarts, giving up, stopping) and with the real services process.
+// Tests (Node): the supervisor with a scripted child (queueing, replies, crashes, restarts, giving up, stopping, node key requests) and with the real services process.
 import { EventEmitter } from 'node:events';
 import { promises as fsp } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createNodeKeyPem, nodeIdentityFromPem } from '../../../main/federation/transport/node-identity.js';
 import { forkServices } from '../../../main/services/fork-child.js';
-import type { ParentMessage } from '../../../main/services/port-protocol.js';
+import type { NodeKeyRequest, ParentMessage } from '../../../main/services/port-protocol.js';
 import { ServicesSupervisor } from '../../../main/services/supervisor.js';
-import type { ServiceChild } from '../../../main/services/supervisor.js';
+import type { NodeKeyKeeper, ServiceChild } from '../../../main/services/supervisor.js';
+import { JOINABLE_YAML, writeConfig } from './party-fakes.js';
 import { makeParty } from './party-fixture.js';
 import type { Party } from './party-fixture.js';
 
@@ -36,7 +39,7 @@ class ScriptedChild extends EventEmitter implements ServiceChild {
   }
 }
 
-function scripted(options: { restartDelaysMs?: number[]; stableAfterMs?: number; stopTimeoutMs?: number } = {}) {
+function scripted(options: { restartDelaysMs?: number[]; stableAfterMs?: number; stopTimeoutMs?: number; nodeKeys?: NodeKeyKeeper } = {}) {
   const children: ScriptedChild[] = [];
   const supervisor = new ServicesSupervisor({
     spawn: () => {
@@ -142,6 +145,90 @@ describe('ServicesSupervisor', () => {
     await tick();
     expect(attempts).toBe(2);
     expect(details.at(-1)).toEqual({ state: 'failed', detail: 'the services process keeps stopping (no such entry); restart the app' });
+  });
+});
+
+describe('node key requests from the services process', () => {
+  const KEY = '/site/node-key.pem';
+  const ask = (child: ScriptedChild, id: number, request: unknown) => child.emit('message', { kind: 'nodeKey', id, request });
+  const nodeKeyReplies = (child: ScriptedChild) => child.sent.filter((m) => m.kind === 'nodeKeyReply').sort((a, b) => (a as { id: number }).id - (b as { id: number }).id);
+
+  it("are checked against the port protocol, and only good ones reach the keeper; each is answered with the keeper's result", async () => {
+    const asked: NodeKeyRequest[] = [];
+    const { latest } = scripted({
+      nodeKeys: async (request) => {
+        asked.push(request);
+        return request.op === 'load' ? 'PEM' : null;
+      },
+    });
+    const child = latest();
+    child.ready();
+    const pem = createNodeKeyPem();
+    ask(child, 1, { op: 'load', keyFile: KEY });
+    ask(child, 2, { op: 'save', keyFile: KEY, pem });
+    ask(child, 3, { op: 'load', keyFile: 'node-key.pem' });
+    ask(child, 4, { op: 'save', keyFile: KEY, pem: 'not a key' });
+    ask(child, 5, { op: 'export', keyFile: KEY });
+    ask(child, 6, { op: 'delete', keyFile: KEY, other: 'field' });
+    await tick();
+    expect(asked).toEqual([{ op: 'load', keyFile: KEY }, { op: 'save', keyFile: KEY, pem }]);
+    const badRequest = (id: number, why: RegExp) => ({ kind: 'nodeKeyReply', id, result: { ok: false, error: { code: 'bad-request', message: expect.stringMatching(why) } } });
+    expect(nodeKeyReplies(child)).toEqual([
+      { kind: 'nodeKeyReply', id: 1, result: { ok: true, value: 'PEM' } },
+      { kind: 'nodeKeyReply', id: 2, result: { ok: true, value: null } },
+      badRequest(3, /an absolute key_file path/),
+      badRequest(4, /a PKCS#8 PEM private key/),
+      badRequest(5, /node key request/),
+      badRequest(6, /other/),
+    ]);
+  });
+
+  it("answer a keeper's failure as failed, and are refused where no keeper was given (the console keeps key files)", async () => {
+    const failing = scripted({ nodeKeys: () => Promise.reject(new Error('the user denied keychain access')) }).latest();
+    ask(failing, 1, { op: 'load', keyFile: KEY });
+    const keyFiles = scripted().latest();
+    ask(keyFiles, 1, { op: 'delete', keyFile: KEY });
+    await tick();
+    expect(nodeKeyReplies(failing)).toEqual([{ kind: 'nodeKeyReply', id: 1, result: { ok: false, error: { code: 'failed', message: 'the user denied keychain access' } } }]);
+    expect(nodeKeyReplies(keyFiles)).toEqual([{ kind: 'nodeKeyReply', id: 1, result: { ok: false, error: { code: 'failed', message: expect.stringContaining('keeps no sealed node keys') } } }]);
+  });
+
+  it('are not answered to a process that has gone meanwhile, nor to the one restarted after it', async () => {
+    let release: (value: string | null) => void = () => undefined;
+    const { children } = scripted({ nodeKeys: () => new Promise((resolve) => (release = resolve)) });
+    ask(children[0]!, 1, { op: 'load', keyFile: KEY });
+    children[0]!.emit('exit', 1);
+    await tick();
+    release('PEM');
+    await tick();
+    expect(children.flatMap((child) => nodeKeyReplies(child))).toEqual([]);
+  });
+});
+
+describe('sealed node keys across the process boundary (the real services process)', () => {
+  it("party.nodeKey in a services process told keys are sealed asks its parent for the config's key, and fingerprints it", async () => {
+    const party = await makeParty();
+    const config = await writeConfig(party.dir, 'federated.yaml', JOINABLE_YAML);
+    const keyFile = path.join(party.dir, 'node-key.pem');
+    const sealed = new Map([[keyFile, createNodeKeyPem()]]);
+    const asked: NodeKeyRequest[] = [];
+    const supervisor = new ServicesSupervisor({
+      spawn: () => forkServices({ nodeKeys: { kind: 'keychain' } }),
+      nodeKeys: async (request) => {
+        asked.push(request);
+        return request.op === 'load' ? (sealed.get(request.keyFile) ?? null) : null;
+      },
+    });
+    supervisor.start();
+    try {
+      const nodeKey = await supervisor.call('party.nodeKey', { file: config });
+      const fingerprint = nodeIdentityFromPem(sealed.get(keyFile)!, 'test').fingerprint;
+      expect(nodeKey).toMatchObject({ ok: true, value: { keyFile, fingerprint, storage: 'keychain', problem: null } });
+      expect(asked).toEqual([{ op: 'load', keyFile }]);
+    } finally {
+      await supervisor.stop();
+      await fsp.rm(party.dir, { recursive: true, force: true });
+    }
   });
 });
 
