@@ -8,10 +8,12 @@ export interface AuditSubject {
   metadata: Partial<Metadata>;
   content?: RecordDict;
   bytes: number;
+  /** A received message's bytes that came from the party's cache instead of the wire. */
+  cachedBytes?: number;
   error?: string | null;
 }
 
-export function auditEntry({ direction, metadata, content, bytes, error = null }: AuditSubject): AuditInput {
+export function auditEntry({ direction, metadata, content, bytes, cachedBytes, error = null }: AuditSubject): AuditInput {
   const arrays: AuditArray[] = [];
   const values: Record<string, AuditValue> = {};
   for (const [record, value] of content ?? []) {
@@ -33,6 +35,7 @@ export function auditEntry({ direction, metadata, content, bytes, error = null }
     arrays,
     values,
     bytes,
+    ...(cachedBytes !== undefined && { cachedBytes }),
     error,
   };
 }

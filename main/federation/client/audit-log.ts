@@ -32,8 +32,13 @@ export interface AuditEntry {
   arrays: AuditArray[];
   /** Every metric and config value by `record.key`, e.g. `metrics.train_loss`, `config.lr`. */
   values: Record<string, AuditValue>;
-  /** Bytes of the message's objects that crossed the wire (fetched, or pushed when the server asked for them). */
+  /** Bytes of the message's objects that crossed the wire (pulled, or pushed when the server asked for them). */
   bytes: number;
+  /**
+   * On a received line: bytes of the message's objects this site already held from the message before, so it did
+   * not pull them (0 when it held none). Absent on sent lines, and on lines written before the party kept them.
+   */
+  cachedBytes?: number;
   /** The error a reply carried, or why a received message was refused. */
   error: string | null;
 }

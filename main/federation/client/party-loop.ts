@@ -8,6 +8,7 @@ import type { FleetClient } from './fleet-client.js';
 import type { InHandFile } from './in-hand.js';
 import { Heartbeat } from './heartbeat.js';
 import { joinFederation, leaveFederation } from './node-session.js';
+import { ObjectCache } from './object-cache.js';
 import type { PartyControls } from './party-controls.js';
 import type { PartyEvent, PartyState } from './party-events.js';
 import { answerInterrupted, serveMessage, type ServeContext } from './serve-message.js';
@@ -35,6 +36,8 @@ export interface LoopEnv {
 /** Until leave: connect (with backoff), serve while connected, and connect again whenever the node is lost. */
 export async function runParty(env: LoopEnv): Promise<void> {
   const { controls } = env;
+  // Kept across reconnects (ids are content hashes, valid at any server), held in memory only, and dropped on leave.
+  const cache = new ObjectCache({ maxBytes: env.maxMessageBytes });
   let previousNodeId: bigint | undefined;
   for (let failures = 0; !controls.leave; ) {
     const signal = controls.startSession();
@@ -49,9 +52,10 @@ export async function runParty(env: LoopEnv): Promise<void> {
     }
     failures = 0;
     previousNodeId = nodeId;
-    await serveWhileConnected(env, nodeId, signal);
+    await serveWhileConnected(env, nodeId, signal, cache);
     if (controls.leave) await depart(env, nodeId);
   }
+  cache.clear();
   env.setState({ type: 'disconnected', reason: 'left the federation' });
 }
 
@@ -72,7 +76,7 @@ async function connect(env: LoopEnv, signal: AbortSignal, previousNodeId: bigint
   return nodeId;
 }
 
-async function serveWhileConnected(env: LoopEnv, nodeId: bigint, signal: AbortSignal): Promise<void> {
+async function serveWhileConnected(env: LoopEnv, nodeId: bigint, signal: AbortSignal, cache: ObjectCache): Promise<void> {
   const { client, section } = env;
   const heartbeat = new Heartbeat({
     intervalSec: section.heartbeat_interval,
@@ -82,7 +86,7 @@ async function serveWhileConnected(env: LoopEnv, nodeId: bigint, signal: AbortSi
   heartbeat.start();
   env.setIdle(nodeId);
   try {
-    await pollLoop(env, nodeId, signal);
+    await pollLoop(env, nodeId, signal, cache);
   } catch (error) {
     if (!signal.aborted) lose(env, (error as Error).message);
   } finally {
@@ -90,10 +94,10 @@ async function serveWhileConnected(env: LoopEnv, nodeId: bigint, signal: AbortSi
   }
 }
 
-async function pollLoop(env: LoopEnv, nodeId: bigint, signal: AbortSignal): Promise<void> {
+async function pollLoop(env: LoopEnv, nodeId: bigint, signal: AbortSignal, cache: ObjectCache): Promise<void> {
   const { controls } = env;
   const context: ServeContext = {
-    client: env.client, nodeId, signal, maxBytes: env.maxMessageBytes, audit: env.audit, inHand: env.inHand, work: env.work, emit: env.emit,
+    client: env.client, nodeId, signal, maxBytes: env.maxMessageBytes, cache, audit: env.audit, inHand: env.inHand, work: env.work, emit: env.emit,
     declining: () => controls.declining(),
     stopRequested: () => controls.stopRequested,
   };

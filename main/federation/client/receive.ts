@@ -1,15 +1,18 @@
-// Runs in the party (plain Node): fetches a pulled message's objects (retrying those not yet available), verifies and inflates it, confirms receipt.
+// Runs in the party (plain Node): fetches a pulled message's objects (from the cache of earlier messages, else PullObject, retrying those not yet available), verifies and inflates it, confirms receipt.
 import { retry, sleep } from '../transport/backoff.js';
 import { WireError } from '../wire/errors.js';
 import { inflateMessage } from '../wire/objects/inflate.js';
 import type { MessageProto, ObjectTree } from '../wire/proto/record-types.js';
 import type { Message } from '../wire/records/model.js';
 import type { FleetClient } from './fleet-client.js';
+import type { ObjectCache } from './object-cache.js';
 
 export interface ReceiveOptions {
   signal: AbortSignal;
   /** Ceiling on one message's bytes (its objects, and its arrays once assembled). */
   maxBytes: number;
+  /** Objects of earlier messages: those it holds are not pulled again. The message's own objects go into it once it is whole. */
+  cache?: ObjectCache;
   /** How long to wait for an object the server has listed but not yet stored; Flower's SuperNode waits up to 2 h. */
   maxWaitMs?: number;
   /** First wait after an object was not yet available (doubling, ±20 % jitter, at most 10 s, as Flower's SuperNode). */
@@ -18,27 +21,65 @@ export interface ReceiveOptions {
 
 export interface Received {
   message: Message;
-  /** Bytes of every object fetched. */
+  /** Bytes of the objects pulled from the server. */
   bytes: number;
+  /** Bytes of the objects the cache held, which were not pulled. */
+  cachedBytes: number;
+  /** A held object failed its check, so the cache was emptied and the whole message pulled again. */
+  refetched: boolean;
 }
+
+/** What one pass over a message's objects took from where, and every object's bytes for the cache. */
+interface Tally {
+  pulledBytes: number;
+  cachedBytes: number;
+  objects: Map<string, Uint8Array>;
+}
+
+type PullObject = (objectId: string) => Promise<Uint8Array>;
 
 /** Fetches and checks the whole message; a WireError names the object, record or array at fault. */
 export async function receiveMessage(client: FleetClient, nodeId: bigint, proto: MessageProto, tree: ObjectTree, options: ReceiveOptions): Promise<Received> {
   const runId = proto.metadata?.runId;
   if (runId === undefined) throw new WireError('PullMessages: the message has no metadata');
-  let bytes = 0;
-  const fetch = async (objectId: string) => {
-    const content = await pullWhenAvailable(client, nodeId, runId, objectId, options);
-    bytes += content.length;
-    return content;
-  };
-  const message = await inflateMessage(proto, tree, fetch, { maxBytes: options.maxBytes });
-  return { message, bytes };
+  const pull: PullObject = (objectId) => pullWhenAvailable(client, nodeId, runId, objectId, options);
+  const { cache, maxBytes } = options;
+  let tally = emptyTally();
+  let message: Message;
+  let refetched = false;
+  try {
+    message = await inflateOnce(proto, tree, pull, cache, maxBytes, tally);
+  } catch (error) {
+    if (!(error instanceof WireError) || tally.cachedBytes === 0) throw error;
+    // A held copy that fails inflate's id check was damaged on this site, not sent wrong: drop them all and pull everything.
+    cache?.clear();
+    [tally, refetched] = [emptyTally(), true];
+    message = await inflateOnce(proto, tree, pull, undefined, maxBytes, tally);
+  }
+  cache?.remember(tally.objects);
+  return { message, bytes: tally.pulledBytes, cachedBytes: tally.cachedBytes, refetched };
 }
 
-/** Tells the server the message arrived, so it can drop the message's objects. */
+/** Tells the server the message arrived, so it can drop the message's objects (pulled or not: Flower frees them all). */
 export async function confirmReceived(client: FleetClient, nodeId: bigint, runId: bigint, messageId: string, signal: AbortSignal): Promise<void> {
   await retry(() => client.confirmMessageReceived(nodeId, runId, messageId, { signal }), { signal });
+}
+
+function emptyTally(): Tally {
+  return { pulledBytes: 0, cachedBytes: 0, objects: new Map() };
+}
+
+/** Each object from `held` when it has it, else pulled; inflate verifies both alike (bytes against id, header against tree). */
+async function inflateOnce(proto: MessageProto, tree: ObjectTree, pull: PullObject, held: ObjectCache | undefined, maxBytes: number, tally: Tally): Promise<Message> {
+  const fetch = async (objectId: string) => {
+    const kept = held?.get(objectId);
+    const content = kept ?? (await pull(objectId));
+    if (kept) tally.cachedBytes += content.byteLength;
+    else tally.pulledBytes += content.byteLength;
+    tally.objects.set(objectId, content);
+    return content;
+  };
+  return inflateMessage(proto, tree, fetch, { maxBytes });
 }
 
 async function pullWhenAvailable(client: FleetClient, nodeId: bigint, runId: bigint, objectId: string, options: ReceiveOptions): Promise<Uint8Array> {

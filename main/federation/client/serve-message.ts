@@ -5,6 +5,7 @@ import { auditEntry } from './audit-entry.js';
 import type { AuditLog } from './audit-log.js';
 import type { FleetClient } from './fleet-client.js';
 import type { InHandFile } from './in-hand.js';
+import type { ObjectCache } from './object-cache.js';
 import type { PartyEvent, RoundOutcome, RoundSummary } from './party-events.js';
 import { confirmReceived, receiveMessage } from './receive.js';
 import { CLIENT_APP_CRASHED, CLIENT_APP_RAISED_EXCEPTION, MOD_FAILED_PRECONDITION, replyTo, sendReply } from './send.js';
@@ -17,6 +18,8 @@ export interface ServeContext {
   /** Aborted when the node is lost or the party must stop at once. */
   signal: AbortSignal;
   maxBytes: number;
+  /** The objects of the last message received, for the party's whole session: a repeated object is not pulled again. */
+  cache: ObjectCache;
   audit: AuditLog;
   /** Where the message being served is noted until its reply is sent. */
   inHand: InHandFile;
@@ -80,10 +83,12 @@ async function answerFor(proto: MessageProto, tree: ObjectTree, metadata: Metada
   }
   let message: Message;
   try {
-    const received = await receiveMessage(client, nodeId, proto, tree, { signal, maxBytes: context.maxBytes });
+    const received = await receiveMessage(client, nodeId, proto, tree, { signal, maxBytes: context.maxBytes, cache: context.cache });
     message = received.message;
     await confirmReceived(client, nodeId, metadata.runId, metadata.messageId, signal);
-    await audit.append(auditEntry({ direction: 'received', metadata: message.metadata, content: message.content, bytes: received.bytes }));
+    const { bytes, cachedBytes } = received;
+    await audit.append(auditEntry({ direction: 'received', metadata: message.metadata, content: message.content, bytes, cachedBytes }));
+    if (received.refetched) context.emit({ type: 'notice', message: `message ${metadata.messageId}: objects held from an earlier message failed their check, so all were pulled again` });
   } catch (error) {
     if (signal.aborted) throw error;
     const reason = `message ${metadata.messageId} ("${metadata.messageType}") refused: ${(error as Error).message}`;

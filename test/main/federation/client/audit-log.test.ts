@@ -1,9 +1,11 @@
-// Tests (Node, real files): the audit log's JSON lines, written in order and read back for the UI's table.
+// Tests (Node, real files): the audit log's JSON lines: what a line says, written in order, read back for the UI's table.
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { auditEntry } from '../../../../main/federation/client/audit-entry.js';
 import { AuditLog, readAuditLog, type AuditInput } from '../../../../main/federation/client/audit-log.js';
+import { arrayRecord, recordDict } from '../../../../main/federation/wire/records/model.js';
 
 const entry = (messageType: string, direction: 'received' | 'sent' = 'received'): AuditInput => ({
   direction, messageType, runId: '18446744073709551615', group: '2', serverRound: 2, messageId: 'ab'.repeat(32), replyTo: null,
@@ -22,6 +24,13 @@ describe('the audit log', () => {
     expect(JSON.parse(lines[0]!)).toEqual({ time: '2026-01-02T03:04:05.678Z', ...entry('train') });
     expect((await readAuditLog(file)).map((e) => [e.direction, e.messageType])).toEqual([['received', 'train'], ['sent', 'train'], ['received', 'evaluate']]);
     expect((await readAuditLog(file, { last: 2 })).map((e) => e.messageType)).toEqual(['train', 'evaluate']);
+  });
+
+  it('says on a received line how many of its bytes the party held already (not pulled); sent lines have no such field', () => {
+    const content = recordDict([['arrays', arrayRecord([['dense/kernel', { dtype: 'float32', shape: [2], data: Float32Array.of(1, 2) }]])]]);
+    const received = auditEntry({ direction: 'received', metadata: { messageType: 'train' }, content, bytes: 482, cachedBytes: 142_058 });
+    expect(received).toMatchObject({ bytes: 482, cachedBytes: 142_058, arrays: [{ record: 'arrays', name: 'dense/kernel', dtype: 'float32', shape: [2], bytes: 8 }] });
+    expect(auditEntry({ direction: 'sent', metadata: { messageType: 'train' }, content, bytes: 900 })).not.toHaveProperty('cachedBytes');
   });
 
   it('reads a missing file as an empty log and skips a line torn by a crash', async () => {

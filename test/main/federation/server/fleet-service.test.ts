@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TransportError } from '../../../../main/federation/transport/transport-error.js';
 import { sendInstructions } from '../../../../main/federation/server/instructions.js';
 import { buildObject, objectId } from '../../../../main/federation/wire/objects/object-bytes.js';
-import { configRecord } from '../../../../main/federation/wire/records/model.js';
+import type { ObjectTree } from '../../../../main/federation/wire/proto/record-types.js';
+import { arrayRecord, configRecord, recordDict } from '../../../../main/federation/wire/records/model.js';
 import { FakeNode } from './fake-node.js';
 import { startHarness, type Harness } from './harness.js';
 
@@ -103,6 +104,27 @@ describe('Fleet service', () => {
     expect((await a.call('PullMessages', { node: { nodeId: a.nodeId } })).messagesList).toEqual([]);
     state.forget(sent);
     expect(state.store.stats().objects).toBe(0);
+  });
+
+  it.each(['grpc', 'rest'] as const)('over %s, frees a confirmed message\'s objects whether or not the node pulled them (Flower: delete by reference count)', async (kind) => {
+    const [a, b] = [await joined(kind), await joined(kind)];
+    const { state } = harness.aggregator;
+    const arrays = arrayRecord([['dense/kernel', { dtype: 'float32', shape: [2], data: Float32Array.of(1, 2) }]]);
+    const content = recordDict([['arrays', arrays], ['config', configRecord({ 'server-round': 1n })]]);
+    const sent = sendInstructions(state, [a.nodeId, b.nodeId], content, 'train', 1);
+    const idsOf = (tree: ObjectTree): string[] => [tree.objectId, ...tree.children.flatMap(idsOf)];
+    const held = (ids: string[]) => ids.filter((id) => state.store.has(id));
+    const pull = async (node: FakeNode) => (await node.call('PullMessages', { node: { nodeId: node.nodeId } })).messageObjectTrees[0]!;
+    const confirm = (node: FakeNode, tree: ObjectTree) => node.call('ConfirmMessageReceived', { node: { nodeId: node.nodeId }, runId: state.runId, messageObjectId: tree.objectId });
+    const [treeA, treeB] = [await pull(a), await pull(b)];
+    // a pulls its Message object only, b nothing at all (a party holding the rest from an earlier message).
+    await a.call('PullObject', { node: { nodeId: a.nodeId }, runId: state.runId, objectId: treeA.objectId });
+    await confirm(a, treeA);
+    expect(held(idsOf(treeA))).toEqual(idsOf(treeB).slice(1)); // a's Message went; the content b's message shares stays
+    await confirm(b, treeB);
+    expect(held([...idsOf(treeA), ...idsOf(treeB)])).toEqual([]);
+    state.forget(sent.keys()); // the phase's end finds nothing left to free, and no error
+    expect(held([...sent.keys()])).toEqual([]);
   });
 
   it('leaves cleanly: deactivate, unregister; the key then names no node', async () => {
