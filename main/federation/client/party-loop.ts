@@ -1,6 +1,6 @@
 // Runs in the party (plain Node): the party's life at the server: join, heartbeat, poll and serve, rejoin when the node is lost, leave.
 import type { FederationSection } from '../../../common/federation-config.js';
-import { backoffDelay, retry, type RetryInfo } from '../transport/backoff.js';
+import { backoffDelay, retry, sleep, type RetryInfo } from '../transport/backoff.js';
 import type { NodeIdentity } from '../transport/node-identity.js';
 import type { PullMessagesResponse } from '../wire/proto/fleet-types.js';
 import type { AuditLog } from './audit-log.js';
@@ -23,6 +23,8 @@ export interface LoopEnv {
   inHand: InHandFile;
   work: WorkContext;
   maxMessageBytes: number;
+  /** How long a leaving node stays online after its last reply, so the server reads the reply before the node goes. */
+  replyReadMs: number;
   setState: (state: PartyState) => void;
   /** idle, or paused when the operator paused the party. */
   setIdle: (nodeId: bigint) => void;
@@ -86,7 +88,8 @@ async function serveWhileConnected(env: LoopEnv, nodeId: bigint, signal: AbortSi
   heartbeat.start();
   env.setIdle(nodeId);
   try {
-    await pollLoop(env, nodeId, signal, cache);
+    const lastReplyAt = await pollLoop(env, nodeId, signal, cache);
+    if (env.controls.leave) await letServerReadReply(env, lastReplyAt);
   } catch (error) {
     if (!signal.aborted) lose(env, (error as Error).message);
   } finally {
@@ -94,7 +97,8 @@ async function serveWhileConnected(env: LoopEnv, nodeId: bigint, signal: AbortSi
   }
 }
 
-async function pollLoop(env: LoopEnv, nodeId: bigint, signal: AbortSignal, cache: ObjectCache): Promise<void> {
+/** Serves messages until leave or the connection ends; returns when (performance.now()) the last reply was pushed. */
+async function pollLoop(env: LoopEnv, nodeId: bigint, signal: AbortSignal, cache: ObjectCache): Promise<number | undefined> {
   const { controls } = env;
   const context: ServeContext = {
     client: env.client, nodeId, signal, maxBytes: env.maxMessageBytes, cache, audit: env.audit, inHand: env.inHand, work: env.work, emit: env.emit,
@@ -102,6 +106,7 @@ async function pollLoop(env: LoopEnv, nodeId: bigint, signal: AbortSignal, cache
     stopRequested: () => controls.stopRequested,
   };
   await answerInterrupted(context);
+  let lastReplyAt: number | undefined;
   while (!controls.leave && !signal.aborted) {
     const pulled = await pull(env, nodeId, signal);
     env.setIdle(nodeId);
@@ -116,8 +121,22 @@ async function pollLoop(env: LoopEnv, nodeId: bigint, signal: AbortSignal, cache
       controls.stopRequested = false;
     });
     if (summary) env.emit({ type: 'round', ...summary });
+    if (summary && summary.outcome !== 'failed') lastReplyAt = performance.now();
     env.setIdle(nodeId);
   }
+  return lastReplyAt;
+}
+
+/**
+ * Flower's SuperLink answers a ServerApp asking for replies with "Node Unavailable" for every node that is no longer
+ * online, even one whose reply it holds, and the ServerApp asks every 3 s. So a node leaving right after its reply
+ * stays online (heartbeats running) until the server has had time to read it; a hard leave cuts the wait short.
+ */
+async function letServerReadReply(env: LoopEnv, lastReplyAt: number | undefined): Promise<void> {
+  const waitMs = lastReplyAt === undefined ? 0 : lastReplyAt + env.replyReadMs - performance.now();
+  if (waitMs <= 0) return;
+  env.emit({ type: 'notice', message: `leaving in ${(waitMs / 1000).toFixed(1)} s, once the server has read the last reply` });
+  await sleep(waitMs, env.controls.hard.signal).catch(() => {});
 }
 
 /** PullMessages, retried (and shown as connecting) while the server is unreachable; a refusal means the server lost this node. */

@@ -28,6 +28,8 @@ export interface PartyOptions {
   maxMessageBytes?: number;
   /** After leave({ finish: false }): how long the last reply and the goodbye may take before the party stops waiting. */
   abortGraceMs?: number;
+  /** How long a leaving party stays online after its last reply so the server can read it; default 6 s (Flower's ServerApp asks every 3 s). */
+  replyReadMs?: number;
   /** How the Fleet transport is opened; default: gRPC or REST as the section says. */
   openTransport?: (options: TransportOptions) => Promise<FleetTransport>;
   /**
@@ -86,6 +88,7 @@ export class Party extends EventEmitter<PartyEvents> {
     this.#loop = runParty({
       client, identity, section, controls, audit: this.audit, inHand, work: this.#workContext(slots),
       maxMessageBytes: this.#options.maxMessageBytes ?? DEFAULT_MAX_BYTES,
+      replyReadMs: this.#options.replyReadMs ?? 6_000,
       setState: (state) => this.#setState(state),
       setIdle: (nodeId) => this.#setIdle(nodeId),
       emit: (event) => this.#emit(event),

@@ -8,6 +8,10 @@ import { mediaTypeOf, PROTOBUF_MEDIA_TYPE, restPath, type FleetRpc } from './rpc
 import { readRootCertificates } from './tls-files.js';
 import { fromHttpStatus, fromNetworkError, timeoutError, TransportError } from './transport-error.js';
 
+const IDLE_SOCKET_MS = 4_000;
+/** How a kept-alive socket that the server closed in the meantime fails the next request written on it. */
+const STALE_SOCKET_CODES = new Set(['ECONNRESET', 'EPIPE']);
+
 export interface RestTransportOptions extends TransportSecurity {
   /** `host:port` (scheme from `insecure`), or a URL such as `https://fleet.example.org:9095` or one with a path prefix. */
   address: string;
@@ -16,8 +20,11 @@ export interface RestTransportOptions extends TransportSecurity {
 export async function createRestTransport(options: RestTransportOptions): Promise<FleetTransport> {
   const ca = await readRootCertificates(options);
   const base = restBaseUrl(options.address, options.insecure === true);
-  // Keep-alive: a party polls every few seconds, and a fresh TLS handshake per poll would dominate.
-  const agent = base.protocol === 'https:' ? new https.Agent({ keepAlive: true, ca }) : new http.Agent({ keepAlive: true });
+  // Keep-alive: a party polls every few seconds, and a fresh TLS handshake per poll would dominate. An idle socket is
+  // dropped after 4 s, before servers close theirs (Node's and uvicorn's keep-alive is 5 s), so one is rarely reused
+  // just as the server closes it; post() retries the one call where that happens anyway.
+  const agentOptions = { keepAlive: true, timeout: IDLE_SOCKET_MS };
+  const agent = base.protocol === 'https:' ? new https.Agent({ ...agentOptions, ca }) : new http.Agent(agentOptions);
   let closed = false;
   return {
     kind: 'rest',
@@ -42,7 +49,11 @@ export function restBaseUrl(address: string, insecure: boolean): URL {
   return url;
 }
 
-function post(url: URL, agent: http.Agent, rpc: FleetRpc, body: Uint8Array, options: CallOptions): Promise<Uint8Array> {
+/**
+ * One POST. A request that fails on a reused socket with a reset, before any response, never reached the server (it
+ * had closed the idle socket), so it is sent once more on a fresh one, as Node's documentation advises.
+ */
+function post(url: URL, agent: http.Agent, rpc: FleetRpc, body: Uint8Array, options: CallOptions, onStaleSocket: 'retry' | 'fail' = 'retry'): Promise<Uint8Array> {
   const { timeoutMs, signal } = options;
   return new Promise((resolve, reject) => {
     signal?.throwIfAborted();
@@ -56,6 +67,7 @@ function post(url: URL, agent: http.Agent, rpc: FleetRpc, body: Uint8Array, opti
     const timer = timeoutMs === undefined ? undefined : setTimeout(() => fail(timeoutError(rpc, timeoutMs)), timeoutMs);
     const onAbort = () => fail(signal?.reason);
     let settled = false;
+    let responded = false;
     const settle = (): boolean => {
       if (settled) return false;
       settled = true;
@@ -69,8 +81,13 @@ function post(url: URL, agent: http.Agent, rpc: FleetRpc, body: Uint8Array, opti
       reject(error);
     }
     signal?.addEventListener('abort', onAbort, { once: true });
-    request.on('error', (error) => fail(fromNetworkError(rpc, error)));
+    request.on('error', (error: NodeJS.ErrnoException) => {
+      const stale = onStaleSocket === 'retry' && !responded && request.reusedSocket && STALE_SOCKET_CODES.has(error.code ?? '');
+      if (stale && settle()) resolve(post(url, agent, rpc, body, options, 'fail'));
+      else fail(fromNetworkError(rpc, error));
+    });
     request.on('response', (response) => {
+      responded = true;
       readAll(response).then(
         (bytes) => {
           const outcome = answer(rpc, response, bytes);

@@ -46,9 +46,10 @@ describe('party controls', () => {
     }
   });
 
-  it('leave({ finish: true }) mid-training: the round is finished and its reply sent before DeactivateNode', async () => {
+  it('leave({ finish: true }) mid-training: the round is finished, its reply sent and left online to be read, then DeactivateNode', async () => {
     const fleet = await FakeFleet.start('grpc');
-    const { party, events } = await startParty(fleet, opened);
+    const replyReadMs = 1_500;
+    const { party, events } = await startParty(fleet, opened, { options: { replyReadMs } });
     try {
       const nodeId = await fleet.activeNode();
       const reply = fleet.send(instruction(nodeId, fedAvgContent(opened.weights, { 'local-epochs': 2n }), { type: 'train' }));
@@ -59,6 +60,12 @@ describe('party controls', () => {
       const rpcs = fleet.calls.map((call) => call.rpc);
       expect(rpcs.lastIndexOf('PushObject')).toBeLessThan(rpcs.indexOf('DeactivateNode'));
       expect(rpcs.slice(-2)).toEqual(['DeactivateNode', 'UnregisterNode']);
+      // Flower's SuperLink turns the reply of a node gone before its ServerApp asked into "Node Unavailable".
+      const pushedAt = fleet.calls[rpcs.lastIndexOf('PushObject')]!.at;
+      const deactivatedAt = fleet.callsOf('DeactivateNode')[0]!.at;
+      expect(deactivatedAt - pushedAt).toBeGreaterThanOrEqual(replyReadMs - 50);
+      expect(fleet.callsOf('SendNodeHeartbeat').some((beat) => beat.at > pushedAt && beat.at < deactivatedAt)).toBe(true);
+      expect(events).toContainEqual(expect.objectContaining({ type: 'notice', message: expect.stringMatching(/^leaving in 1\.\d s, once the server has read the last reply$/) }));
     } finally {
       await fleet.close();
     }

@@ -49,7 +49,8 @@ export async function startParty(fleet: FakeFleet | { address: string; kind: 'gr
   const { heartbeatIntervalSec = 1, dir = await mkdtemp(path.join(os.tmpdir(), 'tributary-party-')), options = {}, ...input } = overrides;
   const parsed = FederationSectionSchema.parse({ server: fleet.address, transport: fleet.kind, insecure: true, poll_interval: 0.05, ...input });
   const section = { ...parsed, heartbeat_interval: heartbeatIntervalSec };
-  const party = new Party({ section, baseDir: dir, runner, settings: info.settings, ...options });
+  // The fake fleet takes a reply as it is pushed, so a leaving party need not wait for it to be read (unless a test asks).
+  const party = new Party({ section, baseDir: dir, runner, settings: info.settings, replyReadMs: 0, ...options });
   const events: PartyEvent[] = [];
   party.on('event', (event) => events.push(event));
   await party.join();

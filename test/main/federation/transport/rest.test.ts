@@ -72,6 +72,49 @@ describe('REST round trips', () => {
   });
 });
 
+/**
+ * A server that drops a connection, without answering, when a request arrives on it after `answersPerConnection`
+ * answers: what a client sees when it reuses a kept-alive socket the server closed while it was idle.
+ */
+async function droppingServer(answersPerConnection: number) {
+  const answered = new WeakMap<object, number>();
+  let requests = 0;
+  const fake = http.createServer((request, response) => {
+    requests++;
+    const count = answered.get(request.socket) ?? 0;
+    if (count >= answersPerConnection) return request.socket.destroy();
+    answered.set(request.socket, count + 1);
+    request.resume().on('end', () => response.writeHead(200, { 'Content-Type': 'application/protobuf' }).end(Buffer.from([7])));
+  });
+  await new Promise<void>((resolve) => fake.listen(0, '127.0.0.1', resolve));
+  const client = await createRestTransport({ address: `127.0.0.1:${(fake.address() as AddressInfo).port}`, insecure: true });
+  return {
+    client,
+    requests: () => requests,
+    close: () => {
+      client.close();
+      return new Promise<void>((resolve) => fake.close(() => resolve()));
+    },
+  };
+}
+
+describe('REST client on kept-alive sockets the server closed', () => {
+  it('sends a call again, once, on a fresh socket when its reused one was reset before any answer', async () => {
+    const fake = await droppingServer(1);
+    expect(Array.from(await fake.client.call('PullMessages', new Uint8Array([1])))).toEqual([7]);
+    expect(Array.from(await fake.client.call('DeactivateNode', new Uint8Array([2])))).toEqual([7]);
+    expect(fake.requests()).toBe(3); // the dropped one, then its repeat on a new connection
+    await fake.close();
+  });
+
+  it('does not repeat a call whose fresh socket was reset: that is the server failing, not a stale socket', async () => {
+    const fake = await droppingServer(0);
+    expect(await transportFailure(fake.client.call('PullMessages', new Uint8Array([1])))).toMatchObject({ retryable: true });
+    expect(fake.requests()).toBe(1);
+    await fake.close();
+  });
+});
+
 describe("the REST server's header and route rules", () => {
   it('answers 404 for a path that is no Fleet route, and 405 for a method other than POST', async () => {
     expect(await rawPost('/api/v0/fleet/no-such-rpc', PROTOBUF)).toMatchObject({ status: 404, text: JSON.stringify({ detail: 'no Fleet API route /api/v0/fleet/no-such-rpc' }) });
