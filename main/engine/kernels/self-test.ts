@@ -1,10 +1,10 @@
-// Runs in the training thread at start-up: checks wasm's conv, pool and dense gradients against the cpu backend's kernels.
+// Runs in the training thread at start-up: checks wasm's conv, pool, dense and bias gradients against the cpu backend's kernels.
 import type * as tfjs from '@tensorflow/tfjs';
 import type { Tf } from './wasm-ops.js';
 
 export interface WasmGradientSelfTest {
   ok: boolean;
-  /** Over the input, filter and dense-weight gradients: largest absolute error / largest reference magnitude. */
+  /** Over the input, filter, dense-weight, first-layer filter and bias gradients: largest absolute error / largest reference magnitude. */
   maxRelError: number;
   ms: number;
   /** Why the gradients could not be computed on wasm at all (a missing kernel, say). */
@@ -18,8 +18,9 @@ const TOLERANCE = 1e-4;
  * loss = sum(matMul(flatten(maxPool3x3s2same(conv3x3s2same(x, w) - 0.5)), v) * r), differentiated on the current
  * backend (wasm) by tfjs's own gradients, and on the cpu backend by its kernels called in the same chain. The lower
  * rows of x are zero, so 15 of the 32 pooled windows have a maximum <= 0 (4 of them ties at -0.5) and windows overhang
- * the padding: the cases the stock wasm MaxPoolGrad gets wrong (its relative error here is 1.05). Synchronous, a few
- * milliseconds, no backend switch, nothing kept.
+ * the padding: the cases the stock wasm MaxPoolGrad gets wrong (its relative error here is 1.05). Beside the chain, a
+ * first layer's filter gradient (patches smaller than its 16 output channels: our SIMD loop, not XNNPACK) and a bias
+ * gradient (column sums: another SIMD loop). Synchronous, a few milliseconds, no backend switch, nothing kept.
  */
 export function selfTestWasmGradients(tf: Tf): WasmGradientSelfTest {
   const start = performance.now();
@@ -41,6 +42,9 @@ interface Fixture {
   w: Float32Array;
   v: Float32Array;
   r: Float32Array;
+  /** A one-channel image and the gradient a 3x3 conv with 16 output channels passes back to its filter and bias. */
+  x1: Float32Array;
+  dy1: Float32Array;
 }
 
 const X: [number, number, number, number] = [2, 7, 7, 2];
@@ -51,6 +55,10 @@ const V = [16, 3];
 const R = [2, 3];
 const CONV = { strides: 2, pad: 'same', dataFormat: 'NHWC', dilations: 1 } as const;
 const POOL = { filterSize: 3, strides: 2, pad: 'same' } as const;
+const X1 = [2, 6, 6, 1];
+const DY1 = [2, 4, 4, 16];
+const FIRST_LAYER = { strides: 1, pad: 'valid', dataFormat: 'NHWC', filterShape: [3, 3, 1, 16] } as const;
+const BIAS = { axis: [0, 1, 2], keepDims: false } as const;
 
 /** Small exact values (multiples of 1/3 .. 1/10) from fixed formulas, differing per image; rows 4.. of x are zero. */
 function fixture(): Fixture {
@@ -58,7 +66,9 @@ function fixture(): Fixture {
   const w = Float32Array.from({ length: 3 * 3 * 2 * 4 }, (_, i) => (((i * 5) % 9) - 4) / 8);
   const v = Float32Array.from({ length: 16 * 3 }, (_, i) => (((i * 7) % 13) - 6) / 10);
   const r = Float32Array.from({ length: 2 * 3 }, (_, i) => (i % 4) - 1.5);
-  return { x, w, v, r };
+  const x1 = Float32Array.from({ length: 2 * 6 * 6 }, (_, i) => ((i * 7) % 11) / 10);
+  const dy1 = Float32Array.from({ length: 2 * 4 * 4 * 16 }, (_, i) => (((i * 3) % 17) - 8) / 8);
+  return { x, w, v, r, x1, dy1 };
 }
 
 function onWasm(tf: Tf, f: Fixture): Float32Array[] {
@@ -69,7 +79,9 @@ function onWasm(tf: Tf, f: Fixture): Float32Array[] {
       return tf.matMul(pooled.reshape(FLAT), v as tfjs.Tensor2D).mul(tf.tensor(f.r, R)).sum();
     };
     const grads = tf.grads(loss)([tf.tensor(f.x, X), tf.tensor(f.w, W), tf.tensor(f.v, V)]);
-    return grads.map((g) => g.dataSync() as Float32Array);
+    const dy1 = tf.tensor(f.dy1, DY1);
+    const dW1 = tf.engine().runKernel(tf.Conv2DBackpropFilter, { x: tf.tensor(f.x1, X1), dy: dy1 }, { ...FIRST_LAYER }) as tfjs.Tensor;
+    return [...grads, dW1, tf.sum(dy1, [...BIAS.axis])].map((g) => g.dataSync() as Float32Array);
   });
 }
 
@@ -101,7 +113,10 @@ function onCpu(tf: Tf, f: Fixture): Float32Array[] {
     const dConv = run(tf.MaxPoolGrad, { dy: info(POOLED, values(dFlat)), input: shifted, output: pooled }, POOL);
     const dX = run(tf.Conv2DBackpropInput, { dy: dConv, filter: w }, { ...CONV, inputShape: X });
     const dW = run(tf.Conv2DBackpropFilter, { x, dy: dConv }, { ...CONV, filterShape: W });
-    return [dX, dW, dV].map((t) => values(t).slice());
+    const dy1 = info(DY1, f.dy1);
+    const dW1 = run(tf.Conv2DBackpropFilter, { x: info(X1, f.x1), dy: dy1 }, FIRST_LAYER);
+    const bias = run(tf.Sum, { x: dy1 }, BIAS);
+    return [dX, dW, dV, dW1, bias].map((t) => values(t).slice());
   } finally {
     for (const t of made) cpu.disposeData(t.dataId);
   }

@@ -45,6 +45,34 @@ describe('selfTestWasmGradients', () => {
     console.log(`self-test: max rel error ${result.maxRelError.toExponential(2)} in ${result.ms.toFixed(1)} ms`);
   });
 
+  // Only the one-channel filter gradient (the SIMD loop's case) and the sums over leading axes (bias gradients) are
+  // spoiled, so only the checks beside the gradient chain can catch them.
+  it.each([
+    [tf.Conv2DBackpropFilter, (inputs: tf.NamedTensorInfoMap) => inputs.x!.shape[3] === 1],
+    [tf.Sum, (inputs: tf.NamedTensorInfoMap) => inputs.x!.shape.length === 4],
+  ] as const)('fails when our %s is off in one value (a first layer\'s filter gradient; a bias gradient)', (kernelName, spoils) => {
+    const ours = tf.getKernel(kernelName, 'wasm');
+    const offByOne: tf.KernelConfig = {
+      ...ours,
+      kernelFunc: (args) => {
+        const out = ours.kernelFunc(args) as tf.TensorInfo;
+        if (!spoils(args.inputs)) return out;
+        const values = (args.backend as unknown as { typedArrayFromHeap(t: tf.TensorInfo): Float32Array }).typedArrayFromHeap(out);
+        values[0] = values[0]! + 1;
+        return out;
+      },
+    };
+    tf.unregisterKernel(kernelName, 'wasm');
+    tf.registerKernel(offByOne);
+    try {
+      expect(selfTestWasmGradients(tf)).toMatchObject({ ok: false });
+    } finally {
+      tf.unregisterKernel(kernelName, 'wasm');
+      tf.registerKernel(ours);
+    }
+    expect(selfTestWasmGradients(tf).ok).toBe(true);
+  });
+
   it('refuses to run when wasm is not the current backend', async () => {
     await tf.setBackend('cpu');
     expect(() => selfTestWasmGradients(tf)).toThrow(/needs the wasm backend/);
