@@ -1,5 +1,6 @@
 // Runs in the party (plain Node): the audit log, one JSON line per Fleet message received or sent: the site's record of what left it.
 import { promises as fsp } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 
 export type AuditDirection = 'received' | 'sent';
@@ -67,7 +68,11 @@ export class AuditLog {
 
   async #write(line: string): Promise<void> {
     try {
-      if (!this.#folderMade) await fsp.mkdir(path.dirname(this.file), { recursive: true });
+      if (!this.#folderMade) {
+        await fsp.mkdir(path.dirname(this.file), { recursive: true });
+        // A party killed mid-write left a torn last line: end it, or this first line would be glued to it and lost.
+        if (await endsTorn(this.file)) line = `\n${line}`;
+      }
       this.#folderMade = true;
       await fsp.appendFile(this.file, line, 'utf8');
     } catch (error) {
@@ -83,12 +88,63 @@ export interface ReadAuditOptions {
 
 /** The entries of an audit log, oldest first; a missing file is an empty log, and a torn last line (a crash mid-write) is skipped. */
 export async function readAuditLog(file: string, options: ReadAuditOptions = {}): Promise<AuditEntry[]> {
-  const text = await fsp.readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT') return '';
+  const handle = await fsp.open(file, 'r').catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return undefined;
     throw new Error(`audit log ${file}: cannot read: ${error.message}`, { cause: error });
   });
-  const entries = text.split('\n').flatMap((line) => parseLine(line));
-  return options.last === undefined ? entries : entries.slice(Math.max(0, entries.length - options.last));
+  if (handle === undefined) return [];
+  try {
+    return await readEntries(handle, options.last ?? Infinity);
+  } catch (error) {
+    throw new Error(`audit log ${file}: cannot read: ${(error as Error).message}`, { cause: error });
+  } finally {
+    await handle.close();
+  }
+}
+
+/** The first read from the end; each next one doubles, so a long log costs about twice the bytes of the lines asked for. */
+const FIRST_TAIL_BYTES = 64 * 1024;
+
+/**
+ * A site's log grows for as long as it takes part (a few KB a round, for years), and the UI asks for the newest lines
+ * each time it refreshes: so the file is read from the end, in growing steps, until `last` whole lines are in hand.
+ * Only text after a newline byte is decoded (UTF-8 never has that byte inside a character), so no line is cut.
+ */
+async function readEntries(handle: FileHandle, last: number): Promise<AuditEntry[]> {
+  if (last <= 0) return [];
+  const { size } = await handle.stat();
+  let start = size;
+  let tail = Buffer.alloc(0);
+  for (let step = FIRST_TAIL_BYTES; start > 0; step *= 2) {
+    const length = Math.min(step, start);
+    start -= length;
+    const chunk = Buffer.alloc(length);
+    await handle.read(chunk, 0, length, start);
+    tail = Buffer.concat([chunk, tail]);
+    const firstWhole = start === 0 ? 0 : tail.indexOf(0x0a) + 1;
+    if (firstWhole === 0 && start > 0) continue; // not one whole line yet
+    const entries = parseLines(tail.subarray(firstWhole).toString('utf8'));
+    if (entries.length >= last || start === 0) return entries.slice(Math.max(0, entries.length - last));
+  }
+  return [];
+}
+
+function parseLines(text: string): AuditEntry[] {
+  return text.split('\n').flatMap((line) => parseLine(line));
+}
+
+async function endsTorn(file: string): Promise<boolean> {
+  const handle = await fsp.open(file, 'r').catch(() => undefined);
+  if (handle === undefined) return false;
+  try {
+    const { size } = await handle.stat();
+    if (size === 0) return false;
+    const last = Buffer.alloc(1);
+    await handle.read(last, 0, 1, size - 1);
+    return last[0] !== 0x0a;
+  } finally {
+    await handle.close();
+  }
 }
 
 function parseLine(line: string): AuditEntry[] {

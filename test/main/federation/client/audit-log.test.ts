@@ -41,6 +41,24 @@ describe('the audit log', () => {
     expect((await readAuditLog(file)).map((e) => e.messageType)).toEqual(['train']);
   });
 
+  it('after a crash that tore the last line, a new party ends that line first, so its own first line is kept', async () => {
+    const file = path.join(await mkdtemp(path.join(os.tmpdir(), 'tributary-audit-')), 'torn.jsonl');
+    await writeFile(file, `${JSON.stringify({ time: 't', ...entry('train') })}\n{"time":"t","direction":"se`);
+    await new AuditLog(file).append(entry('evaluate'));
+    expect((await readAuditLog(file)).map((e) => e.messageType)).toEqual(['train', 'evaluate']);
+  });
+
+  it('reads the newest lines of a long log from its end, the same as reading it all, multi-byte text included', async () => {
+    const file = path.join(await mkdtemp(path.join(os.tmpdir(), 'tributary-audit-')), 'long.jsonl');
+    // About 1.6 MB: reads from the end go 64 KB, 128 KB, ... and their edges fall inside lines and inside characters.
+    const lines = Array.from({ length: 4000 }, (_, i) => JSON.stringify({ time: `t${i}`, ...entry(`train ✓ ${'é'.repeat(i % 7)}`), error: i % 3 ? null : `refusé ${i}` }));
+    await writeFile(file, `${lines.join('\n')}\n`);
+    const all = await readAuditLog(file);
+    expect(all).toHaveLength(4000);
+    for (const last of [1, 37, 41, 1000, 3999, 4000, 5000]) expect(await readAuditLog(file, { last })).toEqual(all.slice(Math.max(0, 4000 - last)));
+    expect(await readAuditLog(file, { last: 0 })).toEqual([]);
+  });
+
   it('reports a write it cannot make and carries on', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'tributary-audit-'));
     const errors: Error[] = [];
