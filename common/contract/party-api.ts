@@ -1,4 +1,4 @@
-// Runs anywhere (the contract): take part in the config's federation (join, pause, resume, leave) and watch it: state, training progress, rounds, the audit log.
+// Runs anywhere (the contract): take part in the config's federation (join, pause, resume, leave), keep its node key, and watch it: state, training progress, rounds, the audit log.
 import { z } from 'zod';
 import { ConfigFileSchema } from './config-api.js';
 import { event, method } from './define.js';
@@ -102,9 +102,33 @@ const AuditEntrySchema = z.object({
   arrays: z.array(z.object({ record: z.string(), name: z.string(), dtype: z.string(), shape: z.array(count), bytes: count })).describe('described, never copied'),
   values: z.record(z.string(), AuditValueSchema).describe('metrics and config values by `record.key`'),
   bytes: count.describe('bytes that crossed the wire'),
+  cachedBytes: count
+    .nullable()
+    .optional()
+    .describe('on a received line: bytes of objects reused from the message before instead of downloaded; absent on sent lines and in older logs'),
   error: z.string().nullable(),
 });
 export type AuditEntry = z.infer<typeof AuditEntrySchema>;
+
+const FingerprintSchema = z
+  .string()
+  .regex(/^[0-9a-f]{4}(-[0-9a-f]{4}){3}$/, 'a node key fingerprint, e.g. 3fa2-91c0-77de-0b14')
+  .describe('the first 8 bytes of SHA-256 over the public key (DER), as the party prints it');
+
+const NodeKeySchema = z.object({
+  keyFile: z.string().nullable().describe("the config's key_file, resolved: the file, or the name the sealed key is kept under; null when the config has no `federation:` section"),
+  fingerprint: FingerprintSchema.nullable(),
+  problem: z.string().nullable().describe('why a key that is there cannot be used'),
+  storage: z
+    .enum(['keychain', 'file'])
+    .nullable()
+    .describe("keychain: sealed by this computer's keychain in the desktop app's settings; file: the key file (mode 0600). null without a `federation:` section"),
+  storageNote: z.string().nullable().describe('one sentence for the operator: where the key is kept, and why there'),
+  publicKey: z.string().nullable().describe('the public key as PEM (SubjectPublicKeyInfo); null without a usable key'),
+  publicKeySsh: z.string().nullable().describe('the same key in OpenSSH form (`ecdsa-sha2-nistp384 …`): what `flwr supernode register` reads'),
+  publicKeyFile: z.string().nullable().describe('where party.savePublicKey writes it: beside the config, named after key_file with `.pub`'),
+});
+export type NodeKey = z.infer<typeof NodeKeySchema>;
 
 const note = z.object({ time: z.string().describe('ISO-8601, UTC'), message: z.string() });
 
@@ -140,18 +164,36 @@ export const partyMethods = {
     result: z.object({ rounds: z.array(RoundSummarySchema), epochs: z.array(EpochProgressSchema) }),
   }),
   'party.nodeKey': method({
-    summary: 'the node key joining a config would use: its fingerprint (null before the first join, which creates it) and where it is kept; never creates one',
+    summary: 'the node key joining a config would use: its fingerprint and public key (null before one is created) and where it is kept; never creates one',
     args: z.object({ file: ConfigFileSchema }),
-    result: z.object({
-      keyFile: z.string().nullable().describe("the config's key_file, resolved: the file, or the name the sealed key is kept under; null when the config has no `federation:` section"),
-      fingerprint: z.string().nullable(),
-      problem: z.string().nullable().describe('why a key that is there cannot be used'),
-      storage: z
-        .enum(['keychain', 'file'])
-        .nullable()
-        .describe("keychain: sealed by this computer's keychain in the desktop app's settings; file: the key file (mode 0600). null without a `federation:` section"),
-      storageNote: z.string().nullable().describe('one sentence for the operator: where the key is kept, and why there'),
+    result: NodeKeySchema,
+  }),
+  'party.createNodeKey': method({
+    summary: "create the config's node key without joining, kept where a join keeps it, so its public key can be registered first (`register: false`); refused when there is one, or while the party is in a federation",
+    args: z.object({ file: ConfigFileSchema }),
+    result: NodeKeySchema,
+  }),
+  'party.savePublicKey': method({
+    summary: "write the node key's public half (OpenSSH form, as `flwr supernode register` reads it) beside the config; a different file already there is kept unless `overwrite`",
+    args: z.object({
+      file: ConfigFileSchema,
+      overwrite: z.boolean().default(false).describe('replace a file there that holds something else (the public key of an earlier key, say)'),
     }),
+    result: z.object({
+      publicKeyFile: z.string().describe('absolute path'),
+      fingerprint: FingerprintSchema,
+      outcome: z
+        .enum(['written', 'replaced', 'unchanged', 'kept'])
+        .describe('written: a new file; replaced: overwrite asked for it; unchanged: the file already held this key; kept: another file is there and was left alone'),
+    }),
+  }),
+  'party.resetNodeKey': method({
+    summary: 'delete the node key (sealed or key file), so the next join makes a new one and the server knows this site as a new node; refused while the party is in a federation',
+    args: z.object({
+      file: ConfigFileSchema,
+      fingerprint: FingerprintSchema.nullable().describe('the key the operator confirmed deleting (null: a key that cannot be read); refused when the key is another by now'),
+    }),
+    result: z.object({ removed: z.string().describe('what was deleted, in words: the file, or the sealed key'), nodeKey: NodeKeySchema }),
   }),
   'party.audit': method({
     summary: 'the audit log ("what left this site"): every message received and sent, newest last',

@@ -37,8 +37,25 @@ export function sealedNodeKey(vault: NodeKeyVault, keyFile: string, onNotice: (m
   };
 }
 
+/**
+ * Why a sealed key cannot be unsealed, and the way out. safeStorage only says decryption failed: the keychain may
+ * have refused this once (macOS asks), or lost the key for good (a reset keychain, settings copied from another
+ * computer), when no join can ever succeed again until the key is deleted.
+ */
+export function unsealProblem(keyFile: string, error: unknown): string {
+  return (
+    `cannot unseal the node key sealed for ${keyFile}: ${(error as Error).message}. If access was refused, allow it and try again; ` +
+    "if this computer's keychain was reset (or the settings came from another computer), the key is lost: " +
+    '"Reset node key" on the Federation page deletes it, and the next join makes a new key, a new node ' +
+    '(with `register: false` the coordinator registers its public key first)'
+  );
+}
+
 async function loadOrMoveIn(vault: NodeKeyVault, keyFile: string, label: string, onNotice: (message: string) => void): Promise<string | undefined> {
-  const [sealed, filed] = await Promise.all([vault.load(keyFile), readKeyFile(keyFile)]);
+  const unsealed = vault.load(keyFile).catch((error: unknown) => {
+    throw new Error(unsealProblem(keyFile, error), { cause: error });
+  });
+  const [sealed, filed] = await Promise.all([unsealed, readKeyFile(keyFile)]);
   if (filed === undefined) return sealed;
   if (sealed === undefined) return moveIn(vault, keyFile, filed, onNotice);
   const sealedKey = nodeIdentityFromPem(sealed, label).fingerprint;

@@ -7,16 +7,25 @@ export async function readAuditEntries(file: string, last: number): Promise<Cont
   return (await readAuditLog(file, { last })).map(contractEntry);
 }
 
-/** FedAvg puts the round in the config ("server-round") and in the group id: whichever the message has. */
+/**
+ * FedAvg puts the round in the config ("server-round") and in the group id: whichever the message has. cachedBytes is
+ * there only on received lines written since the party keeps objects; older and sent lines go without.
+ */
 function contractEntry(entry: AuditEntry): ContractAuditEntry {
-  const { time, direction, messageType, group, serverRound, messageId, replyTo, arrays, values, bytes, error } = entry;
+  const { time, direction, messageType, group, serverRound, messageId, replyTo, arrays, values, bytes, cachedBytes, error } = entry;
   const groupRound = /^\d+$/.test(group) ? Number(group) : null;
   return {
     time, direction, messageType, group, messageId, replyTo, bytes, error,
+    ...(isByteCount(cachedBytes) && { cachedBytes }),
     round: serverRound ?? groupRound,
     arrays: arrays.map(({ record, name, dtype, shape, bytes: size }) => ({ record, name, dtype, shape, bytes: size })),
     values: Object.fromEntries(Object.entries(values).filter(([, value]) => isFiniteValue(value))),
   };
+}
+
+/** A hand-edited or damaged line may hold anything there: only a count is one. */
+function isByteCount(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 }
 
 /** JSON writes NaN and Infinity (a diverged metric) as null: such a value is left out rather than break the whole table. */

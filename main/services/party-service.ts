@@ -7,7 +7,6 @@ import type { FederationSection } from '../../common/federation-config.js';
 import { loadPartyConfig } from '../config/party-config.js';
 import type { PartyOptions } from '../federation/client/party.js';
 import type { EventBus } from './event-bus.js';
-import { nodeKeyOf } from './node-key.js';
 import { sealedNodeKey } from './node-key-storage.js';
 import { readAuditEntries } from './party-audit.js';
 import { DEFAULT_DEPS } from './party-deps.js';
@@ -99,9 +98,12 @@ export class PartyService {
 
   status = async (): Promise<ResultIn<'party.status'>> => this.#status();
 
-  history = async (): Promise<ResultIn<'party.history'>> => this.#history.snapshot();
+  /** The config whose federation the party is in (joining, joined or leaving), null when out: its node key is in use. */
+  get federationFile(): string | null {
+    return this.#stage === 'out' ? null : this.#file;
+  }
 
-  nodeKey = async ({ file }: ArgsOf<'party.nodeKey'>): Promise<ResultIn<'party.nodeKey'>> => nodeKeyOf(await loadPartyConfig(file), this.#deps.nodeKeys);
+  history = async (): Promise<ResultIn<'party.history'>> => this.#history.snapshot();
 
   audit = async ({ file, last }: ArgsOf<'party.audit'>): Promise<ResultIn<'party.audit'>> => {
     const auditLog = file === undefined ? (this.#session?.facts.auditLog ?? this.#lastAuditLog) : await auditLogOf(file);

@@ -3,6 +3,8 @@ import type { MethodHandlers } from '../../common/contract/contract.js';
 import { ConfigService } from './config-service.js';
 import { DatasetService } from './dataset-service.js';
 import { EventBus } from './event-bus.js';
+import { NodeKeyService } from './node-key-service.js';
+import { KEY_FILES } from './node-key-storage.js';
 import type { NodeKeyStorage } from './node-key-storage.js';
 import type { PartyServiceDeps } from './party-deps.js';
 import { PartyService } from './party-service.js';
@@ -31,7 +33,9 @@ export function createServicesHost(options: HostOptions): ServicesHost {
   const recent = new RecentConfigs(options.recentConfigs);
   const config = new ConfigService(events, recent);
   const dataset = new DatasetService(events);
-  const party = new PartyService(events, { ...(options.nodeKeys && { nodeKeys: options.nodeKeys }), ...options.party });
+  const nodeKeys = options.nodeKeys ?? KEY_FILES;
+  const party = new PartyService(events, { nodeKeys, ...options.party });
+  const nodeKey = new NodeKeyService(events, nodeKeys, () => party.federationFile);
   const handlers: MethodHandlers = {
     'app.info': async () => ({ version: options.version, startConfig: options.startConfig ?? null, recentConfigs: recent.list() }),
     'config.open': config.open,
@@ -45,7 +49,10 @@ export function createServicesHost(options: HostOptions): ServicesHost {
     'party.leave': party.leave,
     'party.status': party.status,
     'party.history': party.history,
-    'party.nodeKey': party.nodeKey,
+    'party.nodeKey': nodeKey.nodeKey,
+    'party.createNodeKey': nodeKey.create,
+    'party.savePublicKey': nodeKey.savePublicKey,
+    'party.resetNodeKey': nodeKey.reset,
     'party.audit': party.audit,
   };
   return { handlers, events, close: () => party.close().finally(dataset.close) };

@@ -1,5 +1,6 @@
-// End-to-end (Debian's chromium, the real console and services, the reference aggregator in this process): point the config at the aggregator, join, watch rounds and charts, pause, resume, leave, read the audit log.
+// End-to-end (Debian's chromium, the real console and services, the reference aggregator in this process): point the config at the aggregator, create the node key and save its public key, join, watch rounds and charts, pause, resume, leave, read the audit log.
 import { promises as fsp } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../fixtures/corpus.js';
 import { startAggregator } from './aggregator.js';
@@ -29,6 +30,8 @@ let federation: FederationPage;
 let training: TrainingPage;
 /** The round this site declined while paused. */
 let declined: number;
+/** The node key made before joining: the join must use it. */
+let created: string;
 
 beforeAll(async () => {
   dir = await tempDir('tributary-e2e-federation-');
@@ -54,6 +57,7 @@ describe('the Federation page', () => {
     expect(await federation.field('insecure').isChecked()).toBe(false);
     expect(await federation.insecureWarning().count()).toBe(0);
     expect(await federation.fingerprint()).toBe('none yet');
+    expect(await federation.nodeKeyButton('Create node key').isEnabled()).toBe(true);
     expect(await federation.status().getAttribute('data-stage')).toBe('out');
     expect(await federation.button('Join').isEnabled()).toBe(true);
     expect(await federation.button('Pause').isDisabled()).toBe(true);
@@ -80,12 +84,48 @@ describe('the Federation page', () => {
     expect(saved).toContain('# The federation (`tributary party`)');
   });
 
-  it('joins: the node key appears and the party connects', async () => {
+  it('creates the node key without joining, shows its public key, and saves it beside the config (register: false)', async () => {
+    const site = path.dirname(harness.config);
+    await federation.nodeKeyButton('Create node key').click();
+    created = await federation.waitForFingerprint();
+    expect((await fsp.stat(path.join(site, 'node-key.pem'))).mode & 0o777).toBe(0o600);
+    expect(await federation.publicKey('pem').inputValue()).toMatch(/^-----BEGIN PUBLIC KEY-----\n[\s\S]+-----END PUBLIC KEY-----\n$/);
+    const openSsh = await federation.publicKey('openssh').inputValue();
+    expect(openSsh).toMatch(new RegExp(`^ecdsa-sha2-nistp384 [A-Za-z0-9+/]+=* tributary-node-${created}$`));
+    expect(await federation.publicKey('openssh').getAttribute('readonly')).not.toBeNull();
+    await federation.nodeKeyButton('Save public key').click();
+    const publicKeyFile = path.join(site, 'node-key.pub');
+    await federation.nodeKeyOutcome().filter({ hasText: `Saved to ${publicKeyFile}.` }).waitFor();
+    expect(await fsp.readFile(publicKeyFile, 'utf8')).toBe(`${openSsh}\n`);
+    await federation.log().getByText(`public key of node key ${created} saved to ${publicKeyFile}`).waitFor();
+    await harness.screenshot('15-node-key-created');
+  });
+
+  it('asks before a reset, saying what it means, in both themes; Escape keeps the key', async () => {
+    for (const theme of ['light', 'dark'] as const) {
+      await shell.useTheme(theme);
+      await federation.nodeKeyButton('Reset node key…').click();
+      const dialog = federation.resetDialog();
+      await dialog.waitFor();
+      const words = await dialog.innerText();
+      expect(words).toContain(`Node key ${created} is deleted (in the key file ${path.join(path.dirname(harness.config), 'node-key.pem')})`);
+      expect(words).toContain('the server will know this site as a new node');
+      expect(await shell.focused()).toBe('button: Cancel'); // the safe choice is the one Enter takes
+      await harness.screenshot(theme === 'light' ? '16-node-key-reset' : '17-node-key-reset-dark');
+      await harness.page.keyboard.press('Escape');
+      await dialog.waitFor({ state: 'hidden' });
+    }
+    await shell.useTheme('light');
+    expect(await federation.fingerprint()).toBe(created);
+  });
+
+  it('joins with the key it created: the same fingerprint, and no reset while joined', async () => {
     await federation.button('Join').click();
     await federation.waitForStage('joined');
-    await harness.page.waitForFunction(() => /^[0-9a-f]{4}(-[0-9a-f]{4}){3}$/.test(document.querySelector('[data-testid="node-fingerprint"]')?.textContent ?? ''));
+    expect(await federation.waitForFingerprint()).toBe(created);
     await federation.log().getByText(/^.*joined 127\.0\.0\.1:\d+ as node \d+/).waitFor();
     expect(await federation.button('Join').isDisabled()).toBe(true);
+    expect(await federation.nodeKeyButton('Reset node key…').isDisabled()).toBe(true);
   });
 });
 
@@ -134,13 +174,17 @@ describe('leaving and the audit log', () => {
     await expect.poll(() => federation.fingerprint()).toBe('none yet');
   });
 
-  it('lists what was received and sent, arrays described, the declined round with its reason', async () => {
+  it('lists what was received and sent, arrays described, the declined round with its reason, bytes reused', async () => {
     const rows = await federation.auditRows();
     expect(rows.some((row) => row.direction === 'received' && row.message === 'train' && row.arrays !== 'none')).toBe(true);
     expect(rows.some((row) => row.direction === 'sent' && row.message === 'train' && row.arrays !== 'none')).toBe(true);
     expect(rows.some((row) => row.direction === 'sent' && row.message === 'evaluate' && row.arrays === 'none')).toBe(true);
     const declinedReply = rows.find((row) => row.direction === 'sent' && row.round === String(declined));
     expect(declinedReply?.error).toContain('paused');
+    // Which messages find their model already held depends on where the pause fell; wherever one did, the row says so and explains it.
+    for (const row of rows.filter((row) => row.bytes.includes('reused'))) {
+      expect(row).toMatchObject({ direction: 'received', bytes: expect.stringMatching(/^\d+(\.\d)? k?B \(\+\d+(\.\d)? [kMG]?B reused\)$/), bytesTitle: expect.stringContaining('already held') });
+    }
   });
 
   it('has a dark theme for both pages', async () => {

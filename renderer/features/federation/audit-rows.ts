@@ -11,7 +11,10 @@ export interface AuditRow {
   arrays: string;
   /** One line per array: record/name, dtype and shape. */
   arraysDetail: string;
+  /** What crossed the wire, and what the party reused instead of downloading. */
   bytes: string;
+  /** For a tooltip: what the two numbers of `bytes` mean; empty when nothing was reused. */
+  bytesDetail: string;
   values: string;
   valuesDetail: string;
   error: string | null;
@@ -34,10 +37,21 @@ function auditRow(entry: AuditEntry, index: number): AuditRow {
     round: entry.round === null ? '—' : String(entry.round),
     arrays: entry.arrays.length ? `${entry.arrays.length} (${parameters.toLocaleString('en')} values)` : 'none',
     arraysDetail: entry.arrays.map((a) => `${a.record}/${a.name}: ${a.dtype} [${a.shape.join('×')}], ${formatBytes(a.bytes)}`).join('\n'),
-    bytes: formatBytes(entry.bytes),
+    ...bytesCell(entry),
     values: values.length > VALUES_SHOWN ? `${values.slice(0, VALUES_SHOWN).join(', ')}, +${values.length - VALUES_SHOWN} more` : values.join(', ') || '—',
     valuesDetail: values.join('\n'),
     error: entry.error,
+  };
+}
+
+/** A received message whose objects the party already held crossed the wire in part: both numbers, so neither is mistaken for the other. */
+function bytesCell({ bytes, cachedBytes }: AuditEntry): Pick<AuditRow, 'bytes' | 'bytesDetail'> {
+  if (!cachedBytes) return { bytes: formatBytes(bytes), bytesDetail: '' };
+  return {
+    bytes: `${formatBytes(bytes)} (+${formatBytes(cachedBytes)} reused)`,
+    bytesDetail:
+      `${formatBytes(bytes)} downloaded. ${formatBytes(cachedBytes)} of this message (the global model, most often) ` +
+      'this site already held from the message before, checked by its hash, so it was not downloaded again.',
   };
 }
 

@@ -1,4 +1,4 @@
-// Runs in the renderer: the party as the pages see it: its status, the operator's actions on it, its log, its node key and its audit log.
+// Runs in the renderer: the party as the pages see it: its status, the operator's actions on it, its log and its audit log.
 import type { ResultOf } from '../../../common/contract/contract.js';
 import type { ContractError, Envelope } from '../../../common/contract/envelope.js';
 import type { PartyStatus } from '../../../common/contract/party-api.js';
@@ -31,8 +31,6 @@ class PartyStore {
   /** The saved version of the config (configStore.savedVersion) a refused join read: its problems are stale once the file changes. */
   failedVersion = $state<number | null>(null);
   log = $state<LogLine[]>([]);
-  nodeKey = $state<ResultOf<'party.nodeKey'> | null>(null);
-  nodeKeyError = $state<string | null>(null);
   audit = $state.raw<ResultOf<'party.audit'>>({ auditLog: null, entries: [] });
   auditError = $state<string | null>(null);
 
@@ -61,12 +59,6 @@ class PartyStore {
   resume = (): Promise<void> => this.#act('resume', () => api.party.resume());
   /** Not held back by a leave in flight: Leave now turns a finishing leave into an abort. */
   leave = (finish: boolean): Promise<void> => this.#act('leave', () => api.party.leave({ finish }));
-
-  loadNodeKey = async (file: string): Promise<void> => {
-    const key = await api.party.nodeKey({ file });
-    this.nodeKey = key.ok ? key.value : null;
-    this.nodeKeyError = key.ok ? null : key.error.message;
-  };
 
   /** Reads the audit log of `file`'s federation (null: the joined party's); calls during a read coalesce into one more. */
   loadAudit = async (file: string | null): Promise<void> => {

@@ -12,7 +12,8 @@ describe('the table', () => {
   it('names every entry area.verb, and declares what exists today', () => {
     expect([...METHOD_NAMES].sort()).toEqual([
       'app.info', 'config.open', 'config.save', 'config.validate', 'dataset.preview', 'dataset.scan',
-      'party.audit', 'party.history', 'party.join', 'party.leave', 'party.nodeKey', 'party.pause', 'party.resume', 'party.status',
+      'party.audit', 'party.createNodeKey', 'party.history', 'party.join', 'party.leave', 'party.nodeKey', 'party.pause', 'party.resetNodeKey',
+      'party.resume', 'party.savePublicKey', 'party.status',
     ]);
     expect([...EVENT_NAMES].sort()).toEqual([
       'app.servicesState', 'config.opened', 'dataset.scanProgress', 'party.error', 'party.notice', 'party.progress', 'party.round', 'party.state',
@@ -32,6 +33,10 @@ describe('the table', () => {
     expectTypeOf<ResultOf<'dataset.preview'>['samples'][number]['png']>().toExtend<Uint8Array>();
     expectTypeOf<PayloadOf<'dataset.scanProgress'>>().toEqualTypeOf<{ file: string; split: 'train' | 'test'; done: number; total: number }>();
     expectTypeOf<MethodHandlers['config.save']>().parameter(0).toEqualTypeOf<{ file: string; text: string }>();
+    expectTypeOf<ArgsIn<'party.savePublicKey'>>().toEqualTypeOf<{ file: string; overwrite?: boolean }>();
+    expectTypeOf<ArgsOf<'party.resetNodeKey'>>().toEqualTypeOf<{ file: string; fingerprint: string | null }>();
+    expectTypeOf<ResultOf<'party.savePublicKey'>['outcome']>().toEqualTypeOf<'written' | 'replaced' | 'unchanged' | 'kept'>();
+    expectTypeOf<ResultOf<'party.audit'>['entries'][number]['cachedBytes']>().toEqualTypeOf<number | null | undefined>();
   });
 
   it('types the API by area: methods return envelopes, events return unsubscribes, no-argument methods take none', () => {
@@ -82,6 +87,16 @@ describe('createApi', () => {
 describe('parseArguments', () => {
   it('fills defaults', () => {
     expect(parseArguments('dataset.preview', { file: 'a/party.yaml' })).toEqual({ ok: true, value: { file: 'a/party.yaml', split: 'train', n: 24, seed: 0 } });
+    expect(parseArguments('party.savePublicKey', { file: 'a/party.yaml' })).toEqual({ ok: true, value: { file: 'a/party.yaml', overwrite: false } });
+  });
+
+  it('takes for a reset only a fingerprint as the party prints it, or null for a key that cannot be read', () => {
+    expect(parseArguments('party.resetNodeKey', { file: 'party.yaml', fingerprint: '3fa2-91c0-77de-0b14' }).ok).toBe(true);
+    expect(parseArguments('party.resetNodeKey', { file: 'party.yaml', fingerprint: null }).ok).toBe(true);
+    const missing = parseArguments('party.resetNodeKey', { file: 'party.yaml' });
+    expect(missing).toMatchObject({ ok: false, error: { code: 'bad-request', message: expect.stringContaining('→ at fingerprint') } });
+    const loose = parseArguments('party.resetNodeKey', { file: 'party.yaml', fingerprint: '3FA2 91C0' });
+    expect(loose).toMatchObject({ ok: false, error: { message: expect.stringContaining('a node key fingerprint, e.g. 3fa2-91c0-77de-0b14') } });
   });
 
   it('refuses what does not match as bad-request, saying which key and why', () => {

@@ -1,4 +1,4 @@
-// Page object (e2e): the Federation page: the federation section's fields and their problems, the node key, the party's controls and state, the audit table.
+// Page object (e2e): the Federation page: the federation section's fields and their problems, the node key and its actions, the party's controls and state, the audit table.
 import type { Page } from 'playwright-core';
 
 type FieldKey = 'server' | 'transport' | 'root_ca' | 'insecure';
@@ -10,8 +10,13 @@ export interface AuditRow {
   message: string;
   round: string;
   arrays: string;
+  bytes: string;
+  /** The bytes cell's tooltip: what "reused" means, when the row has it. */
+  bytesTitle: string;
   error: string;
 }
+
+type NodeKeyButton = 'Create node key' | 'Save public key' | 'Reset node key…' | 'Replace it';
 
 export class FederationPage {
   constructor(readonly page: Page) {}
@@ -59,6 +64,30 @@ export class FederationPage {
     return this.page.getByTestId('node-fingerprint').innerText();
   }
 
+  /** Resolves once the node key panel shows a fingerprint (a key created, or joined with). */
+  async waitForFingerprint(): Promise<string> {
+    await this.page.getByTestId('node-fingerprint').filter({ hasText: /^[0-9a-f]{4}(-[0-9a-f]{4}){3}$/ }).waitFor();
+    return this.fingerprint();
+  }
+
+  nodeKeyButton(name: NodeKeyButton) {
+    return this.page.getByRole('region', { name: 'This node' }).getByRole('button', { name, exact: true });
+  }
+
+  /** The read-only public key boxes: OpenSSH's line (what the coordinator registers) and PEM. */
+  publicKey(format: 'openssh' | 'pem') {
+    return this.page.getByLabel(format === 'pem' ? 'The same public key as PEM' : /^Public key, as flwr supernode register reads it/);
+  }
+
+  /** What the last node key action did, or why it was refused. */
+  nodeKeyOutcome() {
+    return this.page.getByTestId('node-key-outcome');
+  }
+
+  resetDialog() {
+    return this.page.getByRole('dialog', { name: 'Reset this node key?' });
+  }
+
   log() {
     return this.page.getByRole('list', { name: 'Party log, newest first' });
   }
@@ -68,7 +97,8 @@ export class FederationPage {
     return this.page.locator('tr[data-direction]').evaluateAll((rows) =>
       rows.map((row) => {
         const cells = [...row.querySelectorAll('td')].map((cell) => cell.textContent?.trim() ?? '');
-        return { direction: row.getAttribute('data-direction') ?? '', message: cells[2] ?? '', round: cells[3] ?? '', arrays: cells[4] ?? '', error: cells[7] ?? '' };
+        const bytesTitle = row.querySelectorAll('td')[5]?.getAttribute('title') ?? '';
+        return { direction: row.getAttribute('data-direction') ?? '', message: cells[2] ?? '', round: cells[3] ?? '', arrays: cells[4] ?? '', bytes: cells[5] ?? '', bytesTitle, error: cells[7] ?? '' };
       }),
     );
   }

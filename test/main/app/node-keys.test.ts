@@ -1,8 +1,9 @@
-// Tests (Node, electron mocked, electron-store's conf underneath): the node key sealed by main, unsealed and handed to the services over the port, retired on leave; key files where the keyring is basic_text.
+// Tests (Node, electron mocked, electron-store's conf underneath): the node key sealed by main, unsealed and handed to the services over the port, created before joining, reset, retired on leave; key files where the keyring is basic_text.
 import { EventEmitter } from 'node:events';
 import { existsSync, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { MethodName } from '../../../common/contract/contract.js';
 import { createNodeKeyPem, nodeIdentityFromPem } from '../../../main/federation/transport/node-identity.js';
 import { hostClient } from '../../../main/services/host-client.js';
 import { nodeKeyStorageOver } from '../../../main/services/node-key-vault.js';
@@ -127,7 +128,7 @@ describe('the node key between main and the services', () => {
   });
   afterEach(() => fleet.close());
 
-  async function call(services: ServicesSupervisor, method: 'party.join' | 'party.leave' | 'party.nodeKey', args: unknown): Promise<Record<string, unknown>> {
+  async function call(services: ServicesSupervisor, method: MethodName, args: unknown): Promise<Record<string, unknown>> {
     const result = await services.call(method, args);
     if (!result.ok) throw new Error(`${method}: ${result.error.message}`);
     return result.value as Record<string, unknown>;
@@ -179,6 +180,62 @@ describe('the node key between main and the services', () => {
       expect(joined.node).toEqual({ keyFile, fingerprint: fingerprintOf(await fsp.readFile(keyFile, 'utf8')) });
       expect(electron.safeStorage.encryptString).not.toHaveBeenCalled();
       expect(await call(services, 'party.nodeKey', { file: config })).toMatchObject({ storage: 'file', storageNote: expect.stringContaining('not sealed: this system has no keyring') });
+    } finally {
+      await services.stop();
+    }
+  });
+
+  it('a key created before joining is sealed by main, and it is the key the next join uses (register: false)', async () => {
+    const services = servicesBehindPort(sealedNodeKeys(secrets), nodeKeyStorageOption(secrets));
+    try {
+      const created = await call(services, 'party.createNodeKey', { file: config });
+      expect(created).toMatchObject({ storage: 'keychain', fingerprint: fingerprintOf(secrets.get(nodeKeySecretName(keyFile))!) });
+      expect(existsSync(keyFile)).toBe(false);
+      await call(services, 'party.savePublicKey', { file: config });
+      expect(await fsp.readFile(path.join(dir, 'node-key.pub'), 'utf8')).toBe(`${created.publicKeySsh as string}\n`);
+      const joined = await call(services, 'party.join', { file: config });
+      expect(joined.node).toEqual({ keyFile, fingerprint: created.fingerprint });
+      await fleet.activeNode();
+    } finally {
+      await services.stop();
+    }
+  });
+
+  it('on basic_text a key created before joining is the 0600 key file, and the next join uses it', async () => {
+    basicText();
+    const services = servicesBehindPort(sealedNodeKeys(secrets), nodeKeyStorageOption(secrets));
+    try {
+      const created = await call(services, 'party.createNodeKey', { file: config });
+      expect(created).toMatchObject({ storage: 'file', fingerprint: fingerprintOf(await fsp.readFile(keyFile, 'utf8')) });
+      expect((await fsp.stat(keyFile)).mode & 0o777).toBe(0o600);
+      const joined = await call(services, 'party.join', { file: config });
+      expect(joined.node).toEqual({ keyFile, fingerprint: created.fingerprint });
+      expect(electron.safeStorage.encryptString).not.toHaveBeenCalled();
+    } finally {
+      await services.stop();
+    }
+  });
+
+  it('a sealed key the keychain no longer opens: joins fail pointing to Reset, reset deletes it, the next join is a new node', async () => {
+    const services = servicesBehindPort(sealedNodeKeys(secrets), nodeKeyStorageOption(secrets));
+    try {
+      const lost = await call(services, 'party.createNodeKey', { file: config });
+      const unseal = electron.safeStorage.decryptString.getMockImplementation()!;
+      electron.safeStorage.decryptString.mockImplementation(() => {
+        throw new Error('Error while decrypting the ciphertext provided to safeStorage.decryptString.');
+      });
+      const refused = await services.call('party.join', { file: config });
+      expect(refused).toMatchObject({ ok: false, error: { code: 'failed', message: expect.stringContaining(`cannot unseal the node key sealed for ${keyFile}: Error while decrypting`) } });
+      expect(!refused.ok && refused.error.message).toContain('"Reset node key" on the Federation page deletes it');
+      expect(await call(services, 'party.nodeKey', { file: config })).toMatchObject({ fingerprint: null, problem: expect.stringContaining('"Reset node key"') });
+
+      await call(services, 'party.resetNodeKey', { file: config, fingerprint: null });
+      expect(secrets.get(nodeKeySecretName(keyFile))).toBeUndefined();
+      electron.safeStorage.decryptString.mockImplementation(unseal);
+      const joined = await call(services, 'party.join', { file: config });
+      const sealed = secrets.get(nodeKeySecretName(keyFile))!;
+      expect(joined.node).toEqual({ keyFile, fingerprint: fingerprintOf(sealed) });
+      expect(fingerprintOf(sealed)).not.toBe(lost.fingerprint);
     } finally {
       await services.stop();
     }

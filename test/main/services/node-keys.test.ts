@@ -8,39 +8,15 @@ import { createNodeKeyPem, nodeIdentityFromPem } from '../../../main/federation/
 import { hostClient } from '../../../main/services/host-client.js';
 import { KEY_FILE_NOTE, MOVED_AT_JOIN_NOTE, OTHER_FILE_NOTE, SEALED_NOTE, sealedNodeKey } from '../../../main/services/node-key-storage.js';
 import type { NodeKeyStorage } from '../../../main/services/node-key-storage.js';
-import type { NodeKeyVault } from '../../../main/services/node-key-vault.js';
 import { PortNodeKeyVault } from '../../../main/services/node-key-vault.js';
 import type { ChildMessage } from '../../../main/services/port-protocol.js';
 import type { ParentPort } from '../../../main/services/serve-port.js';
 import { createServicesHost } from '../../../main/services/services-host.js';
 import type { ServicesHost } from '../../../main/services/services-host.js';
 import { tempDir } from '../../fixtures/corpus.js';
+import { keyFacts, MemoryVault, NO_KEY } from './node-key-helpers.js';
 import { fakes, JOINABLE_YAML, writeConfig } from './party-fakes.js';
 import type { Fakes } from './party-fakes.js';
-
-/** The desktop app's keychain as the services see it: sealed keys by key_file path, here in memory. */
-class MemoryVault implements NodeKeyVault {
-  readonly keys = new Map<string, string>();
-  readonly asked: string[] = [];
-  /** What load answers instead of the key, to stand for a seal that does not read back. */
-  readsBack: ((pem: string) => string) | undefined;
-
-  load = async (keyFile: string): Promise<string | undefined> => {
-    this.asked.push(`load ${keyFile}`);
-    const pem = this.keys.get(keyFile);
-    return pem !== undefined && this.readsBack ? this.readsBack(pem) : pem;
-  };
-
-  save = async (keyFile: string, pem: string): Promise<void> => {
-    this.asked.push(`save ${keyFile}`);
-    this.keys.set(keyFile, pem);
-  };
-
-  delete = async (keyFile: string): Promise<void> => {
-    this.asked.push(`delete ${keyFile}`);
-    this.keys.delete(keyFile);
-  };
-}
 
 let dir: string;
 let keyFile: string;
@@ -90,6 +66,13 @@ describe('sealedNodeKey', () => {
     const locked = Object.assign(new MemoryVault(), { save: () => Promise.reject(new Error('the keychain is locked')) });
     await expect(sealedNodeKey(locked, keyFile, () => undefined).load()).rejects.toThrow('the keychain is locked');
     expect(await fsp.readFile(keyFile, 'utf8')).toBe(pem);
+  });
+
+  it('says, when the sealed key cannot be unsealed, that Reset is the way out if the keychain lost it', async () => {
+    const vault = Object.assign(new MemoryVault(), { load: () => Promise.reject(new Error('Error while decrypting the ciphertext provided to safeStorage.decryptString.')) });
+    const loading = sealedNodeKey(vault, keyFile, () => undefined).load();
+    await expect(loading).rejects.toThrow(`cannot unseal the node key sealed for ${keyFile}: Error while decrypting the ciphertext provided to safeStorage.decryptString.`);
+    await expect(loading).rejects.toThrow(/keychain was reset .* "Reset node key" on the Federation page deletes it, and the next join makes a new key, a new node/);
   });
 
   it('seals nothing from a key file that is no usable key, and names the file', async () => {
@@ -161,29 +144,31 @@ describe('the party service with sealed node keys', () => {
     const vault = new MemoryVault();
     start({ kind: 'keychain', vault });
     const nodeKey = () => value('party.nodeKey', { file: config });
-    expect(await nodeKey()).toEqual({ keyFile, fingerprint: null, problem: null, storage: 'keychain', storageNote: SEALED_NOTE });
+    const place = { keyFile, publicKeyFile: path.join(dir, 'node-key.pub') };
+    expect(await nodeKey()).toEqual({ ...place, ...NO_KEY, storage: 'keychain', storageNote: SEALED_NOTE });
 
     const filed = createNodeKeyPem();
     await fsp.writeFile(keyFile, filed);
-    expect(await nodeKey()).toEqual({ keyFile, fingerprint: fingerprintOf(filed), problem: null, storage: 'file', storageNote: MOVED_AT_JOIN_NOTE });
+    expect(await nodeKey()).toEqual({ ...place, ...keyFacts(filed), storage: 'file', storageNote: MOVED_AT_JOIN_NOTE });
 
     const sealed = createNodeKeyPem();
     vault.keys.set(keyFile, sealed);
-    expect(await nodeKey()).toEqual({ keyFile, fingerprint: fingerprintOf(sealed), problem: null, storage: 'keychain', storageNote: OTHER_FILE_NOTE });
+    expect(await nodeKey()).toEqual({ ...place, ...keyFacts(sealed), storage: 'keychain', storageNote: OTHER_FILE_NOTE });
     await fsp.rm(keyFile);
-    expect(await nodeKey()).toEqual({ keyFile, fingerprint: fingerprintOf(sealed), problem: null, storage: 'keychain', storageNote: SEALED_NOTE });
+    expect(await nodeKey()).toEqual({ ...place, ...keyFacts(sealed), storage: 'keychain', storageNote: SEALED_NOTE });
     expect(existsSync(keyFile)).toBe(false);
 
     vault.load = () => Promise.reject(new Error('the user denied keychain access'));
-    expect(await nodeKey()).toMatchObject({ fingerprint: null, problem: 'cannot unseal it: the user denied keychain access', storage: 'keychain' });
+    expect(await nodeKey()).toMatchObject({ ...NO_KEY, problem: expect.stringContaining(`cannot unseal the node key sealed for ${keyFile}: the user denied keychain access.`), storage: 'keychain' });
+    expect((await nodeKey()).problem).toContain('"Reset node key" on the Federation page deletes it');
   });
 
   it("party.nodeKey with key files says why, in the parent's words", async () => {
     const note = 'In the key file, readable by this user only (mode 0600), not sealed: this system has no keyring for secrets.';
     start({ kind: 'file', note });
-    expect(await value('party.nodeKey', { file: config })).toEqual({ keyFile, fingerprint: null, problem: null, storage: 'file', storageNote: note });
+    expect(await value('party.nodeKey', { file: config })).toEqual({ keyFile, publicKeyFile: path.join(dir, 'node-key.pub'), ...NO_KEY, storage: 'file', storageNote: note });
     const dataOnly = await writeConfig(dir, 'data-only.yaml', JOINABLE_YAML.replace(/federation:[\s\S]*$/, ''));
-    expect(await value('party.nodeKey', { file: dataOnly })).toEqual({ keyFile: null, fingerprint: null, problem: null, storage: null, storageNote: null });
+    expect(await value('party.nodeKey', { file: dataOnly })).toEqual({ keyFile: null, publicKeyFile: null, ...NO_KEY, storage: null, storageNote: null });
   });
 });
 

@@ -11,6 +11,7 @@ import { createServicesHost } from '../../../main/services/services-host.js';
 import type { ServicesHost } from '../../../main/services/services-host.js';
 import type { ServicesClient } from '../../../main/services/services-client.js';
 import { tempDir } from '../../fixtures/corpus.js';
+import { NO_KEY } from './node-key-helpers.js';
 import { fakes, JOINABLE_YAML, OPENED_INFO, writeConfig } from './party-fakes.js';
 import type { Fakes } from './party-fakes.js';
 
@@ -201,22 +202,36 @@ describe('shutdown', () => {
 describe('party.nodeKey', () => {
   it('is null before the first join, the key\'s fingerprint after, and says why a broken key cannot be used; the console keeps key files', async () => {
     const keyFile = path.join(dir, 'node-key.pem');
-    const kept = { storage: 'file', storageNote: KEY_FILE_NOTE };
-    expect(await value('party.nodeKey', { file: config })).toEqual({ keyFile, fingerprint: null, problem: null, ...kept });
+    const kept = { keyFile, publicKeyFile: path.join(dir, 'node-key.pub'), storage: 'file', storageNote: KEY_FILE_NOTE };
+    expect(await value('party.nodeKey', { file: config })).toEqual({ ...NO_KEY, ...kept });
     const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'secp384r1' });
     await fsp.writeFile(keyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }));
-    const fingerprint = publicKeyFingerprint(Buffer.from(publicKey.export({ type: 'spki', format: 'pem' })));
-    expect(await value('party.nodeKey', { file: config })).toEqual({ keyFile, fingerprint, problem: null, ...kept });
+    const publicPem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    const fingerprint = publicKeyFingerprint(Buffer.from(publicPem));
+    expect(await value('party.nodeKey', { file: config })).toEqual({ ...kept, fingerprint, problem: null, publicKey: publicPem, publicKeySsh: expect.stringMatching(/^ecdsa-sha2-nistp384 /) });
     await fsp.writeFile(keyFile, 'not a key');
     expect(await value('party.nodeKey', { file: config })).toMatchObject({ keyFile, fingerprint: null, problem: expect.stringContaining('not a usable node key') });
     const dataOnly = await writeConfig(dir, 'data-only.yaml', JOINABLE_YAML.replace(/federation:[\s\S]*$/, ''));
-    expect(await value('party.nodeKey', { file: dataOnly })).toEqual({ keyFile: null, fingerprint: null, problem: null, storage: null, storageNote: null });
+    expect(await value('party.nodeKey', { file: dataOnly })).toEqual({ keyFile: null, publicKeyFile: null, ...NO_KEY, storage: null, storageNote: null });
   });
 });
 
 describe('party.audit', () => {
   const line = (direction: string, messageType: string, extra: Record<string, unknown> = {}) =>
     JSON.stringify({ time: '2026-01-01T00:00:00.000Z', direction, messageType, runId: '1', group: '2', serverRound: null, messageId: `m-${direction}`, replyTo: null, arrays: [], values: {}, bytes: 10, error: null, ...extra });
+
+  it('carries what the object cache saved on received lines, and nothing where a line has no count', async () => {
+    const lines = [
+      line('received', 'train', { bytes: 482, cachedBytes: 142_058 }),
+      line('received', 'evaluate'), // written before the party kept objects
+      line('received', 'train', { cachedBytes: 'lots' }), // hand-edited
+      line('sent', 'train'),
+    ];
+    await fsp.writeFile(path.join(dir, 'federation-audit.jsonl'), `${lines.join('\n')}\n`);
+    const { entries } = (await value('party.audit', { file: config })) as { entries: Record<string, unknown>[] };
+    expect(entries.map((entry) => [entry.bytes, entry.cachedBytes])).toEqual([[482, 142_058], [10, undefined], [10, undefined], [10, undefined]]);
+    expect(entries.map((entry) => 'cachedBytes' in entry)).toEqual([true, false, false, false]);
+  });
 
   it("reads a config's audit log, newest last, the round from the group id; a config without a log has no entries", async () => {
     const arrays = [{ record: 'arrays', name: 'dense/kernel', dtype: 'float32', shape: [784, 10], bytes: 31360 }];

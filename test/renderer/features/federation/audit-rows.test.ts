@@ -24,6 +24,18 @@ describe('auditRows', () => {
     expect(rows[0]!.values).toBe('train_loss 0.534, num-examples 1,000');
   });
 
+  it('shows what the object cache saved beside the bytes that crossed, with a tooltip saying which is which', () => {
+    const [sent, noneHeld, held] = auditRows([
+      entry({ bytes: 482, cachedBytes: 142_058 }),
+      entry({ bytes: 285_305, cachedBytes: 0 }),
+      entry({ direction: 'sent', bytes: 90_000 }),
+    ]).map((row) => [row.bytes, row.bytesDetail]); // newest first
+    expect(sent).toEqual(['90 kB', '']);
+    expect(noneHeld).toEqual(['285 kB', '']);
+    expect(held![0]).toBe('482 B (+142 kB reused)');
+    expect(held![1]).toMatch(/^482 B downloaded\. 142 kB of this message .* already held from the message before/);
+  });
+
   it('shows a message without arrays or round, and a long list of values cut short with the rest in the detail', () => {
     const values = Object.fromEntries(['a', 'b', 'c', 'd', 'e', 'f'].map((k, i) => [`config.${k}`, i]));
     const [row] = auditRows([entry({ round: null, messageType: '', values, error: 'declined' })]);
