@@ -201,7 +201,11 @@ export const partyMethods = {
       file: ConfigFileSchema.optional().describe("the config whose `audit_log` to read; the joined (or last joined) party's by default"),
       last: z.number().int().min(1).max(2000).default(200),
     }),
-    result: z.object({ auditLog: z.string().nullable().describe('null when there is no federation to read the log of'), entries: z.array(AuditEntrySchema) }),
+    result: z.object({
+      auditLog: z.string().nullable().describe('null when there is no federation to read the log of'),
+      entries: z.array(AuditEntrySchema),
+      unreadableLines: count.describe('lines read that were not entries: one torn by a crash mid-write, or an edited line'),
+    }),
   }),
 };
 

@@ -1,10 +1,11 @@
 // Runs in the services process (plain Node): the party's audit log as the contract carries it, one row per message received or sent.
 import type { AuditEntry as ContractAuditEntry } from '../../common/contract/party-api.js';
-import { readAuditLog } from '../federation/client/audit-log.js';
+import { readAuditLines } from '../federation/client/audit-log.js';
 import type { AuditEntry } from '../federation/client/audit-log.js';
 
-export async function readAuditEntries(file: string, last: number): Promise<ContractAuditEntry[]> {
-  return (await readAuditLog(file, { last })).map(contractEntry);
+export async function readAuditEntries(file: string, last: number): Promise<{ entries: ContractAuditEntry[]; unreadableLines: number }> {
+  const { entries, unreadableLines } = await readAuditLines(file, { last });
+  return { entries: entries.map(contractEntry), unreadableLines };
 }
 
 /**

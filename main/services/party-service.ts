@@ -107,7 +107,7 @@ export class PartyService {
 
   audit = async ({ file, last }: ArgsOf<'party.audit'>): Promise<ResultIn<'party.audit'>> => {
     const auditLog = file === undefined ? (this.#session?.facts.auditLog ?? this.#lastAuditLog) : await auditLogOf(file);
-    return { auditLog, entries: auditLog === null ? [] : await readAuditEntries(auditLog, last) };
+    return { auditLog, ...(auditLog === null ? { entries: [], unreadableLines: 0 } : await readAuditEntries(auditLog, last)) };
   };
 
   /** The services are stopping: leave without finishing the task in hand, within a grace period, then close the thread. */

@@ -187,6 +187,14 @@ describe('leaving and the audit log', () => {
     }
   });
 
+  it('says how many lines of the audit log it could not read (a line torn by a crash, or edited by hand)', async () => {
+    await fsp.appendFile(path.join(path.dirname(harness.config), 'federation-audit.jsonl'), '{"time":"2026-11-24T00:00:00.000Z","direction":"se');
+    const before = (await federation.auditRows()).length;
+    await federation.refreshAudit();
+    await expect.poll(() => federation.auditWarning()).toBe('1 line of the audit log could not be read and is not shown: a line torn when the party was stopped mid-write, or a line edited by hand.');
+    expect((await federation.auditRows()).length).toBe(before);
+  });
+
   it('has a dark theme for both pages', async () => {
     await shell.useTheme('dark');
     await harness.screenshot('13-federation-dark');

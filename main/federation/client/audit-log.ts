@@ -86,13 +86,24 @@ export interface ReadAuditOptions {
   last?: number;
 }
 
+/** What a read found: the entries, oldest first, and how many of the lines read were not entries (torn by a crash, or edited). */
+export interface AuditRead {
+  entries: AuditEntry[];
+  unreadableLines: number;
+}
+
 /** The entries of an audit log, oldest first; a missing file is an empty log, and a torn last line (a crash mid-write) is skipped. */
 export async function readAuditLog(file: string, options: ReadAuditOptions = {}): Promise<AuditEntry[]> {
+  return (await readAuditLines(file, options)).entries;
+}
+
+/** As readAuditLog, counting the lines it had to skip, so that whoever shows the log can say so. */
+export async function readAuditLines(file: string, options: ReadAuditOptions = {}): Promise<AuditRead> {
   const handle = await fsp.open(file, 'r').catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT') return undefined;
     throw new Error(`audit log ${file}: cannot read: ${error.message}`, { cause: error });
   });
-  if (handle === undefined) return [];
+  if (handle === undefined) return { entries: [], unreadableLines: 0 };
   try {
     return await readEntries(handle, options.last ?? Infinity);
   } catch (error) {
@@ -110,8 +121,9 @@ const FIRST_TAIL_BYTES = 64 * 1024;
  * each time it refreshes: so the file is read from the end, in growing steps, until `last` whole lines are in hand.
  * Only text after a newline byte is decoded (UTF-8 never has that byte inside a character), so no line is cut.
  */
-async function readEntries(handle: FileHandle, last: number): Promise<AuditEntry[]> {
-  if (last <= 0) return [];
+async function readEntries(handle: FileHandle, last: number): Promise<AuditRead> {
+  const none = { entries: [], unreadableLines: 0 };
+  if (last <= 0) return none;
   const { size } = await handle.stat();
   let start = size;
   let tail = Buffer.alloc(0);
@@ -123,14 +135,21 @@ async function readEntries(handle: FileHandle, last: number): Promise<AuditEntry
     tail = Buffer.concat([chunk, tail]);
     const firstWhole = start === 0 ? 0 : tail.indexOf(0x0a) + 1;
     if (firstWhole === 0 && start > 0) continue; // not one whole line yet
-    const entries = parseLines(tail.subarray(firstWhole).toString('utf8'));
-    if (entries.length >= last || start === 0) return entries.slice(Math.max(0, entries.length - last));
+    const read = parseLines(tail.subarray(firstWhole).toString('utf8'));
+    if (read.entries.length >= last || start === 0) return newest(read, last);
   }
-  return [];
+  return none;
 }
 
-function parseLines(text: string): AuditEntry[] {
-  return text.split('\n').flatMap((line) => parseLine(line));
+function parseLines(text: string): AuditRead {
+  const lines = text.split('\n').filter((line) => line.trim() !== '');
+  const entries = lines.flatMap((line) => parseLine(line));
+  return { entries, unreadableLines: lines.length - entries.length };
+}
+
+/** The newest `last` entries; the unreadable lines counted are those among the lines read, a few more than asked for. */
+function newest({ entries, unreadableLines }: AuditRead, last: number): AuditRead {
+  return { entries: entries.slice(Math.max(0, entries.length - last)), unreadableLines };
 }
 
 async function endsTorn(file: string): Promise<boolean> {
@@ -148,7 +167,6 @@ async function endsTorn(file: string): Promise<boolean> {
 }
 
 function parseLine(line: string): AuditEntry[] {
-  if (line.trim() === '') return [];
   try {
     const entry = JSON.parse(line) as AuditEntry;
     return typeof entry === 'object' && entry !== null && typeof entry.direction === 'string' ? [entry] : [];

@@ -31,7 +31,7 @@ class PartyStore {
   /** The saved version of the config (configStore.savedVersion) a refused join read: its problems are stale once the file changes. */
   failedVersion = $state<number | null>(null);
   log = $state<LogLine[]>([]);
-  audit = $state.raw<ResultOf<'party.audit'>>({ auditLog: null, entries: [] });
+  audit = $state.raw<ResultOf<'party.audit'>>({ auditLog: null, entries: [], unreadableLines: 0 });
   auditError = $state<string | null>(null);
 
   #nextLine = 0;
@@ -69,7 +69,7 @@ class PartyStore {
     this.#auditLoading = true;
     const audit = await api.party.audit({ ...(file !== null && { file }), last: AUDIT_ROWS });
     this.#auditLoading = false;
-    this.audit = audit.ok ? audit.value : { auditLog: null, entries: [] };
+    this.audit = audit.ok ? audit.value : { auditLog: null, entries: [], unreadableLines: 0 };
     this.auditError = audit.ok ? null : audit.error.message;
     const again = this.#auditAgain;
     this.#auditAgain = undefined;

@@ -92,6 +92,16 @@ export class FederationPage {
     return this.page.getByRole('list', { name: 'Party log, newest first' });
   }
 
+  async refreshAudit(): Promise<void> {
+    await this.page.getByRole('region', { name: 'What left this site' }).getByRole('button', { name: 'Refresh' }).click();
+  }
+
+  /** The notice about audit lines that could not be read, or '' when there is none. */
+  async auditWarning(): Promise<string> {
+    const warning = this.page.getByRole('region', { name: 'What left this site' }).locator('.warning');
+    return (await warning.count()) === 0 ? '' : ((await warning.innerText()).replace(/\s+/g, ' ').trim());
+  }
+
   /** The audit table's rows, newest first. */
   async auditRows(): Promise<AuditRow[]> {
     return this.page.locator('tr[data-direction]').evaluateAll((rows) =>

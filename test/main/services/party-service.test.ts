@@ -237,10 +237,11 @@ describe('party.audit', () => {
     const arrays = [{ record: 'arrays', name: 'dense/kernel', dtype: 'float32', shape: [784, 10], bytes: 31360 }];
     const lines = [line('received', 'train', { arrays }), line('sent', 'train', { arrays, values: { 'metrics.train_loss': 0.5, 'metrics.bad': null }, serverRound: 2 }), '{"torn'];
     await fsp.writeFile(path.join(dir, 'federation-audit.jsonl'), `${lines.join('\n')}\n`);
-    const { auditLog, entries } = (await value('party.audit', { file: config, last: 1 })) as { auditLog: string; entries: Record<string, unknown>[] };
+    const { auditLog, entries, unreadableLines } = (await value('party.audit', { file: config, last: 1 })) as { auditLog: string; entries: Record<string, unknown>[]; unreadableLines: number };
     expect(auditLog).toBe(path.join(dir, 'federation-audit.jsonl'));
+    expect(unreadableLines).toBe(1); // the torn line is counted, so the page can say some lines are not shown
     expect(entries).toEqual([{ time: '2026-01-01T00:00:00.000Z', direction: 'sent', messageType: 'train', round: 2, group: '2', messageId: 'm-sent', replyTo: null, arrays, values: { 'metrics.train_loss': 0.5 }, bytes: 10, error: null }]);
-    expect(await value('party.audit', {})).toEqual({ auditLog: null, entries: [] });
+    expect(await value('party.audit', {})).toEqual({ auditLog: null, entries: [], unreadableLines: 0 });
     await value('party.join', { file: config });
     expect(((await value('party.audit', {})) as { entries: unknown[] }).entries).toHaveLength(2);
   });

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { auditEntry } from '../../../../main/federation/client/audit-entry.js';
-import { AuditLog, readAuditLog, type AuditInput } from '../../../../main/federation/client/audit-log.js';
+import { AuditLog, readAuditLines, readAuditLog, type AuditInput } from '../../../../main/federation/client/audit-log.js';
 import { arrayRecord, recordDict } from '../../../../main/federation/wire/records/model.js';
 
 const entry = (messageType: string, direction: 'received' | 'sent' = 'received'): AuditInput => ({
@@ -39,6 +39,16 @@ describe('the audit log', () => {
     const file = path.join(dir, 'torn.jsonl');
     await writeFile(file, `${JSON.stringify({ time: 't', ...entry('train') })}\n{"time":"t","direction":"se`);
     expect((await readAuditLog(file)).map((e) => e.messageType)).toEqual(['train']);
+    expect(await readAuditLines(file)).toMatchObject({ entries: [{ messageType: 'train' }], unreadableLines: 1 });
+  });
+
+  it('counts every line that is not an entry, wherever it is, among the lines read', async () => {
+    const file = path.join(await mkdtemp(path.join(os.tmpdir(), 'tributary-audit-')), 'edited.jsonl');
+    const good = (i: number) => JSON.stringify({ time: `t${i}`, ...entry('train') });
+    await writeFile(file, [good(0), 'not json', good(1), '42', '', good(2), '{"time":"t"}', good(3)].join('\n') + '\n');
+    expect(await readAuditLines(file)).toMatchObject({ unreadableLines: 3 });
+    expect((await readAuditLines(file)).entries).toHaveLength(4);
+    expect(await readAuditLines(path.join(path.dirname(file), 'none.jsonl'))).toEqual({ entries: [], unreadableLines: 0 });
   });
 
   it('after a crash that tore the last line, a new party ends that line first, so its own first line is kept', async () => {
