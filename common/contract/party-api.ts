@@ -23,7 +23,13 @@ const TrainingProgressSchema = z.object({
 /** What the party is doing at the server; it is always in exactly one of these. */
 const PartyStateSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('disconnected'), reason: z.string().nullable() }),
-  z.object({ type: z.literal('connecting'), attempt: count, lastError: z.string().nullable(), retryInMs: count.nullable() }),
+  z.object({
+    type: z.literal('connecting'),
+    attempt: count,
+    lastError: z.string().nullable(),
+    refused: z.boolean().describe('the server answered the last try with a refusal, rather than not being reached'),
+    retryInMs: count.nullable(),
+  }),
   z.object({ type: z.literal('idle'), nodeId: z.string() }),
   z.object({ type: z.literal('training'), ...TrainingProgressSchema.shape }),
   z.object({ type: z.literal('evaluating'), round }),

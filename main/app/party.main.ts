@@ -52,7 +52,7 @@ export function partyTooltip({ stage, state, leaving, pauseRequested }: PartyVie
     if (stage === 'leaving') return leaving?.finish ? 'leaving after the task in hand…' : 'leaving…';
     if (state.type === 'training') return `training round ${state.round ?? '?'}${pauseRequested ? ' (pausing after it)' : ''}`;
     if (state.type === 'evaluating') return `evaluating round ${state.round ?? '?'}`;
-    if (state.type === 'connecting') return state.lastError ? `cannot reach the server: ${state.lastError}` : 'connecting…';
+    if (state.type === 'connecting') return state.lastError ? `${state.refused ? 'refused by' : 'cannot reach'} the server: ${state.lastError}` : 'connecting…';
     if (state.type === 'paused') return 'paused';
     return state.type === 'idle' ? 'waiting for the next round' : 'disconnected';
   };

@@ -97,7 +97,8 @@ function partyDisplay(section: FederationSection, stream: NodeJS.WriteStream): (
         return;
       }
       case 'connecting':
-        return line(event.lastError ? `cannot reach ${section.server}: ${event.lastError}; trying again` : `connecting to ${section.server} (${section.transport})`);
+        if (!event.lastError) return line(`connecting to ${section.server} (${section.transport})`);
+        return line(`${event.refused ? `${section.server} refused` : `cannot reach ${section.server}`}: ${event.lastError}; trying again`);
       case 'idle':
         return line(`node ${event.nodeId}: waiting for work`);
       case 'paused':

@@ -18,7 +18,8 @@ export interface TrainingProgress {
 /** What the party is doing; it is always in exactly one of these. */
 export type PartyState =
   | { type: 'disconnected'; reason: string | null }
-  | { type: 'connecting'; attempt: number; lastError: string | null; retryInMs: number | null }
+  /** refused: the server answered the last try with a refusal (a key not registered yet, say), rather than not being reached. */
+  | { type: 'connecting'; attempt: number; lastError: string | null; refused: boolean; retryInMs: number | null }
   | { type: 'idle'; nodeId: string }
   | ({ type: 'training' } & TrainingProgress)
   | { type: 'evaluating'; round: number | null }

@@ -7,7 +7,7 @@ import type { AuditLog } from './audit-log.js';
 import type { FleetClient } from './fleet-client.js';
 import type { InHandFile } from './in-hand.js';
 import { Heartbeat } from './heartbeat.js';
-import { joinFederation, leaveFederation } from './node-session.js';
+import { joinFederation, leaveFederation, serverAnswered } from './node-session.js';
 import { ObjectCache } from './object-cache.js';
 import type { PartyControls } from './party-controls.js';
 import type { PartyEvent, PartyState } from './party-events.js';
@@ -43,7 +43,7 @@ export async function runParty(env: LoopEnv): Promise<void> {
   let previousNodeId: bigint | undefined;
   for (let failures = 0; !controls.leave; ) {
     const signal = controls.startSession();
-    env.setState({ type: 'connecting', attempt: 1, lastError: null, retryInMs: null });
+    env.setState({ type: 'connecting', attempt: 1, lastError: null, refused: false, retryInMs: null });
     const nodeId = await connect(env, signal, previousNodeId).catch((error: unknown) => {
       if (!signal.aborted) env.emit({ type: 'error', message: `joining failed: ${(error as Error).message}` });
       return undefined;
@@ -63,7 +63,8 @@ export async function runParty(env: LoopEnv): Promise<void> {
 
 /** The connecting state, with what failed and when the next try is. */
 function connectingState(info: RetryInfo): PartyState {
-  return { type: 'connecting', attempt: info.attempt + 1, lastError: (info.error as Error).message ?? String(info.error), retryInMs: Math.round(info.delayMs) };
+  const lastError = (info.error as Error).message ?? String(info.error);
+  return { type: 'connecting', attempt: info.attempt + 1, lastError, refused: serverAnswered(info.error), retryInMs: Math.round(info.delayMs) };
 }
 
 async function connect(env: LoopEnv, signal: AbortSignal, previousNodeId: bigint | undefined): Promise<bigint> {

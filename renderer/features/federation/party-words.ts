@@ -32,9 +32,10 @@ export function statusWords(status: PartyStatus): StatusWords {
     case 'connecting': {
       if (state.type !== 'connecting') return { phase, title: 'Connecting…', detail: '', tone: 'waiting' };
       const retry = state.retryInMs === null ? '' : `; trying again in ${Math.ceil(state.retryInMs / 1000)} s`;
-      return state.lastError
-        ? { phase, title: `Cannot reach the server (attempt ${state.attempt})`, detail: `${state.lastError}${retry}`, tone: 'attention' }
-        : { phase, title: 'Connecting…', detail: 'Registering this node with the server.', tone: 'waiting' };
+      if (!state.lastError) return { phase, title: 'Connecting…', detail: 'Making this node known to the server.', tone: 'waiting' };
+      // A refusal is the server answering (a key not registered yet, a stale session): not a network problem to chase.
+      const title = state.refused ? `Refused by the server (attempt ${state.attempt})` : `Cannot reach the server (attempt ${state.attempt})`;
+      return { phase, title, detail: `${state.lastError}${retry}`, tone: 'attention' };
     }
     case 'idle':
       return { phase, title: 'Waiting for the next round', detail: `Connected as node ${nodeOf(state)}.`, tone: 'waiting' };

@@ -45,7 +45,7 @@ export class FakeParty extends EventEmitter<{ event: [PartyEvent] }> {
   stuck = false;
   readonly join = vi.fn(async () => {
     this.fingerprint = 'abcd-ef01-2345-6789';
-    this.say({ type: 'connecting', attempt: 1, lastError: null, retryInMs: null });
+    this.say({ type: 'connecting', attempt: 1, lastError: null, refused: false, retryInMs: null });
   });
   readonly pause = vi.fn();
   readonly resume = vi.fn();

@@ -56,7 +56,7 @@ describe('party.join', () => {
     expect(faked.parties[0]!.join).toHaveBeenCalledTimes(1);
     expect(status).toEqual({
       stage: 'joined',
-      state: { type: 'connecting', attempt: 1, lastError: null, retryInMs: null },
+      state: { type: 'connecting', attempt: 1, lastError: null, refused: false, retryInMs: null },
       pauseRequested: false,
       leaving: null,
       file: config,

@@ -54,7 +54,7 @@ describe.each(['grpc', 'rest'] as const)('party faults over %s', (kind) => {
     let fleet: FakeFleet | undefined;
     try {
       await waitFor(() => party.state.type === 'connecting' && party.state.attempt >= 2, 10_000, 'a retried connection');
-      expect(party.state).toMatchObject({ type: 'connecting', lastError: expect.stringMatching(/RegisterNode failed: (UNAVAILABLE|ECONNREFUSED)/) });
+      expect(party.state).toMatchObject({ type: 'connecting', refused: false, lastError: expect.stringMatching(/RegisterNode failed: (UNAVAILABLE|ECONNREFUSED)/) });
       fleet = await FakeFleet.start(kind, port);
       const nodeId = await fleet.activeNode(20_000);
       const reply = await fleet.send(instruction(nodeId, fedAvgContent(opened.weights), { type: 'evaluate' }));
@@ -62,6 +62,20 @@ describe.each(['grpc', 'rest'] as const)('party faults over %s', (kind) => {
     } finally {
       await party.leave({ finish: false });
       await fleet?.close();
+    }
+  });
+
+  it('says a server that refuses an unregistered key (register: false) refused it, not that it cannot be reached', async () => {
+    const fleet = await FakeFleet.start(kind);
+    const { party } = await startParty(fleet, opened, { register: false });
+    try {
+      await waitFor(() => party.state.type === 'connecting' && party.state.lastError !== null, 10_000, 'a refused activation');
+      // Flower's REST routes let the refusal through as HTTP 500: an answer all the same.
+      const refusal = kind === 'grpc' ? /FAILED_PRECONDITION: No SuperNode found with the given public key/ : /HTTP 500/;
+      expect(party.state).toMatchObject({ type: 'connecting', refused: true, lastError: expect.stringMatching(refusal) });
+    } finally {
+      await party.leave({ finish: false });
+      await fleet.close();
     }
   });
 

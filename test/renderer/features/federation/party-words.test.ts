@@ -13,8 +13,12 @@ describe('statusWords', () => {
   it('names each phase, with what an operator needs to know', () => {
     expect(statusWords(status({ stage: 'out', state: { type: 'disconnected', reason: 'left the federation' } }))).toMatchObject({ phase: 'out', title: 'Not in a federation', detail: 'Last: left the federation.', tone: 'off' });
     expect(statusWords(status({ stage: 'joining' }))).toMatchObject({ phase: 'joining', title: 'Joining…' });
-    expect(statusWords(status({ state: { type: 'connecting', attempt: 3, lastError: 'ECONNREFUSED', retryInMs: 1500 } }))).toMatchObject({
+    expect(statusWords(status({ state: { type: 'connecting', attempt: 3, lastError: 'ECONNREFUSED', refused: false, retryInMs: 1500 } }))).toMatchObject({
       phase: 'connecting', title: 'Cannot reach the server (attempt 3)', detail: 'ECONNREFUSED; trying again in 2 s', tone: 'attention',
+    });
+    const unregistered = 'ActivateNode failed: FAILED_PRECONDITION: No SuperNode found with the given public key.';
+    expect(statusWords(status({ state: { type: 'connecting', attempt: 4, lastError: unregistered, refused: true, retryInMs: 8000 } }))).toMatchObject({
+      phase: 'connecting', title: 'Refused by the server (attempt 4)', detail: `${unregistered}; trying again in 8 s`, tone: 'attention',
     });
     expect(statusWords(status({}))).toMatchObject({ phase: 'idle', title: 'Waiting for the next round', detail: 'Connected as node 7.' });
     expect(statusWords(status({ state: training, pauseRequested: true }))).toMatchObject({ phase: 'training', title: 'Training round 4', detail: 'Epoch 2 of 3, batch 5 of 10. Pausing once this task is done.' });
