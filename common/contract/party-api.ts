@@ -199,7 +199,7 @@ export const partyMethods = {
       file: ConfigFileSchema,
       fingerprint: FingerprintSchema.nullable().describe('the key the operator confirmed deleting (null: a key that cannot be read); refused when the key is another by now'),
     }),
-    result: z.object({ removed: z.string().describe('what was deleted, in words: the file, or the sealed key'), nodeKey: NodeKeySchema }),
+    result: z.object({ removed: z.string().describe('what was deleted, in words: the file, or the sealed key, and the public key file saved for it'), nodeKey: NodeKeySchema }),
   }),
   'party.audit': method({
     summary: 'the audit log ("what left this site"): every message received and sent, newest last',

@@ -76,7 +76,18 @@ export async function resetNodeKey(loaded: LoadedConfig, storage: NodeKeyStorage
     storage.kind === 'keychain' && current.storage === 'keychain'
       ? await deleteSealed(storage.vault, keyFile, current.fingerprint)
       : await deleteKeyFile(keyFile);
-  return { removed, nodeKey: await nodeKeyOf(loaded, storage) };
+  const stalePublic = await deleteOwnPublicFile(current.publicKeyFile, current.publicKeySsh);
+  return { removed: stalePublic ? `${removed}, and its public key ${stalePublic}` : removed, nodeKey: await nodeKeyOf(loaded, storage) };
+}
+
+/**
+ * The saved public key of the key just deleted goes too, so no coordinator is later sent a key that no longer exists;
+ * a file saying anything else (edited, or another key's) is left alone. Returns the file deleted, or null.
+ */
+async function deleteOwnPublicFile(publicKeyFile: string | null, publicKeySsh: string | null): Promise<string | null> {
+  if (publicKeyFile === null || publicKeySsh === null || (await readIfThere(publicKeyFile)) !== `${publicKeySsh}\n`) return null;
+  await fsp.rm(publicKeyFile, { force: true });
+  return publicKeyFile;
 }
 
 async function deleteSealed(vault: NodeKeyVault, keyFile: string, fingerprint: string | null): Promise<string> {

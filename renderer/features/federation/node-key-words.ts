@@ -68,5 +68,6 @@ export function resetConsequences(nodeKey: NodeKey, register: boolean): string[]
     register
       ? 'This federation registers nodes as they join (register: true), so the new node registers itself.'
       : 'This federation registers node keys itself (register: false): the coordinator must register the new public key before this site can join again.',
+    ...(nodeKey.publicKeySsh !== null && nodeKey.publicKeyFile !== null ? [`If ${nodeKey.publicKeyFile} holds this key's public key, it is deleted too.`] : []),
   ];
 }

@@ -151,6 +151,18 @@ describe('party.resetNodeKey with key files', () => {
     expect(await fingerprintNow()).toBe(fingerprint);
   });
 
+  it('deletes the public key saved for that key too, and leaves a public key file that says anything else', async () => {
+    const { fingerprint } = await value<{ fingerprint: string }>('party.createNodeKey', { file: config });
+    await value('party.savePublicKey', { file: config });
+    expect(await value('party.resetNodeKey', { file: config, fingerprint })).toMatchObject({ removed: `${keyFile}, and its public key ${publicKeyFile}` });
+    expect(existsSync(publicKeyFile)).toBe(false);
+
+    const next = await value<{ fingerprint: string }>('party.createNodeKey', { file: config });
+    await fsp.writeFile(publicKeyFile, 'ecdsa-sha2-nistp384 AAAA... a key the coordinator already has\n');
+    expect(await value('party.resetNodeKey', { file: config, fingerprint: next.fingerprint })).toMatchObject({ removed: keyFile });
+    expect(existsSync(publicKeyFile)).toBe(true);
+  });
+
   it('deletes a key file that is no usable key, confirmed as the unreadable one', async () => {
     await fsp.writeFile(keyFile, 'not a key');
     expect(await value('party.resetNodeKey', { file: config, fingerprint: null })).toMatchObject({ removed: keyFile, nodeKey: NO_KEY });

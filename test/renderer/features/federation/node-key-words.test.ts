@@ -48,6 +48,7 @@ describe('resetConsequences', () => {
     expect(words[0]).toBe('Node key 3fa2-91c0-77de-0b14 is deleted (in the key file /site/node-key.pem). This cannot be undone.');
     expect(words[1]).toContain('the server will know this site as a new node');
     expect(words[2]).toContain('the coordinator must register the new public key before this site can join again');
+    expect(words[3]).toBe(`If ${KEY.publicKeyFile} holds this key's public key, it is deleted too.`);
     expect(resetConsequences({ ...BROKEN, storage: 'keychain' }, true)).toEqual([
       "The node key, which cannot be used, is deleted (sealed by this computer's keychain). This cannot be undone.",
       expect.any(String),
