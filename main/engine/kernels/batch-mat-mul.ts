@@ -11,7 +11,6 @@ export function batchMatMulConfig(tf: Tf, stock: tfjs.KernelConfig): tfjs.Kernel
   return {
     kernelName: tf.BatchMatMul,
     backendName: 'wasm',
-    ...(stock.setupFunc === undefined ? {} : { setupFunc: stock.setupFunc }),
     kernelFunc: ({ inputs, backend, attrs }) => {
       const { a, b } = inputs as { a: Info; b: Info };
       const { transposeA, transposeB } = attrs as unknown as tfjs.BatchMatMulAttrs;

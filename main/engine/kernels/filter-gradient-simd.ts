@@ -17,6 +17,11 @@ export interface SmallPatchGeometry {
   columnStepBytes: number;
 }
 
+/** The byte offset of each (kh, kw, ci) tap from a window's first value, in dW's order, for NHWC rows `rowWidth` pixels wide. */
+export function tapOffsets(filterHeight: number, filterWidth: number, channels: number, rowWidth: number): number[] {
+  return range(filterHeight).flatMap((kh) => range(filterWidth).flatMap((kw) => range(channels).map((ci) => ((kh * rowWidth + kw) * channels + ci) * 4)));
+}
+
 /** Adds each window's x ⊗ dy into dW (which the caller zeroes): x, dy and dW are byte addresses, `images` at least 1. */
 export type FilterGradientLoop = (x: number, dy: number, dW: number, images: number) => number;
 

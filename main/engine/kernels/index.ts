@@ -40,7 +40,8 @@ export function registerWasmTrainingKernels(tf: Tf): string[] {
   const wrapped = WRAPPERS.flatMap(([name, wrap]) => {
     const stock = tf.getKernel(name, 'wasm');
     if (stock === undefined) throw new Error(`import @tensorflow/tfjs-backend-wasm before registering its training kernels (it has no ${name})`);
-    return isOurs(stock) ? [] : [wrap(tf, stock)];
+    // The stock kernel's setup (wasm binds its C function there, when the backend starts) must still run for the wrapper.
+    return isOurs(stock) ? [] : [{ ...(stock.setupFunc && { setupFunc: stock.setupFunc }), ...wrap(tf, stock) }];
   });
   const configs = [
     conv2DBackpropFilterConfig(tf),

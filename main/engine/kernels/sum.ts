@@ -13,7 +13,6 @@ export function sumConfig(tf: Tf, stock: tfjs.KernelConfig): tfjs.KernelConfig {
   return {
     kernelName: tf.Sum,
     backendName: 'wasm',
-    ...(stock.setupFunc === undefined ? {} : { setupFunc: stock.setupFunc }),
     kernelFunc: (args) => {
       const { x } = args.inputs as { x: Info };
       const { axis, keepDims } = args.attrs as unknown as tfjs.SumAttrs;

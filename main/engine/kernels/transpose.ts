@@ -13,7 +13,6 @@ export function transposeConfig(tf: Tf, stock: tfjs.KernelConfig): tfjs.KernelCo
   return {
     kernelName: tf.Transpose,
     backendName: 'wasm',
-    ...(stock.setupFunc === undefined ? {} : { setupFunc: stock.setupFunc }),
     kernelFunc: (args) => {
       const { x } = args.inputs as { x: Info };
       const { perm } = args.attrs as unknown as tfjs.TransposeAttrs;
