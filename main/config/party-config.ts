@@ -1,19 +1,17 @@
 // Runs in main (plain Node): reads, validates and atomically saves a party's YAML config, every error placed on its line.
 import { readFile, realpath } from 'node:fs/promises';
 import path from 'node:path';
-import { Document, isMap, isNode, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
+import { Document, isMap, isScalar, isSeq, parseDocument } from 'yaml';
 import type { Node as YamlNode } from 'yaml';
 import type { z } from 'zod';
 import { PartyConfigSchema } from '../../common/party-config.js';
 import type { PartyConfig } from '../../common/party-config.js';
 import { writeTextAtomically } from './atomic-write.js';
-import { ConfigError, didYouMean } from './errors.js';
+import { ConfigError, didYouMean, dottedKey } from './errors.js';
 import type { ConfigIssue } from './errors.js';
-
-/** A key's place in the config: `['data', 'info', 'image_size', 0]`. */
-export type ConfigPath = readonly PropertyKey[];
-/** The YAML line of a key (or of its nearest ancestor present in the file). */
-export type LineOf = (path: ConfigPath) => number | undefined;
+import { fsProblem } from './fs-problem.js';
+import { isPlainObject, keyText, readYamlConfig } from './yaml-config.js';
+import type { ConfigPath, LineOf } from './yaml-config.js';
 
 export interface LoadedConfig {
   /** Absolute path of the config file. */
@@ -38,20 +36,8 @@ export type PartyConfigInput = z.input<typeof PartyConfigSchema>;
 
 export async function loadPartyConfig(file: string): Promise<LoadedConfig> {
   const absolute = path.resolve(file);
-  const text = await readFile(absolute, 'utf8').catch((error: unknown) => {
-    throw new ConfigError({ file: absolute, key: '', problem: `cannot read the config: ${fsProblem(error)}` }, { cause: error });
-  });
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
-  const [first, ...rest] = doc.errors.map((error) => ({
-    file: absolute,
-    key: '',
-    line: lineCounter.linePos(error.pos[0]).line,
-    problem: `YAML syntax: ${error.message}`,
-  }));
-  if (first) throw new ConfigError([first, ...rest]);
-  const lineOf: LineOf = (at) => lineInDocument(doc, lineCounter, at);
-  const config = validateSection(PartyConfigSchema, toPlain(doc, absolute), { file: absolute, lineOf });
+  const { value, lineOf } = await readYamlConfig(absolute);
+  const config = validateSection(PartyConfigSchema, value, { file: absolute, lineOf });
   return { file: absolute, baseDir: path.dirname(absolute), config, lineOf };
 }
 
@@ -82,63 +68,6 @@ export async function savePartyConfig(file: string, config: PartyConfigInput): P
   await writeTextAtomically(target, doc.toString()).catch((error: unknown) => {
     throw new ConfigError({ file: target, key: '', problem: `cannot save the config: ${fsProblem(error)}` }, { cause: error });
   });
-}
-
-function toPlain(doc: Document, file: string): unknown {
-  try {
-    // An empty file is an empty mapping, so the report says which sections are missing.
-    return doc.toJS() ?? {};
-  } catch (error) {
-    // toJS refuses alias bombs ("billion laughs"); that is the file's fault, so say so.
-    throw new ConfigError({ file, key: '', problem: (error as Error).message }, { cause: error });
-  }
-}
-
-function fsProblem(error: unknown): string {
-  const { code, message } = error as NodeJS.ErrnoException;
-  const plain: Record<string, string> = {
-    ENOENT: 'no such file',
-    EACCES: 'permission denied',
-    EPERM: 'permission denied',
-    EISDIR: 'it is a folder, not a file',
-    ENOSPC: 'the disk is full',
-    EROFS: 'the file system is read-only',
-  };
-  return (code && plain[code]) ?? message;
-}
-
-/** The line of the deepest key of `at` that the file has; `undefined` only when not even the first key is there. */
-export function lineInDocument(doc: Document, counter: LineCounter, at: ConfigPath): number | undefined {
-  let node: unknown = doc.contents;
-  let line: number | undefined;
-  for (const segment of at) {
-    const child = childNode(node, segment);
-    if (!child) break;
-    line = lineOfNode(counter, child.place) ?? line;
-    node = child.value;
-  }
-  return line;
-}
-
-/** A mapping's entry points at its key (where a person looks), a list item at itself. */
-function childNode(node: unknown, segment: PropertyKey): { place: unknown; value: unknown } | undefined {
-  if (isMap(node)) {
-    const pair = node.items.find((p) => keyText(p.key) === String(segment));
-    return pair && { place: pair.key, value: pair.value };
-  }
-  if (isSeq(node) && typeof segment === 'number') {
-    const item: unknown = node.items[segment];
-    return item === undefined ? undefined : { place: item, value: item };
-  }
-  return undefined;
-}
-
-function keyText(key: unknown): string {
-  return String(isScalar(key) ? key.value : key);
-}
-
-function lineOfNode(counter: LineCounter, node: unknown): number | undefined {
-  return isNode(node) && node.range ? counter.linePos(node.range[0]).line : undefined;
 }
 
 // ---- zod issues in plain words -------------------------------------------------------------------------------
@@ -205,7 +134,7 @@ function schemaAt(schema: Schema, at: readonly PropertyKey[]): Schema | undefine
 
 function placeIssue(schema: Schema, issue: Issue, at: SectionPlace): ConfigIssue[] {
   const full = [...(at.keyPrefix ?? []), ...issue.path];
-  const place = { file: at.file, key: dotted(full), ...(at.module && { module: at.module }) };
+  const place = { file: at.file, key: dottedKey(full), ...(at.module && { module: at.module }) };
   const target = schemaAt(schema, issue.path);
   if (issue.code === 'unrecognized_keys') {
     const present = Object.keys((issue.input ?? {}) as object);
@@ -284,10 +213,6 @@ function show(value: unknown): string {
   return Array.isArray(value) ? `a list of ${value.length} values` : 'a mapping';
 }
 
-function dotted(at: readonly PropertyKey[]): string {
-  return at.map((k, i) => (typeof k === 'number' ? `[${k}]` : `${i ? '.' : ''}${String(k)}`)).join('');
-}
-
 function lowerFirst(text: string): string {
   return text.charAt(0).toLowerCase() + text.slice(1);
 }
@@ -324,8 +249,4 @@ function updatedNode(doc: Document, node: unknown, value: unknown): YamlNode {
     return node;
   }
   return doc.createNode(value);
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -116,6 +116,13 @@ describe('loadPartyConfig', () => {
     expect(error.message).toBe(`${file}: data: missing: expected a mapping with keys name, path, info`);
   });
 
+  it('refuses an alias inside the value it repeats (a loop) on its file, line and key, instead of loading a structure without end', async () => {
+    const file = await configFile('data: &site\n  name: Idx\n  info:\n    train_images: ./train.idx\n    again: *site\n');
+    const error = await failure(loadPartyConfig(file));
+    expect(error.message).toBe(`${file}:5: data.info.again: alias *site is inside the value &site it repeats, so that value would never end`);
+    expect(error).toMatchObject({ file, key: 'data.info.again', line: 5 });
+  });
+
   it('refuses an alias bomb instead of expanding it', async () => {
     const file = await configFile(`lol: &lol [x, x, x, x, x, x, x, x, x, x]\nlols: [${Array(200).fill('*lol').join(', ')}]\n`);
     const error = await failure(loadPartyConfig(file));
