@@ -7,6 +7,9 @@ import { ImageFolderInfoSchema } from '../../../common/data-config.js';
 import type { PartyConfig } from '../../../common/party-config.js';
 import { ConfigError, closestMatch } from '../../../main/config/errors.js';
 import { loadPartyConfig, savePartyConfig, validateSection } from '../../../main/config/party-config.js';
+import { createGrpcTransport } from '../../../main/federation/transport/grpc-client.js';
+import { generateNodeIdentity } from '../../../main/federation/transport/node-identity.js';
+import { restBaseUrl } from '../../../main/federation/transport/rest-client.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -129,6 +132,53 @@ describe('loadPartyConfig', () => {
     expect(error.message).toMatch(/alias/i);
   });
 });
+
+describe('federation.server', () => {
+  const federation = (lines: string[]) => configFile(['data:', '  name: Idx', 'federation:', ...lines.map((line) => `  ${line}`), ''].join('\n'));
+
+  it('refuses, when the config loads, a server its transport cannot use, on the server line', async () => {
+    const cases: [string[], string][] = [
+      [['transport: rest', 'server: http://fl.example.org:9095'], 'REST address http://fl.example.org:9095 is plain http: use https://, or set insecure: true to allow plain text'],
+      [['transport: rest', 'insecure: true', 'server: https://fl.example.org:9095'], 'REST address https://fl.example.org:9095 is https but insecure: true is set; drop one of them'],
+      [['transport: rest', 'server: ftp://fl.example.org'], 'REST address ftp://fl.example.org: only http:// and https:// are possible'],
+      [['transport: rest', 'server: "fl example:9095"'], 'REST address fl example:9095: not a URL: give host:port or http(s)://host:port'],
+      [['insecure: true', 'server: http://fl.example.org:9092'], 'gRPC address http://fl.example.org:9092: give host:port (TLS or plain text is set by insecure, not by a scheme), or set transport: rest for a REST server'],
+    ];
+    for (const [lines, problem] of cases) {
+      const file = await federation(lines);
+      const error = await failure(loadPartyConfig(file));
+      expect(error.message).toBe(`${file}:${3 + lines.length}: federation.server: ${problem}`);
+    }
+  });
+
+  it('says what the transports say: the schema accepts an address exactly when the transport does', async () => {
+    const outcomes = new Set<boolean>();
+    const addresses = ['fl.example.org:9092', '[::1]:9095', 'http://fl.example.org:9095', 'https://gw.example.org/flower', 'HTTPS://fl.example.org', 'ftp://x', 'dns:///fl.example.org:9092', 'a b:1'];
+    for (const server of addresses) {
+      for (const insecure of [false, true]) {
+        const rest = await federation(['transport: rest', `server: ${JSON.stringify(server)}`, `insecure: ${insecure}`]);
+        const restAccepted = await loadPartyConfig(rest).then(() => true, () => false);
+        expect([server, insecure, restAccepted]).toEqual([server, insecure, acceptedBy(() => restBaseUrl(server, insecure))]);
+        const grpc = await federation([`server: ${JSON.stringify(server)}`, `insecure: ${insecure}`]);
+        const grpcAccepted = await loadPartyConfig(grpc).then(() => true, () => false);
+        const transport = await createGrpcTransport({ address: server, insecure, identity: generateNodeIdentity() }).catch(() => undefined);
+        transport?.close();
+        expect([server, insecure, grpcAccepted]).toEqual([server, insecure, transport !== undefined]);
+        outcomes.add(restAccepted).add(grpcAccepted);
+      }
+    }
+    expect(outcomes).toEqual(new Set([true, false]));
+  });
+});
+
+function acceptedBy(check: () => unknown): boolean {
+  try {
+    check();
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 describe('validateSection', () => {
   const yaml = ['data:', '  name: ImageFolder', '  info:', '    train: ./train', '    batch_size: 64x', '    imge_size: [28, 28]', '    color_mode: rbg', '    prefetch: 0', ''].join('\n');
