@@ -145,23 +145,46 @@ function placeIssue(schema: Schema, issue: Issue, at: SectionPlace): ConfigIssue
       problem: `unknown key ${JSON.stringify(key)}${didYouMean(key, allowed)}`,
     }));
   }
-  return [{ ...place, line: at.lineOf(full), problem: problemOf(issue, target) }];
+  const problem = problemOf(issue, target);
+  return problem === undefined ? [] : [{ ...place, line: at.lineOf(full), problem }];
 }
 
-function problemOf(issue: Issue, target: Schema | undefined): string {
+/** An issue in plain words; nothing for one that only repeats another issue on the same key. */
+function problemOf(issue: Issue, target: Schema | undefined): string | undefined {
   if (issue.code === 'custom') return issue.message;
+  if ((issue.code === 'too_big' || issue.code === 'too_small') && issue.origin === 'int') return wholeNumberRange(issue, target);
   const expected = target && describe(target);
   const input = issue.input;
   if (!expected) return `${lowerFirst(issue.message)}, got ${show(input)}`;
   if (input === undefined) return `missing: expected ${expected}`;
-  const hint = issue.code === 'invalid_value' && typeof input === 'string' ? didYouMean(input, issue.values.map(String)) : '';
-  return `expected ${expected}, got ${show(input)}${hint}`;
+  return `expected ${expected}, got ${show(input)}${hint(issue, input)}`;
+}
+
+/**
+ * zod's own range for whole numbers (the safe integers, beyond which a number no longer counts exactly), which
+ * `describe` does not name. A key with its own bound on that side reports the value against it already.
+ */
+function wholeNumberRange(issue: z.core.$ZodIssueTooBig | z.core.$ZodIssueTooSmall, target: Schema | undefined): string | undefined {
+  const own = issue.code === 'too_big' ? 'less_than' : 'greater_than';
+  if (target && checksOf(target).some((c) => c.check === own)) return undefined;
+  return issue.code === 'too_big'
+    ? `${show(issue.input)} is too large: a whole number here is at most ${String(issue.maximum)}`
+    : `${show(issue.input)} is too small: a whole number here is at least ${String(issue.minimum)}`;
+}
+
+/** What the operator probably meant: a near enum value, or the number in text that YAML did not read as one. */
+function hint(issue: Issue, input: unknown): string {
+  if (typeof input !== 'string') return '';
+  if (issue.code === 'invalid_value') return didYouMean(input, issue.values.map(String));
+  const number = Number(input.replace(/_/g, ''));
+  const numeric = issue.code === 'invalid_type' && issue.expected === 'number' && input.trim() !== '' && Number.isFinite(number);
+  return numeric ? `, which is text: write the number as ${number}` : '';
 }
 
 /** What a schema accepts, as a site operator would say it. */
 function describe(schema: Schema): string | undefined {
   const def = defOf(unwrap(schema));
-  const checks = (def.checks ?? []).map((c) => c._zod.def);
+  const checks = checksOf(schema);
   const minLength = checks.find((c) => c.check === 'min_length')?.minimum ?? 0;
   switch (def.type) {
     case 'string':
@@ -191,6 +214,10 @@ function describe(schema: Schema): string | undefined {
   }
 }
 
+function checksOf(schema: Schema): CheckDef[] {
+  return (defOf(unwrap(schema)).checks ?? []).map((c) => c._zod.def);
+}
+
 function describeNumber(checks: CheckDef[]): string {
   const whole = checks.some((c) => c.check === 'number_format' && /int/.test(c.format ?? ''));
   const low = checks.find((c) => c.check === 'greater_than');
@@ -207,10 +234,19 @@ function describeNumber(checks: CheckDef[]): string {
 /** A value as it appears in the report: short ones verbatim, long ones by kind. */
 function show(value: unknown): string {
   if (value === undefined || value === null) return 'nothing';
+  if (typeof value === 'number') return showNumber(value);
   const json = JSON.stringify(value);
   if (json !== undefined && json.length <= 40) return json;
   if (typeof value === 'string') return `${JSON.stringify(value.slice(0, 37))}...`;
   return Array.isArray(value) ? `a list of ${value.length} values` : 'a mapping';
+}
+
+/** As a person would write it: JSON would print NaN and infinity as null, -0 as 0, and 1e20 with twenty zeros. */
+function showNumber(value: number): string {
+  if (Number.isNaN(value)) return 'NaN (not a number)';
+  if (!Number.isFinite(value)) return value > 0 ? 'infinity' : '-infinity';
+  if (Object.is(value, -0)) return '-0';
+  return Math.abs(value) >= 1e16 ? value.toExponential().replace('e+', 'e') : String(value);
 }
 
 function lowerFirst(text: string): string {

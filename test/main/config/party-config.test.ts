@@ -213,6 +213,37 @@ describe('validateSection', () => {
     expect(refined.message).toBe(`${loaded.file}:3: data.info: name at least one of \`train\` and \`test\``);
   });
 
+  it('says what is really wrong with a number: too large for a whole number, not a number, infinite, -0, text', async () => {
+    const cases: [string, string][] = [
+      ['1e20', '1e20 is too large: a whole number here is at most 9007199254740991'],
+      ['9007199254740993', '9007199254740992 is too large: a whole number here is at most 9007199254740991'],
+      ['-1e20', 'expected a whole number >= 1, got -1e20'], // its own bound only, not zod's safe-integer bound as well
+      ['-0', 'expected a whole number >= 1, got -0'],
+      ['.nan', 'expected a whole number >= 1, got NaN (not a number)'],
+      ['1e400', 'expected a whole number >= 1, got infinity'],
+      ['-.inf', 'expected a whole number >= 1, got -infinity'],
+      ['2.5', 'expected a whole number >= 1, got 2.5'],
+      ['"32"', 'expected a whole number >= 1, got "32", which is text: write the number as 32'],
+      ['1_024', 'expected a whole number >= 1, got "1_024", which is text: write the number as 1024'],
+      ['NaN', 'expected a whole number >= 1, got "NaN"'],
+    ];
+    for (const [value, problem] of cases) {
+      const loaded = await loadPartyConfig(await configFile(`data:\n  name: ImageFolder\n  info:\n    train: ./t\n    batch_size: ${value}\n`));
+      const place = { file: loaded.file, lineOf: loaded.lineOf, keyPrefix: ['data', 'info'] };
+      const error = await failure(Promise.resolve().then(() => validateSection(ImageFolderInfoSchema, loaded.config.data.info, place)));
+      expect(error.message).toBe(`${loaded.file}:5: data.info.batch_size: ${problem}`);
+    }
+  });
+
+  it('words numbers the same in every section: a key with no bounds, one with both, a float', async () => {
+    const file = await configFile(['data:', '  name: Idx', 'model:', '  builtin: mlp', '  seed: -1e20', '  learning_rate: .inf', 'training:', '  threads: 1e20', ''].join('\n'));
+    expect((await failure(loadPartyConfig(file))).message.split('\n')).toEqual([
+      `${file}:5: model.seed: -1e20 is too small: a whole number here is at least -9007199254740991`,
+      `${file}:6: model.learning_rate: expected a number > 0, got infinity`,
+      `${file}:8: training.threads: expected a whole number from 1 to 64, got 1e20`,
+    ]);
+  });
+
   it('returns the parsed value with defaults', () => {
     const info = validateSection(ImageFolderInfoSchema, { train: './t' }, { file: 'x.yaml', lineOf: () => undefined });
     expect(info).toMatchObject({ train: './t', batch_size: 32, color_mode: 'rgb' });
