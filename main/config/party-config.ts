@@ -1,5 +1,5 @@
 // Runs in main (plain Node): reads, validates and atomically saves a party's YAML config, every error placed on its line.
-import { readFile, realpath } from 'node:fs/promises';
+import { realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { Document, isMap, isScalar, isSeq, parseDocument } from 'yaml';
 import type { Node as YamlNode } from 'yaml';
@@ -10,7 +10,7 @@ import { writeTextAtomically } from './atomic-write.js';
 import { ConfigError, didYouMean, dottedKey } from './errors.js';
 import type { ConfigIssue } from './errors.js';
 import { fsProblem } from './fs-problem.js';
-import { isPlainObject, keyText, readYamlConfig } from './yaml-config.js';
+import { isPlainObject, keyText, readConfigText, readYamlConfig } from './yaml-config.js';
 import type { ConfigPath, LineOf } from './yaml-config.js';
 
 export interface LoadedConfig {
@@ -257,9 +257,9 @@ function lowerFirst(text: string): string {
 
 /** The file's Document when it parses cleanly, to edit in place; otherwise nothing. */
 async function editableDocument(file: string): Promise<Document | undefined> {
-  const text = await readFile(file, 'utf8').catch((error: unknown) => {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new ConfigError({ file, key: '', problem: `cannot read the config: ${fsProblem(error)}` }, { cause: error });
+  const text = await readConfigText(file).catch((error: unknown) => {
+    if (((error as Error).cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') return undefined;
+    throw error;
   });
   if (text === undefined) return undefined;
   const doc = parseDocument(text);

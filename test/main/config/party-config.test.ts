@@ -329,6 +329,13 @@ describe('savePartyConfig', () => {
     const error = await failure(savePartyConfig(file, { data: { name: 'Idx' } }));
     expect(error.message).toBe(`${file}: cannot save the config: no such file`);
   });
+
+  it('reads the file it edits within the same bound as any config, and leaves an oversized one as it was', async () => {
+    const file = await configFile(`# ${'x'.repeat(1_000_000)}\n`);
+    const error = await failure(savePartyConfig(file, { data: { name: 'Idx' } }));
+    expect(error.message).toBe(`${file}: cannot read the config: it is 1000003 bytes; a config is at most 1 MB`);
+    expect((await stat(file)).size).toBe(1_000_003);
+  });
 });
 
 function escape(text: string): string {
