@@ -162,11 +162,12 @@ function problemOf(issue: Issue, target: Schema | undefined): string | undefined
 
 /**
  * zod's own range for whole numbers (the safe integers, beyond which a number no longer counts exactly), which
- * `describe` does not name. A key with its own bound on that side reports the value against it already.
+ * `describe` does not name. A key with its own bound inside it on that side reports the value against that bound already.
  */
 function wholeNumberRange(issue: z.core.$ZodIssueTooBig | z.core.$ZodIssueTooSmall, target: Schema | undefined): string | undefined {
-  const own = issue.code === 'too_big' ? 'less_than' : 'greater_than';
-  if (target && checksOf(target).some((c) => c.check === own)) return undefined;
+  const tighter = (c: CheckDef) =>
+    issue.code === 'too_big' ? c.check === 'less_than' && Number(c.value) <= Number(issue.maximum) : c.check === 'greater_than' && Number(c.value) >= Number(issue.minimum);
+  if (target && checksOf(target).some(tighter)) return undefined;
   return issue.code === 'too_big'
     ? `${show(issue.input)} is too large: a whole number here is at most ${String(issue.maximum)}`
     : `${show(issue.input)} is too small: a whole number here is at least ${String(issue.minimum)}`;

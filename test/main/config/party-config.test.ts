@@ -3,6 +3,7 @@ import { chmod, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { ImageFolderInfoSchema } from '../../../common/data-config.js';
 import type { PartyConfig } from '../../../common/party-config.js';
 import { ConfigError, closestMatch } from '../../../main/config/errors.js';
@@ -233,6 +234,11 @@ describe('validateSection', () => {
       const error = await failure(Promise.resolve().then(() => validateSection(ImageFolderInfoSchema, loaded.config.data.info, place)));
       expect(error.message).toBe(`${loaded.file}:5: data.info.batch_size: ${problem}`);
     }
+  });
+
+  it('keeps the whole-number limit where a key allows more than it', () => {
+    const wide = z.strictObject({ n: z.number().int().max(1e300) });
+    expect(() => validateSection(wide, { n: 1e20 }, { file: 'x.yaml', lineOf: () => 3 })).toThrow('x.yaml:3: n: 1e20 is too large: a whole number here is at most 9007199254740991');
   });
 
   it('words numbers the same in every section: a key with no bounds, one with both, a float', async () => {
