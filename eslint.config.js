@@ -33,7 +33,10 @@ const layerRules = Object.entries(mayImport).map(([layer, below]) => {
         paths: layer === 'app' ? [] : [electronOnlyInApp],
         patterns: [{ group: above.map((l) => `**/${l}/**`), message }],
       }],
-      'no-restricted-syntax': ['error', { selector: `ImportExpression[source.value=${named}]`, message }, { selector: `TSImportType[argument.literal.value=${named}]`, message }],
+      'no-restricted-syntax': ['error',
+        { selector: `ImportExpression[source.value=${named}]`, message },
+        { selector: `TSImportType[argument.literal.value=${named}]`, message },
+      ],
     },
   };
 });

@@ -166,7 +166,9 @@ function problemOf(issue: Issue, target: Schema | undefined): string | undefined
  */
 function wholeNumberRange(issue: z.core.$ZodIssueTooBig | z.core.$ZodIssueTooSmall, target: Schema | undefined): string | undefined {
   const tighter = (c: CheckDef) =>
-    issue.code === 'too_big' ? c.check === 'less_than' && Number(c.value) <= Number(issue.maximum) : c.check === 'greater_than' && Number(c.value) >= Number(issue.minimum);
+    issue.code === 'too_big'
+      ? c.check === 'less_than' && Number(c.value) <= Number(issue.maximum)
+      : c.check === 'greater_than' && Number(c.value) >= Number(issue.minimum);
   if (target && checksOf(target).some(tighter)) return undefined;
   return issue.code === 'too_big'
     ? `${show(issue.input)} is too large: a whole number here is at most ${String(issue.maximum)}`

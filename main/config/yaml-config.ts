@@ -1,4 +1,4 @@
-// Runs in main (plain Node): the one YAML config reader (party, aggregator, an editor's unsaved text): plain data and a line per key, every problem on its line.
+// Runs in main (plain Node): the one YAML config reader (party, aggregator, an editor's text): plain data, a line per key, every problem on its line.
 import { readFile, stat } from 'node:fs/promises';
 import { isAlias, isMap, isNode, isPair, isScalar, isSeq, LineCounter, parseDocument, visit } from 'yaml';
 import type { Document } from 'yaml';
@@ -51,7 +51,8 @@ export function parseYamlConfig(text: string, file: string): YamlConfig {
   const value = plainValue(doc, file);
   if (!isPlainObject(value)) {
     const got = Array.isArray(value) ? 'a list' : `a single value (${JSON.stringify(value).slice(0, 40)})`;
-    throw new ConfigError({ file, key: '', line: lineOfNode(lines, doc.contents), problem: `a config is a YAML mapping of keys to values; this one is ${got}` });
+    const problem = `a config is a YAML mapping of keys to values; this one is ${got}`;
+    throw new ConfigError({ file, key: '', line: lineOfNode(lines, doc.contents), problem });
   }
   return { value, lineOf: (at) => lineInDocument(doc, lines, at) };
 }

@@ -28,7 +28,8 @@ describe('layer rules', () => {
   it('refuses every import of a higher layer and allows every lower one, from each layer of main/', async () => {
     const everyLayer = [...ORDER, ...ENTRIES];
     for (const [i, layer] of ORDER.entries()) {
-      expect([layer, await refused(`main/${layer}/x.ts`, everyLayer, staticImport)]).toEqual([layer, everyLayer.filter((other) => everyLayer.indexOf(other) >= i && other !== layer)]);
+      const above = everyLayer.filter((other) => everyLayer.indexOf(other) > i);
+      expect([layer, await refused(`main/${layer}/x.ts`, everyLayer, staticImport)]).toEqual([layer, above]);
     }
     // The entry points take the services and below; not each other, except the CLI's `console` command.
     expect(await refused('main/app/x.ts', everyLayer, staticImport)).toEqual(['console', 'cli']);
@@ -38,7 +39,8 @@ describe('layer rules', () => {
 
   it('names the layer and what it may import', async () => {
     const [result] = await eslint.lintText("import { x } from '../services/dispatch.js';\nexport { x };\n", { filePath: path.join(ROOT, 'main/data/x.ts') });
-    expect(result!.messages.map((m) => m.message)).toEqual([expect.stringContaining('main/data/ may import only common/, main/config/: layers import downward.')]);
+    const expected = 'main/data/ may import only common/, main/config/: layers import downward.';
+    expect(result!.messages.map((m) => m.message)).toEqual([expect.stringContaining(expected)]);
   });
 
   it('catches re-exports, dynamic imports and type imports, from any depth', async () => {

@@ -139,11 +139,21 @@ describe('federation.server', () => {
 
   it('refuses, when the config loads, a server its transport cannot use, on the server line', async () => {
     const cases: [string[], string][] = [
-      [['transport: rest', 'server: http://fl.example.org:9095'], 'REST address http://fl.example.org:9095 is plain http: use https://, or set insecure: true to allow plain text'],
-      [['transport: rest', 'insecure: true', 'server: https://fl.example.org:9095'], 'REST address https://fl.example.org:9095 is https but insecure: true is set; drop one of them'],
+      [
+        ['transport: rest', 'server: http://fl.example.org:9095'],
+        'REST address http://fl.example.org:9095 is plain http: use https://, or set insecure: true to allow plain text',
+      ],
+      [
+        ['transport: rest', 'insecure: true', 'server: https://fl.example.org:9095'],
+        'REST address https://fl.example.org:9095 is https but insecure: true is set; drop one of them',
+      ],
       [['transport: rest', 'server: ftp://fl.example.org'], 'REST address ftp://fl.example.org: only http:// and https:// are possible'],
       [['transport: rest', 'server: "fl example:9095"'], 'REST address fl example:9095: not a URL: give host:port or http(s)://host:port'],
-      [['insecure: true', 'server: http://fl.example.org:9092'], 'gRPC address http://fl.example.org:9092: give host:port (TLS or plain text is set by insecure, not by a scheme), or set transport: rest for a REST server'],
+      [
+        ['insecure: true', 'server: http://fl.example.org:9092'],
+        'gRPC address http://fl.example.org:9092: give host:port (TLS or plain text is set by insecure, not by a scheme), '
+        + 'or set transport: rest for a REST server',
+      ],
     ];
     for (const [lines, problem] of cases) {
       const file = await federation(lines);
@@ -154,7 +164,8 @@ describe('federation.server', () => {
 
   it('says what the transports say: the schema accepts an address exactly when the transport does', async () => {
     const outcomes = new Set<boolean>();
-    const addresses = ['fl.example.org:9092', '[::1]:9095', 'http://fl.example.org:9095', 'https://gw.example.org/flower', 'HTTPS://fl.example.org', 'ftp://x', 'dns:///fl.example.org:9092', 'a b:1'];
+    const addresses = ['fl.example.org:9092', '[::1]:9095', 'http://fl.example.org:9095', 'https://gw.example.org/flower', 'HTTPS://fl.example.org']
+      .concat(['ftp://x', 'dns:///fl.example.org:9092', 'a b:1']);
     for (const server of addresses) {
       for (const insecure of [false, true]) {
         const rest = await federation(['transport: rest', `server: ${JSON.stringify(server)}`, `insecure: ${insecure}`]);
@@ -238,11 +249,13 @@ describe('validateSection', () => {
 
   it('keeps the whole-number limit where a key allows more than it', () => {
     const wide = z.strictObject({ n: z.number().int().max(1e300) });
-    expect(() => validateSection(wide, { n: 1e20 }, { file: 'x.yaml', lineOf: () => 3 })).toThrow('x.yaml:3: n: 1e20 is too large: a whole number here is at most 9007199254740991');
+    const place = { file: 'x.yaml', lineOf: () => 3 };
+    expect(() => validateSection(wide, { n: 1e20 }, place)).toThrow('x.yaml:3: n: 1e20 is too large: a whole number here is at most 9007199254740991');
   });
 
   it('words numbers the same in every section: a key with no bounds, one with both, a float', async () => {
-    const file = await configFile(['data:', '  name: Idx', 'model:', '  builtin: mlp', '  seed: -1e20', '  learning_rate: .inf', 'training:', '  threads: 1e20', ''].join('\n'));
+    const lines = ['data:', '  name: Idx', 'model:', '  builtin: mlp', '  seed: -1e20', '  learning_rate: .inf', 'training:', '  threads: 1e20', ''];
+    const file = await configFile(lines.join('\n'));
     expect((await failure(loadPartyConfig(file))).message.split('\n')).toEqual([
       `${file}:5: model.seed: -1e20 is too small: a whole number here is at least -9007199254740991`,
       `${file}:6: model.learning_rate: expected a number > 0, got infinity`,

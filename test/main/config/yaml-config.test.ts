@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../main/config/errors.js';
 import { MAX_CONFIG_BYTES, parseYamlConfig, readYamlConfig } from '../../../main/config/yaml-config.js';
+import type { ConfigPath } from '../../../main/config/yaml-config.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -13,6 +14,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
+
+const LOOP = 'alias *x is inside the value &x it repeats, so that value would never end';
 
 function problems(text: string): string[] {
   try {
@@ -26,16 +29,15 @@ function problems(text: string): string[] {
 
 describe('parseYamlConfig', () => {
   it('refuses an alias inside the value it repeats, on its line and key, however deep the loop', () => {
-    const loop = 'alias *x is inside the value &x it repeats, so that value would never end';
-    expect(problems('a: &x [*x]\n')).toEqual([`/sites/a/party.yaml:1: a[0]: ${loop}`]);
-    expect(problems('data: &x\n  name: Idx\n  info: *x\n')).toEqual([`/sites/a/party.yaml:3: data.info: ${loop}`]);
-    expect(problems('data:\n  info:\n    deep: &x\n      - [1, {y: *x}]\n')).toEqual([`/sites/a/party.yaml:4: data.info.deep[0][1].y: ${loop}`]);
+    expect(problems('a: &x [*x]\n')).toEqual([`/sites/a/party.yaml:1: a[0]: ${LOOP}`]);
+    expect(problems('data: &x\n  name: Idx\n  info: *x\n')).toEqual([`/sites/a/party.yaml:3: data.info: ${LOOP}`]);
+    expect(problems('data:\n  info:\n    deep: &x\n      - [1, {y: *x}]\n')).toEqual([`/sites/a/party.yaml:4: data.info.deep[0][1].y: ${LOOP}`]);
   });
 
   it('keeps aliases that repeat an earlier value, and takes the last anchor of a name before the alias', () => {
     expect(parseYamlConfig('a: &x [1, 2]\nb: *x\nc: &x 3\nd: [*x]\n', 'f.yaml').value).toEqual({ a: [1, 2], b: [1, 2], c: 3, d: [3] });
     // The same name anchored again around the alias: it repeats the outer node, a loop.
-    expect(problems('a: &x 1\nb: &x [*x]\n')).toEqual(['/sites/a/party.yaml:2: b[0]: alias *x is inside the value &x it repeats, so that value would never end']);
+    expect(problems('a: &x 1\nb: &x [*x]\n')).toEqual([`/sites/a/party.yaml:2: b[0]: ${LOOP}`]);
   });
 
   it('names an alias with no anchor above it, every one at once', () => {
@@ -57,7 +59,8 @@ describe('parseYamlConfig', () => {
 
   it('places a key on its own line, and a missing key on its nearest ancestor', () => {
     const { lineOf } = parseYamlConfig('listen:\n  grpc: 1.2.3.4:1\nlist:\n  - a\n  - b\n', 'f.yaml');
-    expect([lineOf(['listen']), lineOf(['listen', 'grpc']), lineOf(['listen', 'rest']), lineOf(['list', 1]), lineOf(['nope'])]).toEqual([1, 2, 1, 5, undefined]);
+    const asked: ConfigPath[] = [['listen'], ['listen', 'grpc'], ['listen', 'rest'], ['list', 1], ['nope']];
+    expect(asked.map(lineOf)).toEqual([1, 2, 1, 5, undefined]);
   });
 });
 
