@@ -10,6 +10,37 @@ const platformPatterns = (layer) => ({
   message: `${layer} must not import Node built-ins.`,
 });
 
+/**
+ * The layers of main/, lowest first (vscode's layer matrix): each imports only the layers below it, and common/.
+ * The entry points on top import the services and below, not each other, except that `tributary console` (the
+ * CLI) starts the browser console in its own process.
+ */
+const MAIN_LAYERS = ['config', 'data', 'engine', 'federation', 'services'];
+const ENTRY_POINTS = { app: [], console: [], cli: ['console'] };
+const mayImport = Object.fromEntries([
+  ...MAIN_LAYERS.map((layer, i) => [layer, MAIN_LAYERS.slice(0, i)]),
+  ...Object.entries(ENTRY_POINTS).map(([entry, peers]) => [entry, [...MAIN_LAYERS, ...peers]]),
+]);
+const layerRules = Object.entries(mayImport).map(([layer, below]) => {
+  const above = Object.keys(mayImport).filter((other) => other !== layer && !below.includes(other));
+  const message = `main/${layer}/ may import only ${['common/', ...below.map((l) => `main/${l}/`)].join(', ')}: layers import downward.`;
+  // import() and `typeof import()` name a module too, and no-restricted-imports does not look at them.
+  const named = String.raw`/(^|\/)(${above.join('|')})\//`;
+  return {
+    files: [`main/${layer}/**`],
+    rules: {
+      'no-restricted-imports': ['error', {
+        paths: layer === 'app' ? [] : [electronOnlyInApp],
+        patterns: [{ group: above.map((l) => `**/${l}/**`), message }],
+      }],
+      'no-restricted-syntax': ['error',
+        { selector: `ImportExpression[source.value=${named}]`, message },
+        { selector: `TSImportType[argument.literal.value=${named}]`, message },
+      ],
+    },
+  };
+});
+
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', 'bench/out/', '.cache/', '.scratch/', 'release/'] },
   js.configs.recommended,
@@ -37,9 +68,10 @@ export default tseslint.config(
       }],
     },
   },
+  ...layerRules,
   {
-    files: ['main/**', 'bench/**', 'test/**', 'examples/**'],
-    ignores: ['main/app/**', 'test/main/app/**'],
+    files: ['bench/**', 'test/**', 'examples/**'],
+    ignores: ['test/main/app/**'],
     rules: { 'no-restricted-imports': ['error', { paths: [electronOnlyInApp] }] },
   },
   {

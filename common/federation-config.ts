@@ -1,5 +1,6 @@
 // Runs anywhere (the contract): the schema of a party config's `federation:` section: where the aggregator is, how to reach it, what a round may ask.
 import { z } from 'zod';
+import { fleetAddressProblem } from './fleet-address.js';
 
 /** Flower's SuperLink refuses heartbeat intervals outside 10..1800 s (HEARTBEAT_MIN_INTERVAL, HEARTBEAT_MAX_INTERVAL). */
 export const HEARTBEAT_INTERVAL_RANGE = { min: 10, max: 1800 } as const;
@@ -43,6 +44,11 @@ export const FederationSectionSchema = z
   .refine((section) => !(section.insecure && section.root_ca !== undefined), {
     message: 'set either `insecure: true` or `root_ca`, not both',
     path: ['insecure'],
+  })
+  .superRefine((section, context) => {
+    // The transports' own rule, checked when the config loads rather than when the party first connects.
+    const problem = fleetAddressProblem(section.transport, section.server, section.insecure);
+    if (problem) context.addIssue({ code: 'custom', path: ['server'], message: problem });
   });
 
 export type FederationSection = z.infer<typeof FederationSectionSchema>;

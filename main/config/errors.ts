@@ -40,6 +40,11 @@ export function formatIssue(issue: ConfigIssue): string {
   return [where, issue.key, issue.problem].filter(Boolean).join(': ');
 }
 
+/** A key path as a person reads it: `data.info.image_size[0]`. */
+export function dottedKey(at: readonly PropertyKey[]): string {
+  return at.map((k, i) => (typeof k === 'number' ? `[${k}]` : `${i ? '.' : ''}${String(k)}`)).join('');
+}
+
 /** The candidate a typo most likely meant, if one is close enough to be worth suggesting. */
 export function closestMatch(word: string, candidates: Iterable<string>): string | undefined {
   const limit = Math.max(1, Math.floor(word.length / 3));

@@ -1,19 +1,17 @@
 // Runs in main (plain Node): reads, validates and atomically saves a party's YAML config, every error placed on its line.
-import { readFile, realpath } from 'node:fs/promises';
+import { realpath } from 'node:fs/promises';
 import path from 'node:path';
-import { Document, isMap, isNode, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
+import { Document, isMap, isScalar, isSeq, parseDocument } from 'yaml';
 import type { Node as YamlNode } from 'yaml';
 import type { z } from 'zod';
 import { PartyConfigSchema } from '../../common/party-config.js';
 import type { PartyConfig } from '../../common/party-config.js';
 import { writeTextAtomically } from './atomic-write.js';
-import { ConfigError, didYouMean } from './errors.js';
+import { ConfigError, didYouMean, dottedKey } from './errors.js';
 import type { ConfigIssue } from './errors.js';
-
-/** A key's place in the config: `['data', 'info', 'image_size', 0]`. */
-export type ConfigPath = readonly PropertyKey[];
-/** The YAML line of a key (or of its nearest ancestor present in the file). */
-export type LineOf = (path: ConfigPath) => number | undefined;
+import { fsProblem } from './fs-problem.js';
+import { isPlainObject, keyText, readConfigText, readYamlConfig } from './yaml-config.js';
+import type { ConfigPath, LineOf } from './yaml-config.js';
 
 export interface LoadedConfig {
   /** Absolute path of the config file. */
@@ -38,20 +36,8 @@ export type PartyConfigInput = z.input<typeof PartyConfigSchema>;
 
 export async function loadPartyConfig(file: string): Promise<LoadedConfig> {
   const absolute = path.resolve(file);
-  const text = await readFile(absolute, 'utf8').catch((error: unknown) => {
-    throw new ConfigError({ file: absolute, key: '', problem: `cannot read the config: ${fsProblem(error)}` }, { cause: error });
-  });
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
-  const [first, ...rest] = doc.errors.map((error) => ({
-    file: absolute,
-    key: '',
-    line: lineCounter.linePos(error.pos[0]).line,
-    problem: `YAML syntax: ${error.message}`,
-  }));
-  if (first) throw new ConfigError([first, ...rest]);
-  const lineOf: LineOf = (at) => lineInDocument(doc, lineCounter, at);
-  const config = validateSection(PartyConfigSchema, toPlain(doc, absolute), { file: absolute, lineOf });
+  const { value, lineOf } = await readYamlConfig(absolute);
+  const config = validateSection(PartyConfigSchema, value, { file: absolute, lineOf });
   return { file: absolute, baseDir: path.dirname(absolute), config, lineOf };
 }
 
@@ -82,63 +68,6 @@ export async function savePartyConfig(file: string, config: PartyConfigInput): P
   await writeTextAtomically(target, doc.toString()).catch((error: unknown) => {
     throw new ConfigError({ file: target, key: '', problem: `cannot save the config: ${fsProblem(error)}` }, { cause: error });
   });
-}
-
-function toPlain(doc: Document, file: string): unknown {
-  try {
-    // An empty file is an empty mapping, so the report says which sections are missing.
-    return doc.toJS() ?? {};
-  } catch (error) {
-    // toJS refuses alias bombs ("billion laughs"); that is the file's fault, so say so.
-    throw new ConfigError({ file, key: '', problem: (error as Error).message }, { cause: error });
-  }
-}
-
-function fsProblem(error: unknown): string {
-  const { code, message } = error as NodeJS.ErrnoException;
-  const plain: Record<string, string> = {
-    ENOENT: 'no such file',
-    EACCES: 'permission denied',
-    EPERM: 'permission denied',
-    EISDIR: 'it is a folder, not a file',
-    ENOSPC: 'the disk is full',
-    EROFS: 'the file system is read-only',
-  };
-  return (code && plain[code]) ?? message;
-}
-
-/** The line of the deepest key of `at` that the file has; `undefined` only when not even the first key is there. */
-export function lineInDocument(doc: Document, counter: LineCounter, at: ConfigPath): number | undefined {
-  let node: unknown = doc.contents;
-  let line: number | undefined;
-  for (const segment of at) {
-    const child = childNode(node, segment);
-    if (!child) break;
-    line = lineOfNode(counter, child.place) ?? line;
-    node = child.value;
-  }
-  return line;
-}
-
-/** A mapping's entry points at its key (where a person looks), a list item at itself. */
-function childNode(node: unknown, segment: PropertyKey): { place: unknown; value: unknown } | undefined {
-  if (isMap(node)) {
-    const pair = node.items.find((p) => keyText(p.key) === String(segment));
-    return pair && { place: pair.key, value: pair.value };
-  }
-  if (isSeq(node) && typeof segment === 'number') {
-    const item: unknown = node.items[segment];
-    return item === undefined ? undefined : { place: item, value: item };
-  }
-  return undefined;
-}
-
-function keyText(key: unknown): string {
-  return String(isScalar(key) ? key.value : key);
-}
-
-function lineOfNode(counter: LineCounter, node: unknown): number | undefined {
-  return isNode(node) && node.range ? counter.linePos(node.range[0]).line : undefined;
 }
 
 // ---- zod issues in plain words -------------------------------------------------------------------------------
@@ -205,7 +134,7 @@ function schemaAt(schema: Schema, at: readonly PropertyKey[]): Schema | undefine
 
 function placeIssue(schema: Schema, issue: Issue, at: SectionPlace): ConfigIssue[] {
   const full = [...(at.keyPrefix ?? []), ...issue.path];
-  const place = { file: at.file, key: dotted(full), ...(at.module && { module: at.module }) };
+  const place = { file: at.file, key: dottedKey(full), ...(at.module && { module: at.module }) };
   const target = schemaAt(schema, issue.path);
   if (issue.code === 'unrecognized_keys') {
     const present = Object.keys((issue.input ?? {}) as object);
@@ -216,23 +145,49 @@ function placeIssue(schema: Schema, issue: Issue, at: SectionPlace): ConfigIssue
       problem: `unknown key ${JSON.stringify(key)}${didYouMean(key, allowed)}`,
     }));
   }
-  return [{ ...place, line: at.lineOf(full), problem: problemOf(issue, target) }];
+  const problem = problemOf(issue, target);
+  return problem === undefined ? [] : [{ ...place, line: at.lineOf(full), problem }];
 }
 
-function problemOf(issue: Issue, target: Schema | undefined): string {
+/** An issue in plain words; nothing for one that only repeats another issue on the same key. */
+function problemOf(issue: Issue, target: Schema | undefined): string | undefined {
   if (issue.code === 'custom') return issue.message;
+  if ((issue.code === 'too_big' || issue.code === 'too_small') && issue.origin === 'int') return wholeNumberRange(issue, target);
   const expected = target && describe(target);
   const input = issue.input;
   if (!expected) return `${lowerFirst(issue.message)}, got ${show(input)}`;
   if (input === undefined) return `missing: expected ${expected}`;
-  const hint = issue.code === 'invalid_value' && typeof input === 'string' ? didYouMean(input, issue.values.map(String)) : '';
-  return `expected ${expected}, got ${show(input)}${hint}`;
+  return `expected ${expected}, got ${show(input)}${hint(issue, input)}`;
+}
+
+/**
+ * zod's own range for whole numbers (the safe integers, beyond which a number no longer counts exactly), which
+ * `describe` does not name. A key with its own bound inside it on that side reports the value against that bound already.
+ */
+function wholeNumberRange(issue: z.core.$ZodIssueTooBig | z.core.$ZodIssueTooSmall, target: Schema | undefined): string | undefined {
+  const tighter = (c: CheckDef) =>
+    issue.code === 'too_big'
+      ? c.check === 'less_than' && Number(c.value) <= Number(issue.maximum)
+      : c.check === 'greater_than' && Number(c.value) >= Number(issue.minimum);
+  if (target && checksOf(target).some(tighter)) return undefined;
+  return issue.code === 'too_big'
+    ? `${show(issue.input)} is too large: a whole number here is at most ${String(issue.maximum)}`
+    : `${show(issue.input)} is too small: a whole number here is at least ${String(issue.minimum)}`;
+}
+
+/** What the operator probably meant: a near enum value, or the number in text that YAML did not read as one. */
+function hint(issue: Issue, input: unknown): string {
+  if (typeof input !== 'string') return '';
+  if (issue.code === 'invalid_value') return didYouMean(input, issue.values.map(String));
+  const number = Number(input.replace(/_/g, ''));
+  const numeric = issue.code === 'invalid_type' && issue.expected === 'number' && input.trim() !== '' && Number.isFinite(number);
+  return numeric ? `, which is text: write the number as ${number}` : '';
 }
 
 /** What a schema accepts, as a site operator would say it. */
 function describe(schema: Schema): string | undefined {
   const def = defOf(unwrap(schema));
-  const checks = (def.checks ?? []).map((c) => c._zod.def);
+  const checks = checksOf(schema);
   const minLength = checks.find((c) => c.check === 'min_length')?.minimum ?? 0;
   switch (def.type) {
     case 'string':
@@ -262,6 +217,10 @@ function describe(schema: Schema): string | undefined {
   }
 }
 
+function checksOf(schema: Schema): CheckDef[] {
+  return (defOf(unwrap(schema)).checks ?? []).map((c) => c._zod.def);
+}
+
 function describeNumber(checks: CheckDef[]): string {
   const whole = checks.some((c) => c.check === 'number_format' && /int/.test(c.format ?? ''));
   const low = checks.find((c) => c.check === 'greater_than');
@@ -278,14 +237,19 @@ function describeNumber(checks: CheckDef[]): string {
 /** A value as it appears in the report: short ones verbatim, long ones by kind. */
 function show(value: unknown): string {
   if (value === undefined || value === null) return 'nothing';
+  if (typeof value === 'number') return showNumber(value);
   const json = JSON.stringify(value);
   if (json !== undefined && json.length <= 40) return json;
   if (typeof value === 'string') return `${JSON.stringify(value.slice(0, 37))}...`;
   return Array.isArray(value) ? `a list of ${value.length} values` : 'a mapping';
 }
 
-function dotted(at: readonly PropertyKey[]): string {
-  return at.map((k, i) => (typeof k === 'number' ? `[${k}]` : `${i ? '.' : ''}${String(k)}`)).join('');
+/** As a person would write it: JSON would print NaN and infinity as null, -0 as 0, and 1e20 with twenty zeros. */
+function showNumber(value: number): string {
+  if (Number.isNaN(value)) return 'NaN (not a number)';
+  if (!Number.isFinite(value)) return value > 0 ? 'infinity' : '-infinity';
+  if (Object.is(value, -0)) return '-0';
+  return Math.abs(value) >= 1e16 ? value.toExponential().replace('e+', 'e') : String(value);
 }
 
 function lowerFirst(text: string): string {
@@ -296,9 +260,9 @@ function lowerFirst(text: string): string {
 
 /** The file's Document when it parses cleanly, to edit in place; otherwise nothing. */
 async function editableDocument(file: string): Promise<Document | undefined> {
-  const text = await readFile(file, 'utf8').catch((error: unknown) => {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new ConfigError({ file, key: '', problem: `cannot read the config: ${fsProblem(error)}` }, { cause: error });
+  const text = await readConfigText(file).catch((error: unknown) => {
+    if (((error as Error).cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') return undefined;
+    throw error;
   });
   if (text === undefined) return undefined;
   const doc = parseDocument(text);
@@ -324,8 +288,4 @@ function updatedNode(doc: Document, node: unknown, value: unknown): YamlNode {
     return node;
   }
   return doc.createNode(value);
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -1,14 +1,14 @@
 // Runs in main (plain Node): the config methods: open a party.yaml, check unsaved text, save text atomically.
-import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { ArgsOf, ResultIn } from '../../common/contract/contract.js';
 import { checkConfigText } from './config-text.js';
 import type { EventBus } from './event-bus.js';
 import { writeTextAtomically } from '../config/atomic-write.js';
+import { ConfigError } from '../config/errors.js';
+import { fsProblem } from '../config/fs-problem.js';
+import { readConfigText } from '../config/yaml-config.js';
 import type { RecentConfigs } from './recent-configs.js';
 import { ServiceError } from './service-errors.js';
-
-const MAX_BYTES = 1_000_000;
 
 export class ConfigService {
   constructor(
@@ -18,7 +18,10 @@ export class ConfigService {
 
   open = async ({ file }: ArgsOf<'config.open'>): Promise<ResultIn<'config.open'>> => {
     const absolute = path.resolve(file);
-    const text = await readConfigText(absolute);
+    const text = await readConfigText(absolute).catch((error: unknown) => {
+      // A file that cannot be opened has no lines to place problems on: the service failed at its task.
+      throw error instanceof ConfigError ? new ServiceError('failed', error.message) : error;
+    });
     const check = await checkConfigText(text, absolute);
     this.recent.note(absolute);
     this.events.emit('config.opened', { file: absolute });
@@ -39,22 +42,4 @@ export class ConfigService {
     });
     return check;
   };
-}
-
-async function readConfigText(file: string): Promise<string> {
-  const problem = (error: unknown) => new ServiceError('failed', `cannot read ${file}: ${fsProblem(error)}`);
-  const found = await stat(file).catch((error: unknown) => {
-    throw problem(error);
-  });
-  if (!found.isFile()) throw new ServiceError('failed', `${file} is not a file`);
-  if (found.size > MAX_BYTES) throw new ServiceError('failed', `${file} is ${found.size} bytes; a party config is at most 1 MB`);
-  return readFile(file, 'utf8').catch((error: unknown) => {
-    throw problem(error);
-  });
-}
-
-function fsProblem(error: unknown): string {
-  const plain: Record<string, string> = { ENOENT: 'no such file', EACCES: 'permission denied', EPERM: 'permission denied', ENOSPC: 'the disk is full', EROFS: 'the file system is read-only' };
-  const { code, message } = error as NodeJS.ErrnoException;
-  return (code && plain[code]) ?? message;
 }

@@ -1,10 +1,9 @@
 // Runs in the aggregator (plain Node): the aggregator's YAML config (and flags over it), validated with every problem named by its key.
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { isNode, LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { ConfigError, type ConfigIssue } from '../../config/errors.js';
-import { validateSection, type ConfigPath } from '../../config/party-config.js';
+import { validateSection } from '../../config/party-config.js';
+import { readYamlConfig, type ConfigPath, type YamlConfig } from '../../config/yaml-config.js';
 import { BUILTIN_MODELS } from '../../../common/model-config.js';
 
 const HOST_PORT = /^(\[[0-9a-fA-F:.]+\]|[^\s:[\]]+):\d{1,5}$/;
@@ -70,7 +69,7 @@ export interface LoadedAggregatorConfig {
 
 /** Paths in the config made absolute against `baseDir` (flags are resolved by the caller against the working directory). */
 export async function loadAggregatorConfig(file: string | undefined, overrides: readonly ConfigOverride[] = []): Promise<LoadedAggregatorConfig> {
-  const source = file ? await readYaml(file) : { value: {}, lineOf: () => undefined };
+  const source: YamlConfig = file ? await readYamlConfig(path.resolve(file)) : { value: {}, lineOf: () => undefined };
   const merged = structuredClone(source.value) as Record<string, unknown>;
   for (const { key, value } of overrides) setIn(merged, key, value);
   const where = file ? path.resolve(file) : 'command line';
@@ -81,28 +80,6 @@ export async function loadAggregatorConfig(file: string | undefined, overrides: 
     if (!(error instanceof ConfigError)) throw error;
     throw new ConfigError(error.issues.map((issue) => blameFlag(issue, overrides)) as [ConfigIssue, ...ConfigIssue[]]);
   }
-}
-
-async function readYaml(file: string): Promise<{ value: unknown; lineOf: (at: ConfigPath) => number | undefined }> {
-  const absolute = path.resolve(file);
-  const text = await readFile(absolute, 'utf8').catch((error: unknown) => {
-    throw new ConfigError({ file: absolute, key: '', problem: `cannot read the config: ${(error as Error).message}` }, { cause: error });
-  });
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
-  const [first, ...rest] = doc.errors.map((e) => ({ file: absolute, key: '', line: lines.linePos(e.pos[0]).line, problem: `YAML syntax: ${e.message}` }));
-  if (first) throw new ConfigError([first, ...rest]);
-  const value: unknown = doc.toJS() ?? {};
-  if (typeof value !== 'object' || Array.isArray(value)) throw new ConfigError({ file: absolute, key: '', problem: 'expected a mapping of keys to values' });
-  const lineOf = (at: ConfigPath) => {
-    // The deepest key present in the file: a missing key is reported on its section's line.
-    for (let depth = at.length; depth > 0; depth--) {
-      const node: unknown = doc.getIn(at.slice(0, depth), true);
-      if (isNode(node) && node.range) return lines.linePos(node.range[0]).line;
-    }
-    return undefined;
-  };
-  return { value, lineOf };
 }
 
 function setIn(target: Record<string, unknown>, key: ConfigPath, value: unknown): void {

@@ -1,5 +1,6 @@
 // Runs anywhere in main: the gRPC ("grpc-rere") Fleet client; every call carries Flower's signed node-auth metadata.
 import { Client, credentials, Metadata, type ChannelCredentials } from '@grpc/grpc-js';
+import { fleetAddressProblem } from '../../../common/fleet-address.js';
 import type { CallOptions, FleetTransport, TransportSecurity } from './fleet-transport.js';
 import { asBuffer } from './bytes.js';
 import { fleetMethod, FLOWER_MAX_MESSAGE_BYTES } from './grpc-service.js';
@@ -25,9 +26,8 @@ const CHANNEL_OPTIONS = {
 };
 
 export async function createGrpcTransport(options: GrpcTransportOptions): Promise<FleetTransport> {
-  if (options.address.includes('://')) {
-    throw new Error(`gRPC address ${options.address}: give host:port (TLS or plain text is set by insecure, not by a scheme)`);
-  }
+  const problem = fleetAddressProblem('grpc', options.address, options.insecure === true);
+  if (problem) throw new Error(problem);
   const client = new Client(options.address, await channelCredentials(options), CHANNEL_OPTIONS);
   return {
     kind: 'grpc',

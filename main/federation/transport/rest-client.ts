@@ -2,6 +2,7 @@
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import { isIP } from 'node:net';
+import { restServerUrl } from '../../../common/fleet-address.js';
 import type { CallOptions, FleetTransport, TransportSecurity } from './fleet-transport.js';
 import { asBuffer, asBytes } from './bytes.js';
 import { mediaTypeOf, PROTOBUF_MEDIA_TYPE, restPath, type FleetRpc } from './rpc.js';
@@ -40,13 +41,9 @@ export async function createRestTransport(options: RestTransportOptions): Promis
   };
 }
 
-/** The server's base URL; refuses plain http unless `insecure` says so, and https when it does. */
+/** The server's base URL; refuses plain http unless `insecure` says so, and https when it does (the config schema's rule). */
 export function restBaseUrl(address: string, insecure: boolean): URL {
-  const url = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(address) ? address : `${insecure ? 'http' : 'https'}://${address}`);
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`REST address ${address}: only http:// and https:// are possible`);
-  if (url.protocol === 'http:' && !insecure) throw new Error(`REST address ${address} is plain http: use https://, or set insecure: true to allow plain text`);
-  if (url.protocol === 'https:' && insecure) throw new Error(`REST address ${address} is https but insecure: true is set; drop one of them`);
-  return url;
+  return restServerUrl(address, insecure);
 }
 
 /**

@@ -3,10 +3,14 @@ import { chmod, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { ImageFolderInfoSchema } from '../../../common/data-config.js';
 import type { PartyConfig } from '../../../common/party-config.js';
 import { ConfigError, closestMatch } from '../../../main/config/errors.js';
 import { loadPartyConfig, savePartyConfig, validateSection } from '../../../main/config/party-config.js';
+import { createGrpcTransport } from '../../../main/federation/transport/grpc-client.js';
+import { generateNodeIdentity } from '../../../main/federation/transport/node-identity.js';
+import { restBaseUrl } from '../../../main/federation/transport/rest-client.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -116,12 +120,77 @@ describe('loadPartyConfig', () => {
     expect(error.message).toBe(`${file}: data: missing: expected a mapping with keys name, path, info`);
   });
 
+  it('refuses an alias inside the value it repeats (a loop) on its file, line and key, instead of loading a structure without end', async () => {
+    const file = await configFile('data: &site\n  name: Idx\n  info:\n    train_images: ./train.idx\n    again: *site\n');
+    const error = await failure(loadPartyConfig(file));
+    expect(error.message).toBe(`${file}:5: data.info.again: alias *site is inside the value &site it repeats, so that value would never end`);
+    expect(error).toMatchObject({ file, key: 'data.info.again', line: 5 });
+  });
+
   it('refuses an alias bomb instead of expanding it', async () => {
     const file = await configFile(`lol: &lol [x, x, x, x, x, x, x, x, x, x]\nlols: [${Array(200).fill('*lol').join(', ')}]\n`);
     const error = await failure(loadPartyConfig(file));
     expect(error.message).toMatch(/alias/i);
   });
 });
+
+describe('federation.server', () => {
+  const federation = (lines: string[]) => configFile(['data:', '  name: Idx', 'federation:', ...lines.map((line) => `  ${line}`), ''].join('\n'));
+
+  it('refuses, when the config loads, a server its transport cannot use, on the server line', async () => {
+    const cases: [string[], string][] = [
+      [
+        ['transport: rest', 'server: http://fl.example.org:9095'],
+        'REST address http://fl.example.org:9095 is plain http: use https://, or set insecure: true to allow plain text',
+      ],
+      [
+        ['transport: rest', 'insecure: true', 'server: https://fl.example.org:9095'],
+        'REST address https://fl.example.org:9095 is https but insecure: true is set; drop one of them',
+      ],
+      [['transport: rest', 'server: ftp://fl.example.org'], 'REST address ftp://fl.example.org: only http:// and https:// are possible'],
+      [['transport: rest', 'server: "fl example:9095"'], 'REST address fl example:9095: not a URL: give host:port or http(s)://host:port'],
+      [
+        ['insecure: true', 'server: http://fl.example.org:9092'],
+        'gRPC address http://fl.example.org:9092: give host:port (TLS or plain text is set by insecure, not by a scheme), '
+        + 'or set transport: rest for a REST server',
+      ],
+    ];
+    for (const [lines, problem] of cases) {
+      const file = await federation(lines);
+      const error = await failure(loadPartyConfig(file));
+      expect(error.message).toBe(`${file}:${3 + lines.length}: federation.server: ${problem}`);
+    }
+  });
+
+  it('says what the transports say: the schema accepts an address exactly when the transport does', async () => {
+    const outcomes = new Set<boolean>();
+    const addresses = ['fl.example.org:9092', '[::1]:9095', 'http://fl.example.org:9095', 'https://gw.example.org/flower', 'HTTPS://fl.example.org']
+      .concat(['ftp://x', 'dns:///fl.example.org:9092', 'a b:1']);
+    for (const server of addresses) {
+      for (const insecure of [false, true]) {
+        const rest = await federation(['transport: rest', `server: ${JSON.stringify(server)}`, `insecure: ${insecure}`]);
+        const restAccepted = await loadPartyConfig(rest).then(() => true, () => false);
+        expect([server, insecure, restAccepted]).toEqual([server, insecure, acceptedBy(() => restBaseUrl(server, insecure))]);
+        const grpc = await federation([`server: ${JSON.stringify(server)}`, `insecure: ${insecure}`]);
+        const grpcAccepted = await loadPartyConfig(grpc).then(() => true, () => false);
+        const transport = await createGrpcTransport({ address: server, insecure, identity: generateNodeIdentity() }).catch(() => undefined);
+        transport?.close();
+        expect([server, insecure, grpcAccepted]).toEqual([server, insecure, transport !== undefined]);
+        outcomes.add(restAccepted).add(grpcAccepted);
+      }
+    }
+    expect(outcomes).toEqual(new Set([true, false]));
+  });
+});
+
+function acceptedBy(check: () => unknown): boolean {
+  try {
+    check();
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 describe('validateSection', () => {
   const yaml = ['data:', '  name: ImageFolder', '  info:', '    train: ./train', '    batch_size: 64x', '    imge_size: [28, 28]', '    color_mode: rbg', '    prefetch: 0', ''].join('\n');
@@ -154,6 +223,44 @@ describe('validateSection', () => {
     ]);
     const refined = await failure(Promise.resolve().then(() => validateSection(ImageFolderInfoSchema, {}, place)));
     expect(refined.message).toBe(`${loaded.file}:3: data.info: name at least one of \`train\` and \`test\``);
+  });
+
+  it('says what is really wrong with a number: too large for a whole number, not a number, infinite, -0, text', async () => {
+    const cases: [string, string][] = [
+      ['1e20', '1e20 is too large: a whole number here is at most 9007199254740991'],
+      ['9007199254740993', '9007199254740992 is too large: a whole number here is at most 9007199254740991'],
+      ['-1e20', 'expected a whole number >= 1, got -1e20'], // its own bound only, not zod's safe-integer bound as well
+      ['-0', 'expected a whole number >= 1, got -0'],
+      ['.nan', 'expected a whole number >= 1, got NaN (not a number)'],
+      ['1e400', 'expected a whole number >= 1, got infinity'],
+      ['-.inf', 'expected a whole number >= 1, got -infinity'],
+      ['2.5', 'expected a whole number >= 1, got 2.5'],
+      ['"32"', 'expected a whole number >= 1, got "32", which is text: write the number as 32'],
+      ['1_024', 'expected a whole number >= 1, got "1_024", which is text: write the number as 1024'],
+      ['NaN', 'expected a whole number >= 1, got "NaN"'],
+    ];
+    for (const [value, problem] of cases) {
+      const loaded = await loadPartyConfig(await configFile(`data:\n  name: ImageFolder\n  info:\n    train: ./t\n    batch_size: ${value}\n`));
+      const place = { file: loaded.file, lineOf: loaded.lineOf, keyPrefix: ['data', 'info'] };
+      const error = await failure(Promise.resolve().then(() => validateSection(ImageFolderInfoSchema, loaded.config.data.info, place)));
+      expect(error.message).toBe(`${loaded.file}:5: data.info.batch_size: ${problem}`);
+    }
+  });
+
+  it('keeps the whole-number limit where a key allows more than it', () => {
+    const wide = z.strictObject({ n: z.number().int().max(1e300) });
+    const place = { file: 'x.yaml', lineOf: () => 3 };
+    expect(() => validateSection(wide, { n: 1e20 }, place)).toThrow('x.yaml:3: n: 1e20 is too large: a whole number here is at most 9007199254740991');
+  });
+
+  it('words numbers the same in every section: a key with no bounds, one with both, a float', async () => {
+    const lines = ['data:', '  name: Idx', 'model:', '  builtin: mlp', '  seed: -1e20', '  learning_rate: .inf', 'training:', '  threads: 1e20', ''];
+    const file = await configFile(lines.join('\n'));
+    expect((await failure(loadPartyConfig(file))).message.split('\n')).toEqual([
+      `${file}:5: model.seed: -1e20 is too small: a whole number here is at least -9007199254740991`,
+      `${file}:6: model.learning_rate: expected a number > 0, got infinity`,
+      `${file}:8: training.threads: expected a whole number from 1 to 64, got 1e20`,
+    ]);
   });
 
   it('returns the parsed value with defaults', () => {
@@ -240,6 +347,13 @@ describe('savePartyConfig', () => {
     const file = path.join(dir, 'missing-folder', 'party.yaml');
     const error = await failure(savePartyConfig(file, { data: { name: 'Idx' } }));
     expect(error.message).toBe(`${file}: cannot save the config: no such file`);
+  });
+
+  it('reads the file it edits within the same bound as any config, and leaves an oversized one as it was', async () => {
+    const file = await configFile(`# ${'x'.repeat(1_000_000)}\n`);
+    const error = await failure(savePartyConfig(file, { data: { name: 'Idx' } }));
+    expect(error.message).toBe(`${file}: cannot read the config: it is 1000003 bytes; a config is at most 1 MB`);
+    expect((await stat(file)).size).toBe(1_000_003);
   });
 });
 

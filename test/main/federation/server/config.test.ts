@@ -67,4 +67,13 @@ describe('loadAggregatorConfig', () => {
     const file = await yaml('model.yaml', ['model: { builtin: mlp, path: m.json }', 'insecure: true']);
     expect(await problems(loadAggregatorConfig(file))).toMatch(/model: set either `builtin` \(mnist-cnn or mlp\) or `path`/);
   });
+
+  it('refuses an alias inside the value it repeats on its line, and reads the file with the party config reader', async () => {
+    const file = await yaml('loop.yaml', ['model: { builtin: mlp }', 'insecure: true', 'train: &t', '  lr: 0.5', '  again: [*t]']);
+    const loop = 'alias *t is inside the value &t it repeats, so that value would never end';
+    expect(await problems(loadAggregatorConfig(file))).toBe(`${file}:5: train.again[0]: ${loop}`);
+    // A missing key is placed on its section's key, as in a party config, not on the section's first entry.
+    const listen = await yaml('listen.yaml', ['model: { builtin: mlp }', 'insecure: true', 'listen:', '  grpc: null']);
+    expect(await problems(loadAggregatorConfig(listen))).toBe(`${listen}:3: listen: listen on gRPC, REST or both`);
+  });
 });
