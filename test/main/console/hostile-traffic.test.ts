@@ -3,6 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { methods } from '../../../common/contract/contract.js';
@@ -29,11 +30,14 @@ beforeAll(async () => {
     void exited.then((code) => reject(new Error(`the console exited (${code}) before printing its URL:\n${stderr.join('\n')}`)));
   });
   url = new URL(opened);
+  await stillServing(); // the services are up: a stop before they are would be another test
 });
 
 afterAll(async () => {
   child.kill('SIGINT');
-  expect(await exited).toBe(0);
+  const code = await Promise.race([exited, sleep(30_000).then(() => 'still running 30 s after Ctrl-C')]);
+  if (typeof code === 'string') child.kill('SIGKILL');
+  expect(code).toBe(0);
 });
 
 /** The console process is still running, and a well-behaved page still gets its answers. */
