@@ -7,6 +7,7 @@ import { TrainingRunner } from '../engine/train/runner.js';
 import { Party } from '../federation/client/party.js';
 import type { PartyEvent, RoundSummary, TrainingProgress } from '../federation/client/party-events.js';
 import { interruptible } from './interrupts.js';
+import { steadyPace } from './progress.js';
 import { formatOpened } from './train-progress.js';
 
 export interface PartyCommandOptions {
@@ -58,11 +59,12 @@ function leave(party: Party, interrupts: number): void {
   party.leave({ finish }).catch((error: unknown) => console.error(`leaving failed: ${(error as Error).message}`));
 }
 
-/** Lines for what happens (stdout, errors on stderr) and, while training, bars for the round's epochs and the epoch's batches. */
-function partyDisplay(section: FederationSection, stream: NodeJS.WriteStream): (event: PartyEvent) => void {
+/** Lines for what happens (stdout, errors on stderr) and, while training, bars for the round's epochs and the epoch's batches (off a terminal: a line at a steady pace and at each epoch's end). */
+export function partyDisplay(section: FederationSection, stream: NodeJS.WriteStream): (event: PartyEvent) => void {
   let drawn = false;
   let lastLine = '';
   let lastEpoch = '';
+  const due = steadyPace();
   const clear = () => {
     if (drawn) stream.write('\r\x1b[K');
     drawn = false;
@@ -79,10 +81,12 @@ function partyDisplay(section: FederationSection, stream: NodeJS.WriteStream): (
         if (stream.isTTY) {
           stream.write(`\r${progressLine(event)}\x1b[K`);
           drawn = true;
-        } else if (event.batch === event.batches && `${event.round}:${event.epoch}` !== lastEpoch) {
-          lastEpoch = `${event.round}:${event.epoch}`;
-          stream.write(`${progressLine(event)}\n`);
+          return;
         }
+        // An epoch's end is said once, even when its last batch is reported more than once.
+        const epochEnd = event.batch === event.batches && `${event.round}:${event.epoch}` !== lastEpoch;
+        if (epochEnd) lastEpoch = `${event.round}:${event.epoch}`;
+        if (due(epochEnd)) stream.write(`${progressLine(event)}\n`);
         return;
       }
       case 'connecting':
