@@ -5,6 +5,7 @@ import { BUILTIN_MODELS } from '../../common/model-config.js';
 import { Aggregator } from '../federation/server/aggregator.js';
 import { loadAggregatorConfig, type ConfigOverride } from '../federation/server/config.js';
 import { eventLine, fixedWidthLine, ROUND_COLUMNS, roundRow } from '../federation/server/round-table.js';
+import { interruptible } from './interrupts.js';
 import { table } from './table.js';
 import { UsageError } from './usage-error.js';
 
@@ -52,7 +53,7 @@ const OPTIONS = {
   config: { type: 'string' as const },
 };
 
-/** Exit codes: 0 when the rounds ran (and at least one completed), 1 when none completed or it failed, 2 for bad flags or config, 130 on Ctrl-C. */
+/** Exit codes: 0 when the rounds ran (and at least one completed), 1 when none completed or it failed, 2 for bad flags or config, 130 on Ctrl-C (143 on SIGTERM). */
 export async function aggregatorCommand(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: OPTIONS, strict: true });
   const { config, baseDir } = await loadAggregatorConfig(values.config as string | undefined, overridesFrom(values));
@@ -62,23 +63,22 @@ export async function aggregatorCommand(args: string[]): Promise<number> {
     if (line !== undefined) console.error(line);
     if (event.type === 'round-done') console.log(fixedWidthLine(roundRow(event.record)));
   });
-  const interrupt = new AbortController();
-  const onSigint = () => interrupt.abort(new Error('interrupted (Ctrl-C)'));
-  process.once('SIGINT', onSigint);
-  try {
-    await aggregator.start();
-    console.log(fixedWidthLine(ROUND_COLUMNS));
-    const { records, runDir, finalModel } = await aggregator.run(interrupt.signal);
-    console.log(`\n${table(ROUND_COLUMNS, records.map(roundRow))}\n\ncheckpoints and metrics.jsonl in ${runDir}; final model ${finalModel}`);
-    return records.some((record) => record.status === 'completed') ? 0 : 1;
-  } catch (error) {
-    if (!interrupt.signal.aborted) throw error;
-    console.error('aggregator: interrupted; the rounds finished so far are in the run folder');
-    return 130;
-  } finally {
-    process.off('SIGINT', onSigint);
-    await aggregator.close();
-  }
+  return interruptible(
+    async (signal) => {
+      await aggregator.start();
+      console.log(fixedWidthLine(ROUND_COLUMNS));
+      const { records, runDir, finalModel } = await aggregator.run(signal);
+      console.log(`\n${table(ROUND_COLUMNS, records.map(roundRow))}\n\ncheckpoints and metrics.jsonl in ${runDir}; final model ${finalModel}`);
+      return records.some((record) => record.status === 'completed') ? 0 : 1;
+    },
+    {
+      interrupted: ({ words, exitCode }) => {
+        console.error(`aggregator: interrupted (${words}); the rounds finished so far are in the run folder`);
+        return exitCode;
+      },
+      cleanup: () => aggregator.close(),
+    },
+  );
 }
 
 function overridesFrom(values: Record<string, string | boolean | undefined>): ConfigOverride[] {

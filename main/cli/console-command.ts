@@ -4,6 +4,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { startConsole } from '../console/start-console.js';
 import type { RunningConsole } from '../console/start-console.js';
+import { interruptible } from './interrupts.js';
 import { UsageError } from './usage-error.js';
 
 export const CONSOLE_USAGE = `  tributary console --config party.yaml [--port N]
@@ -12,11 +13,11 @@ export const CONSOLE_USAGE = `  tributary console --config party.yaml [--port N]
 
 interface ConsoleCommandOptions {
   print?: (line: string) => void;
-  /** Resolves when the console should stop; by default at Ctrl-C (SIGINT) or SIGTERM. */
-  untilStopped?: (running: RunningConsole) => Promise<void>;
+  /** Resolves when the console should stop; by default when `stop` aborts, at Ctrl-C (SIGINT) or SIGTERM. */
+  untilStopped?: (running: RunningConsole, stop: AbortSignal) => Promise<void>;
 }
 
-export async function consoleCommand(args: string[], { print = console.log, untilStopped = untilSignal }: ConsoleCommandOptions = {}): Promise<number> {
+export async function consoleCommand(args: string[], { print = console.log, untilStopped = untilInterrupted }: ConsoleCommandOptions = {}): Promise<number> {
   const { values } = parseArgs({ args, options: { config: { type: 'string' }, port: { type: 'string' } } });
   if (!values.config) throw new UsageError('--config is required');
   const config = path.resolve(values.config);
@@ -34,17 +35,10 @@ export async function consoleCommand(args: string[], { print = console.log, unti
       'Ctrl-C stops the console.',
     ].join('\n'),
   );
-  try {
-    await untilStopped(running);
-  } finally {
-    await running.close();
-  }
+  await interruptible((stop) => untilStopped(running, stop), { cleanup: () => running.close() });
   return 0;
 }
 
-function untilSignal(): Promise<void> {
-  return new Promise((resolve) => {
-    process.once('SIGINT', () => resolve());
-    process.once('SIGTERM', () => resolve());
-  });
+function untilInterrupted(_running: RunningConsole, stop: AbortSignal): Promise<void> {
+  return new Promise((resolve) => stop.addEventListener('abort', () => resolve(), { once: true }));
 }

@@ -8,6 +8,7 @@ import { LocalFederation } from '../federation/local/local-federation.js';
 import { writeSites, type ModelChoice } from '../federation/local/sites.js';
 import { splitSamples } from '../federation/local/split.js';
 import { demoProgress, printParties, printResults } from './demo-report.js';
+import { interruptible } from './interrupts.js';
 import { UsageError } from './usage-error.js';
 
 export const DEMO_USAGE = `  tributary demo [--rounds 5] [--parties 3] [--epochs 1] [--model mnist-cnn|mlp|model.json] [--transport grpc|rest]
@@ -35,42 +36,43 @@ export interface DemoOptions {
 /** Loopback answers at once: polling often keeps the parties from idling between phases (a real site polls every few seconds). */
 const POLL_INTERVAL_S = 0.1;
 
-/** Exit codes: 0 when every round completed, 1 when one did not or the demo failed, 2 for bad flags, 130 on Ctrl-C. */
+/** Exit codes: 0 when every round completed, 1 when one did not or the demo failed, 2 for bad flags, 130 on Ctrl-C (143 on SIGTERM). */
 export async function demoCommand(args: string[]): Promise<number> {
   const options = parseDemoArgs(args);
   const out = options.out ?? (await mkdtemp(path.join(os.tmpdir(), 'tributary-demo-')));
-  const interrupt = new AbortController();
-  const onSigint = () => interrupt.abort(new Error('interrupted (Ctrl-C)'));
-  process.once('SIGINT', onSigint);
   let federation: LocalFederation | undefined;
-  try {
-    const dataset = options.full ? await loadFull() : await loadSample();
-    const split = splitSamples(dataset.train.labels, { parties: options.parties, nonIid: options.nonIid, seed: options.seed, classes: 10 });
-    console.log(`data: ${dataset.description}\nsplit: ${split.description}\ntest: every party evaluates on the whole test set (${dataset.test.labels.length} images), so the federated evaluation is the global test accuracy`);
-    const sites = await writeSites(dataset, split.parts, out);
-    const progress = demoProgress(() => federation?.parties ?? []);
-    federation = await LocalFederation.start({
-      sites,
-      settings: { model: options.model, learningRate: options.learningRate, batchSize: options.batchSize, seed: options.seed, threads: options.threads, pollInterval: POLL_INTERVAL_S },
-      transport: options.transport,
-      rounds: options.rounds,
-      localEpochs: options.epochs,
-      out: path.join(out, 'aggregator'),
-    }, (aggregator) => aggregator.events.on(progress));
-    printParties(federation, dataset.train.labels, split.parts, options);
-    const result = await federation.run(interrupt.signal);
-    printResults(result.records);
-    return result.records.every((record) => record.status === 'completed') ? 0 : 1;
-  } catch (error) {
-    if (!interrupt.signal.aborted) throw error;
-    console.error('demo: interrupted');
-    return 130;
-  } finally {
-    process.off('SIGINT', onSigint);
-    await federation?.close(!interrupt.signal.aborted);
-    if (options.out) console.log(`the sites' folders (their data, party.yaml and audit log) and the aggregator's run (checkpoints, metrics.jsonl) are in ${out}`);
-    else await rm(out, { recursive: true, force: true });
-  }
+  return interruptible(
+    async (signal) => {
+      const dataset = options.full ? await loadFull() : await loadSample();
+      const split = splitSamples(dataset.train.labels, { parties: options.parties, nonIid: options.nonIid, seed: options.seed, classes: 10 });
+      console.log(`data: ${dataset.description}\nsplit: ${split.description}\ntest: every party evaluates on the whole test set (${dataset.test.labels.length} images), so the federated evaluation is the global test accuracy`);
+      const sites = await writeSites(dataset, split.parts, out);
+      const progress = demoProgress(() => federation?.parties ?? []);
+      federation = await LocalFederation.start({
+        sites,
+        settings: { model: options.model, learningRate: options.learningRate, batchSize: options.batchSize, seed: options.seed, threads: options.threads, pollInterval: POLL_INTERVAL_S },
+        transport: options.transport,
+        rounds: options.rounds,
+        localEpochs: options.epochs,
+        out: path.join(out, 'aggregator'),
+      }, (aggregator) => aggregator.events.on(progress));
+      printParties(federation, dataset.train.labels, split.parts, options);
+      const result = await federation.run(signal);
+      printResults(result.records);
+      return result.records.every((record) => record.status === 'completed') ? 0 : 1;
+    },
+    {
+      interrupted: ({ words, exitCode }) => {
+        console.error(`demo: interrupted (${words})`);
+        return exitCode;
+      },
+      cleanup: async (signal) => {
+        await federation?.close(!signal.aborted);
+        if (options.out) console.log(`the sites' folders (their data, party.yaml and audit log) and the aggregator's run (checkpoints, metrics.jsonl) are in ${out}`);
+        else await rm(out, { recursive: true, force: true });
+      },
+    },
+  );
 }
 
 export function parseDemoArgs(args: string[]): DemoOptions {

@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { BACKEND_CHOICES } from '../../common/training-config.js';
 import type { BackendChoice } from '../../common/training-config.js';
+import { didYouMean } from '../config/errors.js';
 import { loadPartyConfig } from '../config/party-config.js';
 import { openData } from '../data/handler-loader.js';
 import type { DataSplits } from '../data/data-handler.js';
@@ -14,39 +15,67 @@ import { AGGREGATOR_USAGE, aggregatorCommand } from './aggregator-command.js';
 import { CONSOLE_USAGE, consoleCommand } from './console-command.js';
 import { DEMO_USAGE, demoCommand } from './demo-command.js';
 
-const USAGE = `usage:
-  tributary scan --config party.yaml [--json]
-      decode every sample once: counts per class, image sizes, channels, unreadable files
-  tributary preview --config party.yaml --out DIR [-n 32] [--split train|test] [--seed N] [--class NAME ...]
-      write sampled images exactly as the model sees them (PNG), with samples.json and index.html
-  tributary train --config party.yaml [--epochs N] [--backend auto|tensorflow|wasm|cpu] [--log FILE]
+/** Each command: how it is called and what it does (its --help), and what runs it. */
+const COMMANDS: Record<string, { usage: string; run: (args: string[]) => Promise<number> }> = {
+  scan: {
+    usage: `  tributary scan --config party.yaml [--json]
+      decode every sample once: counts per class, image sizes, channels, unreadable files`,
+    run: scan,
+  },
+  preview: {
+    usage: `  tributary preview --config party.yaml --out DIR [-n 32] [--split train|test] [--seed N] [--class NAME ...]
+      write sampled images exactly as the model sees them (PNG), with samples.json and index.html`,
+    run: preview,
+  },
+  train: {
+    usage: `  tributary train --config party.yaml [--epochs N] [--backend auto|tensorflow|wasm|cpu] [--log FILE]
       train the config's model on its train split, then evaluate it on its test split; Ctrl-C stops
-      within a batch. --log appends the run (backend, epochs, evaluation) to FILE as JSON lines
-  tributary party --config party.yaml [--backend auto|tensorflow|wasm|cpu]
+      within a batch. --log appends the run (backend, epochs, evaluation) to FILE as JSON lines`,
+    run: train,
+  },
+  party: {
+    usage: `  tributary party --config party.yaml [--backend auto|tensorflow|wasm|cpu]
       join the federation in the config's federation: section and serve its rounds until Ctrl-C,
-      which leaves after the task in hand (a second Ctrl-C aborts it)
-${AGGREGATOR_USAGE}
-${DEMO_USAGE}
-${CONSOLE_USAGE}`;
+      which leaves after the task in hand (a second Ctrl-C aborts it)`,
+    run: party,
+  },
+  aggregator: { usage: AGGREGATOR_USAGE, run: aggregatorCommand },
+  demo: { usage: DEMO_USAGE, run: demoCommand },
+  console: { usage: CONSOLE_USAGE, run: consoleCommand },
+};
+
+const USAGE = `usage:\n${Object.values(COMMANDS).map((command) => command.usage).join('\n')}\n  tributary <command> --help\n      that command's usage`;
+const HELP_FLAGS = ['--help', '-h'];
 
 /** Exit codes: 0 done, 1 failed while working, 2 bad usage or config. */
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  if (command === undefined || command === 'help' || HELP_FLAGS.includes(command)) return help(rest[0]);
+  if (!Object.hasOwn(COMMANDS, command)) return unknown(command);
+  if (rest.some((arg) => HELP_FLAGS.includes(arg))) return help(command);
   try {
-    if (command === 'scan') return await scan(rest);
-    if (command === 'preview') return await preview(rest);
-    if (command === 'train') return await train(rest);
-    if (command === 'party') return await party(rest);
-    if (command === 'aggregator') return await aggregatorCommand(rest);
-    if (command === 'demo') return await demoCommand(rest);
-    if (command === 'console') return await consoleCommand(rest);
-    console.log(USAGE);
-    return command === undefined || command === 'help' || command === '--help' ? 0 : 2;
+    return await COMMANDS[command]!.run(rest);
   } catch (error) {
     console.error(`tributary ${command}: ${(error as Error).message}`);
     const usage = ['ConfigError', 'UsageError'].includes((error as Error).name) || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
     return usage ? 2 : 1;
   }
+}
+
+/** `tributary --help`, `tributary help [command]`, `tributary <command> --help`: to stdout, exit 0; an unknown command's help is bad usage. */
+function help(command: string | undefined): number {
+  if (command === undefined) {
+    console.log(USAGE);
+    return 0;
+  }
+  if (!Object.hasOwn(COMMANDS, command)) return unknown(command);
+  console.log(`usage:\n${COMMANDS[command]!.usage}`);
+  return 0;
+}
+
+function unknown(command: string): number {
+  console.error(`tributary: unknown command ${JSON.stringify(command)}${didYouMean(command, Object.keys(COMMANDS))}\n${USAGE}`);
+  return 2;
 }
 
 async function withData<T>(configFile: string | undefined, use: (splits: DataSplits) => Promise<T>): Promise<T> {

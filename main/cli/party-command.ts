@@ -6,6 +6,8 @@ import type { LoadedConfig } from '../config/party-config.js';
 import { TrainingRunner } from '../engine/train/runner.js';
 import { Party } from '../federation/client/party.js';
 import type { PartyEvent, RoundSummary, TrainingProgress } from '../federation/client/party-events.js';
+import { interruptible } from './interrupts.js';
+import { steadyPace } from './progress.js';
 import { formatOpened } from './train-progress.js';
 
 export interface PartyCommandOptions {
@@ -30,14 +32,14 @@ export async function partyCommand({ loaded, backend, signals = process, stream 
     const party = new Party({ section, baseDir, runner, settings: info.settings });
     const display = partyDisplay(section, stream);
     party.on('event', display);
-    const interrupts = leaveOnInterrupt(party, signals);
-    try {
-      await party.join();
-      console.log(`node key ${party.fingerprint} (${section.key_file}); audit log ${party.audit.file}`);
-      await party.left();
-    } finally {
-      interrupts.dispose();
-    }
+    await interruptible(
+      async () => {
+        await party.join();
+        console.log(`node key ${party.fingerprint} (${section.key_file}); audit log ${party.audit.file}`);
+        await party.left();
+      },
+      { onInterrupt: (count) => leave(party, count), handles: Infinity, signals },
+    );
     return 0;
   } finally {
     await runner.close();
@@ -51,29 +53,18 @@ function federationSection({ file, config }: LoadedConfig): FederationSection {
 }
 
 /** First Ctrl-C (or SIGTERM): leave after the task in hand; second: abort it within a batch, then leave. */
-function leaveOnInterrupt(party: Party, signals: NodeJS.EventEmitter): { dispose: () => void } {
-  let interrupts = 0;
-  const onSignal = () => {
-    interrupts++;
-    const finish = interrupts === 1;
-    console.error(finish ? 'leaving the federation after the task in hand (Ctrl-C again to abort it)' : 'aborting the task in hand, then leaving');
-    party.leave({ finish }).catch((error: unknown) => console.error(`leaving failed: ${(error as Error).message}`));
-  };
-  signals.on('SIGINT', onSignal);
-  signals.on('SIGTERM', onSignal);
-  return {
-    dispose: () => {
-      signals.off('SIGINT', onSignal);
-      signals.off('SIGTERM', onSignal);
-    },
-  };
+function leave(party: Party, interrupts: number): void {
+  const finish = interrupts === 1;
+  console.error(finish ? 'leaving the federation after the task in hand (Ctrl-C again to abort it)' : 'aborting the task in hand, then leaving');
+  party.leave({ finish }).catch((error: unknown) => console.error(`leaving failed: ${(error as Error).message}`));
 }
 
-/** Lines for what happens (stdout, errors on stderr) and, while training, bars for the round's epochs and the epoch's batches. */
-function partyDisplay(section: FederationSection, stream: NodeJS.WriteStream): (event: PartyEvent) => void {
+/** Lines for what happens (stdout, errors on stderr) and, while training, bars for the round's epochs and the epoch's batches (off a terminal: a line at a steady pace and at each epoch's end). */
+export function partyDisplay(section: FederationSection, stream: NodeJS.WriteStream): (event: PartyEvent) => void {
   let drawn = false;
   let lastLine = '';
   let lastEpoch = '';
+  const due = steadyPace();
   const clear = () => {
     if (drawn) stream.write('\r\x1b[K');
     drawn = false;
@@ -90,10 +81,12 @@ function partyDisplay(section: FederationSection, stream: NodeJS.WriteStream): (
         if (stream.isTTY) {
           stream.write(`\r${progressLine(event)}\x1b[K`);
           drawn = true;
-        } else if (event.batch === event.batches && `${event.round}:${event.epoch}` !== lastEpoch) {
-          lastEpoch = `${event.round}:${event.epoch}`;
-          stream.write(`${progressLine(event)}\n`);
+          return;
         }
+        // An epoch's end is said once, even when its last batch is reported more than once.
+        const epochEnd = event.batch === event.batches && `${event.round}:${event.epoch}` !== lastEpoch;
+        if (epochEnd) lastEpoch = `${event.round}:${event.epoch}`;
+        if (due(epochEnd)) stream.write(`${progressLine(event)}\n`);
         return;
       }
       case 'connecting':

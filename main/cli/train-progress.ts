@@ -2,6 +2,7 @@
 import type { EvaluateResult } from '../engine/train/evaluator.js';
 import type { OpenedInfo } from '../engine/train/protocol.js';
 import type { BatchProgress, EpochResult } from '../engine/train/trainer.js';
+import { steadyPace } from './progress.js';
 import { table } from './table.js';
 
 export interface TrainingProgress {
@@ -10,10 +11,10 @@ export interface TrainingProgress {
   clear(): void;
 }
 
-/** Redrawn in place on a terminal (tfjs's own throttle: about four times a second); else a line per tenth of an epoch. */
+/** Redrawn in place on a terminal (tfjs's own throttle: about four times a second); else a line at a steady pace and at each epoch's end. */
 export function trainingProgress(stream: NodeJS.WriteStream = process.stderr): TrainingProgress {
   let drawn = false;
-  let lastTenth = '';
+  const due = steadyPace();
   return {
     batch(event) {
       if (stream.isTTY) {
@@ -21,10 +22,7 @@ export function trainingProgress(stream: NodeJS.WriteStream = process.stderr): T
         drawn = true;
         return;
       }
-      const tenth = `${event.epoch}:${Math.floor((10 * event.batch) / event.batches)}`;
-      if (tenth === lastTenth) return;
-      lastTenth = tenth;
-      stream.write(`${formatBatch(event)}\n`);
+      if (due(event.batch === event.batches)) stream.write(`${formatBatch(event)}\n`);
     },
     clear() {
       if (drawn) stream.write('\r\x1b[K');

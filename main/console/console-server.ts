@@ -25,8 +25,13 @@ export interface ConsoleServer {
 }
 
 const HOST = '127.0.0.1';
-/** A request's arguments are small (a config's text at most 1 MB); anything larger is not the app talking. */
-const MAX_MESSAGE_BYTES = 2 * 1024 * 1024;
+/**
+ * The contract's largest request is config.save (or config.validate): a path of 4,096 UTF-16 units and a config text
+ * of 1,000,000. JSON writes a unit in at most 6 bytes (a control character or a lone surrogate becomes `\u001f`), so
+ * the largest message the contract admits is 6 x 1,004,096 bytes plus its envelope: 6,024,576 + under 100 < 6 MiB.
+ * A frame declaring more is not the app talking: ws refuses it (1009) from its header, before reading the payload.
+ */
+export const MAX_MESSAGE_BYTES = 6 * 1024 * 1024;
 
 /**
  * Every path starts with the token (`/<token>/...`), so the page's relative URLs (its scripts, its styles, the
@@ -36,8 +41,14 @@ const MAX_MESSAGE_BYTES = 2 * 1024 * 1024;
 export async function startConsoleServer({ rendererDir, services, port = 0 }: ConsoleServerOptions): Promise<ConsoleServer> {
   const token = newAccessToken();
   const sockets = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
-  const server = createServer((request, response) => void serveFile(request, response, token, rendererDir));
+  // A plain request's socket errors are Node's to handle ('clientError': a 400 if nothing was sent yet, then destroy),
+  // and a request or response stream emits 'error' only to listeners: a peer that resets or sends garbage ends its own socket.
+  const server = createServer((request, response) => {
+    serveFile(request, response, token, rendererDir).catch((error: unknown) => serverError(response, error));
+  });
   server.on('upgrade', (request, socket, head) => {
+    // Node hands over an upgraded socket without its error handler; ws adds its own only once it takes the socket.
+    socket.on('error', () => socket.destroy());
     if (!isSocketAllowed(request, token)) return refuseUpgrade(socket);
     sockets.handleUpgrade(request, socket, head, (ws) => bridgeSocket(ws, services));
   });
@@ -62,8 +73,9 @@ export async function startConsoleServer({ rendererDir, services, port = 0 }: Co
  * `/<token>` gives []), or null when the request has no valid token or names another host.
  */
 function requestedPath(request: IncomingMessage, token: string): string[] | null {
-  if (!isOwnHost(request)) return null;
-  const [, first, ...rest] = new URL(request.url ?? '/', `http://${HOST}`).pathname.split('/');
+  const url = URL.parse(request.url ?? '/', `http://${HOST}`);
+  if (!isOwnHost(request) || url === null) return null;
+  const [, first, ...rest] = url.pathname.split('/');
   return tokenMatches(first, token) ? rest : null;
 }
 
@@ -93,6 +105,13 @@ function isOwnHost(request: IncomingMessage): boolean {
 
 function refuseUpgrade(socket: Duplex): void {
   socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+}
+
+/** What went wrong is said in the console's log, never to the browser: the page only learns the request failed. */
+function serverError(response: ServerResponse, error: unknown): void {
+  console.error(`tributary console: a request failed: ${(error as Error).message}`);
+  if (response.headersSent) response.destroy();
+  else plain(response, 500, 'internal error');
 }
 
 function plain(response: ServerResponse, status: number, text: string): void {

@@ -16,11 +16,14 @@ interface Request {
 /**
  * The same door as Electron's IPC: the method must be in the contract and its arguments must parse before the
  * services see them, and every answer is an envelope. A message that is not a request at all closes the socket
- * (1008, policy violation): only the app's own page speaks here.
+ * (1008, policy violation): only the app's own page speaks here. A malformed frame closes only its own socket.
  */
 export function bridgeSocket(socket: WebSocket, services: ServicesClient): void {
   const unsubscribe = services.subscribe((event, payload) => socket.send(encodeWire({ event, payload })));
   socket.on('close', unsubscribe);
+  // A frame ws cannot take (a reserved opcode, one over maxPayload, no mask): ws has already closed the socket with the
+  // reason's code (1002, 1009); said here once per socket, since one connection errs at most once.
+  socket.on('error', (error) => console.error(`tributary console: closed a WebSocket: ${error.message}`));
   socket.on('message', (data, isBinary) => {
     const request = isBinary ? undefined : asRequest(data.toString());
     if (!request) return socket.close(1008, 'not a contract request');

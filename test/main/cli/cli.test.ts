@@ -126,16 +126,6 @@ describe('tributary usage and config errors', () => {
     expect(existsSync(path.join(dir, 'never'))).toBe(false);
   });
 
-  it('returns 2 and prints the usage for an unknown command, 0 for help', async () => {
-    expect(await main(['frobnicate'])).toBe(2);
-    expect(printed()).toMatch(/^usage:/);
-    expect(printed()).toContain('tributary scan --config party.yaml');
-    expect(printed()).toContain('tributary preview --config party.yaml --out DIR');
-    spies.log.mockClear();
-    expect(await main(['help'])).toBe(0);
-    expect(printed()).toMatch(/^usage:/);
-  });
-
   it('returns 2 for a missing --config or an unknown option', async () => {
     expect(await main(['scan'])).toBe(2);
     expect(complained()).toContain('--config is required');

@@ -1,6 +1,7 @@
 // Tests (Node, a real services process): `tributary console`: its usage errors, what it prints, and that the printed URL is the way in.
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
 import { consoleCommand } from '../../../main/cli/console-command.js';
 
 const EXAMPLE = path.resolve('examples/image-folder/party.yaml');
@@ -27,9 +28,28 @@ describe('tributary console', () => {
     expect(info).toMatchObject({ ok: true, value: { startConfig: EXAMPLE } });
   });
 
+  it('stops at SIGTERM (a service manager) as at Ctrl-C, and leaves no signal listener behind', async () => {
+    const listening = () => [process.listenerCount('SIGINT'), process.listenerCount('SIGTERM')];
+    const before = listening();
+    // Sent once the page has its first answer: the console listens by then (a signal nobody listens to ends the process).
+    const print = (text: string) => void answered(/open (\S+)/.exec(text)![1]!).then(() => process.kill(process.pid, 'SIGTERM'));
+    expect(await consoleCommand(['--config', EXAMPLE], { print })).toBe(0);
+    expect(listening()).toEqual(before);
+  });
+
   it('refuses a missing --config, a config that is not there, and a bad --port as usage errors', async () => {
     await expect(consoleCommand([])).rejects.toMatchObject({ name: 'UsageError', message: '--config is required' });
     await expect(consoleCommand(['--config', 'nowhere.yaml'])).rejects.toMatchObject({ name: 'UsageError', message: '--config nowhere.yaml: no such file' });
     await expect(consoleCommand(['--config', EXAMPLE, '--port', '70000'])).rejects.toMatchObject({ name: 'UsageError', message: expect.stringContaining('--port') });
   });
 });
+
+/** Resolves when a page at the console's URL has its answer to app.info, the services up behind it. */
+function answered(url: string): Promise<void> {
+  const ws = new WebSocket(`${url.replace(/^http/, 'ws')}api`, { origin: new URL(url).origin });
+  return new Promise((resolve, reject) => {
+    ws.once('open', () => ws.send(JSON.stringify({ id: 1, method: 'app.info', args: {} })));
+    ws.on('message', (data) => (JSON.parse(String(data)) as { id?: number }).id === 1 && resolve(ws.close()));
+    ws.once('error', reject);
+  });
+}
