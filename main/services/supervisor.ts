@@ -128,6 +128,8 @@ export class ServicesSupervisor implements ServicesClient {
     if (message.kind === 'nodeKey') {
       void this.#answerNodeKey(child, message);
     } else if (message.kind === 'ready') {
+      // A process told to stop while it started is on its way out: its exit ends the stop, not a restart.
+      if (this.#state === 'stopped') return;
       this.#setState('ready');
       this.#waiting.splice(0).forEach((pending) => this.#send(pending));
     } else if (message.kind === 'reply') {

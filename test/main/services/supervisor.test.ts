@@ -130,6 +130,17 @@ describe('ServicesSupervisor', () => {
     expect(await supervisor.call('app.info', {})).toMatchObject({ ok: false, error: { code: 'unavailable' } });
   });
 
+  it('stop before the process is ready: a late "ready" does not undo the stop, and its clean exit ends it without a restart', async () => {
+    const { supervisor, children, latest, states } = scripted();
+    const child = latest();
+    const stopped = supervisor.stop();
+    child.ready();
+    child.emit('exit', 0);
+    await stopped;
+    expect(states).toEqual(['starting', 'stopped']);
+    expect(children).toHaveLength(1);
+  });
+
   it('a spawn that throws counts as a crash', async () => {
     let attempts = 0;
     const supervisor = new ServicesSupervisor({
