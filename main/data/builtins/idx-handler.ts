@@ -3,10 +3,10 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { IdxInfoSchema, type IdxInfo } from '../../../common/data-config.js';
 import { defaultCacheDir } from '../cache-dir.js';
-import { DataHandler, type DataSplits } from '../data-handler.js';
+import { closeSplits, DataHandler, type DataSplits } from '../data-handler.js';
 import { readIdxHeader, uncompressedIdx, type IdxHeader } from '../idx.js';
 import { IdxGenerator } from '../idx-generator.js';
-import { closeAll, resolveFrom } from './image-setup.js';
+import { resolveFrom } from './image-setup.js';
 
 interface SplitFiles {
   split: 'train' | 'test';
@@ -38,7 +38,7 @@ export class Idx extends DataHandler {
     try {
       await Promise.all([generators.train?.start(), generators.test?.start()]);
     } catch (error) {
-      await closeAll(generators);
+      await closeSplits(generators);
       throw error;
     }
     return generators;

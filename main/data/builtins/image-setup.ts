@@ -5,6 +5,7 @@ import { defaultCacheDir } from '../cache-dir.js';
 import { readImageFile } from '../decode/read-file.js';
 import { decodeImage } from '../decode/image.js';
 import { cacheKey, openDecodedCache, type DecodedCache } from '../decoded-cache.js';
+import { closeSplits } from '../data-handler.js';
 import { ImageFilesGenerator, type ImageTarget } from '../image-generator.js';
 import type { FileList } from '../sources/file-list.js';
 import type { ListingReport } from '../sources/problems.js';
@@ -84,12 +85,8 @@ export async function imageGenerators(options: ImageOptions, baseDir: string, cl
       await generators[split]!.start();
     }
   } catch (error) {
-    await closeAll(generators); // a split that failed must not leave the other's threads and cache lock behind
+    await closeSplits(generators); // a split that failed must not leave the other's threads and cache lock behind
     throw error;
   }
   return generators;
-}
-
-export async function closeAll(splits: Partial<Record<'train' | 'test', { close(): Promise<void> }>>): Promise<void> {
-  await Promise.all([splits.train?.close(), splits.test?.close()]);
 }
