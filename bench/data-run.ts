@@ -27,7 +27,7 @@ for (let e = 0; e < Number(values.epochs); e++) {
   const start = performance.now();
   let images = 0;
   let checksum = 0;
-  for await (const batch of train!.iterateEpoch({ reuseBuffers: true })) { // as the tfjs bridge reads it
+  for await (const batch of train!.iterateEpoch({ reuseBuffers: true })) { // as training reads it
     images += batch.shape[0];
     checksum += batch.x[0]!; // touch the data, as a consumer would
   }

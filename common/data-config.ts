@@ -1,11 +1,19 @@
 // Runs anywhere (the contract): schemas of a party config's `data` section and of each built-in handler's `info`.
 import { z } from 'zod';
 
-/** The `data` section, as in IBM FL: a handler class by name, the module that defines it, and its `info`. */
+/** What Tributary does with a sample whose values are not all finite numbers (NaN, Infinity). */
+export const ON_NON_FINITE = ['fail', 'skip'] as const;
+export type OnNonFinite = (typeof ON_NON_FINITE)[number];
+
+/**
+ * The `data` section, as in IBM FL: a handler class by name, the module that defines it, and its `info`. Keys beside
+ * `info` are Tributary's own and hold for every handler; `info` belongs to the handler (a site's is passed through unread).
+ */
 export const DataSectionSchema = z.strictObject({
   name: z.string().min(1).describe('the handler class: a built-in name, or the export of the module at `path`'),
   path: z.string().min(1).optional().describe('the module defining the handler, relative to the config file; absent for built-ins'),
   info: z.record(z.string(), z.unknown()).default({}).describe("handed to the handler's constructor"),
+  on_non_finite: z.enum(ON_NON_FINITE).default('fail').describe('a sample holding NaN or Infinity: stop (fail), or leave it out and count it (skip)'),
 });
 export type DataSection = z.infer<typeof DataSectionSchema>;
 

@@ -1,4 +1,5 @@
 // Runs anywhere in main: the DataGenerator base class, a Keras-Sequence-like view of a split that streams batches.
+import { BadBatchError, BatchProblem, checkBatch, listed, originOf } from './batch-check.js';
 import { epochOrder } from './shuffle.js';
 import type { Batch, EpochSummary, SampleShape, SkippedSample } from './types.js';
 
@@ -107,11 +108,11 @@ export abstract class DataGenerator {
   /** Any samples by dataset index, outside the epoch order: for scans and previews. */
   readSamples(indices: Uint32Array, signal?: AbortSignal): Promise<Batch> {
     for (const i of indices) if (i >= this.sampleCount) throw new RangeError(`sample ${i} is out of range: there are ${this.sampleCount}`);
-    return this.loadSamples(indices, signal);
+    return this.#load(indices, null, signal);
   }
 
   getBatch(i: number, signal?: AbortSignal): Promise<Batch> {
-    return this.loadSamples(this.batchIndices(i), signal);
+    return this.#load(this.batchIndices(i), i, signal);
   }
 
   /** Move to the next epoch; a shuffling generator draws its next order from (seed, epoch). */
@@ -136,7 +137,7 @@ export abstract class DataGenerator {
     const fill = () => {
       while (next < total && inFlight.length < depth) {
         const buffer = ring?.take();
-        const loading = this.loadSamples(this.batchIndices(next++), signal, buffer);
+        const loading = this.#load(this.batchIndices(next), next++, signal, buffer);
         loading.catch(() => {}); // awaited in order below; this only keeps an early failure from going unhandled
         inFlight.push({ loading, buffer });
       }
@@ -163,6 +164,51 @@ export abstract class DataGenerator {
     this.#lastSummary = summary;
     this.onEpochEnd();
     return summary;
+  }
+
+  /**
+   * Every batch a generator hands out comes through here and is checked: loadSamples may be a site's code, and a batch
+   * that is not what it claims would train silently wrong (a label outside the classes, NaN) or fail deep in tfjs.
+   * `batch` is the batch's place in the epoch, or null for samples read outside it.
+   */
+  async #load(indices: Uint32Array, batch: number | null, signal?: AbortSignal, out?: Float32Array): Promise<Batch> {
+    let loaded: unknown;
+    try {
+      loaded = await this.loadSamples(indices, signal, out);
+    } catch (error) {
+      if (signal?.aborted) throw error; // a stop, not a failure: the caller knows it by its signal
+      throw new Error(`${this.#where(batch, indices)}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    }
+    try {
+      return checkBatch(loaded, {
+        sampleShape: this.sampleShape,
+        classCount: this.classNames.length,
+        sampleCount: this.sampleCount,
+        asked: indices,
+        onNonFinite: originOf(this)?.onNonFinite ?? 'fail',
+        sampleName: (index) => this.#sampleName(index),
+      });
+    } catch (error) {
+      if (!(error instanceof BatchProblem)) throw error;
+      throw new BadBatchError(`${this.#where(batch, indices)}: ${error.message}`);
+    }
+  }
+
+  /** Which handler, split and batch a message is about: `Mine (/site/mine.mjs), train split, batch 3 of 40`. */
+  #where(batch: number | null, indices: Uint32Array): string {
+    const origin = originOf(this);
+    const who = origin ? `${origin.handler}, ${origin.split} split` : this.constructor.name;
+    return `${who}, ${batch === null ? `reading samples ${listed(indices)}` : `batch ${batch + 1} of ${this.length}`}`;
+  }
+
+  /** describeSample for a message: a site's describeSample may throw or ramble, and the message must still be made. */
+  #sampleName(index: number): string {
+    try {
+      const name = String(this.describeSample(index));
+      return name.length > 300 ? `${name.slice(0, 300)}...` : name;
+    } catch {
+      return `sample ${index} (describeSample failed)`;
+    }
   }
 }
 
@@ -201,7 +247,11 @@ export function makeBatch(parts: {
 }): Batch {
   const n = parts.indices.length;
   const oneHot = new Float32Array(n * parts.numClasses);
-  for (let r = 0; r < n; r++) oneHot[r * parts.numClasses + parts.labels[r]!] = 1;
+  for (let r = 0; r < n; r++) {
+    const label = parts.labels[r]!;
+    // A label outside the classes is left for the batch check to name; written, it would land in another row.
+    if (label >= 0 && label < parts.numClasses) oneHot[r * parts.numClasses + label] = 1;
+  }
   return {
     x: parts.x,
     shape: [n, parts.shape.height, parts.shape.width, parts.shape.channels],

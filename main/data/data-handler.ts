@@ -7,6 +7,14 @@ export interface DataSplits {
   test?: DataGenerator;
 }
 
+/**
+ * Releases both splits' workers and files. Each is closed whatever the other does, and a close that fails is not
+ * thrown: closing is the cleanup after work is done or has failed, and must not mask that work's own outcome.
+ */
+export async function closeSplits(splits: DataSplits | undefined): Promise<void> {
+  await Promise.allSettled([splits?.train?.close(), splits?.test?.close()]);
+}
+
 /** What the loader tells a handler about where it was configured, so relative paths in `info` resolve. */
 export interface HandlerContext {
   /** The config file that named this handler (absent when built in code). */

@@ -9,11 +9,13 @@ import type { BuiltinHandlerName } from '../../common/data-config.js';
 import { ConfigError, didYouMean } from '../config/errors.js';
 import { validateSection } from '../config/party-config.js';
 import type { LoadedConfig } from '../config/party-config.js';
+import { setOrigin } from './batch-check.js';
 import { BUILTIN_HANDLERS } from './builtins/registry.js';
 import type { DataHandlerClass } from './builtins/registry.js';
 import { DataGenerator } from './data-generator.js';
 import { DataHandler } from './data-handler.js';
 import type { DataSplits } from './data-handler.js';
+import { kindOf, shown } from './kind-of.js';
 import { ensureSdkBridge } from './sdk-bridge.js';
 
 export type HandlerRegistry = Partial<Record<BuiltinHandlerName, DataHandlerClass>>;
@@ -58,7 +60,11 @@ export async function openData(loaded: LoadedConfig, registry: HandlerRegistry =
     throw configError(loaded, 'data.name', `${source.label}: getData() ${problem}`, source.module);
   }
   const { train, test } = result as Record<string, DataGenerator | null | undefined>;
-  return { handler, splits: { ...(train && { train }), ...(test && { test }) } };
+  const splits: DataSplits = { ...(train && { train }), ...(test && { test }) };
+  for (const [split, generator] of Object.entries(splits) as ['train' | 'test', DataGenerator][]) {
+    setOrigin(generator, { handler: source.label, split, onNonFinite: loaded.config.data.on_non_finite });
+  }
+  return { handler, splits };
 }
 
 function sourceOf(loaded: LoadedConfig): HandlerSource {
@@ -191,9 +197,36 @@ function splitsProblem(result: unknown): string | undefined {
   const { train, test } = result as Record<string, unknown>;
   if (train == null && test == null) return 'returned neither a `train` nor a `test` generator';
   for (const [split, generator] of [['train', train], ['test', test]] as const) {
-    if (generator != null && !(generator instanceof DataGenerator)) {
+    if (generator == null) continue;
+    if (!(generator instanceof DataGenerator)) {
       return `returned a \`${split}\` that is ${kindOf(generator)}, not a DataGenerator: extend the DataGenerator that 'tributary' exports`;
     }
+    const problem = generatorProblem(generator);
+    if (problem !== undefined) return `returned a \`${split}\` generator that ${problem}`;
+  }
+  return undefined;
+}
+
+/** The base class's methods that hand batches out; each checks what loadSamples returns, so none may be replaced. */
+const BATCH_METHODS = ['getBatch', 'readSamples', 'iterateEpoch'] as const;
+
+/** What is wrong with what a generator declares, or undefined: its batches are checked against these. */
+function generatorProblem(generator: DataGenerator): string | undefined {
+  const members = generator as unknown as Record<string, unknown>;
+  const missing = ['loadSamples', 'describeSample'].filter((name) => typeof members[name] !== 'function');
+  if (missing.length > 0) return `has no ${missing.map((name) => `${name}()`).join(' or ')}: a DataGenerator implements both`;
+  const replaced = BATCH_METHODS.filter((name) => members[name] !== DataGenerator.prototype[name]);
+  if (replaced.length > 0) {
+    return `overrides ${replaced.join(', ')}: batches come from loadSamples(indices), and the base class hands them out checked; implement loadSamples instead`;
+  }
+  const { sampleCount, classNames, sampleShape } = generator as Partial<DataGenerator>;
+  if (!Number.isSafeInteger(sampleCount) || sampleCount! < 0) return `declares sampleCount ${shown(sampleCount)}; it must be a whole number >= 0`;
+  if (!Array.isArray(classNames) || classNames.length === 0 || !classNames.every((name) => typeof name === 'string')) {
+    return `declares classNames ${shown(classNames)}; it must be a list of one or more class names (text)`;
+  }
+  const dims = typeof sampleShape === 'object' && sampleShape !== null ? [sampleShape.height, sampleShape.width, sampleShape.channels] : [];
+  if (dims.length !== 3 || !dims.every((d) => Number.isSafeInteger(d) && d >= 1)) {
+    return `declares sampleShape ${shown(sampleShape)}; it must be { height, width, channels }, each a whole number >= 1`;
   }
   return undefined;
 }
@@ -202,15 +235,6 @@ function splitsProblem(result: unknown): string | undefined {
 async function closeGenerators(result: unknown): Promise<void> {
   const values = typeof result === 'object' && result !== null ? Object.values(result) : [];
   await Promise.allSettled(values.filter((v): v is DataGenerator => v instanceof DataGenerator).map((g) => g.close()));
-}
-
-function kindOf(value: unknown): string {
-  if (value === null || value === undefined) return 'nothing';
-  if (typeof value === 'function') {
-    return /^class\b/.test(Function.prototype.toString.call(value)) ? `class ${value.name || '(anonymous)'}` : 'a function';
-  }
-  if (typeof value === 'object') return `an object (${value.constructor?.name ?? 'no prototype'})`;
-  return `a ${typeof value} (${JSON.stringify(value)})`;
 }
 
 function oneLine(error: unknown): string {

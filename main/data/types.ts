@@ -11,7 +11,7 @@ export interface Batch {
   oneHot: Float32Array;
   /** The dataset index of each row, in row order. */
   indices: Uint32Array;
-  /** Samples of this batch that could not be read and were left out (on_bad_file: skip). */
+  /** Samples of this batch left out: unreadable (on_bad_file: skip), or holding non-finite values (on_non_finite: skip). */
   skipped: SkippedSample[];
 }
 
@@ -27,7 +27,7 @@ export interface SampleShape {
   channels: number;
 }
 
-/** What one pass over a generator did: every skipped file is counted, none silently. */
+/** What one pass over a generator did: every skipped sample is counted, none silently. */
 export interface EpochSummary {
   epoch: number;
   batches: number;

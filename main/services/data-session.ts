@@ -1,6 +1,7 @@
 // Runs in main (plain Node): the dataset of the config last scanned or previewed, kept open while the config is unchanged.
 import { stat } from 'node:fs/promises';
 import { loadPartyConfig } from '../config/party-config.js';
+import { closeSplits } from '../data/data-handler.js';
 import { openData } from '../data/handler-loader.js';
 import type { OpenedData } from '../data/handler-loader.js';
 
@@ -46,6 +47,6 @@ export class DataSessions {
   async #closeSession(): Promise<void> {
     const splits = this.#session?.data.splits;
     this.#session = undefined;
-    await Promise.all([splits?.train?.close(), splits?.test?.close()]);
+    await closeSplits(splits);
   }
 }

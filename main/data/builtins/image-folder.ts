@@ -2,7 +2,7 @@
 import { ImageFolderInfoSchema, type ImageFolderInfo } from '../../../common/data-config.js';
 import { DataHandler, type DataSplits } from '../data-handler.js';
 import { listClassFolders, listImageFolder, compareNames } from '../sources/image-folder-listing.js';
-import { imageGenerators, resolveFrom, type SplitListing } from './image-setup.js';
+import { imageGenerators, infoError, resolveFrom, type SplitListing } from './image-setup.js';
 
 export class ImageFolder extends DataHandler {
   async getData(): Promise<DataSplits> {
@@ -12,9 +12,9 @@ export class ImageFolder extends DataHandler {
     const listings: SplitListing[] = [];
     for (const { split, root } of roots) {
       const listed = await listImageFolder(root, classNames).catch((error: Error) => {
-        throw new Error(`data.info.${split}: ${error.message}`);
+        throw infoError(split, error.message, error);
       });
-      listings.push({ split, ...listed });
+      listings.push({ split, source: root, ...listed });
     }
     return imageGenerators(info, this.context.baseDir, classNames, listings);
   }
@@ -25,10 +25,10 @@ async function foundClasses(roots: { split: string; root: string }[]): Promise<s
   const names = new Set<string>();
   for (const { split, root } of roots) {
     const folders = await listClassFolders(root).catch((error: Error) => {
-      throw new Error(`data.info.${split}: ${error.message}`);
+      throw infoError(split, error.message, error);
     });
     folders.forEach((name) => names.add(name));
   }
-  if (names.size === 0) throw new Error(`data.info: no class folders under ${roots.map((r) => r.root).join(' or ')}`);
+  if (names.size === 0) throw infoError(roots[0]!.split, `no class folders under ${roots.map((r) => r.root).join(' or ')}`);
   return [...names].sort(compareNames);
 }

@@ -5,6 +5,7 @@ import { defaultCacheDir } from '../cache-dir.js';
 import { readImageFile } from '../decode/read-file.js';
 import { decodeImage } from '../decode/image.js';
 import { cacheKey, openDecodedCache, type DecodedCache } from '../decoded-cache.js';
+import { closeSplits } from '../data-handler.js';
 import { ImageFilesGenerator, type ImageTarget } from '../image-generator.js';
 import type { FileList } from '../sources/file-list.js';
 import type { ListingReport } from '../sources/problems.js';
@@ -14,6 +15,8 @@ const INFER_TRIES = 50;
 
 export interface SplitListing {
   split: 'train' | 'test';
+  /** What the split's key names, resolved: the folder of class folders, or the CSV file. */
+  source: string;
   files: FileList;
   report: ListingReport;
 }
@@ -22,11 +25,30 @@ export function resolveFrom(baseDir: string, file: string): string {
   return path.resolve(baseDir, file);
 }
 
+/**
+ * An error about one `info` key, worded so the loader places it on that key's line (`data.info.train: ...`). Every
+ * built-in error that an `info` value causes is made here, so none falls back to `data.name`.
+ */
+export function infoError(key: string, problem: string, cause?: unknown): Error {
+  return new Error(`data.info.${key}: ${problem}`, cause === undefined ? undefined : { cause });
+}
+
+/** A split with nothing to read is refused on its key now, not found out when its first epoch yields nothing. */
+function refuseEmpty({ split, source, files, report }: SplitListing): void {
+  if (files.length > 0) return;
+  const first = report.problems[0];
+  const findings = [
+    ...(report.ignoredFiles > 0 ? [`${report.ignoredFiles} files ignored as not images by name`] : []),
+    ...(first ? [`${report.problemCount} entries not used, the first ${first.path}: ${first.reason}`] : []),
+  ];
+  throw infoError(split, `${source} has no images to read${findings.length ? ` (${findings.join('; ')})` : ''}`);
+}
+
 /** Under on_bad_file: fail, a listing that found unreadable entries is refused before training starts. */
 function refuseUnreadable(listing: SplitListing, onBadFile: 'skip' | 'fail'): void {
   const first = listing.report.problems.find((p) => p.kind === 'unreadable');
   if (onBadFile === 'fail' && first) {
-    throw new Error(`${first.path}: ${first.reason} (${listing.report.unreadableCount} such in ${listing.split}; on_bad_file is "fail")`);
+    throw infoError(listing.split, `${first.path}: ${first.reason} (${listing.report.unreadableCount} such in ${listing.split}; on_bad_file is "fail")`);
   }
 }
 
@@ -45,8 +67,8 @@ async function resolveTarget(options: ImageOptions, listings: SplitListing[]): P
       }
     }
   }
-  const why = errors.length ? `none of the first ${errors.length} images decode (first: ${errors[0]})` : 'there are no images';
-  throw new Error(`data.info.image_size is not set and cannot be inferred: ${why}`);
+  // Every split has images (empty ones were refused), so there are errors: the images are at fault, not image_size.
+  throw infoError(listings[0]!.split, `none of the first ${errors.length} images decode, so image_size cannot be inferred (first: ${errors[0]})`);
 }
 
 /** The decoded cache, or a note on why there is none although the config asked for one. */
@@ -55,13 +77,18 @@ async function openCache(options: ImageOptions, baseDir: string, files: FileList
   const dir = options.cache_dir ? resolveFrom(baseDir, options.cache_dir) : path.join(defaultCacheDir(), 'decoded');
   const { height, width, channels, interpolation, maxPixels } = target;
   const key = await cacheKey((i) => files.path(i), files.length, { height, width, channels, interpolation, maxPixels });
-  const opened = await openDecodedCache(dir, key, files.length, height * width * channels);
+  const opened = await openDecodedCache(dir, key, files.length, height * width * channels).catch((error: Error) => {
+    throw infoError(options.cache_dir ? 'cache_dir' : 'cache', `cannot open the decoded cache in ${dir}: ${error.message}`, error);
+  });
   return 'busy' in opened ? { notes: [`decoding without a cache: ${opened.busy}`] } : { cache: opened, notes: [] };
 }
 
 /** One generator per listed split, all sharing the class names, the target size and one decode pool size. */
 export async function imageGenerators(options: ImageOptions, baseDir: string, classNames: readonly string[], listings: SplitListing[]) {
-  for (const listing of listings) refuseUnreadable(listing, options.on_bad_file);
+  for (const listing of listings) {
+    refuseEmpty(listing);
+    refuseUnreadable(listing, options.on_bad_file);
+  }
   const target = await resolveTarget(options, listings);
   const generators: Partial<Record<'train' | 'test', ImageFilesGenerator>> = {};
   try {
@@ -84,12 +111,8 @@ export async function imageGenerators(options: ImageOptions, baseDir: string, cl
       await generators[split]!.start();
     }
   } catch (error) {
-    await closeAll(generators); // a split that failed must not leave the other's threads and cache lock behind
+    await closeSplits(generators); // a split that failed must not leave the other's threads and cache lock behind
     throw error;
   }
   return generators;
-}
-
-export async function closeAll(splits: Partial<Record<'train' | 'test', { close(): Promise<void> }>>): Promise<void> {
-  await Promise.all([splits.train?.close(), splits.test?.close()]);
 }

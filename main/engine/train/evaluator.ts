@@ -17,7 +17,7 @@ export interface EvaluateResult {
   loss: number;
   accuracy: number;
   samples: number;
-  /** Samples the generator could not read (left out of every number above). */
+  /** Samples left out of every number above: unreadable, or values not finite (on_non_finite: skip). */
   skipped: number;
   perClass: ClassAccuracy[];
   /** confusion[true class][predicted class] = samples; rows sum to perClass[i].samples. */
@@ -40,7 +40,7 @@ export async function evaluate(tf: Tf, model: tfjs.LayersModel, generator: DataG
     await nextTurn();
   }
   const skipped = generator.lastEpochSummary?.skipped ?? 0;
-  if (samples === 0) throw new Error(`the split yielded no samples to evaluate on (${skipped} skipped as unreadable)`);
+  if (samples === 0) throw new Error(`the split yielded no samples to evaluate on (${skipped} skipped as unreadable or not finite)`);
   const correct = classes.reduce((sum, _, c) => sum + confusion[c]![c]!, 0);
   const perClass = classes.map((name, c) => {
     const row = confusion[c]!.reduce((sum, count) => sum + count, 0);

@@ -22,7 +22,7 @@ export interface EpochResult {
   /** Null when the model was compiled without an accuracy metric. */
   accuracy: number | null;
   samples: number;
-  /** Samples the generator could not read this epoch (they were left out, not trained on). */
+  /** Samples left out this epoch, not trained on: files the generator could not read, values not finite (on_non_finite: skip). */
   skipped: number;
   seconds: number;
   samplesPerSec: number;
@@ -111,7 +111,7 @@ async function trainEpoch(run: Run, epoch: number): Promise<EpochResult | null> 
     throw error;
   }
   const skipped = generator.lastEpochSummary?.skipped ?? 0;
-  if (meter.samples === 0) throw new Error(`epoch ${epoch}: the generator yielded no samples to train on (${skipped} skipped as unreadable)`);
+  if (meter.samples === 0) throw new Error(`epoch ${epoch}: the generator yielded no samples to train on (${skipped} skipped as unreadable or not finite)`);
   return meter.result(epoch, skipped);
 }
 

@@ -5,6 +5,7 @@ import { ConfigError } from '../../config/errors.js';
 import { loadPartyConfig } from '../../config/party-config.js';
 import type { LoadedConfig } from '../../config/party-config.js';
 import type { DataGenerator } from '../../data/data-generator.js';
+import { closeSplits } from '../../data/data-handler.js';
 import type { DataSplits } from '../../data/data-handler.js';
 import { openData } from '../../data/handler-loader.js';
 import { describeBackend, selectBackend } from '../backend.js';
@@ -154,8 +155,4 @@ function agreeingSplit({ train, test }: DataSplits): DataGenerator {
     if (shape(train) !== shape(test)) throw new Error(`the train split's samples are ${shape(train)} but the test split's are ${shape(test)}`);
   }
   return reference;
-}
-
-async function closeSplits(splits: DataSplits): Promise<void> {
-  await Promise.allSettled([splits.train?.close(), splits.test?.close()]);
 }

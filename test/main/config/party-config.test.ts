@@ -38,7 +38,7 @@ describe('loadPartyConfig', () => {
     const loaded = await loadPartyConfig(path.relative(process.cwd(), file));
     expect(loaded.file).toBe(file);
     expect(loaded.baseDir).toBe(dir);
-    expect(loaded.config).toEqual({ data: { name: 'Idx', info: { train_images: './train.idx' } }, training: { epochs: 1, backend: 'auto' } });
+    expect(loaded.config).toEqual({ data: { name: 'Idx', info: { train_images: './train.idx' }, on_non_finite: 'fail' }, training: { epochs: 1, backend: 'auto' } });
     expect(loaded.lineOf(['data', 'info', 'train_images'])).toBe(5);
     // A key the file lacks is placed on its nearest ancestor that it has.
     expect(loaded.lineOf(['data', 'path'])).toBe(2);
@@ -47,7 +47,7 @@ describe('loadPartyConfig', () => {
 
   it('fills in defaults (an absent info is an empty mapping)', async () => {
     const loaded = await loadPartyConfig(await configFile('data:\n  name: Mine\n  path: ./mine.mjs\n'));
-    expect(loaded.config.data).toEqual({ name: 'Mine', path: './mine.mjs', info: {} });
+    expect(loaded.config.data).toEqual({ name: 'Mine', path: './mine.mjs', info: {}, on_non_finite: 'fail' });
   });
 
   it('names an unknown key on its own line and suggests the key that was meant', async () => {
@@ -88,7 +88,7 @@ describe('loadPartyConfig', () => {
     expect(error.message.split('\n')).toEqual([
       `${file}:1: unknown key "dat" (did you mean "data"?)`,
       `${file}:3: unknown key "federaton" (did you mean "federation"?)`,
-      `${file}: data: missing: expected a mapping with keys name, path, info`,
+      `${file}: data: missing: expected a mapping with keys name, path, info, on_non_finite`,
     ]);
   });
 
@@ -117,7 +117,7 @@ describe('loadPartyConfig', () => {
   it('treats an empty file as one missing its data section', async () => {
     const file = await configFile('# nothing yet\n');
     const error = await failure(loadPartyConfig(file));
-    expect(error.message).toBe(`${file}: data: missing: expected a mapping with keys name, path, info`);
+    expect(error.message).toBe(`${file}: data: missing: expected a mapping with keys name, path, info, on_non_finite`);
   });
 
   it('refuses an alias inside the value it repeats (a loop) on its file, line and key, instead of loading a structure without end', async () => {
@@ -320,7 +320,7 @@ describe('savePartyConfig', () => {
   it('writes a new file, and round-trips it', async () => {
     const file = path.join(dir, 'new.yaml');
     const config: PartyConfig = {
-      data: { name: 'Mine', path: './handlers/mine.ts', info: { rows: [1, 2], nested: { deep: true } } },
+      data: { name: 'Mine', path: './handlers/mine.ts', info: { rows: [1, 2], nested: { deep: true } }, on_non_finite: 'skip' },
       model: { path: 'model.json', optimizer: 'rmsprop', learning_rate: 0.01, loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'], seed: 4 },
       training: { epochs: 2, backend: 'wasm', threads: 1 },
     };

@@ -1,6 +1,7 @@
-// Tests (Node): the DataGenerator base: seeded per-epoch order, batch cutting, bounded prefetch, abort, skip counts.
+// Tests (Node): the DataGenerator base: seeded per-epoch order, batch cutting, bounded prefetch, abort, skip counts; closing the splits.
 import { describe, expect, it } from 'vitest';
 import { DataGenerator, makeBatch } from '../../../main/data/data-generator.js';
+import { closeSplits } from '../../../main/data/data-handler.js';
 import { epochOrder, sampleIndices } from '../../../main/data/shuffle.js';
 import type { Batch } from '../../../main/data/types.js';
 
@@ -125,5 +126,25 @@ describe('DataGenerator', () => {
     expect(seen).toBe(3);
     expect(g.loading).toBe(0);
     expect(g.epoch).toBe(0);
+  });
+});
+
+describe('closeSplits', () => {
+  it('closes both splits, the second although the first fails, and does not throw', async () => {
+    const closed: string[] = [];
+    class Closing extends CountingGenerator {
+      constructor(readonly name: string, readonly fails: boolean) {
+        super(2, { batchSize: 1 });
+      }
+      override async close(): Promise<void> {
+        await new Promise((r) => setTimeout(r, 5));
+        closed.push(this.name);
+        if (this.fails) throw new Error(`${this.name} cannot close`);
+      }
+    }
+    await expect(closeSplits({ train: new Closing('train', true), test: new Closing('test', false) })).resolves.toBeUndefined();
+    expect(closed.sort()).toEqual(['test', 'train']);
+    await expect(closeSplits({ test: new Closing('test only', true) })).resolves.toBeUndefined();
+    await expect(closeSplits(undefined)).resolves.toBeUndefined();
   });
 });
