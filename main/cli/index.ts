@@ -5,7 +5,7 @@ import type { BackendChoice } from '../../common/training-config.js';
 import { didYouMean } from '../config/errors.js';
 import { loadPartyConfig } from '../config/party-config.js';
 import { openData } from '../data/handler-loader.js';
-import type { DataSplits } from '../data/data-handler.js';
+import { closeSplits, type DataSplits } from '../data/data-handler.js';
 import { writePreview } from './preview-command.js';
 import { formatScan, scanAll } from './scan-command.js';
 import { partyCommand } from './party-command.js';
@@ -84,7 +84,7 @@ async function withData<T>(configFile: string | undefined, use: (splits: DataSpl
   try {
     return await use(splits);
   } finally {
-    await Promise.all([splits.train?.close(), splits.test?.close()]);
+    await closeSplits(splits);
   }
 }
 
@@ -120,7 +120,7 @@ async function preview(args: string[]): Promise<number> {
     const unknown = values.class?.find((name) => !generator.classNames.includes(name));
     if (unknown !== undefined) throw new UsageError(`--class ${unknown}: no such class (classes are: ${generator.classNames.join(', ')})`);
     const written = await writePreview(generator, { out: values.out!, n, seed, classes: values.class });
-    console.log(`wrote ${written.samples.length} samples to ${values.out} (index.html, samples.json)${written.skipped ? `; ${written.skipped} unreadable samples skipped` : ''}`);
+    console.log(`wrote ${written.samples.length} samples to ${values.out} (index.html, samples.json)${written.skipped ? `; ${written.skipped} samples skipped (unreadable, or non-finite values)` : ''}`);
     return 0;
   });
 }

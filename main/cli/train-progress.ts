@@ -38,7 +38,7 @@ export function formatBatch(event: BatchProgress): string {
 
 export function formatEpoch(epoch: EpochResult, epochs: number): string {
   const accuracy = epoch.accuracy === null ? '' : `, accuracy ${epoch.accuracy.toFixed(4)}`;
-  const skipped = epoch.skipped ? `, ${epoch.skipped} unreadable samples skipped` : '';
+  const skipped = epoch.skipped ? `, ${epoch.skipped} samples skipped (unreadable, or non-finite values)` : '';
   return `epoch ${epoch.epoch}/${epochs}: loss ${epoch.loss.toFixed(4)}${accuracy}, ${epoch.samples} samples in ${epoch.seconds.toFixed(1)} s (${Math.round(epoch.samplesPerSec)} samples/s)${skipped}`;
 }
 
@@ -58,7 +58,7 @@ export function formatOpened(info: OpenedInfo, compiled: { optimizer: string; lo
 export function formatEvaluation(result: EvaluateResult): string {
   const classes = result.perClass.map((c, i) => `${i} ${c.name}`);
   const rows = result.perClass.map((c, i) => [classes[i]!, c.samples, c.accuracy === null ? '-' : c.accuracy.toFixed(4), ...result.confusion[i]!]);
-  const skipped = result.skipped ? `; ${result.skipped} unreadable samples skipped` : '';
+  const skipped = result.skipped ? `; ${result.skipped} samples skipped (unreadable, or non-finite values)` : '';
   return [
     `test: loss ${result.loss.toFixed(4)}, accuracy ${result.accuracy.toFixed(4)} (${result.samples} samples${skipped})`,
     'per class, with the confusion matrix (rows: true class; numbered columns: predicted class):',
