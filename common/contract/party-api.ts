@@ -204,11 +204,11 @@ export const partyMethods = {
   'party.audit': method({
     summary: 'the audit log ("what left this site"): every message received and sent, newest last',
     args: z.object({
-      file: ConfigFileSchema.optional().describe("the config whose `audit_log` to read; the joined (or last joined) party's by default"),
+      file: ConfigFileSchema.optional().describe("the config whose `audit_log` to read; by default the joined (or last joined) party's, else the open config's"),
       last: z.number().int().min(1).max(2000).default(200),
     }),
     result: z.object({
-      auditLog: z.string().nullable().describe('null when there is no federation to read the log of'),
+      auditLog: z.string().nullable().describe('null when there is no federation to read the log of (no config, or one without `federation:`)'),
       entries: z.array(AuditEntrySchema),
       unreadableLines: count.describe('lines read that were not entries: one torn by a crash mid-write, or an edited line'),
     }),

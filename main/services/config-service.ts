@@ -11,6 +11,9 @@ import { ServiceError } from './service-errors.js';
 const MAX_BYTES = 1_000_000;
 
 export class ConfigService {
+  /** The config opened last (absolute): what a window shows, so what the party methods read when asked of no config in particular. */
+  opened: string | null = null;
+
   constructor(
     readonly events: EventBus,
     readonly recent: RecentConfigs,
@@ -21,6 +24,7 @@ export class ConfigService {
     const text = await readConfigText(absolute);
     const check = await checkConfigText(text, absolute);
     this.recent.note(absolute);
+    this.opened = absolute;
     this.events.emit('config.opened', { file: absolute });
     return { file: absolute, text, ...check };
   };

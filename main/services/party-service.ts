@@ -46,10 +46,13 @@ export class PartyService {
   #pauseRequested = false;
   #leaving: { finish: boolean } | null = null;
   #closing = false;
+  readonly #openedConfig: () => string | null;
 
-  constructor(events: EventBus, deps: Partial<PartyServiceDeps> = {}) {
+  /** `openedConfig`: the config open in the UI (else the one the services started with), read when a call names none and no party joined. */
+  constructor(events: EventBus, deps: Partial<PartyServiceDeps> = {}, openedConfig: () => string | null = () => null) {
     this.#events = events;
     this.#deps = { ...DEFAULT_DEPS, ...deps };
+    this.#openedConfig = openedConfig;
   }
 
   join = async ({ file }: ArgsOf<'party.join'>): Promise<ResultIn<'party.join'>> => {
@@ -106,9 +109,22 @@ export class PartyService {
   history = async (): Promise<ResultIn<'party.history'>> => this.#history.snapshot();
 
   audit = async ({ file, last }: ArgsOf<'party.audit'>): Promise<ResultIn<'party.audit'>> => {
-    const auditLog = file === undefined ? (this.#session?.facts.auditLog ?? this.#lastAuditLog) : await auditLogOf(file);
+    const auditLog = await this.#auditLog(file);
     return { auditLog, ...(auditLog === null ? { entries: [], unreadableLines: 0 } : await readAuditEntries(auditLog, last)) };
   };
+
+  /**
+   * The audit log of `file`'s federation; without one, the joined party's, else the last joined, else the open
+   * config's: a page opened cold shows what the site did before, joined this session or not.
+   */
+  async #auditLog(file: string | undefined): Promise<string | null> {
+    if (file !== undefined) return auditLogOf(file);
+    const known = this.#session?.facts.auditLog ?? this.#lastAuditLog;
+    if (known !== null) return known;
+    const opened = this.#openedConfig();
+    // Not the caller's choice: an open config that does not load (yet) has no log to show, and the Dataset page says why.
+    return opened === null ? null : auditLogOf(opened).catch(() => null);
+  }
 
   /** The services are stopping: leave without finishing the task in hand, within a grace period, then close the thread. */
   close = async (): Promise<void> => {

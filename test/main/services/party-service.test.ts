@@ -245,4 +245,20 @@ describe('party.audit', () => {
     await value('party.join', { file: config });
     expect(((await value('party.audit', {})) as { entries: unknown[] }).entries).toHaveLength(2);
   });
+
+  it('without a config named and no party joined this session, reads the log of the config open in the UI', async () => {
+    await fsp.writeFile(path.join(dir, 'federation-audit.jsonl'), `${line('received', 'train')}\n${line('sent', 'train')}\n`);
+    await value('config.open', { file: config });
+    const { auditLog, entries } = (await value('party.audit', {})) as { auditLog: string; entries: unknown[] };
+    expect(auditLog).toBe(path.join(dir, 'federation-audit.jsonl'));
+    expect(entries).toHaveLength(2);
+  });
+
+  it('before any config is opened, reads the log of the config the services started with', async () => {
+    await fsp.writeFile(path.join(dir, 'federation-audit.jsonl'), `${line('received', 'train')}\n`);
+    await host.close();
+    host = createServicesHost({ version: '1.0.0', startConfig: config, party: fakes().deps });
+    services = hostClient(host);
+    expect(await value('party.audit', {})).toMatchObject({ auditLog: path.join(dir, 'federation-audit.jsonl'), entries: [expect.objectContaining({ direction: 'received' })] });
+  });
 });
