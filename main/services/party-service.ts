@@ -12,6 +12,7 @@ import { readAuditEntries } from './party-audit.js';
 import { DEFAULT_DEPS } from './party-deps.js';
 import type { PartyServiceDeps, ServiceParty, ServiceRunner } from './party-deps.js';
 import { PartyHistory } from './party-history.js';
+import { EpochLog, epochLogOf, readHistory } from './party-history-files.js';
 import { loadJoinableConfig } from './party-joining.js';
 import { PartyRelay } from './party-relay.js';
 import { contractState, joinedFacts, NO_FACTS } from './party-status.js';
@@ -22,6 +23,9 @@ interface Session {
   runner: ServiceRunner;
   party: ServiceParty;
   facts: JoinedFacts;
+  /** Rebuilt from disk at the join, then added to as rounds and epochs happen. */
+  history: PartyHistory;
+  epochLog: EpochLog;
   /** Resolves once the party has left (or stopped) and its training thread is closed. */
   ended: Promise<void>;
 }
@@ -36,7 +40,6 @@ const LEFT: PartyState = { type: 'disconnected', reason: null };
 export class PartyService {
   readonly #events: EventBus;
   readonly #deps: PartyServiceDeps;
-  readonly #history = new PartyHistory();
   #stage: PartyStage = 'out';
   #session: Session | undefined;
   #joining: Promise<void> | undefined;
@@ -61,7 +64,6 @@ export class PartyService {
     this.#stage = 'joining';
     this.#file = absolute;
     this.#pauseRequested = false;
-    this.#history.clear();
     this.#announce();
     const joining = this.#open(absolute);
     this.#joining = joining;
@@ -106,7 +108,13 @@ export class PartyService {
     return this.#stage === 'out' ? null : this.#file;
   }
 
-  history = async (): Promise<ResultIn<'party.history'>> => this.#history.snapshot();
+  /** While joined, the party's own (the events and this answer come in order); otherwise what is on disk now. */
+  history = async ({ file, runId }: ArgsOf<'party.history'>): Promise<ResultIn<'party.history'>> => {
+    const session = this.#session;
+    if (session && (file === undefined || path.resolve(file) === session.facts.file)) return session.history.answer(runId);
+    const auditLog = await this.#auditLog(file);
+    return (auditLog === null ? new PartyHistory() : await readHistory(auditLog)).answer(runId);
+  };
 
   audit = async ({ file, last }: ArgsOf<'party.audit'>): Promise<ResultIn<'party.audit'>> => {
     const auditLog = await this.#auditLog(file);
@@ -134,6 +142,7 @@ export class PartyService {
     if (!session) return;
     await Promise.race([this.#leave(session, false), sleep(this.#deps.shutdownGraceMs, undefined, { ref: false })]);
     await session.runner.close();
+    await session.epochLog.flushed();
   };
 
   /**
@@ -146,9 +155,11 @@ export class PartyService {
     try {
       const party = this.#deps.createParty({ section, baseDir: loaded.baseDir, runner, settings: info.settings, ...this.#nodeKeyOption(loaded.baseDir, section) });
       const facts = { file, baseDir: loaded.baseDir, section, info, auditLog: party.audit.file };
-      const session: Session = { runner, party, facts, ended: Promise.resolve() };
+      const history = await this.#readHistory(facts.auditLog);
+      const epochLog = new EpochLog(epochLogOf(facts.auditLog), (message) => this.#report(message));
+      const session: Session = { runner, party, facts, history, epochLog, ended: Promise.resolve() };
       this.#session = session;
-      const relay = new PartyRelay({ events: this.#events, history: this.#history, onStateChange: () => this.#announce() });
+      const relay = new PartyRelay({ events: this.#events, history, epochLog, onStateChange: () => this.#announce() });
       party.on('event', relay.onPartyEvent);
       runner.on('progress', relay.onRunnerProgress);
       await party.join();
@@ -162,10 +173,21 @@ export class PartyService {
     }
   }
 
+  /** A history that cannot be read (a log made unreadable) does not keep the site out of its federation: it starts afresh, and says so. */
+  async #readHistory(auditLog: string): Promise<PartyHistory> {
+    try {
+      return await readHistory(auditLog);
+    } catch (error) {
+      this.#report(`the history of earlier runs is not shown: ${(error as Error).message}`);
+      return new PartyHistory();
+    }
+  }
+
   /** The party serves until it leaves or its loop ends on its own; either way the thread closes and the service is out. */
   async #watch(session: Session): Promise<void> {
     await session.party.left().catch((error: unknown) => this.#report(`the party stopped: ${(error as Error).message}`));
     await session.runner.close();
+    await session.epochLog.flushed();
     if (this.#session !== session) return;
     this.#lastState = session.party.state;
     this.#lastAuditLog = session.facts.auditLog;

@@ -21,7 +21,8 @@ export type PartyState =
   /** refused: the server answered the last try with a refusal (a key not registered yet, say), rather than not being reached. */
   | { type: 'connecting'; attempt: number; lastError: string | null; refused: boolean; retryInMs: number | null }
   | { type: 'idle'; nodeId: string }
-  | ({ type: 'training' } & TrainingProgress)
+  /** runId: the run of the message being served (Flower's run id as decimal text). */
+  | ({ type: 'training'; runId: string | null } & TrainingProgress)
   | { type: 'evaluating'; round: number | null }
   | { type: 'paused'; nodeId: string };
 
@@ -30,6 +31,8 @@ export type RoundOutcome = 'replied' | 'declined' | 'refused' | 'aborted' | 'fai
 /** One message from the server, handled: what was asked, what went back, how long it took. */
 export interface RoundSummary {
   messageType: string;
+  /** The federation run the message belonged to: Flower's run id (a uint64) as decimal text. Rounds count from 1 in each run. */
+  runId: string;
   round: number | null;
   group: string;
   /** replied: the work was done; declined: paused; refused: a bad message; aborted: left mid-task; failed: the work or the push failed. */
@@ -38,6 +41,13 @@ export interface RoundSummary {
   metrics: Record<string, number>;
   seconds: number;
   error: string | null;
+}
+
+/** The federation run this party served last. */
+export interface ServedRun {
+  runId: string;
+  /** The highest round of it this party was asked to take part in. */
+  lastRound: number | null;
 }
 
 export type PartyEvent =

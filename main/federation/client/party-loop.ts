@@ -11,6 +11,7 @@ import { joinFederation, leaveFederation, serverAnswered } from './node-session.
 import { ObjectCache } from './object-cache.js';
 import type { PartyControls } from './party-controls.js';
 import type { PartyEvent, PartyState } from './party-events.js';
+import type { RunWatch } from './run-watch.js';
 import { answerInterrupted, serveMessage, type ServeContext } from './serve-message.js';
 import type { WorkContext } from './work.js';
 
@@ -22,6 +23,8 @@ export interface LoopEnv {
   audit: AuditLog;
   inHand: InHandFile;
   work: WorkContext;
+  /** The run being served: told of each message before its work begins. */
+  runs: Pick<RunWatch, 'serving'>;
   maxMessageBytes: number;
   /** How long a leaving node stays online after its last reply, so the server reads the reply before the node goes. */
   replyReadMs: number;
@@ -117,6 +120,7 @@ async function pollLoop(env: LoopEnv, nodeId: bigint, signal: AbortSignal, cache
       continue;
     }
     controls.working = true;
+    if (proto.metadata) env.runs.serving(proto.metadata.runId);
     const summary = await serveMessage(proto, tree, context).finally(() => {
       controls.working = false;
       controls.stopRequested = false;

@@ -1,7 +1,8 @@
-// Runs in the renderer: the run being watched: the latest batch, and the points the charts and the rounds table draw, capped so a long run stays cheap.
+// Runs in the renderer: the federation runs and the one being watched: its rounds, epochs and batches for the charts and the table, capped so a long run stays cheap.
 import type { PayloadOf } from '../../../common/contract/contract.js';
-import type { EpochProgress, PartyStatus, RoundSummary } from '../../../common/contract/party-api.js';
+import type { EpochProgress, RoundSummary, RunHistory, RunSummary } from '../../../common/contract/party-api.js';
 import { api } from '../../lib/api.js';
+import { withRound, withRun } from './runs.js';
 
 export type BatchProgress = Extract<PayloadOf<'party.progress'>, { kind: 'batch' }>;
 
@@ -17,44 +18,81 @@ const BATCH_POINTS = 300;
 const EPOCHS_KEPT = 300;
 
 class TrainingStore {
+  /** Oldest first. */
+  runs = $state.raw<readonly RunSummary[]>([]);
+  /** The run the charts and the rounds table show. */
+  shown = $state<string | null>(null);
+  /** Show each new run as it begins (a restarted aggregator's), until the operator picks an older one to look at. */
+  following = $state(true);
   latest = $state.raw<BatchProgress | null>(null);
   batches = $state.raw<BatchPoint[]>([]);
   epochs = $state.raw<EpochProgress[]>([]);
   rounds = $state.raw<RoundSummary[]>([]);
+  unreadableLines = $state(0);
+  error = $state<string | null>(null);
 
   #seq = 0;
-  #stage: PartyStatus['stage'] = 'out';
+  /** The config whose history is shown; null: the joined party's. Undefined until the page first loads. */
+  #file: string | null | undefined;
 
-  /** What the run did before this page was listening (a reload, a restart of the window). */
-  load = async (): Promise<void> => {
-    const history = await api.party.history();
-    if (!history.ok) return;
-    this.epochs = history.value.epochs.slice(-EPOCHS_KEPT);
-    this.rounds = history.value.rounds;
+  /** What the runs were before this page was listening (a reload, a restart of the app or the console): from the services, which read the disk. */
+  load = async (file: string | null): Promise<void> => {
+    this.#file = file;
+    const runId = this.following ? undefined : (this.shown ?? undefined);
+    const history = await api.party.history({ ...(file !== null && { file }), ...(runId !== undefined && { runId }) });
+    if (!history.ok) {
+      this.error = history.error.message;
+      return;
+    }
+    this.error = null;
+    this.runs = history.value.runs;
+    this.unreadableLines = history.value.unreadableLines;
+    this.#show(history.value.run);
+  };
+
+  /** The services restarted: what they hold now. */
+  reload = async (): Promise<void> => {
+    if (this.#file !== undefined) await this.load(this.#file);
+  };
+
+  /** The operator picks a run to look at; picking the newest follows new runs again. */
+  pick = async (runId: string): Promise<void> => {
+    this.following = runId === this.runs.at(-1)?.runId;
+    this.shown = runId;
+    if (this.#file !== undefined) await this.load(this.#file);
   };
 
   onProgress = (progress: PayloadOf<'party.progress'>): void => {
+    if (progress.kind === 'batch') this.latest = progress;
+    if (progress.runId === null || !this.#arrived(progress.runId)) return;
     if (progress.kind === 'epoch') {
       this.epochs = [...this.epochs, progress].slice(-EPOCHS_KEPT);
       return;
     }
-    this.latest = progress;
     this.batches = [...this.batches, { seq: ++this.#seq, loss: progress.loss, acc: progress.acc }].slice(-BATCH_POINTS);
   };
 
   onRound = (round: RoundSummary): void => {
-    this.rounds = [...this.rounds, round];
+    this.runs = withRound(this.runs, round, new Date().toISOString());
+    if (this.#arrived(round.runId)) this.rounds = [...this.rounds, round];
   };
 
-  /** A new join is a new run: the services start its history afresh, and so do the charts. */
-  onState = (status: PartyStatus): void => {
-    if (status.stage === 'joining' && this.#stage !== 'joining') {
-      this.latest = null;
-      this.batches = this.epochs = this.rounds = [];
+  /** True when `runId` is the run shown, which it becomes if it is new and the page follows new runs. */
+  #arrived(runId: string): boolean {
+    this.runs = withRun(this.runs, runId, new Date().toISOString());
+    if (this.following && runId !== this.shown) this.#show({ runId, rounds: [], epochs: [] });
+    return runId === this.shown;
+  }
+
+  #show(run: RunHistory | null): void {
+    if (run?.runId !== this.shown) {
+      this.batches = [];
       this.#seq = 0;
     }
-    this.#stage = status.stage;
-  };
+    this.shown = run?.runId ?? null;
+    this.rounds = run?.rounds ?? [];
+    this.epochs = (run?.epochs ?? []).slice(-EPOCHS_KEPT);
+  }
 }
 
 export const trainingStore = new TrainingStore();

@@ -29,6 +29,27 @@ export class TrainingPage {
     return this.chartPoints(chart);
   }
 
+  /** The federation runs the picker offers, newest first, as it names them. */
+  runs(): Promise<string[]> {
+    return this.page.getByLabel('Federation run').locator('option').allInnerTexts();
+  }
+
+  /** The run the charts and the rounds table show. */
+  async shownRun(): Promise<string | null> {
+    return this.page.getByRole('table', { name: 'Past rounds, newest first' }).getAttribute('data-run');
+  }
+
+  async pickRun(runId: string): Promise<void> {
+    await this.page.getByLabel('Federation run').selectOption(runId);
+    await this.page.locator(`table[data-run="${runId}"]`).waitFor();
+  }
+
+  /** Waits until the picker offers `count` runs. */
+  async waitForRuns(count: number): Promise<string[]> {
+    await this.page.waitForFunction((n) => document.querySelectorAll('#run-picker option').length === n, count, { timeout: 90_000 });
+    return this.runs();
+  }
+
   /** The rounds table, newest first. */
   async rounds(): Promise<RoundRow[]> {
     return this.page.locator('tr[data-round]').evaluateAll((rows) =>

@@ -7,7 +7,7 @@ const status = (overrides: Partial<PartyStatus>): PartyStatus => ({
   stage: 'joined', state: { type: 'idle', nodeId: '7' }, pauseRequested: false, leaving: null,
   file: '/site/party.yaml', node: null, federation: null, backend: null, model: null, ...overrides,
 });
-const training = { type: 'training' as const, round: 4, epoch: 2, epochs: 3, batch: 5, batches: 10, loss: 0.5, acc: 0.8, samplesPerSec: 100, etaSec: 9 };
+const training = { type: 'training' as const, runId: '5', round: 4, epoch: 2, epochs: 3, batch: 5, batches: 10, loss: 0.5, acc: 0.8, samplesPerSec: 100, etaSec: 9 };
 
 describe('statusWords', () => {
   it('names each phase, with what an operator needs to know', () => {
