@@ -50,6 +50,14 @@ const PartyStatusSchema = z.object({
   state: PartyStateSchema,
   pauseRequested: z.boolean().describe('the operator paused: messages are declined once the task in hand is done'),
   leaving: z.object({ finish: z.boolean() }).nullable(),
+  run: z
+    .object({
+      runId: RunIdSchema,
+      lastRound: round.describe('the highest round of it this site was asked to take part in'),
+      finished: z.boolean().describe('the server said so (GetRun): its rounds are over, and the server may close'),
+    })
+    .nullable()
+    .describe('the federation run the party served last; null before its first message'),
   file: z.string().nullable().describe('the config joined (or last joined)'),
   node: z.object({ keyFile: z.string(), fingerprint: z.string().nullable() }).nullable(),
   federation: z

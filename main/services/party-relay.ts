@@ -46,6 +46,8 @@ export class PartyRelay {
         return this.#emit('party.notice', { time: now(), message: event.message });
       case 'error':
         return this.#emit('party.error', { time: now(), message: event.message });
+      case 'run':
+        return this.#options.onStateChange();
       default:
         this.#training = null;
         return this.#options.onStateChange();
@@ -85,6 +87,8 @@ export class PartyRelay {
     const at = Date.now();
     this.#options.history.addRound(round, new Date(at).toISOString(), new Date(at - round.seconds * 1000).toISOString());
     this.#emit('party.round', round);
+    // The run's last round moved on: a page showing the round between tasks (paused, idle) reads it from the status.
+    this.#options.onStateChange();
   }
 
   #emit: EventBus['emit'] = (event, payload) => {

@@ -45,6 +45,7 @@ export class PartyService {
   #joining: Promise<void> | undefined;
   #file: string | null = null;
   #lastState: PartyState = LEFT;
+  #lastRun: PartyStatus['run'] = null;
   #lastAuditLog: string | null = null;
   #pauseRequested = false;
   #leaving: { finish: boolean } | null = null;
@@ -190,6 +191,7 @@ export class PartyService {
     await session.epochLog.flushed();
     if (this.#session !== session) return;
     this.#lastState = session.party.state;
+    this.#lastRun = session.party.run;
     this.#lastAuditLog = session.facts.auditLog;
     this.#session = undefined;
     this.#stage = 'out';
@@ -240,6 +242,7 @@ export class PartyService {
       state: contractState(session?.party.state ?? this.#lastState),
       pauseRequested: this.#pauseRequested,
       leaving: this.#leaving,
+      run: session ? session.party.run : this.#lastRun,
       ...(session ? joinedFacts(session.facts, session.party.fingerprint) : { file: this.#file, ...NO_FACTS }),
     };
   }

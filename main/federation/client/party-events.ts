@@ -48,6 +48,8 @@ export interface ServedRun {
   runId: string;
   /** The highest round of it this party was asked to take part in. */
   lastRound: number | null;
+  /** The server said so (GetRun): its rounds are over, though the server may still be up. */
+  finished: boolean;
 }
 
 export type PartyEvent =
@@ -56,7 +58,9 @@ export type PartyEvent =
   | { type: 'error'; message: string }
   | ({ type: 'round' } & RoundSummary)
   /** A note for the operator's log: a round setting clamped, a reconnect, a skipped registration. */
-  | { type: 'notice'; message: string };
+  | { type: 'notice'; message: string }
+  /** The run served is another one, or has finished. */
+  | ({ type: 'run' } & ServedRun);
 
 export interface PartyEvents {
   event: [event: PartyEvent];

@@ -47,7 +47,7 @@ export class Party extends EventEmitter<PartyEvents> {
   #state: PartyState = { type: 'disconnected', reason: null };
   #identity: NodeIdentity | undefined;
   #controls = new PartyControls();
-  readonly #runs = new RunWatch();
+  readonly #runs = new RunWatch((event) => this.#emit(event));
   #loop: Promise<void> | undefined;
 
   constructor(options: PartyOptions) {
@@ -190,6 +190,7 @@ export class Party extends EventEmitter<PartyEvents> {
   }
 
   #setIdle(nodeId: bigint): void {
+    this.#runs.reached();
     this.#setState({ type: this.#controls.paused ? 'paused' : 'idle', nodeId: String(nodeId) });
   }
 

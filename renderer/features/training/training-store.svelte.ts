@@ -3,17 +3,17 @@ import type { PayloadOf } from '../../../common/contract/contract.js';
 import type { EpochProgress, RoundSummary, RunHistory, RunSummary } from '../../../common/contract/party-api.js';
 import { api } from '../../lib/api.js';
 import { withRound, withRun } from './runs.js';
-
-export type BatchProgress = Extract<PayloadOf<'party.progress'>, { kind: 'batch' }>;
+import { batchPosition } from './training-points.js';
+import type { BatchRound } from './training-points.js';
 
 export interface BatchPoint {
-  /** Counts batch events since the run began: the per-batch chart's x. */
-  seq: number;
+  /** The batch's place in its round: the per-batch chart's x. */
+  x: number;
   loss: number | null;
   acc: number | null;
 }
 
-/** A chart of a few hundred points redraws in well under a frame; older batches are in the epoch and round charts. */
+/** A chart of a few hundred points redraws in well under a frame; earlier rounds are in the epoch and round charts. */
 const BATCH_POINTS = 300;
 const EPOCHS_KEPT = 300;
 
@@ -24,14 +24,16 @@ class TrainingStore {
   shown = $state<string | null>(null);
   /** Show each new run as it begins (a restarted aggregator's), until the operator picks an older one to look at. */
   following = $state(true);
-  latest = $state.raw<BatchProgress | null>(null);
+  /** Of the services process and its training thread, at the last batch. */
+  memory = $state.raw<{ rssMb: number; tensors: number } | null>(null);
+  /** The round in training (or last trained) of the shown run, batch by batch. */
   batches = $state.raw<BatchPoint[]>([]);
+  batchRound = $state.raw<BatchRound | null>(null);
   epochs = $state.raw<EpochProgress[]>([]);
   rounds = $state.raw<RoundSummary[]>([]);
   unreadableLines = $state(0);
   error = $state<string | null>(null);
 
-  #seq = 0;
   /** The config whose history is shown; null: the joined party's. Undefined until the page first loads. */
   #file: string | null | undefined;
 
@@ -63,13 +65,18 @@ class TrainingStore {
   };
 
   onProgress = (progress: PayloadOf<'party.progress'>): void => {
-    if (progress.kind === 'batch') this.latest = progress;
+    if (progress.kind === 'batch' && progress.memory) this.memory = progress.memory;
     if (progress.runId === null || !this.#arrived(progress.runId)) return;
     if (progress.kind === 'epoch') {
       this.epochs = [...this.epochs, progress].slice(-EPOCHS_KEPT);
       return;
     }
-    this.batches = [...this.batches, { seq: ++this.#seq, loss: progress.loss, acc: progress.acc }].slice(-BATCH_POINTS);
+    const { round, epochs, batches } = progress;
+    const current = this.batchRound;
+    // A new round draws afresh: its batches count from 1 again.
+    const earlier = current && current.round === round && current.epochs === epochs && current.batches === batches ? this.batches : [];
+    this.batchRound = { round, epochs, batches };
+    this.batches = [...earlier, { x: batchPosition(progress), loss: progress.loss, acc: progress.acc }].slice(-BATCH_POINTS);
   };
 
   onRound = (round: RoundSummary): void => {
@@ -87,7 +94,7 @@ class TrainingStore {
   #show(run: RunHistory | null): void {
     if (run?.runId !== this.shown) {
       this.batches = [];
-      this.#seq = 0;
+      this.batchRound = null;
     }
     this.shown = run?.runId ?? null;
     this.rounds = run?.rounds ?? [];

@@ -10,7 +10,7 @@ const electron = (await import('electron')) as unknown as ElectronMock;
 const { PartyControl, partyTooltip } = await import('../../../main/app/party.main.js');
 
 const joined: PartyStatus = {
-  stage: 'joined', state: { type: 'idle', nodeId: '7' }, pauseRequested: false, leaving: null,
+  stage: 'joined', state: { type: 'idle', nodeId: '7' }, pauseRequested: false, leaving: null, run: null,
   file: '/site/party.yaml', node: null, federation: null, backend: null, model: null,
 };
 

@@ -59,6 +59,7 @@ describe('party.join', () => {
       state: { type: 'connecting', attempt: 1, lastError: null, refused: false, retryInMs: null },
       pauseRequested: false,
       leaving: null,
+      run: null,
       file: config,
       node: { keyFile: path.join(dir, 'node-key.pem'), fingerprint: 'abcd-ef01-2345-6789' },
       federation: { server: '127.0.0.1:9092', transport: 'grpc', insecure: true, rootCa: null, auditLog: path.join(dir, 'federation-audit.jsonl') },
