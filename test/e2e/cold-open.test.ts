@@ -1,4 +1,4 @@
-// End-to-end (Debian's chromium, the real console and services): each page opened cold (a bookmark, a reload) shows its state at once: the node key, the audit log, the preview.
+// End-to-end (Debian's chromium, the real console and services): each page opened cold (a bookmark, a reload) shows its state at once: the node key, the audit log, the preview, the runs.
 import { generateKeyPairSync } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
@@ -8,6 +8,7 @@ import { openConsole } from './harness.js';
 import type { Harness } from './harness.js';
 import { FederationPage } from './pages/federation-page.js';
 import { PreviewPage } from './pages/preview-page.js';
+import { TrainingPage } from './pages/training-page.js';
 import { auditLine } from './site-files.js';
 
 let harness: Harness;
@@ -58,6 +59,15 @@ describe('a page opened cold', () => {
     await harness.page.goto(`${harness.url}#/preview`);
     const samples = await new PreviewPage(harness.page).samples(24);
     expect(samples.every((sample) => sample.naturalWidth === 28)).toBe(true);
+  });
+
+  it('Training: the run the audit log holds, its round in the table and the charts', async () => {
+    await harness.page.goto('about:blank');
+    await harness.page.goto(`${harness.url}#/training`);
+    const training = new TrainingPage(harness.page);
+    expect(await training.waitForRuns(1)).toEqual([expect.stringMatching(/^run 904435318632320104, from 2[345] Nov, \d{2}:40: 1 round \(newest\)$/)]);
+    expect(await training.rounds()).toEqual([{ round: '1', train: 'replied', evaluate: 'replied' }]);
+    expect(await training.chartPoints('round-acc')).toBe(2);
   });
 
   it('logged no console error, failed request or uncaught exception', () => {

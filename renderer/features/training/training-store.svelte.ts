@@ -6,6 +6,9 @@ import { withRound, withRun } from './runs.js';
 import { batchPosition } from './training-points.js';
 import type { BatchRound } from './training-points.js';
 
+/** The round the per-batch chart draws, of which run. */
+type BatchesOf = BatchRound & { runId: string };
+
 export interface BatchPoint {
   /** The batch's place in its round: the per-batch chart's x. */
   x: number;
@@ -28,7 +31,7 @@ class TrainingStore {
   memory = $state.raw<{ rssMb: number; tensors: number } | null>(null);
   /** The round in training (or last trained) of the shown run, batch by batch. */
   batches = $state.raw<BatchPoint[]>([]);
-  batchRound = $state.raw<BatchRound | null>(null);
+  batchRound = $state.raw<BatchesOf | null>(null);
   epochs = $state.raw<EpochProgress[]>([]);
   rounds = $state.raw<RoundSummary[]>([]);
   unreadableLines = $state(0);
@@ -71,11 +74,12 @@ class TrainingStore {
       this.epochs = [...this.epochs, progress].slice(-EPOCHS_KEPT);
       return;
     }
-    const { round, epochs, batches } = progress;
+    const { runId, round, epochs, batches } = progress;
     const current = this.batchRound;
     // A new round draws afresh: its batches count from 1 again.
-    const earlier = current && current.round === round && current.epochs === epochs && current.batches === batches ? this.batches : [];
-    this.batchRound = { round, epochs, batches };
+    const same = current && current.runId === runId && current.round === round && current.epochs === epochs && current.batches === batches;
+    const earlier = same ? this.batches : [];
+    this.batchRound = { runId, round, epochs, batches };
     this.batches = [...earlier, { x: batchPosition(progress), loss: progress.loss, acc: progress.acc }].slice(-BATCH_POINTS);
   };
 
@@ -91,8 +95,9 @@ class TrainingStore {
     return runId === this.shown;
   }
 
+  /** Batches are drawn live only: another run shown has none to draw. */
   #show(run: RunHistory | null): void {
-    if (run?.runId !== this.shown) {
+    if (run?.runId !== this.batchRound?.runId) {
       this.batches = [];
       this.batchRound = null;
     }
