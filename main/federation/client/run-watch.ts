@@ -10,7 +10,10 @@ export const RUN_CHECK_EVERY_MS = 5_000;
 /** What a GetRun answer or refusal says of a finished run: its sub-status (completed, failed, stopped), or null while it runs. */
 function finishedAs(answer: GetRunResponse | TransportError): string | null {
   // Flower's SuperLink refuses GetRun for a finished run (check_abort: "Run is finished."); the reference aggregator answers its status.
-  if (answer instanceof TransportError) return /\bRun is finished\b/i.test(answer.details) ? (/Stopped by user/i.test(answer.details) ? 'stopped' : '') : null;
+  if (answer instanceof TransportError) {
+    if (!/\bRun is finished\b/i.test(answer.details)) return null;
+    return /Stopped by user/i.test(answer.details) ? 'stopped' : '';
+  }
   const status = answer.run?.status;
   return status?.status === 'finished' ? status.subStatus : null;
 }
