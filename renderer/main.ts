@@ -1,12 +1,10 @@
-// Runs in the renderer: starts the Svelte app, opens the config the session started with, and catches up with the party.
+// Runs in the renderer: starts the Svelte app, opens the config the session started with, and catches up with the party (each page loads its own data).
 import { mount } from 'svelte';
 import App from './App.svelte';
 import './app.css';
 import { configStore } from './features/dataset/config-store.svelte.js';
 import { partyStore } from './features/federation/party-store.svelte.js';
-import { trainingStore } from './features/training/training-store.svelte.js';
 
 mount(App, { target: document.getElementById('app')! });
 void configStore.start();
 void partyStore.refresh();
-void trainingStore.load();

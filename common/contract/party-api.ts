@@ -5,10 +5,13 @@ import { event, method } from './define.js';
 
 const count = z.number().int().nonnegative();
 const round = z.number().int().nullable().describe('the server\'s round number; null when a message carried none');
+/** Rounds count from 1 again in each run: a round is known by its run and its number. */
+const RunIdSchema = z.string().regex(/^\d{1,20}$/, "a run id: Flower's uint64 as decimal text").describe('the federation run (Flower\'s run id) a message belonged to');
 /** Running means and rates are null (a metric) or 0 (a rate) until there is something to average. */
 const metric = z.number().nullable();
 
 const TrainingProgressSchema = z.object({
+  runId: RunIdSchema.nullable(),
   round,
   epoch: count,
   epochs: count,
@@ -47,6 +50,14 @@ const PartyStatusSchema = z.object({
   state: PartyStateSchema,
   pauseRequested: z.boolean().describe('the operator paused: messages are declined once the task in hand is done'),
   leaving: z.object({ finish: z.boolean() }).nullable(),
+  run: z
+    .object({
+      runId: RunIdSchema,
+      lastRound: round.describe('the highest round of it this site was asked to take part in'),
+      finished: z.boolean().describe('the server said so (GetRun): its rounds are over, and the server may close'),
+    })
+    .nullable()
+    .describe('the federation run the party served last; null before its first message'),
   file: z.string().nullable().describe('the config joined (or last joined)'),
   node: z.object({ keyFile: z.string(), fingerprint: z.string().nullable() }).nullable(),
   federation: z
@@ -67,6 +78,7 @@ export type PartyStatus = z.infer<typeof PartyStatusSchema>;
 
 const RoundSummarySchema = z.object({
   messageType: z.string().describe('train, evaluate, or another message type the server sent'),
+  runId: RunIdSchema,
   round,
   group: z.string(),
   outcome: z
@@ -84,6 +96,7 @@ const BatchProgressSchema = TrainingProgressSchema.extend({
 });
 const EpochProgressSchema = z.object({
   kind: z.literal('epoch'),
+  runId: RunIdSchema.nullable(),
   round,
   epoch: count,
   epochs: count,
@@ -94,6 +107,22 @@ const EpochProgressSchema = z.object({
   samplesPerSec: z.number().nonnegative(),
 });
 export type EpochProgress = z.infer<typeof EpochProgressSchema>;
+
+const RunSummarySchema = z.object({
+  runId: RunIdSchema,
+  startedAt: z.string().describe('ISO-8601, UTC: when this site received the run\'s first message (of those read)'),
+  lastAt: z.string().describe('ISO-8601, UTC: its last message handled'),
+  rounds: count.describe('rounds this site was asked to take part in (trained, evaluated, declined or failed)'),
+  lastRound: round,
+});
+export type RunSummary = z.infer<typeof RunSummarySchema>;
+
+const RunHistorySchema = z.object({
+  runId: RunIdSchema,
+  rounds: z.array(RoundSummarySchema).describe('oldest first'),
+  epochs: z.array(EpochProgressSchema).describe('oldest first'),
+});
+export type RunHistory = z.infer<typeof RunHistorySchema>;
 
 const AuditValueSchema = z.union([z.number(), z.string(), z.boolean(), z.array(z.union([z.number(), z.string(), z.boolean()]))]);
 
@@ -165,9 +194,16 @@ export const partyMethods = {
     result: PartyStatusSchema,
   }),
   'party.history': method({
-    summary: "this session's round summaries and finished epochs, oldest first, so a page opened late draws the whole run",
-    args: z.object({}),
-    result: z.object({ rounds: z.array(RoundSummarySchema), epochs: z.array(EpochProgressSchema) }),
+    summary: 'the federation runs this site took part in, and one run in full (its round summaries and finished epochs), as the audit log and the party\'s epoch log on disk hold them: a page opened late, or after a restart, draws the whole run',
+    args: z.object({
+      file: ConfigFileSchema.optional().describe("the config whose history to read; by default the joined (or last joined) party's, else the open config's"),
+      runId: RunIdSchema.optional().describe('the run to give in full; the newest by default'),
+    }),
+    result: z.object({
+      runs: z.array(RunSummarySchema).describe('oldest first; the newest runs only, when there are more than the history keeps'),
+      run: RunHistorySchema.nullable().describe('the run asked for (else the newest); null when there is none'),
+      unreadableLines: count.describe('lines read that could not be used: torn by a crash, edited, or without a run id'),
+    }),
   }),
   'party.nodeKey': method({
     summary: 'the node key joining a config would use: its fingerprint and public key (null before one is created) and where it is kept; never creates one',
@@ -204,11 +240,11 @@ export const partyMethods = {
   'party.audit': method({
     summary: 'the audit log ("what left this site"): every message received and sent, newest last',
     args: z.object({
-      file: ConfigFileSchema.optional().describe("the config whose `audit_log` to read; the joined (or last joined) party's by default"),
+      file: ConfigFileSchema.optional().describe("the config whose `audit_log` to read; by default the joined (or last joined) party's, else the open config's"),
       last: z.number().int().min(1).max(2000).default(200),
     }),
     result: z.object({
-      auditLog: z.string().nullable().describe('null when there is no federation to read the log of'),
+      auditLog: z.string().nullable().describe('null when there is no federation to read the log of (no config, or one without `federation:`)'),
       entries: z.array(AuditEntrySchema),
       unreadableLines: count.describe('lines read that were not entries: one torn by a crash mid-write, or an edited line'),
     }),

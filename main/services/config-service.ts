@@ -11,6 +11,9 @@ import type { RecentConfigs } from './recent-configs.js';
 import { ServiceError } from './service-errors.js';
 
 export class ConfigService {
+  /** The config opened last (absolute): what a window shows, so what the party methods read when asked of no config in particular. */
+  opened: string | null = null;
+
   constructor(
     readonly events: EventBus,
     readonly recent: RecentConfigs,
@@ -24,6 +27,7 @@ export class ConfigService {
     });
     const check = await checkConfigText(text, absolute);
     this.recent.note(absolute);
+    this.opened = absolute;
     this.events.emit('config.opened', { file: absolute });
     return { file: absolute, text, ...check };
   };

@@ -5,7 +5,7 @@ import { TrainingRunner } from '../engine/train/runner.js';
 import type { TrainProgress } from '../engine/train/trainer.js';
 import { Party } from '../federation/client/party.js';
 import type { PartyOptions } from '../federation/client/party.js';
-import type { PartyEvent } from '../federation/client/party-events.js';
+import type { PartyEvent, ServedRun } from '../federation/client/party-events.js';
 import type { WorkRunner } from '../federation/client/work.js';
 import { KEY_FILES } from './node-key-storage.js';
 import type { NodeKeyStorage } from './node-key-storage.js';
@@ -21,6 +21,7 @@ export interface ServiceRunner extends WorkRunner {
 export interface ServiceParty {
   readonly state: PartyState;
   readonly fingerprint: string | null;
+  readonly run: ServedRun | null;
   readonly audit: { readonly file: string };
   on(event: 'event', listener: (event: PartyEvent) => void): unknown;
   join(): Promise<void>;

@@ -1,17 +1,22 @@
 // Runs in the services process (plain Node): a party's events and its training thread's progress, turned into the contract's party.* events.
 import type { EpochProgress, RoundSummary } from '../../common/contract/party-api.js';
-import type { PartyEvent, TrainingProgress } from '../federation/client/party-events.js';
+import type { PartyEvent } from '../federation/client/party-events.js';
 import type { TrainProgress } from '../engine/train/trainer.js';
 import type { EventBus } from './event-bus.js';
 import type { PartyHistory } from './party-history.js';
+import type { EpochLog } from './party-history-files.js';
 import { contractProgress, finiteOr } from './party-status.js';
 
 /** Batch events at most this often: enough for a live chart, few enough for IPC; the last batch of an epoch always goes. */
 const PROGRESS_EVERY_MS = 250;
 
+type Training = Omit<Extract<PartyEvent, { type: 'training' }>, 'type'>;
+
 interface RelayOptions {
   events: EventBus;
   history: PartyHistory;
+  /** Epochs never leave the site, so the audit log does not hold them: this log keeps them for the history after a restart. */
+  epochLog: EpochLog;
   /** The party's state moved on (a training batch within the same round does not count): the service announces its status. */
   onStateChange: () => void;
 }
@@ -23,7 +28,7 @@ interface RelayOptions {
  */
 export class PartyRelay {
   readonly #options: RelayOptions;
-  #training: TrainingProgress | null = null;
+  #training: Training | null = null;
   #memory: { rssMb: number; tensors: number } | null = null;
   #lastProgressAt = -Infinity;
 
@@ -41,6 +46,8 @@ export class PartyRelay {
         return this.#emit('party.notice', { time: now(), message: event.message });
       case 'error':
         return this.#emit('party.error', { time: now(), message: event.message });
+      case 'run':
+        return this.#options.onStateChange();
       default:
         this.#training = null;
         return this.#options.onStateChange();
@@ -54,10 +61,12 @@ export class PartyRelay {
     }
     const { epoch, loss, accuracy, samples, seconds, samplesPerSec } = event;
     const epochProgress: EpochProgress = {
-      kind: 'epoch', round: this.#training?.round ?? null, epoch, epochs: this.#training?.epochs ?? epoch,
+      kind: 'epoch', runId: this.#training?.runId ?? null, round: this.#training?.round ?? null, epoch, epochs: this.#training?.epochs ?? epoch,
       loss: finiteOr(loss, null), acc: finiteOr(accuracy, null), samples, seconds: finiteOr(seconds, 0), samplesPerSec: finiteOr(samplesPerSec, 0),
     };
-    this.#options.history.addEpoch(epochProgress);
+    const time = now();
+    this.#options.history.addEpoch(epochProgress, time);
+    void this.#options.epochLog.append(epochProgress, time);
     this.#emit('party.progress', epochProgress);
   };
 
@@ -75,8 +84,11 @@ export class PartyRelay {
   #onRound({ type: _type, ...summary }: Extract<PartyEvent, { type: 'round' }>): void {
     const metrics = Object.fromEntries(Object.entries(summary.metrics).filter(([, value]) => Number.isFinite(value)));
     const round: RoundSummary = { ...summary, metrics, seconds: finiteOr(summary.seconds, 0) };
-    this.#options.history.addRound(round);
+    const at = Date.now();
+    this.#options.history.addRound(round, new Date(at).toISOString(), new Date(at - round.seconds * 1000).toISOString());
     this.#emit('party.round', round);
+    // The run's last round moved on: a page showing the round between tasks (paused, idle) reads it from the status.
+    this.#options.onStateChange();
   }
 
   #emit: EventBus['emit'] = (event, payload) => {

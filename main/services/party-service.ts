@@ -12,6 +12,7 @@ import { readAuditEntries } from './party-audit.js';
 import { DEFAULT_DEPS } from './party-deps.js';
 import type { PartyServiceDeps, ServiceParty, ServiceRunner } from './party-deps.js';
 import { PartyHistory } from './party-history.js';
+import { EpochLog, epochLogOf, readHistory } from './party-history-files.js';
 import { loadJoinableConfig } from './party-joining.js';
 import { PartyRelay } from './party-relay.js';
 import { contractState, joinedFacts, NO_FACTS } from './party-status.js';
@@ -22,6 +23,9 @@ interface Session {
   runner: ServiceRunner;
   party: ServiceParty;
   facts: JoinedFacts;
+  /** Rebuilt from disk at the join, then added to as rounds and epochs happen. */
+  history: PartyHistory;
+  epochLog: EpochLog;
   /** Resolves once the party has left (or stopped) and its training thread is closed. */
   ended: Promise<void>;
 }
@@ -36,20 +40,23 @@ const LEFT: PartyState = { type: 'disconnected', reason: null };
 export class PartyService {
   readonly #events: EventBus;
   readonly #deps: PartyServiceDeps;
-  readonly #history = new PartyHistory();
   #stage: PartyStage = 'out';
   #session: Session | undefined;
   #joining: Promise<void> | undefined;
   #file: string | null = null;
   #lastState: PartyState = LEFT;
+  #lastRun: PartyStatus['run'] = null;
   #lastAuditLog: string | null = null;
   #pauseRequested = false;
   #leaving: { finish: boolean } | null = null;
   #closing = false;
+  readonly #openedConfig: () => string | null;
 
-  constructor(events: EventBus, deps: Partial<PartyServiceDeps> = {}) {
+  /** `openedConfig`: the config open in the UI (else the one the services started with), read when a call names none and no party joined. */
+  constructor(events: EventBus, deps: Partial<PartyServiceDeps> = {}, openedConfig: () => string | null = () => null) {
     this.#events = events;
     this.#deps = { ...DEFAULT_DEPS, ...deps };
+    this.#openedConfig = openedConfig;
   }
 
   join = async ({ file }: ArgsOf<'party.join'>): Promise<ResultIn<'party.join'>> => {
@@ -58,7 +65,6 @@ export class PartyService {
     this.#stage = 'joining';
     this.#file = absolute;
     this.#pauseRequested = false;
-    this.#history.clear();
     this.#announce();
     const joining = this.#open(absolute);
     this.#joining = joining;
@@ -103,12 +109,31 @@ export class PartyService {
     return this.#stage === 'out' ? null : this.#file;
   }
 
-  history = async (): Promise<ResultIn<'party.history'>> => this.#history.snapshot();
+  /** While joined, the party's own (the events and this answer come in order); otherwise what is on disk now. */
+  history = async ({ file, runId }: ArgsOf<'party.history'>): Promise<ResultIn<'party.history'>> => {
+    const session = this.#session;
+    if (session && (file === undefined || path.resolve(file) === session.facts.file)) return session.history.answer(runId);
+    const auditLog = await this.#auditLog(file);
+    return (auditLog === null ? new PartyHistory() : await readHistory(auditLog)).answer(runId);
+  };
 
   audit = async ({ file, last }: ArgsOf<'party.audit'>): Promise<ResultIn<'party.audit'>> => {
-    const auditLog = file === undefined ? (this.#session?.facts.auditLog ?? this.#lastAuditLog) : await auditLogOf(file);
+    const auditLog = await this.#auditLog(file);
     return { auditLog, ...(auditLog === null ? { entries: [], unreadableLines: 0 } : await readAuditEntries(auditLog, last)) };
   };
+
+  /**
+   * The audit log of `file`'s federation; without one, the joined party's, else the last joined, else the open
+   * config's: a page opened cold shows what the site did before, joined this session or not.
+   */
+  async #auditLog(file: string | undefined): Promise<string | null> {
+    if (file !== undefined) return auditLogOf(file);
+    const known = this.#session?.facts.auditLog ?? this.#lastAuditLog;
+    if (known !== null) return known;
+    const opened = this.#openedConfig();
+    // Not the caller's choice: an open config that does not load (yet) has no log to show, and the Dataset page says why.
+    return opened === null ? null : auditLogOf(opened).catch(() => null);
+  }
 
   /** The services are stopping: leave without finishing the task in hand, within a grace period, then close the thread. */
   close = async (): Promise<void> => {
@@ -118,6 +143,7 @@ export class PartyService {
     if (!session) return;
     await Promise.race([this.#leave(session, false), sleep(this.#deps.shutdownGraceMs, undefined, { ref: false })]);
     await session.runner.close();
+    await session.epochLog.flushed();
   };
 
   /**
@@ -130,9 +156,11 @@ export class PartyService {
     try {
       const party = this.#deps.createParty({ section, baseDir: loaded.baseDir, runner, settings: info.settings, ...this.#nodeKeyOption(loaded.baseDir, section) });
       const facts = { file, baseDir: loaded.baseDir, section, info, auditLog: party.audit.file };
-      const session: Session = { runner, party, facts, ended: Promise.resolve() };
+      const history = await this.#readHistory(facts.auditLog);
+      const epochLog = new EpochLog(epochLogOf(facts.auditLog), (message) => this.#report(message));
+      const session: Session = { runner, party, facts, history, epochLog, ended: Promise.resolve() };
       this.#session = session;
-      const relay = new PartyRelay({ events: this.#events, history: this.#history, onStateChange: () => this.#announce() });
+      const relay = new PartyRelay({ events: this.#events, history, epochLog, onStateChange: () => this.#announce() });
       party.on('event', relay.onPartyEvent);
       runner.on('progress', relay.onRunnerProgress);
       await party.join();
@@ -146,12 +174,24 @@ export class PartyService {
     }
   }
 
+  /** A history that cannot be read (a log made unreadable) does not keep the site out of its federation: it starts afresh, and says so. */
+  async #readHistory(auditLog: string): Promise<PartyHistory> {
+    try {
+      return await readHistory(auditLog);
+    } catch (error) {
+      this.#report(`the history of earlier runs is not shown: ${(error as Error).message}`);
+      return new PartyHistory();
+    }
+  }
+
   /** The party serves until it leaves or its loop ends on its own; either way the thread closes and the service is out. */
   async #watch(session: Session): Promise<void> {
     await session.party.left().catch((error: unknown) => this.#report(`the party stopped: ${(error as Error).message}`));
     await session.runner.close();
+    await session.epochLog.flushed();
     if (this.#session !== session) return;
     this.#lastState = session.party.state;
+    this.#lastRun = session.party.run;
     this.#lastAuditLog = session.facts.auditLog;
     this.#session = undefined;
     this.#stage = 'out';
@@ -202,6 +242,7 @@ export class PartyService {
       state: contractState(session?.party.state ?? this.#lastState),
       pauseRequested: this.#pauseRequested,
       leaving: this.#leaving,
+      run: session ? session.party.run : this.#lastRun,
       ...(session ? joinedFacts(session.facts, session.party.fingerprint) : { file: this.#file, ...NO_FACTS }),
     };
   }

@@ -34,7 +34,7 @@ export function createServicesHost(options: HostOptions): ServicesHost {
   const config = new ConfigService(events, recent);
   const dataset = new DatasetService(events);
   const nodeKeys = options.nodeKeys ?? KEY_FILES;
-  const party = new PartyService(events, { nodeKeys, ...options.party });
+  const party = new PartyService(events, { nodeKeys, ...options.party }, () => config.opened ?? options.startConfig ?? null);
   const nodeKey = new NodeKeyService(events, nodeKeys, () => party.federationFile);
   const handlers: MethodHandlers = {
     'app.info': async () => ({ version: options.version, startConfig: options.startConfig ?? null, recentConfigs: recent.list() }),

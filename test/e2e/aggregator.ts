@@ -8,36 +8,45 @@ import type { RoundRecord } from '../../main/federation/server/metrics-history.j
 export interface RunningAggregator {
   /** host:port of its gRPC Fleet API. */
   address: string;
+  /** Flower's run id of its run, as decimal text. */
+  runId: string;
+  /** Resolves once its rounds are done (or it was closed). */
+  done: Promise<void>;
   /** Every round it finished, completed or failed, in order. */
   rounds: RoundRecord[];
   events: AggregatorEvent[];
+  /** Stops its rounds and its servers; a second call waits for the first. */
   close(): Promise<void>;
 }
 
 /**
- * An MLP on 28x28x1 inputs (the sample's images), plain text, one node enough for a round, rounds that wait briefly
+ * `listen`: a port of its own (0: any free one), or the address of an aggregator closed before, as a coordinator
+ * restarting it would. An MLP on 28x28x1 inputs (the sample's images), plain text, one node enough for a round, rounds that wait briefly
  * for replies. More rounds than a test watches: when the party leaves, the rest wait for nodes until close().
  */
-export async function startAggregator(dir: string, { rounds }: { rounds: number }): Promise<RunningAggregator> {
+export async function startAggregator(dir: string, { rounds, listen = '127.0.0.1:0' }: { rounds: number; listen?: string }): Promise<RunningAggregator> {
   const config = AggregatorConfigSchema.parse({
     model: { builtin: 'mlp', input_shape: [28, 28, 1], classes: 10 },
     rounds, min_nodes: 1, round_timeout: 20, insecure: true, out: path.join(dir, 'aggregator'),
     train: { local_epochs: 1, lr: 0.01, batch_size: 100 },
-    listen: { grpc: '127.0.0.1:0', rest: null },
+    listen: { grpc: listen, rest: null },
   });
   const aggregator = new Aggregator(config, dir);
-  const running: RunningAggregator = { address: '', rounds: [], events: [], close: async () => undefined };
+  const running: RunningAggregator = { address: '', runId: String(aggregator.state.runId), done: Promise.resolve(), rounds: [], events: [], close: async () => undefined };
   aggregator.events.on((event) => {
     running.events.push(event);
     if (event.type === 'round-done') running.rounds.push(event.record);
   });
   running.address = (await aggregator.start()).grpc!;
   const stop = new AbortController();
-  const run = aggregator.run(stop.signal).catch(() => undefined); // aborted at close, or every round done
-  running.close = async () => {
-    stop.abort();
-    await run;
-    await aggregator.close();
-  };
+  const run = aggregator.run(stop.signal).then(() => undefined, () => undefined); // aborted at close, or every round done
+  running.done = run;
+  let closed: Promise<void> | undefined;
+  running.close = () =>
+    (closed ??= (async () => {
+      stop.abort();
+      await run;
+      await aggregator.close();
+    })());
   return running;
 }

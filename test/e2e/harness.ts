@@ -15,46 +15,62 @@ export interface Harness {
   page: Page;
   /** The temp copy the app edits and saves. */
   config: string;
+  /** The console's address, with its access token. */
+  url: string;
   /** Console errors, failed requests and uncaught exceptions seen by the page. */
   problems: string[];
   screenshot(name: string): Promise<void>;
+  /** Closes the console (its services with it) and starts a new one on the same config, as a restart of the console does. */
+  restartConsole(): Promise<void>;
   close(): Promise<void>;
 }
 
 interface ConsoleOptions {
   /** Changes to the example's text before the console opens it (a smaller model for a quick federation, say). */
   edit?: (yaml: string) => string;
+  /** Files a site already has beside its config (a node key, an audit log), written before the console starts. */
+  site?: (dir: string) => Promise<void>;
+  /** The page the browser opens first, as a bookmark or a reload would: `#/federation`. */
+  at?: string;
 }
 
 /**
  * The example is copied before anything edits it; its data paths, relative to examples/, become absolute so the
  * copy reads the same images (every comment stays, the copy is the file a person would have).
  */
-export async function openConsole({ edit = (yaml) => yaml }: ConsoleOptions = {}): Promise<Harness> {
+export async function openConsole({ edit = (yaml) => yaml, site, at = '' }: ConsoleOptions = {}): Promise<Harness> {
   if (!existsSync(CHROMIUM)) throw new Error(`the end-to-end tests drive Debian's chromium at ${CHROMIUM}: apt-get install chromium`);
   const dir = await tempDir('tributary-e2e-');
   const config = path.join(dir, 'party.yaml');
   const example = await fsp.readFile(EXAMPLE, 'utf8');
   await fsp.writeFile(config, edit(example.replaceAll('../../assets/', `${path.resolve('assets')}/`)));
+  await site?.(dir);
   await fsp.mkdir(SCREENSHOTS, { recursive: true });
 
-  const running: RunningConsole = await startConsole({ config });
+  let running: RunningConsole = await startConsole({ config });
   const browser: Browser = await chromium.launch({ executablePath: CHROMIUM });
   const page = await browser.newPage({ viewport: { width: 1024, height: 768 }, colorScheme: 'light' });
   const problems: string[] = [];
   page.on('console', (message) => message.type() === 'error' && problems.push(`console: ${message.text()}`));
   page.on('pageerror', (error) => problems.push(`uncaught: ${error.message}`));
   page.on('requestfailed', (request) => problems.push(`request failed: ${request.url()}`));
-  await page.goto(running.url);
-  return {
+  await page.goto(`${running.url}${at}`);
+  const harness: Harness = {
     page,
     config,
+    url: running.url,
     problems,
     screenshot: async (name) => void (await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true })),
+    restartConsole: async () => {
+      await running.close();
+      running = await startConsole({ config });
+      harness.url = running.url;
+    },
     close: async () => {
       await browser.close();
       await running.close();
       await fsp.rm(dir, { recursive: true, force: true });
     },
   };
+  return harness;
 }

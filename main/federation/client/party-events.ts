@@ -21,7 +21,8 @@ export type PartyState =
   /** refused: the server answered the last try with a refusal (a key not registered yet, say), rather than not being reached. */
   | { type: 'connecting'; attempt: number; lastError: string | null; refused: boolean; retryInMs: number | null }
   | { type: 'idle'; nodeId: string }
-  | ({ type: 'training' } & TrainingProgress)
+  /** runId: the run of the message being served (Flower's run id as decimal text). */
+  | ({ type: 'training'; runId: string | null } & TrainingProgress)
   | { type: 'evaluating'; round: number | null }
   | { type: 'paused'; nodeId: string };
 
@@ -30,6 +31,8 @@ export type RoundOutcome = 'replied' | 'declined' | 'refused' | 'aborted' | 'fai
 /** One message from the server, handled: what was asked, what went back, how long it took. */
 export interface RoundSummary {
   messageType: string;
+  /** The federation run the message belonged to: Flower's run id (a uint64) as decimal text. Rounds count from 1 in each run. */
+  runId: string;
   round: number | null;
   group: string;
   /** replied: the work was done; declined: paused; refused: a bad message; aborted: left mid-task; failed: the work or the push failed. */
@@ -40,13 +43,24 @@ export interface RoundSummary {
   error: string | null;
 }
 
+/** The federation run this party served last. */
+export interface ServedRun {
+  runId: string;
+  /** The highest round of it this party was asked to take part in. */
+  lastRound: number | null;
+  /** The server said so (GetRun): its rounds are over, though the server may still be up. */
+  finished: boolean;
+}
+
 export type PartyEvent =
   | PartyState
   /** Something went wrong and the party carries on (a bad message refused, a reply that could not be pushed, a lost connection). */
   | { type: 'error'; message: string }
   | ({ type: 'round' } & RoundSummary)
   /** A note for the operator's log: a round setting clamped, a reconnect, a skipped registration. */
-  | { type: 'notice'; message: string };
+  | { type: 'notice'; message: string }
+  /** The run served is another one, or has finished. */
+  | ({ type: 'run' } & ServedRun);
 
 export interface PartyEvents {
   event: [event: PartyEvent];

@@ -11,6 +11,7 @@ import { joinFederation, leaveFederation, serverAnswered } from './node-session.
 import { ObjectCache } from './object-cache.js';
 import type { PartyControls } from './party-controls.js';
 import type { PartyEvent, PartyState } from './party-events.js';
+import type { RunWatch } from './run-watch.js';
 import { answerInterrupted, serveMessage, type ServeContext } from './serve-message.js';
 import type { WorkContext } from './work.js';
 
@@ -22,6 +23,8 @@ export interface LoopEnv {
   audit: AuditLog;
   inHand: InHandFile;
   work: WorkContext;
+  /** The run being served: told of each message before its work begins, asked to check on it when there is no work, told of a lost server. */
+  runs: Pick<RunWatch, 'serving' | 'check' | 'lost'>;
   maxMessageBytes: number;
   /** How long a leaving node stays online after its last reply, so the server reads the reply before the node goes. */
   replyReadMs: number;
@@ -113,10 +116,12 @@ async function pollLoop(env: LoopEnv, nodeId: bigint, signal: AbortSignal, cache
     env.setIdle(nodeId);
     const [proto, tree] = [pulled.messagesList[0], pulled.messageObjectTrees[0]];
     if (!proto || !tree) {
+      await env.runs.check(env.client, nodeId, signal);
       await controls.idle(env.section.poll_interval * 1000, signal);
       continue;
     }
     controls.working = true;
+    if (proto.metadata) env.runs.serving(proto.metadata.runId);
     const summary = await serveMessage(proto, tree, context).finally(() => {
       controls.working = false;
       controls.stopRequested = false;
@@ -142,14 +147,18 @@ async function letServerReadReply(env: LoopEnv, lastReplyAt: number | undefined)
 
 /** PullMessages, retried (and shown as connecting) while the server is unreachable; a refusal means the server lost this node. */
 async function pull(env: LoopEnv, nodeId: bigint, signal: AbortSignal): Promise<PullMessagesResponse> {
-  return retry(() => env.client.pullMessages(nodeId, { signal }), { signal, onRetry: (info) => env.setState(connectingState(info)) });
+  const onRetry = (info: RetryInfo) => {
+    env.runs.lost((info.error as Error).message ?? String(info.error), 'trying again');
+    env.setState(connectingState(info));
+  };
+  return retry(() => env.client.pullMessages(nodeId, { signal }), { signal, onRetry });
 }
 
 /** The server no longer knows this node (it restarted, or dropped us): end this connection and join again. */
 function lose(env: LoopEnv, reason: string): void {
   const { controls } = env;
   if (controls.session?.signal.aborted) return;
-  env.emit({ type: 'error', message: `lost the connection to the server (${reason}); joining again` });
+  env.runs.lost(reason, 'joining again');
   if (controls.working) env.stopWork();
   controls.session?.abort(new Error(reason));
 }

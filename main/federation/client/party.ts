@@ -12,8 +12,9 @@ import { AuditLog, readAuditLog, type AuditEntry, type ReadAuditOptions } from '
 import { FleetClient } from './fleet-client.js';
 import { InHandFile } from './in-hand.js';
 import { PartyControls } from './party-controls.js';
-import type { PartyEvent, PartyEvents, PartyState } from './party-events.js';
+import type { PartyEvent, PartyEvents, PartyState, ServedRun } from './party-events.js';
 import { runParty } from './party-loop.js';
+import { RunWatch } from './run-watch.js';
 import type { WorkContext, WorkRunner } from './work.js';
 
 export interface PartyOptions {
@@ -46,6 +47,7 @@ export class Party extends EventEmitter<PartyEvents> {
   #state: PartyState = { type: 'disconnected', reason: null };
   #identity: NodeIdentity | undefined;
   #controls = new PartyControls();
+  readonly #runs = new RunWatch((event) => this.#emit(event));
   #loop: Promise<void> | undefined;
 
   constructor(options: PartyOptions) {
@@ -56,6 +58,11 @@ export class Party extends EventEmitter<PartyEvents> {
 
   get state(): PartyState {
     return this.#state;
+  }
+
+  /** The federation run this party served last (a restarted aggregator starts a new one), null before its first message. */
+  get run(): ServedRun | null {
+    return this.#runs.run;
   }
 
   /** The node key's fingerprint once join() has loaded it: what the federation's coordinator compares. */
@@ -86,7 +93,7 @@ export class Party extends EventEmitter<PartyEvents> {
     controls.paused = this.#controls.paused; // a pause set before joining holds
     this.#controls = controls;
     this.#loop = runParty({
-      client, identity, section, controls, audit: this.audit, inHand, work: this.#workContext(slots),
+      client, identity, section, controls, audit: this.audit, inHand, work: this.#workContext(slots), runs: this.#runs,
       maxMessageBytes: this.#options.maxMessageBytes ?? DEFAULT_MAX_BYTES,
       replyReadMs: this.#options.replyReadMs ?? 6_000,
       setState: (state) => this.#setState(state),
@@ -143,7 +150,7 @@ export class Party extends EventEmitter<PartyEvents> {
     return {
       runner: this.#options.runner, slots, defaults: this.#options.settings, section: this.#options.section,
       stopRequested: () => this.#controls.stopRequested,
-      onTraining: (progress) => this.#setState({ type: 'training', ...progress }),
+      onTraining: (progress) => this.#setState({ type: 'training', runId: this.#runs.run?.runId ?? null, ...progress }),
       onEvaluating: (round) => this.#setState({ type: 'evaluating', round }),
       notice: (message) => this.#emit({ type: 'notice', message }),
     };
@@ -183,6 +190,7 @@ export class Party extends EventEmitter<PartyEvents> {
   }
 
   #setIdle(nodeId: bigint): void {
+    this.#runs.reached();
     this.#setState({ type: this.#controls.paused ? 'paused' : 'idle', nodeId: String(nodeId) });
   }
 
@@ -194,6 +202,7 @@ export class Party extends EventEmitter<PartyEvents> {
   }
 
   #emit(event: PartyEvent): void {
+    if (event.type === 'round') this.#runs.served(event);
     this.emit('event', event);
   }
 }

@@ -48,7 +48,7 @@ export async function serveMessage(proto: MessageProto, tree: ObjectTree, contex
   const pushError = await push(outgoing, (performance.now() - started) / 1000, context);
   await context.inHand.clear();
   const seconds = (performance.now() - started) / 1000;
-  const summary = { messageType: metadata.messageType, round, group: metadata.groupId, seconds };
+  const summary = { messageType: metadata.messageType, runId: String(metadata.runId), round, group: metadata.groupId, seconds };
   if (pushError) return { ...summary, outcome: 'failed', metrics: {}, error: pushError };
   if ('content' in answer.answer) return { ...summary, outcome: 'replied', metrics: answer.answer.metrics, error: null };
   return { ...summary, outcome: answer.answer.outcome, metrics: {}, error: answer.answer.reason };

@@ -97,6 +97,7 @@ async function startAggregator(options: LocalFederationOptions, listen: string, 
     listen: transport === 'grpc' ? { grpc: listen, rest: null } : { grpc: null, rest: listen },
     insecure: true,
     out: options.out,
+    linger: 0, // its parties are closed with it: there is no one to tell the run finished
   });
   const aggregator = new Aggregator(config, path.resolve(options.out));
   onAggregator?.(aggregator); // before start(), so its first events are seen

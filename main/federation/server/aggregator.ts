@@ -1,6 +1,7 @@
 // Runs in the aggregator (plain Node): the reference aggregator: Fleet API servers over one link state, and FedAvg rounds driving it.
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { NamedArray } from '../../engine/weights.js';
 import { startGrpcServer } from '../transport/grpc-server.js';
 import { startRestServer } from '../transport/rest-server.js';
@@ -30,6 +31,9 @@ export interface AggregatorResult {
   /** The final global model as a tfjs Layers model.json (weights beside it). */
   finalModel: string;
 }
+
+/** How often a lingering aggregator looks whether every node has heard the run finished. */
+const LINGER_POLL_MS = 100;
 
 /** Subscribe to `events` first, then start() (binds the ports), run() the rounds, and close() in a finally. */
 export class Aggregator {
@@ -61,7 +65,18 @@ export class Aggregator {
     return addresses;
   }
 
+  /** The rounds, then the run is finished: GetRun says so from then on, and the aggregator lingers briefly for nodes to learn it. */
   async run(signal?: AbortSignal): Promise<AggregatorResult> {
+    const result = await this.runRounds(signal).catch((error: unknown) => {
+      this.state.finish(signal?.aborted ? 'stopped' : 'failed');
+      throw error;
+    });
+    this.state.finish('completed');
+    await this.linger(signal);
+    return result;
+  }
+
+  private async runRounds(signal?: AbortSignal): Promise<AggregatorResult> {
     if (!this.global || !this.runDir) throw new Error('Aggregator.run: call start() first');
     const { config } = this;
     const plan = {
@@ -73,15 +88,23 @@ export class Aggregator {
       train: { localEpochs: config.train.local_epochs, lr: config.train.lr, batchSize: config.train.batch_size },
     };
     const files = { checkpointsDir: path.join(this.runDir, 'checkpoints'), metricsFile: path.join(this.runDir, 'metrics.jsonl') };
-    try {
-      const { weights, records } = await runFedAvg(this.state, this.events, this.global.weights, plan, files, signal);
-      const finalModel = await saveTfjsModel(this.global, weights, path.join(this.runDir, 'final'));
-      this.events.log('info', `done: ${records.filter((r) => r.status === 'completed').length} of ${records.length} rounds completed; final model ${finalModel}`);
-      return { records, weights, runDir: this.runDir, finalModel };
-    } finally {
-      // Nodes asking for the run from now on learn it is over (Flower answers "Run is finished.").
-      this.state.status = 'finished';
-    }
+    const { weights, records } = await runFedAvg(this.state, this.events, this.global.weights, plan, files, signal);
+    const finalModel = await saveTfjsModel(this.global, weights, path.join(this.runDir, 'final'));
+    this.events.log('info', `done: ${records.filter((r) => r.status === 'completed').length} of ${records.length} rounds completed; final model ${finalModel}`);
+    return { records, weights, runDir: this.runDir, finalModel };
+  }
+
+  /**
+   * A party learns the run finished by asking (GetRun) while it waits for work; once the aggregator has exited, all
+   * it would see is a refused connection. So it stays up until every online node has asked, or `linger` seconds.
+   */
+  private async linger(signal?: AbortSignal): Promise<void> {
+    const deadline = Date.now() + this.config.linger * 1000;
+    const waiting = () => this.state.registry.onlineNodeIds().filter((nodeId) => !this.state.toldFinished.has(nodeId));
+    if (this.config.linger > 0 && waiting().length) this.events.log('info', `run ${this.state.runId} finished; answering up to ${this.config.linger} s more so the nodes learn it`);
+    while (waiting().length && Date.now() < deadline && !signal?.aborted) await sleep(LINGER_POLL_MS);
+    const unaware = waiting();
+    if (this.config.linger > 0 && unaware.length) this.events.log('warn', `${unaware.length} online node(s) did not ask for the finished run before the aggregator stopped waiting: ${unaware.join(', ')}`);
   }
 
   async close(): Promise<void> {

@@ -28,6 +28,12 @@ export const AggregatorConfigSchema = z.strictObject({
   fraction: z.number().gt(0).max(1).default(1).describe('share of the online nodes asked to train each round'),
   fraction_evaluate: z.number().min(0).max(1).default(1).describe('share asked to evaluate; 0 skips federated evaluation'),
   round_timeout: z.number().positive().default(600).describe('seconds to wait for replies in each phase; later replies are dropped'),
+  linger: z
+    .number()
+    .min(0)
+    .max(600)
+    .default(10)
+    .describe('seconds it keeps answering after the last round, so nodes learn the run finished (GetRun) before it exits; less once every online node has asked'),
   train: z
     .strictObject({
       local_epochs: z.number().int().min(1).default(1),

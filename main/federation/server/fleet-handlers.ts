@@ -56,9 +56,15 @@ export const fleetHandlers: FleetHandlers = {
     }
     return { reconnect: { reconnect: RECONNECT_S }, results: new Map([[receipt.messageId, 0]]), objectsToPush: receipt.objectsToPush };
   },
+  /**
+   * A finished run is answered with its status, so a node learns the federation is over before the aggregator
+   * exits (Flower's SuperLink refuses instead, "Run is finished.", and a party reads either).
+   */
   GetRun: ({ node, runId }, { state }) => {
-    checkNodeInFederation(state, node?.nodeId ?? 0n);
-    state.checkRun(runId);
+    const nodeId = node?.nodeId ?? 0n;
+    checkNodeInFederation(state, nodeId);
+    if (runId !== state.runId) throw new FleetRpcError('PERMISSION_DENIED', `Run ID not found: ${runId} (this aggregator runs ${state.runId})`);
+    if (state.finished) state.toldFinished.add(nodeId);
     return { run: runInfo(state) };
   },
   GetFab: ({ hashStr }) => {
@@ -92,12 +98,14 @@ function checkNodeInFederation(state: LinkState, nodeId: bigint): void {
 
 function runInfo(state: LinkState): WireInput<Run> {
   const created = flowerTimestamp(state.createdAt);
+  const { finished } = state;
   return {
     runId: state.runId,
     pendingAt: created,
     startingAt: created,
     runningAt: created,
-    status: { status: state.status, subStatus: '', details: '' },
+    ...(finished && { finishedAt: flowerTimestamp(finished.at) }),
+    status: { status: state.status, subStatus: finished?.as ?? '', details: '' },
     federation: '@none/default',
     runType: 'serverapp',
   };

@@ -7,6 +7,8 @@ import type { ObjectStore } from './object-store.js';
 import { replyMismatch, replyProblems } from './reply-checks.js';
 
 export type RunStatus = 'running' | 'finished';
+/** Flower's SubStatus of a finished run. */
+export type FinishedAs = 'completed' | 'failed' | 'stopped';
 
 interface Reply {
   metadata: Metadata;
@@ -27,6 +29,9 @@ export class LinkState {
   readonly runId: bigint = randomRunId();
   readonly createdAt = new Date();
   status: RunStatus = 'running';
+  finished: { as: FinishedAs; at: Date } | null = null;
+  /** Nodes that asked for the run (GetRun) since it finished: they know it is over. */
+  readonly toldFinished = new Set<bigint>();
   private readonly instructions = new Map<string, Instruction>();
   /** Object id -> instructions whose reply still waits for it. */
   private readonly waitingOn = new Map<string, Set<string>>();
@@ -106,6 +111,12 @@ export class LinkState {
       for (const objectId of instruction.reply.missing) this.stopWaiting(objectId, id);
       this.store.delete(instruction.reply.metadata.messageId);
     }
+  }
+
+  /** The rounds are over: calls that need the run are refused from now on, and GetRun says how it ended. */
+  finish(as: FinishedAs): void {
+    this.status = 'finished';
+    this.finished ??= { as, at: new Date(this.now()) };
   }
 
   /** Refuses calls that need the run (Flower's check_abort): an unknown run, or one that has finished. */

@@ -3,6 +3,8 @@ import type { ResultOf } from '../../../common/contract/contract.js';
 import type { ContractError, Envelope } from '../../../common/contract/envelope.js';
 import type { PartyStatus } from '../../../common/contract/party-api.js';
 import { api } from '../../lib/api.js';
+import { withBatch } from './party-status.js';
+import type { BatchProgress } from './party-status.js';
 
 export interface LogLine {
   id: number;
@@ -18,7 +20,7 @@ const LOG_KEPT = 100;
 const AUDIT_ROWS = 200;
 
 const OUT: PartyStatus = {
-  stage: 'out', state: { type: 'disconnected', reason: null }, pauseRequested: false, leaving: null,
+  stage: 'out', state: { type: 'disconnected', reason: null }, pauseRequested: false, leaving: null, run: null,
   file: null, node: null, federation: null, backend: null, model: null,
 };
 
@@ -46,6 +48,11 @@ class PartyStore {
 
   onState = (status: PartyStatus): void => {
     this.status = status;
+  };
+
+  /** Each batch moves the training state on: the status line and the progress bars read this one status. */
+  onBatch = (progress: BatchProgress): void => {
+    this.status = withBatch(this.status, progress);
   };
 
   onNotice = ({ time, message }: { time: string; message: string }): void => this.#note(time, message, 'notice');

@@ -17,6 +17,12 @@ export class AppShell {
     return this.page.evaluate(() => `${document.activeElement?.tagName.toLowerCase()}: ${document.activeElement?.textContent?.trim()}`);
   }
 
+  /** The party's state in the header, on every page: its words, and the detail its tooltip gives. */
+  async partyBadge(): Promise<{ title: string; detail: string }> {
+    const badge = this.page.getByRole('link', { name: /^Federation: / });
+    return { title: (await badge.innerText()).trim(), detail: (await badge.getAttribute('title')) ?? '' };
+  }
+
   navLinks() {
     return this.page.getByRole('navigation', { name: 'Pages' }).getByRole('link');
   }

@@ -96,6 +96,11 @@ export class FederationPage {
     await this.page.getByRole('region', { name: 'What left this site' }).getByRole('button', { name: 'Refresh' }).click();
   }
 
+  /** The audit log the table reads, as the page names it. */
+  auditLogPath(): Promise<string> {
+    return this.page.getByRole('region', { name: 'What left this site' }).locator('p code').first().innerText();
+  }
+
   /** The notice about audit lines that could not be read, or '' when there is none. */
   async auditWarning(): Promise<string> {
     const warning = this.page.getByRole('region', { name: 'What left this site' }).locator('.warning');

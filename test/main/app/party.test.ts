@@ -10,7 +10,7 @@ const electron = (await import('electron')) as unknown as ElectronMock;
 const { PartyControl, partyTooltip } = await import('../../../main/app/party.main.js');
 
 const joined: PartyStatus = {
-  stage: 'joined', state: { type: 'idle', nodeId: '7' }, pauseRequested: false, leaving: null,
+  stage: 'joined', state: { type: 'idle', nodeId: '7' }, pauseRequested: false, leaving: null, run: null,
   file: '/site/party.yaml', node: null, federation: null, backend: null, model: null,
 };
 
@@ -56,7 +56,7 @@ describe('partyTooltip', () => {
   it('says what the party is doing', () => {
     expect(partyTooltip({ ...joined, stage: 'out' })).toBe('Tributary: not in a federation');
     expect(partyTooltip(joined)).toBe('Tributary: waiting for the next round');
-    const training = { type: 'training' as const, round: 3, epoch: 1, epochs: 1, batch: 1, batches: 2, loss: null, acc: null, samplesPerSec: 0, etaSec: 0 };
+    const training = { type: 'training' as const, runId: '5', round: 3, epoch: 1, epochs: 1, batch: 1, batches: 2, loss: null, acc: null, samplesPerSec: 0, etaSec: 0 };
     expect(partyTooltip({ ...joined, state: training, pauseRequested: true })).toBe('Tributary: training round 3 (pausing after it)');
     expect(partyTooltip({ ...joined, state: { type: 'connecting', attempt: 2, lastError: 'ECONNREFUSED', refused: false, retryInMs: 500 } })).toBe('Tributary: cannot reach the server: ECONNREFUSED');
     expect(partyTooltip({ ...joined, state: { type: 'connecting', attempt: 2, lastError: 'No SuperNode found', refused: true, retryInMs: 500 } })).toBe('Tributary: refused by the server: No SuperNode found');

@@ -7,7 +7,7 @@ import type { PartyState } from '../../../common/contract/party-api.js';
 import type { OpenedInfo } from '../../../main/engine/train/protocol.js';
 import type { TrainProgress } from '../../../main/engine/train/trainer.js';
 import type { PartyOptions } from '../../../main/federation/client/party.js';
-import type { PartyEvent } from '../../../main/federation/client/party-events.js';
+import type { PartyEvent, ServedRun } from '../../../main/federation/client/party-events.js';
 import type { PartyServiceDeps } from '../../../main/services/party-deps.js';
 import { PARTY_YAML } from './party-fixture.js';
 
@@ -41,6 +41,7 @@ export class FakeRunner extends EventEmitter<{ progress: [TrainProgress]; died: 
 export class FakeParty extends EventEmitter<{ event: [PartyEvent] }> {
   state: PartyState = { type: 'disconnected', reason: null };
   fingerprint: string | null = null;
+  run: ServedRun | null = null;
   readonly audit: { file: string };
   stuck = false;
   readonly join = vi.fn(async () => {
@@ -73,7 +74,8 @@ export class FakeParty extends EventEmitter<{ event: [PartyEvent] }> {
 
   /** A party event, as the real party emits it (states are its state too). */
   say(event: PartyEvent): void {
-    if (!['error', 'notice', 'round'].includes(event.type)) this.state = event as PartyState;
+    if (event.type === 'run') this.run = { runId: event.runId, lastRound: event.lastRound, finished: event.finished };
+    else if (!['error', 'notice', 'round'].includes(event.type)) this.state = event as PartyState;
     this.emit('event', event);
   }
 

@@ -85,8 +85,23 @@ describe('the party service and the reference aggregator', () => {
     expect(entries.filter((e) => e.messageType === 'train').map((e) => e.direction)).toEqual(['received', 'sent', 'received', 'sent']);
     expect(entries.find((e) => e.direction === 'sent' && e.messageType === 'train')!.arrays.length).toBeGreaterThan(0);
 
+    const live = await services.call('party.history', {});
     const left = await services.call('party.leave', { finish: true });
     expect(left).toMatchObject({ ok: true, value: { stage: 'out', state: { type: 'disconnected', reason: 'left the federation' } } });
-    expect((await services.call('party.history', {})).ok).toBe(true);
+
+    // The services restarted (the app or the console): the history is rebuilt from the audit log and the epoch log.
+    const restarted = createServicesHost({ version: '1.0.0', startConfig: config });
+    try {
+      const rebuilt = await hostClient(restarted).call('party.history', {});
+      const { runs, run } = (live.ok ? live.value : {}) as ResultOf<'party.history'>;
+      expect(runs.map(({ runId, rounds, lastRound }) => ({ runId, rounds, lastRound }))).toEqual([{ runId: String(aggregator.state.runId), rounds: 2, lastRound: 2 }]);
+      const withoutTimes = ({ seconds: _seconds, ...summary }: { seconds: number }) => summary;
+      expect(rebuilt).toMatchObject({ ok: true, value: { runs: [expect.objectContaining({ runId: runs[0]!.runId, rounds: 2, lastRound: 2 })], unreadableLines: 0 } });
+      const rebuiltRun = (rebuilt.ok ? rebuilt.value : {}) as ResultOf<'party.history'>;
+      expect(rebuiltRun.run!.rounds.map(withoutTimes)).toEqual(run!.rounds.map(withoutTimes));
+      expect(rebuiltRun.run!.epochs).toEqual(run!.epochs);
+    } finally {
+      await restarted.close();
+    }
   }, 90_000);
 });

@@ -59,6 +59,7 @@ describe('party.join', () => {
       state: { type: 'connecting', attempt: 1, lastError: null, refused: false, retryInMs: null },
       pauseRequested: false,
       leaving: null,
+      run: null,
       file: config,
       node: { keyFile: path.join(dir, 'node-key.pem'), fingerprint: 'abcd-ef01-2345-6789' },
       federation: { server: '127.0.0.1:9092', transport: 'grpc', insecure: true, rootCa: null, auditLog: path.join(dir, 'federation-audit.jsonl') },
@@ -102,27 +103,62 @@ describe('party.join', () => {
 });
 
 describe('events', () => {
-  it('relays training progress (throttled, memory from the thread, epochs with their round), rounds, notices and errors', async () => {
+  const RUN = '904435318632320104';
+  const training = (batch: number, round = 3, runId = RUN) => ({ type: 'training' as const, runId, round, epoch: 1, epochs: 1, batch, batches: 4, loss: 0.5, acc: 0.75, samplesPerSec: 100, etaSec: Infinity });
+  const trainRound = (round: number, runId = RUN) => ({ type: 'round' as const, messageType: 'train', runId, round, group: String(round), outcome: 'replied' as const, metrics: { train_loss: 0.4, 'num-examples': 12 }, seconds: 0.2, error: null });
+
+  it('relays training progress (throttled, memory from the thread, epochs with their run and round), rounds, notices and errors', async () => {
     await value('party.join', { file: config });
     const [party, runner] = [faked.parties[0]!, faked.runners[0]!];
-    const training = (batch: number) => ({ type: 'training' as const, round: 3, epoch: 1, epochs: 1, batch, batches: 4, loss: 0.5, acc: 0.75, samplesPerSec: 100, etaSec: Infinity });
     runner.emit('progress', { type: 'batch', epoch: 1, epochs: 1, batch: 1, batches: 4, loss: 0.5, accuracy: 0.75, samplesPerSec: 100, etaSec: 1, memory: { rssMb: 321, tensors: 12 } });
     for (const batch of [1, 2, 3, 4]) party.say(training(batch));
     runner.emit('progress', { type: 'epoch', epoch: 1, loss: 0.4, accuracy: 0.8, samples: 12, skipped: 0, seconds: 0.1, samplesPerSec: 120 });
-    party.say({ type: 'round', messageType: 'train', round: 3, group: '3', outcome: 'replied', metrics: { train_loss: 0.4, train_acc: 0.8, 'num-examples': 12, nan: NaN }, seconds: 0.2, error: null });
+    party.say({ ...trainRound(3), metrics: { train_loss: 0.4, train_acc: 0.8, 'num-examples': 12, nan: NaN } });
     party.say({ type: 'notice', message: 'joined 127.0.0.1:9092 as node 7' });
     party.say({ type: 'error', message: 'a reply could not be pushed' });
     const progress = payloads('party.progress');
     expect(progress).toEqual([
-      { kind: 'batch', round: 3, epoch: 1, epochs: 1, batch: 1, batches: 4, loss: 0.5, acc: 0.75, samplesPerSec: 100, etaSec: 0, memory: { rssMb: 321, tensors: 12 } },
+      { kind: 'batch', runId: RUN, round: 3, epoch: 1, epochs: 1, batch: 1, batches: 4, loss: 0.5, acc: 0.75, samplesPerSec: 100, etaSec: 0, memory: { rssMb: 321, tensors: 12 } },
       expect.objectContaining({ kind: 'batch', batch: 4 }),
-      { kind: 'epoch', round: 3, epoch: 1, epochs: 1, loss: 0.4, acc: 0.8, samples: 12, seconds: 0.1, samplesPerSec: 120 },
+      { kind: 'epoch', runId: RUN, round: 3, epoch: 1, epochs: 1, loss: 0.4, acc: 0.8, samples: 12, seconds: 0.1, samplesPerSec: 120 },
     ]);
-    expect(payloads('party.round')).toEqual([{ messageType: 'train', round: 3, group: '3', outcome: 'replied', metrics: { train_loss: 0.4, train_acc: 0.8, 'num-examples': 12 }, seconds: 0.2, error: null }]);
+    expect(payloads('party.round')).toEqual([{ messageType: 'train', runId: RUN, round: 3, group: '3', outcome: 'replied', metrics: { train_loss: 0.4, train_acc: 0.8, 'num-examples': 12 }, seconds: 0.2, error: null }]);
     expect(payloads('party.notice')).toEqual([{ time: expect.any(String), message: 'joined 127.0.0.1:9092 as node 7' }]);
     expect(payloads('party.error')).toEqual([{ time: expect.any(String), message: 'a reply could not be pushed' }]);
-    expect(payloads('party.state').at(-1)).toMatchObject({ state: { type: 'training', round: 3 } });
-    expect(await value('party.history')).toEqual({ rounds: payloads('party.round'), epochs: [progress[2]] });
+    expect(payloads('party.state').at(-1)).toMatchObject({ state: { type: 'training', runId: RUN, round: 3 } });
+    expect(await value('party.history')).toEqual({
+      runs: [{ runId: RUN, startedAt: expect.any(String), lastAt: expect.any(String), rounds: 1, lastRound: 3 }],
+      run: { runId: RUN, rounds: payloads('party.round'), epochs: [progress[2]] },
+      unreadableLines: 0,
+    });
+  });
+
+  it('keeps runs apart: a restarted aggregator\'s run counts from round 1 again, and each run has its own rounds and epochs', async () => {
+    await value('party.join', { file: config });
+    const [party, runner] = [faked.parties[0]!, faked.runners[0]!];
+    const epoch = () => runner.emit('progress', { type: 'epoch', epoch: 1, loss: 0.4, accuracy: 0.8, samples: 12, skipped: 0, seconds: 0.1, samplesPerSec: 120 });
+    for (const round of [1, 2, 3, 4]) {
+      party.say(training(4, round, '11'));
+      epoch();
+      party.say(trainRound(round, '11'));
+    }
+    for (const round of [1, 2]) {
+      party.say(training(4, round, '22'));
+      epoch();
+      party.say(trainRound(round, '22'));
+    }
+    const history = await value('party.history');
+    expect((history.runs as { runId: string; rounds: number; lastRound: number }[]).map(({ runId, rounds, lastRound }) => ({ runId, rounds, lastRound }))).toEqual([
+      { runId: '11', rounds: 4, lastRound: 4 },
+      { runId: '22', rounds: 2, lastRound: 2 },
+    ]);
+    const newest = history.run as { runId: string; rounds: { round: number }[]; epochs: { runId: string; round: number }[] };
+    expect(newest.runId).toBe('22');
+    expect(newest.rounds.map((r) => r.round)).toEqual([1, 2]);
+    expect(newest.epochs.map((e) => [e.runId, e.round])).toEqual([['22', 1], ['22', 2]]);
+    const first = (await value('party.history', { runId: '11' })).run as { rounds: { round: number }[]; epochs: unknown[] };
+    expect(first.rounds.map((r) => r.round)).toEqual([1, 2, 3, 4]);
+    expect(first.epochs).toHaveLength(4);
   });
 
   it('announces a state change, not every training batch', async () => {
@@ -130,7 +166,7 @@ describe('events', () => {
     const party = faked.parties[0]!;
     heard.length = 0;
     party.say({ type: 'idle', nodeId: '7' });
-    for (const batch of [1, 2, 3]) party.say({ type: 'training', round: 1, epoch: 1, epochs: 1, batch, batches: 3, loss: 1, acc: 0.1, samplesPerSec: 1, etaSec: 1 });
+    for (const batch of [1, 2, 3]) party.say({ ...training(batch, 1), batches: 3 });
     party.say({ type: 'evaluating', round: 1 });
     expect(payloads('party.state').map((status) => (status.state as { type: string }).type)).toEqual(['idle', 'training', 'evaluating']);
   });
@@ -244,5 +280,21 @@ describe('party.audit', () => {
     expect(await value('party.audit', {})).toEqual({ auditLog: null, entries: [], unreadableLines: 0 });
     await value('party.join', { file: config });
     expect(((await value('party.audit', {})) as { entries: unknown[] }).entries).toHaveLength(2);
+  });
+
+  it('without a config named and no party joined this session, reads the log of the config open in the UI', async () => {
+    await fsp.writeFile(path.join(dir, 'federation-audit.jsonl'), `${line('received', 'train')}\n${line('sent', 'train')}\n`);
+    await value('config.open', { file: config });
+    const { auditLog, entries } = (await value('party.audit', {})) as { auditLog: string; entries: unknown[] };
+    expect(auditLog).toBe(path.join(dir, 'federation-audit.jsonl'));
+    expect(entries).toHaveLength(2);
+  });
+
+  it('before any config is opened, reads the log of the config the services started with', async () => {
+    await fsp.writeFile(path.join(dir, 'federation-audit.jsonl'), `${line('received', 'train')}\n`);
+    await host.close();
+    host = createServicesHost({ version: '1.0.0', startConfig: config, party: fakes().deps });
+    services = hostClient(host);
+    expect(await value('party.audit', {})).toMatchObject({ auditLog: path.join(dir, 'federation-audit.jsonl'), entries: [expect.objectContaining({ direction: 'received' })] });
   });
 });

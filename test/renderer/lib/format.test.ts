@@ -1,6 +1,6 @@
 // Tests (Node): how the pages write metrics, sizes, durations and times.
 import { describe, expect, it } from 'vitest';
-import { formatBytes, formatDuration, formatMetric, formatTime } from '../../../renderer/lib/format.js';
+import { formatBytes, formatDayTime, formatDuration, formatMetric, formatTime } from '../../../renderer/lib/format.js';
 
 describe('format', () => {
   it('writes a metric with three significant digits, and a dash for none', () => {
@@ -33,5 +33,10 @@ describe('format', () => {
   it('writes an ISO time as the local time of day, and leaves text that is no time as it is', () => {
     expect(formatTime('2026-01-01T12:34:56.000Z')).toMatch(/^\d{2}:\d{2}:56$/);
     expect(formatTime('soon')).toBe('soon');
+  });
+
+  it('writes an ISO time as the local day and time of day', () => {
+    expect(formatDayTime('2026-11-24T12:34:56.000Z')).toMatch(/^2[345] Nov, \d{2}:34$/);
+    expect(formatDayTime('soon')).toBe('soon');
   });
 });

@@ -30,6 +30,8 @@ export class FakeFleet {
   readonly calls: FleetCall[] = [];
   readonly nodes = new Map<string, FakeNodeRecord>();
   readonly replies = new PushedReplies();
+  /** GetRun is refused as Flower's SuperLink refuses it once the run is over ("Run is finished."). */
+  runFinished = false;
   /** PullObject answers object_available = false this many times per object id before the bytes. */
   readonly unavailableFor = new Map<string, number>();
   readonly #queues = new Map<bigint, Instruction[]>();
@@ -110,6 +112,7 @@ export class FakeFleet {
       ConfirmMessageReceived: () => ({}),
       PushMessages: ({ node, messagesList, messageObjectTrees }) => this.replies.push(node?.nodeId ?? 0n, messagesList[0]!, messageObjectTrees[0]!),
       PushObject: ({ objectId, objectContent }) => ({ stored: this.replies.store(objectId, objectContent) }),
+      GetRun: ({ runId }) => this.#getRun(runId),
     };
     const handler = handlers[rpc] as ((request: FleetRequest<N>) => WireInput<FleetResponse<N>>) | undefined;
     if (!handler) throw new FleetRpcError('INVALID_ARGUMENT', `${rpc} is not scripted in this fake`);
@@ -155,6 +158,11 @@ export class FakeFleet {
     if (!node || node.unregistered) return false;
     Object.assign(node, { online: true, onlineUntil: Date.now() + 2_000 * interval });
     return true;
+  }
+
+  #getRun(runId: bigint) {
+    if (this.runFinished) throw new FleetRpcError('PERMISSION_DENIED', 'Run is finished.');
+    return { run: { runId, status: { status: 'running', subStatus: '', details: '' } } };
   }
 
   #pull(nodeId: bigint) {

@@ -26,6 +26,7 @@ export async function startHarness(config: Record<string, unknown> = {}): Promis
     listen: { grpc: '127.0.0.1:0', rest: '127.0.0.1:0' },
     insecure: true,
     out,
+    linger: 0, // scripted nodes never ask whether the run finished: a test of the linger sets it
     ...config,
   });
   const aggregator = new Aggregator(parsed, out);

@@ -4,7 +4,7 @@ import type { RoundSummary } from '../../../../common/contract/party-api.js';
 import { roundPoints, roundRows } from '../../../../renderer/features/training/round-rows.js';
 
 const summary = (messageType: string, round: number | null, outcome: RoundSummary['outcome'], metrics: Record<string, number> = {}, error: string | null = null): RoundSummary => ({
-  messageType, round, group: String(round ?? 'g'), outcome, metrics, seconds: 1.2, error,
+  messageType, runId: '5', round, group: String(round ?? 'g'), outcome, metrics, seconds: 1.2, error,
 });
 
 const rounds = [
