@@ -33,7 +33,7 @@ describe('scan progress off a terminal', () => {
 describe('party progress off a terminal', () => {
   const section = FederationSectionSchema.parse({ server: '127.0.0.1:9092', insecure: true });
   const training = (round: number, epoch: number, batch: number): PartyEvent => ({
-    type: 'training', round, epoch, epochs: 2, batch, batches: 1875, loss: 0.5, acc: 0.8, samplesPerSec: 800, etaSec: 60,
+    type: 'training', runId: '7', round, epoch, epochs: 2, batch, batches: 1875, loss: 0.5, acc: 0.8, samplesPerSec: 800, etaSec: 60,
   });
 
   it('a line every 10 s through a 75 s epoch, and each epoch\'s end once', () => {
