@@ -4,9 +4,9 @@ import type { MethodName } from '../../common/contract/contract.js';
 import type { PartyStatus } from '../../common/contract/party-api.js';
 import type { ServicesClient } from '../services/services-client.js';
 
-type PartyView = Pick<PartyStatus, 'stage' | 'pauseRequested' | 'leaving' | 'state'>;
+type PartyView = Pick<PartyStatus, 'stage' | 'pauseRequested' | 'leaving' | 'state' | 'run'>;
 
-const OUT: PartyView = { stage: 'out', pauseRequested: false, leaving: null, state: { type: 'disconnected', reason: null } };
+const OUT: PartyView = { stage: 'out', pauseRequested: false, leaving: null, state: { type: 'disconnected', reason: null }, run: null };
 
 /** Main never asks for the status: the services announce every change (party.state), and a restarted services process has no party. */
 export class PartyControl {
@@ -45,9 +45,11 @@ export class PartyControl {
 }
 
 /** The tray's tooltip: what the party is doing, readable at a glance without opening the window. */
-export function partyTooltip({ stage, state, leaving, pauseRequested }: PartyView): string {
+export function partyTooltip({ stage, state, leaving, pauseRequested, run }: PartyView): string {
   const doing = (): string => {
     if (stage === 'out') return 'not in a federation';
+    // The server closing after its run finished is expected: its connection errors are no news for the tray.
+    if (stage === 'joined' && run?.finished && (state.type === 'connecting' || state.type === 'idle')) return `federation finished (run ${run.runId})`;
     if (stage === 'joining') return 'joining the federation…';
     if (stage === 'leaving') return leaving?.finish ? 'leaving after the task in hand…' : 'leaving…';
     if (state.type === 'training') return `training round ${state.round ?? '?'}${pauseRequested ? ' (pausing after it)' : ''}`;

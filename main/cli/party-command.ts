@@ -64,6 +64,8 @@ export function partyDisplay(section: FederationSection, stream: NodeJS.WriteStr
   let drawn = false;
   let lastLine = '';
   let lastEpoch = '';
+  /** The server said the run finished: the connection errors that follow when it closes are no news (the party's notice said so). */
+  let finished = false;
   const due = steadyPace();
   const clear = () => {
     if (drawn) stream.write('\r\x1b[K');
@@ -89,8 +91,12 @@ export function partyDisplay(section: FederationSection, stream: NodeJS.WriteStr
         if (due(epochEnd)) stream.write(`${progressLine(event)}\n`);
         return;
       }
+      case 'run':
+        finished = event.finished;
+        return;
       case 'connecting':
         if (!event.lastError) return line(`connecting to ${section.server} (${section.transport})`);
+        if (finished) return;
         return line(`${event.refused ? `${section.server} refused` : `cannot reach ${section.server}`}: ${event.lastError}; trying again`);
       case 'idle':
         return line(`node ${event.nodeId}: waiting for work`);

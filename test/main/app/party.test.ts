@@ -61,5 +61,9 @@ describe('partyTooltip', () => {
     expect(partyTooltip({ ...joined, state: { type: 'connecting', attempt: 2, lastError: 'ECONNREFUSED', refused: false, retryInMs: 500 } })).toBe('Tributary: cannot reach the server: ECONNREFUSED');
     expect(partyTooltip({ ...joined, state: { type: 'connecting', attempt: 2, lastError: 'No SuperNode found', refused: true, retryInMs: 500 } })).toBe('Tributary: refused by the server: No SuperNode found');
     expect(partyTooltip({ ...joined, stage: 'leaving', leaving: { finish: true } })).toBe('Tributary: leaving after the task in hand…');
+    const finished = { runId: '5', lastRound: 3, finished: true };
+    const closed = { type: 'connecting' as const, attempt: 4, lastError: 'ECONNREFUSED', refused: false, retryInMs: 500 };
+    expect(partyTooltip({ ...joined, run: finished, state: closed })).toBe('Tributary: federation finished (run 5)');
+    expect(partyTooltip({ ...joined, run: finished })).toBe('Tributary: federation finished (run 5)');
   });
 });

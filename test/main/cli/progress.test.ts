@@ -15,7 +15,7 @@ function logStream(): NodeJS.WriteStream & { lines: () => string[] } {
 
 beforeEach(() => void vi.useFakeTimers({ toFake: ['Date'] }));
 afterEach(() => void vi.useRealTimers());
-captureConsole();
+const out = captureConsole();
 
 describe('scan progress off a terminal', () => {
   it('a line at the start, one every 10 s with the rate, and one at the end', () => {
@@ -52,5 +52,19 @@ describe('party progress off a terminal', () => {
       ...['250', '500', '750', '1000', '1250', '1500', '1750', '1875'].map((batch) => `2:${batch}`),
     ]);
     expect(out.lines()[0]).toMatch(/^round 3 \[\.{10}\] epoch 1\/2 \[\.{20}\] batch 1\/1875 {2}loss 0\.5000 {2}acc 0\.8000 {2}800 samples\/s {2}eta 60 s$/);
+  });
+
+  it('once the server said the run finished, the connection errors of its closing are not printed (the notice says it)', () => {
+    const display = partyDisplay(section, logStream());
+    const closed: PartyEvent = { type: 'connecting', attempt: 2, lastError: 'connect ECONNREFUSED 127.0.0.1:9092', refused: false, retryInMs: 500 };
+    display(closed);
+    display({ type: 'run', runId: '5', lastRound: 3, finished: true });
+    display({ type: 'notice', message: 'federation finished (run 5, 3 rounds); the server has since closed; trying again' });
+    display({ ...closed, attempt: 3, lastError: 'connect ECONNREFUSED 127.0.0.1:9092 (again)' });
+    expect(out.complained()).toBe('');
+    expect(out.printed().split('\n')).toEqual([
+      'cannot reach 127.0.0.1:9092: connect ECONNREFUSED 127.0.0.1:9092; trying again',
+      'federation finished (run 5, 3 rounds); the server has since closed; trying again',
+    ]);
   });
 });
