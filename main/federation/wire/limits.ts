@@ -46,6 +46,20 @@ export function messageLimits(shapes: readonly (readonly number[])[]): MessageLi
   };
 }
 
+/** A call's own fields around one object (PushObject, PullObject): node and run ids, the object's id, a tag and a length. */
+const OBJECT_CALL_FIELDS = 256;
+/**
+ * Every other call is small: PullMessages and PushMessages hold one message's metadata (names of at most 256
+ * characters) and its object tree (an id and its framing, under 80 bytes, per object), or the ids of objects to push.
+ */
+const SMALL_CALL_BYTES = 64 * 1024;
+const CALL_BYTES_PER_OBJECT = 128;
+
+/** The most bytes one Fleet call about messages within `limits` can carry, request or answer: one carrying an object, and every other. */
+export function callBytes(limits: MessageLimits): { object: number; other: number } {
+  return { object: limits.objectBytes + OBJECT_CALL_FIELDS, other: SMALL_CALL_BYTES + CALL_BYTES_PER_OBJECT * limits.objects };
+}
+
 /** A float32 array as a .npy file: numpy's header, then 4 bytes a value. */
 function float32NpyBytes(shape: readonly number[]): number {
   return formatNpyHeader('<f4', shape).length + 4 * elementCount(shape);

@@ -25,8 +25,7 @@ export interface TreeLimits {
  */
 export async function fetchTree(tree: ObjectTree, fetch: FetchObject, limits: TreeLimits, concurrency: number): Promise<Map<string, ParsedObject>> {
   const { maxBytes, maxObjects } = limits;
-  const childrenById = new Map<string, string[]>();
-  collect(tree, childrenById, 1, maxObjects);
+  const childrenById = treeObjects(tree, maxObjects);
   const objects = new Map<string, ParsedObject>();
   let fetched = 0;
   await forEachLimited([...childrenById.keys()], concurrency, async (id) => {
@@ -46,7 +45,16 @@ export async function fetchTree(tree: ObjectTree, fetch: FetchObject, limits: Tr
   return objects;
 }
 
-/** Post-order ids with their children as the tree gives them; one id met twice must have the same children. */
+/**
+ * Each object of the tree, by id in post-order, with its children: every id an object id, no deeper than a message
+ * goes, one id met twice with the same children, at most `maxObjects` of them.
+ */
+export function treeObjects(tree: ObjectTree, maxObjects: number): Map<string, string[]> {
+  const childrenById = new Map<string, string[]>();
+  collect(tree, childrenById, 1, maxObjects);
+  return childrenById;
+}
+
 function collect(tree: ObjectTree, childrenById: Map<string, string[]>, depth: number, maxObjects: number): void {
   if (!OBJECT_ID_PATTERN.test(tree.objectId)) throw new WireError(`object tree: ${JSON.stringify(tree.objectId.slice(0, 80))} is not an object id`);
   if (depth > MAX_TREE_DEPTH) throw new WireError(`object tree: ${tree.objectId} lies deeper than ${MAX_TREE_DEPTH} levels`);
