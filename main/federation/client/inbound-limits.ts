@@ -1,7 +1,7 @@
 // Runs in the party (plain Node): what the server may send this party, from the model it trains; every answer and message is held to it before it is read.
+import type { WeightSlot } from '../../engine/weights.js';
 import type { FleetRpc } from '../transport/rpc.js';
 import { callBytes, messageLimits, type MessageLimits } from '../wire/limits.js';
-import type { WeightSlot } from './model-fit.js';
 
 export interface InboundLimits {
   /** One message from the server: what FedAvg sends this model (its weights once, with settings), and no more. */
