@@ -85,7 +85,8 @@ export class FleetClient {
   async #call<N extends FleetRpcName>(name: N, request: WireInput<FleetRequest<N>>, options: CallOptions = {}): Promise<FleetResponse<N>> {
     const rpc = fleetRpcs[name] as unknown as { request: { encode(value: unknown): Uint8Array }; response: { decode(bytes: Uint8Array): FleetResponse<N> } };
     const maxAnswerBytes = this.#answerBytes?.(name);
-    const bytes = await this.transport.call(name, rpc.request.encode(request), { timeoutMs: this.#timeoutMs, ...(maxAnswerBytes !== undefined && { maxAnswerBytes }), ...options });
+    const callOptions = { timeoutMs: this.#timeoutMs, ...(maxAnswerBytes !== undefined && { maxAnswerBytes }), ...options };
+    const bytes = await this.transport.call(name, rpc.request.encode(request), callOptions);
     return rpc.response.decode(bytes);
   }
 }

@@ -16,7 +16,8 @@ export interface InboundLimits {
 export function inboundLimits(slots: readonly WeightSlot[], ceilingBytes: number): InboundLimits {
   const message = messageLimits(slots.map((slot) => slot.shape));
   if (message.bytes > ceilingBytes) {
-    throw new Error(`a message carrying this model may weigh up to ${message.bytes} bytes, more than the ${ceilingBytes} that federation.max_message_mb allows`);
+    const limit = `more than the ${ceilingBytes} that federation.max_message_mb allows`;
+    throw new Error(`a message carrying this model may weigh up to ${message.bytes} bytes, ${limit}`);
   }
   const calls = callBytes(message);
   return {

@@ -34,6 +34,9 @@ function asWeight({ name, array }: NamedNdArray, slot: WeightSlot, index: number
   if (!positional && name !== slot.name) {
     throw new ModelMismatchError(`ArrayRecord "${record}": weight ${index} of the model is "${slot.name}", the message has "${name}" there`);
   }
-  if (array.dtype !== 'float32') throw new ModelMismatchError(`ArrayRecord "${record}", array "${name}" (weight ${index}, ${slot.name}): dtype ${array.dtype}, but the model's weights are float32`);
+  if (array.dtype !== 'float32') {
+    const which = `ArrayRecord "${record}", array "${name}" (weight ${index}, ${slot.name})`;
+    throw new ModelMismatchError(`${which}: dtype ${array.dtype}, but the model's weights are float32`);
+  }
   return { name: slot.name, shape: array.shape, dtype: 'float32', data: array.data };
 }

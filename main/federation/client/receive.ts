@@ -71,7 +71,9 @@ function emptyTally(): Tally {
 }
 
 /** Each object from `held` when it has it, else pulled; inflate verifies both alike (bytes against id, header against tree). */
-async function inflateOnce(proto: MessageProto, tree: ObjectTree, pull: PullObject, held: ObjectCache | undefined, limits: MessageLimits, tally: Tally): Promise<Message> {
+async function inflateOnce(
+  proto: MessageProto, tree: ObjectTree, pull: PullObject, held: ObjectCache | undefined, limits: MessageLimits, tally: Tally,
+): Promise<Message> {
   const fetch = async (objectId: string) => {
     const kept = held?.get(objectId);
     const content = kept ?? (await pull(objectId));

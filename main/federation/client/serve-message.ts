@@ -46,7 +46,8 @@ export async function serveMessage(proto: Instruction, tree: ObjectTree, context
   const outgoing = replyTo(metadata, context.nodeId, 'content' in answer.answer ? { content: answer.answer.content } : { error: { code: answer.answer.code, reason: answer.answer.reason } });
   const pushed = await push(outgoing, (performance.now() - started) / 1000, context);
   await context.inHand.clear();
-  const summary = { messageType: metadata.messageType, round: roundOf(answer.message, metadata), group: metadata.groupId, seconds: (performance.now() - started) / 1000 };
+  const seconds = (performance.now() - started) / 1000;
+  const summary = { messageType: metadata.messageType, round: roundOf(answer.message, metadata), group: metadata.groupId, seconds };
   if (pushed.error) return { ...summary, outcome: 'failed', metrics: {}, error: notSent(metadata, pushed.error, context) };
   if ('content' in answer.answer) return { ...summary, outcome: 'replied', metrics: answer.answer.metrics, error: null };
   return { ...summary, outcome: answer.answer.outcome, metrics: {}, error: answer.answer.reason };
@@ -64,7 +65,8 @@ export async function refuseUnserved({ metadata, reason }: Unserved, context: Se
   const started = performance.now();
   await confirmReceived(client, nodeId, metadata.runId, metadata.messageId, signal).catch(() => {});
   const pushed = await push(replyTo(metadata, nodeId, { error: { code: CLIENT_APP_RAISED_EXCEPTION, reason } }), 0, context);
-  const summary = { messageType: metadata.messageType, round: roundOf(undefined, metadata), group: metadata.groupId, seconds: (performance.now() - started) / 1000, metrics: {} };
+  const seconds = (performance.now() - started) / 1000;
+  const summary = { messageType: metadata.messageType, round: roundOf(undefined, metadata), group: metadata.groupId, seconds, metrics: {} };
   return pushed.error ? { ...summary, outcome: 'failed', error: notSent(metadata, pushed.error, context) } : { ...summary, outcome: 'refused', error: reason };
 }
 
@@ -83,7 +85,7 @@ export async function answerInterrupted(context: ServeContext): Promise<void> {
     const pushed = await push(replyTo(metadata, context.nodeId, { error: { code: CLIENT_APP_CRASHED, reason } }), 0, context);
     const which = `message ${metadata.messageId} ("${metadata.messageType}"), in hand when this site stopped,`;
     if (!pushed.error) context.emit({ type: 'notice', message: `answered ${which} with an error: its round goes on without this site` });
-    else if (pushed.notStored) context.emit({ type: 'notice', message: `${which} needs no answer: the server no longer wanted one (it had gone on without this site)` });
+    else if (pushed.notStored) context.emit({ type: 'notice', message: `${which} needs no answer: the server no longer wanted one` });
     else notSent(metadata, pushed.error, context);
   }
   await context.inHand.clear();

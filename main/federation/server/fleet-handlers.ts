@@ -77,7 +77,8 @@ export const fleetHandlers: FleetHandlers = {
   PushObject: ({ node, runId, objectId, objectContent }, { state, events, limits }) => {
     state.checkRun(runId);
     if (objectContent.byteLength > limits.objectBytes) {
-      throw new FleetRpcError('INVALID_ARGUMENT', `object ${objectId.slice(0, 64)} of ${objectContent.byteLength} bytes: no object of a reply for this model is over ${limits.objectBytes}`);
+      const size = `object ${objectId.slice(0, 64)} of ${objectContent.byteLength} bytes`;
+      throw new FleetRpcError('INVALID_ARGUMENT', `${size}: no object of a reply for this model is over ${limits.objectBytes}`);
     }
     const outcome = state.store.put(objectId, objectContent);
     if (outcome === 'id-mismatch') events.log('error', `node ${node?.nodeId ?? 0n} pushed ${objectContent.byteLength} bytes as object ${objectId}, but they hash to another id: not stored`);
@@ -98,7 +99,9 @@ export const fleetHandlers: FleetHandlers = {
 };
 
 function checkedKey(publicKey: Uint8Array): Uint8Array {
-  if (publicKey.byteLength > MAX_PUBLIC_KEY_BYTES) throw new FleetRpcError('INVALID_ARGUMENT', `a public key of ${publicKey.byteLength} bytes (at most ${MAX_PUBLIC_KEY_BYTES})`);
+  if (publicKey.byteLength > MAX_PUBLIC_KEY_BYTES) {
+    throw new FleetRpcError('INVALID_ARGUMENT', `a public key of ${publicKey.byteLength} bytes (at most ${MAX_PUBLIC_KEY_BYTES})`);
+  }
   return publicKey;
 }
 

@@ -60,7 +60,9 @@ function signedMetadata(identity: NodeIdentity): Metadata {
   return metadata;
 }
 
-function unaryCall(client: Client, identity: NodeIdentity, rpc: FleetRpc, request: Uint8Array, options: CallOptions & { channelLimit: number }): Promise<Uint8Array> {
+type UnaryOptions = CallOptions & { channelLimit: number };
+
+function unaryCall(client: Client, identity: NodeIdentity, rpc: FleetRpc, request: Uint8Array, options: UnaryOptions): Promise<Uint8Array> {
   const { timeoutMs, signal, channelLimit, maxAnswerBytes = channelLimit } = options;
   return new Promise((resolve, reject) => {
     signal?.throwIfAborted();

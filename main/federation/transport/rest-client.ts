@@ -54,7 +54,11 @@ export function restBaseUrl(address: string, insecure: boolean): URL {
  * One POST. A request that fails on a reused socket with a reset, before any response, never reached the server (it
  * had closed the idle socket), so it is sent once more on a fresh one, as Node's documentation advises.
  */
-function post(url: URL, agent: http.Agent, rpc: FleetRpc, body: Uint8Array, options: CallOptions & { maxAnswerBytes: number }, onStaleSocket: 'retry' | 'fail' = 'retry'): Promise<Uint8Array> {
+type PostOptions = CallOptions & { maxAnswerBytes: number };
+
+function post(
+  url: URL, agent: http.Agent, rpc: FleetRpc, body: Uint8Array, options: PostOptions, onStaleSocket: 'retry' | 'fail' = 'retry',
+): Promise<Uint8Array> {
   const { timeoutMs, signal, maxAnswerBytes } = options;
   return new Promise((resolve, reject) => {
     signal?.throwIfAborted();

@@ -80,7 +80,9 @@ export const MAX_SETTING_BYTES = 64 * 1024;
 export function metadataProblem(metadata: Metadata, { ownId }: { ownId: 'checked' | 'ignored' }): string | undefined {
   const { messageId, replyToMessageId, messageType, groupId, ttl, createdAt } = metadata;
   if (ownId === 'checked' && !OBJECT_ID_PATTERN.test(messageId)) return `message_id ${describeValue(messageId)} is not an object id`;
-  if (replyToMessageId !== '' && !OBJECT_ID_PATTERN.test(replyToMessageId)) return `reply_to_message_id ${describeValue(replyToMessageId)} is not an object id`;
+  if (replyToMessageId !== '' && !OBJECT_ID_PATTERN.test(replyToMessageId)) {
+    return `reply_to_message_id ${describeValue(replyToMessageId)} is not an object id`;
+  }
   if (messageType.length > MAX_NAME_CHARS) return `message_type of ${messageType.length} characters (at most ${MAX_NAME_CHARS})`;
   if (groupId.length > MAX_NAME_CHARS) return `group_id of ${groupId.length} characters (at most ${MAX_NAME_CHARS})`;
   if (!Number.isFinite(ttl) || !Number.isFinite(createdAt)) return `ttl ${ttl} and created_at ${createdAt} must be numbers`;

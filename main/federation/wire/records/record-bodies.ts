@@ -32,7 +32,9 @@ function entriesFrom(items: { key: string; value?: ConfigRecordValueProto }[]): 
     if (!value) throw new WireError(`key ${JSON.stringify(key)} has no value`);
     const decoded = valueFromProto(value);
     const size = settingSize(decoded);
-    if (size > MAX_SETTING_BYTES) throw new WireError(`key ${JSON.stringify(key)}: a value ${size} long; a setting is at most ${MAX_SETTING_BYTES} characters or bytes`);
+    if (size > MAX_SETTING_BYTES) {
+      throw new WireError(`key ${JSON.stringify(key)}: a value ${size} long; a setting is at most ${MAX_SETTING_BYTES} characters or bytes`);
+    }
     return [key, decoded];
   });
 }

@@ -1,4 +1,4 @@
-// Tests (Node): what a party lets the server send it follows from its model, and a model that would need more than the site's ceiling is refused before joining.
+// Tests (Node): what a party lets the server send follows from its model; a model that would need more than the site's ceiling is refused.
 import { describe, expect, it } from 'vitest';
 import { inboundLimits } from '../../../../main/federation/client/inbound-limits.js';
 
@@ -24,7 +24,8 @@ describe('inboundLimits', () => {
 
   it('refuses a model whose messages would weigh more than max_message_mb allows', () => {
     const large = [{ name: 'dense/kernel', shape: [4096, 1024] }]; // 16 MiB of float32
-    expect(() => inboundLimits(large, 16 * 2 ** 20)).toThrow(/^a message carrying this model may weigh up to \d+ bytes, more than the 16777216 that federation.max_message_mb allows$/);
+    const refusal = /^a message carrying this model may weigh up to \d+ bytes, more than the 16777216 that federation.max_message_mb allows$/;
+    expect(() => inboundLimits(large, 16 * 2 ** 20)).toThrow(refusal);
     expect(inboundLimits(large, 24 * 2 ** 20).largestAnswerBytes).toBeGreaterThan(16 * 2 ** 20);
   });
 });

@@ -1,4 +1,4 @@
-// Tests (Node, real sockets, a real training thread): a message in hand when the party stopped, which the server has written off meanwhile, is a notice, and its reply is audited under its own id.
+// Tests (Node, real sockets, a real training thread): a message in hand at a stop, written off by the server since, is a notice; its reply is audited by id.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InHandFile } from '../../../../main/federation/client/in-hand.js';
 import { FakeFleet, waitFor } from './fake-fleet.js';
@@ -29,7 +29,11 @@ describe.each(['grpc', 'rest'] as const)('a message in hand that the server no l
       expect(errorsOf(events).filter((error) => error.includes(lost.messageId))).toEqual([]);
       const sent = (await party.readAudit()).filter((entry) => entry.replyTo === lost.messageId);
       expect(sent).toEqual([
-        expect.objectContaining({ direction: 'sent', messageId: expect.stringMatching(/^[0-9a-f]{64}$/), error: expect.stringMatching(/^this site stopped while serving "train" .*; not taken: PushMessages: the server did not store reply/) }),
+        expect.objectContaining({
+          direction: 'sent',
+          messageId: expect.stringMatching(/^[0-9a-f]{64}$/),
+          error: expect.stringMatching(/^this site stopped while serving "train" .*; not taken: PushMessages: the server did not store reply/),
+        }),
       ]);
       expect(await new InHandFile(party.inHandFile).read()).toBeNull();
     } finally {

@@ -1,9 +1,10 @@
-// Tests (real sockets on 127.0.0.1, `tributary party` in a child process): a hostile server changes nothing on the party: for each attack its memory stays bounded, it serves the next message, and the audit log names the refusal.
+// Tests (real sockets, `tributary party` in a child process): a hostile server changes nothing: memory bounded, the party serves on, the audit names it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEntry } from '../../../../main/federation/client/audit-log.js';
 import type { NamedArray } from '../../../../main/engine/weights.js';
 import { AggregatorConfigSchema } from '../../../../main/federation/server/config.js';
 import { buildGlobalModel } from '../../../../main/federation/server/initial-model.js';
+import type { AnyNdArray } from '../../../../main/federation/wire/npy/dtypes.js';
 import type { Metadata, ObjectTree } from '../../../../main/federation/wire/proto/record-types.js';
 import { arrayRecord, configRecord, recordDict, type ConfigValue } from '../../../../main/federation/wire/records/model.js';
 import { FakeFleet } from '../client/fake-fleet.js';
@@ -49,9 +50,13 @@ interface AttackContext {
  * The weights moved a little for each message: a party holds the objects of the last message and pulls only new
  * ones, and an attack on an object it holds would never reach it.
  */
-const fresh = (group: string, arrays = weights) => arrays.map((weight) => ({ ...weight, data: weight.data.map((value) => value + Number.parseInt(group, 36) * 1e-6) }));
+const fresh = (group: string, arrays = weights) => {
+  const shift = Number.parseInt(group, 36) * 1e-6;
+  return arrays.map((weight) => ({ ...weight, data: weight.data.map((value) => value + shift) }));
+};
 const evaluate = (context: AttackContext) => instruction(context.nodeId, fedAvgContent(fresh(context.group)), { type: 'evaluate', group: context.group });
-const train = (context: AttackContext, config: Record<string, ConfigValue> = {}, arrays = weights) => instruction(context.nodeId, fedAvgContent(fresh(context.group, arrays), config), { type: 'train', group: context.group });
+const train = (context: AttackContext, config: Record<string, ConfigValue> = {}, arrays = weights) =>
+  instruction(context.nodeId, fedAvgContent(fresh(context.group, arrays), config), { type: 'train', group: context.group });
 const changed = (index: number, change: Partial<NamedArray>) => weights.map((weight, i) => (i === index ? { ...weight, ...change } : weight));
 const withValue = (value: number) => changed(2, { data: Object.assign(weights[2]!.data.slice(), { 7: value }) });
 
@@ -64,7 +69,7 @@ const ATTACKS: Attack[] = [
   {
     name: 'a PullObject answer declaring 2 GiB',
     launch: (context) => (context.hostility.next('PullObject', { flood: { declared: GIB2 } }), evaluate(context)),
-    refusal: /PullObject failed: TOO_LARGE: the answer declares 2147483648 bytes \((Content-Length|gRPC length prefix)\), more than the \d+ bytes a PullObject answer may bring: refused unread/,
+    refusal: /PullObject failed: TOO_LARGE: the answer declares 2147483648 bytes \((Content-Length|gRPC length prefix)\), more than .*: refused unread/,
   },
   {
     name: 'a PullObject answer without a length that never ends',
@@ -90,7 +95,8 @@ const ATTACKS: Attack[] = [
   {
     name: 'three messages in one PullMessages answer (the first is served)',
     launch: (context) => {
-      const [first, second, third] = [evaluate(context), evaluate({ ...context, group: `${context.group}b` }), evaluate({ ...context, group: `${context.group}c` })];
+      const messages = ['', 'b', 'c'].map((suffix) => evaluate({ ...context, group: `${context.group}${suffix}` }));
+      const [first, second, third] = messages as [Instruction, Instruction, Instruction];
       const answer = { messagesList: [first.proto, second.proto, third.proto], messageObjectTrees: [first.tree, second.tree, third.tree] };
       const [served, ...refused] = context.fleet.sendAnswer(context.nodeId, answer, [first, second, third]);
       context.awaiting.push(served!.then((reply) => expect(reply.message.error).toBeUndefined()));
@@ -109,7 +115,8 @@ const ATTACKS: Attack[] = [
     launch: (context) => {
       const message = evaluate(context);
       const leaves = Array.from({ length: 200 }, (_, i) => ({ objectId: i.toString(16).padStart(64, 'e'), children: [] }));
-      return withTree(message, { objectId: message.tree.objectId, children: [{ ...message.tree.children[0]!, children: [...message.tree.children[0]!.children, ...leaves] }] });
+      const content = message.tree.children[0]!;
+      return withTree(message, { objectId: message.tree.objectId, children: [{ ...content, children: [...content.children, ...leaves] }] });
     },
     refusal: /object tree: more than \d+ objects, more than a message can hold/,
   },
@@ -141,7 +148,9 @@ const ATTACKS: Attack[] = [
   {
     name: 'an array of the wrong dtype (float64)',
     launch: (context) => {
-      const arrays = arrayRecord(weights.map((weight, index) => [weight.name, index === 1 ? { dtype: 'float64', shape: weight.shape, data: Float64Array.from(weight.data) } : { dtype: 'float32', shape: weight.shape, data: weight.data }]));
+      const asArray = ({ shape, data }: NamedArray, index: number): AnyNdArray =>
+        index === 1 ? { dtype: 'float64', shape, data: Float64Array.from(data) } : { dtype: 'float32', shape, data };
+      const arrays = arrayRecord(weights.map((weight, index) => [weight.name, asArray(weight, index)]));
       return instruction(context.nodeId, recordDict({ arrays, config: configRecord({ 'server-round': 1n }) }), { type: 'train', group: context.group });
     },
     refusal: /array "dense\/bias" \(weight 1, dense\/bias\): dtype float64, but the model's weights are float32/,

@@ -1,4 +1,4 @@
-// Test helper (plain Node): `tributary party` in a child process of its own, on the shipped sample with an MLP, so its memory can be measured honestly (/proc/<pid>/status).
+// Test helper (plain Node): `tributary party` in a process of its own, on the shipped sample with an MLP, its memory read from /proc/<pid>/status.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';

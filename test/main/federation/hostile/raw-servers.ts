@@ -184,6 +184,7 @@ async function serveGrpc(stream: ServerHttp2Stream, path: string, handler: Fleet
     stream.end(Buffer.concat([prefix(answer.byteLength), answer]));
   } catch (error) {
     const code = error instanceof FleetRpcError ? error.grpcStatus : 13;
-    stream.respond({ ':status': 200, 'content-type': 'application/grpc', 'grpc-status': String(code), 'grpc-message': encodeURIComponent((error as Error).message) }, { endStream: true });
+    const status = { 'grpc-status': String(code), 'grpc-message': encodeURIComponent((error as Error).message) };
+    stream.respond({ ':status': 200, 'content-type': 'application/grpc', ...status }, { endStream: true });
   }
 }

@@ -55,7 +55,8 @@ describe('fitReplyArrays', () => {
 
   it('refuses NaN and infinities', () => {
     expect(fitReplyArrays(GLOBAL, [fits[0]!, array('dense/bias', [2], [1, Number.NaN])])).toBe('array "dense/bias": value 1 is NaN; weights must be finite');
-    expect(fitReplyArrays(GLOBAL, [array('dense/kernel', [2, 2], [Infinity, 0, 0, 0]), fits[1]!])).toBe('array "dense/kernel": value 0 is Infinity; weights must be finite');
+    const infinite = [array('dense/kernel', [2, 2], [Infinity, 0, 0, 0]), fits[1]!];
+    expect(fitReplyArrays(GLOBAL, infinite)).toBe('array "dense/kernel": value 0 is Infinity; weights must be finite');
   });
 });
 

@@ -27,7 +27,8 @@ async function refusal(call: Promise<unknown>): Promise<TransportError> {
 
 /** The harness's global model's shapes (the same model built again). */
 async function globalShapes(): Promise<number[][]> {
-  const { model, weights } = await buildGlobalModel(AggregatorConfigSchema.parse({ model: { builtin: 'mlp', input_shape: [4], classes: 2 }, insecure: true }).model, '.');
+  const config = AggregatorConfigSchema.parse({ model: { builtin: 'mlp', input_shape: [4], classes: 2 }, insecure: true });
+  const { model, weights } = await buildGlobalModel(config.model, '.');
   model.dispose();
   return weights.map((weight) => weight.shape);
 }
@@ -137,15 +138,16 @@ describe('Fleet service', () => {
     expect(held([...sent.keys()])).toEqual([]);
   });
 
-  it.each(['grpc', 'rest'] as const)('over %s, holds a node\'s objects to what a reply for the global model can need, refusing an oversized call unread', async (kind) => {
+  it.each(['grpc', 'rest'] as const)('over %s, holds pushed objects to what a reply for the model needs; a call too large is refused unread', async (kind) => {
     const node = await joined(kind);
     const { runId, store } = harness.aggregator.state;
     const limits = messageLimits(await globalShapes());
-    const push = (size: number) => node.call('PushObject', { node: { nodeId: node.nodeId }, runId, objectId: 'c'.repeat(64), objectContent: new Uint8Array(size) });
+    const objectId = 'c'.repeat(64);
+    const push = (size: number) => node.call('PushObject', { node: { nodeId: node.nodeId }, runId, objectId, objectContent: new Uint8Array(size) });
     const overCall = await refusal(push(2 * limits.objectBytes));
     expect(overCall.code).toBe(kind === 'grpc' ? 'RESOURCE_EXHAUSTED' : 'HTTP 413');
     const overObject = await refusal(push(limits.objectBytes + 1));
-    expect(overObject.details).toBe(`object ${'c'.repeat(64)} of ${limits.objectBytes + 1} bytes: no object of a reply for this model is over ${limits.objectBytes}`);
+    expect(overObject.details).toBe(`object ${objectId} of ${limits.objectBytes + 1} bytes: no object of a reply for this model is over ${limits.objectBytes}`);
     expect(store.stats()).toEqual({ objects: 0, bytes: 0 });
   });
 
@@ -153,15 +155,19 @@ describe('Fleet service', () => {
     const node = await joined('grpc');
     const { runId, store } = harness.aggregator.state;
     const limits = messageLimits(await globalShapes());
-    const metadata = { runId, messageId: 'a'.repeat(64), srcNodeId: node.nodeId, dstNodeId: 1n, replyToMessageId: 'b'.repeat(64), groupId: '1', ttl: 600, messageType: 'train', createdAt: Date.now() / 1000 };
+    const ids = { messageId: 'a'.repeat(64), srcNodeId: node.nodeId, dstNodeId: 1n, replyToMessageId: 'b'.repeat(64) };
+    const metadata = { runId, ...ids, groupId: '1', ttl: 600, messageType: 'train', createdAt: Date.now() / 1000 };
     const leaves = Array.from({ length: limits.objects }, (_, i) => ({ objectId: i.toString(16).padStart(64, '0'), children: [] }));
     const wide = { objectId: metadata.messageId, children: [{ objectId: 'd'.repeat(64), children: leaves }] };
-    const push = (message: object, tree: ObjectTree) => node.call('PushMessages', { node: { nodeId: node.nodeId }, messagesList: [message], messageObjectTrees: [tree] });
+    const push = (message: object, tree: ObjectTree) =>
+      node.call('PushMessages', { node: { nodeId: node.nodeId }, messagesList: [message], messageObjectTrees: [tree] });
     const tooWide = await refusal(push({ metadata, error: { code: 2n, reason: 'x' } }, wide));
-    expect([tooWide.code, tooWide.details]).toEqual(['INVALID_ARGUMENT', `reply refused: object tree: more than ${limits.objects} objects, more than a message can hold`]);
-    const longType = await refusal(push({ metadata: { ...metadata, messageType: 't'.repeat(300) }, error: { code: 2n, reason: 'x' } }, { objectId: metadata.messageId, children: [] }));
+    const widely = `reply refused: object tree: more than ${limits.objects} objects, more than a message can hold`;
+    expect([tooWide.code, tooWide.details]).toEqual(['INVALID_ARGUMENT', widely]);
+    const bare = { objectId: metadata.messageId, children: [] };
+    const longType = await refusal(push({ metadata: { ...metadata, messageType: 't'.repeat(300) }, error: { code: 2n, reason: 'x' } }, bare));
     expect(longType.details).toMatch(/message_type of 300 characters \(at most 256\)/);
-    const rambling = await refusal(push({ metadata, error: { code: 2n, reason: 'x'.repeat(5000) } }, { objectId: metadata.messageId, children: [] }));
+    const rambling = await refusal(push({ metadata, error: { code: 2n, reason: 'x'.repeat(5000) } }, bare));
     expect(rambling.details).toMatch(/an error reason of 5000 characters \(at most 4096\)/);
     expect(store.stats().objects).toBe(0);
   });

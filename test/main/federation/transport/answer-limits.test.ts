@@ -1,4 +1,4 @@
-// Tests (Node, real sockets): an answer over its cap is refused from its declared length before it is read, over REST and gRPC, and what the server managed to send shows it.
+// Tests (Node, real sockets): an answer over its cap is refused from its declared length, unread, over REST and gRPC; what the server got out shows it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTransport } from '../../../../main/federation/transport/create-transport.js';
 import type { FleetTransport } from '../../../../main/federation/transport/fleet-transport.js';
@@ -19,7 +19,8 @@ describe.each(['rest', 'grpc'] as const)('answers over their cap, over %s', (kin
   beforeAll(async () => {
     server = await (kind === 'rest' ? hostileRest(hostility) : hostileGrpc(hostility))(echoHandler, { ...LOOPBACK, insecure: true });
     const address = `127.0.0.1:${server.port}`;
-    transport = await createTransport(kind === 'rest' ? { kind, address, insecure: true, maxAnswerBytes: CAP } : { kind, address, insecure: true, identity: generateNodeIdentity(), maxAnswerBytes: CAP });
+    const options = { address, insecure: true, maxAnswerBytes: CAP };
+    transport = await createTransport(kind === 'rest' ? { kind, ...options } : { kind, ...options, identity: generateNodeIdentity() });
   });
   afterAll(async () => {
     transport.close();
@@ -37,7 +38,8 @@ describe.each(['rest', 'grpc'] as const)('answers over their cap, over %s', (kin
     const error = await transportFailure(transport.call('PullObject', new Uint8Array(1)));
     expect(error).toBeInstanceOf(TransportError);
     expect(error).toMatchObject({ code: 'TOO_LARGE', retryable: false });
-    expect(error.message).toBe(`PullObject failed: TOO_LARGE: the answer declares ${CLAIMED} bytes (${by}), more than the ${CAP} bytes a PullObject answer may bring: refused unread`);
+    const refusal = `the answer declares ${CLAIMED} bytes (${by}), more than the ${CAP} bytes a PullObject answer may bring: refused unread`;
+    expect(error.message).toBe(`PullObject failed: TOO_LARGE: ${refusal}`);
     // What the server got out before the party closed the stream: socket and flow-control buffers, not the 2 GiB.
     const flood = await hostility.lastFlood();
     expect(flood.sent).toBeLessThan(32 * CAP);
@@ -49,7 +51,9 @@ describe.each(['rest', 'grpc'] as const)('answers over their cap, over %s', (kin
 
   it('holds a call to its own smaller cap', async () => {
     const error = await transportFailure(transport.call('PullMessages', patternBytes(4096), { maxAnswerBytes: 1024 }));
-    expect(error.message).toMatch(new RegExp(`^PullMessages failed: TOO_LARGE: the answer (declares|is) ${4096 + 'PullMessages:'.length} bytes.*, more than the 1024 bytes a PullMessages answer may bring: refused`));
+    const size = 4096 + 'PullMessages:'.length;
+    const refusal = `the answer (declares|is) ${size} bytes.*, more than the 1024 bytes a PullMessages answer may bring: refused`;
+    expect(error.message).toMatch(new RegExp(`^PullMessages failed: TOO_LARGE: ${refusal}`));
   });
 });
 
@@ -61,7 +65,8 @@ describe('a REST answer without a length', () => {
     try {
       hostility.next('PullObject', { flood: { declared: null } });
       const error = await transportFailure(transport.call('PullObject', new Uint8Array(1)));
-      expect(error.message).toBe(`PullObject failed: TOO_LARGE: the answer ran past ${CAP} bytes, more than the ${CAP} bytes a PullObject answer may bring: stopped reading`);
+      const refusal = `the answer ran past ${CAP} bytes, more than the ${CAP} bytes a PullObject answer may bring: stopped reading`;
+      expect(error.message).toBe(`PullObject failed: TOO_LARGE: ${refusal}`);
       expect((await hostility.lastFlood()).sent).toBeLessThan(32 * CAP);
     } finally {
       transport.close();

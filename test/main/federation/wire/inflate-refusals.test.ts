@@ -4,7 +4,8 @@ import { WireError, deflateMessage, inflateMessage, wireCodecs, type ObjectTree 
 import { craftArrayMessage, craftMessage, fetchFrom, named, npyFile, rawArray, type Crafted } from './craft.js';
 import { errorMessage, scenarioMetadata, trainMessage } from './flower-scenario.js';
 
-const inflate = (crafted: Crafted, maxBytes?: number, maxObjects?: number) => inflateMessage(crafted.proto, crafted.tree, fetchFrom(crafted.objects), { maxBytes, maxObjects });
+const inflate = (crafted: Crafted, maxBytes?: number, maxObjects?: number) =>
+  inflateMessage(crafted.proto, crafted.tree, fetchFrom(crafted.objects), { maxBytes, maxObjects });
 const honest = deflateMessage(trainMessage());
 const honestCrafted: Crafted = { proto: honest.message, tree: honest.tree, objects: honest.objects };
 const f32 = (values: number[]) => new Uint8Array(new Float32Array(values).buffer);
@@ -47,7 +48,8 @@ describe('inflateMessage refuses objects that are not what they claim', () => {
     const count = new Set(honest.objects.keys()).size;
     expect((await inflate(honestCrafted, undefined, count)).content).toBeDefined();
     const fetched: string[] = [];
-    const error = await inflateMessage(honest.message, honest.tree, (id) => (fetched.push(id), honest.objects.get(id)!), { maxObjects: count - 1 }).catch((caught: Error) => caught);
+    const fetch = (id: string) => (fetched.push(id), honest.objects.get(id)!);
+    const error = await inflateMessage(honest.message, honest.tree, fetch, { maxObjects: count - 1 }).catch((caught: Error) => caught);
     expect((error as Error).message).toBe(`object tree: more than ${count - 1} objects, more than a message can hold`);
     expect(fetched).toEqual([]);
   });
@@ -59,7 +61,8 @@ describe('inflateMessage refuses objects that are not what they claim', () => {
 
   it('metadata past any honest length, and an error reason longer than a page', async () => {
     const named300 = wireCodecs.Message.encode({ metadata: { ...scenarioMetadata, messageType: 'x'.repeat(300) } });
-    expect(await refusal(craftMessage((sink) => [named(sink, 'RecordDict', [])], named300))).toMatch(/^message [0-9a-f]{64}: message_type of 300 characters \(at most 256\)$/);
+    const typed300 = craftMessage((sink) => [named(sink, 'RecordDict', [])], named300);
+    expect(await refusal(typed300)).toMatch(/^message [0-9a-f]{64}: message_type of 300 characters \(at most 256\)$/);
     const grouped = wireCodecs.Message.encode({ metadata: { ...scenarioMetadata, groupId: '7'.repeat(257) } });
     expect(await refusal(craftMessage((sink) => [named(sink, 'RecordDict', [])], grouped))).toMatch(/group_id of 257 characters/);
     const rambling = wireCodecs.Message.encode({ metadata: scenarioMetadata, error: { code: 2n, reason: 'why '.repeat(1025) } });
@@ -67,9 +70,13 @@ describe('inflateMessage refuses objects that are not what they claim', () => {
   });
 
   it('a record key past any honest length, and a setting that is data', async () => {
-    const record = (items: { key: string; value: object }[]) => craftMessage((sink) => [named(sink, 'RecordDict', [['config', sink.add('ConfigRecord', [], wireCodecs.ConfigRecord.encode({ items } as never))]])]);
-    expect(await refusal(record([{ key: 'k'.repeat(257), value: { double: 1 } }]))).toMatch(/record "config" \(object [0-9a-f]{64}\): a key of 257 characters \(at most 256\)/);
-    expect(await refusal(record([{ key: 'blob', value: { bytes: new Uint8Array(65 * 1024) } }]))).toMatch(/key "blob": a value 66560 long; a setting is at most 65536 characters or bytes/);
+    const body = (items: { key: string; value: object }[]) => wireCodecs.ConfigRecord.encode({ items } as never);
+    const record = (items: { key: string; value: object }[]) =>
+      craftMessage((sink) => [named(sink, 'RecordDict', [['config', sink.add('ConfigRecord', [], body(items))]])]);
+    const longKey = await refusal(record([{ key: 'k'.repeat(257), value: { double: 1 } }]));
+    expect(longKey).toMatch(/record "config" \(object [0-9a-f]{64}\): a key of 257 characters \(at most 256\)/);
+    const blob = await refusal(record([{ key: 'blob', value: { bytes: new Uint8Array(65 * 1024) } }]));
+    expect(blob).toMatch(/key "blob": a value 66560 long; a setting is at most 65536 characters or bytes/);
     expect(await refusal(record([{ key: 'names', value: { stringList: { vals: ['ok', 's'.repeat(70_000)] } } }]))).toMatch(/key "names": a value 70000 long/);
   });
 

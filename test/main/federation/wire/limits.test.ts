@@ -1,7 +1,8 @@
 // Tests (Node): the limits a model sets on its messages hold every honest message for it, chunked as Flower chunks or finer, and little more.
 import { describe, expect, it } from 'vitest';
 import { messageLimits } from '../../../../main/federation/wire/limits.js';
-import { arrayRecord, configRecord, deflateMessage, metricRecord, recordDict, type AnyRecord, type OutgoingMessage } from '../../../../main/federation/wire/index.js';
+import { arrayRecord, configRecord, deflateMessage, metricRecord, recordDict } from '../../../../main/federation/wire/index.js';
+import type { AnyRecord, OutgoingMessage } from '../../../../main/federation/wire/index.js';
 import { scenarioMetadata } from './flower-scenario.js';
 
 /** mnist-cnn's weights, and a model with one 24 MB array (five of Flower's 5 MiB chunks). */
@@ -10,10 +11,12 @@ const MODELS = {
   'one large array': [[1000, 6000], [6000]],
 };
 
+const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
+
 function fedAvgMessage(shapes: number[][], withMetrics: boolean): OutgoingMessage {
   // Values that differ along each array and between arrays, so that no two chunks share an id.
   const values = (size: number, index: number) => new Float32Array(size).map((_, i) => (i % 997) + index / 8);
-  const arrays = arrayRecord(shapes.map((shape, index) => [`layer_${index}/w`, { dtype: 'float32', shape, data: values(shape.reduce((a, b) => a * b, 1), index) }]));
+  const arrays = arrayRecord(shapes.map((shape, index) => [`layer_${index}/w`, { dtype: 'float32', shape, data: values(size(shape), index) }]));
   const settings = configRecord({ 'server-round': 3n, 'local-epochs': 1n, lr: 0.01, 'batch-size': 32n });
   const second: [string, AnyRecord] = withMetrics ? ['metrics', metricRecord({ 'num-examples': 600n, train_loss: 0.5, train_acc: 0.8 })] : ['config', settings];
   return { metadata: scenarioMetadata, content: recordDict([['arrays', arrays], second]) };
