@@ -1,4 +1,5 @@
 // Tests (real sockets, `tributary party` in a child process): a hostile server changes nothing: memory bounded, the party serves on, the audit names it.
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEntry } from '../../../../main/federation/client/audit-log.js';
 import type { NamedArray } from '../../../../main/engine/weights.js';
@@ -76,6 +77,12 @@ const ATTACKS: Attack[] = [
     launch: (context) => (context.hostility.next('PullObject', { flood: { declared: null } }), evaluate(context)),
     refusal: /PullObject failed: TOO_LARGE: the answer ran past \d+ bytes, .*: stopped reading/,
     transports: ['rest'],
+  },
+  {
+    name: 'a gzip PullObject answer that inflates to 64 MiB',
+    launch: (context) => (context.hostility.next('PullObject', { bytes: gzipSync(Buffer.alloc(64 * 2 ** 20)), gzipped: true }), evaluate(context)),
+    refusal: /PullObject failed: TOO_LARGE: the answer ran past \d+ bytes, .*: stopped reading/,
+    transports: ['grpc'],
   },
   {
     name: 'a PullMessages answer declaring 2 GiB',

@@ -7,10 +7,11 @@ import { FLEET_RPCS, grpcPath, rpcForRestPath, type FleetRpc } from '../../../..
 import type { FleetServer, FleetServerOptions } from '../../../../main/federation/transport/server-options.js';
 
 /**
- * What a hostile server answers one call with: any bytes, framed honestly; or a flood that declares `declared`
- * bytes (null: no length, over REST) and sends filler for as long as the client reads, up to what it declared.
+ * What a hostile server answers one call with: any bytes, framed honestly (over gRPC, `gzipped` sends them compressed,
+ * as grpc-encoding gzip); or a flood that declares `declared` bytes (null: no length, over REST) and sends filler for
+ * as long as the client reads, up to what it declared.
  */
-export type HostileAnswer = { bytes: Uint8Array } | { flood: { declared: number | null } };
+export type HostileAnswer = { bytes: Uint8Array; gzipped?: boolean } | { flood: { declared: number | null } };
 
 /** How far a flood got before the client stopped it. */
 export interface Flood {
@@ -156,8 +157,10 @@ export function hostileGrpc(hostility: Hostility): Serve {
   };
 }
 
-function prefix(length: number): Buffer {
+/** gRPC's message prefix: a compressed flag, then the length. */
+function prefix(length: number, compressed = false): Buffer {
   const header = Buffer.alloc(5);
+  header[0] = compressed ? 1 : 0;
   header.writeUInt32BE(length, 1);
   return header;
 }
@@ -179,9 +182,10 @@ async function serveGrpc(stream: ServerHttp2Stream, path: string, handler: Fleet
   }
   try {
     const answer = hostile ? hostile.bytes : await handler(rpc, new Uint8Array(request), { transport: 'grpc' });
-    stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
+    const gzipped = hostile?.gzipped === true;
+    stream.respond({ ':status': 200, 'content-type': 'application/grpc', ...(gzipped && { 'grpc-encoding': 'gzip' }) }, { waitForTrailers: true });
     stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
-    stream.end(Buffer.concat([prefix(answer.byteLength), answer]));
+    stream.end(Buffer.concat([prefix(answer.byteLength, gzipped), answer]));
   } catch (error) {
     const code = error instanceof FleetRpcError ? error.grpcStatus : 13;
     const status = { 'grpc-status': String(code), 'grpc-message': encodeURIComponent((error as Error).message) };
