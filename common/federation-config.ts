@@ -39,6 +39,13 @@ export const FederationSectionSchema = z
     register: z.boolean().default(true).describe('false when the server manages node keys (flower-superlink --enable-supernode-auth)'),
     local_epochs: z.number().int().min(1).default(1).describe("epochs per round when the round's config names none"),
     bounds: RoundBoundsSchema,
+    max_message_mb: z
+      .number()
+      .int()
+      .min(1)
+      .max(2047)
+      .default(1024)
+      .describe('MiB one message from the server may weigh at most; below that, a message is refused when it is bigger than this model could need'),
     audit_log: z.string().min(1).default('federation-audit.jsonl').describe('JSON lines, one per message received or sent, relative to the config file'),
   })
   .refine((section) => !(section.insecure && section.root_ca !== undefined), {

@@ -4,7 +4,7 @@ import { ModelSectionSchema } from '../../../common/model-config.js';
 import { BACKEND_CHOICES } from '../../../common/training-config.js';
 import type { BackendName } from '../../../common/training-config.js';
 import type { SampleShape } from '../../data/types.js';
-import type { NamedArray } from '../weights.js';
+import type { CheckedWeights, NamedArray } from '../weights.js';
 import type { EvaluateResult } from './evaluator.js';
 import type { TrainProgress, TrainResult } from './trainer.js';
 
@@ -17,6 +17,12 @@ const NamedArraySchema = z.strictObject({
   dtype: z.literal('float32'),
   data: z.custom<Float32Array>((value) => value instanceof Float32Array, 'expected a Float32Array'),
 });
+
+/**
+ * The host's TrainingRunner.setWeights takes only CheckedWeights (their values were checked where they came in),
+ * and a brand does not cross postMessage: the thread checks their structure against the model again, not their values.
+ */
+const CheckedWeightsSchema = z.array(NamedArraySchema).readonly().transform((arrays) => arrays as CheckedWeights);
 
 export const RequestSchema = z.discriminatedUnion('type', [
   z.strictObject({
@@ -35,7 +41,7 @@ export const RequestSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('evaluate'), id }),
   z.strictObject({ type: z.literal('stop'), id }),
   z.strictObject({ type: z.literal('getWeights'), id }),
-  z.strictObject({ type: z.literal('setWeights'), id, arrays: z.array(NamedArraySchema) }),
+  z.strictObject({ type: z.literal('setWeights'), id, arrays: CheckedWeightsSchema }),
   z.strictObject({ type: z.literal('close'), id }),
 ]);
 

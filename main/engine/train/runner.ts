@@ -2,7 +2,7 @@
 import { EventEmitter } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import { workerScript } from '../../data/pool/worker-script.js';
-import type { NamedArray } from '../weights.js';
+import type { CheckedWeights, NamedArray } from '../weights.js';
 import type { EvaluateResult } from './evaluator.js';
 import type { OpenedInfo, Reply, Request, RequestType, Running, TrainingSettings } from './protocol.js';
 import type { TrainProgress, TrainResult } from './trainer.js';
@@ -94,7 +94,7 @@ export class TrainingRunner extends EventEmitter<RunnerEvents> {
   }
 
   /** The arrays' buffers move to the training thread where an array is its buffer's only view: such arrays are empty here afterwards. */
-  async setWeights(arrays: NamedArray[]): Promise<void> {
+  async setWeights(arrays: CheckedWeights): Promise<void> {
     const whole = arrays.map((a) => a.data).filter((data) => data.buffer instanceof ArrayBuffer && data.byteOffset === 0 && data.byteLength === data.buffer.byteLength);
     await this.#call({ type: 'setWeights', arrays }, 'weightsSet', [...new Set(whole.map((data) => data.buffer as ArrayBuffer))]);
   }

@@ -13,7 +13,7 @@ import type { BackendReport } from '../backend.js';
 import { buildModel, learningRateOf, setLearningRate } from '../model-spec.js';
 import { seedMathRandom } from './seeded-random.js';
 import { getWeights, setWeights } from '../weights.js';
-import type { NamedArray } from '../weights.js';
+import type { CheckedWeights, NamedArray } from '../weights.js';
 import { evaluate } from './evaluator.js';
 import type { EvaluateResult } from './evaluator.js';
 import type { CheckedRequest, OpenedInfo, TrainingSettings } from './protocol.js';
@@ -95,7 +95,7 @@ export class TrainingSession {
     return getWeights(this.#need().model);
   }
 
-  setWeights(arrays: NamedArray[]): void {
+  setWeights(arrays: CheckedWeights): void {
     setWeights(this.#need().model, arrays);
   }
 

@@ -1,5 +1,6 @@
 // Runs in the party (plain Node): the typed Fleet API client, one method per RPC, over any byte transport and the wire codecs.
 import type { CallOptions, FleetTransport } from '../transport/fleet-transport.js';
+import type { FleetRpc } from '../transport/rpc.js';
 import type { WireInput } from '../wire/proto/codec.js';
 import { fleetRpcs, type FleetRequest, type FleetResponse, type FleetRpcName } from '../wire/proto/fleet-rpcs.js';
 import type * as F from '../wire/proto/fleet-types.js';
@@ -8,11 +9,23 @@ import type { MessageProto, ObjectTree } from '../wire/proto/record-types.js';
 /** A call that hears nothing for this long fails as a retryable DEADLINE_EXCEEDED; an object chunk is at most 5 MiB. */
 export const DEFAULT_CALL_TIMEOUT_MS = 60_000;
 
+export interface FleetClientOptions {
+  timeoutMs?: number;
+  /** The most bytes each call's answer may bring (InboundLimits.answerBytes); default: the transport's limit. */
+  answerBytes?: (rpc: FleetRpc) => number;
+}
+
 export class FleetClient {
+  readonly #timeoutMs: number;
+  readonly #answerBytes: FleetClientOptions['answerBytes'];
+
   constructor(
     private readonly transport: FleetTransport,
-    private readonly timeoutMs = DEFAULT_CALL_TIMEOUT_MS,
-  ) {}
+    { timeoutMs = DEFAULT_CALL_TIMEOUT_MS, answerBytes }: FleetClientOptions = {},
+  ) {
+    this.#timeoutMs = timeoutMs;
+    this.#answerBytes = answerBytes;
+  }
 
   registerNode(publicKey: Uint8Array, options?: CallOptions): Promise<F.RegisterNodeFleetResponse> {
     return this.#call('RegisterNode', { publicKey }, options);
@@ -71,7 +84,9 @@ export class FleetClient {
 
   async #call<N extends FleetRpcName>(name: N, request: WireInput<FleetRequest<N>>, options: CallOptions = {}): Promise<FleetResponse<N>> {
     const rpc = fleetRpcs[name] as unknown as { request: { encode(value: unknown): Uint8Array }; response: { decode(bytes: Uint8Array): FleetResponse<N> } };
-    const bytes = await this.transport.call(name, rpc.request.encode(request), { timeoutMs: this.timeoutMs, ...options });
+    const maxAnswerBytes = this.#answerBytes?.(name);
+    const callOptions = { timeoutMs: this.#timeoutMs, ...(maxAnswerBytes !== undefined && { maxAnswerBytes }), ...options };
+    const bytes = await this.transport.call(name, rpc.request.encode(request), callOptions);
     return rpc.response.decode(bytes);
   }
 }

@@ -1,7 +1,7 @@
 // Runs in the party (plain Node): the objects of the last message(s) received, by id, in memory only, so a message that repeats them is not downloaded again.
 
 export interface ObjectCacheLimits {
-  /** Bytes held at most; the party gives its maxMessageBytes, so the cache never holds more than one message may weigh. */
+  /** Bytes held at most; the party gives its message limit, so the cache never holds more than one message may weigh. */
   maxBytes: number;
   /**
    * Messages whose objects are held. One is enough for FedAvg: a round's train message carries the global model that

@@ -2,6 +2,7 @@
 import type { FederationSection } from '../../../common/federation-config.js';
 import { backoffDelay, retry, sleep, type RetryInfo } from '../transport/backoff.js';
 import type { NodeIdentity } from '../transport/node-identity.js';
+import type { MessageLimits } from '../wire/limits.js';
 import type { PullMessagesResponse } from '../wire/proto/fleet-types.js';
 import type { AuditLog } from './audit-log.js';
 import type { FleetClient } from './fleet-client.js';
@@ -11,8 +12,9 @@ import { joinFederation, leaveFederation, serverAnswered } from './node-session.
 import { ObjectCache } from './object-cache.js';
 import type { PartyControls } from './party-controls.js';
 import type { PartyEvent, PartyState } from './party-events.js';
+import { isGarbageAnswer, sortPulled } from './pulled.js';
 import type { RunWatch } from './run-watch.js';
-import { answerInterrupted, serveMessage, type ServeContext } from './serve-message.js';
+import { answerInterrupted, refuseUnserved, serveMessage, type ServeContext } from './serve-message.js';
 import type { WorkContext } from './work.js';
 
 export interface LoopEnv {
@@ -25,7 +27,8 @@ export interface LoopEnv {
   work: WorkContext;
   /** The run being served: told of each message before its work begins, asked to check on it when there is no work, told of a lost server. */
   runs: Pick<RunWatch, 'serving' | 'check' | 'lost'>;
-  maxMessageBytes: number;
+  /** What one message from the server may hold (InboundLimits.message). */
+  messageLimits: MessageLimits;
   /** How long a leaving node stays online after its last reply, so the server reads the reply before the node goes. */
   replyReadMs: number;
   setState: (state: PartyState) => void;
@@ -42,7 +45,7 @@ export interface LoopEnv {
 export async function runParty(env: LoopEnv): Promise<void> {
   const { controls } = env;
   // Kept across reconnects (ids are content hashes, valid at any server), held in memory only, and dropped on leave.
-  const cache = new ObjectCache({ maxBytes: env.maxMessageBytes });
+  const cache = new ObjectCache({ maxBytes: env.messageLimits.bytes });
   let previousNodeId: bigint | undefined;
   for (let failures = 0; !controls.leave; ) {
     const signal = controls.startSession();
@@ -105,29 +108,32 @@ async function serveWhileConnected(env: LoopEnv, nodeId: bigint, signal: AbortSi
 async function pollLoop(env: LoopEnv, nodeId: bigint, signal: AbortSignal, cache: ObjectCache): Promise<number | undefined> {
   const { controls } = env;
   const context: ServeContext = {
-    client: env.client, nodeId, signal, maxBytes: env.maxMessageBytes, cache, audit: env.audit, inHand: env.inHand, work: env.work, emit: env.emit,
+    client: env.client, nodeId, signal, limits: env.messageLimits, cache, audit: env.audit, inHand: env.inHand, work: env.work, emit: env.emit,
     declining: () => controls.declining(),
     stopRequested: () => controls.stopRequested,
   };
   await answerInterrupted(context);
   let lastReplyAt: number | undefined;
   while (!controls.leave && !signal.aborted) {
-    const pulled = await pull(env, nodeId, signal);
+    const { serve, refuse } = sortPulled(await pull(env, nodeId, signal));
     env.setIdle(nodeId);
-    const [proto, tree] = [pulled.messagesList[0], pulled.messageObjectTrees[0]];
-    if (!proto || !tree) {
+    for (const unserved of refuse) {
+      const refused = await refuseUnserved(unserved, context);
+      if (refused) env.emit({ type: 'round', ...refused });
+    }
+    if (!serve) {
       await env.runs.check(env.client, nodeId, signal);
       await controls.idle(env.section.poll_interval * 1000, signal);
       continue;
     }
     controls.working = true;
-    if (proto.metadata) env.runs.serving(proto.metadata.runId);
-    const summary = await serveMessage(proto, tree, context).finally(() => {
+    env.runs.serving(serve.proto.metadata.runId);
+    const summary = await serveMessage(serve.proto, serve.tree, context).finally(() => {
       controls.working = false;
       controls.stopRequested = false;
     });
-    if (summary) env.emit({ type: 'round', ...summary });
-    if (summary && summary.outcome !== 'failed') lastReplyAt = performance.now();
+    env.emit({ type: 'round', ...summary });
+    if (summary.outcome !== 'failed') lastReplyAt = performance.now();
     env.setIdle(nodeId);
   }
   return lastReplyAt;
@@ -145,13 +151,20 @@ async function letServerReadReply(env: LoopEnv, lastReplyAt: number | undefined)
   await sleep(waitMs, env.controls.hard.signal).catch(() => {});
 }
 
-/** PullMessages, retried (and shown as connecting) while the server is unreachable; a refusal means the server lost this node. */
-async function pull(env: LoopEnv, nodeId: bigint, signal: AbortSignal): Promise<PullMessagesResponse> {
+/**
+ * PullMessages, retried (and shown as connecting) while the server is unreachable; a refusal means the server lost
+ * this node. An answer that cannot be read (garbage, too large) comes back as its error, to be refused and audited.
+ */
+async function pull(env: LoopEnv, nodeId: bigint, signal: AbortSignal): Promise<PullMessagesResponse | Error> {
   const onRetry = (info: RetryInfo) => {
     env.runs.lost((info.error as Error).message ?? String(info.error), 'trying again');
     env.setState(connectingState(info));
   };
-  return retry(() => env.client.pullMessages(nodeId, { signal }), { signal, onRetry });
+  const pulled = retry(() => env.client.pullMessages(nodeId, { signal }), { signal, onRetry });
+  return pulled.catch((error: unknown) => {
+    if (isGarbageAnswer(error) && !signal.aborted) return error;
+    throw error;
+  });
 }
 
 /** The server no longer knows this node (it restarted, or dropped us): end this connection and join again. */

@@ -7,10 +7,10 @@ import type { TrainingSettings } from '../../engine/train/protocol.js';
 import { createTransport } from '../transport/create-transport.js';
 import type { FleetTransport, TransportOptions } from '../transport/fleet-transport.js';
 import { loadOrCreateNodeIdentity, loadOrCreateNodeIdentityFrom, type NodeIdentity, type NodeKeySource } from '../transport/node-identity.js';
-import { DEFAULT_MAX_BYTES } from '../wire/npy/npy.js';
 import { AuditLog, readAuditLog, type AuditEntry, type ReadAuditOptions } from './audit-log.js';
 import { FleetClient } from './fleet-client.js';
 import { InHandFile } from './in-hand.js';
+import { inboundLimits } from './inbound-limits.js';
 import { PartyControls } from './party-controls.js';
 import type { PartyEvent, PartyEvents, PartyState, ServedRun } from './party-events.js';
 import { runParty } from './party-loop.js';
@@ -25,8 +25,6 @@ export interface PartyOptions {
   runner: WorkRunner;
   /** The model's own learning rate and batch size (TrainingRunner.open's `info.settings`), for rounds that set neither. */
   settings: TrainingSettings;
-  /** Ceiling on one message's bytes, arrays included; default 1 GiB. */
-  maxMessageBytes?: number;
   /** After leave({ finish: false }): how long the last reply and the goodbye may take before the party stops waiting. */
   abortGraceMs?: number;
   /** How long a leaving party stays online after its last reply so the server can read it; default 6 s (Flower's ServerApp asks every 3 s). */
@@ -84,17 +82,19 @@ export class Party extends EventEmitter<PartyEvents> {
     if (this.#loop) return;
     const { section, baseDir, runner, openTransport = createTransport } = this.#options;
     const slots = (await runner.getWeights()).map(({ name, shape }) => ({ name, shape }));
+    const limits = inboundLimits(slots, section.max_message_mb * 2 ** 20);
     const identity = (this.#identity = await this.#loadIdentity());
     const inHand = await this.#openInHand();
     const security = section.insecure ? { insecure: true } : section.root_ca ? { rootCertificatesFile: path.resolve(baseDir, section.root_ca) } : {};
     const target = section.transport === 'grpc' ? { kind: 'grpc' as const, identity } : { kind: 'rest' as const };
-    const client = new FleetClient(await openTransport({ ...target, address: section.server, ...security }));
+    const transport = await openTransport({ ...target, address: section.server, ...security, maxAnswerBytes: limits.largestAnswerBytes });
+    const client = new FleetClient(transport, { answerBytes: limits.answerBytes });
     const controls = new PartyControls();
     controls.paused = this.#controls.paused; // a pause set before joining holds
     this.#controls = controls;
     this.#loop = runParty({
       client, identity, section, controls, audit: this.audit, inHand, work: this.#workContext(slots), runs: this.#runs,
-      maxMessageBytes: this.#options.maxMessageBytes ?? DEFAULT_MAX_BYTES,
+      messageLimits: limits.message,
       replyReadMs: this.#options.replyReadMs ?? 6_000,
       setState: (state) => this.#setState(state),
       setIdle: (nodeId) => this.#setIdle(nodeId),

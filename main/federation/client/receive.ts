@@ -1,6 +1,7 @@
 // Runs in the party (plain Node): fetches a pulled message's objects (from the cache of earlier messages, else PullObject, retrying those not yet available), verifies and inflates it, confirms receipt.
 import { retry, sleep } from '../transport/backoff.js';
 import { WireError } from '../wire/errors.js';
+import type { MessageLimits } from '../wire/limits.js';
 import { inflateMessage } from '../wire/objects/inflate.js';
 import type { MessageProto, ObjectTree } from '../wire/proto/record-types.js';
 import type { Message } from '../wire/records/model.js';
@@ -9,8 +10,8 @@ import type { ObjectCache } from './object-cache.js';
 
 export interface ReceiveOptions {
   signal: AbortSignal;
-  /** Ceiling on one message's bytes (its objects, and its arrays once assembled). */
-  maxBytes: number;
+  /** What one message may hold: its objects' bytes and count (and its arrays' bytes once assembled). */
+  limits: MessageLimits;
   /** Objects of earlier messages: those it holds are not pulled again. The message's own objects go into it once it is whole. */
   cache?: ObjectCache;
   /** How long to wait for an object the server has listed but not yet stored; Flower's SuperNode waits up to 2 h. */
@@ -43,18 +44,18 @@ export async function receiveMessage(client: FleetClient, nodeId: bigint, proto:
   const runId = proto.metadata?.runId;
   if (runId === undefined) throw new WireError('PullMessages: the message has no metadata');
   const pull: PullObject = (objectId) => pullWhenAvailable(client, nodeId, runId, objectId, options);
-  const { cache, maxBytes } = options;
+  const { cache, limits } = options;
   let tally = emptyTally();
   let message: Message;
   let refetched = false;
   try {
-    message = await inflateOnce(proto, tree, pull, cache, maxBytes, tally);
+    message = await inflateOnce(proto, tree, pull, cache, limits, tally);
   } catch (error) {
     if (!(error instanceof WireError) || tally.cachedBytes === 0) throw error;
     // A held copy that fails inflate's id check was damaged on this site, not sent wrong: drop them all and pull everything.
     cache?.clear();
     [tally, refetched] = [emptyTally(), true];
-    message = await inflateOnce(proto, tree, pull, undefined, maxBytes, tally);
+    message = await inflateOnce(proto, tree, pull, undefined, limits, tally);
   }
   cache?.remember(tally.objects);
   return { message, bytes: tally.pulledBytes, cachedBytes: tally.cachedBytes, refetched };
@@ -70,7 +71,9 @@ function emptyTally(): Tally {
 }
 
 /** Each object from `held` when it has it, else pulled; inflate verifies both alike (bytes against id, header against tree). */
-async function inflateOnce(proto: MessageProto, tree: ObjectTree, pull: PullObject, held: ObjectCache | undefined, maxBytes: number, tally: Tally): Promise<Message> {
+async function inflateOnce(
+  proto: MessageProto, tree: ObjectTree, pull: PullObject, held: ObjectCache | undefined, limits: MessageLimits, tally: Tally,
+): Promise<Message> {
   const fetch = async (objectId: string) => {
     const kept = held?.get(objectId);
     const content = kept ?? (await pull(objectId));
@@ -79,7 +82,7 @@ async function inflateOnce(proto: MessageProto, tree: ObjectTree, pull: PullObje
     tally.objects.set(objectId, content);
     return content;
   };
-  return inflateMessage(proto, tree, fetch, { maxBytes });
+  return inflateMessage(proto, tree, fetch, { maxBytes: limits.bytes, maxObjects: limits.objects });
 }
 
 async function pullWhenAvailable(client: FleetClient, nodeId: bigint, runId: bigint, objectId: string, options: ReceiveOptions): Promise<Uint8Array> {

@@ -1,4 +1,6 @@
 // Runs in the party (plain Node): one message from the server, end to end: receive and check it, confirm, work or decline, reply, audit.
+import type { MessageLimits } from '../wire/limits.js';
+import { deflateMessage } from '../wire/objects/deflate.js';
 import type { MessageProto, Metadata, ObjectTree } from '../wire/proto/record-types.js';
 import type { Message, OutgoingMessage, RecordDict } from '../wire/records/model.js';
 import { auditEntry } from './audit-entry.js';
@@ -8,7 +10,8 @@ import type { InHandFile } from './in-hand.js';
 import type { ObjectCache } from './object-cache.js';
 import type { PartyEvent, RoundOutcome, RoundSummary } from './party-events.js';
 import { confirmReceived, receiveMessage } from './receive.js';
-import { CLIENT_APP_CRASHED, CLIENT_APP_RAISED_EXCEPTION, MOD_FAILED_PRECONDITION, replyTo, sendReply } from './send.js';
+import type { Instruction, Unserved } from './pulled.js';
+import { CLIENT_APP_CRASHED, CLIENT_APP_RAISED_EXCEPTION, MOD_FAILED_PRECONDITION, ReplyNotStored, replyTo, sendReply } from './send.js';
 import { readTask } from './task.js';
 import { doWork, WorkAborted, type WorkContext } from './work.js';
 
@@ -17,7 +20,8 @@ export interface ServeContext {
   nodeId: bigint;
   /** Aborted when the node is lost or the party must stop at once. */
   signal: AbortSignal;
-  maxBytes: number;
+  /** What one message may hold. */
+  limits: MessageLimits;
   /** The objects of the last message received, for the party's whole session: a repeated object is not pulled again. */
   cache: ObjectCache;
   audit: AuditLog;
@@ -34,30 +38,43 @@ export interface ServeContext {
 type Answer = { content: RecordDict; metrics: Record<string, number> } | { outcome: Exclude<RoundOutcome, 'replied'>; code: bigint; reason: string };
 
 /** Never throws for the message's own faults (they become error replies); rejects only when the session's signal aborts. */
-export async function serveMessage(proto: MessageProto, tree: ObjectTree, context: ServeContext): Promise<RoundSummary | null> {
+export async function serveMessage(proto: Instruction, tree: ObjectTree, context: ServeContext): Promise<RoundSummary> {
   const started = performance.now();
-  const metadata = proto.metadata;
-  if (!metadata) {
-    context.emit({ type: 'error', message: 'PullMessages returned a message without metadata; it cannot be answered and was skipped' });
-    return null;
-  }
+  const { metadata } = proto;
   await context.inHand.save(context.nodeId, metadata);
   const answer = await answerFor(proto, tree, metadata, context);
-  const round = roundOf(answer.message, metadata);
   const outgoing = replyTo(metadata, context.nodeId, 'content' in answer.answer ? { content: answer.answer.content } : { error: { code: answer.answer.code, reason: answer.answer.reason } });
-  const pushError = await push(outgoing, (performance.now() - started) / 1000, context);
+  const pushed = await push(outgoing, (performance.now() - started) / 1000, context);
   await context.inHand.clear();
   const seconds = (performance.now() - started) / 1000;
-  const summary = { messageType: metadata.messageType, runId: String(metadata.runId), round, group: metadata.groupId, seconds };
-  if (pushError) return { ...summary, outcome: 'failed', metrics: {}, error: pushError };
+  const summary = { messageType: metadata.messageType, runId: String(metadata.runId), round: roundOf(answer.message, metadata), group: metadata.groupId, seconds };
+  if (pushed.error) return { ...summary, outcome: 'failed', metrics: {}, error: notSent(metadata, pushed.error, context) };
   if ('content' in answer.answer) return { ...summary, outcome: 'replied', metrics: answer.answer.metrics, error: null };
   return { ...summary, outcome: answer.answer.outcome, metrics: {}, error: answer.answer.reason };
 }
 
 /**
+ * A message that is not served, or an answer to PullMessages that held none to serve, is audited with why; one whose
+ * ids are known is confirmed and answered with an error, so its round goes on without this site.
+ */
+export async function refuseUnserved({ metadata, reason }: Unserved, context: ServeContext): Promise<RoundSummary | null> {
+  const { client, nodeId, signal, audit } = context;
+  context.emit({ type: 'error', message: reason });
+  await audit.append(auditEntry({ direction: 'received', metadata: metadata ?? {}, bytes: 0, error: reason }));
+  if (!metadata) return null;
+  const started = performance.now();
+  await confirmReceived(client, nodeId, metadata.runId, metadata.messageId, signal).catch(() => {});
+  const pushed = await push(replyTo(metadata, nodeId, { error: { code: CLIENT_APP_RAISED_EXCEPTION, reason } }), 0, context);
+  const seconds = (performance.now() - started) / 1000;
+  const summary = { messageType: metadata.messageType, runId: String(metadata.runId), round: roundOf(undefined, metadata), group: metadata.groupId, seconds, metrics: {} };
+  return pushed.error ? { ...summary, outcome: 'failed', error: notSent(metadata, pushed.error, context) } : { ...summary, outcome: 'refused', error: reason };
+}
+
+/**
  * The message this node was serving when the party stopped (killed, or cut off) gets an error reply, so its round
  * goes on without this site instead of waiting for the server's timeout. A note for another node id (the server
- * forgot its nodes) or an expired message is dropped.
+ * forgot its nodes) or an expired message is dropped; a reply the server does not take means it had written the
+ * message off already (Flower counts a node gone that long as failed), which is what the reply was for.
  */
 export async function answerInterrupted(context: ServeContext): Promise<void> {
   const held = await context.inHand.read();
@@ -65,8 +82,11 @@ export async function answerInterrupted(context: ServeContext): Promise<void> {
   const { metadata } = held;
   if (held.nodeId === context.nodeId && metadata.createdAt + metadata.ttl > Date.now() / 1000) {
     const reason = `this site stopped while serving "${metadata.messageType}" (message ${metadata.messageId})`;
-    const failed = await push(replyTo(metadata, context.nodeId, { error: { code: CLIENT_APP_CRASHED, reason } }), 0, context);
-    if (!failed) context.emit({ type: 'notice', message: `answered message ${metadata.messageId} ("${metadata.messageType}"), in hand when this site stopped, with an error: its round goes on without this site` });
+    const pushed = await push(replyTo(metadata, context.nodeId, { error: { code: CLIENT_APP_CRASHED, reason } }), 0, context);
+    const which = `message ${metadata.messageId} ("${metadata.messageType}"), in hand when this site stopped,`;
+    if (!pushed.error) context.emit({ type: 'notice', message: `answered ${which} with an error: its round goes on without this site` });
+    else if (pushed.notStored) context.emit({ type: 'notice', message: `${which} needs no answer: the server no longer wanted one` });
+    else notSent(metadata, pushed.error, context);
   }
   await context.inHand.clear();
 }
@@ -83,7 +103,7 @@ async function answerFor(proto: MessageProto, tree: ObjectTree, metadata: Metada
   }
   let message: Message;
   try {
-    const received = await receiveMessage(client, nodeId, proto, tree, { signal, maxBytes: context.maxBytes, cache: context.cache });
+    const received = await receiveMessage(client, nodeId, proto, tree, { signal, limits: context.limits, cache: context.cache });
     message = received.message;
     await confirmReceived(client, nodeId, metadata.runId, metadata.messageId, signal);
     const { bytes, cachedBytes } = received;
@@ -116,21 +136,31 @@ async function work(message: Message, context: ServeContext): Promise<Answer> {
   }
 }
 
-/** Pushes the reply and audits it; returns why it could not be pushed, or null. */
-async function push(outgoing: OutgoingMessage, runtimeSec: number, context: ServeContext): Promise<string | null> {
+type Pushed = { error: null } | { error: string; notStored: boolean };
+
+/** Pushes the reply and audits it as sent, under its own id whether or not the server took it. */
+async function push(outgoing: OutgoingMessage, runtimeSec: number, context: ServeContext): Promise<Pushed> {
   const { client, nodeId, signal, audit } = context;
-  const error = outgoing.error ? `${outgoing.error.reason}` : null;
+  const deflated = deflateMessage(outgoing);
+  const carried = outgoing.error?.reason ?? null;
+  const sentLine = (bytes: number, error: string | null) =>
+    auditEntry({ direction: 'sent', metadata: deflated.message.metadata!, content: outgoing.content, bytes, error });
   try {
-    const sent = await sendReply(client, nodeId, outgoing, runtimeSec, signal);
-    await audit.append(auditEntry({ direction: 'sent', metadata: { ...outgoing.metadata, messageId: sent.messageId }, content: outgoing.content, bytes: sent.bytes, error }));
-    return null;
+    await audit.append(sentLine(await sendReply(client, nodeId, deflated, runtimeSec, signal), carried));
+    return { error: null };
   } catch (pushError) {
     if (signal.aborted) throw pushError;
-    const reason = `the reply to message ${outgoing.metadata.replyToMessageId} could not be sent: ${(pushError as Error).message}`;
-    await audit.append(auditEntry({ direction: 'sent', metadata: outgoing.metadata, content: outgoing.content, bytes: 0, error: `${error ? `${error}; ` : ''}${reason}` }));
-    context.emit({ type: 'error', message: reason });
-    return reason;
+    const why = (pushError as Error).message;
+    await audit.append(sentLine(0, `${carried ? `${carried}; ` : ''}not taken: ${why}`));
+    return { error: why, notStored: pushError instanceof ReplyNotStored };
   }
+}
+
+/** Says that the reply to `metadata` could not be sent, and returns it as the round's error. */
+function notSent(metadata: Metadata, why: string, context: ServeContext): string {
+  const reason = `the reply to message ${metadata.messageId} could not be sent: ${why}`;
+  context.emit({ type: 'error', message: reason });
+  return reason;
 }
 
 /** FedAvg's "server-round", else the group id when it is a number (FedAvg puts the round there too). */

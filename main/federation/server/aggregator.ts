@@ -6,6 +6,7 @@ import type { NamedArray } from '../../engine/weights.js';
 import { startGrpcServer } from '../transport/grpc-server.js';
 import { startRestServer } from '../transport/rest-server.js';
 import { hostPort, type FleetServer } from '../transport/server-options.js';
+import { callBytes, messageLimits, type MessageLimits } from '../wire/limits.js';
 import type { AggregatorConfig } from './config.js';
 import { AggregatorEvents } from './events.js';
 import { fleetService } from './fleet-service.js';
@@ -58,9 +59,11 @@ export class Aggregator {
       this.events.log('warn', 'INSECURE: serving the Fleet API in plain text (--insecure). Anyone on the network path can read and alter the global model and every party\'s update. Use TLS (--tls-cert, --tls-key) outside a test bench.');
     }
     const addresses: AggregatorAddresses = { runDir: this.runDir };
+    // A node's calls are held to what a reply for the global model can need: one object per PushObject, one tree per PushMessages.
+    const limits = messageLimits(this.global.weights.map((weight) => weight.shape));
     for (const transport of ['grpc', 'rest'] as const) {
       const address = this.config.listen[transport];
-      if (address) addresses[transport] = await this.listen(transport, address);
+      if (address) addresses[transport] = await this.listen(transport, address, limits);
     }
     return addresses;
   }
@@ -112,7 +115,7 @@ export class Aggregator {
     this.global?.model.dispose();
   }
 
-  private async listen(transport: 'grpc' | 'rest', address: string): Promise<string> {
+  private async listen(transport: 'grpc' | 'rest', address: string, limits: MessageLimits): Promise<string> {
     const split = address.lastIndexOf(':');
     const host = address.slice(0, split).replace(/^\[(.*)\]$/, '$1');
     const tls = this.config.tls;
@@ -122,8 +125,10 @@ export class Aggregator {
       ...(tls ? { certFile: path.resolve(this.baseDir, tls.cert), keyFile: path.resolve(this.baseDir, tls.key) } : { insecure: true }),
       onInternalError: (error: unknown, rpc: string) => this.events.log('error', `${rpc} failed inside the aggregator: ${(error as Error).stack ?? String(error)}`),
     };
-    const handler = fleetService({ state: this.state, events: this.events });
-    const server = await (transport === 'grpc' ? startGrpcServer(handler, options) : startRestServer(handler, options));
+    const calls = callBytes(limits);
+    const handler = fleetService({ state: this.state, events: this.events, limits });
+    const served = { ...options, maxRequestBytes: Math.max(calls.object, calls.other) };
+    const server = await (transport === 'grpc' ? startGrpcServer(handler, served) : startRestServer(handler, served));
     this.servers.push(server);
     const bound = hostPort(host, server.port);
     this.events.emit({ type: 'listening', transport, address: bound, tls: Boolean(tls) });

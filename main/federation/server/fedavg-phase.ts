@@ -1,6 +1,7 @@
 // Runs in the aggregator (plain Node): one phase of a FedAvg round: wait for nodes, sample, send, judge replies, summarise.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { NamedArray } from '../../engine/weights.js';
+import { messageLimits } from '../wire/limits.js';
 import type { AggregatorEvents, Phase } from './events.js';
 import { totalExamples, weightedMetrics } from './fedavg.js';
 import type { LinkState } from './link-state.js';
@@ -42,6 +43,7 @@ export async function runFedAvgPhase(state: LinkState, events: AggregatorEvents,
     messageType: phase,
     round,
     timeoutMs: plan.timeoutMs,
+    limits: messageLimits(weights.map((weight) => weight.shape)),
     signal: plan.signal,
     judge: (message, node) => {
       const verdict = usableReply(message, phase, weights);

@@ -1,5 +1,5 @@
 // Runs in the aggregator (plain Node): FedAvg's arithmetic: arrays and metrics averaged, weighted by each node's number of examples.
-import type { NamedArray } from '../../engine/weights.js';
+import { checkWeights, WeightMismatchError, type CheckedWeights, type NamedArray } from '../../engine/weights.js';
 
 export type MetricValue = number | number[];
 export type Metrics = Record<string, MetricValue>;
@@ -10,30 +10,29 @@ export interface Weighted {
 }
 
 /**
- * Why a reply's arrays cannot be averaged into the global model, or undefined when they fit: the same names
- * (order free, as an ArrayRecord is a mapping), the same shapes, and only finite values.
+ * A reply's arrays in the global model's order, checked once (the same names, order free as an ArrayRecord is a
+ * mapping; the same shapes; only finite values), or why they cannot be averaged into it.
  */
-export function arraysMisfit(global: readonly NamedArray[], arrays: readonly NamedArray[]): string | undefined {
+export function fitReplyArrays(global: readonly NamedArray[], arrays: readonly NamedArray[]): CheckedWeights | string {
   const byName = new Map(arrays.map((array) => [array.name, array]));
   if (byName.size !== arrays.length) return 'two arrays share a name';
   const unexpected = arrays.find((array) => !global.some((g) => g.name === array.name));
   if (unexpected) return `array "${unexpected.name}" is not in the global model (its arrays are ${global.map((g) => g.name).join(', ')})`;
-  for (const expected of global) {
-    const array = byName.get(expected.name);
-    if (!array) return `array "${expected.name}" is missing`;
-    if (!sameShape(array.shape, expected.shape)) return `array "${expected.name}" has shape [${array.shape.join(', ')}], the global model [${expected.shape.join(', ')}]`;
-    if (array.data.length !== expected.data.length) return `array "${expected.name}" holds ${array.data.length} values, its shape ${expected.data.length}`;
-    const bad = array.data.findIndex((value) => !Number.isFinite(value));
-    if (bad !== -1) return `array "${expected.name}" value ${bad} is ${array.data[bad]}`;
+  const missing = global.find((expected) => !byName.has(expected.name));
+  if (missing) return `array "${missing.name}" is missing`;
+  try {
+    return checkWeights(global.map((expected) => byName.get(expected.name)!), global);
+  } catch (error) {
+    if (!(error instanceof WeightMismatchError) || error.index === undefined) throw error;
+    return `array "${global[error.index]!.name}": ${error.problem}`;
   }
-  return undefined;
 }
 
 /**
  * The weighted mean of each array, in the global model's order and names. Sums are kept in float64 so that many
  * nodes or large example counts lose no precision before the one rounding to float32 at the end.
  */
-export function federatedAverage(global: readonly NamedArray[], results: readonly (Weighted & { arrays: readonly NamedArray[] })[]): NamedArray[] {
+export function federatedAverage(global: readonly NamedArray[], results: readonly (Weighted & { arrays: CheckedWeights })[]): NamedArray[] {
   if (results.length === 0) throw new Error('federatedAverage: no results to average');
   const total = totalExamples(results);
   const lookups = results.map((result) => new Map(result.arrays.map((array) => [array.name, array.data])));
@@ -79,8 +78,4 @@ export function weightedMetrics(results: readonly (Weighted & { metrics: Metrics
 
 export function totalExamples(results: readonly Weighted[]): number {
   return results.reduce((sum, result) => sum + result.numExamples, 0);
-}
-
-function sameShape(a: readonly number[], b: readonly number[]): boolean {
-  return a.length === b.length && a.every((d, i) => d === b[i]);
 }

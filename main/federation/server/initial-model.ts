@@ -7,7 +7,7 @@ import { useQuietCpuBackend } from '../../engine/backend.js';
 import { buildModel } from '../../engine/model-spec.js';
 import { modelFile } from '../../engine/model-file.js';
 import { withSeededMathRandom } from '../../engine/train/seeded-random.js';
-import { getWeights, setWeights, type NamedArray } from '../../engine/weights.js';
+import { checkWeights, getWeights, setWeights, type NamedArray } from '../../engine/weights.js';
 import type { AggregatorConfig } from './config.js';
 
 export interface GlobalModel {
@@ -32,7 +32,7 @@ export async function buildGlobalModel(section: AggregatorConfig['model'], baseD
 
 /** The global model as a tfjs Layers model (model.json + weights.bin) that tf.loadLayersModel and a party can load. */
 export async function saveTfjsModel(global: GlobalModel, weights: readonly NamedArray[], folder: string): Promise<string> {
-  setWeights(global.model, weights);
+  setWeights(global.model, checkWeights(weights, global.weights));
   const file = path.join(folder, 'model.json');
   await global.model.save(modelFile(file));
   return file;

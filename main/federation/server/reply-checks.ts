@@ -1,4 +1,5 @@
 // Runs in the aggregator (plain Node): the checks Flower's link state makes on a reply before storing it, in its words.
+import { errorProblem, metadataProblem } from '../wire/limits.js';
 import type { MessageProto, Metadata } from '../wire/proto/record-types.js';
 import { SUPERLINK_NODE_ID } from './node-registry.js';
 
@@ -15,6 +16,8 @@ export function replyProblems(message: MessageProto, treeRootId: string | undefi
   const metadata = message.metadata;
   if (!metadata) return ['the message has no metadata'];
   const problems = metadataProblems(metadata, nowS);
+  const nonsense = (metadata.messageId !== '' && metadataProblem(metadata, { ownId: 'checked' })) || (message.error && errorProblem(message.error));
+  if (nonsense) problems.push(nonsense);
   if ((message.content !== undefined) === (message.error !== undefined)) problems.push('Either message `content` or `error` MUST be set (but not both)');
   if (metadata.replyToMessageId === '') problems.push('`metadata.reply_to_message_id` MUST be set.');
   if (metadata.srcNodeId === SUPERLINK_NODE_ID) problems.push(`\`metadata.src_node_id\` is ${SUPERLINK_NODE_ID} (SuperLink node ID)`);

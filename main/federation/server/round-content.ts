@@ -1,8 +1,8 @@
 // Runs in the aggregator (plain Node): what FedAvg puts in "train" and "evaluate" messages, and what it accepts back.
-import type { NamedArray } from '../../engine/weights.js';
+import type { CheckedWeights, NamedArray } from '../../engine/weights.js';
 import type { AnyNdArray } from '../wire/npy/dtypes.js';
 import { arrayRecord, configRecord, type AnyRecord, type Message, type MetricValue, type RecordDict } from '../wire/records/model.js';
-import { arraysMisfit, type Metrics } from './fedavg.js';
+import { fitReplyArrays, type Metrics } from './fedavg.js';
 
 /** Flower's FedAvg defaults: the keys of the records it sends, and the metric every reply is weighted by. */
 const ARRAYS_KEY = 'arrays';
@@ -19,7 +19,8 @@ export interface TrainSettings {
 export interface UsableReply {
   numExamples: number;
   metrics: Metrics;
-  arrays?: NamedArray[];
+  /** Checked once here, in the global model's order: averaging takes them as they are. */
+  arrays?: CheckedWeights;
 }
 
 /** RecordDict {"arrays": the global weights by name, "config": {"server-round", "local-epochs", "lr", "batch-size"}}. */
@@ -61,8 +62,8 @@ export function usableReply(message: Message, phase: 'train' | 'evaluate', globa
   if (arrayRecords.length !== 1) return `expected exactly one ArrayRecord, got ${arrayRecords.length}`;
   const arrays = namedArrays(arrayRecords[0]!.items);
   if (typeof arrays === 'string') return arrays;
-  const misfit = arraysMisfit(global, arrays);
-  return misfit ? `arrays do not fit the global model: ${misfit}` : { numExamples, metrics, arrays };
+  const fitted = fitReplyArrays(global, arrays);
+  return typeof fitted === 'string' ? `arrays do not fit the global model: ${fitted}` : { numExamples, metrics, arrays: fitted };
 }
 
 function namedArrays(items: ReadonlyMap<string, AnyNdArray>): NamedArray[] | string {

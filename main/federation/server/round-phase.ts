@@ -1,4 +1,5 @@
 // Runs in the aggregator (plain Node): one FedAvg phase: send to the sampled nodes, take replies as they complete, drop stragglers.
+import type { MessageLimits } from '../wire/limits.js';
 import type { ObjectTree } from '../wire/proto/record-types.js';
 import { inflateMessage } from '../wire/objects/inflate.js';
 import type { Message, RecordDict } from '../wire/records/model.js';
@@ -15,6 +16,8 @@ export interface PhaseRequest<T> {
   messageType: 'train' | 'evaluate';
   round: number;
   timeoutMs: number;
+  /** What a reply may hold: one over it is refused while it is read. */
+  limits: MessageLimits;
   /** Decides on each complete reply as it arrives: the value to keep, or why it is refused. */
   judge: (message: Message, node: bigint) => T | string;
   /** Told at once when a node is dropped, rather than when the phase ends. */
@@ -60,7 +63,7 @@ export function runPhase<T extends object>(state: LinkState, request: PhaseReque
       pending.delete(instructionId);
       reading += 1;
       const tree: ObjectTree = state.store.tree(metadata.messageId);
-      inflateMessage({ metadata }, tree, (id) => state.store.get(id)!)
+      inflateMessage({ metadata }, tree, (id) => state.store.get(id)!, { maxBytes: request.limits.bytes, maxObjects: request.limits.objects })
         .then((message) => request.judge(message, node), (error: Error) => `its objects do not make a message: ${error.message}`)
         .then((value) => {
           if (typeof value === 'string') result.refused.push({ node: String(node), reason: value });

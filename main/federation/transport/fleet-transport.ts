@@ -9,6 +9,8 @@ export interface CallOptions {
   timeoutMs?: number;
   /** Aborting rejects the call with the signal's reason and cancels it on the wire. */
   signal?: AbortSignal;
+  /** The most bytes the answer may bring; a bigger one fails with TOO_LARGE (default: the transport's `maxAnswerBytes`). */
+  maxAnswerBytes?: number;
 }
 
 /** Moves one request's bytes to the server and its response's bytes back; knows nothing of the messages. */
@@ -28,7 +30,15 @@ export interface TransportSecurity {
   insecure?: boolean;
 }
 
+/** The most bytes any answer may bring (over gRPC the channel's receive limit); default 1 GiB. */
+export interface AnswerLimit {
+  maxAnswerBytes?: number;
+}
+
+export const DEFAULT_MAX_ANSWER_BYTES = 2 ** 30;
+
 export type TransportOptions = TransportSecurity &
+  AnswerLimit &
   (
     /** `address` is `host:port` (Flower's SuperLink listens for gRPC on 9092). */
     | { kind: 'grpc'; address: string; identity: NodeIdentity }

@@ -4,8 +4,8 @@ import { asBuffer, asBytes } from './bytes.js';
 import { FLEET_RPCS, grpcPath, type FleetRpc } from './rpc.js';
 
 /**
- * Flower sets its gRPC message limit to 2 GiB - 1 on both ends; a party uses the same so that whatever a
- * SuperLink sends (5 MiB object chunks, FABs up to 10 MB, or more if a site raises the chunk size) gets through.
+ * Flower sets its gRPC message limit to 2 GiB - 1 on both ends: the most either end sends. What each end takes in is
+ * held to what its model can need instead (the party's answer limits, the aggregator's request limit).
  */
 export const FLOWER_MAX_MESSAGE_BYTES = 2_147_483_647;
 

@@ -3,17 +3,17 @@ import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import { isIP } from 'node:net';
 import { restServerUrl } from '../../../common/fleet-address.js';
-import type { CallOptions, FleetTransport, TransportSecurity } from './fleet-transport.js';
+import { DEFAULT_MAX_ANSWER_BYTES, type AnswerLimit, type CallOptions, type FleetTransport, type TransportSecurity } from './fleet-transport.js';
 import { asBuffer, asBytes } from './bytes.js';
 import { mediaTypeOf, PROTOBUF_MEDIA_TYPE, restPath, type FleetRpc } from './rpc.js';
 import { readRootCertificates } from './tls-files.js';
-import { fromHttpStatus, fromNetworkError, timeoutError, TransportError } from './transport-error.js';
+import { fromHttpStatus, fromNetworkError, timeoutError, tooLargeError, TransportError } from './transport-error.js';
 
 const IDLE_SOCKET_MS = 4_000;
 /** How a kept-alive socket that the server closed in the meantime fails the next request written on it. */
 const STALE_SOCKET_CODES = new Set(['ECONNRESET', 'EPIPE']);
 
-export interface RestTransportOptions extends TransportSecurity {
+export interface RestTransportOptions extends TransportSecurity, AnswerLimit {
   /** `host:port` (scheme from `insecure`), or a URL such as `https://fleet.example.org:9095` or one with a path prefix. */
   address: string;
 }
@@ -26,13 +26,14 @@ export async function createRestTransport(options: RestTransportOptions): Promis
   // just as the server closes it; post() retries the one call where that happens anyway.
   const agentOptions = { keepAlive: true, timeout: IDLE_SOCKET_MS };
   const agent = base.protocol === 'https:' ? new https.Agent({ ...agentOptions, ca }) : new http.Agent(agentOptions);
+  const { maxAnswerBytes = DEFAULT_MAX_ANSWER_BYTES } = options;
   let closed = false;
   return {
     kind: 'rest',
     call: (rpc, request, callOptions = {}) => {
       // Like a closed gRPC channel: an agent would quietly open new sockets after destroy().
       if (closed) return Promise.reject(new TransportError(rpc, 'CLOSED', `the REST client for ${base.origin} is closed`, false));
-      return post(new URL(base.pathname.replace(/\/$/, '') + restPath(rpc), base), agent, rpc, request, callOptions);
+      return post(new URL(base.pathname.replace(/\/$/, '') + restPath(rpc), base), agent, rpc, request, { maxAnswerBytes, ...callOptions });
     },
     close: () => {
       closed = true;
@@ -50,8 +51,12 @@ export function restBaseUrl(address: string, insecure: boolean): URL {
  * One POST. A request that fails on a reused socket with a reset, before any response, never reached the server (it
  * had closed the idle socket), so it is sent once more on a fresh one, as Node's documentation advises.
  */
-function post(url: URL, agent: http.Agent, rpc: FleetRpc, body: Uint8Array, options: CallOptions, onStaleSocket: 'retry' | 'fail' = 'retry'): Promise<Uint8Array> {
-  const { timeoutMs, signal } = options;
+type PostOptions = CallOptions & { maxAnswerBytes: number };
+
+function post(
+  url: URL, agent: http.Agent, rpc: FleetRpc, body: Uint8Array, options: PostOptions, onStaleSocket: 'retry' | 'fail' = 'retry',
+): Promise<Uint8Array> {
+  const { timeoutMs, signal, maxAnswerBytes } = options;
   return new Promise((resolve, reject) => {
     signal?.throwIfAborted();
     const request = (url.protocol === 'https:' ? https : http).request(url, {
@@ -85,23 +90,38 @@ function post(url: URL, agent: http.Agent, rpc: FleetRpc, body: Uint8Array, opti
     });
     request.on('response', (response) => {
       responded = true;
-      readAll(response).then(
+      readCapped(response, rpc, maxAnswerBytes).then(
         (bytes) => {
           const outcome = answer(rpc, response, bytes);
           if (outcome instanceof TransportError) fail(outcome);
           else if (settle()) resolve(outcome);
         },
-        (error: Error) => fail(fromNetworkError(rpc, error)),
+        (error: Error) => fail(error instanceof TransportError ? error : fromNetworkError(rpc, error)),
       );
     });
     request.end(asBuffer(body));
   });
 }
 
-function readAll(response: IncomingMessage): Promise<Buffer> {
+/**
+ * The whole body, if it is at most `cap` bytes: a Content-Length over it is refused before a byte is read, and a
+ * body without one stops being read as soon as it runs past. fail() then destroys the request and its socket.
+ */
+function readCapped(response: IncomingMessage, rpc: FleetRpc, cap: number): Promise<Buffer> {
+  const declared = Number(response.headers['content-length']);
+  if (declared > cap) return Promise.reject(tooLargeError(rpc, cap, { declared, by: 'Content-Length' }));
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
-    response.on('data', (chunk: Buffer) => chunks.push(chunk));
+    let size = 0;
+    response.on('data', (chunk: Buffer) => {
+      size += chunk.byteLength;
+      if (size <= cap) chunks.push(chunk);
+      else {
+        chunks.length = 0;
+        response.destroy();
+        reject(tooLargeError(rpc, cap, 'overran'));
+      }
+    });
     response.on('end', () => resolve(Buffer.concat(chunks)));
     response.on('error', reject);
   });

@@ -2,6 +2,9 @@
 import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
 import type { FleetRpc } from './rpc.js';
 
+/** A server's own words are shown up to this length: enough for any honest error, and a hostile one cannot flood a log with them. */
+const MAX_DETAILS_CHARS = 500;
+
 /** A Fleet call that failed; `retryable` says whether the same call may succeed later without anyone changing anything. */
 export class TransportError extends Error {
   override readonly name = 'TransportError';
@@ -13,10 +16,11 @@ export class TransportError extends Error {
   readonly details: string;
 
   constructor(rpc: FleetRpc, code: string, details: string, retryable: boolean, options?: ErrorOptions) {
-    super(`${rpc} failed: ${code}${details ? `: ${details}` : ''}${retryable ? ' (temporary)' : ''}`, options);
+    const shown = details.length > MAX_DETAILS_CHARS ? `${details.slice(0, MAX_DETAILS_CHARS)}… (${details.length} characters)` : details;
+    super(`${rpc} failed: ${code}${shown ? `: ${shown}` : ''}${retryable ? ' (temporary)' : ''}`, options);
     this.rpc = rpc;
     this.code = code;
-    this.details = details;
+    this.details = shown;
     this.retryable = retryable;
   }
 }
@@ -66,4 +70,18 @@ export function fromNetworkError(rpc: FleetRpc, error: Error): TransportError {
 
 export function timeoutError(rpc: FleetRpc, timeoutMs: number): TransportError {
   return new TransportError(rpc, 'DEADLINE_EXCEEDED', `no answer within ${timeoutMs} ms`, true);
+}
+
+/** How an answer was found too large: by its length field (Content-Length, the gRPC length prefix), once received, or while reading one without a length. */
+export type Oversize = { declared: number; by: string } | { received: number } | 'overran';
+
+/** An answer bigger than the call may bring; one that declares its size is refused unread. */
+export function tooLargeError(rpc: FleetRpc, cap: number, oversize: Oversize): TransportError {
+  const [size, done] =
+    oversize === 'overran'
+      ? [`ran past ${cap} bytes`, 'stopped reading']
+      : 'declared' in oversize
+        ? [`declares ${oversize.declared} bytes (${oversize.by})`, 'refused unread']
+        : [`is ${oversize.received} bytes`, 'refused'];
+  return new TransportError(rpc, 'TOO_LARGE', `the answer ${size}, more than the ${cap} bytes a ${rpc} answer may bring: ${done}`, false);
 }

@@ -1,10 +1,10 @@
 // Tests (Node, real tfjs on the cpu backend): weights out and in as named float32 arrays, every mismatch refused by name, nothing leaked.
 import * as tf from '@tensorflow/tfjs';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
 import { ModelSectionSchema } from '../../../common/model-config.js';
 import { buildModel } from '../../../main/engine/model-spec.js';
-import { getWeights, setWeights, WeightMismatchError } from '../../../main/engine/weights.js';
-import type { NamedArray } from '../../../main/engine/weights.js';
+import { checkWeights, getWeights, setWeights, WeightMismatchError } from '../../../main/engine/weights.js';
+import type { CheckedWeights, NamedArray } from '../../../main/engine/weights.js';
 
 // mnist-cnn on 10x10 images: the same layers and names as on MNIST, small enough to train 20 times on cpu in a second or two.
 const cnn = () => buildModel(tf, ModelSectionSchema.parse({ builtin: 'mnist-cnn' }), { inputShape: [10, 10, 1], numClasses: 3, baseDir: '.' });
@@ -13,9 +13,21 @@ beforeAll(async () => {
   await tf.setBackend('cpu');
 });
 
+/** The arrays checked against the model's own weights, as the party checks a server's arrays against its model. */
+const checkedFor = (model: tf.LayersModel, arrays: readonly NamedArray[]) => checkWeights(arrays, getWeights(model));
+
 /** Arrays shaped like the model's, each value distinct, so a swapped or stale array shows. */
 function distinct(model: tf.LayersModel, offset: number): NamedArray[] {
   return getWeights(model).map((w, i) => ({ ...w, data: w.data.map((_, j) => Math.fround(Math.sin(offset + i * 1000 + j))) }));
+}
+
+function caught(act: () => unknown): unknown {
+  try {
+    act();
+  } catch (error) {
+    return error;
+  }
+  throw new Error('accepted, expected a refusal');
 }
 
 describe('getWeights / setWeights', () => {
@@ -27,7 +39,7 @@ describe('getWeights / setWeights', () => {
     expect(arrays.map((w) => w.data.length)).toEqual(model.weights.map((w) => w.shape.reduce((a: number, b) => a * b!, 1)));
 
     const wanted = distinct(model, 1);
-    setWeights(model, wanted);
+    setWeights(model, checkedFor(model, wanted));
     expect(getWeights(model)).toEqual(wanted);
     model.dispose();
   });
@@ -35,7 +47,7 @@ describe('getWeights / setWeights', () => {
   it('neither shares its arrays with the model nor keeps the caller\'s', async () => {
     const model = await cnn();
     const wanted = distinct(model, 2);
-    setWeights(model, wanted);
+    setWeights(model, checkedFor(model, wanted));
     const before = getWeights(model);
     wanted[0]!.data.fill(7);
     before[1]!.data.fill(7);
@@ -44,20 +56,13 @@ describe('getWeights / setWeights', () => {
     model.dispose();
   });
 
-  it('refuses every mismatch with an error naming the first bad weight, and changes nothing', async () => {
+  it('checkWeights refuses every mismatch, values included, with an error naming the first bad weight', async () => {
     const model = await cnn();
     const good = getWeights(model);
     const withArray = (index: number, change: Partial<NamedArray> | Record<string, unknown>) =>
       good.map((w, i) => (i === index ? ({ ...w, ...change } as NamedArray) : w));
     const refuse = (arrays: NamedArray[], message: string, index?: number) => {
-      const error = (() => {
-        try {
-          setWeights(model, arrays);
-        } catch (caught) {
-          return caught;
-        }
-        throw new Error(`accepted, expected: ${message}`);
-      })();
+      const error = caught(() => checkWeights(arrays, good));
       expect(error).toBeInstanceOf(WeightMismatchError);
       expect((error as Error).message).toBe(message);
       expect((error as WeightMismatchError).index).toBe(index);
@@ -65,8 +70,8 @@ describe('getWeights / setWeights', () => {
 
     refuse(good.slice(1), 'expected 6 weight arrays (conv2d/kernel … dense/bias), got 5');
     refuse(withArray(3, { name: 'dense/bias' }), 'weight 3: expected conv2d_1/bias, got dense/bias', 3);
-    refuse(withArray(3, { shape: [32], data: new Float32Array(32) }), 'weight 3 conv2d_1/bias: expected shape [64], got [32]', 3);
-    refuse(withArray(3, { dtype: 'int32' }), 'weight 3 conv2d_1/bias: expected dtype float32, got int32', 3);
+    refuse(withArray(3, { shape: [32], data: new Float32Array(32) }), "weight 3 conv2d_1/bias: shape [32] does not match the model's [64]", 3);
+    refuse(withArray(3, { dtype: 'int32' }), "weight 3 conv2d_1/bias: dtype int32, but the model's weights are float32", 3);
     refuse(withArray(3, { data: new Int32Array(64) }), 'weight 3 conv2d_1/bias: expected its data as a Float32Array, got Int32Array', 3);
     refuse(withArray(3, { data: new Float32Array(63) }), 'weight 3 conv2d_1/bias: shape [64] holds 64 values, got 63', 3);
     const nan = new Float32Array(64);
@@ -75,10 +80,32 @@ describe('getWeights / setWeights', () => {
     const inf = new Float32Array(64);
     inf[0] = -Infinity;
     refuse(withArray(3, { data: inf }), 'weight 3 conv2d_1/bias: value 0 is -Infinity; weights must be finite', 3);
-    // A bad last array must not leave the earlier ones set.
-    refuse([...distinct(model, 3).slice(0, 5), { ...good[5]!, shape: [4] }], 'weight 5 dense/bias: expected shape [3], got [4]', 5);
+    model.dispose();
+  });
 
+  it('setWeights refuses weights checked for another model, and changes nothing', async () => {
+    const model = await cnn();
+    const good = getWeights(model);
+    const otherSlots = good.map((w, i) => (i === 5 ? { ...w, shape: [4] } : w));
+    // A bad last array must not leave the earlier ones set.
+    const other = checkWeights([...distinct(model, 3).slice(0, 5), { ...good[5]!, shape: [4], data: new Float32Array(4) }], otherSlots);
+    expect((caught(() => setWeights(model, other)) as Error).message).toBe("weight 5 dense/bias: shape [4] does not match the model's [3]");
+    const fewer = checkWeights(good.slice(1), good.slice(1));
+    expect((caught(() => setWeights(model, fewer)) as Error).message).toBe('expected 6 weight arrays (conv2d/kernel … dense/bias), got 5');
     expect(getWeights(model)).toEqual(good);
+    model.dispose();
+  });
+
+  it('setWeights takes CheckedWeights as they are: values were checked where they came in, and are not scanned again', async () => {
+    const model = await cnn();
+    const weights = distinct(model, 4);
+    const checked = checkedFor(model, weights);
+    // Changed after the check, as nothing in Tributary does: the training side does not look at values a second time.
+    weights[3]!.data[5] = Number.NaN;
+    setWeights(model, checked);
+    expect(getWeights(model)[3]!.data[5]).toBeNaN();
+    expectTypeOf<NamedArray[]>().not.toExtend<CheckedWeights>();
+    expectTypeOf(setWeights).parameter(1).toEqualTypeOf<CheckedWeights>();
     model.dispose();
   });
 
@@ -87,7 +114,7 @@ describe('getWeights / setWeights', () => {
     const xs = tf.randomUniform([2, 10, 10, 1], 0, 1, 'float32', 1);
     const ys = tf.oneHot(tf.tensor1d([0, 2], 'int32'), 3);
     const cycle = async (i: number) => {
-      setWeights(model, distinct(model, i));
+      setWeights(model, checkedFor(model, distinct(model, i)));
       await model.fit(xs, ys, { epochs: 1, batchSize: 2, verbose: 0 });
       return getWeights(model);
     };

@@ -1,5 +1,6 @@
 // Runs anywhere in Node: fetches every object of a message's tree once, verifying ids, headers and the byte ceiling.
 import { WireError } from '../errors.js';
+import { MAX_STRUCTURE_OBJECT_BYTES } from '../limits.js';
 import type { ObjectTree } from '../proto/record-types.js';
 import { OBJECT_ID_PATTERN, parseObject, type ParsedObject } from './object-bytes.js';
 
@@ -9,14 +10,22 @@ export type FetchObject = (objectId: string) => Promise<Uint8Array> | Uint8Array
 /** Message > RecordDict > ArrayRecord > Array > ArrayChunk is five levels; a deeper tree is not a message. */
 const MAX_TREE_DEPTH = 5;
 
+export interface TreeLimits {
+  /** The objects' bytes together. */
+  maxBytes: number;
+  /** Distinct objects in the tree. */
+  maxObjects: number;
+}
+
 /**
  * Every object of `tree`, fetched once per id (children first, `concurrency` at a time) and checked on arrival:
- * its bytes hash to its id, its header parses, its header's children are the tree's children, and the bytes
- * fetched so far stay within `maxBytes`.
+ * its bytes hash to its id, its header parses, its header's children are the tree's children, an object that is
+ * not array data is no bigger than structure ever is, and the bytes fetched so far stay within `maxBytes`. A tree
+ * with more than `maxObjects` objects is refused before anything is fetched.
  */
-export async function fetchTree(tree: ObjectTree, fetch: FetchObject, maxBytes: number, concurrency: number): Promise<Map<string, ParsedObject>> {
-  const childrenById = new Map<string, string[]>();
-  collect(tree, childrenById, 1);
+export async function fetchTree(tree: ObjectTree, fetch: FetchObject, limits: TreeLimits, concurrency: number): Promise<Map<string, ParsedObject>> {
+  const { maxBytes, maxObjects } = limits;
+  const childrenById = treeObjects(tree, maxObjects);
   const objects = new Map<string, ParsedObject>();
   let fetched = 0;
   await forEachLimited([...childrenById.keys()], concurrency, async (id) => {
@@ -24,6 +33,9 @@ export async function fetchTree(tree: ObjectTree, fetch: FetchObject, maxBytes: 
     fetched += bytes.length;
     if (fetched > maxBytes) throw new WireError(`object ${id}: the message's objects exceed the ceiling of ${maxBytes} bytes`);
     const object = parseObject(id, bytes);
+    if (object.type !== 'ArrayChunk' && bytes.length > MAX_STRUCTURE_OBJECT_BYTES) {
+      throw new WireError(`object ${id}: a ${object.type} of ${bytes.length} bytes; only array data (ArrayChunk) is ever over ${MAX_STRUCTURE_OBJECT_BYTES}`);
+    }
     const expected = childrenById.get(id)!;
     if (!sameIds(object.childIds, expected)) {
       throw new WireError(`object ${id}: its header lists children [${object.childIds.join(', ')}] but the object tree gives [${expected.join(', ')}]`);
@@ -33,15 +45,25 @@ export async function fetchTree(tree: ObjectTree, fetch: FetchObject, maxBytes: 
   return objects;
 }
 
-/** Post-order ids with their children as the tree gives them; one id met twice must have the same children. */
-function collect(tree: ObjectTree, childrenById: Map<string, string[]>, depth: number): void {
+/**
+ * Each object of the tree, by id in post-order, with its children: every id an object id, no deeper than a message
+ * goes, one id met twice with the same children, at most `maxObjects` of them.
+ */
+export function treeObjects(tree: ObjectTree, maxObjects: number): Map<string, string[]> {
+  const childrenById = new Map<string, string[]>();
+  collect(tree, childrenById, 1, maxObjects);
+  return childrenById;
+}
+
+function collect(tree: ObjectTree, childrenById: Map<string, string[]>, depth: number, maxObjects: number): void {
   if (!OBJECT_ID_PATTERN.test(tree.objectId)) throw new WireError(`object tree: ${JSON.stringify(tree.objectId.slice(0, 80))} is not an object id`);
   if (depth > MAX_TREE_DEPTH) throw new WireError(`object tree: ${tree.objectId} lies deeper than ${MAX_TREE_DEPTH} levels`);
-  for (const child of tree.children) collect(child, childrenById, depth + 1);
+  for (const child of tree.children) collect(child, childrenById, depth + 1, maxObjects);
   const childIds = tree.children.map((child) => child.objectId);
   const known = childrenById.get(tree.objectId);
   if (known && !sameIds(known, childIds)) throw new WireError(`object tree: ${tree.objectId} appears twice with different children`);
   childrenById.set(tree.objectId, childIds);
+  if (childrenById.size > maxObjects) throw new WireError(`object tree: more than ${maxObjects} objects, more than a message can hold`);
 }
 
 /** The same set of ids: Flower's stores may list a node's children in another order than its header. */

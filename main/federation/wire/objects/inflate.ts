@@ -1,5 +1,6 @@
 // Runs anywhere in Node: a pulled message (its proto, object tree and objects) back into a Message with its RecordDict.
 import { WireError, withContext } from '../errors.js';
+import { errorProblem, metadataProblem } from '../limits.js';
 import type { AnyNdArray } from '../npy/dtypes.js';
 import { DEFAULT_MAX_BYTES } from '../npy/npy.js';
 import { wireCodecs } from '../proto/codecs.js';
@@ -14,9 +15,13 @@ import { parseStringEntries } from './python-json.js';
 export interface InflateOptions {
   /** Ceiling on the bytes fetched, and separately on the array bytes assembled from chunks (default 1 GiB). */
   maxBytes?: number;
+  /** Ceiling on the objects in the tree (default 65,536: 1 GiB in chunks of 16 KiB). */
+  maxObjects?: number;
   /** Objects fetched at once (default 4). */
   concurrency?: number;
 }
+
+const DEFAULT_MAX_OBJECTS = 65_536;
 
 /**
  * Fetches, verifies and decodes a message pulled with PullMessages. Every object's bytes must hash to its id, the
@@ -25,10 +30,10 @@ export interface InflateOptions {
  * The metadata is the Message object's own (hash-verified), with messageId set to the tree's root id.
  */
 export async function inflateMessage(message: MessageProto, tree: ObjectTree, fetch: FetchObject, options: InflateOptions = {}): Promise<Message> {
-  const { maxBytes = DEFAULT_MAX_BYTES, concurrency = 4 } = options;
+  const { maxBytes = DEFAULT_MAX_BYTES, maxObjects = DEFAULT_MAX_OBJECTS, concurrency = 4 } = options;
   const claimed = message.metadata?.messageId;
   if (claimed !== tree.objectId) throw new WireError(`message ${claimed ?? '(no metadata)'}: its object tree is rooted at ${tree.objectId}`);
-  const objects = await fetchTree(tree, fetch, maxBytes, concurrency);
+  const objects = await fetchTree(tree, fetch, { maxBytes, maxObjects }, concurrency);
   return new Inflater(objects, maxBytes).message(objects.get(tree.objectId)!);
 }
 
@@ -49,6 +54,8 @@ class Inflater {
     expectType(object, 'Message', what);
     const proto = withContext(what, () => wireCodecs.Message.decode(object.body));
     if (!proto.metadata) throw new WireError(`${what}: no metadata`);
+    const problem = metadataProblem(proto.metadata, { ownId: 'ignored' }) ?? (proto.error && errorProblem(proto.error));
+    if (problem) throw new WireError(`${what}: ${problem}`);
     if (proto.content) throw new WireError(`${what}: content inside the Message object (it belongs in a RecordDict child)`);
     const metadata = { ...proto.metadata, messageId: object.id };
     if (proto.error) {

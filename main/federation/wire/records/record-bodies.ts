@@ -1,5 +1,6 @@
 // Runs anywhere: the bodies of ConfigRecord and MetricRecord objects (their serialized protobuf records).
-import { WireError, withContext } from '../errors.js';
+import { WireError, describeValue, withContext } from '../errors.js';
+import { MAX_NAME_CHARS, MAX_SETTING_BYTES } from '../limits.js';
 import { wireCodecs } from '../proto/codecs.js';
 import type { ConfigRecordValueProto } from '../proto/record-types.js';
 import { configRecord, metricRecord, type ConfigRecord, type ConfigValue, type MetricRecord, type MetricValue } from './model.js';
@@ -25,9 +26,21 @@ export function metricRecordFromBody(body: Uint8Array, what: string): MetricReco
 function entriesFrom(items: { key: string; value?: ConfigRecordValueProto }[]): [string, ConfigValue][] {
   const seen = new Set<string>();
   return items.map(({ key, value }) => {
+    if (key.length > MAX_NAME_CHARS) throw new WireError(`a key of ${key.length} characters (at most ${MAX_NAME_CHARS}): ${describeValue(key)}`);
     if (seen.has(key)) throw new WireError(`key ${JSON.stringify(key)} appears twice`);
     seen.add(key);
     if (!value) throw new WireError(`key ${JSON.stringify(key)} has no value`);
-    return [key, valueFromProto(value)];
+    const decoded = valueFromProto(value);
+    const size = settingSize(decoded);
+    if (size > MAX_SETTING_BYTES) {
+      throw new WireError(`key ${JSON.stringify(key)}: a value ${size} long; a setting is at most ${MAX_SETTING_BYTES} characters or bytes`);
+    }
+    return [key, decoded];
   });
+}
+
+/** The length of a string or bytes value (each item's, the longest, for a list); 0 for numbers and booleans. */
+function settingSize(value: ConfigValue): number {
+  const items: unknown[] = Array.isArray(value) ? value : [value];
+  return items.reduce<number>((longest, item) => Math.max(longest, typeof item === 'string' || item instanceof Uint8Array ? item.length : 0), 0);
 }

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TrainingRunner } from '../../../../main/engine/train/runner.js';
 import type { TrainProgress } from '../../../../main/engine/train/trainer.js';
+import { checkWeights } from '../../../../main/engine/weights.js';
 import { tempDir } from '../../../fixtures/corpus.js';
 import { TOY_CLASSES, toyParty } from './toy-party.js';
 import type { ToyParty } from './toy-party.js';
@@ -69,12 +70,12 @@ describe('TrainingRunner', () => {
     const weights = await runner.getWeights();
     expect(weights.map((w) => `${w.name} [${w.shape}]`)).toEqual(['dense/kernel [144,128]', 'dense/bias [128]', 'dense_1/kernel [128,3]', 'dense_1/bias [3]']);
     const zeros = weights.map((w) => ({ ...w, data: new Float32Array(w.data.length) }));
-    await runner.setWeights(zeros);
+    await runner.setWeights(checkWeights(zeros, weights));
     expect(zeros.every((w) => w.data.length === 0)).toBe(true); // transferred, not copied
     expect((await runner.getWeights()).every((w) => w.data.every((v) => v === 0))).toBe(true);
     expect((await runner.evaluate()).loss).toBeCloseTo(Math.log(3), 5); // all-zero weights predict every class alike
 
-    await runner.setWeights(weights);
+    await runner.setWeights(checkWeights(weights, weights));
     expect(await runner.evaluate()).toEqual(evaluated);
     await runner.close();
     expect(runner.state).toBe('closed');
@@ -136,11 +137,11 @@ describe('TrainingRunner', () => {
     await expect(runner.open({ configFile: party.configFile, model: { builtin: 'resnet' } as never })).rejects.toThrow(
       /^bad request "open" to the training thread: model\.builtin: /,
     );
-    await expect(runner.setWeights([{ name: 'dense/kernel', shape: [1], dtype: 'float32', data: [1] as never }])).rejects.toThrow(
+    await expect(runner.setWeights([{ name: 'dense/kernel', shape: [1], dtype: 'float32', data: [1] }] as never)).rejects.toThrow(
       'bad request "setWeights" to the training thread: arrays.0.data: expected a Float32Array',
     );
     await runner.open({ configFile: party.configFile, model: MLP, backend: 'cpu' });
-    await expect(runner.setWeights([])).rejects.toThrow('setWeights failed: expected 4 weight arrays (dense/kernel … dense_1/bias), got 0');
+    await expect(runner.setWeights(checkWeights([], []))).rejects.toThrow('setWeights failed: expected 4 weight arrays (dense/kernel … dense_1/bias), got 0');
     await expect(runner.open({ configFile: party.configFile, model: MLP })).rejects.toThrow(`open failed: ${party.configFile} is already open in this training thread`);
     expect((await runner.train(1)).stopped).toBe(false);
     await runner.close();

@@ -1,12 +1,22 @@
 // Test helper (plain Node): a scripted Fleet server on the real gRPC/REST server transports, with Flower 1.29's node and reply semantics.
-import { FleetRpcError, type FleetCaller } from '../../../../main/federation/transport/fleet-handler.js';
-import type { FleetServer } from '../../../../main/federation/transport/server-options.js';
+import { FleetRpcError, type FleetCaller, type FleetHandler } from '../../../../main/federation/transport/fleet-handler.js';
+import type { FleetServer, FleetServerOptions } from '../../../../main/federation/transport/server-options.js';
 import { startGrpcServer } from '../../../../main/federation/transport/grpc-server.js';
 import { startRestServer } from '../../../../main/federation/transport/rest-server.js';
 import type { FleetRpc } from '../../../../main/federation/transport/rpc.js';
 import { fleetRpcs, type FleetRequest, type FleetResponse, type FleetRpcName } from '../../../../main/federation/wire/proto/fleet-rpcs.js';
 import type { WireInput } from '../../../../main/federation/wire/proto/codec.js';
+import type { PullMessagesResponse } from '../../../../main/federation/wire/proto/fleet-types.js';
 import { PushedReplies, type Instruction, type ReceivedReply } from './pushed-replies.js';
+
+/** How the fake's Fleet service is served: the real server transports, or a hostile stand-in. */
+export type ServeFleet = (handler: FleetHandler, options: FleetServerOptions) => Promise<FleetServer>;
+
+/** One answer to PullMessages, and the instructions it hands out. */
+interface QueuedPull {
+  answer: WireInput<PullMessagesResponse>;
+  delivers: Instruction[];
+}
 
 interface FakeNodeRecord {
   nodeId: bigint;
@@ -34,7 +44,7 @@ export class FakeFleet {
   runFinished = false;
   /** PullObject answers object_available = false this many times per object id before the bytes. */
   readonly unavailableFor = new Map<string, number>();
-  readonly #queues = new Map<bigint, Instruction[]>();
+  readonly #queues = new Map<bigint, QueuedPull[]>();
 
   private constructor(
     readonly kind: 'grpc' | 'rest',
@@ -42,8 +52,8 @@ export class FakeFleet {
   ) {}
 
   /** On `port` (0: any free one); a restarted server is a new FakeFleet on the old port, with nothing remembered. */
-  static async start(kind: 'grpc' | 'rest', port = 0): Promise<FakeFleet> {
-    const start = kind === 'grpc' ? startGrpcServer : startRestServer;
+  static async start(kind: 'grpc' | 'rest', port = 0, serve?: ServeFleet): Promise<FakeFleet> {
+    const start = serve ?? (kind === 'grpc' ? startGrpcServer : startRestServer);
     // Calls arrive only once the server is bound, by when `fleet` exists.
     const server = await start((rpc, request, caller) => fleet.#handle(rpc, request, caller), { host: '127.0.0.1', port, insecure: true });
     const fleet = new FakeFleet(kind, server);
@@ -71,8 +81,16 @@ export class FakeFleet {
   /** Queues a message for its destination node and resolves with the node's reply once every object of it has arrived. */
   send(instruction: Instruction, timeoutMs = 20_000): Promise<ReceivedReply> {
     const nodeId = instruction.proto.metadata!.dstNodeId;
-    this.#queues.set(nodeId, [...(this.#queues.get(nodeId) ?? []), instruction]);
-    return this.replies.expect(instruction, timeoutMs);
+    return this.sendAnswer(nodeId, { messagesList: [instruction.proto], messageObjectTrees: [instruction.tree] }, [instruction], timeoutMs)[0]!;
+  }
+
+  /**
+   * Queues an answer to the node's PullMessages as given (several messages, a tree missing, nonsense metadata), which
+   * hands out `delivers`; resolves with each one's reply.
+   */
+  sendAnswer(nodeId: bigint, answer: WireInput<PullMessagesResponse>, delivers: Instruction[], timeoutMs = 20_000): Promise<ReceivedReply>[] {
+    this.#queues.set(nodeId, [...(this.#queues.get(nodeId) ?? []), { answer, delivers }]);
+    return delivers.map((instruction) => this.replies.expect(instruction, timeoutMs));
   }
 
   close(): Promise<void> {
@@ -168,8 +186,8 @@ export class FakeFleet {
   #pull(nodeId: bigint) {
     const next = this.#queues.get(nodeId)?.shift();
     if (!next) return {};
-    this.replies.delivered(next);
-    return { messagesList: [next.proto], messageObjectTrees: [next.tree] };
+    for (const instruction of next.delivers) this.replies.delivered(instruction);
+    return next.answer;
   }
 
   #pullObject(objectId: string) {

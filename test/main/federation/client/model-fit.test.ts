@@ -1,7 +1,9 @@
 // Tests (Node): the server's arrays checked against the model's weights: names (own or positional), count, shapes, dtype, finite values.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import type { CheckedWeights } from '../../../../main/engine/weights.js';
 import { fitToModel, ModelMismatchError } from '../../../../main/federation/client/model-fit.js';
 import type { NamedNdArray } from '../../../../main/federation/client/task.js';
+import type { WorkRunner } from '../../../../main/federation/client/work.js';
 
 const slots = [
   { name: 'dense/kernel', shape: [4, 2] },
@@ -15,6 +17,11 @@ describe('fitToModel', () => {
     const weights = fitToModel(good, slots, 'arrays');
     expect(weights.map((w) => [w.name, w.shape, w.dtype, w.data.length])).toEqual([['dense/kernel', [4, 2], 'float32', 8], ['dense/bias', [2], 'float32', 2]]);
     expect(weights[0]!.data).toBe(good[0]!.array.data);
+  });
+
+  it('is the one check of a round\'s weights: the training thread takes only what it returns', () => {
+    expectTypeOf(fitToModel).returns.toEqualTypeOf<CheckedWeights>();
+    expectTypeOf<WorkRunner['setWeights']>().parameter(0).toEqualTypeOf<CheckedWeights>();
   });
 
   it('takes "0", "1", ... by position (Flower’s ArrayRecord made from a list of ndarrays)', () => {

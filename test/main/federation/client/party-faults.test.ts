@@ -1,10 +1,8 @@
 // Tests (Node, real sockets, a real training thread): faults: a server not there yet, a server restarted, a party killed mid-round and restarted.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTransport } from '../../../../main/federation/transport/create-transport.js';
-import type { FleetTransport, TransportOptions } from '../../../../main/federation/transport/fleet-transport.js';
 import { FakeFleet, waitFor } from './fake-fleet.js';
 import { fedAvgContent, instruction } from './instructions.js';
-import { openRunner, startParty, type OpenedRunner } from './party-fixture.js';
+import { killable, openRunner, startParty, type OpenedRunner } from './party-fixture.js';
 
 let opened: OpenedRunner;
 beforeAll(async () => {
@@ -18,23 +16,6 @@ async function freePort(kind: 'grpc' | 'rest'): Promise<number> {
   const port = probe.port;
   await probe.close();
   return port;
-}
-
-/** A transport that can be made to go silent, as a killed process does: no call ever completes again, nothing says goodbye. */
-function killable(): { open: (options: TransportOptions) => Promise<FleetTransport>; kill: () => void } {
-  let dead = false;
-  let inner: FleetTransport | undefined;
-  return {
-    open: async (options) => {
-      inner = await createTransport(options);
-      const transport = inner;
-      return { kind: transport.kind, call: (...args) => (dead ? new Promise<Uint8Array>(() => {}) : transport.call(...args)), close: () => transport.close() };
-    },
-    kill: () => {
-      dead = true;
-      inner?.close();
-    },
-  };
 }
 
 /** Waits for the training thread to finish the call it was stopped in. */

@@ -9,6 +9,8 @@ import type { NamedArray } from '../../../../main/engine/weights.js';
 import { Party, type PartyOptions } from '../../../../main/federation/client/party.js';
 import type { PartyEvent } from '../../../../main/federation/client/party-events.js';
 import type { WorkRunner } from '../../../../main/federation/client/work.js';
+import { createTransport } from '../../../../main/federation/transport/create-transport.js';
+import type { FleetTransport, TransportOptions } from '../../../../main/federation/transport/fleet-transport.js';
 import type { FakeFleet } from './fake-fleet.js';
 
 /** examples/image-folder/party.yaml: 1000 training and 200 test images of 28x28 in 10 classes. */
@@ -59,4 +61,21 @@ export async function startParty(fleet: FakeFleet | { address: string; kind: 'gr
 
 export function errorsOf(events: readonly PartyEvent[]): string[] {
   return events.flatMap((event) => (event.type === 'error' ? [event.message] : []));
+}
+
+/** A transport that can be made to go silent, as a killed process does: no call ever completes again, nothing says goodbye. */
+export function killable(): { open: (options: TransportOptions) => Promise<FleetTransport>; kill: () => void } {
+  let dead = false;
+  let inner: FleetTransport | undefined;
+  return {
+    open: async (options) => {
+      inner = await createTransport(options);
+      const transport = inner;
+      return { kind: transport.kind, call: (...args) => (dead ? new Promise<Uint8Array>(() => {}) : transport.call(...args)), close: () => transport.close() };
+    },
+    kill: () => {
+      dead = true;
+      inner?.close();
+    },
+  };
 }

@@ -71,7 +71,8 @@ async function deliver(node: RecordingNode, content: RecordDict, messageType: st
   const pulled = await node.client.pullMessages(node.nodeId);
   const [proto, tree] = [pulled.messagesList[0]!, pulled.messageObjectTrees[0]!];
   const before = node.pulled.length;
-  const received = await receiveMessage(node.client, node.nodeId, proto, tree, { signal, maxBytes: MAX_MESSAGE_BYTES, cache });
+  const limits = { bytes: MAX_MESSAGE_BYTES, objects: 1000, objectBytes: MAX_MESSAGE_BYTES };
+  const received = await receiveMessage(node.client, node.nodeId, proto, tree, { signal, limits, cache });
   await confirmReceived(node.client, node.nodeId, state.runId, proto.metadata!.messageId, signal);
   return { received, tree, pulledIds: node.pulled.slice(before) };
 }

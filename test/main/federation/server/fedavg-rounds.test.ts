@@ -65,7 +65,7 @@ describe('FedAvg rounds', () => {
     const reasons = Object.fromEntries([...record!.train.dropped, ...record!.train.refused].map((p) => [p.node, p.reason]));
     expect(reasons[String(straggler!.nodeId)]).toMatch(/round timeout of 1.5 s \(straggler\)/);
     expect(reasons[String(leaver!.nodeId)]).toMatch(/went offline \(unregistered\)/);
-    expect(reasons[String(nan!.nodeId)]).toMatch(/arrays do not fit the global model: array "dense\/kernel" value 0 is NaN/);
+    expect(reasons[String(nan!.nodeId)]).toMatch(/arrays do not fit the global model: array "dense\/kernel": value 0 is NaN; weights must be finite/);
     await expectShifted(runDir, 1, (1 * 10 + 3 * 30) / 40);
     // Evaluation asks the four nodes still online; the NaN node evaluates fine, the straggler stays silent.
     expect(record!.evaluate!.sampled).toHaveLength(4);

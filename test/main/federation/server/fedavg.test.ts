@@ -1,16 +1,23 @@
 // Tests (plain Node): FedAvg's arithmetic: weights by num-examples in float64, arrays that do not fit refused, metrics averaged.
 import { describe, expect, it } from 'vitest';
-import type { NamedArray } from '../../../../main/engine/weights.js';
-import { arraysMisfit, federatedAverage, weightedMetrics } from '../../../../main/federation/server/fedavg.js';
+import type { CheckedWeights, NamedArray } from '../../../../main/engine/weights.js';
+import { federatedAverage, fitReplyArrays, weightedMetrics } from '../../../../main/federation/server/fedavg.js';
 import { splitmix32 } from '../../../../main/data/shuffle.js';
 
 const array = (name: string, shape: number[], values: number[]): NamedArray => ({ name, shape, dtype: 'float32', data: Float32Array.from(values) });
 const GLOBAL = [array('dense/kernel', [2, 2], [0, 0, 0, 0]), array('dense/bias', [2], [0, 0])];
 
+/** A reply's arrays as FedAvg takes them: checked against the global model, in its order. */
+function fitted(global: readonly NamedArray[], arrays: NamedArray[]): CheckedWeights {
+  const fit = fitReplyArrays(global, arrays);
+  if (typeof fit === 'string') throw new Error(fit);
+  return fit;
+}
+
 describe('federatedAverage', () => {
   it('weights each node by its num-examples and keeps the global names, order and shapes', () => {
-    const a = { numExamples: 1, arrays: [array('dense/bias', [2], [10, 20]), array('dense/kernel', [2, 2], [1, 2, 3, 4])] };
-    const b = { numExamples: 3, arrays: [array('dense/kernel', [2, 2], [5, 6, 7, 8]), array('dense/bias', [2], [30, 40])] };
+    const a = { numExamples: 1, arrays: fitted(GLOBAL, [array('dense/bias', [2], [10, 20]), array('dense/kernel', [2, 2], [1, 2, 3, 4])]) };
+    const b = { numExamples: 3, arrays: fitted(GLOBAL, [array('dense/kernel', [2, 2], [5, 6, 7, 8]), array('dense/bias', [2], [30, 40])]) };
     const [kernel, bias] = federatedAverage(GLOBAL, [a, b]);
     expect(kernel).toMatchObject({ name: 'dense/kernel', shape: [2, 2], dtype: 'float32' });
     expect([...kernel!.data]).toEqual([4, 5, 6, 7]);
@@ -23,7 +30,7 @@ describe('federatedAverage', () => {
     const global = [array('w', [size], new Array<number>(size).fill(0))];
     const results = Array.from({ length: 7 }, () => ({
       numExamples: 1 + (next() % 60_000),
-      arrays: [array('w', [size], Array.from({ length: size }, () => next() / 2 ** 32 - 0.5))],
+      arrays: fitted(global, [array('w', [size], Array.from({ length: size }, () => next() / 2 ** 32 - 0.5))]),
     }));
     const total = results.reduce((sum, r) => sum + r.numExamples, 0);
     const [mean] = federatedAverage(global, results);
@@ -34,21 +41,22 @@ describe('federatedAverage', () => {
   });
 });
 
-describe('arraysMisfit', () => {
+describe('fitReplyArrays', () => {
   const fits = [array('dense/kernel', [2, 2], [1, 2, 3, 4]), array('dense/bias', [2], [1, 2])];
 
-  it('accepts the same names in any order, and names what does not fit', () => {
-    expect(arraysMisfit(GLOBAL, fits)).toBeUndefined();
-    expect(arraysMisfit(GLOBAL, [...fits].reverse())).toBeUndefined();
-    expect(arraysMisfit(GLOBAL, [fits[0]!])).toBe('array "dense/bias" is missing');
-    expect(arraysMisfit(GLOBAL, [...fits, array('extra', [1], [0])])).toMatch(/^array "extra" is not in the global model/);
-    expect(arraysMisfit(GLOBAL, [fits[0]!, array('dense/bias', [1, 2], [1, 2])])).toBe('array "dense/bias" has shape [1, 2], the global model [2]');
-    expect(arraysMisfit(GLOBAL, [fits[0]!, fits[1]!, fits[1]!])).toBe('two arrays share a name');
+  it('takes the same names in any order, in the global model\'s order, and names what does not fit', () => {
+    expect(fitReplyArrays(GLOBAL, fits)).toEqual(fits);
+    expect(fitReplyArrays(GLOBAL, [...fits].reverse())).toEqual(fits);
+    expect(fitReplyArrays(GLOBAL, [fits[0]!])).toBe('array "dense/bias" is missing');
+    expect(fitReplyArrays(GLOBAL, [...fits, array('extra', [1], [0])])).toMatch(/^array "extra" is not in the global model/);
+    expect(fitReplyArrays(GLOBAL, [fits[0]!, array('dense/bias', [1, 2], [1, 2])])).toBe('array "dense/bias": shape [1, 2] does not match the model\'s [2]');
+    expect(fitReplyArrays(GLOBAL, [fits[0]!, fits[1]!, fits[1]!])).toBe('two arrays share a name');
   });
 
   it('refuses NaN and infinities', () => {
-    expect(arraysMisfit(GLOBAL, [fits[0]!, array('dense/bias', [2], [1, Number.NaN])])).toBe('array "dense/bias" value 1 is NaN');
-    expect(arraysMisfit(GLOBAL, [array('dense/kernel', [2, 2], [Infinity, 0, 0, 0]), fits[1]!])).toBe('array "dense/kernel" value 0 is Infinity');
+    expect(fitReplyArrays(GLOBAL, [fits[0]!, array('dense/bias', [2], [1, Number.NaN])])).toBe('array "dense/bias": value 1 is NaN; weights must be finite');
+    const infinite = [array('dense/kernel', [2, 2], [Infinity, 0, 0, 0]), fits[1]!];
+    expect(fitReplyArrays(GLOBAL, infinite)).toBe('array "dense/kernel": value 0 is Infinity; weights must be finite');
   });
 });
 

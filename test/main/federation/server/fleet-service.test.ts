@@ -1,7 +1,10 @@
 // Tests (real sockets on 127.0.0.1): the Fleet RPCs' answers and refusals, as Flower 1.29's SuperLink gives them, over gRPC and REST.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TransportError } from '../../../../main/federation/transport/transport-error.js';
+import { AggregatorConfigSchema } from '../../../../main/federation/server/config.js';
+import { buildGlobalModel } from '../../../../main/federation/server/initial-model.js';
 import { sendInstructions } from '../../../../main/federation/server/instructions.js';
+import { messageLimits } from '../../../../main/federation/wire/limits.js';
 import { buildObject, objectId } from '../../../../main/federation/wire/objects/object-bytes.js';
 import type { ObjectTree } from '../../../../main/federation/wire/proto/record-types.js';
 import { arrayRecord, configRecord, recordDict } from '../../../../main/federation/wire/records/model.js';
@@ -20,6 +23,14 @@ async function refusal(call: Promise<unknown>): Promise<TransportError> {
   const error = await call.then(() => undefined, (thrown: unknown) => thrown);
   expect(error).toBeInstanceOf(TransportError);
   return error as TransportError;
+}
+
+/** The harness's global model's shapes (the same model built again). */
+async function globalShapes(): Promise<number[][]> {
+  const config = AggregatorConfigSchema.parse({ model: { builtin: 'mlp', input_shape: [4], classes: 2 }, insecure: true });
+  const { model, weights } = await buildGlobalModel(config.model, '.');
+  model.dispose();
+  return weights.map((weight) => weight.shape);
 }
 
 async function joined(kind: 'grpc' | 'rest'): Promise<FakeNode> {
@@ -125,6 +136,46 @@ describe('Fleet service', () => {
     expect(held([...idsOf(treeA), ...idsOf(treeB)])).toEqual([]);
     state.forget(sent.keys()); // the phase's end finds nothing left to free, and no error
     expect(held([...sent.keys()])).toEqual([]);
+  });
+
+  it.each(['grpc', 'rest'] as const)('over %s, holds pushed objects to what a reply for the model needs; a call too large is refused unread', async (kind) => {
+    const node = await joined(kind);
+    const { runId, store } = harness.aggregator.state;
+    const limits = messageLimits(await globalShapes());
+    const objectId = 'c'.repeat(64);
+    const push = (size: number) => node.call('PushObject', { node: { nodeId: node.nodeId }, runId, objectId, objectContent: new Uint8Array(size) });
+    const overCall = await refusal(push(2 * limits.objectBytes));
+    expect(overCall.code).toBe(kind === 'grpc' ? 'RESOURCE_EXHAUSTED' : 'HTTP 413');
+    const overObject = await refusal(push(limits.objectBytes + 1));
+    expect(overObject.details).toBe(`object ${objectId} of ${limits.objectBytes + 1} bytes: no object of a reply for this model is over ${limits.objectBytes}`);
+    expect(store.stats()).toEqual({ objects: 0, bytes: 0 });
+  });
+
+  it('refuses a reply tree bigger than a reply for the global model, and names past any honest length, before registering anything', async () => {
+    const node = await joined('grpc');
+    const { runId, store } = harness.aggregator.state;
+    const limits = messageLimits(await globalShapes());
+    const ids = { messageId: 'a'.repeat(64), srcNodeId: node.nodeId, dstNodeId: 1n, replyToMessageId: 'b'.repeat(64) };
+    const metadata = { runId, ...ids, groupId: '1', ttl: 600, messageType: 'train', createdAt: Date.now() / 1000 };
+    const leaves = Array.from({ length: limits.objects }, (_, i) => ({ objectId: i.toString(16).padStart(64, '0'), children: [] }));
+    const wide = { objectId: metadata.messageId, children: [{ objectId: 'd'.repeat(64), children: leaves }] };
+    const push = (message: object, tree: ObjectTree) =>
+      node.call('PushMessages', { node: { nodeId: node.nodeId }, messagesList: [message], messageObjectTrees: [tree] });
+    const tooWide = await refusal(push({ metadata, error: { code: 2n, reason: 'x' } }, wide));
+    const widely = `reply refused: object tree: more than ${limits.objects} objects, more than a message can hold`;
+    expect([tooWide.code, tooWide.details]).toEqual(['INVALID_ARGUMENT', widely]);
+    const bare = { objectId: metadata.messageId, children: [] };
+    const longType = await refusal(push({ metadata: { ...metadata, messageType: 't'.repeat(300) }, error: { code: 2n, reason: 'x' } }, bare));
+    expect(longType.details).toMatch(/message_type of 300 characters \(at most 256\)/);
+    const rambling = await refusal(push({ metadata, error: { code: 2n, reason: 'x'.repeat(5000) } }, bare));
+    expect(rambling.details).toMatch(/an error reason of 5000 characters \(at most 4096\)/);
+    expect(store.stats().objects).toBe(0);
+  });
+
+  it('refuses a public key longer than any key (over REST, which signs nothing)', async () => {
+    const node = await FakeNode.connect('rest', harness.addresses.rest!);
+    const error = await refusal(node.call('RegisterNode', { publicKey: new Uint8Array(5000) }));
+    expect([error.code, error.details]).toEqual(['HTTP 400', 'a public key of 5000 bytes (at most 4096)']);
   });
 
   it('leaves cleanly: deactivate, unregister; the key then names no node', async () => {

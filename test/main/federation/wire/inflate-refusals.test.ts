@@ -4,15 +4,16 @@ import { WireError, deflateMessage, inflateMessage, wireCodecs, type ObjectTree 
 import { craftArrayMessage, craftMessage, fetchFrom, named, npyFile, rawArray, type Crafted } from './craft.js';
 import { errorMessage, scenarioMetadata, trainMessage } from './flower-scenario.js';
 
-const inflate = (crafted: Crafted, maxBytes?: number) => inflateMessage(crafted.proto, crafted.tree, fetchFrom(crafted.objects), { maxBytes });
+const inflate = (crafted: Crafted, maxBytes?: number, maxObjects?: number) =>
+  inflateMessage(crafted.proto, crafted.tree, fetchFrom(crafted.objects), { maxBytes, maxObjects });
 const honest = deflateMessage(trainMessage());
 const honestCrafted: Crafted = { proto: honest.message, tree: honest.tree, objects: honest.objects };
 const f32 = (values: number[]) => new Uint8Array(new Float32Array(values).buffer);
 const goodNpy = npyFile("{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }", f32([1, 2]));
 const arrayBody = (overrides: object = {}) => ({ dtype: 'float32', shape: [2], stype: 'numpy.ndarray', arraychunk_ids: [0], ...overrides });
 
-async function refusal(crafted: Crafted, maxBytes?: number): Promise<string> {
-  const error = await inflate(crafted, maxBytes).then(() => undefined, (caught: unknown) => caught);
+async function refusal(crafted: Crafted, maxBytes?: number, maxObjects?: number): Promise<string> {
+  const error = await inflate(crafted, maxBytes, maxObjects).then(() => undefined, (caught: unknown) => caught);
   expect(error).toBeInstanceOf(WireError);
   return (error as WireError).message;
 }
@@ -41,6 +42,42 @@ describe('inflateMessage refuses objects that are not what they claim', () => {
 
   it('objects that add up past the ceiling', async () => {
     expect(await refusal(honestCrafted, 1_000_000)).toMatch(/the message's objects exceed the ceiling of 1000000 bytes/);
+  });
+
+  it('a tree of more objects than a message may hold, before fetching anything', async () => {
+    const count = new Set(honest.objects.keys()).size;
+    expect((await inflate(honestCrafted, undefined, count)).content).toBeDefined();
+    const fetched: string[] = [];
+    const fetch = (id: string) => (fetched.push(id), honest.objects.get(id)!);
+    const error = await inflateMessage(honest.message, honest.tree, fetch, { maxObjects: count - 1 }).catch((caught: Error) => caught);
+    expect((error as Error).message).toBe(`object tree: more than ${count - 1} objects, more than a message can hold`);
+    expect(fetched).toEqual([]);
+  });
+
+  it('an object that is not array data yet weighs over 1 MiB', async () => {
+    const heavy = craftMessage((sink) => [named(sink, 'RecordDict', [['config', sink.add('ConfigRecord', [], new Uint8Array(1024 * 1024))]])]);
+    expect(await refusal(heavy)).toMatch(/^object [0-9a-f]{64}: a ConfigRecord of 10485\d\d bytes; only array data \(ArrayChunk\) is ever over 1048576$/);
+  });
+
+  it('metadata past any honest length, and an error reason longer than a page', async () => {
+    const named300 = wireCodecs.Message.encode({ metadata: { ...scenarioMetadata, messageType: 'x'.repeat(300) } });
+    const typed300 = craftMessage((sink) => [named(sink, 'RecordDict', [])], named300);
+    expect(await refusal(typed300)).toMatch(/^message [0-9a-f]{64}: message_type of 300 characters \(at most 256\)$/);
+    const grouped = wireCodecs.Message.encode({ metadata: { ...scenarioMetadata, groupId: '7'.repeat(257) } });
+    expect(await refusal(craftMessage((sink) => [named(sink, 'RecordDict', [])], grouped))).toMatch(/group_id of 257 characters/);
+    const rambling = wireCodecs.Message.encode({ metadata: scenarioMetadata, error: { code: 2n, reason: 'why '.repeat(1025) } });
+    expect(await refusal(craftMessage(() => [], rambling))).toMatch(/an error reason of 4100 characters \(at most 4096\)/);
+  });
+
+  it('a record key past any honest length, and a setting that is data', async () => {
+    const body = (items: { key: string; value: object }[]) => wireCodecs.ConfigRecord.encode({ items } as never);
+    const record = (items: { key: string; value: object }[]) =>
+      craftMessage((sink) => [named(sink, 'RecordDict', [['config', sink.add('ConfigRecord', [], body(items))]])]);
+    const longKey = await refusal(record([{ key: 'k'.repeat(257), value: { double: 1 } }]));
+    expect(longKey).toMatch(/record "config" \(object [0-9a-f]{64}\): a key of 257 characters \(at most 256\)/);
+    const blob = await refusal(record([{ key: 'blob', value: { bytes: new Uint8Array(65 * 1024) } }]));
+    expect(blob).toMatch(/key "blob": a value 66560 long; a setting is at most 65536 characters or bytes/);
+    expect(await refusal(record([{ key: 'names', value: { stringList: { vals: ['ok', 's'.repeat(70_000)] } } }]))).toMatch(/key "names": a value 70000 long/);
   });
 
   it('a message that carries content inside itself, or both an error and children', async () => {
