@@ -29,11 +29,15 @@ const layerRules = Object.entries(mayImport).map(([layer, below]) => {
   return {
     files: [`main/${layer}/**`],
     rules: {
-      'no-restricted-imports': ['error', {
-        paths: layer === 'app' ? [] : [electronOnlyInApp],
-        patterns: [{ group: above.map((l) => `**/${l}/**`), message }],
-      }],
-      'no-restricted-syntax': ['error',
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: layer === 'app' ? [] : [electronOnlyInApp],
+          patterns: [{ group: above.map((l) => `**/${l}/**`), message }],
+        },
+      ],
+      'no-restricted-syntax': [
+        'error',
         { selector: `ImportExpression[source.value=${named}]`, message },
         { selector: `TSImportType[argument.literal.value=${named}]`, message },
       ],
@@ -62,10 +66,16 @@ export default tseslint.config(
   {
     files: ['common/**'],
     rules: {
-      'no-restricted-imports': ['error', {
-        paths: [electronOnlyInApp],
-        patterns: [platformPatterns('common/ (the contract)'), { group: ['**/main/**', '**/renderer/**', '**/preload/**'], message: 'common/ imports nothing from other layers.' }],
-      }],
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [electronOnlyInApp],
+          patterns: [
+            platformPatterns('common/ (the contract)'),
+            { group: ['**/main/**', '**/renderer/**', '**/preload/**'], message: 'common/ imports nothing from other layers.' },
+          ],
+        },
+      ],
     },
   },
   ...layerRules,
@@ -77,21 +87,33 @@ export default tseslint.config(
   {
     files: ['preload/**'],
     rules: {
-      'no-restricted-imports': ['error', {
-        patterns: [
-          platformPatterns('preload/ (sandboxed: it may require electron only)'),
-          { group: ['**/main/**', '**/renderer/**'], message: 'The preload bridges to main over IPC only; it shares nothing but common/.' },
-        ],
-      }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            platformPatterns('preload/ (sandboxed: it may require electron only)'),
+            {
+              group: ['**/main/**', '**/renderer/**'],
+              message: 'The preload bridges to main over IPC only; it shares nothing but common/.',
+            },
+          ],
+        },
+      ],
     },
   },
   {
     files: ['renderer/**'],
     rules: {
-      'no-restricted-imports': ['error', {
-        paths: [{ name: 'electron', message: 'The renderer is sandboxed: reach the services through the preload API.' }],
-        patterns: [platformPatterns('renderer/ (sandboxed)'), { group: ['**/main/**', '**/preload/**'], message: 'The renderer talks to main only through the contract.' }],
-      }],
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [{ name: 'electron', message: 'The renderer is sandboxed: reach the services through the preload API.' }],
+          patterns: [
+            platformPatterns('renderer/ (sandboxed)'),
+            { group: ['**/main/**', '**/preload/**'], message: 'The renderer talks to main only through the contract.' },
+          ],
+        },
+      ],
     },
   },
 );

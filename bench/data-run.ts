@@ -15,8 +15,15 @@ const { values } = parseArgs({
 });
 
 const handler = new ImageFolder(
-  { train: 'train', batch_size: Number(values.batch), color_mode: 'grayscale', cache: values.cache, cache_dir: values['cache-dir'],
-    ...(values.workers && { workers: Number(values.workers) }), ...(values.prefetch && { prefetch: Number(values.prefetch) }) },
+  {
+    train: 'train',
+    batch_size: Number(values.batch),
+    color_mode: 'grayscale',
+    cache: values.cache,
+    cache_dir: values['cache-dir'],
+    ...(values.workers && { workers: Number(values.workers) }),
+    ...(values.prefetch && { prefetch: Number(values.prefetch) }),
+  },
   { baseDir: values.root! },
 );
 const setupStart = performance.now();
@@ -27,7 +34,8 @@ for (let e = 0; e < Number(values.epochs); e++) {
   const start = performance.now();
   let images = 0;
   let checksum = 0;
-  for await (const batch of train!.iterateEpoch({ reuseBuffers: true })) { // as training reads it
+  for await (const batch of train!.iterateEpoch({ reuseBuffers: true })) {
+    // as training reads it
     images += batch.shape[0];
     checksum += batch.x[0]!; // touch the data, as a consumer would
   }
@@ -35,4 +43,6 @@ for (let e = 0; e < Number(values.epochs); e++) {
   epochs.push({ seconds, images, images_per_s: images / seconds, skipped: train!.lastEpochSummary!.skipped, checksum });
 }
 await train!.close();
-console.log(JSON.stringify({ setup_seconds: setupSeconds, samples: train!.sampleCount, epochs, peak_rss_mb: process.resourceUsage().maxRSS / 1024 }));
+console.log(
+  JSON.stringify({ setup_seconds: setupSeconds, samples: train!.sampleCount, epochs, peak_rss_mb: process.resourceUsage().maxRSS / 1024 }),
+);

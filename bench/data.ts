@@ -24,7 +24,16 @@ interface RunResult {
 /** Each measured run is its own process, so its peak RSS is its own. */
 async function generatorRun(root: string, epochs: number, cacheDir?: string): Promise<RunResult> {
   const script = fileURLToPath(new URL(`./data-run.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url));
-  const args = [...(script.endsWith('.ts') ? ['--import', 'tsx'] : []), script, '--root', root, '--epochs', String(epochs), '--batch', String(BATCH)];
+  const args = [
+    ...(script.endsWith('.ts') ? ['--import', 'tsx'] : []),
+    script,
+    '--root',
+    root,
+    '--epochs',
+    String(epochs),
+    '--batch',
+    String(BATCH),
+  ];
   if (cacheDir) args.push('--cache', '--cache-dir', cacheDir);
   const { stdout } = await run(process.execPath, args, { maxBuffer: 1 << 20 });
   return JSON.parse(stdout.trim().split('\n').pop()!) as RunResult;
@@ -105,9 +114,29 @@ async function main(): Promise<void> {
     table(
       ['run', 'epoch', 'images/s', 'seconds', 'skipped', 'peak RSS MB'],
       [
-        ...(tutorial.ok ? tutorial.images_per_s.map((r, e) => ['tutorial (python)', e + 1, Math.round(r), round(tutorial.epoch_seconds[e]!), '-', round(tutorial.peak_rss_mb, 1)]) : []),
-        ...[['1x cached', cached], ['1x uncached', uncached], ['10x cached', big]].flatMap(([name, r]) =>
-          (r as RunResult).epochs.map((e, k) => [name as string, k + 1, Math.round(e.images_per_s), round(e.seconds), e.skipped, round((r as RunResult).peak_rss_mb, 1)]),
+        ...(tutorial.ok
+          ? tutorial.images_per_s.map((r, e) => [
+              'tutorial (python)',
+              e + 1,
+              Math.round(r),
+              round(tutorial.epoch_seconds[e]!),
+              '-',
+              round(tutorial.peak_rss_mb, 1),
+            ])
+          : []),
+        ...[
+          ['1x cached', cached],
+          ['1x uncached', uncached],
+          ['10x cached', big],
+        ].flatMap(([name, r]) =>
+          (r as RunResult).epochs.map((e, k) => [
+            name as string,
+            k + 1,
+            Math.round(e.images_per_s),
+            round(e.seconds),
+            e.skipped,
+            round((r as RunResult).peak_rss_mb, 1),
+          ]),
         ),
       ],
     ),

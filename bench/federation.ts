@@ -18,7 +18,13 @@ const PARTIES = 3;
 /** Round 1 is left out of the numbers: it pays for every first-time cost (JIT, first allocations, connection set-up). */
 const ROUNDS = 3;
 const TRANSPORTS = ['grpc', 'rest'] as const;
-const SETTINGS = { learningRate: 0.002, batchSize: 32, seed: 0, pollInterval: 0.1, threads: Math.max(1, Math.floor(os.availableParallelism() / PARTIES)) };
+const SETTINGS = {
+  learningRate: 0.002,
+  batchSize: 32,
+  seed: 0,
+  pollInterval: 0.1,
+  threads: Math.max(1, Math.floor(os.availableParallelism() / PARTIES)),
+};
 const TARGETS = { overhead_fraction: 0.05, wire_vs_raw: 1.05 };
 
 interface ModelRun {
@@ -42,13 +48,22 @@ async function measure(model: ModelRun, transport: 'grpc' | 'rest', sites: Site[
     console.error(`  round ${record.round}: ${record.seconds.toFixed(1)} s, accuracy ${record.eval_accuracy?.toFixed(4)}`);
   };
   try {
-    federation = await LocalFederation.start({
-      sites, settings: { ...SETTINGS, model: model.choice }, transport, rounds: ROUNDS, localEpochs: 1, out,
-      route: async (address) => (proxy = await startByteProxy(address)).address,
-      openTransport: countingTransport(tally),
-    }, (aggregator) => aggregator.events.on((event) => event.type === 'round-done' && onRoundDone(event.record)));
+    federation = await LocalFederation.start(
+      {
+        sites,
+        settings: { ...SETTINGS, model: model.choice },
+        transport,
+        rounds: ROUNDS,
+        localEpochs: 1,
+        out,
+        route: async (address) => (proxy = await startByteProxy(address)).address,
+        openTransport: countingTransport(tally),
+      },
+      (aggregator) => aggregator.events.on((event) => event.type === 'round-done' && onRoundDone(event.record)),
+    );
     const result = await federation.run();
-    if (result.records.some((record) => record.status !== 'completed')) throw new Error(`${model.label} over ${transport}: a round did not complete`);
+    if (result.records.some((record) => record.status !== 'completed'))
+      throw new Error(`${model.label} over ${transport}: a round did not complete`);
     return summarise(costs.slice(1), model.parameters, PARTIES);
   } finally {
     await federation?.close();
@@ -86,16 +101,34 @@ async function report(runs: Run[]): Promise<void> {
   const verdict = (value: number, target: number) => (value < target ? 'met' : 'MISSED');
   const timeHeaders = ['model', 'transport', 'round s', 'compute s', 'overhead s', 'overhead', 'aggregator s', 'party i/o s'];
   const timeRows = runs.map(({ model, transport, summary: s }) => [
-    model.label, transport, s.round_s.toFixed(1), s.compute_s.toFixed(1), s.overhead_s.toFixed(2),
-    `${(s.overhead_fraction * 100).toFixed(2)} % (${verdict(s.overhead_fraction, TARGETS.overhead_fraction)})`, s.aggregator_s.toFixed(2), s.party_io_s.toFixed(2),
+    model.label,
+    transport,
+    s.round_s.toFixed(1),
+    s.compute_s.toFixed(1),
+    s.overhead_s.toFixed(2),
+    `${(s.overhead_fraction * 100).toFixed(2)} % (${verdict(s.overhead_fraction, TARGETS.overhead_fraction)})`,
+    s.aggregator_s.toFixed(2),
+    s.party_io_s.toFixed(2),
   ]);
   const byteHeaders = ['model', 'transport', 'raw MB', 'wire MB', 'wire/raw', 'payload/raw', 'calls', 'idle KB'];
   const byteRows = runs.map(({ model, transport, summary: s }) => [
-    model.label, transport, (s.raw_bytes_per_round / 1e6).toFixed(3), (s.wire_bytes_per_round / 1e6).toFixed(3),
-    `${s.wire_vs_raw.toFixed(3)}x (${verdict(s.wire_vs_raw, TARGETS.wire_vs_raw)})`, `${s.payload_vs_raw.toFixed(3)}x`, s.calls_per_round, (s.idle_bytes_per_round / 1e3).toFixed(1),
+    model.label,
+    transport,
+    (s.raw_bytes_per_round / 1e6).toFixed(3),
+    (s.wire_bytes_per_round / 1e6).toFixed(3),
+    `${s.wire_vs_raw.toFixed(3)}x (${verdict(s.wire_vs_raw, TARGETS.wire_vs_raw)})`,
+    `${s.payload_vs_raw.toFixed(3)}x`,
+    s.calls_per_round,
+    (s.idle_bytes_per_round / 1e3).toFixed(1),
   ]);
   const ratios: BenchResult['ratios'] = {};
-  const metrics: Record<string, unknown> = { parties: PARTIES, rounds_measured: ROUNDS - 1, samples_per_party: 20_000, wasm_threads_per_party: SETTINGS.threads, poll_interval_s: SETTINGS.pollInterval };
+  const metrics: Record<string, unknown> = {
+    parties: PARTIES,
+    rounds_measured: ROUNDS - 1,
+    samples_per_party: 20_000,
+    wasm_threads_per_party: SETTINGS.threads,
+    poll_interval_s: SETTINGS.pollInterval,
+  };
   for (const { model, transport, summary } of runs) {
     const suffix = transport === 'grpc' ? '' : `_${transport}`;
     ratios[`overhead_fraction_${model.key}${suffix}`] = summary.overhead_fraction;
@@ -103,7 +136,8 @@ async function report(runs: Run[]): Promise<void> {
     metrics[`${model.key}_${transport}`] = { parameters: model.parameters, ...summary };
   }
   const result: BenchResult = { bench: 'federation', metrics, ratios, machine: machine() };
-  const markdownTable = (headers: string[], rows: (string | number)[][]) => [`| ${headers.join(' | ')} |`, `|${headers.map(() => '---').join('|')}|`, ...rows.map((row) => `| ${row.join(' | ')} |`)].join('\n');
+  const markdownTable = (headers: string[], rows: (string | number)[][]) =>
+    [`| ${headers.join(' | ')} |`, `|${headers.map(() => '---').join('|')}|`, ...rows.map((row) => `| ${row.join(' | ')} |`)].join('\n');
   const markdown = [
     `${PARTIES} parties and the reference aggregator in one process on loopback (plain text), each party with its own training thread (${SETTINGS.threads} wasm thread${SETTINGS.threads > 1 ? 's' : ''}, polling every ${SETTINGS.pollInterval} s when idle) on its own IID third of Fashion-MNIST (20,000 images), evaluating on the 10,000 test images; ${ROUNDS} FedAvg rounds of 1 local epoch (Adam 0.002, batch 32, as the demo's --full), round 1 left out; means per round.`,
     '',

@@ -54,17 +54,28 @@ async function measure(backend: BackendName): Promise<BackendRun> {
     if (opened.backend.name !== backend) return { backend, ok: false, note: opened.backend.description, load };
     const meter = steadyRate();
     if (backend === 'cpu') {
-      const training = runner.train(1, { progressEveryMs: 0, onProgress: (event) => {
-        meter.onProgress(event);
-        if (meter.batches() === CPU_BATCHES + 1) void runner.stop();
-      } });
+      const training = runner.train(1, {
+        progressEveryMs: 0,
+        onProgress: (event) => {
+          meter.onProgress(event);
+          if (meter.batches() === CPU_BATCHES + 1) void runner.stop();
+        },
+      });
       await training;
       return { backend, ok: true, samplesPerSec: meter.rate(1), note: `a slice of ${CPU_BATCHES} batches after one warm-up`, load };
     }
     // Every batch's progress event crosses to this thread (progressEveryMs 0): the host's busiest case.
     const { result: trained, lag } = await measureEventLoopLag(() => runner.train(1, { progressEveryMs: 0, onProgress: meter.onProgress }));
     const evaluated = await runner.evaluate();
-    return { backend, ok: true, samplesPerSec: meter.rate(WARMUP_BATCHES), testAccuracy: evaluated.accuracy, epochSeconds: trained.epochs[0]!.seconds, load, lag };
+    return {
+      backend,
+      ok: true,
+      samplesPerSec: meter.rate(WARMUP_BATCHES),
+      testAccuracy: evaluated.accuracy,
+      epochSeconds: trained.epochs[0]!.seconds,
+      load,
+      lag,
+    };
   } catch (error) {
     return { backend, ok: false, note: (error as Error).message, load };
   } finally {
@@ -108,8 +119,18 @@ async function main(): Promise<void> {
   const result: BenchResult = { bench: 'train', metrics, ratios, machine: machine() };
   const verdict = (ok: boolean | null) => (ok === null ? 'n/a' : ok ? 'met' : 'MISSED');
   const rows = [
-    ...runs.map((r) => [`tfjs ${r.backend}`, r.ok ? Math.round(r.samplesPerSec!) : '-', r.testAccuracy?.toFixed(4) ?? '-', r.ok ? r.note ?? '' : `not available: ${r.note}`]),
-    ['PyTorch 2 threads (reference)', torch.ok ? Math.round(torch.samples_per_s) : '-', torch.ok ? torch.test_acc.toFixed(4) : '-', torch.ok ? `torch ${torch.version}` : torch.note],
+    ...runs.map((r) => [
+      `tfjs ${r.backend}`,
+      r.ok ? Math.round(r.samplesPerSec!) : '-',
+      r.testAccuracy?.toFixed(4) ?? '-',
+      r.ok ? (r.note ?? '') : `not available: ${r.note}`,
+    ]),
+    [
+      'PyTorch 2 threads (reference)',
+      torch.ok ? Math.round(torch.samples_per_s) : '-',
+      torch.ok ? torch.test_acc.toFixed(4) : '-',
+      torch.ok ? `torch ${torch.version}` : torch.note,
+    ],
   ];
   const markdown = [
     `mnist-cnn (the Keras mnist_convnet example, 34,826 parameters) on Fashion-MNIST (60,000 training images from Debian's dataset-fashion-mnist), batch ${BATCH}, Adam 0.001, one epoch; samples/s in steady state (after ${WARMUP_BATCHES} batches), training in Tributary's training thread.`,

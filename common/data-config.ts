@@ -13,7 +13,10 @@ export const DataSectionSchema = z.strictObject({
   name: z.string().min(1).describe('the handler class: a built-in name, or the export of the module at `path`'),
   path: z.string().min(1).optional().describe('the module defining the handler, relative to the config file; absent for built-ins'),
   info: z.record(z.string(), z.unknown()).default({}).describe("handed to the handler's constructor"),
-  on_non_finite: z.enum(ON_NON_FINITE).default('fail').describe('a sample holding NaN or Infinity: stop (fail), or leave it out and count it (skip)'),
+  on_non_finite: z
+    .enum(ON_NON_FINITE)
+    .default('fail')
+    .describe('a sample holding NaN or Infinity: stop (fail), or leave it out and count it (skip)'),
 });
 export type DataSection = z.infer<typeof DataSectionSchema>;
 
@@ -39,10 +42,12 @@ const GeneratorOptionsSchema = {
 
 const NormalizeSchema = z.union([
   z.literal('unit').describe('pixels / 255, in [0, 1]'),
-  z.strictObject({
-    mean: z.array(z.number()).min(1),
-    std: z.array(z.number().positive()).min(1),
-  }).describe('(pixels / 255 - mean) / std, per channel, as torchvision does'),
+  z
+    .strictObject({
+      mean: z.array(z.number()).min(1),
+      std: z.array(z.number().positive()).min(1),
+    })
+    .describe('(pixels / 255 - mean) / std, per channel, as torchvision does'),
 ]);
 
 /** Options of the handlers that decode image files (PNG, JPEG, WebP). */

@@ -18,7 +18,8 @@ export function fleetAddressProblem(transport: FleetTransportKind, address: stri
   const url = parsedUrl(restUrlText(address, insecure));
   if (!url) return `REST address ${address}: not a URL: give host:port or http(s)://host:port`;
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return `REST address ${address}: only http:// and https:// are possible`;
-  if (url.protocol === 'http:' && !insecure) return `REST address ${address} is plain http: use https://, or set insecure: true to allow plain text`;
+  if (url.protocol === 'http:' && !insecure)
+    return `REST address ${address} is plain http: use https://, or set insecure: true to allow plain text`;
   if (url.protocol === 'https:' && insecure) return `REST address ${address} is https but insecure: true is set; drop one of them`;
   return undefined;
 }

@@ -7,15 +7,34 @@ export type BuiltinModel = (typeof BUILTIN_MODELS)[number];
 
 /** tfjs-layers' loss names (its `lossesMap`); Keras's snake_case spellings are not accepted by tfjs. */
 export const LOSSES = [
-  'categoricalCrossentropy', 'sparseCategoricalCrossentropy', 'binaryCrossentropy', 'meanSquaredError', 'meanAbsoluteError',
-  'meanAbsolutePercentageError', 'meanSquaredLogarithmicError', 'squaredHinge', 'hinge', 'categoricalHinge', 'logcosh',
-  'kullbackLeiblerDivergence', 'poisson', 'cosineProximity',
+  'categoricalCrossentropy',
+  'sparseCategoricalCrossentropy',
+  'binaryCrossentropy',
+  'meanSquaredError',
+  'meanAbsoluteError',
+  'meanAbsolutePercentageError',
+  'meanSquaredLogarithmicError',
+  'squaredHinge',
+  'hinge',
+  'categoricalHinge',
+  'logcosh',
+  'kullbackLeiblerDivergence',
+  'poisson',
+  'cosineProximity',
 ] as const;
 
 /** tfjs-layers' metric names: `accuracy` picks binary, categorical or sparse accuracy from the loss, as Keras does. */
 export const METRICS = [
-  'accuracy', 'binaryAccuracy', 'categoricalAccuracy', 'precision', 'categoricalCrossentropy', 'sparseCategoricalCrossentropy',
-  'mse', 'mae', 'mape', 'cosine',
+  'accuracy',
+  'binaryAccuracy',
+  'categoricalAccuracy',
+  'precision',
+  'categoricalCrossentropy',
+  'sparseCategoricalCrossentropy',
+  'mse',
+  'mae',
+  'mape',
+  'cosine',
 ] as const;
 
 /** The optimizers a config may name; a federation round may change their learning rate, nothing else. */
@@ -36,7 +55,11 @@ export const ModelSectionSchema = z
     if (section.builtin !== undefined && section.path !== undefined) {
       context.addIssue({ code: 'custom', path: ['path'], message: 'set either `builtin` or `path`, not both' });
     } else if (section.builtin === undefined && section.path === undefined) {
-      context.addIssue({ code: 'custom', path: [], message: `set \`builtin\` (${BUILTIN_MODELS.join(' or ')}) or \`path\` (a model.json)` });
+      context.addIssue({
+        code: 'custom',
+        path: [],
+        message: `set \`builtin\` (${BUILTIN_MODELS.join(' or ')}) or \`path\` (a model.json)`,
+      });
     }
   });
 export type ModelSection = z.infer<typeof ModelSectionSchema>;

@@ -11,8 +11,16 @@ export const DEBIAN_FASHION_MNIST = '/usr/share/datasets/fashion-mnist';
 
 /** Label order: the numeric prefix makes a plain sort (the tutorial's sorted(os.listdir)) give label order. */
 export const FASHION_MNIST_CLASSES = [
-  '0-tshirt-top', '1-trouser', '2-pullover', '3-dress', '4-coat',
-  '5-sandal', '6-shirt', '7-sneaker', '8-bag', '9-ankle-boot',
+  '0-tshirt-top',
+  '1-trouser',
+  '2-pullover',
+  '3-dress',
+  '4-coat',
+  '5-sandal',
+  '6-shirt',
+  '7-sneaker',
+  '8-bag',
+  '9-ankle-boot',
 ] as const;
 
 const SPLITS = { train: 'train', test: 't10k' } as const;
@@ -125,7 +133,10 @@ function escapeRegExp(text: string): string {
 }
 
 async function exists(file: string): Promise<boolean> {
-  return fsp.stat(file).then(() => true, () => false);
+  return fsp.stat(file).then(
+    () => true,
+    () => false,
+  );
 }
 
 /** `<outDir>/{train,test}/<class>/<record index>.png`, built once (see buildTreeOnce). */
@@ -157,7 +168,10 @@ async function sourceFiles(source: string): Promise<Record<Split, SplitFiles>> {
   const all = [files.train.images, files.train.labels, files.test.images, files.test.labels];
   const missing = (await Promise.all(all.map(async (file) => ((await exists(file)) ? null : path.basename(file))))).filter(Boolean);
   if (missing.length > 0) {
-    const hint = source === DEBIAN_FASHION_MNIST ? 'install the Debian package: apt-get install dataset-fashion-mnist' : `put the four files there, or omit the source option to use Debian's copy (apt-get install dataset-fashion-mnist)`;
+    const hint =
+      source === DEBIAN_FASHION_MNIST
+        ? 'install the Debian package: apt-get install dataset-fashion-mnist'
+        : `put the four files there, or omit the source option to use Debian's copy (apt-get install dataset-fashion-mnist)`;
     throw new Error(`Fashion-MNIST is not in ${source} (missing ${missing.join(', ')}); ${hint}`);
   }
   return files;
@@ -246,7 +260,8 @@ function* consecutiveRuns(indices: number[], maxLength: number): Generator<{ fir
 
 function parseArgs(argv: string[]): { outDir: string; options: FashionMnistPngOptions } {
   const [outDir, ...rest] = argv;
-  if (!outDir || outDir.startsWith('--')) throw new Error('usage: fashion-mnist-png.ts <outDir> [--per-class-train N] [--per-class-test M] [--source DIR]');
+  if (!outDir || outDir.startsWith('--'))
+    throw new Error('usage: fashion-mnist-png.ts <outDir> [--per-class-train N] [--per-class-test M] [--source DIR]');
   const options: FashionMnistPngOptions = { limitPerClass: {} };
   for (let i = 0; i < rest.length; i += 2) {
     const [flag, value] = [rest[i], rest[i + 1]];

@@ -54,20 +54,27 @@ async function listSplit(split: string): Promise<{ name: string; files: string[]
   const entries = await fsp.readdir(split, { withFileTypes: true }).catch(() => {
     throw new Error(`${split} is not readable: the source must be a PNG tree with a train/ folder (see fashion-mnist-png.ts)`);
   });
-  const names = entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
-  const classes = await Promise.all(names.map(async (name) => {
-    const files = (await fsp.readdir(path.join(split, name))).filter((f) => f.endsWith('.png')).sort();
-    return { name, files };
-  }));
+  const names = entries
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort();
+  const classes = await Promise.all(
+    names.map(async (name) => {
+      const files = (await fsp.readdir(path.join(split, name))).filter((f) => f.endsWith('.png')).sort();
+      return { name, files };
+    }),
+  );
   if (classes.every((c) => c.files.length === 0)) throw new Error(`${split} has no class folders of .png files`);
   return classes;
 }
 
 function makeJobs(classes: { name: string; files: string[] }[], from: string, to: string, factor: number): Job[] {
-  const sources = classes.flatMap((c) => c.files.map((f) => {
-    const stem = path.basename(f, '.png');
-    return { file: path.join(from, c.name, f), outStem: path.join(to, c.name, stem), seed: fnv1a(`${c.name}/${stem}`) };
-  }));
+  const sources = classes.flatMap((c) =>
+    c.files.map((f) => {
+      const stem = path.basename(f, '.png');
+      return { file: path.join(from, c.name, f), outStem: path.join(to, c.name, stem), seed: fnv1a(`${c.name}/${stem}`) };
+    }),
+  );
   const jobs: Job[] = [];
   for (let i = 0; i < sources.length; i += SOURCES_PER_JOB) jobs.push({ sources: sources.slice(i, i + SOURCES_PER_JOB), factor });
   return jobs;
@@ -169,7 +176,7 @@ function decodePng(bytes: Buffer, file: string): RawPixels {
   if (bytes.readUInt32BE(0) !== 0x89504e47) throw new Error(`${file}: not a PNG file`);
   const idat: Buffer[] = [];
   let header: Buffer | undefined;
-  for (let pos = 8; pos + 8 <= bytes.length; ) {
+  for (let pos = 8; pos + 8 <= bytes.length;) {
     const length = bytes.readUInt32BE(pos);
     const type = bytes.toString('latin1', pos + 4, pos + 8);
     const body = bytes.subarray(pos + 8, pos + 8 + length);
@@ -179,10 +186,13 @@ function decodePng(bytes: Buffer, file: string): RawPixels {
     pos += 12 + length;
   }
   if (!header) throw new Error(`${file}: PNG without an IHDR chunk`);
-  const width = header.readUInt32BE(0), height = header.readUInt32BE(4);
+  const width = header.readUInt32BE(0),
+    height = header.readUInt32BE(4);
   const channels = CHANNELS_BY_COLOR_TYPE[header[9]!];
   if (header[8] !== 8 || !channels || header[12] !== 0) {
-    throw new Error(`${file}: only 8-bit non-interlaced gray or RGB(A) PNGs are supported (bit depth ${header[8]}, color type ${header[9]}, interlace ${header[12]})`);
+    throw new Error(
+      `${file}: only 8-bit non-interlaced gray or RGB(A) PNGs are supported (bit depth ${header[8]}, color type ${header[9]}, interlace ${header[12]})`,
+    );
   }
   return { width, height, channels, data: unfilter(inflateSync(Buffer.concat(idat)), width * channels, height, channels) };
 }
@@ -191,7 +201,9 @@ function unfilter(raw: Uint8Array, stride: number, height: number, bpp: number):
   const out = new Uint8Array(stride * height);
   for (let y = 0; y < height; y++) {
     const filter = raw[y * (stride + 1)]!;
-    const row = y * stride, prev = row - stride, src = y * (stride + 1) + 1;
+    const row = y * stride,
+      prev = row - stride,
+      src = y * (stride + 1) + 1;
     for (let i = 0; i < stride; i++) {
       const a = i >= bpp ? out[row + i - bpp]! : 0;
       const b = y > 0 ? out[prev + i]! : 0;
@@ -205,7 +217,9 @@ function unfilter(raw: Uint8Array, stride: number, height: number, bpp: number):
 
 function paeth(a: number, b: number, c: number): number {
   const p = a + b - c;
-  const pa = Math.abs(p - a), pb = Math.abs(p - b), pc = Math.abs(p - c);
+  const pa = Math.abs(p - a),
+    pb = Math.abs(p - b),
+    pc = Math.abs(p - c);
   return pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
 }
 
@@ -224,7 +238,8 @@ function serveJobs(): void {
 
 async function main(): Promise<void> {
   const [sourceRoot, outDir, flag, value] = process.argv.slice(2);
-  if (!sourceRoot || !outDir || (flag !== undefined && flag !== '--factor')) throw new Error('usage: tenfold-tree.ts <sourceRoot> <outDir> [--factor N]');
+  if (!sourceRoot || !outDir || (flag !== undefined && flag !== '--factor'))
+    throw new Error('usage: tenfold-tree.ts <sourceRoot> <outDir> [--factor N]');
   const factor = flag ? positiveInt(flag, value ?? '') : undefined;
   const started = performance.now();
   const tree = await tenfoldTree(sourceRoot, outDir, factor);

@@ -4,7 +4,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', ...(import.meta.url.includes('/dist/') ? ['..'] : []));
+export const repoRoot = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '..',
+  '..',
+  ...(import.meta.url.includes('/dist/') ? ['..'] : []),
+);
 
 export interface Machine {
   cpu: string;
@@ -43,9 +48,15 @@ export async function recordInDocs(result: BenchResult, markdown: string): Promi
   const start = `<!-- bench:${result.bench}:start -->`;
   const end = `<!-- bench:${result.bench}:end -->`;
   const section = `${start}\n${markdown.trim()}\n\nMachine: ${machineNote(result.machine)}.\n\n\`\`\`json\n${JSON.stringify(result)}\n\`\`\`\n${end}`;
-  const current = await fsp.readFile(file, 'utf8').catch(() => '# Benchmarks\n\nEach section is written by its bench script (`npm run bench:<name>`); ratios are measured against the reference in the same run.\n');
+  const current = await fsp
+    .readFile(file, 'utf8')
+    .catch(
+      () =>
+        '# Benchmarks\n\nEach section is written by its bench script (`npm run bench:<name>`); ratios are measured against the reference in the same run.\n',
+    );
   const at = current.indexOf(start);
-  const next = at >= 0 ? current.slice(0, at) + section + current.slice(current.indexOf(end) + end.length) : `${current.trimEnd()}\n\n${section}\n`;
+  const next =
+    at >= 0 ? current.slice(0, at) + section + current.slice(current.indexOf(end) + end.length) : `${current.trimEnd()}\n\n${section}\n`;
   await fsp.mkdir(path.dirname(file), { recursive: true });
   await fsp.writeFile(file, next);
   return file;

@@ -29,7 +29,12 @@ export const NO_TRAFFIC: Traffic = { wireBytes: 0, calls: 0, payloadBytes: 0, id
 
 /** The traffic between two readings of the running totals. */
 export function trafficSince(before: Traffic, now: Traffic): Traffic {
-  return { wireBytes: now.wireBytes - before.wireBytes, calls: now.calls - before.calls, payloadBytes: now.payloadBytes - before.payloadBytes, idleBytes: now.idleBytes - before.idleBytes };
+  return {
+    wireBytes: now.wireBytes - before.wireBytes,
+    calls: now.calls - before.calls,
+    payloadBytes: now.payloadBytes - before.payloadBytes,
+    idleBytes: now.idleBytes - before.idleBytes,
+  };
 }
 
 /** Round r of a party is its r-th train and r-th evaluate: every party serves every round here. */
@@ -79,8 +84,14 @@ export function summarise(costs: readonly RoundCost[], parameters: number, parti
     compute_s: round(compute, 2),
     overhead_s: round(wall - compute, 3),
     overhead_fraction: round((wall - compute) / wall, 4),
-    aggregator_s: round(mean((c) => c.aggregatorS), 3),
-    party_io_s: round(mean((c) => c.partyIoS), 3),
+    aggregator_s: round(
+      mean((c) => c.aggregatorS),
+      3,
+    ),
+    party_io_s: round(
+      mean((c) => c.partyIoS),
+      3,
+    ),
     wire_bytes_per_round: Math.round(mean((c) => c.traffic.wireBytes)),
     raw_bytes_per_round: raw,
     wire_vs_raw: round(mean((c) => c.traffic.wireBytes) / raw, 4),

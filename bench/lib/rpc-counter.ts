@@ -28,7 +28,9 @@ export function countingTransport(tally: RpcTally): NonNullable<PartyOptions['op
         const bytes = request.length + response.length;
         tally.calls += 1;
         tally.payloadBytes += bytes;
-        const idle = rpc === 'SendNodeHeartbeat' || (rpc === 'PullMessages' && fleetRpcs.PullMessages.response.decode(response).messagesList.length === 0);
+        const idle =
+          rpc === 'SendNodeHeartbeat' ||
+          (rpc === 'PullMessages' && fleetRpcs.PullMessages.response.decode(response).messagesList.length === 0);
         if (idle) {
           tally.idleCalls += 1;
           tally.idleBytes += bytes;

@@ -77,7 +77,8 @@ export async function runTorchReference(options: TorchReferenceOptions): Promise
   if (options.maxBatches !== undefined) args.push('--max-batches', String(options.maxBatches));
   if (options.seed !== undefined) args.push('--seed', String(options.seed));
   const run = await execute(args, options.timeoutMs ?? 20 * 60_000);
-  if (!run.ok) return { ok: false, note: `the torch reference failed: ${run.timedOut ? run.error : lastLines(run.stderr || run.error, 1)}` };
+  if (!run.ok)
+    return { ok: false, note: `the torch reference failed: ${run.timedOut ? run.error : lastLines(run.stderr || run.error, 1)}` };
   const line = run.stdout.trim().split('\n').pop() ?? '';
   let parsed: unknown;
   try {
@@ -87,7 +88,10 @@ export async function runTorchReference(options: TorchReferenceOptions): Promise
   }
   if (!isMeasurement(parsed)) return { ok: false, note: `the torch reference printed an unexpected line: ${line.slice(0, 300)}` };
   if (parsed.samples_per_s === null) {
-    return { ok: false, note: `the torch reference ran ${parsed.batches} batches, no more than its ${parsed.warmup_batches} warm-up ones, so timed nothing` };
+    return {
+      ok: false,
+      note: `the torch reference ran ${parsed.batches} batches, no more than its ${parsed.warmup_batches} warm-up ones, so timed nothing`,
+    };
   }
   return { ok: true, ...parsed, samples_per_s: parsed.samples_per_s };
 }
@@ -97,7 +101,18 @@ type PrintedMeasurement = Omit<TorchMeasurement, 'samples_per_s'> & { samples_pe
 function isMeasurement(value: unknown): value is PrintedMeasurement {
   if (typeof value !== 'object' || value === null) return false;
   const record = value as Record<string, unknown>;
-  const numbers = ['threads', 'batch', 'parameters', 'test_acc', 'train_loss', 'peak_rss_mb', 'train_peak_rss_mb', 'batches', 'warmup_batches', 'timed_samples'];
+  const numbers = [
+    'threads',
+    'batch',
+    'parameters',
+    'test_acc',
+    'train_loss',
+    'peak_rss_mb',
+    'train_peak_rss_mb',
+    'batches',
+    'warmup_batches',
+    'timed_samples',
+  ];
   return (
     record.framework === 'torch' &&
     typeof record.version === 'string' &&
@@ -130,8 +145,10 @@ async function missingPrerequisite(): Promise<string | null> {
   const probe = await execute(['-c', 'import numpy, torch'], 60_000);
   if (probe.ok) return null;
   const why = lastLines(probe.stderr || probe.error, 1);
-  if (/No module named '?torch/.test(why)) return 'python3-torch is not installed (apt-get install python3-torch); the torch reference was skipped';
-  if (/No module named '?numpy/.test(why)) return 'python3-numpy is not installed (apt-get install python3-torch brings it); the torch reference was skipped';
+  if (/No module named '?torch/.test(why))
+    return 'python3-torch is not installed (apt-get install python3-torch); the torch reference was skipped';
+  if (/No module named '?numpy/.test(why))
+    return 'python3-numpy is not installed (apt-get install python3-torch brings it); the torch reference was skipped';
   return `${PYTHON} cannot import torch (apt-get install python3-torch): ${why}; the torch reference was skipped`;
 }
 

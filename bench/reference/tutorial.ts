@@ -19,9 +19,13 @@ export interface TutorialMeasurement {
 export type TutorialReference = ({ ok: true } & TutorialMeasurement) | { ok: false; note: string };
 
 /** Run the reference over `trainDir`; an absent interpreter, library or script becomes a note the bench can print. */
-export async function runTutorialReference(trainDir: string, { batch, epochs }: { batch: number; epochs: number }): Promise<TutorialReference> {
+export async function runTutorialReference(
+  trainDir: string,
+  { batch, epochs }: { batch: number; epochs: number },
+): Promise<TutorialReference> {
   const script = referenceScript();
-  if (!script) return { ok: false, note: 'bench/reference/tutorial_generator.py was not found beside the sources; the reference was skipped' };
+  if (!script)
+    return { ok: false, note: 'bench/reference/tutorial_generator.py was not found beside the sources; the reference was skipped' };
   const missing = await missingPrerequisite();
   if (missing) return { ok: false, note: missing };
   const run = await execute([script, path.resolve(trainDir), '--batch', String(batch), '--epochs', String(epochs)]);
@@ -51,7 +55,8 @@ function referenceScript(): string | null {
 }
 
 async function missingPrerequisite(): Promise<string | null> {
-  if (!existsSync(PYTHON)) return `${PYTHON} is absent (apt-get install python3 python3-numpy python3-matplotlib); the tutorial reference was skipped`;
+  if (!existsSync(PYTHON))
+    return `${PYTHON} is absent (apt-get install python3 python3-numpy python3-matplotlib); the tutorial reference was skipped`;
   const probe = await execute(['-c', 'import numpy, matplotlib.image']);
   if (probe.ok) return null;
   return `${PYTHON} cannot import numpy and matplotlib (apt-get install python3-numpy python3-matplotlib): ${lastLines(probe.stderr || probe.error, 1)}; the tutorial reference was skipped`;

@@ -18,7 +18,8 @@ export function createApi(transport: Transport): TributaryApi {
   }
   for (const name of EVENT_NAMES) {
     const [area, verb] = splitName(name);
-    areaOf(area)[`on${verb.charAt(0).toUpperCase()}${verb.slice(1)}`] = (listener: (payload: unknown) => void) => transport.subscribe(name, listener);
+    areaOf(area)[`on${verb.charAt(0).toUpperCase()}${verb.slice(1)}`] = (listener: (payload: unknown) => void) =>
+      transport.subscribe(name, listener);
   }
   return api as TributaryApi;
 }

@@ -11,7 +11,7 @@ export const appMethods = {
     args: z.object({}),
     result: z.object({
       version: z.string(),
-      startConfig: z.string().nullable().describe('the config to show first (the command line\'s, or the last one opened)'),
+      startConfig: z.string().nullable().describe("the config to show first (the command line's, or the last one opened)"),
       recentConfigs: z.array(z.string()).describe('most recent first'),
     }),
   }),

@@ -12,7 +12,7 @@ export const ConfigFileSchema = z
   .min(1)
   .max(4096)
   .regex(/\.ya?ml$/i, 'a party config is a .yaml or .yml file')
-  .describe('path of a party config file; relative paths resolve against the services\' working folder');
+  .describe("path of a party config file; relative paths resolve against the services' working folder");
 
 const ConfigTextSchema = z.string().max(1_000_000, 'a party config is at most 1 MB of text');
 
@@ -40,7 +40,7 @@ export const configMethods = {
     result: ConfigCheckSchema,
   }),
   'config.save': method({
-    summary: 'write config text atomically, refused (config-invalid) when it has problems; keeps the file\'s permissions',
+    summary: "write config text atomically, refused (config-invalid) when it has problems; keeps the file's permissions",
     args: z.object({ file: ConfigFileSchema, text: ConfigTextSchema }),
     result: ConfigCheckSchema,
   }),

@@ -40,13 +40,16 @@ type VerbOf<N> = N extends `${string}.${infer Verb}` ? Verb : never;
 type Area = AreaOf<MethodName | EventName>;
 
 /** A method without required arguments may be called with none: `api.app.info()`. */
-type Caller<M extends MethodName> = Record<string, never> extends ArgsIn<M>
-  ? (args?: ArgsIn<M>) => Promise<Envelope<ResultOf<M>>>
-  : (args: ArgsIn<M>) => Promise<Envelope<ResultOf<M>>>;
+type Caller<M extends MethodName> =
+  Record<string, never> extends ArgsIn<M>
+    ? (args?: ArgsIn<M>) => Promise<Envelope<ResultOf<M>>>
+    : (args: ArgsIn<M>) => Promise<Envelope<ResultOf<M>>>;
 
 /** `config.open` becomes `config.open(args)`, `dataset.scanProgress` becomes `dataset.onScanProgress(listener)`. */
 type AreaApi<A extends Area> = { [M in MethodName as AreaOf<M> extends A ? VerbOf<M> : never]: Caller<M> } & {
-  [E in EventName as AreaOf<E> extends A ? `on${Capitalize<VerbOf<E>>}` : never]: (listener: (payload: PayloadOf<E>) => void) => Unsubscribe;
+  [E in EventName as AreaOf<E> extends A ? `on${Capitalize<VerbOf<E>>}` : never]: (
+    listener: (payload: PayloadOf<E>) => void,
+  ) => Unsubscribe;
 };
 
 /** The API the renderer sees as `window.tributary` (desktop) or over the console's WebSocket (browser). */

@@ -50,7 +50,12 @@ export const datasetMethods = {
       file: ConfigFileSchema,
       split: SplitSchema.default('train'),
       n: z.number().int().min(1).max(256).default(24),
-      seed: z.number().int().min(0).max(2 ** 32 - 1).default(0),
+      seed: z
+        .number()
+        .int()
+        .min(0)
+        .max(2 ** 32 - 1)
+        .default(0),
       className: z.string().min(1).optional(),
     }),
     result: z.object({

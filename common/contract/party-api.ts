@@ -4,9 +4,12 @@ import { ConfigFileSchema } from './config-api.js';
 import { event, method } from './define.js';
 
 const count = z.number().int().nonnegative();
-const round = z.number().int().nullable().describe('the server\'s round number; null when a message carried none');
+const round = z.number().int().nullable().describe("the server's round number; null when a message carried none");
 /** Rounds count from 1 again in each run: a round is known by its run and its number. */
-const RunIdSchema = z.string().regex(/^\d{1,20}$/, "a run id: Flower's uint64 as decimal text").describe('the federation run (Flower\'s run id) a message belonged to');
+const RunIdSchema = z
+  .string()
+  .regex(/^\d{1,20}$/, "a run id: Flower's uint64 as decimal text")
+  .describe("the federation run (Flower's run id) a message belonged to");
 /** Running means and rates are null (a metric) or 0 (a rate) until there is something to average. */
 const metric = z.number().nullable();
 
@@ -20,7 +23,7 @@ const TrainingProgressSchema = z.object({
   loss: metric.describe('running mean over the epoch so far'),
   acc: metric.describe('running mean over the epoch so far; null when the model reports no accuracy'),
   samplesPerSec: z.number().nonnegative(),
-  etaSec: z.number().nonnegative().describe('until the round\'s training is done'),
+  etaSec: z.number().nonnegative().describe("until the round's training is done"),
 });
 
 /** What the party is doing at the server; it is always in exactly one of these. */
@@ -46,7 +49,9 @@ export type PartyStage = (typeof STAGES)[number];
 const PartyStatusSchema = z.object({
   stage: z
     .enum(STAGES)
-    .describe('out: in no federation; joining: opening the training thread and the node key; joined: serving rounds (`state` says how); leaving: finishing or aborting the task in hand, then saying goodbye'),
+    .describe(
+      'out: in no federation; joining: opening the training thread and the node key; joined: serving rounds (`state` says how); leaving: finishing or aborting the task in hand, then saying goodbye',
+    ),
   state: PartyStateSchema,
   pauseRequested: z.boolean().describe('the operator paused: messages are declined once the task in hand is done'),
   leaving: z.object({ finish: z.boolean() }).nullable(),
@@ -61,7 +66,13 @@ const PartyStatusSchema = z.object({
   file: z.string().nullable().describe('the config joined (or last joined)'),
   node: z.object({ keyFile: z.string(), fingerprint: z.string().nullable() }).nullable(),
   federation: z
-    .object({ server: z.string(), transport: z.enum(['grpc', 'rest']), insecure: z.boolean(), rootCa: z.string().nullable(), auditLog: z.string() })
+    .object({
+      server: z.string(),
+      transport: z.enum(['grpc', 'rest']),
+      insecure: z.boolean(),
+      rootCa: z.string().nullable(),
+      auditLog: z.string(),
+    })
     .nullable(),
   backend: z.object({ name: z.string(), description: z.string(), warning: z.string().optional() }).nullable(),
   model: z
@@ -83,8 +94,12 @@ const RoundSummarySchema = z.object({
   group: z.string(),
   outcome: z
     .enum(['replied', 'declined', 'refused', 'aborted', 'failed'])
-    .describe('replied: the work was done; declined: paused or leaving; refused: a bad message; aborted: left mid-task; failed: the work or the reply failed'),
-  metrics: z.record(z.string(), z.number()).describe('what went back: train_loss, train_acc, eval_loss, eval_acc (the global model on local data), num-examples'),
+    .describe(
+      'replied: the work was done; declined: paused or leaving; refused: a bad message; aborted: left mid-task; failed: the work or the reply failed',
+    ),
+  metrics: z
+    .record(z.string(), z.number())
+    .describe('what went back: train_loss, train_acc, eval_loss, eval_acc (the global model on local data), num-examples'),
   seconds: z.number().nonnegative(),
   error: z.string().nullable(),
 });
@@ -92,7 +107,10 @@ export type RoundSummary = z.infer<typeof RoundSummarySchema>;
 
 const BatchProgressSchema = TrainingProgressSchema.extend({
   kind: z.literal('batch'),
-  memory: z.object({ rssMb: z.number().nonnegative(), tensors: count }).nullable().describe('of the services process and its training thread'),
+  memory: z
+    .object({ rssMb: z.number().nonnegative(), tensors: count })
+    .nullable()
+    .describe('of the services process and its training thread'),
 });
 const EpochProgressSchema = z.object({
   kind: z.literal('epoch'),
@@ -110,7 +128,7 @@ export type EpochProgress = z.infer<typeof EpochProgressSchema>;
 
 const RunSummarySchema = z.object({
   runId: RunIdSchema,
-  startedAt: z.string().describe('ISO-8601, UTC: when this site received the run\'s first message (of those read)'),
+  startedAt: z.string().describe("ISO-8601, UTC: when this site received the run's first message (of those read)"),
   lastAt: z.string().describe('ISO-8601, UTC: its last message handled'),
   rounds: count.describe('rounds this site was asked to take part in (trained, evaluated, declined or failed)'),
   lastRound: round,
@@ -134,13 +152,17 @@ const AuditEntrySchema = z.object({
   group: z.string(),
   messageId: z.string(),
   replyTo: z.string().nullable(),
-  arrays: z.array(z.object({ record: z.string(), name: z.string(), dtype: z.string(), shape: z.array(count), bytes: count })).describe('described, never copied'),
+  arrays: z
+    .array(z.object({ record: z.string(), name: z.string(), dtype: z.string(), shape: z.array(count), bytes: count }))
+    .describe('described, never copied'),
   values: z.record(z.string(), AuditValueSchema).describe('metrics and config values by `record.key`'),
   bytes: count.describe('bytes that crossed the wire'),
   cachedBytes: count
     .nullable()
     .optional()
-    .describe('on a received line: bytes of objects reused from the message before instead of downloaded; absent on sent lines and in older logs'),
+    .describe(
+      'on a received line: bytes of objects reused from the message before instead of downloaded; absent on sent lines and in older logs',
+    ),
   error: z.string().nullable(),
 });
 export type AuditEntry = z.infer<typeof AuditEntrySchema>;
@@ -151,16 +173,26 @@ const FingerprintSchema = z
   .describe('the first 8 bytes of SHA-256 over the public key (DER), as the party prints it');
 
 const NodeKeySchema = z.object({
-  keyFile: z.string().nullable().describe("the config's key_file, resolved: the file, or the name the sealed key is kept under; null when the config has no `federation:` section"),
+  keyFile: z
+    .string()
+    .nullable()
+    .describe(
+      "the config's key_file, resolved: the file, or the name the sealed key is kept under; null when the config has no `federation:` section",
+    ),
   fingerprint: FingerprintSchema.nullable(),
   problem: z.string().nullable().describe('why a key that is there cannot be used'),
   storage: z
     .enum(['keychain', 'file'])
     .nullable()
-    .describe("keychain: sealed by this computer's keychain in the desktop app's settings; file: the key file (mode 0600). null without a `federation:` section"),
+    .describe(
+      "keychain: sealed by this computer's keychain in the desktop app's settings; file: the key file (mode 0600). null without a `federation:` section",
+    ),
   storageNote: z.string().nullable().describe('one sentence for the operator: where the key is kept, and why there'),
   publicKey: z.string().nullable().describe('the public key as PEM (SubjectPublicKeyInfo); null without a usable key'),
-  publicKeySsh: z.string().nullable().describe('the same key in OpenSSH form (`ecdsa-sha2-nistp384 …`): what `flwr supernode register` reads'),
+  publicKeySsh: z
+    .string()
+    .nullable()
+    .describe('the same key in OpenSSH form (`ecdsa-sha2-nistp384 …`): what `flwr supernode register` reads'),
   publicKeyFile: z.string().nullable().describe('where party.savePublicKey writes it: beside the config, named after key_file with `.pub`'),
 });
 export type NodeKey = z.infer<typeof NodeKeySchema>;
@@ -185,7 +217,9 @@ export const partyMethods = {
   }),
   'party.leave': method({
     summary: 'leave the federation: finish the task in hand and send its reply, or abort it within a batch; resolves once left',
-    args: z.object({ finish: z.boolean().describe('true: after the task in hand; false: now (a second call may turn a finishing leave into this)') }),
+    args: z.object({
+      finish: z.boolean().describe('true: after the task in hand; false: now (a second call may turn a finishing leave into this)'),
+    }),
     result: PartyStatusSchema,
   }),
   'party.status': method({
@@ -194,9 +228,12 @@ export const partyMethods = {
     result: PartyStatusSchema,
   }),
   'party.history': method({
-    summary: 'the federation runs this site took part in, and one run in full (its round summaries and finished epochs), as the audit log and the party\'s epoch log on disk hold them: a page opened late, or after a restart, draws the whole run',
+    summary:
+      "the federation runs this site took part in, and one run in full (its round summaries and finished epochs), as the audit log and the party's epoch log on disk hold them: a page opened late, or after a restart, draws the whole run",
     args: z.object({
-      file: ConfigFileSchema.optional().describe("the config whose history to read; by default the joined (or last joined) party's, else the open config's"),
+      file: ConfigFileSchema.optional().describe(
+        "the config whose history to read; by default the joined (or last joined) party's, else the open config's",
+      ),
       runId: RunIdSchema.optional().describe('the run to give in full; the newest by default'),
     }),
     result: z.object({
@@ -206,45 +243,64 @@ export const partyMethods = {
     }),
   }),
   'party.nodeKey': method({
-    summary: 'the node key joining a config would use: its fingerprint and public key (null before one is created) and where it is kept; never creates one',
+    summary:
+      'the node key joining a config would use: its fingerprint and public key (null before one is created) and where it is kept; never creates one',
     args: z.object({ file: ConfigFileSchema }),
     result: NodeKeySchema,
   }),
   'party.createNodeKey': method({
-    summary: "create the config's node key without joining, kept where a join keeps it, so its public key can be registered first (`register: false`); refused when there is one, or while the party is in a federation",
+    summary:
+      "create the config's node key without joining, kept where a join keeps it, so its public key can be registered first (`register: false`); refused when there is one, or while the party is in a federation",
     args: z.object({ file: ConfigFileSchema }),
     result: NodeKeySchema,
   }),
   'party.savePublicKey': method({
-    summary: "write the node key's public half (OpenSSH form, as `flwr supernode register` reads it) beside the config; a different file already there is kept unless `overwrite`",
+    summary:
+      "write the node key's public half (OpenSSH form, as `flwr supernode register` reads it) beside the config; a different file already there is kept unless `overwrite`",
     args: z.object({
       file: ConfigFileSchema,
-      overwrite: z.boolean().default(false).describe('replace a file there that holds something else (the public key of an earlier key, say)'),
+      overwrite: z
+        .boolean()
+        .default(false)
+        .describe('replace a file there that holds something else (the public key of an earlier key, say)'),
     }),
     result: z.object({
       publicKeyFile: z.string().describe('absolute path'),
       fingerprint: FingerprintSchema,
       outcome: z
         .enum(['written', 'replaced', 'unchanged', 'kept'])
-        .describe('written: a new file; replaced: overwrite asked for it; unchanged: the file already held this key; kept: another file is there and was left alone'),
+        .describe(
+          'written: a new file; replaced: overwrite asked for it; unchanged: the file already held this key; kept: another file is there and was left alone',
+        ),
     }),
   }),
   'party.resetNodeKey': method({
-    summary: 'delete the node key (sealed or key file), so the next join makes a new one and the server knows this site as a new node; refused while the party is in a federation',
+    summary:
+      'delete the node key (sealed or key file), so the next join makes a new one and the server knows this site as a new node; refused while the party is in a federation',
     args: z.object({
       file: ConfigFileSchema,
-      fingerprint: FingerprintSchema.nullable().describe('the key the operator confirmed deleting (null: a key that cannot be read); refused when the key is another by now'),
+      fingerprint: FingerprintSchema.nullable().describe(
+        'the key the operator confirmed deleting (null: a key that cannot be read); refused when the key is another by now',
+      ),
     }),
-    result: z.object({ removed: z.string().describe('what was deleted, in words: the file, or the sealed key, and the public key file saved for it'), nodeKey: NodeKeySchema }),
+    result: z.object({
+      removed: z.string().describe('what was deleted, in words: the file, or the sealed key, and the public key file saved for it'),
+      nodeKey: NodeKeySchema,
+    }),
   }),
   'party.audit': method({
     summary: 'the audit log ("what left this site"): every message received and sent, newest last',
     args: z.object({
-      file: ConfigFileSchema.optional().describe("the config whose `audit_log` to read; by default the joined (or last joined) party's, else the open config's"),
+      file: ConfigFileSchema.optional().describe(
+        "the config whose `audit_log` to read; by default the joined (or last joined) party's, else the open config's",
+      ),
       last: z.number().int().min(1).max(2000).default(200),
     }),
     result: z.object({
-      auditLog: z.string().nullable().describe('null when there is no federation to read the log of (no config, or one without `federation:`)'),
+      auditLog: z
+        .string()
+        .nullable()
+        .describe('null when there is no federation to read the log of (no config, or one without `federation:`)'),
       entries: z.array(AuditEntrySchema),
       unreadableLines: count.describe('lines read that were not entries: one torn by a crash mid-write, or an edited line'),
     }),

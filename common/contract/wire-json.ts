@@ -36,7 +36,9 @@ export function toBase64(bytes: Uint8Array): string {
 export function fromBase64(text: string): Uint8Array {
   const digits = text.replace(/=+$/, '');
   const bytes = new Uint8Array(Math.floor((digits.length * 3) / 4));
-  let n = 0, bits = 0, at = 0;
+  let n = 0,
+    bits = 0,
+    at = 0;
   for (const c of digits) {
     const code = CODE_OF.get(c);
     if (code === undefined) throw new SyntaxError(`not base64: ${JSON.stringify(c)}`);

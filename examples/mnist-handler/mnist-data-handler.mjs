@@ -16,12 +16,19 @@ class PngFolderGenerator extends DataGenerator {
 
   constructor(directory, options) {
     super(options);
-    this.classNames = options.classNames ?? readdirSync(directory, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+    this.classNames =
+      options.classNames ??
+      readdirSync(directory, { withFileTypes: true })
+        .filter((d) => d.isDirectory())
+        .map((d) => d.name)
+        .sort();
     this.files = [];
     this.labels = [];
     this.classNames.forEach((name, label) => {
       const folder = path.join(directory, name);
-      for (const file of readdirSync(folder).filter((f) => f.endsWith('.png')).sort()) {
+      for (const file of readdirSync(folder)
+        .filter((f) => f.endsWith('.png'))
+        .sort()) {
         this.files.push(path.join(folder, file));
         this.labels.push(label);
       }

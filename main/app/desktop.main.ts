@@ -22,7 +22,11 @@ export function startDesktop(): void {
   const settings = new AppSettings();
   const root = packageRoot();
   const secrets = new SecretStore(settings);
-  const startOptions = () => ({ startConfig: settings.recentConfigs()[0], recentConfigs: settings.recentConfigs(), nodeKeys: nodeKeyStorageOption(secrets) });
+  const startOptions = () => ({
+    startConfig: settings.recentConfigs()[0],
+    recentConfigs: settings.recentConfigs(),
+    nodeKeys: nodeKeyStorageOption(secrets),
+  });
   const services = startServices(startOptions, sealedNodeKeys(secrets));
   lockDownSession(session.defaultSession);
   serveRenderer(session.defaultSession.protocol, rendererDir());
@@ -85,7 +89,11 @@ function openWindow(preload: string, settings: AppSettings, onClosed: () => void
 }
 
 async function chooseConfig(window: BrowserWindow | undefined): Promise<string | undefined> {
-  const options = { title: 'Open a party config', properties: ['openFile' as const], filters: [{ name: 'Party config', extensions: ['yaml', 'yml'] }] };
+  const options = {
+    title: 'Open a party config',
+    properties: ['openFile' as const],
+    filters: [{ name: 'Party config', extensions: ['yaml', 'yml'] }],
+  };
   const chosen = await (window ? dialog.showOpenDialog(window, options) : dialog.showOpenDialog(options));
   return chosen.canceled ? undefined : chosen.filePaths[0];
 }

@@ -32,7 +32,7 @@ export async function launchDesktop(deps: LauncherDeps): Promise<number> {
   const result = await deps.run(binary, [packageRoot()]);
   if (result.error) return cannotStart(deps, `Electron did not run (${result.error.message})`);
   // 127: the system's loader could not find a library Electron needs; no code: a signal killed it as it started.
-  if (result.code === 127) return cannotStart(deps, 'Electron is missing system libraries (see the loader\'s message above)');
+  if (result.code === 127) return cannotStart(deps, "Electron is missing system libraries (see the loader's message above)");
   if (result.code === null) return cannotStart(deps, 'Electron was killed by a signal (see its message above)');
   return result.code;
 }

@@ -25,8 +25,16 @@ export interface PartyMenuState {
 /** The party's entries, each enabled only when the party service would accept it. */
 function partyItems(party: PartyMenuState, actions: MenuActions, { toggle }: { toggle: boolean }): MenuItemConstructorOptions[] {
   const joined = party.stage === 'joined';
-  const pause: MenuItemConstructorOptions = { label: 'Pause Taking Part', enabled: joined && !party.pauseRequested, click: () => actions.pause() };
-  const resume: MenuItemConstructorOptions = { label: 'Resume Taking Part', enabled: joined && party.pauseRequested, click: () => actions.resume() };
+  const pause: MenuItemConstructorOptions = {
+    label: 'Pause Taking Part',
+    enabled: joined && !party.pauseRequested,
+    click: () => actions.pause(),
+  };
+  const resume: MenuItemConstructorOptions = {
+    label: 'Resume Taking Part',
+    enabled: joined && party.pauseRequested,
+    click: () => actions.resume(),
+  };
   return [
     { label: 'Join the Federation', enabled: party.stage === 'out' && party.config !== null, click: () => actions.join() },
     // The tray is short: one entry that is Pause or Resume as the party is.
@@ -45,7 +53,13 @@ export function appMenuTemplate(
   const recent: MenuItemConstructorOptions[] = recentConfigs.length
     ? recentConfigs.map((file) => ({ label: file, click: () => actions.openRecentConfig(file) }))
     : [{ label: 'No recent configs', enabled: false }];
-  const view: MenuItemConstructorOptions[] = [{ role: 'resetZoom' }, { role: 'zoomIn' }, { role: 'zoomOut' }, { type: 'separator' }, { role: 'togglefullscreen' }];
+  const view: MenuItemConstructorOptions[] = [
+    { role: 'resetZoom' },
+    { role: 'zoomIn' },
+    { role: 'zoomOut' },
+    { type: 'separator' },
+    { role: 'togglefullscreen' },
+  ];
   if (options.devTools) view.push({ type: 'separator' }, { role: 'toggleDevTools' });
   return [
     ...(options.mac ? [{ role: 'appMenu' } as const] : []),

@@ -49,12 +49,14 @@ export function partyTooltip({ stage, state, leaving, pauseRequested, run }: Par
   const doing = (): string => {
     if (stage === 'out') return 'not in a federation';
     // The server closing after its run finished is expected: its connection errors are no news for the tray.
-    if (stage === 'joined' && run?.finished && (state.type === 'connecting' || state.type === 'idle')) return `federation finished (run ${run.runId})`;
+    if (stage === 'joined' && run?.finished && (state.type === 'connecting' || state.type === 'idle'))
+      return `federation finished (run ${run.runId})`;
     if (stage === 'joining') return 'joining the federation…';
     if (stage === 'leaving') return leaving?.finish ? 'leaving after the task in hand…' : 'leaving…';
     if (state.type === 'training') return `training round ${state.round ?? '?'}${pauseRequested ? ' (pausing after it)' : ''}`;
     if (state.type === 'evaluating') return `evaluating round ${state.round ?? '?'}`;
-    if (state.type === 'connecting') return state.lastError ? `${state.refused ? 'refused by' : 'cannot reach'} the server: ${state.lastError}` : 'connecting…';
+    if (state.type === 'connecting')
+      return state.lastError ? `${state.refused ? 'refused by' : 'cannot reach'} the server: ${state.lastError}` : 'connecting…';
     if (state.type === 'paused') return 'paused';
     return state.type === 'idle' ? 'waiting for the next round' : 'disconnected';
   };

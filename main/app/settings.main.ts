@@ -32,7 +32,12 @@ const SCHEMA: Schema<SettingsData> = {
     properties: {
       bounds: {
         type: 'object',
-        properties: { width: { type: 'integer', minimum: 400 }, height: { type: 'integer', minimum: 300 }, x: { type: 'integer' }, y: { type: 'integer' } },
+        properties: {
+          width: { type: 'integer', minimum: 400 },
+          height: { type: 'integer', minimum: 300 },
+          x: { type: 'integer' },
+          y: { type: 'integer' },
+        },
         required: ['width', 'height'],
       },
       maximized: { type: 'boolean' },

@@ -15,7 +15,6 @@ export const AGGREGATOR_USAGE = `  tributary aggregator --model mnist-cnn|mlp|mo
       [--tls-cert cert.pem --tls-key key.pem | --insecure] [--out DIR] [--config aggregator.yaml]
       serve Flower's Fleet API (gRPC and/or REST) and run FedAvg rounds; flags win over the config file`;
 
-
 type Parse = (text: string, flag: string) => unknown;
 const number: Parse = (text, flag) => {
   const value = Number(text);
@@ -68,7 +67,9 @@ export async function aggregatorCommand(args: string[]): Promise<number> {
       await aggregator.start();
       console.log(fixedWidthLine(ROUND_COLUMNS));
       const { records, runDir, finalModel } = await aggregator.run(signal);
-      console.log(`\n${table(ROUND_COLUMNS, records.map(roundRow))}\n\ncheckpoints and metrics.jsonl in ${runDir}; final model ${finalModel}`);
+      console.log(
+        `\n${table(ROUND_COLUMNS, records.map(roundRow))}\n\ncheckpoints and metrics.jsonl in ${runDir}; final model ${finalModel}`,
+      );
       return records.some((record) => record.status === 'completed') ? 0 : 1;
     },
     {
@@ -101,7 +102,8 @@ function overridesFrom(values: Record<string, string | boolean | undefined>): Co
   }
   if (values['tls-cert'] !== undefined || values['tls-key'] !== undefined) set(['insecure'], false, '--tls-cert');
   if (values.insecure) {
-    if (values['tls-cert'] !== undefined || values['tls-key'] !== undefined) throw new UsageError('give --tls-cert and --tls-key, or --insecure, not both');
+    if (values['tls-cert'] !== undefined || values['tls-key'] !== undefined)
+      throw new UsageError('give --tls-cert and --tls-key, or --insecure, not both');
     set(['insecure'], true, '--insecure');
     set(['tls'], undefined, '--insecure');
   }

@@ -17,13 +17,17 @@ interface ConsoleCommandOptions {
   untilStopped?: (running: RunningConsole, stop: AbortSignal) => Promise<void>;
 }
 
-export async function consoleCommand(args: string[], { print = console.log, untilStopped = untilInterrupted }: ConsoleCommandOptions = {}): Promise<number> {
+export async function consoleCommand(
+  args: string[],
+  { print = console.log, untilStopped = untilInterrupted }: ConsoleCommandOptions = {},
+): Promise<number> {
   const { values } = parseArgs({ args, options: { config: { type: 'string' }, port: { type: 'string' } } });
   if (!values.config) throw new UsageError('--config is required');
   const config = path.resolve(values.config);
   if (!existsSync(config)) throw new UsageError(`--config ${values.config}: no such file`);
   const port = values.port === undefined ? undefined : Number(values.port);
-  if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535)) throw new UsageError(`--port takes a port number (0 to 65535), not ${values.port}`);
+  if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535))
+    throw new UsageError(`--port takes a port number (0 to 65535), not ${values.port}`);
   const running = await startConsole({ config, ...(port !== undefined && { port }) });
   const { port: bound } = new URL(running.url);
   print(

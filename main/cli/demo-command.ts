@@ -44,18 +44,35 @@ export async function demoCommand(args: string[]): Promise<number> {
   return interruptible(
     async (signal) => {
       const dataset = options.full ? await loadFull() : await loadSample();
-      const split = splitSamples(dataset.train.labels, { parties: options.parties, nonIid: options.nonIid, seed: options.seed, classes: 10 });
-      console.log(`data: ${dataset.description}\nsplit: ${split.description}\ntest: every party evaluates on the whole test set (${dataset.test.labels.length} images), so the federated evaluation is the global test accuracy`);
+      const split = splitSamples(dataset.train.labels, {
+        parties: options.parties,
+        nonIid: options.nonIid,
+        seed: options.seed,
+        classes: 10,
+      });
+      console.log(
+        `data: ${dataset.description}\nsplit: ${split.description}\ntest: every party evaluates on the whole test set (${dataset.test.labels.length} images), so the federated evaluation is the global test accuracy`,
+      );
       const sites = await writeSites(dataset, split.parts, out);
       const progress = demoProgress(() => federation?.parties ?? []);
-      federation = await LocalFederation.start({
-        sites,
-        settings: { model: options.model, learningRate: options.learningRate, batchSize: options.batchSize, seed: options.seed, threads: options.threads, pollInterval: POLL_INTERVAL_S },
-        transport: options.transport,
-        rounds: options.rounds,
-        localEpochs: options.epochs,
-        out: path.join(out, 'aggregator'),
-      }, (aggregator) => aggregator.events.on(progress));
+      federation = await LocalFederation.start(
+        {
+          sites,
+          settings: {
+            model: options.model,
+            learningRate: options.learningRate,
+            batchSize: options.batchSize,
+            seed: options.seed,
+            threads: options.threads,
+            pollInterval: POLL_INTERVAL_S,
+          },
+          transport: options.transport,
+          rounds: options.rounds,
+          localEpochs: options.epochs,
+          out: path.join(out, 'aggregator'),
+        },
+        (aggregator) => aggregator.events.on(progress),
+      );
       printParties(federation, dataset.train.labels, split.parts, options);
       const result = await federation.run(signal);
       printResults(result.records);
@@ -68,7 +85,10 @@ export async function demoCommand(args: string[]): Promise<number> {
       },
       cleanup: async (signal) => {
         await federation?.close(!signal.aborted);
-        if (options.out) console.log(`the sites' folders (their data, party.yaml and audit log) and the aggregator's run (checkpoints, metrics.jsonl) are in ${out}`);
+        if (options.out)
+          console.log(
+            `the sites' folders (their data, party.yaml and audit log) and the aggregator's run (checkpoints, metrics.jsonl) are in ${out}`,
+          );
         else await rm(out, { recursive: true, force: true });
       },
     },
@@ -126,6 +146,7 @@ function positive(text: string, flag: string): number {
 
 function whole(text: string, flag: string, min: number, max: number): number {
   const value = Number(text);
-  if (!Number.isInteger(value) || value < min || value > max) throw new UsageError(`${flag} takes a whole number from ${min} to ${max}, not ${JSON.stringify(text)}`);
+  if (!Number.isInteger(value) || value < min || value > max)
+    throw new UsageError(`${flag} takes a whole number from ${min} to ${max}, not ${JSON.stringify(text)}`);
   return value;
 }

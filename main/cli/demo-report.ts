@@ -19,15 +19,20 @@ export function demoProgress(parties: () => readonly LocalParty[]): AggregatorLi
         if (event.level !== 'info') console.error(`aggregator: ${event.level}: ${event.message}`);
         return;
       case 'phase-started':
-        return console.log(`round ${event.round}: ${event.phase === 'train' ? 'training' : 'evaluating'} on ${event.sampled.map(name).join(', ')}`);
+        return console.log(
+          `round ${event.round}: ${event.phase === 'train' ? 'training' : 'evaluating'} on ${event.sampled.map(name).join(', ')}`,
+        );
       case 'node-replied':
-        if (event.phase === 'train') console.log(`  ${name(event.node)} trained on ${event.numExamples} images: ${metricText(event.metrics)}`);
+        if (event.phase === 'train')
+          console.log(`  ${name(event.node)} trained on ${event.numExamples} images: ${metricText(event.metrics)}`);
         return;
       case 'node-dropped':
       case 'reply-refused':
         return console.log(`  ${name(event.node)} ${event.type === 'node-dropped' ? 'dropped' : 'refused'}: ${event.reason}`);
       case 'round-done':
-        return console.log(`round ${event.record.round} ${event.record.status} in ${event.record.seconds.toFixed(1)} s: global test accuracy ${fixed(event.record.eval_accuracy)}`);
+        return console.log(
+          `round ${event.record.round} ${event.record.status} in ${event.record.seconds.toFixed(1)} s: global test accuracy ${fixed(event.record.eval_accuracy)}`,
+        );
       default:
         return;
     }
@@ -37,7 +42,9 @@ export function demoProgress(parties: () => readonly LocalParty[]): AggregatorLi
 export function printParties(federation: LocalFederation, labels: Uint8Array, parts: readonly number[][], options: DemoOptions): void {
   const [first] = federation.parties;
   const model = 'builtin' in options.model ? options.model.builtin : options.model.path;
-  console.log(`model: ${model} (${first?.info.model.parameters.toLocaleString('en-US')} parameters); ${options.rounds} rounds of ${options.epochs} local epoch${options.epochs > 1 ? 's' : ''}; each party on ${first?.info.backend.description.split(';')[0]}`);
+  console.log(
+    `model: ${model} (${first?.info.model.parameters.toLocaleString('en-US')} parameters); ${options.rounds} rounds of ${options.epochs} local epoch${options.epochs > 1 ? 's' : ''}; each party on ${first?.info.backend.description.split(';')[0]}`,
+  );
   const rows = federation.parties.map((local, index) => [
     local.site.name,
     local.party.fingerprint ?? '-',

@@ -44,7 +44,9 @@ const COMMANDS: Record<string, { usage: string; run: (args: string[]) => Promise
   console: { usage: CONSOLE_USAGE, run: consoleCommand },
 };
 
-const USAGE = `usage:\n${Object.values(COMMANDS).map((command) => command.usage).join('\n')}\n  tributary <command> --help\n      that command's usage`;
+const USAGE = `usage:\n${Object.values(COMMANDS)
+  .map((command) => command.usage)
+  .join('\n')}\n  tributary <command> --help\n      that command's usage`;
 const HELP_FLAGS = ['--help', '-h'];
 
 /** Exit codes: 0 done, 1 failed while working, 2 bad usage or config. */
@@ -57,7 +59,8 @@ export async function main(argv: string[]): Promise<number> {
     return await COMMANDS[command]!.run(rest);
   } catch (error) {
     console.error(`tributary ${command}: ${(error as Error).message}`);
-    const usage = ['ConfigError', 'UsageError'].includes((error as Error).name) || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
+    const usage =
+      ['ConfigError', 'UsageError'].includes((error as Error).name) || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
     return usage ? 2 : 1;
   }
 }
@@ -109,7 +112,8 @@ async function preview(args: string[]): Promise<number> {
       class: { type: 'string', multiple: true },
     },
   });
-  const n = Number(values.n), seed = Number(values.seed);
+  const n = Number(values.n),
+    seed = Number(values.seed);
   if (!values.out) throw new UsageError('--out is required');
   if (!Number.isInteger(n) || n < 1 || !Number.isInteger(seed)) throw new UsageError('-n and --seed take whole numbers (n >= 1)');
   const split = values.split;
@@ -120,7 +124,9 @@ async function preview(args: string[]): Promise<number> {
     const unknown = values.class?.find((name) => !generator.classNames.includes(name));
     if (unknown !== undefined) throw new UsageError(`--class ${unknown}: no such class (classes are: ${generator.classNames.join(', ')})`);
     const written = await writePreview(generator, { out: values.out!, n, seed, classes: values.class });
-    console.log(`wrote ${written.samples.length} samples to ${values.out} (index.html, samples.json)${written.skipped ? `; ${written.skipped} samples skipped (unreadable, or non-finite values)` : ''}`);
+    console.log(
+      `wrote ${written.samples.length} samples to ${values.out} (index.html, samples.json)${written.skipped ? `; ${written.skipped} samples skipped (unreadable, or non-finite values)` : ''}`,
+    );
     return 0;
   });
 }
@@ -132,7 +138,8 @@ async function train(args: string[]): Promise<number> {
   });
   if (!values.config) throw new UsageError('--config is required');
   const epochs = values.epochs === undefined ? undefined : Number(values.epochs);
-  if (epochs !== undefined && !(Number.isInteger(epochs) && epochs >= 1)) throw new UsageError(`--epochs takes a whole number >= 1, not ${values.epochs}`);
+  if (epochs !== undefined && !(Number.isInteger(epochs) && epochs >= 1))
+    throw new UsageError(`--epochs takes a whole number >= 1, not ${values.epochs}`);
   const loaded = await loadPartyConfig(values.config);
   return trainCommand({ loaded, epochs, backend: backendFlag(values.backend), log: values.log });
 }

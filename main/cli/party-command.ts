@@ -23,7 +23,12 @@ export interface PartyCommandOptions {
 /** Serves until the operator leaves; exit code 0 once the party has left the federation. Throws what failed to start. */
 export async function partyCommand({ loaded, backend, signals = process, stream = process.stderr }: PartyCommandOptions): Promise<number> {
   const { file, baseDir, config } = loaded;
-  if (!config.model) throw new ConfigError({ file, key: 'model', problem: 'missing: a party needs a `model:` section (the architecture every site of the federation trains)' });
+  if (!config.model)
+    throw new ConfigError({
+      file,
+      key: 'model',
+      problem: 'missing: a party needs a `model:` section (the architecture every site of the federation trains)',
+    });
   const section = federationSection(loaded);
   const runner = new TrainingRunner();
   try {
@@ -55,7 +60,9 @@ function federationSection({ file, config }: LoadedConfig): FederationSection {
 /** First Ctrl-C (or SIGTERM): leave after the task in hand; second: abort it within a batch, then leave. */
 function leave(party: Party, interrupts: number): void {
   const finish = interrupts === 1;
-  console.error(finish ? 'leaving the federation after the task in hand (Ctrl-C again to abort it)' : 'aborting the task in hand, then leaving');
+  console.error(
+    finish ? 'leaving the federation after the task in hand (Ctrl-C again to abort it)' : 'aborting the task in hand, then leaving',
+  );
   party.leave({ finish }).catch((error: unknown) => console.error(`leaving failed: ${(error as Error).message}`));
 }
 
@@ -119,7 +126,9 @@ export function partyDisplay(section: FederationSection, stream: NodeJS.WriteStr
 /** `round 3 [####......] epoch 2/5 [##########..........] batch 8/16  loss 0.5321  acc 0.8125  1830 samples/s  eta 4 s` */
 function progressLine(p: TrainingProgress): string {
   const epochsDone = p.epoch - 1 + (p.batches ? p.batch / p.batches : 0);
-  const metrics = [p.loss === null ? '' : `loss ${p.loss.toFixed(4)}`, p.acc === null ? '' : `acc ${p.acc.toFixed(4)}`].filter(Boolean).join('  ');
+  const metrics = [p.loss === null ? '' : `loss ${p.loss.toFixed(4)}`, p.acc === null ? '' : `acc ${p.acc.toFixed(4)}`]
+    .filter(Boolean)
+    .join('  ');
   return `${roundName(p.round)} ${bar(epochsDone / p.epochs, 10)} epoch ${p.epoch}/${p.epochs} ${bar(p.batches ? p.batch / p.batches : 1, 20)} batch ${p.batch}/${p.batches}  ${metrics}  ${Math.round(p.samplesPerSec)} samples/s  eta ${Math.round(p.etaSec)} s`;
 }
 

@@ -19,12 +19,18 @@ function fileName(sample: PreviewSample, position: number): string {
 const escapeHtml = (text: string) => text.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
 
 function indexPage(samples: PreviewSample[], names: string[]): string {
-  const cells = samples.map((s, k) => `<figure><img src="${encodeURI(names[k]!)}" width="${s.width * 3}" style="image-rendering: pixelated"><figcaption><b>${escapeHtml(s.className)}</b><br><small>${escapeHtml(s.source)}</small></figcaption></figure>`);
+  const cells = samples.map(
+    (s, k) =>
+      `<figure><img src="${encodeURI(names[k]!)}" width="${s.width * 3}" style="image-rendering: pixelated"><figcaption><b>${escapeHtml(s.className)}</b><br><small>${escapeHtml(s.source)}</small></figcaption></figure>`,
+  );
   return `<!doctype html><meta charset="utf-8"><title>Tributary preview</title><style>body{font:13px sans-serif;display:flex;flex-wrap:wrap;gap:12px}figure{margin:0;max-width:200px;word-break:break-all}</style>\n${cells.join('\n')}\n`;
 }
 
 /** Writes the PNGs, samples.json (label, class, source, value range per file) and index.html; returns what it wrote. */
-export async function writePreview(generator: DataGenerator, options: PreviewCommandOptions): Promise<{ samples: PreviewSample[]; skipped: number }> {
+export async function writePreview(
+  generator: DataGenerator,
+  options: PreviewCommandOptions,
+): Promise<{ samples: PreviewSample[]; skipped: number }> {
   const { samples, skipped } = await previewSamples(generator, options);
   await fsp.mkdir(options.out, { recursive: true });
   const names = samples.map(fileName);

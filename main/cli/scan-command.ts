@@ -22,7 +22,10 @@ export function formatScan(scan: SplitScan): string {
   const { height, width, channels } = scan.sampleShape;
   const lines = [
     `${scan.split}: ${scan.samples} samples, ${scan.readable} readable, ${scan.unreadableCount} unreadable; the model sees ${height}x${width}x${channels}`,
-    table(['class', 'samples'], scan.classes.map((c) => [c.key, c.count])),
+    table(
+      ['class', 'samples'],
+      scan.classes.map((c) => [c.key, c.count]),
+    ),
   ];
   if (scan.sizes.length) lines.push(`sizes (WxH): ${scan.sizes.map((s) => `${s.key} x${s.count}`).join(', ')}`);
   if (scan.channels.length) lines.push(`channels: ${scan.channels.map((s) => `${s.key} x${s.count}`).join(', ')}`);

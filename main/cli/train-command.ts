@@ -25,7 +25,11 @@ export async function trainCommand({ loaded, epochs: asked, backend, log: logFil
   const { file, config } = loaded;
   const { model } = config;
   if (!model) {
-    throw new ConfigError({ file, key: 'model', problem: 'missing: training needs a `model:` section (`builtin: mnist-cnn` or `mlp`, or `path:` to a model.json)' });
+    throw new ConfigError({
+      file,
+      key: 'model',
+      problem: 'missing: training needs a `model:` section (`builtin: mnist-cnn` or `mlp`, or `path:` to a model.json)',
+    });
   }
   const epochs = asked ?? config.training.epochs;
   const log: RunLog = logFile ? runLog(logFile) : () => {};
@@ -48,7 +52,8 @@ export async function trainCommand({ loaded, epochs: asked, backend, log: logFil
       };
       const trained = await runner.train(epochs, { onProgress });
       progress.clear();
-      if (trained.stopped) return stopped(log, `after ${trained.samples} samples (${trained.epochs.length} whole epochs)`, interruptOf(signal));
+      if (trained.stopped)
+        return stopped(log, `after ${trained.samples} samples (${trained.epochs.length} whole epochs)`, interruptOf(signal));
       if (info.samples.test === null) {
         console.log('no test split: nothing to evaluate');
         return 0;

@@ -57,7 +57,12 @@ export function formatOpened(info: OpenedInfo, compiled: { optimizer: string; lo
 /** Test loss and accuracy, then one row per true class: its samples, its accuracy, and where its samples were predicted. */
 export function formatEvaluation(result: EvaluateResult): string {
   const classes = result.perClass.map((c, i) => `${i} ${c.name}`);
-  const rows = result.perClass.map((c, i) => [classes[i]!, c.samples, c.accuracy === null ? '-' : c.accuracy.toFixed(4), ...result.confusion[i]!]);
+  const rows = result.perClass.map((c, i) => [
+    classes[i]!,
+    c.samples,
+    c.accuracy === null ? '-' : c.accuracy.toFixed(4),
+    ...result.confusion[i]!,
+  ]);
   const skipped = result.skipped ? `; ${result.skipped} samples skipped (unreadable, or non-finite values)` : '';
   return [
     `test: loss ${result.loss.toFixed(4)}, accuracy ${result.accuracy.toFixed(4)} (${result.samples} samples${skipped})`,

@@ -12,7 +12,10 @@ export async function writeTextAtomically(file: string, text: string): Promise<s
   const target = await realpath(file).catch(() => path.resolve(file));
   const dir = path.dirname(target);
   const temp = path.join(dir, `.${path.basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  const mode = await stat(target).then((s) => s.mode & 0o777, () => 0o666);
+  const mode = await stat(target).then(
+    (s) => s.mode & 0o777,
+    () => 0o666,
+  );
   try {
     const handle = await open(temp, 'wx', mode);
     try {

@@ -124,11 +124,15 @@ function schemaAt(schema: Schema, at: readonly PropertyKey[]): Schema | undefine
     return undefined;
   }
   const child =
-    def.type === 'object' ? def.shape?.[String(head)]
-    : def.type === 'array' ? def.element
-    : def.type === 'tuple' ? def.items?.[Number(head)]
-    : def.type === 'record' ? def.valueType
-    : undefined;
+    def.type === 'object'
+      ? def.shape?.[String(head)]
+      : def.type === 'array'
+        ? def.element
+        : def.type === 'tuple'
+          ? def.items?.[Number(head)]
+          : def.type === 'record'
+            ? def.valueType
+            : undefined;
   return child && schemaAt(child, tail);
 }
 
@@ -199,7 +203,9 @@ function describe(schema: Schema): string | undefined {
     case 'literal':
       return (def.values ?? []).map((v) => JSON.stringify(v)).join(' or ');
     case 'enum':
-      return `one of ${Object.values(def.entries ?? {}).map((v) => JSON.stringify(v)).join(', ')}`;
+      return `one of ${Object.values(def.entries ?? {})
+        .map((v) => JSON.stringify(v))
+        .join(', ')}`;
     case 'array':
       return minLength === 0 ? 'a list' : minLength === 1 ? 'a non-empty list' : `a list of at least ${minLength} values`;
     case 'tuple':

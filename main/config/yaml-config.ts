@@ -22,7 +22,8 @@ export interface YamlConfig {
 
 /** A config file's text; refused, before reading, when it is no regular file or is over MAX_CONFIG_BYTES. */
 export async function readConfigText(file: string): Promise<string> {
-  const cannotRead = (problem: string, cause?: unknown) => new ConfigError({ file, key: '', problem: `cannot read the config: ${problem}` }, { cause });
+  const cannotRead = (problem: string, cause?: unknown) =>
+    new ConfigError({ file, key: '', problem: `cannot read the config: ${problem}` }, { cause });
   const found = await stat(file).catch((error: unknown) => {
     throw cannotRead(fsProblem(error), error);
   });
@@ -45,7 +46,12 @@ export function parseYamlConfig(text: string, file: string): YamlConfig {
   if (bytes > MAX_CONFIG_BYTES) throw new ConfigError({ file, key: '', problem: tooLarge(bytes) });
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
-  const syntax = doc.errors.map((error): ConfigIssue => ({ file, key: '', line: lines.linePos(error.pos[0]).line, problem: `YAML syntax: ${error.message}` }));
+  const syntax = doc.errors.map((error): ConfigIssue => ({
+    file,
+    key: '',
+    line: lines.linePos(error.pos[0]).line,
+    problem: `YAML syntax: ${error.message}`,
+  }));
   const [first, ...rest] = syntax.length ? syntax : aliasProblems(doc, lines, file);
   if (first) throw new ConfigError([first, ...rest]);
   const value = plainValue(doc, file);
@@ -86,9 +92,11 @@ function aliasProblems(doc: Document, lines: LineCounter, file: string): ConfigI
       }
       const target = anchored.get(node.source);
       const problem =
-        target === undefined ? `alias *${node.source} names no anchor &${node.source} above it`
-        : ancestors.includes(target as never) ? `alias *${node.source} is inside the value &${node.source} it repeats, so that value would never end`
-        : undefined;
+        target === undefined
+          ? `alias *${node.source} names no anchor &${node.source} above it`
+          : ancestors.includes(target as never)
+            ? `alias *${node.source} is inside the value &${node.source} it repeats, so that value would never end`
+            : undefined;
       if (problem) issues.push({ file, key: dottedKey(keyPath([...ancestors, node])), line: lineOfNode(lines, node), problem });
     },
   });

@@ -69,14 +69,19 @@ export function checkBatch(value: unknown, contract: BatchContract): Batch {
 
 function fieldsOf(value: unknown): Batch {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new BatchProblem(`loadSamples returned ${kindOf(value)}, not a batch: return makeBatch({ x, shape, indices, labels, numClasses, skipped })`);
+    throw new BatchProblem(
+      `loadSamples returned ${kindOf(value)}, not a batch: return makeBatch({ x, shape, indices, labels, numClasses, skipped })`,
+    );
   }
   const record = value as Record<string, unknown>;
   const missing = FIELDS.filter(([key]) => record[key] === undefined).map(([key]) => key);
   if (missing.length > 0) {
-    throw new BatchProblem(`the batch has no ${missing.join(', ')}: a batch has x, shape, labels, oneHot, indices and skipped (makeBatch builds one)`);
+    throw new BatchProblem(
+      `the batch has no ${missing.join(', ')}: a batch has x, shape, labels, oneHot, indices and skipped (makeBatch builds one)`,
+    );
   }
-  for (const [key, type, is] of FIELDS) if (!is(record[key])) throw new BatchProblem(`${key} is ${kindOf(record[key])}; it must be ${type}`);
+  for (const [key, type, is] of FIELDS)
+    if (!is(record[key])) throw new BatchProblem(`${key} is ${kindOf(record[key])}; it must be ${type}`);
   return value as Batch;
 }
 
@@ -109,7 +114,9 @@ function checkSkipped(skipped: unknown[], asked: number): SkippedSample[] {
   return skipped.map((entry, k) => {
     const { index, source, reason } = (typeof entry === 'object' && entry !== null ? entry : {}) as Record<string, unknown>;
     if (!Number.isSafeInteger(index) || typeof source !== 'string' || typeof reason !== 'string') {
-      throw new BatchProblem(`skipped[${k}] is ${kindOf(entry)}; each entry must be { index (a whole number), source (text), reason (text) }`);
+      throw new BatchProblem(
+        `skipped[${k}] is ${kindOf(entry)}; each entry must be { index (a whole number), source (text), reason (text) }`,
+      );
     }
     const cut = (text: string) => (text.length > TEXT_KEPT ? `${text.slice(0, TEXT_KEPT)}...` : text);
     if (source.length <= TEXT_KEPT && reason.length <= TEXT_KEPT) return entry as SkippedSample;
@@ -123,10 +130,12 @@ function checkSamples({ indices }: Batch, skipped: SkippedSample[], contract: Ba
   const pending = new Map<number, number>();
   for (const index of asked) pending.set(index, (pending.get(index) ?? 0) + 1);
   const take = (index: number, what: string) => {
-    if (index < 0 || index >= sampleCount) throw new BatchProblem(`${what} is sample ${index}, but the generator has ${sampleCount} (0 to ${sampleCount - 1})`);
+    if (index < 0 || index >= sampleCount)
+      throw new BatchProblem(`${what} is sample ${index}, but the generator has ${sampleCount} (0 to ${sampleCount - 1})`);
     const left = pending.get(index);
     if (left === undefined) throw new BatchProblem(`${what} is sample ${index}, which was not asked for (asked: ${listed(asked)})`);
-    if (left === 0) throw new BatchProblem(`${what} is sample ${index} again: each sample asked for comes back once, in the batch or in skipped`);
+    if (left === 0)
+      throw new BatchProblem(`${what} is sample ${index} again: each sample asked for comes back once, in the batch or in skipped`);
     pending.set(index, left - 1);
   };
   indices.forEach((index, row) => take(index, `row ${row}`));
@@ -191,7 +200,10 @@ function finiteRows(batch: Batch, contract: BatchContract): Batch {
  * four running sums stay zero exactly when every value is finite: no branch per value, and memory speed.
  */
 function allFinite(x: Float32Array, from: number, to: number): boolean {
-  let a = 0, b = 0, c = 0, d = 0;
+  let a = 0,
+    b = 0,
+    c = 0,
+    d = 0;
   let i = from;
   for (const end = to - ((to - from) & 3); i < end; i += 4) {
     a += x[i]! * 0;
@@ -226,6 +238,8 @@ function withoutRows(batch: Batch, drop: Set<number>, classCount: number, reason
 
 /** The first few values of a list, for messages about a list that may be of any size. */
 export function listed(values: ArrayLike<unknown>): string {
-  const shown = Array.from({ length: Math.min(8, values.length) }, (_, i) => values[i]).map((v) => (typeof v === 'number' ? String(v) : kindOf(v)));
+  const shown = Array.from({ length: Math.min(8, values.length) }, (_, i) => values[i]).map((v) =>
+    typeof v === 'number' ? String(v) : kindOf(v),
+  );
   return `[${shown.join(', ')}${values.length > 8 ? `, ... (${values.length} in all)` : ''}]`;
 }

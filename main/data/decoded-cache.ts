@@ -95,9 +95,7 @@ export async function cacheKey(paths: (i: number) => string, count: number, sett
   const CHUNK = 256; // stat in parallel chunks: tens of thousands of sequential stats take seconds
   for (let start = 0; start < count; start += CHUNK) {
     const end = Math.min(count, start + CHUNK);
-    const stats = await Promise.all(
-      Array.from({ length: end - start }, (_, k) => fsp.stat(paths(start + k)).catch(() => null)),
-    );
+    const stats = await Promise.all(Array.from({ length: end - start }, (_, k) => fsp.stat(paths(start + k)).catch(() => null)));
     stats.forEach((s, k) => hash.update(`${paths(start + k)}\0${s?.size ?? -1}\0${s?.mtimeMs ?? -1}\n`));
   }
   return hash.digest('hex').slice(0, 24);
@@ -107,7 +105,12 @@ export async function cacheKey(paths: (i: number) => string, count: number, sett
  * Open the cache named by `key` in `dir`, creating it (empty) when absent or unusable. When another process (or
  * another generator here) is writing it, the answer is why not, and the caller goes on without a cache.
  */
-export async function openDecodedCache(dir: string, key: string, count: number, recordBytes: number): Promise<DecodedCache | { busy: string }> {
+export async function openDecodedCache(
+  dir: string,
+  key: string,
+  count: number,
+  recordBytes: number,
+): Promise<DecodedCache | { busy: string }> {
   await fsp.mkdir(dir, { recursive: true });
   const file = path.join(dir, `${key}.tcache`);
   const lock = await CacheLock.take(file);
@@ -172,8 +175,11 @@ async function readSlots(file: string, count: number, recordBytes: number): Prom
   try {
     const head = Buffer.alloc(HEADER_BYTES);
     await handle.read(head, 0, HEADER_BYTES, 0);
-    const matches = head.toString('latin1', 0, 8) === MAGIC && head.readUInt32LE(8) === VERSION
-      && head.readUInt32LE(12) === count && head.readUInt32LE(16) === recordBytes;
+    const matches =
+      head.toString('latin1', 0, 8) === MAGIC &&
+      head.readUInt32LE(8) === VERSION &&
+      head.readUInt32LE(12) === count &&
+      head.readUInt32LE(16) === recordBytes;
     if (!matches) return null;
     const slots = new Uint32Array(count);
     await handle.read(new Uint8Array(slots.buffer), 0, slots.byteLength, HEADER_BYTES);

@@ -111,7 +111,10 @@ async function importHandlerModule(loaded: LoadedConfig, module: string): Promis
   }
   ensureSdkBridge();
   try {
-    return (await tsImport(pathToFileURL(module).href, { parentURL: import.meta.url, tsconfig: nearestTsconfig(module) })) as Record<string, unknown>;
+    return (await tsImport(pathToFileURL(module).href, { parentURL: import.meta.url, tsconfig: nearestTsconfig(module) })) as Record<
+      string,
+      unknown
+    >;
   } catch (error) {
     throw configError(loaded, 'data.path', `${module} failed to load: ${oneLine(error)}`, module, error);
   }
@@ -157,7 +160,8 @@ function exportNamed(exports: Record<string, unknown>, name: string): unknown {
   if (Object.hasOwn(exports, name)) return exports[name];
   const fallback = exports.default;
   if (typeof fallback === 'function') return fallback.name === name ? fallback : undefined;
-  if (typeof fallback === 'object' && fallback !== null && Object.hasOwn(fallback, name)) return (fallback as Record<string, unknown>)[name];
+  if (typeof fallback === 'object' && fallback !== null && Object.hasOwn(fallback, name))
+    return (fallback as Record<string, unknown>)[name];
   return undefined;
 }
 
@@ -196,7 +200,10 @@ function splitsProblem(result: unknown): string | undefined {
   if (typeof result !== 'object' || result === null) return `returned ${kindOf(result)}; it must return an object { train, test }`;
   const { train, test } = result as Record<string, unknown>;
   if (train == null && test == null) return 'returned neither a `train` nor a `test` generator';
-  for (const [split, generator] of [['train', train], ['test', test]] as const) {
+  for (const [split, generator] of [
+    ['train', train],
+    ['test', test],
+  ] as const) {
     if (generator == null) continue;
     if (!(generator instanceof DataGenerator)) {
       return `returned a \`${split}\` that is ${kindOf(generator)}, not a DataGenerator: extend the DataGenerator that 'tributary' exports`;
@@ -220,7 +227,8 @@ function generatorProblem(generator: DataGenerator): string | undefined {
     return `overrides ${replaced.join(', ')}: batches come from loadSamples(indices), and the base class hands them out checked; implement loadSamples instead`;
   }
   const { sampleCount, classNames, sampleShape } = generator as Partial<DataGenerator>;
-  if (!Number.isSafeInteger(sampleCount) || sampleCount! < 0) return `declares sampleCount ${shown(sampleCount)}; it must be a whole number >= 0`;
+  if (!Number.isSafeInteger(sampleCount) || sampleCount! < 0)
+    return `declares sampleCount ${shown(sampleCount)}; it must be a whole number >= 0`;
   if (!Array.isArray(classNames) || classNames.length === 0 || !classNames.every((name) => typeof name === 'string')) {
     return `declares classNames ${shown(classNames)}; it must be a list of one or more class names (text)`;
   }
@@ -239,7 +247,11 @@ async function closeGenerators(result: unknown): Promise<void> {
 
 function oneLine(error: unknown): string {
   const text = error instanceof Error ? error.message : String(error);
-  return text.split('\n').map((line) => line.trim()).filter(Boolean).join(' ');
+  return text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean)
+    .join(' ');
 }
 
 function configError(loaded: LoadedConfig, key: string, problem: string, module?: string, cause?: unknown): ConfigError {

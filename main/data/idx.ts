@@ -5,7 +5,14 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 
-const DTYPES = { 0x08: { name: 'ubyte', size: 1 }, 0x09: { name: 'byte', size: 1 }, 0x0b: { name: 'short', size: 2 }, 0x0c: { name: 'int', size: 4 }, 0x0d: { name: 'float', size: 4 }, 0x0e: { name: 'double', size: 8 } } as const;
+const DTYPES = {
+  0x08: { name: 'ubyte', size: 1 },
+  0x09: { name: 'byte', size: 1 },
+  0x0b: { name: 'short', size: 2 },
+  0x0c: { name: 'int', size: 4 },
+  0x0d: { name: 'float', size: 4 },
+  0x0e: { name: 'double', size: 8 },
+} as const;
 
 export interface IdxHeader {
   file: string;
@@ -19,7 +26,10 @@ export interface IdxHeader {
 }
 
 export class IdxError extends Error {
-  constructor(readonly file: string, message: string) {
+  constructor(
+    readonly file: string,
+    message: string,
+  ) {
     super(`${file}: ${message}`);
     this.name = 'IdxError';
   }
@@ -41,7 +51,8 @@ export async function readIdxHeader(file: string): Promise<IdxHeader> {
     const dataOffset = 4 + 4 * rank;
     const recordBytes = dims.slice(1).reduce((a, b) => a * b, 1) * type.size;
     const expected = dataOffset + dims[0]! * recordBytes;
-    if (size < expected) throw new IdxError(file, `truncated: header declares ${dims.join('x')} (${expected} bytes) but the file has ${size}`);
+    if (size < expected)
+      throw new IdxError(file, `truncated: header declares ${dims.join('x')} (${expected} bytes) but the file has ${size}`);
     return { file, dtype: type.name, dims, dataOffset, recordBytes };
   } finally {
     await handle.close();
@@ -56,9 +67,18 @@ export async function readIdxHeader(file: string): Promise<IdxHeader> {
 export async function uncompressedIdx(file: string, cacheDir: string): Promise<string> {
   if (!file.endsWith('.gz')) return file;
   const stat = await fsp.stat(file);
-  const key = createHash('sha256').update(`${path.resolve(file)}\0${stat.size}\0${stat.mtimeMs}`).digest('hex').slice(0, 16);
+  const key = createHash('sha256')
+    .update(`${path.resolve(file)}\0${stat.size}\0${stat.mtimeMs}`)
+    .digest('hex')
+    .slice(0, 16);
   const target = path.join(cacheDir, `${path.basename(file, '.gz')}.${key}`);
-  if (await fsp.stat(target).then(() => true, () => false)) return target;
+  if (
+    await fsp.stat(target).then(
+      () => true,
+      () => false,
+    )
+  )
+    return target;
   await fsp.mkdir(cacheDir, { recursive: true });
   const partial = `${target}.${process.pid}.partial`;
   try {

@@ -8,7 +8,9 @@ function perChannel(normalize: Normalize, channels: number): { mean: number[]; s
     if (values.length === 1) return Array(channels).fill(values[0]!);
     if (values.length !== channels) {
       const allowed = channels === 1 ? '1 value' : `1 value or ${channels}`;
-      throw new Error(`data.info.normalize.${key}: ${values.length} values for ${channels} channel${channels === 1 ? '' : 's'} (give ${allowed})`);
+      throw new Error(
+        `data.info.normalize.${key}: ${values.length} values for ${channels} channel${channels === 1 ? '' : 's'} (give ${allowed})`,
+      );
     }
     return values;
   };
@@ -30,7 +32,9 @@ function refuseNonFinite(lut: Float32Array, mean: number[], std: number[]): void
   if (at < 0) return;
   const [c, v] = [Math.floor(at / 256), at % 256];
   const formula = `(${v} / 255 - ${mean[c]}) / ${std[c]}`;
-  throw new Error(`data.info.normalize: pixel value ${v} of channel ${c} becomes ${formula} = ${lut[at]} as a float32; every model input must be finite`);
+  throw new Error(
+    `data.info.normalize: pixel value ${v} of channel ${c} becomes ${formula} = ${lut[at]} as a float32; every model input must be finite`,
+  );
 }
 
 /** The inverse: model input back to a displayable 0-255 pixel value, per channel. */

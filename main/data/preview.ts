@@ -30,7 +30,10 @@ export interface PreviewOptions {
 /** Candidates drawn per wanted sample when the generator cannot tell a class without decoding. */
 const BLIND_DRAWS = 8;
 
-export async function previewSamples(generator: DataGenerator, options: PreviewOptions): Promise<{ samples: PreviewSample[]; skipped: SkippedSample[] }> {
+export async function previewSamples(
+  generator: DataGenerator,
+  options: PreviewOptions,
+): Promise<{ samples: PreviewSample[]; skipped: SkippedSample[] }> {
   const wanted = options.classes ? new Set(options.classes.map((name) => classIndex(generator, name))) : null;
   const candidates = pickCandidates(generator, options.n, options.seed ?? 0, wanted);
   const batch = await generator.readSamples(Uint32Array.from(candidates), options.signal);
@@ -46,7 +49,18 @@ export async function previewSamples(generator: DataGenerator, options: PreviewO
     const range = valueRange(values);
     const data = toPixel ? denormalize(values, channels, toPixel) : stretch(values, range);
     const png = encodePng(displayable(data, width, height, channels));
-    samples.push({ index, label, className: generator.classNames[label]!, source: generator.describeSample(index), png, height, width, channels, range, display: toPixel ? 'denormalized' : 'stretched' });
+    samples.push({
+      index,
+      label,
+      className: generator.classNames[label]!,
+      source: generator.describeSample(index),
+      png,
+      height,
+      width,
+      channels,
+      range,
+      display: toPixel ? 'denormalized' : 'stretched',
+    });
   }
   return { samples, skipped: batch.skipped };
 }
@@ -67,7 +81,8 @@ function pickCandidates(generator: DataGenerator, n: number, seed: number, wante
 }
 
 function valueRange(values: Float32Array): [number, number] {
-  let min = Infinity, max = -Infinity;
+  let min = Infinity,
+    max = -Infinity;
   for (const v of values) {
     if (v < min) min = v;
     if (v > max) max = v;

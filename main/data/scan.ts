@@ -60,9 +60,12 @@ class Counter<K> {
 /** Decode every sample once, the same way training will, and tally what was found. */
 export async function scanSplit(split: 'train' | 'test', generator: DataGenerator, options: ScanOptions = {}): Promise<SplitScan> {
   const perClass = new Array<number>(generator.classNames.length).fill(0);
-  const sizes = new Counter<string>(), channels = new Counter<number>(), formats = new Counter<string>();
+  const sizes = new Counter<string>(),
+    channels = new Counter<number>(),
+    formats = new Counter<string>();
   const unreadable: SkippedSample[] = [];
-  let unreadableCount = 0, done = 0;
+  let unreadableCount = 0,
+    done = 0;
   const noteUnreadable = (s: SkippedSample) => {
     unreadableCount++;
     if (unreadable.length < UNREADABLE_KEPT) unreadable.push(s);
@@ -112,7 +115,12 @@ export async function scanSplit(split: 'train' | 'test', generator: DataGenerato
 }
 
 /** Run `work` over 0..count in chunks, `parallel` chunks at a time, in order of start. */
-async function eachChunk(count: number, parallel: number, signal: AbortSignal | undefined, work: (indices: Uint32Array) => Promise<void>): Promise<void> {
+async function eachChunk(
+  count: number,
+  parallel: number,
+  signal: AbortSignal | undefined,
+  work: (indices: Uint32Array) => Promise<void>,
+): Promise<void> {
   let next = 0;
   const lane = async () => {
     while (next < count) {

@@ -83,7 +83,9 @@ export function describeBackend(report: BackendReport): string {
   const details: string[] = [];
   if (report.name === 'wasm' && report.wasm) {
     const { simd, threads, singleThreaded } = report.wasm;
-    details.push(`${simd ? 'simd' : 'no simd'}, ${threads} thread${threads === 1 ? '' : 's'}${singleThreaded ? `: ${singleThreaded}` : ''}`);
+    details.push(
+      `${simd ? 'simd' : 'no simd'}, ${threads} thread${threads === 1 ? '' : 's'}${singleThreaded ? `: ${singleThreaded}` : ''}`,
+    );
   }
   if (report.requested?.name === report.name) details.push(requestedWords(report.requested));
   const head = `backend: ${report.name}${details.length ? ` (${details.join('; ')})` : ''}`;
@@ -117,7 +119,9 @@ function requestedBackend({ prefer, env = process.env }: SelectBackendOptions): 
 
 function checkName(value: string, where: string): BackendName {
   if ((BACKENDS as readonly string[]).includes(value)) return value as BackendName;
-  throw new Error(`${where} is not a tfjs backend: use one of ${BACKENDS.join(', ')}${where.startsWith(BACKEND_ENV) ? ', or unset it to choose automatically' : ''}`);
+  throw new Error(
+    `${where} is not a tfjs backend: use one of ${BACKENDS.join(', ')}${where.startsWith(BACKEND_ENV) ? ', or unset it to choose automatically' : ''}`,
+  );
 }
 
 function requestedWords(requested: NonNullable<BackendReport['requested']>): string {
@@ -149,10 +153,14 @@ const START: Record<BackendName, (env: NodeJS.ProcessEnv, threads?: number) => P
       return { reason: explainTfjsNodeFailure(error) };
     }
     if (tf.findBackendFactory('tensorflow') === null) {
-      return { reason: `${TFJS_NODE} loaded but registered its backend with another copy of @tensorflow/tfjs-core (pin both to ${tf.version.tfjs})` };
+      return {
+        reason: `${TFJS_NODE} loaded but registered its backend with another copy of @tensorflow/tfjs-core (pin both to ${tf.version.tfjs})`,
+      };
     }
     const started = await tf.setBackend('tensorflow');
-    return started && tf.getBackend() === 'tensorflow' ? {} : { reason: `${TFJS_NODE} loaded but its backend did not start (tfjs logged why above)` };
+    return started && tf.getBackend() === 'tensorflow'
+      ? {}
+      : { reason: `${TFJS_NODE} loaded but its backend did not start (tfjs logged why above)` };
   },
 
   async wasm(env, wantedThreads) {
@@ -192,7 +200,11 @@ const START: Record<BackendName, (env: NodeJS.ProcessEnv, threads?: number) => P
     }
     if (selfTest.error !== undefined) return { wasm: info, selfTest, reason: `its gradients could not be computed: ${selfTest.error}` };
     if (!selfTest.ok) {
-      return { wasm: info, selfTest, reason: `its gradient self-test failed (largest relative error ${selfTest.maxRelError.toExponential(1)} against cpu)` };
+      return {
+        wasm: info,
+        selfTest,
+        reason: `its gradient self-test failed (largest relative error ${selfTest.maxRelError.toExponential(1)} against cpu)`,
+      };
     }
     return { wasm: info, selfTest, ...(threadsFailed && { warning: THREADS_WARNING }) };
   },
@@ -206,7 +218,10 @@ const START: Record<BackendName, (env: NodeJS.ProcessEnv, threads?: number) => P
  * Starts the threaded build when threads were set up, else the single-threaded one; falls back to the latter when the
  * threaded build does not start or its pthread workers fail, saying why.
  */
-async function startWasm(wasm: typeof TfjsWasm, threads: WasmThreadsSetup): Promise<{ started: boolean; singleThreaded?: string; threadsFailed?: boolean }> {
+async function startWasm(
+  wasm: typeof TfjsWasm,
+  threads: WasmThreadsSetup,
+): Promise<{ started: boolean; singleThreaded?: string; threadsFailed?: boolean }> {
   if (!threads.ok) return { started: await tf.setBackend('wasm'), ...(threads.reason !== undefined && { singleThreaded: threads.reason }) };
   const threaded = await Promise.race([tf.setBackend('wasm'), threads.failed!]);
   if (threaded === true) {
@@ -214,7 +229,8 @@ async function startWasm(wasm: typeof TfjsWasm, threads: WasmThreadsSetup): Prom
     return { started: true };
   }
   disableWasmThreads(tf, wasm);
-  const why = threaded === false ? 'the threaded build did not start' : `the threaded build's workers failed to start (${firstLine(threaded)})`;
+  const why =
+    threaded === false ? 'the threaded build did not start' : `the threaded build's workers failed to start (${firstLine(threaded)})`;
   return { started: await tf.setBackend('wasm'), singleThreaded: why, threadsFailed: true };
 }
 

@@ -19,7 +19,10 @@ export function buildBuiltin(tf: Tf, builtin: BuiltinModel, inputShape: readonly
 function mnistCnn(tf: Tf, inputShape: readonly number[], numClasses: number): tfjs.Sequential {
   const [height = 0, width = 0] = inputShape;
   if (inputShape.length !== 3) {
-    throw new ModelError('model.builtin', `mnist-cnn needs images (height x width x channels), but the data's shape is [${inputShape.join(', ')}]`);
+    throw new ModelError(
+      'model.builtin',
+      `mnist-cnn needs images (height x width x channels), but the data's shape is [${inputShape.join(', ')}]`,
+    );
   }
   // Two 3x3 valid convolutions and two 2x2 pools leave nothing of a side shorter than 10.
   if (Math.min(height, width) < 10) {

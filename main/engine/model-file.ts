@@ -100,23 +100,37 @@ function layersTopology(file: string, json: Record<string, unknown>): tfjs.io.Mo
   const topology = json.modelTopology ?? (typeof json.class_name === 'string' ? json : undefined);
   const isGraph = json.format === 'graph-model' || (isObject(topology) && Array.isArray(topology.node));
   if (isGraph) {
-    throw new ModelError(file, 'is a tfjs graph model (converted from a SavedModel or frozen graph), not a Layers model: convert the Keras model with tensorflowjs_converter --output_format tfjs_layers_model');
+    throw new ModelError(
+      file,
+      'is a tfjs graph model (converted from a SavedModel or frozen graph), not a Layers model: convert the Keras model with tensorflowjs_converter --output_format tfjs_layers_model',
+    );
   }
   const config = isObject(topology) && isObject(topology.model_config) ? topology.model_config : topology;
   if (!isObject(config) || typeof config.class_name !== 'string') {
-    throw new ModelError(file, 'is not a Layers model: expected a "modelTopology" with a Keras "class_name", as model.save or tensorflowjs_converter write it');
+    throw new ModelError(
+      file,
+      'is not a Layers model: expected a "modelTopology" with a Keras "class_name", as model.save or tensorflowjs_converter write it',
+    );
   }
   return topology as tfjs.io.ModelJSON['modelTopology'];
 }
 
 function weightsManifest(file: string, value: unknown): tfjs.io.WeightsManifestConfig {
-  const valid = Array.isArray(value) && value.every(
-    (group) => isObject(group) && Array.isArray(group.paths) && group.paths.every((p) => typeof p === 'string') && Array.isArray(group.weights),
-  );
+  const valid =
+    Array.isArray(value) &&
+    value.every(
+      (group) =>
+        isObject(group) && Array.isArray(group.paths) && group.paths.every((p) => typeof p === 'string') && Array.isArray(group.weights),
+    );
   if (!valid) throw new ModelError(file, 'its "weightsManifest" must be a list of { paths: [file names], weights: [specs] }');
   const groups = value as tfjs.io.WeightsManifestConfig;
   for (const [index, spec] of groups.flatMap((group) => group.weights as unknown[]).entries()) {
-    const ok = isObject(spec) && typeof spec.name === 'string' && typeof spec.dtype === 'string' && Array.isArray(spec.shape) && spec.shape.every((d) => Number.isInteger(d) && d >= 0);
+    const ok =
+      isObject(spec) &&
+      typeof spec.name === 'string' &&
+      typeof spec.dtype === 'string' &&
+      Array.isArray(spec.shape) &&
+      spec.shape.every((d) => Number.isInteger(d) && d >= 0);
     if (!ok) throw new ModelError(file, `weightsManifest weight ${index} must have a name, an integer shape and a dtype`);
   }
   return groups;
@@ -129,7 +143,8 @@ async function readWeights(file: string, manifest: tfjs.io.WeightsManifestConfig
   const parts: Buffer[] = [];
   for (const relative of manifest.flatMap((group) => group.paths)) {
     const weightFile = path.resolve(folder, relative);
-    if (!isInside(folder, weightFile)) throw new ModelError(file, `weight path ${JSON.stringify(relative)} leaves the model's folder ${folder}`);
+    if (!isInside(folder, weightFile))
+      throw new ModelError(file, `weight path ${JSON.stringify(relative)} leaves the model's folder ${folder}`);
     const bytes = await readOrExplain(weightFile, file);
     if (!isInside(realFolder, await realpath(weightFile))) {
       throw new ModelError(file, `weight path ${JSON.stringify(relative)} is a link out of the model's folder ${folder}`);

@@ -24,9 +24,10 @@ export interface BuildModelOptions {
 export async function buildModel(tf: Tf, spec: ModelSection, options: BuildModelOptions): Promise<tfjs.LayersModel> {
   const { inputShape, numClasses, baseDir } = options;
   if (spec.builtin === undefined && spec.path === undefined) throw new ModelError('model', 'set `builtin` or `path`');
-  const model = spec.builtin !== undefined
-    ? buildBuiltin(tf, spec.builtin, inputShape, numClasses)
-    : await loadModel(tf, path.resolve(baseDir, spec.path!), inputShape, numClasses);
+  const model =
+    spec.builtin !== undefined
+      ? buildBuiltin(tf, spec.builtin, inputShape, numClasses)
+      : await loadModel(tf, path.resolve(baseDir, spec.path!), inputShape, numClasses);
   model.compile({ optimizer: optimizer(tf, spec), loss: spec.loss, metrics: [...spec.metrics] });
   return model;
 }

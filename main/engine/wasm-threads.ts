@@ -90,7 +90,8 @@ export function enableWasmThreads(tf: Tf, wasm: typeof TfjsWasm, threads?: numbe
   const off = (reason: string): WasmThreadsSetup => ({ ok: false, threads: 1, reason });
   if (!Number.isInteger(wanted) || wanted < 1) return off(`${WASM_THREADS_ENV} must be a whole number of threads, 1 or more`);
   if (wanted === 1) return off(threads === undefined && !env[WASM_THREADS_ENV] ? 'this machine has one core' : 'one thread was asked for');
-  if (typeof SharedArrayBuffer !== 'function') return off('SharedArrayBuffer is not available in this Node (it is needed for wasm threads)');
+  if (typeof SharedArrayBuffer !== 'function')
+    return off('SharedArrayBuffer is not available in this Node (it is needed for wasm threads)');
   if (!validates(THREADS_PROBE)) return off('this Node does not support WebAssembly threads (shared memory and atomics)');
   // tfjs ships threads only in its SIMD build.
   if (!validates(SIMD_PROBE)) return off('this Node does not support WebAssembly SIMD, which the threaded tfjs build needs');
@@ -100,7 +101,9 @@ export function enableWasmThreads(tf: Tf, wasm: typeof TfjsWasm, threads?: numbe
   } catch (error) {
     return off(error instanceof Error ? error.message : String(error));
   }
-  const failed = new Promise<Error>((resolve) => (starting = { fail: resolve, fault: Boolean(env[WASM_THREADS_FAULT_ENV]), started: false }));
+  const failed = new Promise<Error>(
+    (resolve) => (starting = { fail: resolve, fault: Boolean(env[WASM_THREADS_FAULT_ENV]), started: false }),
+  );
   installWorkerShim(files);
   reportCores(2 * wanted);
   tf.env().set(FLAG, true);
@@ -145,7 +148,9 @@ function reportCores(count: number): void {
   os.cpus = () => {
     const real = cpus();
     const first = real[0];
-    return real.length >= count || first === undefined ? real : [...real, ...Array.from({ length: count - real.length }, () => ({ ...first }))];
+    return real.length >= count || first === undefined
+      ? real
+      : [...real, ...Array.from({ length: count - real.length }, () => ({ ...first }))];
   };
 }
 

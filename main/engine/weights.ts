@@ -47,7 +47,11 @@ export function sameShape(a: readonly number[] | undefined, b: readonly number[]
 export function getWeights(model: LayersModel): NamedArray[] {
   return model.weights.map((variable, index) => {
     const value = variable.read();
-    if (value.dtype !== 'float32') throw new WeightMismatchError(`weight ${index} ${variable.originalName}: is ${value.dtype}; only float32 weights are exchanged`, index);
+    if (value.dtype !== 'float32')
+      throw new WeightMismatchError(
+        `weight ${index} ${variable.originalName}: is ${value.dtype}; only float32 weights are exchanged`,
+        index,
+      );
     // A copy: the cpu backend hands out the variable's own array, which the next training step overwrites.
     return { name: variable.originalName, shape: [...value.shape], dtype: 'float32', data: new Float32Array(value.dataSync()) };
   });
@@ -68,7 +72,10 @@ export function checkWeights(arrays: readonly NamedArray[], slots: readonly Weig
  * checked where they came in: see CheckedWeights); on any mismatch nothing is changed.
  */
 export function setWeights(model: LayersModel, weights: CheckedWeights): void {
-  checkStructure(weights, model.weights.map((variable) => ({ name: variable.originalName, shape: variable.read().shape })));
+  checkStructure(
+    weights,
+    model.weights.map((variable) => ({ name: variable.originalName, shape: variable.read().shape })),
+  );
   // The data is copied in: the cpu backend would otherwise keep the caller's array as the weight itself.
   tf.tidy(() => model.setWeights(weights.map((array) => tf.tensor(array.data.slice(), array.shape, 'float32'))));
 }
@@ -87,7 +94,8 @@ function checkArray(index: number, { name, shape }: WeightSlot, array: NamedArra
   if (!sameShape(array.shape, shape)) throw fail(`shape [${array.shape?.join(', ')}] does not match the model's [${shape.join(', ')}]`);
   if (array.dtype !== 'float32') throw fail(`dtype ${array.dtype}, but the model's weights are float32`);
   const data: unknown = array.data;
-  if (!(data instanceof Float32Array)) throw fail(`expected its data as a Float32Array, got ${(data as object | undefined)?.constructor?.name ?? typeof data}`);
+  if (!(data instanceof Float32Array))
+    throw fail(`expected its data as a Float32Array, got ${(data as object | undefined)?.constructor?.name ?? typeof data}`);
   const size = shape.reduce((product, d) => product * d, 1);
   if (data.length !== size) throw fail(`shape [${shape.join(', ')}] holds ${size} values, got ${data.length}`);
 }

@@ -39,7 +39,11 @@ export class ConfigService {
     const check = await checkConfigText(text, file);
     if (!check.valid) {
       const [first] = check.issues;
-      throw new ServiceError('config-invalid', `not saved: ${check.issues.length} problem(s), first ${first!.key || 'the file'}: ${first!.problem}`, check.issues);
+      throw new ServiceError(
+        'config-invalid',
+        `not saved: ${check.issues.length} problem(s), first ${first!.key || 'the file'}: ${first!.problem}`,
+        check.issues,
+      );
     }
     await writeTextAtomically(file, text).catch((error: unknown) => {
       throw new ServiceError('failed', `cannot save ${file}: ${fsProblem(error)}`);

@@ -35,7 +35,10 @@ export class DataSessions {
   }
 
   async #open(file: string, fresh: boolean): Promise<OpenedData> {
-    const stamp = await stat(file).then((s) => `${s.mtimeMs}:${s.size}`, () => '');
+    const stamp = await stat(file).then(
+      (s) => `${s.mtimeMs}:${s.size}`,
+      () => '',
+    );
     const current = this.#session;
     if (!fresh && current?.file === file && current.stamp === stamp) return current.data;
     await this.#closeSession();

@@ -23,8 +23,10 @@ type ResetNodeKey = ResultIn<'party.resetNodeKey'>;
 export async function createNodeKey(loaded: LoadedConfig, storage: NodeKeyStorage): Promise<NodeKeyInfo> {
   const keyFile = keyFileOf(loaded);
   const current = await nodeKeyOf(loaded, storage);
-  if (current.fingerprint !== null) throw new ServiceError('failed', `${keyFile} already has node key ${current.fingerprint}: reset it first to make another`);
-  if (current.problem !== null) throw new ServiceError('failed', `${keyFile}: a node key is there that cannot be used (${current.problem}); reset it first`);
+  if (current.fingerprint !== null)
+    throw new ServiceError('failed', `${keyFile} already has node key ${current.fingerprint}: reset it first to make another`);
+  if (current.problem !== null)
+    throw new ServiceError('failed', `${keyFile}: a node key is there that cannot be used (${current.problem}); reset it first`);
   if (storage.kind === 'file') await loadOrCreateNodeIdentity(keyFile);
   else await sealNewKey(storage.vault, keyFile);
   return nodeKeyOf(loaded, storage);
@@ -47,9 +49,14 @@ async function sealNewKey(vault: NodeKeyVault, keyFile: string): Promise<void> {
 export async function savePublicKey(loaded: LoadedConfig, storage: NodeKeyStorage, overwrite: boolean): Promise<SavedPublicKey> {
   const keyFile = keyFileOf(loaded);
   const { fingerprint, problem, publicKeySsh, publicKeyFile } = await nodeKeyOf(loaded, storage);
-  if (problem !== null) throw new ServiceError('failed', `${keyFile}: the node key cannot be used (${problem}), so it has no public key to save`);
+  if (problem !== null)
+    throw new ServiceError('failed', `${keyFile}: the node key cannot be used (${problem}), so it has no public key to save`);
   if (fingerprint === null || publicKeyFile === null) throw new ServiceError('failed', `${keyFile}: no node key yet: create it first`);
-  if (publicKeySsh === null) throw new ServiceError('failed', `${keyFile}: node key ${fingerprint} is not on a NIST curve, which Flower requires; reset it and create a new one`);
+  if (publicKeySsh === null)
+    throw new ServiceError(
+      'failed',
+      `${keyFile}: node key ${fingerprint} is not on a NIST curve, which Flower requires; reset it and create a new one`,
+    );
   const text = `${publicKeySsh}\n`;
   const existing = await readIfThere(publicKeyFile);
   const saved = { publicKeyFile, fingerprint };
@@ -70,7 +77,10 @@ export async function resetNodeKey(loaded: LoadedConfig, storage: NodeKeyStorage
   if (current.fingerprint === null && current.problem === null) throw new ServiceError('failed', `${keyFile}: no node key to reset`);
   if (current.fingerprint !== confirmed) {
     const now = current.fingerprint ?? 'one that cannot be read';
-    throw new ServiceError('failed', `${keyFile}: the node key is ${now} by now, not the ${confirmed ?? 'unreadable one'} confirmed; nothing was deleted: look at it again`);
+    throw new ServiceError(
+      'failed',
+      `${keyFile}: the node key is ${now} by now, not the ${confirmed ?? 'unreadable one'} confirmed; nothing was deleted: look at it again`,
+    );
   }
   const removed =
     storage.kind === 'keychain' && current.storage === 'keychain'
@@ -108,7 +118,11 @@ async function deleteKeyFile(keyFile: string): Promise<string> {
 /** The config's key_file: every node key action needs a `federation:` section to name it. */
 function keyFileOf({ config, file, baseDir }: LoadedConfig): string {
   if (!config.federation) {
-    throw new ConfigError({ file, key: 'federation', problem: 'missing: the node key is named by `federation.key_file`, so the config needs a `federation:` section' });
+    throw new ConfigError({
+      file,
+      key: 'federation',
+      problem: 'missing: the node key is named by `federation.key_file`, so the config needs a `federation:` section',
+    });
   }
   return path.resolve(baseDir, config.federation.key_file);
 }

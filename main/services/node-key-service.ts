@@ -23,20 +23,24 @@ export class NodeKeyService {
     this.#federationFile = federationFile;
   }
 
-  nodeKey = async ({ file }: ArgsOf<'party.nodeKey'>): Promise<ResultIn<'party.nodeKey'>> => nodeKeyOf(await loadPartyConfig(file), this.#storage);
+  nodeKey = async ({ file }: ArgsOf<'party.nodeKey'>): Promise<ResultIn<'party.nodeKey'>> =>
+    nodeKeyOf(await loadPartyConfig(file), this.#storage);
 
   create = ({ file }: ArgsOf<'party.createNodeKey'>): Promise<ResultIn<'party.createNodeKey'>> =>
     this.#oneAtATime(async () => {
       this.#refuseInFederation('create a node key');
       const created = await createNodeKey(await loadPartyConfig(file), this.#storage);
-      this.#notice(`node key ${created.fingerprint} created for ${created.keyFile}, not yet used: the next join uses it. Its public key is on the Federation page`);
+      this.#notice(
+        `node key ${created.fingerprint} created for ${created.keyFile}, not yet used: the next join uses it. Its public key is on the Federation page`,
+      );
       return created;
     });
 
   savePublicKey = ({ file, overwrite }: ArgsOf<'party.savePublicKey'>): Promise<ResultIn<'party.savePublicKey'>> =>
     this.#oneAtATime(async () => {
       const saved = await savePublicKey(await loadPartyConfig(file), this.#storage, overwrite);
-      if (saved.outcome === 'written' || saved.outcome === 'replaced') this.#notice(`public key of node key ${saved.fingerprint} saved to ${saved.publicKeyFile}`);
+      if (saved.outcome === 'written' || saved.outcome === 'replaced')
+        this.#notice(`public key of node key ${saved.fingerprint} saved to ${saved.publicKeyFile}`);
       return saved;
     });
 
@@ -44,7 +48,9 @@ export class NodeKeyService {
     this.#oneAtATime(async () => {
       this.#refuseInFederation('reset the node key');
       const reset = await resetNodeKey(await loadPartyConfig(file), this.#storage, fingerprint);
-      this.#notice(`node key ${fingerprint ?? '(unreadable)'} reset: deleted ${reset.removed}. The next join makes a new key, and the server knows this site as a new node`);
+      this.#notice(
+        `node key ${fingerprint ?? '(unreadable)'} reset: deleted ${reset.removed}. The next join makes a new key, and the server knows this site as a new node`,
+      );
       return reset;
     });
 
@@ -56,7 +62,11 @@ export class NodeKeyService {
 
   #refuseInFederation(action: string): void {
     const joined = this.#federationFile();
-    if (joined !== null) throw new ServiceError('failed', `cannot ${action} while the party is in the federation of ${joined}: its node uses the key. Leave first`);
+    if (joined !== null)
+      throw new ServiceError(
+        'failed',
+        `cannot ${action} while the party is in the federation of ${joined}: its node uses the key. Leave first`,
+      );
   }
 
   #notice(message: string): void {

@@ -51,7 +51,12 @@ export function unsealProblem(keyFile: string, error: unknown): string {
   );
 }
 
-async function loadOrMoveIn(vault: NodeKeyVault, keyFile: string, label: string, onNotice: (message: string) => void): Promise<string | undefined> {
+async function loadOrMoveIn(
+  vault: NodeKeyVault,
+  keyFile: string,
+  label: string,
+  onNotice: (message: string) => void,
+): Promise<string | undefined> {
   const unsealed = vault.load(keyFile).catch((error: unknown) => {
     throw new Error(unsealProblem(keyFile, error), { cause: error });
   });
@@ -62,7 +67,9 @@ async function loadOrMoveIn(vault: NodeKeyVault, keyFile: string, label: string,
   if (sealedKey === fingerprintOrNull(filed, keyFile)) {
     await rm(keyFile); // a move that sealed the key and then could not delete the file: finish it
   } else {
-    onNotice(`node key ${sealedKey} is the one sealed for ${keyFile}; the file there holds another key (from \`tributary party\`?) and is left alone`);
+    onNotice(
+      `node key ${sealedKey} is the one sealed for ${keyFile}; the file there holds another key (from \`tributary party\`?) and is left alone`,
+    );
   }
   return sealed;
 }
@@ -72,7 +79,9 @@ async function moveIn(vault: NodeKeyVault, keyFile: string, filed: string, onNot
   const pem = nodeKeyAsPkcs8Pem(filed, keyFile);
   await vault.save(keyFile, pem);
   if ((await vault.load(keyFile)) !== pem) {
-    throw new Error(`the node key from ${keyFile} did not read back from this computer's keychain as it was sealed; the file is kept and nothing was joined`);
+    throw new Error(
+      `the node key from ${keyFile} did not read back from this computer's keychain as it was sealed; the file is kept and nothing was joined`,
+    );
   }
   await rm(keyFile);
   const { fingerprint } = nodeIdentityFromPem(pem, keyFile);

@@ -59,7 +59,8 @@ export class PortNodeKeyVault implements NodeKeyVault {
     if (!waiting) return;
     this.#waiting.delete(id as number);
     const reply = NodeKeyReplySchema.safeParse(message);
-    if (!reply.success) return waiting.reject(new Error(`the app's answer about the node key is malformed: ${z.prettifyError(reply.error)}`));
+    if (!reply.success)
+      return waiting.reject(new Error(`the app's answer about the node key is malformed: ${z.prettifyError(reply.error)}`));
     const { result } = reply.data;
     if (result.ok) waiting.resolve(result.value);
     else waiting.reject(new Error(result.error.message));

@@ -16,7 +16,14 @@ function contractEntry(entry: AuditEntry): ContractAuditEntry {
   const { time, direction, messageType, group, serverRound, messageId, replyTo, arrays, values, bytes, cachedBytes, error } = entry;
   const groupRound = /^\d+$/.test(group) ? Number(group) : null;
   return {
-    time, direction, messageType, group, messageId, replyTo, bytes, error,
+    time,
+    direction,
+    messageType,
+    group,
+    messageId,
+    replyTo,
+    bytes,
+    error,
     ...(isByteCount(cachedBytes) && { cachedBytes }),
     round: serverRound ?? groupRound,
     arrays: arrays.map(({ record, name, dtype, shape, bytes: size }) => ({ record, name, dtype, shape, bytes: size })),

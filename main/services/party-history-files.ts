@@ -58,7 +58,16 @@ export async function readHistory(auditLog: string): Promise<PartyHistory> {
 function roundOf(asked: AuditLine, sent: AuditLine): RoundSummary {
   const seconds = Math.max(0, (Date.parse(sent.time) - Date.parse(asked.time)) / 1000);
   const round = asked.serverRound ?? numbered(asked.group) ?? numbered(sent.group);
-  return { messageType: sent.messageType, runId: sent.runId, round, group: sent.group, outcome: outcomeOf(sent.error), metrics: metricsOf(sent.values), seconds, error: sent.error };
+  return {
+    messageType: sent.messageType,
+    runId: sent.runId,
+    round,
+    group: sent.group,
+    outcome: outcomeOf(sent.error),
+    metrics: metricsOf(sent.values),
+    seconds,
+    error: sent.error,
+  };
 }
 
 function numbered(group: string): number | null {
@@ -168,7 +177,10 @@ export class EpochLog {
       }
       await fsp.appendFile(this.file, line, 'utf8');
     } catch (error) {
-      if (!this.#failed) this.onError(`epoch log ${this.file}: cannot write: ${(error as Error).message}; this run's epochs will not be there after a restart`);
+      if (!this.#failed)
+        this.onError(
+          `epoch log ${this.file}: cannot write: ${(error as Error).message}; this run's epochs will not be there after a restart`,
+        );
       this.#failed = true;
     }
   }

@@ -20,7 +20,8 @@ export async function loadJoinableConfig(file: string): Promise<JoinableConfig> 
   const loaded = await loadPartyConfig(file);
   const { config, baseDir } = loaded;
   const at = (key: string, problem: string) => ({ file: loaded.file, key, problem, ...lineOf(loaded, key) });
-  if (!config.model) throw new ConfigError(at('model', 'missing: a party needs a `model:` section (the architecture every site of the federation trains)'));
+  if (!config.model)
+    throw new ConfigError(at('model', 'missing: a party needs a `model:` section (the architecture every site of the federation trains)'));
   const section = config.federation;
   if (!section) throw new ConfigError(at('federation', 'missing: joining needs a `federation:` section (at least `server:`)'));
   if (section.root_ca !== undefined) {

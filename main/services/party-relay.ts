@@ -61,8 +61,16 @@ export class PartyRelay {
     }
     const { epoch, loss, accuracy, samples, seconds, samplesPerSec } = event;
     const epochProgress: EpochProgress = {
-      kind: 'epoch', runId: this.#training?.runId ?? null, round: this.#training?.round ?? null, epoch, epochs: this.#training?.epochs ?? epoch,
-      loss: finiteOr(loss, null), acc: finiteOr(accuracy, null), samples, seconds: finiteOr(seconds, 0), samplesPerSec: finiteOr(samplesPerSec, 0),
+      kind: 'epoch',
+      runId: this.#training?.runId ?? null,
+      round: this.#training?.round ?? null,
+      epoch,
+      epochs: this.#training?.epochs ?? epoch,
+      loss: finiteOr(loss, null),
+      acc: finiteOr(accuracy, null),
+      samples,
+      seconds: finiteOr(seconds, 0),
+      samplesPerSec: finiteOr(samplesPerSec, 0),
     };
     const time = now();
     this.#options.history.addEpoch(epochProgress, time);

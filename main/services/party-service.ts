@@ -154,7 +154,13 @@ export class PartyService {
     const { loaded, section } = await loadJoinableConfig(file);
     const { runner, info } = await this.#deps.openRunner(file);
     try {
-      const party = this.#deps.createParty({ section, baseDir: loaded.baseDir, runner, settings: info.settings, ...this.#nodeKeyOption(loaded.baseDir, section) });
+      const party = this.#deps.createParty({
+        section,
+        baseDir: loaded.baseDir,
+        runner,
+        settings: info.settings,
+        ...this.#nodeKeyOption(loaded.baseDir, section),
+      });
       const facts = { file, baseDir: loaded.baseDir, section, info, auditLog: party.audit.file };
       const history = await this.#readHistory(facts.auditLog);
       const epochLog = new EpochLog(epochLogOf(facts.auditLog), (message) => this.#report(message));
@@ -227,12 +233,18 @@ export class PartyService {
     if (this.#closing) throw new ServiceError('unavailable', 'the services are stopping: no new party can join');
     if (this.#stage === 'out') return;
     const doing = this.#stage === 'joining' ? 'already joining' : this.#stage === 'leaving' ? 'still leaving' : 'already in';
-    throw new ServiceError('failed', `${doing} the federation of ${this.#file}: a site takes part in one federation at a time; leave it first`);
+    throw new ServiceError(
+      'failed',
+      `${doing} the federation of ${this.#file}: a site takes part in one federation at a time; leave it first`,
+    );
   }
 
   #joinedSession(action: string): Session {
     if (this.#stage === 'joined' && this.#session) return this.#session;
-    throw new ServiceError('failed', `cannot ${action}: ${this.#stage === 'out' ? 'the party has not joined a federation' : `the party is ${this.#stage}`}`);
+    throw new ServiceError(
+      'failed',
+      `cannot ${action}: ${this.#stage === 'out' ? 'the party has not joined a federation' : `the party is ${this.#stage}`}`,
+    );
   }
 
   #status(): PartyStatus {

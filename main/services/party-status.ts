@@ -24,7 +24,13 @@ export function joinedFacts({ file, baseDir, section, info, auditLog }: JoinedFa
   return {
     file,
     node: { keyFile: path.resolve(baseDir, section.key_file), fingerprint },
-    federation: { server: section.server, transport: section.transport, insecure: section.insecure, rootCa: section.root_ca ?? null, auditLog },
+    federation: {
+      server: section.server,
+      transport: section.transport,
+      insecure: section.insecure,
+      rootCa: section.root_ca ?? null,
+      auditLog,
+    },
     backend: { name: backend.name, description: backend.description, ...(backend.warning && { warning: backend.warning }) },
     model: { name: model.name, parameters: model.parameters, classes: classNames.length, sampleShape, samples },
   };
@@ -38,7 +44,13 @@ export function contractState(state: PartyState): PartyState {
 /** JSON and the contract have no NaN or Infinity: a rate over zero seconds, an ETA before the first batch, a diverged loss. */
 export function contractProgress<P extends TrainingProgress>(progress: P): P {
   const { loss, acc, samplesPerSec, etaSec } = progress;
-  return { ...progress, loss: finiteOr(loss, null), acc: finiteOr(acc, null), samplesPerSec: finiteOr(samplesPerSec, 0), etaSec: finiteOr(etaSec, 0) };
+  return {
+    ...progress,
+    loss: finiteOr(loss, null),
+    acc: finiteOr(acc, null),
+    samplesPerSec: finiteOr(samplesPerSec, 0),
+    etaSec: finiteOr(etaSec, 0),
+  };
 }
 
 export function finiteOr<T extends number | null>(value: number | null, fallback: T): number | T {

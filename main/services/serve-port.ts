@@ -31,7 +31,10 @@ async function answer(port: ParentPort, client: ServicesClient, call: Extract<Pa
 export function parentPortOfThisProcess(): ParentPort {
   const electronPort = (process as { parentPort?: ElectronParentPort }).parentPort;
   if (electronPort) {
-    return { post: (message) => electronPort.postMessage(message), onMessage: (listener) => electronPort.on('message', (event) => listener(event.data)) };
+    return {
+      post: (message) => electronPort.postMessage(message),
+      onMessage: (listener) => electronPort.on('message', (event) => listener(event.data)),
+    };
   }
   const send = process.send?.bind(process);
   if (!send) throw new Error('the services process was started without a parent to talk to (no IPC channel)');

@@ -14,4 +14,3 @@ servePort(port, hostClient(host), async () => {
   await host.close();
   process.exit(0);
 });
-

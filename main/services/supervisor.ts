@@ -64,7 +64,13 @@ export class ServicesSupervisor implements ServicesClient {
   #stopped: (() => void) | undefined;
 
   constructor(options: SupervisorOptions) {
-    this.#options = { restartDelaysMs: [250, 1000, 4000, 15000], stableAfterMs: 60_000, stopTimeoutMs: 8000, nodeKeys: refuseNodeKeys, ...options };
+    this.#options = {
+      restartDelaysMs: [250, 1000, 4000, 15000],
+      stableAfterMs: 60_000,
+      stopTimeoutMs: 8000,
+      nodeKeys: refuseNodeKeys,
+      ...options,
+    };
   }
 
   get state(): ServicesState {
@@ -146,11 +152,18 @@ export class ServicesSupervisor implements ServicesClient {
     const call = NodeKeyCallSchema.safeParse(message);
     if (!call.success) {
       const id = (message as { id?: unknown }).id;
-      if (typeof id === 'number') this.#reply(child, { kind: 'nodeKeyReply', id, result: failure('bad-request', `node key request: ${z.prettifyError(call.error)}`) });
+      if (typeof id === 'number')
+        this.#reply(child, {
+          kind: 'nodeKeyReply',
+          id,
+          result: failure('bad-request', `node key request: ${z.prettifyError(call.error)}`),
+        });
       return;
     }
     const { id, request } = call.data;
-    const result = await this.#options.nodeKeys(request).then(success, (error: unknown) => failure('failed', (error as Error).message ?? String(error)));
+    const result = await this.#options
+      .nodeKeys(request)
+      .then(success, (error: unknown) => failure('failed', (error as Error).message ?? String(error)));
     if (child === this.#child) this.#reply(child, { kind: 'nodeKeyReply', id, result });
   }
 

@@ -36,5 +36,7 @@ export function formatTime(iso: string): string {
 /** The local day and time of an ISO timestamp, `24 Nov, 00:40`: when a federation run began, days or weeks ago. */
 export function formatDayTime(iso: string): string {
   const date = new Date(iso);
-  return Number.isNaN(date.getTime()) ? iso : date.toLocaleString('en-GB', { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', hour12: false });
+  return Number.isNaN(date.getTime())
+    ? iso
+    : date.toLocaleString('en-GB', { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', hour12: false });
 }

@@ -24,22 +24,39 @@ export interface RunningAggregator {
  * restarting it would. An MLP on 28x28x1 inputs (the sample's images), plain text, one node enough for a round, rounds that wait briefly
  * for replies. More rounds than a test watches: when the party leaves, the rest wait for nodes until close().
  */
-export async function startAggregator(dir: string, { rounds, listen = '127.0.0.1:0' }: { rounds: number; listen?: string }): Promise<RunningAggregator> {
+export async function startAggregator(
+  dir: string,
+  { rounds, listen = '127.0.0.1:0' }: { rounds: number; listen?: string },
+): Promise<RunningAggregator> {
   const config = AggregatorConfigSchema.parse({
     model: { builtin: 'mlp', input_shape: [28, 28, 1], classes: 10 },
-    rounds, min_nodes: 1, round_timeout: 20, insecure: true, out: path.join(dir, 'aggregator'),
+    rounds,
+    min_nodes: 1,
+    round_timeout: 20,
+    insecure: true,
+    out: path.join(dir, 'aggregator'),
     train: { local_epochs: 1, lr: 0.01, batch_size: 100 },
     listen: { grpc: listen, rest: null },
   });
   const aggregator = new Aggregator(config, dir);
-  const running: RunningAggregator = { address: '', runId: String(aggregator.state.runId), done: Promise.resolve(), rounds: [], events: [], close: async () => undefined };
+  const running: RunningAggregator = {
+    address: '',
+    runId: String(aggregator.state.runId),
+    done: Promise.resolve(),
+    rounds: [],
+    events: [],
+    close: async () => undefined,
+  };
   aggregator.events.on((event) => {
     running.events.push(event);
     if (event.type === 'round-done') running.rounds.push(event.record);
   });
   running.address = (await aggregator.start()).grpc!;
   const stop = new AbortController();
-  const run = aggregator.run(stop.signal).then(() => undefined, () => undefined); // aborted at close, or every round done
+  const run = aggregator.run(stop.signal).then(
+    () => undefined,
+    () => undefined,
+  ); // aborted at close, or every round done
   running.done = run;
   let closed: Promise<void> | undefined;
   running.close = () =>

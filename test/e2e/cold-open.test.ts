@@ -24,9 +24,21 @@ async function siteThatTookPart(dir: string): Promise<void> {
   const run = { runId: '904435318632320104', startedAt: Date.parse('2026-11-24T00:40:00.000Z') };
   const lines = [
     auditLine(run, { direction: 'received', messageType: 'train', round: 1, at: 0 }),
-    auditLine(run, { direction: 'sent', messageType: 'train', round: 1, at: 4, metrics: { train_loss: 0.61, train_acc: 0.77, 'num-examples': 1000 } }),
+    auditLine(run, {
+      direction: 'sent',
+      messageType: 'train',
+      round: 1,
+      at: 4,
+      metrics: { train_loss: 0.61, train_acc: 0.77, 'num-examples': 1000 },
+    }),
     auditLine(run, { direction: 'received', messageType: 'evaluate', round: 1, at: 5 }),
-    auditLine(run, { direction: 'sent', messageType: 'evaluate', round: 1, at: 6, metrics: { eval_loss: 0.7, eval_acc: 0.74, 'num-examples': 200 } }),
+    auditLine(run, {
+      direction: 'sent',
+      messageType: 'evaluate',
+      round: 1,
+      at: 6,
+      metrics: { eval_loss: 0.7, eval_acc: 0.74, 'num-examples': 200 },
+    }),
   ];
   await fsp.writeFile(path.join(dir, 'federation-audit.jsonl'), `${lines.join('\n')}\n`);
 }
@@ -41,9 +53,9 @@ describe('a page opened cold', () => {
   it('Federation: the node key the site has and the audit log it wrote, without visiting another page first', async () => {
     await harness.page.getByRole('heading', { level: 1, name: 'Federation' }).waitFor();
     expect(await federation.waitForFingerprint()).toBe(fingerprint);
-    await expect.poll(async () => (await federation.auditRows()).map((row) => `${row.direction} ${row.message} ${row.round}`)).toEqual([
-      'sent evaluate 1', 'received evaluate 1', 'sent train 1', 'received train 1',
-    ]);
+    await expect
+      .poll(async () => (await federation.auditRows()).map((row) => `${row.direction} ${row.message} ${row.round}`))
+      .toEqual(['sent evaluate 1', 'received evaluate 1', 'sent train 1', 'received train 1']);
     expect(await federation.auditLogPath()).toBe(path.join(path.dirname(harness.config), 'federation-audit.jsonl'));
     await harness.screenshot('20-federation-cold-open');
   });
@@ -65,7 +77,9 @@ describe('a page opened cold', () => {
     await harness.page.goto('about:blank');
     await harness.page.goto(`${harness.url}#/training`);
     const training = new TrainingPage(harness.page);
-    expect(await training.waitForRuns(1)).toEqual([expect.stringMatching(/^run 904435318632320104, from 2[345] Nov, \d{2}:40: 1 round \(newest\)$/)]);
+    expect(await training.waitForRuns(1)).toEqual([
+      expect.stringMatching(/^run 904435318632320104, from 2[345] Nov, \d{2}:40: 1 round \(newest\)$/),
+    ]);
     expect(await training.rounds()).toEqual([{ round: '1', train: 'replied', evaluate: 'replied' }]);
     expect(await training.chartPoints('round-acc')).toBe(2);
   });

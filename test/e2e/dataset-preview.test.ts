@@ -7,7 +7,18 @@ import { AppShell } from './pages/app-shell.js';
 import { DatasetPage } from './pages/dataset-page.js';
 import { PreviewPage } from './pages/preview-page.js';
 
-const CLASSES = ['0-tshirt-top', '1-trouser', '2-pullover', '3-dress', '4-coat', '5-sandal', '6-shirt', '7-sneaker', '8-bag', '9-ankle-boot'];
+const CLASSES = [
+  '0-tshirt-top',
+  '1-trouser',
+  '2-pullover',
+  '3-dress',
+  '4-coat',
+  '5-sandal',
+  '6-shirt',
+  '7-sneaker',
+  '8-bag',
+  '9-ankle-boot',
+];
 
 let harness: Harness;
 let shell: AppShell;
@@ -53,7 +64,12 @@ describe('the Dataset page', () => {
 
   it('scans: counts per split and a histogram of the ten classes', async () => {
     await dataset.scan();
-    expect(await dataset.counts('train')).toMatchObject({ samples: '1,000', readable: '1,000', unreadable: '0', 'the model sees': '28×28×1' });
+    expect(await dataset.counts('train')).toMatchObject({
+      samples: '1,000',
+      readable: '1,000',
+      unreadable: '0',
+      'the model sees': '28×28×1',
+    });
     expect(await dataset.counts('test')).toMatchObject({ samples: '200', readable: '200' });
     expect(await dataset.histogram('train')).toEqual(CLASSES.map((name) => ({ name, count: 100 })));
     expect(await dataset.split('train').innerText()).toContain('Every listed file is readable.');

@@ -95,7 +95,10 @@ describe('the Federation page', () => {
     expect(await federation.publicKey('openssh').getAttribute('readonly')).not.toBeNull();
     await federation.nodeKeyButton('Save public key').click();
     const publicKeyFile = path.join(site, 'node-key.pub');
-    await federation.nodeKeyOutcome().filter({ hasText: `Saved to ${publicKeyFile}.` }).waitFor();
+    await federation
+      .nodeKeyOutcome()
+      .filter({ hasText: `Saved to ${publicKeyFile}.` })
+      .waitFor();
     expect(await fsp.readFile(publicKeyFile, 'utf8')).toBe(`${openSsh}\n`);
     await federation.log().getByText(`public key of node key ${created} saved to ${publicKeyFile}`).waitFor();
     await harness.screenshot('15-node-key-created');
@@ -108,7 +111,9 @@ describe('the Federation page', () => {
       const dialog = federation.resetDialog();
       await dialog.waitFor();
       const words = await dialog.innerText();
-      expect(words).toContain(`Node key ${created} is deleted (in the key file ${path.join(path.dirname(harness.config), 'node-key.pem')})`);
+      expect(words).toContain(
+        `Node key ${created} is deleted (in the key file ${path.join(path.dirname(harness.config), 'node-key.pem')})`,
+      );
       expect(words).toContain('the server will know this site as a new node');
       expect(await shell.focused()).toBe('button: Cancel'); // the safe choice is the one Enter takes
       await harness.screenshot(theme === 'light' ? '16-node-key-reset' : '17-node-key-reset-dark');
@@ -123,7 +128,10 @@ describe('the Federation page', () => {
     await federation.button('Join').click();
     await federation.waitForStage('joined');
     expect(await federation.waitForFingerprint()).toBe(created);
-    await federation.log().getByText(/^.*joined 127\.0\.0\.1:\d+ as node \d+/).waitFor();
+    await federation
+      .log()
+      .getByText(/^.*joined 127\.0\.0\.1:\d+ as node \d+/)
+      .waitFor();
     expect(await federation.button('Join').isDisabled()).toBe(true);
     expect(await federation.nodeKeyButton('Reset node key…').isDisabled()).toBe(true);
   });
@@ -183,15 +191,26 @@ describe('leaving and the audit log', () => {
     expect(declinedReply?.error).toContain('paused');
     // Which messages find their model already held depends on where the pause fell; wherever one did, the row says so and explains it.
     for (const row of rows.filter((row) => row.bytes.includes('reused'))) {
-      expect(row).toMatchObject({ direction: 'received', bytes: expect.stringMatching(/^\d+(\.\d)? k?B \(\+\d+(\.\d)? [kMG]?B reused\)$/), bytesTitle: expect.stringContaining('already held') });
+      expect(row).toMatchObject({
+        direction: 'received',
+        bytes: expect.stringMatching(/^\d+(\.\d)? k?B \(\+\d+(\.\d)? [kMG]?B reused\)$/),
+        bytesTitle: expect.stringContaining('already held'),
+      });
     }
   });
 
   it('says how many lines of the audit log it could not read (a line torn by a crash, or edited by hand)', async () => {
-    await fsp.appendFile(path.join(path.dirname(harness.config), 'federation-audit.jsonl'), '{"time":"2026-11-24T00:00:00.000Z","direction":"se');
+    await fsp.appendFile(
+      path.join(path.dirname(harness.config), 'federation-audit.jsonl'),
+      '{"time":"2026-11-24T00:00:00.000Z","direction":"se',
+    );
     const before = (await federation.auditRows()).length;
     await federation.refreshAudit();
-    await expect.poll(() => federation.auditWarning()).toBe('1 line of the audit log could not be read and is not shown: a line torn when the party was stopped mid-write, or a line edited by hand.');
+    await expect
+      .poll(() => federation.auditWarning())
+      .toBe(
+        '1 line of the audit log could not be read and is not shown: a line torn when the party was stopped mid-write, or a line edited by hand.',
+      );
     expect((await federation.auditRows()).length).toBe(before);
   });
 

@@ -21,11 +21,22 @@ export interface LineSpec {
 /** One line of an audit log, as the party's audit-entry writes it (a sent line answers the received line of its round and type). */
 export function auditLine({ runId, startedAt }: SiteRun, { direction, messageType, round, at, metrics = {}, error }: LineSpec): string {
   const asked = `${runId}-${messageType}-${round}`;
-  const values = direction === 'received' ? { 'config.server-round': round } : Object.fromEntries(Object.entries(metrics).map(([key, value]) => [`metrics.${key}`, value]));
+  const values =
+    direction === 'received'
+      ? { 'config.server-round': round }
+      : Object.fromEntries(Object.entries(metrics).map(([key, value]) => [`metrics.${key}`, value]));
   return JSON.stringify({
     time: new Date(startedAt + at * 1000).toISOString(),
-    direction, messageType, runId, group: String(round), serverRound: direction === 'received' ? round : null,
-    messageId: direction === 'received' ? asked : `${asked}-reply`, replyTo: direction === 'sent' ? asked : null,
-    arrays: [], values, bytes: 100, error: error ?? null,
+    direction,
+    messageType,
+    runId,
+    group: String(round),
+    serverRound: direction === 'received' ? round : null,
+    messageId: direction === 'received' ? asked : `${asked}-reply`,
+    replyTo: direction === 'sent' ? asked : null,
+    arrays: [],
+    values,
+    bytes: 100,
+    error: error ?? null,
   });
 }

@@ -26,7 +26,10 @@ let training: TrainingPage;
 
 /** Waits until the rounds table of `runId` shows round `round` trained and evaluated. */
 async function waitForRound(runId: string, round: number): Promise<void> {
-  await harness.page.locator(`table[data-run="${runId}"] tr[data-round="${round}"] td.outcome.replied`).nth(1).waitFor({ timeout: 120_000 });
+  await harness.page
+    .locator(`table[data-run="${runId}"] tr[data-round="${round}"] td.outcome.replied`)
+    .nth(1)
+    .waitFor({ timeout: 120_000 });
 }
 
 beforeAll(async () => {
@@ -44,37 +47,49 @@ afterAll(async () => {
 });
 
 describe('the Training page across two federation runs', () => {
-  it('joins the first run and watches its two rounds: the status line and the progress bar agree throughout, the charts say what they count', { timeout: 150_000 }, async () => {
-    const federation = new FederationPage(harness.page);
-    await training.watchStatusAgainstBar();
-    await federation.button('Join').click();
-    await federation.waitForStage('joined');
-    await shell.goTo('Training');
-    await waitForRound(first.runId, 2);
-    expect(await training.shownRun()).toBe(first.runId);
-    const checks = await training.statusChecks();
-    expect(checks.compared).toBeGreaterThan(0);
-    expect(checks.differed).toEqual([]);
-    // 1000 samples in batches of 100: the last batch of the round sits at 10, however few batches the throttled progress drew.
-    expect(Math.max(...(await training.xTicks('batch-loss')))).toBe(10);
-    expect(await training.axisTitles('batch-loss')).toEqual({ x: 'batch of round 2 (10 per epoch, 1 epoch)', y: 'loss' });
-    expect(await training.axisTitles('epoch-acc')).toEqual({ x: 'round (each epoch at its share of the round)', y: 'accuracy' });
-    expect(await training.axisTitles('round-loss')).toEqual({ x: 'round', y: 'loss' });
-  });
+  it(
+    'joins the first run and watches its two rounds: the status line and the progress bar agree throughout, the charts say what they count',
+    { timeout: 150_000 },
+    async () => {
+      const federation = new FederationPage(harness.page);
+      await training.watchStatusAgainstBar();
+      await federation.button('Join').click();
+      await federation.waitForStage('joined');
+      await shell.goTo('Training');
+      await waitForRound(first.runId, 2);
+      expect(await training.shownRun()).toBe(first.runId);
+      const checks = await training.statusChecks();
+      expect(checks.compared).toBeGreaterThan(0);
+      expect(checks.differed).toEqual([]);
+      // 1000 samples in batches of 100: the last batch of the round sits at 10, however few batches the throttled progress drew.
+      expect(Math.max(...(await training.xTicks('batch-loss')))).toBe(10);
+      expect(await training.axisTitles('batch-loss')).toEqual({ x: 'batch of round 2 (10 per epoch, 1 epoch)', y: 'loss' });
+      expect(await training.axisTitles('epoch-acc')).toEqual({ x: 'round (each epoch at its share of the round)', y: 'accuracy' });
+      expect(await training.axisTitles('round-loss')).toEqual({ x: 'round', y: 'loss' });
+    },
+  );
 
-  it('says the federation finished once the run is over, and once the aggregator has closed, without a raw connection error', { timeout: 120_000 }, async () => {
-    await first.done; // its rounds, and its wait for this node to hear the run finished
-    await expect.poll(() => shell.partyBadge(), { timeout: 30_000 }).toMatchObject({ title: 'Federation finished' });
-    await first.close();
-    const log = harness.page.getByRole('list', { name: 'Party log, newest first' });
-    await shell.goTo('Federation');
-    await log.getByText(new RegExp(`federation finished \\(run ${first.runId}, 2 rounds\\); the server has since closed`)).waitFor({ timeout: 30_000 });
-    await expect.poll(() => shell.partyBadge(), { timeout: 30_000 }).toMatchObject({ title: 'Federation finished', detail: expect.stringContaining('The server has since closed') });
-    expect((await shell.partyBadge()).title).not.toMatch(/ECONNREFUSED|Cannot reach/);
-    expect(await log.getByText('lost the connection to the server').count()).toBe(0);
-    await harness.screenshot('24-federation-finished');
-    await shell.goTo('Training');
-  });
+  it(
+    'says the federation finished once the run is over, and once the aggregator has closed, without a raw connection error',
+    { timeout: 120_000 },
+    async () => {
+      await first.done; // its rounds, and its wait for this node to hear the run finished
+      await expect.poll(() => shell.partyBadge(), { timeout: 30_000 }).toMatchObject({ title: 'Federation finished' });
+      await first.close();
+      const log = harness.page.getByRole('list', { name: 'Party log, newest first' });
+      await shell.goTo('Federation');
+      await log
+        .getByText(new RegExp(`federation finished \\(run ${first.runId}, 2 rounds\\); the server has since closed`))
+        .waitFor({ timeout: 30_000 });
+      await expect
+        .poll(() => shell.partyBadge(), { timeout: 30_000 })
+        .toMatchObject({ title: 'Federation finished', detail: expect.stringContaining('The server has since closed') });
+      expect((await shell.partyBadge()).title).not.toMatch(/ECONNREFUSED|Cannot reach/);
+      expect(await log.getByText('lost the connection to the server').count()).toBe(0);
+      await harness.screenshot('24-federation-finished');
+      await shell.goTo('Training');
+    },
+  );
 
   it('the aggregator restarts: the new run counts from round 1 again and is shown apart from the first', { timeout: 180_000 }, async () => {
     second = await startAggregator(dir, { rounds: 2, listen: first.address });
@@ -108,7 +123,10 @@ describe('the Training page across two federation runs', () => {
     await harness.page.goto('about:blank');
     await harness.restartConsole();
     await harness.page.goto(`${harness.url}#/training`);
-    expect(await training.waitForRuns(2)).toEqual([expect.stringContaining(`run ${second!.runId}, `), expect.stringContaining(`run ${first.runId}, `)]);
+    expect(await training.waitForRuns(2)).toEqual([
+      expect.stringContaining(`run ${second!.runId}, `),
+      expect.stringContaining(`run ${first.runId}, `),
+    ]);
     await harness.page.locator(`table[data-run="${second!.runId}"]`).waitFor();
     expect((await training.rounds()).map((row) => row.round)).toEqual(['2', '1']);
     expect(await training.chartPoints('round-loss')).toBe(4);

@@ -74,7 +74,11 @@ async function expectModelFits(name: string, builtin: string): Promise<void> {
   const { loaded, splits } = await openExample(name);
   const { height, width, channels } = splits.train!.sampleShape;
   expect(loaded.config.model?.builtin).toBe(builtin);
-  const model = await buildModel(tf, loaded.config.model!, { inputShape: [height, width, channels], numClasses: splits.train!.classNames.length, baseDir: loaded.baseDir });
+  const model = await buildModel(tf, loaded.config.model!, {
+    inputShape: [height, width, channels],
+    numClasses: splits.train!.classNames.length,
+    baseDir: loaded.baseDir,
+  });
   expect(model.outputs[0]!.shape).toEqual([null, 10]);
   model.dispose();
 }
@@ -126,31 +130,42 @@ describe('examples', () => {
     expect(await epochIndices(test)).toEqual(first);
   });
 
-  it.each([['image-folder', 'mnist-cnn'], ['mnist-handler', 'mlp']] as const)('%s: its `model:` section (%s) builds for the data it opens', expectModelFits);
+  it.each([
+    ['image-folder', 'mnist-cnn'],
+    ['mnist-handler', 'mlp'],
+  ] as const)('%s: its `model:` section (%s) builds for the data it opens', expectModelFits);
 
-  it.skipIf(!hasFashionMnist)('idx: its `model:` section (mnist-cnn) builds for the data it opens', () => expectModelFits('idx', 'mnist-cnn'));
+  it.skipIf(!hasFashionMnist)('idx: its `model:` section (mnist-cnn) builds for the data it opens', () =>
+    expectModelFits('idx', 'mnist-cnn'),
+  );
 
   // Debian's dataset-fashion-mnist; .ci/run installs it, so on CI this runs.
-  it.skipIf(!hasFashionMnist)('idx: Fashion-MNIST from /usr/share/datasets in batches of the configured size, test order fixed', async () => {
-    const { splits, batchSize } = await openExample('idx');
-    const { train, test } = splits as Required<DataSplits>;
-    expect([train.sampleCount, test.sampleCount]).toEqual([60_000, 10_000]);
-    expect(train.sampleShape).toEqual({ height: 28, width: 28, channels: 1 });
-    expect(train.classNames).toHaveLength(10);
-    const batch = await firstBatch(train);
-    expectSoundBatch(batch, train, batchSize);
-    const first = await epochIndices(test);
-    expect(first).toEqual([...Array(10_000).keys()]);
-    expect(await epochIndices(test)).toEqual(first);
-  });
+  it.skipIf(!hasFashionMnist)(
+    'idx: Fashion-MNIST from /usr/share/datasets in batches of the configured size, test order fixed',
+    async () => {
+      const { splits, batchSize } = await openExample('idx');
+      const { train, test } = splits as Required<DataSplits>;
+      expect([train.sampleCount, test.sampleCount]).toEqual([60_000, 10_000]);
+      expect(train.sampleShape).toEqual({ height: 28, width: 28, channels: 1 });
+      expect(train.classNames).toHaveLength(10);
+      const batch = await firstBatch(train);
+      expectSoundBatch(batch, train, batchSize);
+      const first = await epochIndices(test);
+      expect(first).toEqual([...Array(10_000).keys()]);
+      expect(await epochIndices(test)).toEqual(first);
+    },
+  );
 
-  it.skipIf(!hasFashionMnist)('the PNG sample and the Idx example agree: each PNG is the IDX record its name gives, with its label', async () => {
-    const idx = (await openExample('idx')).splits as Required<DataSplits>;
-    const png = (await openExample('image-folder')).splits as Required<DataSplits>;
-    const sample = (await firstBatch(png.test)).indices.subarray(0, 16);
-    const records = Uint32Array.from(sample, (i) => Number(path.basename(png.test.describeSample(i), '.png')));
-    const [fromPng, fromIdx] = [await png.test.readSamples(sample), await idx.test.readSamples(records)];
-    expect([...fromPng.labels]).toEqual([...fromIdx.labels]);
-    expect(Array.from(fromPng.x, (v) => Math.round(v * 255))).toEqual(Array.from(fromIdx.x, (v) => Math.round(v * 255)));
-  });
+  it.skipIf(!hasFashionMnist)(
+    'the PNG sample and the Idx example agree: each PNG is the IDX record its name gives, with its label',
+    async () => {
+      const idx = (await openExample('idx')).splits as Required<DataSplits>;
+      const png = (await openExample('image-folder')).splits as Required<DataSplits>;
+      const sample = (await firstBatch(png.test)).indices.subarray(0, 16);
+      const records = Uint32Array.from(sample, (i) => Number(path.basename(png.test.describeSample(i), '.png')));
+      const [fromPng, fromIdx] = [await png.test.readSamples(sample), await idx.test.readSamples(records)];
+      expect([...fromPng.labels]).toEqual([...fromIdx.labels]);
+      expect(Array.from(fromPng.x, (v) => Math.round(v * 255))).toEqual(Array.from(fromIdx.x, (v) => Math.round(v * 255)));
+    },
+  );
 });

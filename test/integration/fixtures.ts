@@ -8,7 +8,14 @@ import { writeSites, type Site } from '../../main/federation/local/sites.js';
 import { splitSamples } from '../../main/federation/local/split.js';
 
 /** An MLP on one wasm thread per party: an epoch of a third of the sample takes a fraction of a second. */
-export const FAST_SETTINGS: LocalFederationOptions['settings'] = { model: { builtin: 'mlp' }, learningRate: 0.01, batchSize: 32, seed: 0, threads: 1, pollInterval: 0.05 };
+export const FAST_SETTINGS: LocalFederationOptions['settings'] = {
+  model: { builtin: 'mlp' },
+  learningRate: 0.01,
+  batchSize: 32,
+  seed: 0,
+  threads: 1,
+  pollInterval: 0.05,
+};
 
 /** A fresh folder holding `parties` sites, each with its own IID share of the sample's 1000 training images. */
 export async function sampleSites(parties: number): Promise<{ root: string; sites: Site[] }> {

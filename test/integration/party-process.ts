@@ -12,7 +12,8 @@ export class PartyProcess {
 
   constructor(configFile: string) {
     this.child = spawn(process.execPath, ['--import', 'tsx', CLI, 'party', '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
-    for (const stream of [this.child.stdout!, this.child.stderr!]) createInterface({ input: stream }).on('line', (line) => this.lines.push(line));
+    for (const stream of [this.child.stdout!, this.child.stderr!])
+      createInterface({ input: stream }).on('line', (line) => this.lines.push(line));
     this.exited = new Promise((resolve) => this.child.once('exit', (code) => resolve(code)));
   }
 
@@ -22,7 +23,8 @@ export class PartyProcess {
     for (;;) {
       const match = this.lines.map((line) => pattern.exec(line)).find(Boolean);
       if (match) return match[1] ?? match[0];
-      if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${pattern} in the party's output:\n${this.lines.join('\n')}`);
+      if (Date.now() > deadline)
+        throw new Error(`timed out after ${timeoutMs} ms waiting for ${pattern} in the party's output:\n${this.lines.join('\n')}`);
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
   }

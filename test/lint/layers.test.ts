@@ -38,7 +38,9 @@ describe('layer rules', () => {
   });
 
   it('names the layer and what it may import', async () => {
-    const [result] = await eslint.lintText("import { x } from '../services/dispatch.js';\nexport { x };\n", { filePath: path.join(ROOT, 'main/data/x.ts') });
+    const [result] = await eslint.lintText("import { x } from '../services/dispatch.js';\nexport { x };\n", {
+      filePath: path.join(ROOT, 'main/data/x.ts'),
+    });
     const expected = 'main/data/ may import only common/, main/config/: layers import downward.';
     expect(result!.messages.map((m) => m.message)).toEqual([expect.stringContaining(expected)]);
   });
@@ -48,6 +50,8 @@ describe('layer rules', () => {
     expect(await refused(file, ['federation', 'config'], (from, i) => `export * from '${from}'; // ${i}`)).toEqual(['federation']);
     expect(await refused(file, ['services', 'config'], (from, i) => `export const m${i} = await import('${from}');`)).toEqual(['services']);
     expect(await refused(file, ['engine', 'config'], (from, i) => `export type T${i} = typeof import('${from}');`)).toEqual(['engine']);
-    expect(await refused(file, ['cli', 'config'], (from, i) => `import type { T${i} } from '${from}'; export type { T${i} };`)).toEqual(['cli']);
+    expect(await refused(file, ['cli', 'config'], (from, i) => `import type { T${i} } from '${from}'; export type { T${i} };`)).toEqual([
+      'cli',
+    ]);
   });
 });

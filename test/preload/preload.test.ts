@@ -27,7 +27,7 @@ describe('preload', () => {
     expect(electron.ipcRenderer.invoke).toHaveBeenCalledWith('tributary:call:config.open', { file: 'party.yaml' });
   });
 
-  it('relays an event\'s payload without the IPC event (it carries the sender), and unsubscribes', () => {
+  it("relays an event's payload without the IPC event (it carries the sender), and unsubscribes", () => {
     const listener = vi.fn();
     const off = api.dataset.onScanProgress(listener);
     const [channel, relay] = electron.ipcRenderer.on.mock.calls.at(-1)! as [string, (...args: unknown[]) => void];

@@ -19,9 +19,14 @@ export class CsvManifest extends DataHandler {
       manifests.push({ split, csv, rows });
     }
     // Without class_names, the labels of every split together, sorted: train and test then agree on indices.
-    const classNames = info.class_names ?? [...new Set(manifests.flatMap((m) => m.rows.map((r) => r.label)).filter(Boolean))].sort(compareNames);
+    const classNames =
+      info.class_names ?? [...new Set(manifests.flatMap((m) => m.rows.map((r) => r.label)).filter(Boolean))].sort(compareNames);
     if (classNames.length === 0) throw infoError(manifests[0]!.split, `no labelled rows in ${manifests.map((m) => m.csv).join(' or ')}`);
-    const listings: SplitListing[] = manifests.map(({ split, csv, rows }) => ({ split, source: csv, ...manifestFiles(csv, rows, classNames) }));
+    const listings: SplitListing[] = manifests.map(({ split, csv, rows }) => ({
+      split,
+      source: csv,
+      ...manifestFiles(csv, rows, classNames),
+    }));
     return imageGenerators(info, this.context.baseDir, classNames, listings);
   }
 }

@@ -33,8 +33,16 @@ export class Idx extends DataHandler {
     const generators: Partial<Record<'train' | 'test', IdxGenerator>> = {};
     for (const { split, images, imagesSource, labels } of splits) {
       generators[split] = new IdxGenerator({
-        images, source: imagesSource, labels, classNames, normalize: info.normalize,
-        batchSize: info.batch_size, shuffle: split === 'train' && info.shuffle, seed: info.seed, workers: info.workers, prefetch: info.prefetch,
+        images,
+        source: imagesSource,
+        labels,
+        classNames,
+        normalize: info.normalize,
+        batchSize: info.batch_size,
+        shuffle: split === 'train' && info.shuffle,
+        seed: info.seed,
+        workers: info.workers,
+        prefetch: info.prefetch,
       });
     }
     try {
@@ -52,13 +60,23 @@ export class Idx extends DataHandler {
       try {
         return { source, header: await readIdxHeader(await uncompressedIdx(source, cacheDir)) };
       } catch (error) {
-        throw infoError(key, (error as NodeJS.ErrnoException).code === 'ENOENT' ? `${source} does not exist` : (error as Error).message, error);
+        throw infoError(
+          key,
+          (error as NodeJS.ErrnoException).code === 'ENOENT' ? `${source} does not exist` : (error as Error).message,
+          error,
+        );
       }
     };
     const images = await open(`${split}_images`, imagesPath);
     const labels = await open(`${split}_labels`, labelsPath);
     const [count, h, w, c] = images.header.dims;
-    if (images.header.dtype !== 'ubyte' || h === undefined || w === undefined || images.header.dims.length > 4 || (c !== undefined && ![1, 3].includes(c))) {
+    if (
+      images.header.dtype !== 'ubyte' ||
+      h === undefined ||
+      w === undefined ||
+      images.header.dims.length > 4 ||
+      (c !== undefined && ![1, 3].includes(c))
+    ) {
       const got = `${images.header.dtype} ${images.header.dims.join('x')}`;
       throw infoError(`${split}_images`, `expected ubyte images of shape (n, h, w) or (n, h, w, 1|3), got ${got}`);
     }

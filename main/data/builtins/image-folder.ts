@@ -7,7 +7,9 @@ import { imageGenerators, infoError, resolveFrom, type SplitListing } from './im
 export class ImageFolder extends DataHandler {
   async getData(): Promise<DataSplits> {
     const info: ImageFolderInfo = ImageFolderInfoSchema.parse(this.info);
-    const roots = (['train', 'test'] as const).flatMap((split) => (info[split] ? [{ split, root: resolveFrom(this.context.baseDir, info[split]) }] : []));
+    const roots = (['train', 'test'] as const).flatMap((split) =>
+      info[split] ? [{ split, root: resolveFrom(this.context.baseDir, info[split]) }] : [],
+    );
     const classNames = info.class_names ?? (await foundClasses(roots));
     const listings: SplitListing[] = [];
     for (const { split, root } of roots) {

@@ -48,13 +48,20 @@ function refuseEmpty({ split, source, files, report }: SplitListing): void {
 function refuseUnreadable(listing: SplitListing, onBadFile: 'skip' | 'fail'): void {
   const first = listing.report.problems.find((p) => p.kind === 'unreadable');
   if (onBadFile === 'fail' && first) {
-    throw infoError(listing.split, `${first.path}: ${first.reason} (${listing.report.unreadableCount} such in ${listing.split}; on_bad_file is "fail")`);
+    throw infoError(
+      listing.split,
+      `${first.path}: ${first.reason} (${listing.report.unreadableCount} such in ${listing.split}; on_bad_file is "fail")`,
+    );
   }
 }
 
 /** The configured size, or the size of the first image that decodes (train split first). */
 async function resolveTarget(options: ImageOptions, listings: SplitListing[]): Promise<ImageTarget> {
-  const base = { channels: options.color_mode === 'grayscale' ? 1 : 3, interpolation: options.interpolation, maxPixels: options.max_pixels } as const;
+  const base = {
+    channels: options.color_mode === 'grayscale' ? 1 : 3,
+    interpolation: options.interpolation,
+    maxPixels: options.max_pixels,
+  } as const;
   if (options.image_size) return { ...base, height: options.image_size[0], width: options.image_size[1] };
   const errors: string[] = [];
   for (const { files } of listings) {
@@ -68,11 +75,19 @@ async function resolveTarget(options: ImageOptions, listings: SplitListing[]): P
     }
   }
   // Every split has images (empty ones were refused), so there are errors: the images are at fault, not image_size.
-  throw infoError(listings[0]!.split, `none of the first ${errors.length} images decode, so image_size cannot be inferred (first: ${errors[0]})`);
+  throw infoError(
+    listings[0]!.split,
+    `none of the first ${errors.length} images decode, so image_size cannot be inferred (first: ${errors[0]})`,
+  );
 }
 
 /** The decoded cache, or a note on why there is none although the config asked for one. */
-async function openCache(options: ImageOptions, baseDir: string, files: FileList, target: ImageTarget): Promise<{ cache?: DecodedCache; notes: string[] }> {
+async function openCache(
+  options: ImageOptions,
+  baseDir: string,
+  files: FileList,
+  target: ImageTarget,
+): Promise<{ cache?: DecodedCache; notes: string[] }> {
   if (!options.cache) return { notes: [] };
   const dir = options.cache_dir ? resolveFrom(baseDir, options.cache_dir) : path.join(defaultCacheDir(), 'decoded');
   const { height, width, channels, interpolation, maxPixels } = target;

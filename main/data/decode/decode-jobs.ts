@@ -161,7 +161,8 @@ async function decodeFiles(job: DecodeJob, context: FilesContext): Promise<Decod
       failures.push({ row, reason: (error as Error).message });
     }
   }
-  if (cache && freshCount > 0) writeSync(handle(cache.file, 'r+'), fresh!, 0, freshCount * rowValues, cache.dataOffset + job.firstNewSlot! * cache.recordBytes);
+  if (cache && freshCount > 0)
+    writeSync(handle(cache.file, 'r+'), fresh!, 0, freshCount * rowValues, cache.dataOffset + job.firstNewSlot! * cache.recordBytes);
   if (job.out) return { ok, failures };
   // A short batch is copied once so the transferred buffer holds only its rows.
   return { x: packed === indices.length ? x : x.slice(0, packed * rowValues), ok, failures };

@@ -70,7 +70,11 @@ async function decode(bytes: Uint8Array, maxPixels: number): Promise<{ image: De
  * Embedded ICC profiles and EXIF orientation are ignored, as PIL-based loaders such as Keras' load_img ignore them:
  * sites of one federation should see the same pixels, and the PNG fast path applies neither.
  */
-async function decodeWithSharp(bytes: Uint8Array, format: Format, maxPixels: number): Promise<{ image: DecodedImage; original: TargetImage['original'] }> {
+async function decodeWithSharp(
+  bytes: Uint8Array,
+  format: Format,
+  maxPixels: number,
+): Promise<{ image: DecodedImage; original: TargetImage['original'] }> {
   const input = { failOn: 'truncated', ignoreIcc: true, limitInputPixels: maxPixels } as const;
   // The header alone, without sharp's own limit, so an oversized image gets the same message as on the PNG path.
   const meta = await sharpCall(format, () => sharp(bytes, { ...input, limitInputPixels: false }).metadata());
@@ -119,7 +123,10 @@ function luma(r: number, g: number, b: number): number {
 async function resize(pixels: Uint8Array, from: DecodedImage, spec: TargetSpec, height: number, width: number): Promise<Uint8Array> {
   // These pixels already passed the max_pixels check when they were decoded.
   const raw = { width: from.width, height: from.height, channels: spec.channels };
-  const resized = sharp(pixels, { raw, limitInputPixels: false }).resize(width, height, { fit: 'fill', kernel: KERNELS[spec.interpolation] });
+  const resized = sharp(pixels, { raw, limitInputPixels: false }).resize(width, height, {
+    fit: 'fill',
+    kernel: KERNELS[spec.interpolation],
+  });
   // Without this, sharp writes one-channel input back out as three sRGB channels.
   return (spec.channels === 1 ? resized.toColourspace('b-w') : resized).raw().toBuffer();
 }

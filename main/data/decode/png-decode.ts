@@ -13,7 +13,10 @@ export interface DecodedImage {
 
 /** A file that cannot be decoded; `reason` is written for the site operator who has to find and fix the file. */
 export class ImageDecodeError extends Error {
-  constructor(readonly reason: string, options?: ErrorOptions) {
+  constructor(
+    readonly reason: string,
+    options?: ErrorOptions,
+  ) {
     super(reason, options);
     this.name = 'ImageDecodeError';
   }
@@ -60,9 +63,12 @@ export function isPng(bytes: Uint8Array): boolean {
 /** The error for bytes no decoder recognises: empty, a PNG cut inside its signature, or something else entirely. */
 export function unrecognizedFile(bytes: Uint8Array): ImageDecodeError {
   if (bytes.length === 0) return new ImageDecodeError('empty file (0 bytes)');
-  if (bytes.length < 8 && Array.from(bytes).every((b, i) => b === SIGNATURE[i])) return new ImageDecodeError(`truncated PNG: the file is only ${bytes.length} bytes`);
+  if (bytes.length < 8 && Array.from(bytes).every((b, i) => b === SIGNATURE[i]))
+    return new ImageDecodeError(`truncated PNG: the file is only ${bytes.length} bytes`);
   // The first bytes, printable, tell an operator what the file really is (text, HTML, an archive ...).
-  const start = Array.from(bytes.subarray(0, 8), (b) => (b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, '0')}`));
+  const start = Array.from(bytes.subarray(0, 8), (b) =>
+    b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, '0')}`,
+  );
   return new ImageDecodeError(`not an image: starts with '${start.join('')}'`);
 }
 
@@ -71,7 +77,9 @@ export function checkPixelLimit(width: number, height: number, maxPixels: number
   const pixels = width * height;
   if (pixels > maxPixels) {
     const n = (v: number) => v.toLocaleString('en-US');
-    throw new ImageDecodeError(`image is ${width}x${height} (${n(pixels)} pixels), over the limit of ${n(maxPixels)}; raise max_pixels if this is a real image`);
+    throw new ImageDecodeError(
+      `image is ${width}x${height} (${n(pixels)} pixels), over the limit of ${n(maxPixels)}; raise max_pixels if this is a real image`,
+    );
   }
 }
 
@@ -93,7 +101,7 @@ function readChunks(bytes: Uint8Array, maxPixels: number): Chunks {
   let palette: Uint8Array | undefined;
   let transparency: Uint8Array | undefined;
   const idat: Uint8Array[] = [];
-  for (let at = 8; ; ) {
+  for (let at = 8; ;) {
     if (at + 8 > bytes.length) throw new ImageDecodeError(`truncated PNG: the file ends after ${bytes.length} bytes with no IEND chunk`);
     const length = view.getUint32(at);
     const type = chunkType(bytes, at);
@@ -146,9 +154,12 @@ function parseHeader(body: Uint8Array): Header {
   const view = new DataView(body.buffer, body.byteOffset, 13);
   const [width, height] = [view.getUint32(0), view.getUint32(4)];
   const [depth, colorType, compression, filter, interlace] = body.subarray(8, 13);
-  if (width === 0 || height === 0 || width > 0x7fffffff || height > 0x7fffffff) throw new ImageDecodeError(`corrupt PNG: IHDR says ${width}x${height}`);
-  if (!COLOR_TYPES[colorType!]?.depths.includes(depth!)) throw new ImageDecodeError(`corrupt PNG: color type ${colorType} with bit depth ${depth} is not valid PNG`);
-  if (compression !== 0 || filter !== 0 || interlace! > 1) throw new ImageDecodeError('corrupt PNG: unknown compression, filter or interlace method in IHDR');
+  if (width === 0 || height === 0 || width > 0x7fffffff || height > 0x7fffffff)
+    throw new ImageDecodeError(`corrupt PNG: IHDR says ${width}x${height}`);
+  if (!COLOR_TYPES[colorType!]?.depths.includes(depth!))
+    throw new ImageDecodeError(`corrupt PNG: color type ${colorType} with bit depth ${depth} is not valid PNG`);
+  if (compression !== 0 || filter !== 0 || interlace! > 1)
+    throw new ImageDecodeError('corrupt PNG: unknown compression, filter or interlace method in IHDR');
   return { width, height, depth: depth!, colorType: colorType!, interlaced: interlace === 1 };
 }
 
@@ -163,24 +174,34 @@ function inflateRows(idat: Uint8Array[], header: Header, rowBytes: number): Uint
   // Deflate expands at most 1032:1 (a 258-byte match coded in 2 bits), so a header that promises far more than the
   // compressed data can hold is refused here, before a buffer of the promised size exists.
   if (expected > compressed * 1032) {
-    throw new ImageDecodeError(`truncated PNG: ${compressed} bytes of compressed image data cannot hold the ${expected} bytes a ${header.width}x${header.height} image needs`);
+    throw new ImageDecodeError(
+      `truncated PNG: ${compressed} bytes of compressed image data cannot hold the ${expected} bytes a ${header.width}x${header.height} image needs`,
+    );
   }
-  if (expected >= bufferConstants.MAX_LENGTH) throw new ImageDecodeError(`image is ${header.width}x${header.height}, too large to decode in memory`);
+  if (expected >= bufferConstants.MAX_LENGTH)
+    throw new ImageDecodeError(`image is ${header.width}x${header.height}, too large to decode in memory`);
   let rows: Uint8Array;
   try {
     // A chunk one byte longer than the output holds it whole: no concatenation copy (peak memory is the image itself),
     // and zlib sees the stream end without allocating a second chunk.
-    rows = inflateSync(idat.length === 1 ? idat[0]! : Buffer.concat(idat), { maxOutputLength: expected, chunkSize: Math.max(64, expected + 1) });
+    rows = inflateSync(idat.length === 1 ? idat[0]! : Buffer.concat(idat), {
+      maxOutputLength: expected,
+      chunkSize: Math.max(64, expected + 1),
+    });
   } catch (error) {
     throw inflateFailure(error as NodeJS.ErrnoException, expected);
   }
-  if (rows.length < expected) throw new ImageDecodeError(`truncated PNG: the image data holds ${rows.length} of the ${expected} bytes a ${header.width}x${header.height} image needs`);
+  if (rows.length < expected)
+    throw new ImageDecodeError(
+      `truncated PNG: the image data holds ${rows.length} of the ${expected} bytes a ${header.width}x${header.height} image needs`,
+    );
   return rows;
 }
 
 function inflateFailure(error: NodeJS.ErrnoException, expected: number): Error {
   // libpng accepts (and ignores) surplus image data, so such a file is odd but not broken: sharp decides.
-  if (error.code === 'ERR_BUFFER_TOO_LARGE') return new NeedsSharp(`image data inflates to more than the ${expected} bytes its header implies`);
+  if (error.code === 'ERR_BUFFER_TOO_LARGE')
+    return new NeedsSharp(`image data inflates to more than the ${expected} bytes its header implies`);
   if (error.code === 'Z_BUF_ERROR') return new ImageDecodeError('truncated PNG: the compressed image data stops early', { cause: error });
   return new ImageDecodeError(`corrupt PNG: the image data does not inflate (${error.message})`, { cause: error });
 }
@@ -223,8 +244,12 @@ function unAverage(buf: Uint8Array, src: number, dst: number, n: number, bpp: nu
 function unPaeth(buf: Uint8Array, src: number, dst: number, n: number, bpp: number, prev: Uint8Array, up: number): void {
   for (let i = 0; i < bpp; i++) buf[dst + i] = buf[src + i]! + prev[up + i]!;
   for (let i = bpp; i < n; i++) {
-    const a = buf[dst + i - bpp]!, b = prev[up + i]!, c = prev[up + i - bpp]!;
-    const pa = Math.abs(b - c), pb = Math.abs(a - c), pc = Math.abs(a + b - c - c);
+    const a = buf[dst + i - bpp]!,
+      b = prev[up + i]!,
+      c = prev[up + i - bpp]!;
+    const pa = Math.abs(b - c),
+      pb = Math.abs(a - c),
+      pc = Math.abs(a + b - c - c);
     buf[dst + i] = buf[src + i]! + (pa <= pb && pa <= pc ? a : pb <= pc ? b : c);
   }
 }
@@ -264,7 +289,13 @@ function sampleAt(rows: Uint8Array, rowStart: number, index: number, depth: numb
   return (rows[rowStart + (bit >> 3)]! >> (8 - depth - (bit & 7))) & ((1 << depth) - 1);
 }
 
-function expandSamples(rows: Uint8Array, { width, height, depth }: Header, rowBytes: number, samples: 1 | 2 | 3 | 4, key: number[] | undefined): DecodedImage {
+function expandSamples(
+  rows: Uint8Array,
+  { width, height, depth }: Header,
+  rowBytes: number,
+  samples: 1 | 2 | 3 | 4,
+  key: number[] | undefined,
+): DecodedImage {
   const channels = (key ? samples + 1 : samples) as 1 | 2 | 3 | 4;
   const data = new Uint8Array(width * height * channels);
   const to8 = depth === 16 ? (v: number) => v >> 8 : (v: number) => (v * 255) / ((1 << depth) - 1);
@@ -284,7 +315,13 @@ function expandSamples(rows: Uint8Array, { width, height, depth }: Header, rowBy
 }
 
 /** Out-of-range indices read black and opaque, as libpng's zero-padded palette gives them; libpng ignores a tRNS longer than the palette. */
-function expandPalette(rows: Uint8Array, { width, height, depth }: Header, rowBytes: number, palette: Uint8Array, tRNS: Uint8Array | undefined): DecodedImage {
+function expandPalette(
+  rows: Uint8Array,
+  { width, height, depth }: Header,
+  rowBytes: number,
+  palette: Uint8Array,
+  tRNS: Uint8Array | undefined,
+): DecodedImage {
   const transparency = tRNS && tRNS.length > 0 && tRNS.length <= palette.length / 3 ? tRNS : undefined;
   const channels = transparency ? 4 : 3;
   const lut = new Uint8Array(256 * channels);

@@ -24,7 +24,9 @@ export function pngChunk(type: string, body: Uint8Array): Buffer {
 
 function paeth(a: number, b: number, c: number): number {
   const p = a + b - c;
-  const pa = Math.abs(p - a), pb = Math.abs(p - b), pc = Math.abs(p - c);
+  const pa = Math.abs(p - a),
+    pb = Math.abs(p - b),
+    pc = Math.abs(p - c);
   return pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
 }
 
@@ -35,7 +37,9 @@ function filterRow(row: Uint8Array, prev: Uint8Array, bpp: number, out: Uint8Arr
   for (let type = 0; type < 5; type++) {
     let sum = 0;
     for (let i = 0; i < row.length; i++) {
-      const a = i >= bpp ? row[i - bpp]! : 0, b = prev[i]!, c = i >= bpp ? prev[i - bpp]! : 0;
+      const a = i >= bpp ? row[i - bpp]! : 0,
+        b = prev[i]!,
+        c = i >= bpp ? prev[i - bpp]! : 0;
       const predictor = type === 0 ? 0 : type === 1 ? a : type === 2 ? b : type === 3 ? (a + b) >> 1 : paeth(a, b, c);
       const v = (row[i]! - predictor) & 0xff;
       trial[i] = v;
@@ -65,5 +69,10 @@ export function encodePng({ width, height, channels, data }: RawPixels): Buffer 
   ihdr.writeUInt32BE(width, 0);
   ihdr.writeUInt32BE(height, 4);
   ihdr.set([8, colorType, 0, 0, 0], 8);
-  return Buffer.concat([PNG_SIGNATURE, pngChunk('IHDR', ihdr), pngChunk('IDAT', deflateSync(filtered)), pngChunk('IEND', new Uint8Array(0))]);
+  return Buffer.concat([
+    PNG_SIGNATURE,
+    pngChunk('IHDR', ihdr),
+    pngChunk('IDAT', deflateSync(filtered)),
+    pngChunk('IEND', new Uint8Array(0)),
+  ]);
 }

@@ -175,7 +175,9 @@ export class WorkerPool<Req, Res, C = unknown> {
  * The worker side: answer each job with `handle`, resolving its context the same way the pool tracks it. Jobs run
  * strictly one after another, in arrival order, even when `handle` awaits (a job may reuse per-thread buffers).
  */
-export function serveJobs<Req, Res, C>(handle: (request: Req, context: C | undefined) => Promise<{ value: Res; transfer?: ArrayBuffer[] }>): void {
+export function serveJobs<Req, Res, C>(
+  handle: (request: Req, context: C | undefined) => Promise<{ value: Res; transfer?: ArrayBuffer[] }>,
+): void {
   const contexts = new Map<string, C>();
   let previous = Promise.resolve();
   parentPort!.on('message', (envelope: Envelope<Req, C>) => {

@@ -37,7 +37,11 @@ export async function readManifest(csvFile: string, columns: ManifestColumns): P
 }
 
 /** Rows become files relative to the CSV's folder; rows without a path or with an unknown label are reported. */
-export function manifestFiles(csvFile: string, rows: ManifestRow[], classNames: readonly string[]): { files: FileList; report: ListingReport } {
+export function manifestFiles(
+  csvFile: string,
+  rows: ManifestRow[],
+  classNames: readonly string[],
+): { files: FileList; report: ListingReport } {
   const files = new FileList();
   const report = new ListingReport();
   const base = path.dirname(csvFile);

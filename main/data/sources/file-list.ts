@@ -55,7 +55,12 @@ export class FileList {
   #nameEnd: Uint32Array;
   #folderOf: Uint32Array;
   #labels: Int32Array;
-  #growing: { names: GrowableArray<Uint8Array>; nameEnd: GrowableArray<Uint32Array>; folderOf: GrowableArray<Uint32Array>; labels: GrowableArray<Int32Array> } | null;
+  #growing: {
+    names: GrowableArray<Uint8Array>;
+    nameEnd: GrowableArray<Uint32Array>;
+    folderOf: GrowableArray<Uint32Array>;
+    labels: GrowableArray<Int32Array>;
+  } | null;
   #bytes = 0;
   #length = 0;
 

@@ -31,7 +31,10 @@ export async function listClassFolders(root: string): Promise<string[]> {
 async function isFolder(parent: string, entry: Dirent): Promise<boolean> {
   if (entry.isDirectory()) return true;
   if (!entry.isSymbolicLink()) return false;
-  return fsp.stat(path.join(parent, entry.name)).then((s) => s.isDirectory(), () => false);
+  return fsp.stat(path.join(parent, entry.name)).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
 }
 
 /**

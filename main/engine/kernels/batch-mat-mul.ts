@@ -15,7 +15,8 @@ export function batchMatMulConfig(tf: Tf, stock: tfjs.KernelConfig): tfjs.Kernel
       const { a, b } = inputs as { a: Info; b: Info };
       const { transposeA, transposeB } = attrs as unknown as tfjs.BatchMatMulAttrs;
       const w = { tf, backend } as Wasm;
-      const matMul = (x: Info, y: Info) => stock.kernelFunc({ inputs: { a: x, b: y }, backend, attrs: { transposeA: false, transposeB: false } }) as Info;
+      const matMul = (x: Info, y: Info) =>
+        stock.kernelFunc({ inputs: { a: x, b: y }, backend, attrs: { transposeA: false, transposeB: false } }) as Info;
       const a3 = asBatch(w, a, transposeA);
       const b3 = asBatch(w, b, transposeB);
       const outer = { a: a.shape.slice(0, -2), b: b.shape.slice(0, -2) };

@@ -1,7 +1,22 @@
 // Runs in the training thread: the column sums of a [rows, columns] float32 matrix (a bias gradient) as a generated WebAssembly SIMD loop.
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import {
-  advanceBy, countDown, end, f64x2Add, f64x2PromoteLow, get, highHalf, i32, load, loop, loopOnBackend, set, store, tee, zero, type LoopFunction,
+  advanceBy,
+  countDown,
+  end,
+  f64x2Add,
+  f64x2PromoteLow,
+  get,
+  highHalf,
+  i32,
+  load,
+  loop,
+  loopOnBackend,
+  set,
+  store,
+  tee,
+  zero,
+  type LoopFunction,
 } from './wasm-asm.js';
 
 /** Adds the columns of x (`rows` of `columns` float32, rows at least 1) into float64 sums at `sums`: byte addresses. */
@@ -17,9 +32,13 @@ export function columnSumsLoop(backend: BackendWasm, columns: number): ColumnSum
 }
 
 // Parameters, then locals, by index.
-const X = 0, ROWS = 1, SUMS = 2;
-const XP = 3, LEFT = 4;
-const T = 5, ACC = 6;
+const X = 0,
+  ROWS = 1,
+  SUMS = 2;
+const XP = 3,
+  LEFT = 4;
+const T = 5,
+  ACC = 6;
 
 /**
  * For each group of 16 columns: one pass down all the rows, each float widened to float64 and added in row order,
@@ -27,19 +46,35 @@ const T = 5, ACC = 6;
  */
 function columnSumsFunction(columns: number): LoopFunction {
   const passes: number[] = [];
-  for (let first = 0; first < columns; first += COLUMNS_PER_PASS) passes.push(...columnPass(columns, first, Math.min(COLUMNS_PER_PASS, columns - first) / 4));
+  for (let first = 0; first < columns; first += COLUMNS_PER_PASS)
+    passes.push(...columnPass(columns, first, Math.min(COLUMNS_PER_PASS, columns - first) / 4));
   return { params: 3, i32Locals: 2, v128Locals: 1 + (COLUMNS_PER_PASS / 4) * 2, body: [...passes, ...i32(0)] };
 }
 
 function columnPass(columns: number, first: number, vectors: number): number[] {
   const sums = Array.from({ length: vectors * 2 }, (_, i) => ACC + i);
   const widenAndAdd = (v: number) => [
-    ...get(XP), ...load((first + 4 * v) * 4), ...tee(T), ...f64x2PromoteLow, ...get(sums[2 * v]!), ...f64x2Add, ...set(sums[2 * v]!),
-    ...get(T), ...get(T), ...highHalf, ...f64x2PromoteLow, ...get(sums[2 * v + 1]!), ...f64x2Add, ...set(sums[2 * v + 1]!),
+    ...get(XP),
+    ...load((first + 4 * v) * 4),
+    ...tee(T),
+    ...f64x2PromoteLow,
+    ...get(sums[2 * v]!),
+    ...f64x2Add,
+    ...set(sums[2 * v]!),
+    ...get(T),
+    ...get(T),
+    ...highHalf,
+    ...f64x2PromoteLow,
+    ...get(sums[2 * v + 1]!),
+    ...f64x2Add,
+    ...set(sums[2 * v + 1]!),
   ];
   return [
     ...sums.flatMap((s) => [...zero, ...set(s)]),
-    ...get(X), ...set(XP), ...get(ROWS), ...set(LEFT),
+    ...get(X),
+    ...set(XP),
+    ...get(ROWS),
+    ...set(LEFT),
     ...loop,
     ...Array.from({ length: vectors }, (_, v) => widenAndAdd(v)).flat(),
     ...advanceBy(columns * 4, XP),

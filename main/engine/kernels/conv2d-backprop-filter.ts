@@ -43,7 +43,9 @@ function viaSimdLoop(w: Wasm, x: Info, dy: Info, info: tfjs.backend_util.Conv2DI
   const { top, bottom, left, right } = info.padInfo;
   const width = info.inWidth + left + right;
   const height = info.inHeight + top + bottom;
-  const reaches = (info.outHeight - 1) * info.strideHeight + info.filterHeight <= height && (info.outWidth - 1) * info.strideWidth + info.filterWidth <= width;
+  const reaches =
+    (info.outHeight - 1) * info.strideHeight + info.filterHeight <= height &&
+    (info.outWidth - 1) * info.strideWidth + info.filterWidth <= width;
   if (Math.min(top, bottom, left, right) < 0 || !reaches || info.batchSize === 0) return undefined;
   const c = info.inChannels;
   const loop = filterGradientLoop(w.backend, {
@@ -56,7 +58,23 @@ function viaSimdLoop(w: Wasm, x: Info, dy: Info, info: tfjs.backend_util.Conv2DI
     columnStepBytes: info.strideWidth * c * 4,
   });
   if (loop === null) return undefined;
-  const padded = top + bottom + left + right > 0 ? run(w, 'PadV2', { x }, { paddings: [[0, 0], [top, bottom], [left, right], [0, 0]], constantValue: 0 }) : undefined;
+  const padded =
+    top + bottom + left + right > 0
+      ? run(
+          w,
+          'PadV2',
+          { x },
+          {
+            paddings: [
+              [0, 0],
+              [top, bottom],
+              [left, right],
+              [0, 0],
+            ],
+            constantValue: 0,
+          },
+        )
+      : undefined;
   const dW = output(w, [info.filterHeight, info.filterWidth, c, info.outChannels]);
   const sums = f32(w, dW);
   sums.fill(0);

@@ -58,7 +58,11 @@ export function conv3DBackpropInputConfig(tf: Tf): tfjs.KernelConfig {
         free(w, slice, filter2d);
       }
       const dx = output(w, inputShape);
-      addPairedSlices(f32(w, dx), perDepth.map((p) => f32(w, p)), info);
+      addPairedSlices(
+        f32(w, dx),
+        perDepth.map((p) => f32(w, p)),
+        info,
+      );
       free(w, dyPlanes, ...perDepth);
       return dx;
     },
@@ -68,7 +72,12 @@ export function conv3DBackpropInputConfig(tf: Tf): tfjs.KernelConfig {
 /** The 2D conv between paired slices: [batch*outDepth, H, W, ci] to [batch*outDepth, OH, OW, co], same pads. */
 function planeInfo(tf: Tf, info: Conv3DInfo): tfjs.backend_util.Conv2DInfo {
   const { top, bottom, left, right } = info.padInfo;
-  const pad: tfjs.backend_util.ExplicitPadding = [[0, 0], [top, bottom], [left, right], [0, 0]];
+  const pad: tfjs.backend_util.ExplicitPadding = [
+    [0, 0],
+    [top, bottom],
+    [left, right],
+    [0, 0],
+  ];
   const inShape: [number, number, number, number] = [info.batchSize * info.outDepth, info.inHeight, info.inWidth, info.inChannels];
   const filterShape: [number, number, number, number] = [info.filterHeight, info.filterWidth, info.inChannels, info.outChannels];
   return tf.backend_util.computeConv2DInfo(inShape, filterShape, [info.strideHeight, info.strideWidth], 1, pad);

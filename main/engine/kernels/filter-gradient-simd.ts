@@ -1,6 +1,21 @@
 // Runs in the training thread: a conv's weight gradient for small patches (a first layer) as a generated WebAssembly SIMD loop.
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { advanceBy, countDown, f32x4Add, f32x4Mul, get, i32, load, load32Splat, loop, loopOnBackend, end, set, store, type LoopFunction } from './wasm-asm.js';
+import {
+  advanceBy,
+  countDown,
+  f32x4Add,
+  f32x4Mul,
+  get,
+  i32,
+  load,
+  load32Splat,
+  loop,
+  loopOnBackend,
+  end,
+  set,
+  store,
+  type LoopFunction,
+} from './wasm-asm.js';
 
 /** Where everything is in memory, in bytes, for one conv shape; the loop is generated for it with these as constants. */
 export interface SmallPatchGeometry {
@@ -19,7 +34,9 @@ export interface SmallPatchGeometry {
 
 /** The byte offset of each (kh, kw, ci) tap from a window's first value, in dW's order, for NHWC rows `rowWidth` pixels wide. */
 export function tapOffsets(filterHeight: number, filterWidth: number, channels: number, rowWidth: number): number[] {
-  return range(filterHeight).flatMap((kh) => range(filterWidth).flatMap((kw) => range(channels).map((ci) => ((kh * rowWidth + kw) * channels + ci) * 4)));
+  return range(filterHeight).flatMap((kh) =>
+    range(filterWidth).flatMap((kw) => range(channels).map((ci) => ((kh * rowWidth + kw) * channels + ci) * 4)),
+  );
 }
 
 /** Adds each window's x ⊗ dy into dW (which the caller zeroes): x, dy and dW are byte addresses, `images` at least 1. */
@@ -39,8 +56,15 @@ export function filterGradientLoop(backend: BackendWasm, geometry: SmallPatchGeo
 }
 
 // Parameters, then locals, by index.
-const X = 0, DY = 1, DW = 2, IMAGES = 3;
-const ROWS = 4, X_ROW = 5, XP = 6, DYP = 7, COLUMNS = 8;
+const X = 0,
+  DY = 1,
+  DW = 2,
+  IMAGES = 3;
+const ROWS = 4,
+  X_ROW = 5,
+  XP = 6,
+  DYP = 7,
+  COLUMNS = 8;
 const VECTORS = CHANNELS_PER_PASS / 4;
 const ACC = 9;
 const D = ACC + TAPS_PER_PASS * VECTORS;
@@ -58,10 +82,14 @@ function filterGradientFunction(g: SmallPatchGeometry): LoopFunction {
   }
   const body = [
     ...loop,
-    ...get(X), ...set(X_ROW), ...i32(g.outHeight), ...set(ROWS),
+    ...get(X),
+    ...set(X_ROW),
+    ...i32(g.outHeight),
+    ...set(ROWS),
     ...loop,
     ...passes,
-    ...advanceBy(g.outWidth * g.outChannels * 4, DY), ...advanceBy(g.rowStepBytes, X_ROW),
+    ...advanceBy(g.outWidth * g.outChannels * 4, DY),
+    ...advanceBy(g.rowStepBytes, X_ROW),
     ...countDown(ROWS),
     ...end,
     ...advanceBy(g.imageBytes, X),
@@ -75,17 +103,33 @@ function filterGradientFunction(g: SmallPatchGeometry): LoopFunction {
 /** One output row's windows for a few taps and 8 channels: sums from dW into registers, accumulate, back to dW. */
 function rowPass(g: SmallPatchGeometry, taps: { offset: number; index: number }[], channel: number): number[] {
   const dwOffset = (tap: number, v: number) => (tap * g.outChannels + channel + 4 * v) * 4;
-  const each = (f: (t: number, tap: number, v: number) => number[]) => taps.flatMap(({ index }, t) => range(VECTORS).flatMap((v) => f(t, index, v)));
+  const each = (f: (t: number, tap: number, v: number) => number[]) =>
+    taps.flatMap(({ index }, t) => range(VECTORS).flatMap((v) => f(t, index, v)));
   return [
     ...each((t, tap, v) => [...get(DW), ...load(dwOffset(tap, v)), ...set(ACC + t * VECTORS + v)]),
-    ...get(X_ROW), ...set(XP), ...get(DY), ...set(DYP), ...i32(g.outWidth), ...set(COLUMNS),
+    ...get(X_ROW),
+    ...set(XP),
+    ...get(DY),
+    ...set(DYP),
+    ...i32(g.outWidth),
+    ...set(COLUMNS),
     ...loop,
     ...range(VECTORS).flatMap((v) => [...get(DYP), ...load((channel + 4 * v) * 4), ...set(D + v)]),
     ...taps.flatMap(({ offset }, t) => [
-      ...get(XP), ...load32Splat(offset), ...set(S),
-      ...range(VECTORS).flatMap((v) => [...get(ACC + t * VECTORS + v), ...get(S), ...get(D + v), ...f32x4Mul, ...f32x4Add, ...set(ACC + t * VECTORS + v)]),
+      ...get(XP),
+      ...load32Splat(offset),
+      ...set(S),
+      ...range(VECTORS).flatMap((v) => [
+        ...get(ACC + t * VECTORS + v),
+        ...get(S),
+        ...get(D + v),
+        ...f32x4Mul,
+        ...f32x4Add,
+        ...set(ACC + t * VECTORS + v),
+      ]),
     ]),
-    ...advanceBy(g.columnStepBytes, XP), ...advanceBy(g.outChannels * 4, DYP),
+    ...advanceBy(g.columnStepBytes, XP),
+    ...advanceBy(g.outChannels * 4, DYP),
     ...countDown(COLUMNS),
     ...end,
     ...each((t, tap, v) => [...get(DW), ...get(ACC + t * VECTORS + v), ...store(dwOffset(tap, v))]),

@@ -68,7 +68,12 @@ function byPhases(w: Wasm, dy: Info, filter: Info, info: Conv2DInfo, depthwise: 
       free(w, sub);
     }
   }
-  interleave(f32(w, dx), phases.map((p) => ({ ...p, values: f32(w, p.part) })), info, channels);
+  interleave(
+    f32(w, dx),
+    phases.map((p) => ({ ...p, values: f32(w, p.part) })),
+    info,
+    channels,
+  );
   free(w, ...phases.map((p) => p.part));
   return dx;
 }

@@ -39,7 +39,8 @@ const WRAPPERS: Array<[string, (tf: Tf, stock: tfjs.KernelConfig) => tfjs.Kernel
 export function registerWasmTrainingKernels(tf: Tf): string[] {
   const wrapped = WRAPPERS.flatMap(([name, wrap]) => {
     const stock = tf.getKernel(name, 'wasm');
-    if (stock === undefined) throw new Error(`import @tensorflow/tfjs-backend-wasm before registering its training kernels (it has no ${name})`);
+    if (stock === undefined)
+      throw new Error(`import @tensorflow/tfjs-backend-wasm before registering its training kernels (it has no ${name})`);
     // The stock kernel's setup (wasm binds its C function there, when the backend starts) must still run for the wrapper.
     return isOurs(stock) ? [] : [{ ...(stock.setupFunc && { setupFunc: stock.setupFunc }), ...wrap(tf, stock) }];
   });

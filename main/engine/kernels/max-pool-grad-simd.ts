@@ -1,7 +1,27 @@
 // Runs in the training thread: MaxPoolGrad's 2x2 windows as a WebAssembly SIMD loop over the wasm backend's own memory.
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import {
-  add, advance, and, andNot, anyTrue, countDown, end, f32x4Const, f32x4Eq, f32x4Gt, get, i32, load, loop, loopOnBackend, mul, not, or, set, store, tee,
+  add,
+  advance,
+  and,
+  andNot,
+  anyTrue,
+  countDown,
+  end,
+  f32x4Const,
+  f32x4Eq,
+  f32x4Gt,
+  get,
+  i32,
+  load,
+  loop,
+  loopOnBackend,
+  mul,
+  not,
+  or,
+  set,
+  store,
+  tee,
 } from './wasm-asm.js';
 
 /**
@@ -21,9 +41,21 @@ export function rows2x2(backend: BackendWasm): Rows2x2 | null {
 }
 
 // Parameters and locals of the function, by index.
-const X = 0, DX = 1, POOLED = 2, DY = 3, WINDOWS = 4, QUADS = 5, ROW = 6;
-const K = 7, RIGHT = 8, DIAGONAL = 9;
-const MAX = 10, GRAD = 11, TAKEN = 12, E = 13, INVALID = 14;
+const X = 0,
+  DX = 1,
+  POOLED = 2,
+  DY = 3,
+  WINDOWS = 4,
+  QUADS = 5,
+  ROW = 6;
+const K = 7,
+  RIGHT = 8,
+  DIAGONAL = 9;
+const MAX = 10,
+  GRAD = 11,
+  TAKEN = 12,
+  E = 13,
+  INVALID = 14;
 
 const minusInfinity = f32x4Const(-Infinity);
 
@@ -36,9 +68,19 @@ function pixel(offset?: number): number[] {
   return [
     ...at(DX),
     ...get(GRAD),
-    ...at(X), ...load(), ...get(MAX), ...f32x4Eq, ...get(TAKEN), ...andNot, ...tee(E),
-    ...and, ...store(),
-    ...get(TAKEN), ...get(E), ...or, ...set(TAKEN),
+    ...at(X),
+    ...load(),
+    ...get(MAX),
+    ...f32x4Eq,
+    ...get(TAKEN),
+    ...andNot,
+    ...tee(E),
+    ...and,
+    ...store(),
+    ...get(TAKEN),
+    ...get(E),
+    ...or,
+    ...set(TAKEN),
   ];
 }
 
@@ -49,16 +91,36 @@ function pixel(offset?: number): number[] {
 function body(): number[] {
   const quad = 16;
   return [
-    ...get(QUADS), ...i32(quad), ...mul, ...set(RIGHT),
-    ...get(ROW), ...get(RIGHT), ...add, ...set(DIAGONAL),
+    ...get(QUADS),
+    ...i32(quad),
+    ...mul,
+    ...set(RIGHT),
+    ...get(ROW),
+    ...get(RIGHT),
+    ...add,
+    ...set(DIAGONAL),
     ...loop,
-    ...get(QUADS), ...set(K),
+    ...get(QUADS),
+    ...set(K),
     ...loop,
-    ...get(POOLED), ...load(), ...set(MAX),
-    ...get(DY), ...load(), ...set(GRAD),
-    ...get(MAX), ...minusInfinity, ...f32x4Gt, ...not, ...tee(TAKEN),
-    ...get(INVALID), ...or, ...set(INVALID),
-    ...pixel(), ...pixel(RIGHT), ...pixel(ROW), ...pixel(DIAGONAL),
+    ...get(POOLED),
+    ...load(),
+    ...set(MAX),
+    ...get(DY),
+    ...load(),
+    ...set(GRAD),
+    ...get(MAX),
+    ...minusInfinity,
+    ...f32x4Gt,
+    ...not,
+    ...tee(TAKEN),
+    ...get(INVALID),
+    ...or,
+    ...set(INVALID),
+    ...pixel(),
+    ...pixel(RIGHT),
+    ...pixel(ROW),
+    ...pixel(DIAGONAL),
     ...[X, DX, POOLED, DY].flatMap((t) => [...get(t), ...i32(quad), ...add, ...set(t)]),
     ...countDown(K),
     ...end,
@@ -66,6 +128,7 @@ function body(): number[] {
     ...advance(RIGHT, X, DX),
     ...countDown(WINDOWS),
     ...end,
-    ...get(INVALID), ...anyTrue,
+    ...get(INVALID),
+    ...anyTrue,
   ];
 }

@@ -21,7 +21,8 @@ export function maxPoolGradConfig(tf: Tf): tfjs.KernelConfig {
       const w = { tf, backend } as Wasm;
       const dx = output(w, input.shape);
       const arrays = { x: f32(w, input), pooled: f32(w, pooled), dy: f32(w, dy), dx: f32(w, dx) };
-      if (info.strideHeight >= info.filterHeight && info.strideWidth >= info.filterWidth) scatterDisjoint(arrays, info, rows2x2(backend as never));
+      if (info.strideHeight >= info.filterHeight && info.strideWidth >= info.filterWidth)
+        scatterDisjoint(arrays, info, rows2x2(backend as never));
       else scatterToMaxima(arrays, info);
       return dx;
     },
@@ -47,7 +48,12 @@ interface Window {
 function windowAt(info: Conv2DInfo, oy: number, ox: number): Window {
   const y = oy * info.strideHeight - info.padInfo.top;
   const x = ox * info.strideWidth - info.padInfo.left;
-  return { y0: Math.max(y, 0), y1: Math.min(y + info.filterHeight, info.inHeight), x0: Math.max(x, 0), x1: Math.min(x + info.filterWidth, info.inWidth) };
+  return {
+    y0: Math.max(y, 0),
+    y1: Math.min(y + info.filterHeight, info.inHeight),
+    x0: Math.max(x, 0),
+    x1: Math.min(x + info.filterWidth, info.inWidth),
+  };
 }
 
 /**
@@ -105,7 +111,15 @@ function simdRow(simd: Rows2x2, { arrays, info, b, oy }: Row, from: number, to: 
   const pixel = ((b * info.inHeight + win.y0) * info.inWidth + win.x0) * c * 4;
   const out = ((b * info.outHeight + oy) * info.outWidth + from) * c * 4;
   const { x, dx, pooled, dy } = arrays;
-  return simd(x.byteOffset + pixel, dx.byteOffset + pixel, pooled.byteOffset + out, dy.byteOffset + out, to - from, c / 4, info.inWidth * c * 4);
+  return simd(
+    x.byteOffset + pixel,
+    dx.byteOffset + pixel,
+    pooled.byteOffset + out,
+    dy.byteOffset + out,
+    to - from,
+    c / 4,
+    info.inWidth * c * 4,
+  );
 }
 
 /** The windows ox in [from, to) that lie wholly inside the input's width (all but edge ones cut by 'same' padding). */
@@ -121,7 +135,12 @@ function fullColumns(info: Conv2DInfo): { from: number; to: number } {
 /** Whether the windows together cover every pixel of the input (else the pixels no window reaches are zeroed first). */
 function coversInput(info: Conv2DInfo): boolean {
   const last = windowAt(info, info.outHeight - 1, info.outWidth - 1);
-  return info.strideHeight === info.filterHeight && info.strideWidth === info.filterWidth && last.y1 === info.inHeight && last.x1 === info.inWidth;
+  return (
+    info.strideHeight === info.filterHeight &&
+    info.strideWidth === info.filterWidth &&
+    last.y1 === info.inHeight &&
+    last.x1 === info.inWidth
+  );
 }
 
 function int32(values: Float32Array): Int32Array {
@@ -216,7 +235,8 @@ function scatterToMaxima({ x, pooled, dy, dx }: Arrays, info: Conv2DInfo): void 
         }
         for (let ch = 0; ch < c; ch++) {
           const first = image + (y0 * inWidth + x0) * c + ch;
-          const i = pooled[out + ch]! > -Infinity ? at[ch]! : firstMaximum(x, { first, row: inWidth * c, c, width: x1 - x0, height: y1 - y0 });
+          const i =
+            pooled[out + ch]! > -Infinity ? at[ch]! : firstMaximum(x, { first, row: inWidth * c, c, width: x1 - x0, height: y1 - y0 });
           if (i >= 0) dx[i] = dx[i]! + dy[out + ch]!;
         }
       }

@@ -30,7 +30,12 @@ export function selfTestWasmGradients(tf: Tf): WasmGradientSelfTest {
   try {
     got = onWasm(tf, inputs);
   } catch (error) {
-    return { ok: false, maxRelError: Infinity, ms: performance.now() - start, error: error instanceof Error ? error.message : String(error) };
+    return {
+      ok: false,
+      maxRelError: Infinity,
+      ms: performance.now() - start,
+      error: error instanceof Error ? error.message : String(error),
+    };
   }
   const want = onCpu(tf, inputs);
   const maxRelError = Math.max(...want.map((w, i) => relError(got[i]!, w)));
@@ -62,7 +67,9 @@ const BIAS = { axis: [0, 1, 2], keepDims: false } as const;
 
 /** Small exact values (multiples of 1/3 .. 1/10) from fixed formulas, differing per image; rows 4.. of x are zero. */
 function fixture(): Fixture {
-  const x = Float32Array.from({ length: 2 * 7 * 7 * 2 }, (_, i) => (Math.floor(i / 14) % 7 < 4 ? (((i * 5 + Math.floor(i / 98)) % 7) - 3) / 3 : 0));
+  const x = Float32Array.from({ length: 2 * 7 * 7 * 2 }, (_, i) =>
+    Math.floor(i / 14) % 7 < 4 ? (((i * 5 + Math.floor(i / 98)) % 7) - 3) / 3 : 0,
+  );
   const w = Float32Array.from({ length: 3 * 3 * 2 * 4 }, (_, i) => (((i * 5) % 9) - 4) / 8);
   const v = Float32Array.from({ length: 16 * 3 }, (_, i) => (((i * 7) % 13) - 6) / 10);
   const r = Float32Array.from({ length: 2 * 3 }, (_, i) => (i % 4) - 1.5);
@@ -76,7 +83,10 @@ function onWasm(tf: Tf, f: Fixture): Float32Array[] {
     const loss = (x: tfjs.Tensor, w: tfjs.Tensor, v: tfjs.Tensor) => {
       const conv = tf.conv2d(x as tfjs.Tensor4D, w as tfjs.Tensor4D, CONV.strides, CONV.pad).sub(0.5);
       const pooled = tf.maxPool(conv as tfjs.Tensor4D, POOL.filterSize, POOL.strides, POOL.pad);
-      return tf.matMul(pooled.reshape(FLAT), v as tfjs.Tensor2D).mul(tf.tensor(f.r, R)).sum();
+      return tf
+        .matMul(pooled.reshape(FLAT), v as tfjs.Tensor2D)
+        .mul(tf.tensor(f.r, R))
+        .sum();
     };
     const grads = tf.grads(loss)([tf.tensor(f.x, X), tf.tensor(f.w, W), tf.tensor(f.v, V)]);
     const dy1 = tf.tensor(f.dy1, DY1);
@@ -99,13 +109,20 @@ function onCpu(tf: Tf, f: Fixture): Float32Array[] {
   const info = (shape: number[], values: Float32Array) => keep(cpu.makeTensorInfo(shape, 'float32', values));
   const keep = (t: tfjs.TensorInfo) => (made.push(t), t);
   const run = (name: string, inputs: Record<string, tfjs.TensorInfo>, attrs: object) =>
-    keep(tf.getKernel(name, 'cpu').kernelFunc({ inputs, backend: cpu as unknown as tfjs.KernelBackend, attrs: attrs as tfjs.NamedAttrMap }) as tfjs.TensorInfo);
+    keep(
+      tf
+        .getKernel(name, 'cpu')
+        .kernelFunc({ inputs, backend: cpu as unknown as tfjs.KernelBackend, attrs: attrs as tfjs.NamedAttrMap }) as tfjs.TensorInfo,
+    );
   const values = (t: tfjs.TensorInfo) => cpu.readSync(t.dataId);
   try {
     const x = info(X, f.x);
     const w = info(W, f.w);
     const conv = run(tf.Conv2D, { x, filter: w }, CONV);
-    const shifted = info(conv.shape, values(conv).map((c) => c - 0.5));
+    const shifted = info(
+      conv.shape,
+      values(conv).map((c) => c - 0.5),
+    );
     const pooled = run(tf.MaxPool, { x: shifted }, POOL);
     const r = info(R, f.r);
     const dFlat = run(tf.BatchMatMul, { a: r, b: info(V, f.v) }, { transposeA: false, transposeB: true });

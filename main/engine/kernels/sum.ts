@@ -63,7 +63,14 @@ function columnSums(x: Float32Array, columns: number): Float64Array {
 }
 
 function addEightColumns(x: Float32Array, c: number, columns: number, sums: Float64Array): void {
-  let s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
+  let s0 = 0,
+    s1 = 0,
+    s2 = 0,
+    s3 = 0,
+    s4 = 0,
+    s5 = 0,
+    s6 = 0,
+    s7 = 0;
   for (let i = c; i < x.length; i += columns) {
     s0 += x[i]!;
     s1 += x[i + 1]!;

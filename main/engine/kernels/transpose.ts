@@ -20,9 +20,16 @@ export function transposeConfig(tf: Tf, stock: tfjs.KernelConfig): tfjs.KernelCo
       const swapsOuter = n >= 2 && perm[0] === n - 1 && perm[n - 1] === 0 && perm.slice(1, -1).every((p, i) => p === i + 1);
       const fourBytes = x.dtype === 'float32' || x.dtype === 'int32';
       const w = { tf, backend: args.backend } as Wasm;
-      const loop = swapsOuter && fourBytes ? swapOuterLoop(w.backend, x.shape[0]!, tf.util.sizeFromShape(x.shape.slice(1, -1)), x.shape[n - 1]!) : null;
+      const loop =
+        swapsOuter && fourBytes
+          ? swapOuterLoop(w.backend, x.shape[0]!, tf.util.sizeFromShape(x.shape.slice(1, -1)), x.shape[n - 1]!)
+          : null;
       if (loop === null) return stock.kernelFunc(args);
-      const out = output(w, perm.map((p) => x.shape[p]!), x.dtype);
+      const out = output(
+        w,
+        perm.map((p) => x.shape[p]!),
+        x.dtype,
+      );
       loop(f32(w, x).byteOffset, f32(w, out).byteOffset);
       return out;
     },

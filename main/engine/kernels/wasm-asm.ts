@@ -83,7 +83,10 @@ export const f64x2Add = simd(0xf0);
 /** The low two lanes of an f32x4 as an f64x2. */
 export const f64x2PromoteLow = simd(0x5f);
 /** Four 32-bit lanes picked from two vectors (0-3: the first, 4-7: the second). */
-export const shuffle32 = (lanes: [number, number, number, number]) => [...simd(0x0d), ...lanes.flatMap((l) => [4 * l, 4 * l + 1, 4 * l + 2, 4 * l + 3])];
+export const shuffle32 = (lanes: [number, number, number, number]) => [
+  ...simd(0x0d),
+  ...lanes.flatMap((l) => [4 * l, 4 * l + 1, 4 * l + 2, 4 * l + 3]),
+];
 /** The high two f32 lanes moved to the low two (the shuffle of a vector with itself). */
 export const highHalf = shuffle32([2, 3, 2, 3]);
 export const zero = [...simd(0x0c), ...Array<number>(16).fill(0)];
@@ -108,7 +111,14 @@ function moduleBytes(fn: LoopFunction, shared: boolean): Uint8Array {
   const exports = [1, ...name('run'), 0x00, 0];
   const code = [2, ...uleb(fn.i32Locals), I32, ...uleb(fn.v128Locals), V128, ...fn.body, ...end];
   return Uint8Array.from([
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    0x00,
+    0x61,
+    0x73,
+    0x6d,
+    0x01,
+    0x00,
+    0x00,
+    0x00,
     ...section(1, type),
     ...section(2, imports),
     ...section(3, [1, 0]),

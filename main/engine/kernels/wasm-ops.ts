@@ -52,10 +52,28 @@ export function f32(w: Wasm, x: Info): Float32Array {
  * XNNPACK's NHWC convolution with explicit padding. XNNPACK accepts only non-negative padding, so a negative pad
  * (rows or columns the convolution never reaches) is cropped from the input first.
  */
-export function conv2d(w: Wasm, x: Info, filter: Info, strides: [number, number], dilations: [number, number], pads: Pads, depthwise = false): Info {
+export function conv2d(
+  w: Wasm,
+  x: Info,
+  filter: Info,
+  strides: [number, number],
+  dilations: [number, number],
+  pads: Pads,
+  depthwise = false,
+): Info {
   const cropped = crop(w, x, pads);
   const [top, bottom, left, right] = pads.map((p) => Math.max(p, 0)) as Pads;
-  const attrs = { strides, dilations, pad: [[0, 0], [top, bottom], [left, right], [0, 0]], dataFormat: 'NHWC' };
+  const attrs = {
+    strides,
+    dilations,
+    pad: [
+      [0, 0],
+      [top, bottom],
+      [left, right],
+      [0, 0],
+    ],
+    dataFormat: 'NHWC',
+  };
   const y = run(w, depthwise ? 'DepthwiseConv2dNative' : 'Conv2D', { x: cropped ?? x, filter }, attrs);
   if (cropped !== undefined) free(w, cropped);
   return y;

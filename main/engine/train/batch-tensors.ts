@@ -17,7 +17,10 @@ export function batchTensors(tf: Tf, model: tfjs.LayersModel, batch: Batch, numC
   const n = batch.shape[0];
   const xs = tf.tensor4d(batch.x, batch.shape);
   // The sparse loss wants class indices, as float32 (tfjs floors them itself); every other loss the one-hot rows.
-  const ys = model.loss === 'sparseCategoricalCrossentropy' ? tf.tensor1d(Float32Array.from(batch.labels)) : tf.tensor2d(batch.oneHot, [n, numClasses]);
+  const ys =
+    model.loss === 'sparseCategoricalCrossentropy'
+      ? tf.tensor1d(Float32Array.from(batch.labels))
+      : tf.tensor2d(batch.oneHot, [n, numClasses]);
   return { xs, ys };
 }
 

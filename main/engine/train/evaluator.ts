@@ -25,7 +25,12 @@ export interface EvaluateResult {
 }
 
 /** Rejects with the signal's reason when stopped before the last batch: an evaluation of part of an in-order test split would mislead. */
-export async function evaluate(tf: Tf, model: tfjs.LayersModel, generator: DataGenerator, options: { signal?: AbortSignal } = {}): Promise<EvaluateResult> {
+export async function evaluate(
+  tf: Tf,
+  model: tfjs.LayersModel,
+  generator: DataGenerator,
+  options: { signal?: AbortSignal } = {},
+): Promise<EvaluateResult> {
   const { signal } = options;
   const classes = generator.classNames;
   const confusion = classes.map(() => new Array<number>(classes.length).fill(0));
@@ -53,7 +58,12 @@ export async function evaluate(tf: Tf, model: tfjs.LayersModel, generator: DataG
  * The batch's mean loss and each row's predicted class, from one forward pass: the loss is the model's compiled loss
  * function (whichever of tfjs's losses the config named) applied to the predictions, as model.evaluate applies it.
  */
-async function evaluateBatch(tf: Tf, model: tfjs.LayersModel, batch: Batch, numClasses: number): Promise<{ loss: number; predicted: Int32Array }> {
+async function evaluateBatch(
+  tf: Tf,
+  model: tfjs.LayersModel,
+  batch: Batch,
+  numClasses: number,
+): Promise<{ loss: number; predicted: Int32Array }> {
   const n = batch.indices.length;
   const [loss, predicted] = tf.tidy(() => {
     const { xs, ys } = batchTensors(tf, model, batch, numClasses);

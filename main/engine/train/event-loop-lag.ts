@@ -14,7 +14,10 @@ export interface EventLoopLag {
  * Runs `work` while sampling the event loop every `resolutionMs` (default 10). The histogram records the time
  * between the sampling timer's runs, which includes the resolution itself; that is subtracted, so 0 means on time.
  */
-export async function measureEventLoopLag<T>(work: () => Promise<T>, options: { resolutionMs?: number } = {}): Promise<{ result: T; lag: EventLoopLag }> {
+export async function measureEventLoopLag<T>(
+  work: () => Promise<T>,
+  options: { resolutionMs?: number } = {},
+): Promise<{ result: T; lag: EventLoopLag }> {
   const { resolutionMs = 10 } = options;
   const histogram = monitorEventLoopDelay({ resolution: resolutionMs });
   histogram.enable();

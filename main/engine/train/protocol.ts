@@ -22,7 +22,10 @@ const NamedArraySchema = z.strictObject({
  * The host's TrainingRunner.setWeights takes only CheckedWeights (their values were checked where they came in),
  * and a brand does not cross postMessage: the thread checks their structure against the model again, not their values.
  */
-const CheckedWeightsSchema = z.array(NamedArraySchema).readonly().transform((arrays) => arrays as CheckedWeights);
+const CheckedWeightsSchema = z
+  .array(NamedArraySchema)
+  .readonly()
+  .transform((arrays) => arrays as CheckedWeights);
 
 export const RequestSchema = z.discriminatedUnion('type', [
   z.strictObject({
@@ -37,7 +40,12 @@ export const RequestSchema = z.discriminatedUnion('type', [
   }),
   z.strictObject({ type: z.literal('train'), id, epochs: z.number().int().min(1), progressEveryMs: z.number().min(0).optional() }),
   /** A round's settings, for the trainings that follow; what is left out stays as it is. */
-  z.strictObject({ type: z.literal('configure'), id, learningRate: z.number().min(0).optional(), batchSize: z.number().int().min(1).optional() }),
+  z.strictObject({
+    type: z.literal('configure'),
+    id,
+    learningRate: z.number().min(0).optional(),
+    batchSize: z.number().int().min(1).optional(),
+  }),
   z.strictObject({ type: z.literal('evaluate'), id }),
   z.strictObject({ type: z.literal('stop'), id }),
   z.strictObject({ type: z.literal('getWeights'), id }),
@@ -92,5 +100,9 @@ export function checkRequest(message: unknown): { ok: true; request: CheckedRequ
   const requestId = id.safeParse(fields.id);
   const type = typeof fields.type === 'string' ? ` ${JSON.stringify(fields.type)}` : '';
   const problems = parsed.error.issues.map((issue) => `${issue.path.length ? `${issue.path.join('.')}: ` : ''}${issue.message}`);
-  return { ok: false, id: requestId.success ? requestId.data : null, message: `bad request${type} to the training thread: ${problems.join('; ')}` };
+  return {
+    ok: false,
+    id: requestId.success ? requestId.data : null,
+    message: `bad request${type} to the training thread: ${problems.join('; ')}`,
+  };
 }

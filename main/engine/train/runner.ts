@@ -73,7 +73,10 @@ export class TrainingRunner extends EventEmitter<RunnerEvents> {
   }
 
   /** Resolves when the epochs are done or a stop took effect (then `stopped` is true). */
-  async train(epochs: number, options: { progressEveryMs?: number; onProgress?: (event: TrainProgress) => void } = {}): Promise<TrainResult> {
+  async train(
+    epochs: number,
+    options: { progressEveryMs?: number; onProgress?: (event: TrainProgress) => void } = {},
+  ): Promise<TrainResult> {
     const { onProgress, progressEveryMs } = options;
     const request: Unsent<'train'> = { type: 'train', epochs, ...(progressEveryMs !== undefined && { progressEveryMs }) };
     return (await this.#call(request, 'trained', [], onProgress)).result;
@@ -95,7 +98,9 @@ export class TrainingRunner extends EventEmitter<RunnerEvents> {
 
   /** The arrays' buffers move to the training thread where an array is its buffer's only view: such arrays are empty here afterwards. */
   async setWeights(arrays: CheckedWeights): Promise<void> {
-    const whole = arrays.map((a) => a.data).filter((data) => data.buffer instanceof ArrayBuffer && data.byteOffset === 0 && data.byteLength === data.buffer.byteLength);
+    const whole = arrays
+      .map((a) => a.data)
+      .filter((data) => data.buffer instanceof ArrayBuffer && data.byteOffset === 0 && data.byteLength === data.buffer.byteLength);
     await this.#call({ type: 'setWeights', arrays }, 'weightsSet', [...new Set(whole.map((data) => data.buffer as ArrayBuffer))]);
   }
 
@@ -121,11 +126,19 @@ export class TrainingRunner extends EventEmitter<RunnerEvents> {
     }
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
-      const call: Call = { type: request.type, expects, resolve: resolve as (reply: Reply) => void, reject, ...(onProgress && { onProgress }) };
+      const call: Call = {
+        type: request.type,
+        expects,
+        resolve: resolve as (reply: Reply) => void,
+        reject,
+        ...(onProgress && { onProgress }),
+      };
       try {
         this.#worker.postMessage({ ...request, id }, transfer);
       } catch (error) {
-        reject(new Error(`${request.type}: the request could not be sent to the training thread: ${(error as Error).message}`, { cause: error }));
+        reject(
+          new Error(`${request.type}: the request could not be sent to the training thread: ${(error as Error).message}`, { cause: error }),
+        );
         return;
       }
       this.#calls.set(id, call);
@@ -154,7 +167,8 @@ export class TrainingRunner extends EventEmitter<RunnerEvents> {
     const detail = this.#crash ? `: ${this.#crash.message}` : '';
     this.#ended = `it ${how}${detail}`;
     this.#state = closed ? 'closed' : 'dead';
-    for (const call of this.#calls.values()) call.reject(new Error(`${call.type}: the training thread ${how} before it answered${detail}`, { cause: this.#crash }));
+    for (const call of this.#calls.values())
+      call.reject(new Error(`${call.type}: the training thread ${how} before it answered${detail}`, { cause: this.#crash }));
     this.#calls.clear();
     if (!closed) this.emit('died', new Error(`the training thread ${how}${detail}`, { cause: this.#crash }));
   }

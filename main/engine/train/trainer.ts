@@ -73,7 +73,13 @@ export async function trainEpochs(tf: Tf, model: tfjs.LayersModel, generator: Da
   const { epochs, signal, onProgress = () => {}, progressEveryMs = 250 } = options;
   if (!Number.isInteger(epochs) || epochs < 1) throw new RangeError(`epochs must be a whole number >= 1, got ${epochs}`);
   const run: Run = {
-    tf, model, generator, options: { epochs, signal, onProgress, progressEveryMs }, accuracyAt: accuracyIndex(model), samples: 0, lastReport: -Infinity,
+    tf,
+    model,
+    generator,
+    options: { epochs, signal, onProgress, progressEveryMs },
+    accuracyAt: accuracyIndex(model),
+    samples: 0,
+    lastReport: -Infinity,
   };
   const results: EpochResult[] = [];
   for (let epoch = 1; epoch <= epochs; epoch++) {
@@ -98,7 +104,9 @@ async function trainEpoch(run: Run, epoch: number): Promise<EpochResult | null> 
       const { loss, accuracy } = await trainBatch(run, batch);
       const n = batch.indices.length;
       if (!Number.isFinite(loss)) {
-        throw new DivergedError(`epoch ${epoch}, batch ${meter.batches + 1}: the loss is ${loss}, so training diverged and the weights are unusable; lower learning_rate or check the data`);
+        throw new DivergedError(
+          `epoch ${epoch}, batch ${meter.batches + 1}: the loss is ${loss}, so training diverged and the weights are unusable; lower learning_rate or check the data`,
+        );
       }
       meter.add(n, loss, accuracy);
       run.samples += n;
@@ -111,7 +119,8 @@ async function trainEpoch(run: Run, epoch: number): Promise<EpochResult | null> 
     throw error;
   }
   const skipped = generator.lastEpochSummary?.skipped ?? 0;
-  if (meter.samples === 0) throw new Error(`epoch ${epoch}: the generator yielded no samples to train on (${skipped} skipped as unreadable or not finite)`);
+  if (meter.samples === 0)
+    throw new Error(`epoch ${epoch}: the generator yielded no samples to train on (${skipped} skipped as unreadable or not finite)`);
   return meter.result(epoch, skipped);
 }
 
@@ -180,6 +189,14 @@ class Meter {
   }
 
   result(epoch: number, skipped: number): EpochResult {
-    return { epoch, loss: this.loss(), accuracy: this.accuracy(), samples: this.samples, skipped, seconds: this.seconds(), samplesPerSec: this.samplesPerSec() };
+    return {
+      epoch,
+      loss: this.loss(),
+      accuracy: this.accuracy(),
+      samples: this.samples,
+      skipped,
+      seconds: this.seconds(),
+      samplesPerSec: this.samplesPerSec(),
+    };
   }
 }

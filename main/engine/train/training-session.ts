@@ -39,7 +39,9 @@ export class TrainingSession {
    */
   async open(request: OpenRequest): Promise<OpenedInfo> {
     if (this.#opened) {
-      throw new Error(`${this.#opened.configFile} is already open in this training thread; close it and start a new one to open ${request.configFile}`);
+      throw new Error(
+        `${this.#opened.configFile} is already open in this training thread; close it and start a new one to open ${request.configFile}`,
+      );
     }
     const { loaded, spec } = await step('reading the config', async () => {
       const config = await loadPartyConfig(request.configFile);
@@ -47,14 +49,20 @@ export class TrainingSession {
     });
     const { backend: choice, threads } = loaded.config.training;
     const preferred = request.backend ?? choice;
-    const backend = await step('starting a tfjs backend', () => selectBackend({ ...(preferred !== 'auto' && { prefer: preferred }), threads }));
+    const backend = await step('starting a tfjs backend', () =>
+      selectBackend({ ...(preferred !== 'auto' && { prefer: preferred }), threads }),
+    );
     const { splits } = await step('opening the data', () => openData(loaded));
     try {
       const reference = await step('checking the data', async () => agreeingSplit(splits));
       const { height, width, channels } = reference.sampleShape;
       seedMathRandom(spec.seed);
       const model = await step('building the model', () =>
-        buildModel(backend.tf, spec, { inputShape: [height, width, channels], numClasses: reference.classNames.length, baseDir: loaded.baseDir }),
+        buildModel(backend.tf, spec, {
+          inputShape: [height, width, channels],
+          numClasses: reference.classNames.length,
+          baseDir: loaded.baseDir,
+        }),
       );
       this.#opened = { configFile: loaded.file, backend, splits, model };
       return {
@@ -74,7 +82,8 @@ export class TrainingSession {
   /** A round's learning rate (for the compiled optimizer) and batch size (for the train split), from the next step on. */
   configure({ learningRate, batchSize }: Omit<ConfigureRequest, 'type' | 'id'>): TrainingSettings {
     const { model, splits, configFile } = this.#need();
-    if (batchSize !== undefined && !splits.train) throw new Error(`the data handler of ${configFile} has no train split to set a batch size on`);
+    if (batchSize !== undefined && !splits.train)
+      throw new Error(`the data handler of ${configFile} has no train split to set a batch size on`);
     if (learningRate !== undefined) setLearningRate(model, learningRate);
     if (batchSize !== undefined) splits.train!.batchSize = batchSize;
     return this.#settings();
@@ -132,7 +141,8 @@ function configuredModel({ file, config }: LoadedConfig): ModelSection {
   throw new ConfigError({
     file,
     key: 'model',
-    problem: 'missing: add a `model:` section (`builtin: mnist-cnn` or `mlp`, or `path:` to a model.json) to train, or have the federation offer one',
+    problem:
+      'missing: add a `model:` section (`builtin: mnist-cnn` or `mlp`, or `path:` to a model.json) to train, or have the federation offer one',
   });
 }
 
@@ -149,10 +159,13 @@ function agreeingSplit({ train, test }: DataSplits): DataGenerator {
   const reference = (train ?? test)!;
   if (train && test) {
     if (train.classNames.join('\n') !== test.classNames.join('\n')) {
-      throw new Error(`the train split's classes [${train.classNames.join(', ')}] differ from the test split's [${test.classNames.join(', ')}]: set class_names`);
+      throw new Error(
+        `the train split's classes [${train.classNames.join(', ')}] differ from the test split's [${test.classNames.join(', ')}]: set class_names`,
+      );
     }
     const shape = (g: DataGenerator) => `${g.sampleShape.height}x${g.sampleShape.width}x${g.sampleShape.channels}`;
-    if (shape(train) !== shape(test)) throw new Error(`the train split's samples are ${shape(train)} but the test split's are ${shape(test)}`);
+    if (shape(train) !== shape(test))
+      throw new Error(`the train split's samples are ${shape(train)} but the test split's are ${shape(test)}`);
   }
   return reference;
 }

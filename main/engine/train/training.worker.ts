@@ -33,7 +33,11 @@ async function receive(message: unknown): Promise<void> {
     return post({ type: 'closed', id: request.id });
   }
   if (busy) {
-    return post({ type: 'error', id: request.id, message: `${request.type} refused: the training thread is busy with ${busy.type}; wait for it to finish, or send stop` });
+    return post({
+      type: 'error',
+      id: request.id,
+      message: `${request.type} refused: the training thread is busy with ${busy.type}; wait for it to finish, or send stop`,
+    });
   }
   const controller = new AbortController();
   const done = answer(request, controller.signal)
@@ -56,7 +60,11 @@ async function answer(request: Exclude<CheckedRequest, { type: 'stop' | 'close' 
       return post({ type: 'opened', id, info: await session.open(request) });
     case 'train': {
       const onProgress = (event: TrainProgress) => post({ type: 'progress', id, event });
-      const result = await session.train(request.epochs, { signal, onProgress, ...(request.progressEveryMs !== undefined && { progressEveryMs: request.progressEveryMs }) });
+      const result = await session.train(request.epochs, {
+        signal,
+        onProgress,
+        ...(request.progressEveryMs !== undefined && { progressEveryMs: request.progressEveryMs }),
+      });
       return post({ type: 'trained', id, result });
     }
     case 'configure':
@@ -66,7 +74,10 @@ async function answer(request: Exclude<CheckedRequest, { type: 'stop' | 'close' 
     case 'getWeights': {
       const arrays = session.getWeights();
       // Fresh copies: their buffers move to the host rather than being copied again.
-      return post({ type: 'weights', id, arrays }, arrays.map((array) => array.data.buffer as ArrayBuffer));
+      return post(
+        { type: 'weights', id, arrays },
+        arrays.map((array) => array.data.buffer as ArrayBuffer),
+      );
     }
     case 'setWeights':
       session.setWeights(request.arrays);

@@ -18,7 +18,8 @@ export function auditEntry({ direction, metadata, content, bytes, cachedBytes, e
   const values: Record<string, AuditValue> = {};
   for (const [record, value] of content ?? []) {
     if (value.kind === 'arrays') {
-      for (const [name, array] of value.items) arrays.push({ record, name, dtype: array.dtype, shape: [...array.shape], bytes: array.data.byteLength });
+      for (const [name, array] of value.items)
+        arrays.push({ record, name, dtype: array.dtype, shape: [...array.shape], bytes: array.data.byteLength });
     } else {
       for (const [key, item] of value.items) values[`${record}.${key}`] = auditValue(item);
     }
@@ -45,7 +46,9 @@ function auditValue(value: ConfigValue): AuditValue {
   if (typeof value === 'bigint') return Number(value);
   if (value instanceof Uint8Array) return `${value.length} bytes`;
   if (Array.isArray(value)) {
-    return value.map((item: unknown) => (typeof item === 'bigint' ? Number(item) : item instanceof Uint8Array ? `${item.length} bytes` : item)) as AuditValue;
+    return value.map((item: unknown) =>
+      typeof item === 'bigint' ? Number(item) : item instanceof Uint8Array ? `${item.length} bytes` : item,
+    ) as AuditValue;
   }
   return value as AuditValue;
 }

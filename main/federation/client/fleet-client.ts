@@ -53,8 +53,18 @@ export class FleetClient {
   }
 
   /** `message` carries an empty RecordDict as content (or an error): the content goes as objects. */
-  pushMessages(nodeId: bigint, message: WireInput<MessageProto>, tree: ObjectTree, runtimeSec: number, options?: CallOptions): Promise<F.PushMessagesResponse> {
-    return this.#call('PushMessages', { node: { nodeId }, messagesList: [message], messageObjectTrees: [tree], clientappRuntimeList: [runtimeSec] }, options);
+  pushMessages(
+    nodeId: bigint,
+    message: WireInput<MessageProto>,
+    tree: ObjectTree,
+    runtimeSec: number,
+    options?: CallOptions,
+  ): Promise<F.PushMessagesResponse> {
+    return this.#call(
+      'PushMessages',
+      { node: { nodeId }, messagesList: [message], messageObjectTrees: [tree], clientappRuntimeList: [runtimeSec] },
+      options,
+    );
   }
 
   pullObject(nodeId: bigint, runId: bigint, objectId: string, options?: CallOptions): Promise<F.PullObjectResponse> {
@@ -83,7 +93,10 @@ export class FleetClient {
   }
 
   async #call<N extends FleetRpcName>(name: N, request: WireInput<FleetRequest<N>>, options: CallOptions = {}): Promise<FleetResponse<N>> {
-    const rpc = fleetRpcs[name] as unknown as { request: { encode(value: unknown): Uint8Array }; response: { decode(bytes: Uint8Array): FleetResponse<N> } };
+    const rpc = fleetRpcs[name] as unknown as {
+      request: { encode(value: unknown): Uint8Array };
+      response: { decode(bytes: Uint8Array): FleetResponse<N> };
+    };
     const maxAnswerBytes = this.#answerBytes?.(name);
     const callOptions = { timeoutMs: this.#timeoutMs, ...(maxAnswerBytes !== undefined && { maxAnswerBytes }), ...options };
     const bytes = await this.transport.call(name, rpc.request.encode(request), callOptions);

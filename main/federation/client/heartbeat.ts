@@ -59,7 +59,11 @@ export class Heartbeat {
       let known: boolean;
       try {
         // Failed beats are retried quickly: a node silent for twice the interval is dropped.
-        known = await retry(() => send(signal, timeoutMs), { signal, maxMs: (intervalSec * 1000) / 2, onRetry: ({ error }) => onRetry?.(error) });
+        known = await retry(() => send(signal, timeoutMs), {
+          signal,
+          maxMs: (intervalSec * 1000) / 2,
+          onRetry: ({ error }) => onRetry?.(error),
+        });
       } catch (error) {
         if (signal.aborted) return;
         onLost(`SendNodeHeartbeat: ${(error as Error).message}`);

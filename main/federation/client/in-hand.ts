@@ -33,7 +33,10 @@ export class InHandFile {
   /** The note, or null when there is none or it is unreadable (a crash mid-write leaves nothing worth answering). */
   async read(): Promise<InHand | null> {
     try {
-      const { nodeId, metadata } = JSON.parse(await fsp.readFile(this.file, 'utf8')) as { nodeId: string; metadata: Record<string, unknown> };
+      const { nodeId, metadata } = JSON.parse(await fsp.readFile(this.file, 'utf8')) as {
+        nodeId: string;
+        metadata: Record<string, unknown>;
+      };
       for (const field of BIGINT_FIELDS) metadata[field] = BigInt(metadata[field] as string);
       return { nodeId: BigInt(nodeId), metadata: metadata as unknown as Metadata };
     } catch {

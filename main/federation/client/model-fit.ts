@@ -16,7 +16,9 @@ export class ModelMismatchError extends Error {
 export function fitToModel(arrays: readonly NamedNdArray[], slots: readonly WeightSlot[], record: string): CheckedWeights {
   if (arrays.length !== slots.length) {
     const span = slots.length ? ` (${slots[0]!.name} … ${slots.at(-1)!.name})` : '';
-    throw new ModelMismatchError(`ArrayRecord "${record}": the model has ${slots.length} weight arrays${span}, the message has ${arrays.length}`);
+    throw new ModelMismatchError(
+      `ArrayRecord "${record}": the model has ${slots.length} weight arrays${span}, the message has ${arrays.length}`,
+    );
   }
   const positional = arrays.every(({ name }, index) => name === String(index));
   const weights = arrays.map((array, index) => asWeight(array, slots[index]!, index, positional, record));
@@ -25,14 +27,18 @@ export function fitToModel(arrays: readonly NamedNdArray[], slots: readonly Weig
   } catch (error) {
     if (!(error instanceof WeightMismatchError) || error.index === undefined) throw error;
     const index = error.index;
-    throw new ModelMismatchError(`ArrayRecord "${record}", array "${arrays[index]!.name}" (weight ${index}, ${slots[index]!.name}): ${error.problem}`);
+    throw new ModelMismatchError(
+      `ArrayRecord "${record}", array "${arrays[index]!.name}" (weight ${index}, ${slots[index]!.name}): ${error.problem}`,
+    );
   }
 }
 
 /** The array under the model's name for its place, once its name and dtype say it can be that weight. */
 function asWeight({ name, array }: NamedNdArray, slot: WeightSlot, index: number, positional: boolean, record: string): NamedArray {
   if (!positional && name !== slot.name) {
-    throw new ModelMismatchError(`ArrayRecord "${record}": weight ${index} of the model is "${slot.name}", the message has "${name}" there`);
+    throw new ModelMismatchError(
+      `ArrayRecord "${record}": weight ${index} of the model is "${slot.name}", the message has "${name}" there`,
+    );
   }
   if (array.dtype !== 'float32') {
     const which = `ArrayRecord "${record}", array "${name}" (weight ${index}, ${slot.name})`;

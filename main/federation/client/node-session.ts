@@ -19,8 +19,19 @@ export interface JoinOptions {
 
 /** gRPC statuses only a server's handler gives (UNKNOWN: Flower's SuperLink raised); UNAVAILABLE, DEADLINE_EXCEEDED and CANCELLED come from the network too. */
 const ANSWERS = new Set([
-  'UNKNOWN', 'INVALID_ARGUMENT', 'NOT_FOUND', 'ALREADY_EXISTS', 'PERMISSION_DENIED', 'RESOURCE_EXHAUSTED', 'FAILED_PRECONDITION',
-  'ABORTED', 'OUT_OF_RANGE', 'UNIMPLEMENTED', 'INTERNAL', 'DATA_LOSS', 'UNAUTHENTICATED',
+  'UNKNOWN',
+  'INVALID_ARGUMENT',
+  'NOT_FOUND',
+  'ALREADY_EXISTS',
+  'PERMISSION_DENIED',
+  'RESOURCE_EXHAUSTED',
+  'FAILED_PRECONDITION',
+  'ABORTED',
+  'OUT_OF_RANGE',
+  'UNIMPLEMENTED',
+  'INTERNAL',
+  'DATA_LOSS',
+  'UNAUTHENTICATED',
 ]);
 
 /** What a gateway or a server that is not up answers for it; any other HTTP status came from the server's own routes. */
@@ -89,7 +100,11 @@ export interface Departure {
 }
 
 /** Deactivate, then unregister (when this party registered itself), each tried once: leaving must not hang on a server that is gone. */
-export async function leaveFederation(client: FleetClient, nodeId: bigint, options: { unregister: boolean; timeoutMs: number }): Promise<Departure> {
+export async function leaveFederation(
+  client: FleetClient,
+  nodeId: bigint,
+  options: { unregister: boolean; timeoutMs: number },
+): Promise<Departure> {
   const problems: string[] = [];
   const once = async (what: string, call: () => Promise<void>): Promise<boolean> => {
     try {
@@ -101,6 +116,7 @@ export async function leaveFederation(client: FleetClient, nodeId: bigint, optio
     }
   };
   await once('DeactivateNode', () => client.deactivateNode(nodeId, { timeoutMs: options.timeoutMs }));
-  const unregistered = options.unregister && (await once('UnregisterNode', () => client.unregisterNode(nodeId, { timeoutMs: options.timeoutMs })));
+  const unregistered =
+    options.unregister && (await once('UnregisterNode', () => client.unregisterNode(nodeId, { timeoutMs: options.timeoutMs })));
   return { unregistered, problems };
 }

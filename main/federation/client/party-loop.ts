@@ -47,7 +47,7 @@ export async function runParty(env: LoopEnv): Promise<void> {
   // Kept across reconnects (ids are content hashes, valid at any server), held in memory only, and dropped on leave.
   const cache = new ObjectCache({ maxBytes: env.messageLimits.bytes });
   let previousNodeId: bigint | undefined;
-  for (let failures = 0; !controls.leave; ) {
+  for (let failures = 0; !controls.leave;) {
     const signal = controls.startSession();
     env.setState({ type: 'connecting', attempt: 1, lastError: null, refused: false, retryInMs: null });
     const nodeId = await connect(env, signal, previousNodeId).catch((error: unknown) => {
@@ -70,14 +70,25 @@ export async function runParty(env: LoopEnv): Promise<void> {
 /** The connecting state, with what failed and when the next try is. */
 function connectingState(info: RetryInfo): PartyState {
   const lastError = (info.error as Error).message ?? String(info.error);
-  return { type: 'connecting', attempt: info.attempt + 1, lastError, refused: serverAnswered(info.error), retryInMs: Math.round(info.delayMs) };
+  return {
+    type: 'connecting',
+    attempt: info.attempt + 1,
+    lastError,
+    refused: serverAnswered(info.error),
+    retryInMs: Math.round(info.delayMs),
+  };
 }
 
 async function connect(env: LoopEnv, signal: AbortSignal, previousNodeId: bigint | undefined): Promise<bigint> {
   const { section, client, identity } = env;
   const notice = (message: string) => env.emit({ type: 'notice', message });
   const nodeId = await joinFederation({
-    client, identity, heartbeatIntervalSec: section.heartbeat_interval, register: section.register, signal, notice,
+    client,
+    identity,
+    heartbeatIntervalSec: section.heartbeat_interval,
+    register: section.register,
+    signal,
+    notice,
     onRetry: (info) => env.setState(connectingState(info)),
     ...(previousNodeId !== undefined && { previousNodeId }),
   });
@@ -108,7 +119,15 @@ async function serveWhileConnected(env: LoopEnv, nodeId: bigint, signal: AbortSi
 async function pollLoop(env: LoopEnv, nodeId: bigint, signal: AbortSignal, cache: ObjectCache): Promise<number | undefined> {
   const { controls } = env;
   const context: ServeContext = {
-    client: env.client, nodeId, signal, limits: env.messageLimits, cache, audit: env.audit, inHand: env.inHand, work: env.work, emit: env.emit,
+    client: env.client,
+    nodeId,
+    signal,
+    limits: env.messageLimits,
+    cache,
+    audit: env.audit,
+    inHand: env.inHand,
+    work: env.work,
+    emit: env.emit,
     declining: () => controls.declining(),
     stopRequested: () => controls.stopRequested,
   };

@@ -6,7 +6,12 @@ import type { FederationSection } from '../../../common/federation-config.js';
 import type { TrainingSettings } from '../../engine/train/protocol.js';
 import { createTransport } from '../transport/create-transport.js';
 import type { FleetTransport, TransportOptions } from '../transport/fleet-transport.js';
-import { loadOrCreateNodeIdentity, loadOrCreateNodeIdentityFrom, type NodeIdentity, type NodeKeySource } from '../transport/node-identity.js';
+import {
+  loadOrCreateNodeIdentity,
+  loadOrCreateNodeIdentityFrom,
+  type NodeIdentity,
+  type NodeKeySource,
+} from '../transport/node-identity.js';
 import { AuditLog, readAuditLog, type AuditEntry, type ReadAuditOptions } from './audit-log.js';
 import { FleetClient } from './fleet-client.js';
 import { InHandFile } from './in-hand.js';
@@ -51,7 +56,9 @@ export class Party extends EventEmitter<PartyEvents> {
   constructor(options: PartyOptions) {
     super();
     this.#options = options;
-    this.audit = new AuditLog(path.resolve(options.baseDir, options.section.audit_log), (error) => this.#emit({ type: 'error', message: error.message }));
+    this.audit = new AuditLog(path.resolve(options.baseDir, options.section.audit_log), (error) =>
+      this.#emit({ type: 'error', message: error.message }),
+    );
   }
 
   get state(): PartyState {
@@ -85,7 +92,11 @@ export class Party extends EventEmitter<PartyEvents> {
     const limits = inboundLimits(slots, section.max_message_mb * 2 ** 20);
     const identity = (this.#identity = await this.#loadIdentity());
     const inHand = await this.#openInHand();
-    const security = section.insecure ? { insecure: true } : section.root_ca ? { rootCertificatesFile: path.resolve(baseDir, section.root_ca) } : {};
+    const security = section.insecure
+      ? { insecure: true }
+      : section.root_ca
+        ? { rootCertificatesFile: path.resolve(baseDir, section.root_ca) }
+        : {};
     const target = section.transport === 'grpc' ? { kind: 'grpc' as const, identity } : { kind: 'rest' as const };
     const transport = await openTransport({ ...target, address: section.server, ...security, maxAnswerBytes: limits.largestAnswerBytes });
     const client = new FleetClient(transport, { answerBytes: limits.answerBytes });
@@ -93,7 +104,14 @@ export class Party extends EventEmitter<PartyEvents> {
     controls.paused = this.#controls.paused; // a pause set before joining holds
     this.#controls = controls;
     this.#loop = runParty({
-      client, identity, section, controls, audit: this.audit, inHand, work: this.#workContext(slots), runs: this.#runs,
+      client,
+      identity,
+      section,
+      controls,
+      audit: this.audit,
+      inHand,
+      work: this.#workContext(slots),
+      runs: this.#runs,
       messageLimits: limits.message,
       replyReadMs: this.#options.replyReadMs ?? 6_000,
       setState: (state) => this.#setState(state),
@@ -148,7 +166,10 @@ export class Party extends EventEmitter<PartyEvents> {
 
   #workContext(slots: WorkContext['slots']): WorkContext {
     return {
-      runner: this.#options.runner, slots, defaults: this.#options.settings, section: this.#options.section,
+      runner: this.#options.runner,
+      slots,
+      defaults: this.#options.settings,
+      section: this.#options.section,
       stopRequested: () => this.#controls.stopRequested,
       onTraining: (progress) => this.#setState({ type: 'training', runId: this.#runs.run?.runId ?? null, ...progress }),
       onEvaluating: (round) => this.#setState({ type: 'evaluating', round }),
@@ -180,8 +201,13 @@ export class Party extends EventEmitter<PartyEvents> {
     const source = this.#options.nodeKey;
     const where = source?.label ?? this.#keyFile();
     const retire = source ? () => source.retire() : () => rm(where, { force: true });
-    await retire().catch((error: unknown) => this.#emit({ type: 'error', message: `cannot remove the retired node key from ${where}: ${(error as Error).message}` }));
-    this.#emit({ type: 'notice', message: `node key ${this.#identity?.fingerprint} retired with its node (the server never takes an unregistered key back); the next join creates a new one` });
+    await retire().catch((error: unknown) =>
+      this.#emit({ type: 'error', message: `cannot remove the retired node key from ${where}: ${(error as Error).message}` }),
+    );
+    this.#emit({
+      type: 'notice',
+      message: `node key ${this.#identity?.fingerprint} retired with its node (the server never takes an unregistered key back); the next join creates a new one`,
+    });
   }
 
   #stopWork(): void {

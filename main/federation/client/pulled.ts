@@ -33,7 +33,8 @@ export function sortPulled(answer: PullMessagesResponse | Error): Sorted {
   if (answer instanceof Error) return { refuse: [{ reason: `PullMessages answer refused: ${answer.message}` }] };
   const { messagesList: messages, messageObjectTrees: trees } = answer;
   const refuse: Unserved[] = [];
-  if (trees.length > messages.length) refuse.push({ reason: `PullMessages answer refused: ${trees.length} object trees for ${messages.length} messages` });
+  if (trees.length > messages.length)
+    refuse.push({ reason: `PullMessages answer refused: ${trees.length} object trees for ${messages.length} messages` });
   let serve: Sorted['serve'];
   messages.forEach((proto, index) => {
     const problem = problemOf(proto, trees[index], index, messages.length);
@@ -52,6 +53,10 @@ function problemOf(proto: MessageProto, tree: ObjectTree | undefined, index: num
   const answerable = OBJECT_ID_PATTERN.test(metadata.messageId) ? { metadata } : {};
   if (problem) return { ...answerable, reason: `PullMessages answer refused: ${which}: ${problem}` };
   if (!tree) return { metadata, reason: `PullMessages answer refused: ${which} came without its object tree` };
-  if (index > 0) return { metadata, reason: `PullMessages answer refused: ${which}; a server hands out one message at a time, and only the first is served` };
+  if (index > 0)
+    return {
+      metadata,
+      reason: `PullMessages answer refused: ${which}; a server hands out one message at a time, and only the first is served`,
+    };
   return undefined;
 }

@@ -40,7 +40,13 @@ interface Tally {
 type PullObject = (objectId: string) => Promise<Uint8Array>;
 
 /** Fetches and checks the whole message; a WireError names the object, record or array at fault. */
-export async function receiveMessage(client: FleetClient, nodeId: bigint, proto: MessageProto, tree: ObjectTree, options: ReceiveOptions): Promise<Received> {
+export async function receiveMessage(
+  client: FleetClient,
+  nodeId: bigint,
+  proto: MessageProto,
+  tree: ObjectTree,
+  options: ReceiveOptions,
+): Promise<Received> {
   const runId = proto.metadata?.runId;
   if (runId === undefined) throw new WireError('PullMessages: the message has no metadata');
   const pull: PullObject = (objectId) => pullWhenAvailable(client, nodeId, runId, objectId, options);
@@ -62,7 +68,13 @@ export async function receiveMessage(client: FleetClient, nodeId: bigint, proto:
 }
 
 /** Tells the server the message arrived, so it can drop the message's objects (pulled or not: Flower frees them all). */
-export async function confirmReceived(client: FleetClient, nodeId: bigint, runId: bigint, messageId: string, signal: AbortSignal): Promise<void> {
+export async function confirmReceived(
+  client: FleetClient,
+  nodeId: bigint,
+  runId: bigint,
+  messageId: string,
+  signal: AbortSignal,
+): Promise<void> {
   await retry(() => client.confirmMessageReceived(nodeId, runId, messageId, { signal }), { signal });
 }
 
@@ -72,7 +84,12 @@ function emptyTally(): Tally {
 
 /** Each object from `held` when it has it, else pulled; inflate verifies both alike (bytes against id, header against tree). */
 async function inflateOnce(
-  proto: MessageProto, tree: ObjectTree, pull: PullObject, held: ObjectCache | undefined, limits: MessageLimits, tally: Tally,
+  proto: MessageProto,
+  tree: ObjectTree,
+  pull: PullObject,
+  held: ObjectCache | undefined,
+  limits: MessageLimits,
+  tally: Tally,
 ): Promise<Message> {
   const fetch = async (objectId: string) => {
     const kept = held?.get(objectId);
@@ -85,14 +102,21 @@ async function inflateOnce(
   return inflateMessage(proto, tree, fetch, { maxBytes: limits.bytes, maxObjects: limits.objects });
 }
 
-async function pullWhenAvailable(client: FleetClient, nodeId: bigint, runId: bigint, objectId: string, options: ReceiveOptions): Promise<Uint8Array> {
+async function pullWhenAvailable(
+  client: FleetClient,
+  nodeId: bigint,
+  runId: bigint,
+  objectId: string,
+  options: ReceiveOptions,
+): Promise<Uint8Array> {
   const { signal, maxWaitMs = 2 * 3600_000, firstWaitMs = 250 } = options;
   const started = Date.now();
   for (let waitMs = firstWaitMs; ; waitMs = Math.min(10_000, waitMs * 2)) {
     const response = await retry(() => client.pullObject(nodeId, runId, objectId, { signal }), { signal });
     if (!response.objectFound) throw new WireError(`object ${objectId}: the server does not know it (PullObject: object_found = false)`);
     if (response.objectAvailable) return response.objectContent;
-    if (Date.now() - started > maxWaitMs) throw new WireError(`object ${objectId}: still not available after ${Math.round(maxWaitMs / 1000)} s`);
+    if (Date.now() - started > maxWaitMs)
+      throw new WireError(`object ${objectId}: still not available after ${Math.round(maxWaitMs / 1000)} s`);
     await sleep(waitMs * (0.8 + 0.4 * Math.random()), signal);
   }
 }

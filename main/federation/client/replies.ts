@@ -24,7 +24,11 @@ const STATUS_OK = configRecord({ code: 0n, message: 'Success' });
 
 /** The metrics sent back, as plain numbers, for the round summary. */
 export function trainMetrics(outcome: TrainOutcome): Record<string, number> {
-  return { train_loss: outcome.loss, ...(outcome.accuracy !== null && { train_acc: outcome.accuracy }), 'num-examples': outcome.numExamples };
+  return {
+    train_loss: outcome.loss,
+    ...(outcome.accuracy !== null && { train_acc: outcome.accuracy }),
+    'num-examples': outcome.numExamples,
+  };
 }
 
 export function evaluateMetrics(outcome: EvaluateOutcome): Record<string, number> {
@@ -62,7 +66,13 @@ export function evaluateReply(style: TaskStyle, outcome: EvaluateOutcome): Recor
 /** Legacy strategies ask one site for initial parameters when the server has none. */
 export function parametersReply(weights: NamedArray[]): RecordDict {
   return recordDict([
-    ['getparametersres.parameters', namedAs(weights.map((_, index) => String(index)), weights)],
+    [
+      'getparametersres.parameters',
+      namedAs(
+        weights.map((_, index) => String(index)),
+        weights,
+      ),
+    ],
     ['getparametersres.status', STATUS_OK],
   ]);
 }
@@ -77,7 +87,9 @@ export function propertiesReply(): RecordDict {
 
 function namedAs(names: readonly string[], weights: readonly NamedArray[]) {
   if (names.length !== weights.length) throw new Error(`the model gave ${weights.length} weight arrays for ${names.length} names`);
-  return arrayRecord(weights.map((weight, index): [string, AnyNdArray] => [names[index]!, { dtype: 'float32', shape: weight.shape, data: weight.data }]));
+  return arrayRecord(
+    weights.map((weight, index): [string, AnyNdArray] => [names[index]!, { dtype: 'float32', shape: weight.shape, data: weight.data }]),
+  );
 }
 
 /** "num-examples" is an integer on the wire (sint64), as a Python int would be; the rest are doubles. */

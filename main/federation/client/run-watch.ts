@@ -63,7 +63,10 @@ export class RunWatch {
     this.#run = { ...run, finished: true };
     const how = subStatus && subStatus !== 'completed' ? ` (${subStatus})` : '';
     this.emit({ type: 'run', ...this.#run });
-    this.emit({ type: 'notice', message: `federation finished${how}: ${this.#words(this.#run)}, the server says; staying connected in case it starts another run` });
+    this.emit({
+      type: 'notice',
+      message: `federation finished${how}: ${this.#words(this.#run)}, the server says; staying connected in case it starts another run`,
+    });
   }
 
   /** The server cannot be reached, or no longer knows this node: said once until it answers again (not once per retry). */
@@ -72,7 +75,8 @@ export class RunWatch {
     this.#lost = true;
     const run = this.#run;
     // A server closing after its run finished is expected: its connection error would only alarm.
-    if (run?.finished) this.emit({ type: 'notice', message: `federation finished (${this.#words(run)}); the server has since closed; ${then}` });
+    if (run?.finished)
+      this.emit({ type: 'notice', message: `federation finished (${this.#words(run)}); the server has since closed; ${then}` });
     else this.emit({ type: 'error', message: `lost the connection to the server (${reason}); ${then}` });
   }
 

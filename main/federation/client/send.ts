@@ -22,7 +22,11 @@ export class ReplyNotStored extends Error {
  * A reply as Flower's SuperLink accepts it: from this node to the SuperLink (node 1), same run, group and type as
  * the message it answers, created now, living no longer than that message.
  */
-export function replyTo(incoming: Message['metadata'], nodeId: bigint, answer: { content: RecordDict } | { error: MessageError }): OutgoingMessage {
+export function replyTo(
+  incoming: Message['metadata'],
+  nodeId: bigint,
+  answer: { content: RecordDict } | { error: MessageError },
+): OutgoingMessage {
   const metadata = { ...replyMetadata(incoming), srcNodeId: nodeId, dstNodeId: SUPERLINK_NODE_ID };
   if ('content' in answer) return { metadata, content: answer.content };
   // A reason quotes what the server sent (a message type, its own error): a server takes reasons up to this length.
@@ -31,18 +35,27 @@ export function replyTo(incoming: Message['metadata'], nodeId: bigint, answer: {
 }
 
 /** Pushes the reply and the objects the server asks for; returns the bytes pushed, and rejects when the server did not take it. */
-export async function sendReply(client: FleetClient, nodeId: bigint, deflated: DeflatedMessage, runtimeSec: number, signal: AbortSignal): Promise<number> {
+export async function sendReply(
+  client: FleetClient,
+  nodeId: bigint,
+  deflated: DeflatedMessage,
+  runtimeSec: number,
+  signal: AbortSignal,
+): Promise<number> {
   const { messageId, objects } = deflated;
   const runId = deflated.message.metadata!.runId;
   const response = await retry(() => client.pushMessages(nodeId, deflated.message, deflated.tree, runtimeSec, { signal }), { signal });
   // A server that refuses a reply (expired, unknown instruction) says so only by leaving its id out of the results: Flower's SuperLink keys them "None".
   if (!response.results.has(messageId)) {
     const keys = [...response.results.keys()].slice(0, 4).map((key) => key.slice(0, 80));
-    throw new ReplyNotStored(`PushMessages: the server did not store reply ${messageId} (results: ${keys.length ? keys.join(', ') : 'none'})`);
+    throw new ReplyNotStored(
+      `PushMessages: the server did not store reply ${messageId} (results: ${keys.length ? keys.join(', ') : 'none'})`,
+    );
   }
   const wanted = new Set(response.objectsToPush);
   const stranger = [...wanted].find((objectId) => !objects.has(objectId));
-  if (stranger) throw new Error(`PushMessages: the server asked for object ${stranger.slice(0, 80)}, which is not part of reply ${messageId}`);
+  if (stranger)
+    throw new Error(`PushMessages: the server asked for object ${stranger.slice(0, 80)}, which is not part of reply ${messageId}`);
   // Children before parents, as Flower's SuperNode pushes (a post-order walk of the tree, which is the deflater's order).
   let bytes = 0;
   for (const [objectId, content] of objects) {

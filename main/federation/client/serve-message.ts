@@ -35,7 +35,8 @@ export interface ServeContext {
   emit: (event: PartyEvent) => void;
 }
 
-type Answer = { content: RecordDict; metrics: Record<string, number> } | { outcome: Exclude<RoundOutcome, 'replied'>; code: bigint; reason: string };
+type Answer =
+  { content: RecordDict; metrics: Record<string, number> } | { outcome: Exclude<RoundOutcome, 'replied'>; code: bigint; reason: string };
 
 /** Never throws for the message's own faults (they become error replies); rejects only when the session's signal aborts. */
 export async function serveMessage(proto: Instruction, tree: ObjectTree, context: ServeContext): Promise<RoundSummary> {
@@ -43,11 +44,21 @@ export async function serveMessage(proto: Instruction, tree: ObjectTree, context
   const { metadata } = proto;
   await context.inHand.save(context.nodeId, metadata);
   const answer = await answerFor(proto, tree, metadata, context);
-  const outgoing = replyTo(metadata, context.nodeId, 'content' in answer.answer ? { content: answer.answer.content } : { error: { code: answer.answer.code, reason: answer.answer.reason } });
+  const outgoing = replyTo(
+    metadata,
+    context.nodeId,
+    'content' in answer.answer ? { content: answer.answer.content } : { error: { code: answer.answer.code, reason: answer.answer.reason } },
+  );
   const pushed = await push(outgoing, (performance.now() - started) / 1000, context);
   await context.inHand.clear();
   const seconds = (performance.now() - started) / 1000;
-  const summary = { messageType: metadata.messageType, runId: String(metadata.runId), round: roundOf(answer.message, metadata), group: metadata.groupId, seconds };
+  const summary = {
+    messageType: metadata.messageType,
+    runId: String(metadata.runId),
+    round: roundOf(answer.message, metadata),
+    group: metadata.groupId,
+    seconds,
+  };
   if (pushed.error) return { ...summary, outcome: 'failed', metrics: {}, error: notSent(metadata, pushed.error, context) };
   if ('content' in answer.answer) return { ...summary, outcome: 'replied', metrics: answer.answer.metrics, error: null };
   return { ...summary, outcome: answer.answer.outcome, metrics: {}, error: answer.answer.reason };
@@ -66,8 +77,17 @@ export async function refuseUnserved({ metadata, reason }: Unserved, context: Se
   await confirmReceived(client, nodeId, metadata.runId, metadata.messageId, signal).catch(() => {});
   const pushed = await push(replyTo(metadata, nodeId, { error: { code: CLIENT_APP_RAISED_EXCEPTION, reason } }), 0, context);
   const seconds = (performance.now() - started) / 1000;
-  const summary = { messageType: metadata.messageType, runId: String(metadata.runId), round: roundOf(undefined, metadata), group: metadata.groupId, seconds, metrics: {} };
-  return pushed.error ? { ...summary, outcome: 'failed', error: notSent(metadata, pushed.error, context) } : { ...summary, outcome: 'refused', error: reason };
+  const summary = {
+    messageType: metadata.messageType,
+    runId: String(metadata.runId),
+    round: roundOf(undefined, metadata),
+    group: metadata.groupId,
+    seconds,
+    metrics: {},
+  };
+  return pushed.error
+    ? { ...summary, outcome: 'failed', error: notSent(metadata, pushed.error, context) }
+    : { ...summary, outcome: 'refused', error: reason };
 }
 
 /**
@@ -91,7 +111,12 @@ export async function answerInterrupted(context: ServeContext): Promise<void> {
   await context.inHand.clear();
 }
 
-async function answerFor(proto: MessageProto, tree: ObjectTree, metadata: Metadata, context: ServeContext): Promise<{ message?: Message; answer: Answer }> {
+async function answerFor(
+  proto: MessageProto,
+  tree: ObjectTree,
+  metadata: Metadata,
+  context: ServeContext,
+): Promise<{ message?: Message; answer: Answer }> {
   const { client, nodeId, signal, audit } = context;
   const declined = context.declining();
   if (declined !== null) {
@@ -108,7 +133,11 @@ async function answerFor(proto: MessageProto, tree: ObjectTree, metadata: Metada
     await confirmReceived(client, nodeId, metadata.runId, metadata.messageId, signal);
     const { bytes, cachedBytes } = received;
     await audit.append(auditEntry({ direction: 'received', metadata: message.metadata, content: message.content, bytes, cachedBytes }));
-    if (received.refetched) context.emit({ type: 'notice', message: `message ${metadata.messageId}: objects held from an earlier message failed their check, so all were pulled again` });
+    if (received.refetched)
+      context.emit({
+        type: 'notice',
+        message: `message ${metadata.messageId}: objects held from an earlier message failed their check, so all were pulled again`,
+      });
   } catch (error) {
     if (signal.aborted) throw error;
     const reason = `message ${metadata.messageId} ("${metadata.messageType}") refused: ${(error as Error).message}`;
@@ -127,7 +156,11 @@ async function work(message: Message, context: ServeContext): Promise<Answer> {
   } catch (error) {
     if (context.signal.aborted) throw error;
     if (error instanceof WorkAborted || context.stopRequested()) {
-      return { outcome: 'aborted', code: MOD_FAILED_PRECONDITION, reason: `this site's operator stopped "${messageType}" before it finished` };
+      return {
+        outcome: 'aborted',
+        code: MOD_FAILED_PRECONDITION,
+        reason: `this site's operator stopped "${messageType}" before it finished`,
+      };
     }
     const refused = ['TaskRefused', 'ModelMismatchError', 'RoundConfigRefused'].includes((error as Error).name);
     const reason = `${refused ? 'refused' : 'failed'} "${messageType}" (message ${messageId}): ${(error as Error).message}`;

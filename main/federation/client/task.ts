@@ -49,12 +49,16 @@ function workTask(kind: WorkTask['kind'], content: RecordDict): WorkTask {
     const arraysKey = `${legacyPrefix}.parameters`;
     const config = content.get(`${legacyPrefix}.config`);
     return {
-      kind, style: 'legacy', arraysKey, arrays: arraysOf(needArrays(content, arraysKey)),
+      kind,
+      style: 'legacy',
+      arraysKey,
+      arrays: arraysOf(needArrays(content, arraysKey)),
       config: config?.kind === 'config' ? config.items : new Map(),
     };
   }
   const arraysKey = pick(content, 'arrays', 'arrays');
-  if (arraysKey === undefined) throw new TaskRefused(`"${kind}" message: expected one ArrayRecord ("arrays"), found ${describeKeys(content)}`);
+  if (arraysKey === undefined)
+    throw new TaskRefused(`"${kind}" message: expected one ArrayRecord ("arrays"), found ${describeKeys(content)}`);
   const configKey = pick(content, 'config', 'config');
   const config = configKey === undefined ? new Map<string, ConfigValue>() : (content.get(configKey) as ConfigRecord).items;
   return { kind, style: 'message', arraysKey, arrays: arraysOf(needArrays(content, arraysKey)), config };
@@ -69,7 +73,8 @@ function pick(content: RecordDict, key: string, kind: 'arrays' | 'config'): stri
 
 function needArrays(content: RecordDict, key: string): ArrayRecord {
   const record = content.get(key);
-  if (record?.kind !== 'arrays') throw new TaskRefused(`record "${key}" should be an ArrayRecord, is ${record ? `a ${record.kind} record` : 'missing'}`);
+  if (record?.kind !== 'arrays')
+    throw new TaskRefused(`record "${key}" should be an ArrayRecord, is ${record ? `a ${record.kind} record` : 'missing'}`);
   return record;
 }
 

@@ -55,7 +55,10 @@ async function workOn(task: WorkTask, round: number | null, context: WorkContext
     const settings = roundSettings(task.config, section.bounds, section.local_epochs);
     for (const adjustment of settings.adjustments) context.notice(adjustment);
     await runner.setWeights(weights);
-    await runner.configure({ learningRate: settings.learningRate ?? defaults.learningRate, ...batchSize(settings.batchSize ?? defaults.batchSize) });
+    await runner.configure({
+      learningRate: settings.learningRate ?? defaults.learningRate,
+      ...batchSize(settings.batchSize ?? defaults.batchSize),
+    });
     abortIfStopped(context);
     const outcome = await train(runner, settings.epochs, round, context.onTraining);
     return { content: trainReply(task.style, names, outcome), metrics: trainMetrics(outcome) };
@@ -85,7 +88,15 @@ function progressOf(event: TrainProgress, latest: TrainingProgress): TrainingPro
     return { round: latest.round, epoch, epochs, batch, batches, loss, acc: accuracy, samplesPerSec, etaSec };
   }
   const done = event.epoch === latest.epochs;
-  return { ...latest, epoch: event.epoch, batch: latest.batches, loss: event.loss, acc: event.accuracy, samplesPerSec: event.samplesPerSec, etaSec: done ? 0 : latest.etaSec };
+  return {
+    ...latest,
+    epoch: event.epoch,
+    batch: latest.batches,
+    loss: event.loss,
+    acc: event.accuracy,
+    samplesPerSec: event.samplesPerSec,
+    etaSec: done ? 0 : latest.etaSec,
+  };
 }
 
 function abortIfStopped(context: WorkContext): void {

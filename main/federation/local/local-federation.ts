@@ -113,7 +113,11 @@ async function startParty(site: Site, settings: SiteSettings, openTransport: Par
     const compute: ComputeSpan[] = [];
     // replyReadMs 0: the reference aggregator takes each reply as its objects arrive, so nothing is left to be read at leave.
     const party = new Party({
-      section: loaded.config.federation!, baseDir: loaded.baseDir, runner: timedRunner(runner, compute), settings: info.settings, replyReadMs: 0,
+      section: loaded.config.federation!,
+      baseDir: loaded.baseDir,
+      runner: timedRunner(runner, compute),
+      settings: info.settings,
+      replyReadMs: 0,
       ...(openTransport && { openTransport }),
     });
     const local: LocalParty = { site, party, runner, info, compute, events: [], nodeId: null };

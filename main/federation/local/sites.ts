@@ -42,21 +42,38 @@ export interface SiteSettings {
  */
 export async function writeSites(dataset: Dataset, parts: readonly number[][], root: string): Promise<Site[]> {
   const testData = await writeTestSet(dataset.test, path.join(root, 'test-set'));
-  return Promise.all(parts.map(async (part, index) => {
-    const name = `party-${index + 1}`;
-    const dir = path.join(root, name);
-    await mkdir(dir, { recursive: true });
-    const train = dataset.train;
-    const written = train.kind === 'files' ? { train: await writeCsv(path.join(dir, 'train.csv'), train.files, train.labels, part) } : await writeIdx(dir, 'train', train, part);
-    // Relative to the party.yaml beside them, so a site's folder reads the same wherever it is opened from.
-    const info = Object.fromEntries(Object.entries({ ...written, ...testData }).map(([key, file]) => [key, path.relative(dir, file)]));
-    return { name, dir, configFile: path.join(dir, 'party.yaml'), trainSamples: part.length, data: { name: train.kind === 'files' ? 'CsvManifest' : 'Idx', info } };
-  }));
+  return Promise.all(
+    parts.map(async (part, index) => {
+      const name = `party-${index + 1}`;
+      const dir = path.join(root, name);
+      await mkdir(dir, { recursive: true });
+      const train = dataset.train;
+      const written =
+        train.kind === 'files'
+          ? { train: await writeCsv(path.join(dir, 'train.csv'), train.files, train.labels, part) }
+          : await writeIdx(dir, 'train', train, part);
+      // Relative to the party.yaml beside them, so a site's folder reads the same wherever it is opened from.
+      const info = Object.fromEntries(Object.entries({ ...written, ...testData }).map(([key, file]) => [key, path.relative(dir, file)]));
+      return {
+        name,
+        dir,
+        configFile: path.join(dir, 'party.yaml'),
+        trainSamples: part.length,
+        data: { name: train.kind === 'files' ? 'CsvManifest' : 'Idx', info },
+      };
+    }),
+  );
 }
 
 export async function writeSiteConfig(site: Site, settings: SiteSettings): Promise<string> {
   const { model, learningRate, batchSize, seed, threads } = settings;
-  const info = { ...site.data.info, class_names: FASHION_CLASSES, batch_size: batchSize, seed, ...(site.data.name === 'CsvManifest' ? IMAGE_OPTIONS : {}) };
+  const info = {
+    ...site.data.info,
+    class_names: FASHION_CLASSES,
+    batch_size: batchSize,
+    seed,
+    ...(site.data.name === 'CsvManifest' ? IMAGE_OPTIONS : {}),
+  };
   await savePartyConfig(site.configFile, {
     data: { name: site.data.name, info },
     model: { ...model, learning_rate: learningRate, seed },
@@ -94,7 +111,12 @@ async function writeCsv(file: string, files: readonly string[], labels: Uint8Arr
 }
 
 /** Uncompressed IDX files of the chosen records: `<split>-images-idx3-ubyte` and `<split>-labels-idx1-ubyte`. */
-async function writeIdx(dir: string, split: 'train' | 'test', data: Split & { kind: 'pixels' }, part: readonly number[]): Promise<Record<string, string>> {
+async function writeIdx(
+  dir: string,
+  split: 'train' | 'test',
+  data: Split & { kind: 'pixels' },
+  part: readonly number[],
+): Promise<Record<string, string>> {
   const size = data.rows * data.cols;
   const images = Buffer.alloc(16 + part.length * size);
   images.writeUInt32BE(0x803, 0);

@@ -26,7 +26,10 @@ export function splitSamples(labels: Uint8Array, plan: SplitPlan): PartySplit {
 /** Every sample shuffled with the seed, then dealt out in turn: parties differ in size by one at most. */
 function iid(labels: Uint8Array, { parties, seed }: SplitPlan): PartySplit {
   const parts = dealt([...epochOrder(labels.length, true, seed, 0)], parties);
-  return { parts: parts.map(sorted), description: `IID: the ${labels.length} training images shuffled (seed ${seed}) and dealt out in turn, so every party sees every class alike` };
+  return {
+    parts: parts.map(sorted),
+    description: `IID: the ${labels.length} training images shuffled (seed ${seed}) and dealt out in turn, so every party sees every class alike`,
+  };
 }
 
 /**
@@ -45,7 +48,9 @@ function byLabel(labels: Uint8Array, { parties, seed, classes }: SplitPlan): Par
     const others = [...parts.keys()].filter((party) => party !== home(label));
     dealt(shuffled.slice(kept), others.length).forEach((share, i) => parts[others[i]!]!.push(...share));
   }
-  const homes = parts.map((_, party) => `party ${party + 1}: ${classRange([...Array(classes).keys()].filter((label) => home(label) === party))}`);
+  const homes = parts.map(
+    (_, party) => `party ${party + 1}: ${classRange([...Array(classes).keys()].filter((label) => home(label) === party))}`,
+  );
   return {
     parts: parts.map(sorted),
     description: `non-IID (label skew): each class has a home party (${homes.join('; ')}) that gets ${HOME_SHARE * 100} % of its images; the other ${Math.round((1 - HOME_SHARE) * 100)} % are dealt out evenly among the other parties`,

@@ -54,9 +54,15 @@ export class Aggregator {
     this.global = await buildGlobalModel(this.config.model, this.baseDir);
     this.runDir = await createRunDir(path.resolve(this.baseDir, this.config.out));
     const parameters = this.global.weights.reduce((sum, w) => sum + w.data.length, 0);
-    this.events.log('info', `global model: ${this.global.weights.length} arrays, ${parameters} parameters; run ${this.state.runId}; writing to ${this.runDir}`);
+    this.events.log(
+      'info',
+      `global model: ${this.global.weights.length} arrays, ${parameters} parameters; run ${this.state.runId}; writing to ${this.runDir}`,
+    );
     if (this.config.insecure) {
-      this.events.log('warn', 'INSECURE: serving the Fleet API in plain text (--insecure). Anyone on the network path can read and alter the global model and every party\'s update. Use TLS (--tls-cert, --tls-key) outside a test bench.');
+      this.events.log(
+        'warn',
+        "INSECURE: serving the Fleet API in plain text (--insecure). Anyone on the network path can read and alter the global model and every party's update. Use TLS (--tls-cert, --tls-key) outside a test bench.",
+      );
     }
     const addresses: AggregatorAddresses = { runDir: this.runDir };
     // A node's calls are held to what a reply for the global model can need: one object per PushObject, one tree per PushMessages.
@@ -93,7 +99,10 @@ export class Aggregator {
     const files = { checkpointsDir: path.join(this.runDir, 'checkpoints'), metricsFile: path.join(this.runDir, 'metrics.jsonl') };
     const { weights, records } = await runFedAvg(this.state, this.events, this.global.weights, plan, files, signal);
     const finalModel = await saveTfjsModel(this.global, weights, path.join(this.runDir, 'final'));
-    this.events.log('info', `done: ${records.filter((r) => r.status === 'completed').length} of ${records.length} rounds completed; final model ${finalModel}`);
+    this.events.log(
+      'info',
+      `done: ${records.filter((r) => r.status === 'completed').length} of ${records.length} rounds completed; final model ${finalModel}`,
+    );
     return { records, weights, runDir: this.runDir, finalModel };
   }
 
@@ -104,10 +113,15 @@ export class Aggregator {
   private async linger(signal?: AbortSignal): Promise<void> {
     const deadline = Date.now() + this.config.linger * 1000;
     const waiting = () => this.state.registry.onlineNodeIds().filter((nodeId) => !this.state.toldFinished.has(nodeId));
-    if (this.config.linger > 0 && waiting().length) this.events.log('info', `run ${this.state.runId} finished; answering up to ${this.config.linger} s more so the nodes learn it`);
+    if (this.config.linger > 0 && waiting().length)
+      this.events.log('info', `run ${this.state.runId} finished; answering up to ${this.config.linger} s more so the nodes learn it`);
     while (waiting().length && Date.now() < deadline && !signal?.aborted) await sleep(LINGER_POLL_MS);
     const unaware = waiting();
-    if (this.config.linger > 0 && unaware.length) this.events.log('warn', `${unaware.length} online node(s) did not ask for the finished run before the aggregator stopped waiting: ${unaware.join(', ')}`);
+    if (this.config.linger > 0 && unaware.length)
+      this.events.log(
+        'warn',
+        `${unaware.length} online node(s) did not ask for the finished run before the aggregator stopped waiting: ${unaware.join(', ')}`,
+      );
   }
 
   async close(): Promise<void> {
@@ -123,7 +137,8 @@ export class Aggregator {
       host,
       port: Number(address.slice(split + 1)),
       ...(tls ? { certFile: path.resolve(this.baseDir, tls.cert), keyFile: path.resolve(this.baseDir, tls.key) } : { insecure: true }),
-      onInternalError: (error: unknown, rpc: string) => this.events.log('error', `${rpc} failed inside the aggregator: ${(error as Error).stack ?? String(error)}`),
+      onInternalError: (error: unknown, rpc: string) =>
+        this.events.log('error', `${rpc} failed inside the aggregator: ${(error as Error).stack ?? String(error)}`),
     };
     const calls = callBytes(limits);
     const handler = fleetService({ state: this.state, events: this.events, limits });

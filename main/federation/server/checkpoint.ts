@@ -51,7 +51,8 @@ export async function writeCheckpoint(checkpointsDir: string, round: number, wei
 export async function readCheckpoint(folder: string): Promise<{ manifest: CheckpointManifest; weights: NamedArray[] }> {
   const manifestFile = path.join(folder, 'manifest.json');
   const manifest = JSON.parse(await readFile(manifestFile, 'utf8')) as CheckpointManifest;
-  if (manifest.format !== CHECKPOINT_FORMAT) throw new Error(`${manifestFile}: format ${JSON.stringify(manifest.format)} is not ${CHECKPOINT_FORMAT}`);
+  if (manifest.format !== CHECKPOINT_FORMAT)
+    throw new Error(`${manifestFile}: format ${JSON.stringify(manifest.format)} is not ${CHECKPOINT_FORMAT}`);
   const weights: NamedArray[] = [];
   for (const entry of manifest.arrays) {
     const array = decodeNpy(await readFile(path.join(folder, entry.file)), { what: `${folder}/${entry.file}` });

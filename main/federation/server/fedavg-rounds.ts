@@ -45,11 +45,22 @@ export async function runFedAvg(
   for (let round = 1; round <= plan.rounds; round++) {
     const startedAt = new Date();
     const phasePlan = (phase: PhasePlan['phase'], fraction: number): PhasePlan => ({
-      phase, round, weights, fraction, minNodes: plan.minNodes, timeoutMs: plan.roundTimeoutMs, train: plan.train, signal,
+      phase,
+      round,
+      weights,
+      fraction,
+      minNodes: plan.minNodes,
+      timeoutMs: plan.roundTimeoutMs,
+      train: plan.train,
+      signal,
     });
     const train = await runFedAvgPhase(state, events, phasePlan('train', plan.fraction));
     const failure = shortfall(train.record, plan.minNodes, 'train');
-    if (!failure) weights = federatedAverage(weights, train.accepted.map((reply) => ({ numExamples: reply.numExamples, arrays: reply.arrays! })));
+    if (!failure)
+      weights = federatedAverage(
+        weights,
+        train.accepted.map((reply) => ({ numExamples: reply.numExamples, arrays: reply.arrays! })),
+      );
     else events.log('error', `round ${round} failed: ${failure}; the global model is unchanged`);
     let evaluate: PhaseRecord | null = null;
     if (!failure && plan.fractionEvaluate > 0) {

@@ -21,7 +21,10 @@ export function fitReplyArrays(global: readonly NamedArray[], arrays: readonly N
   const missing = global.find((expected) => !byName.has(expected.name));
   if (missing) return `array "${missing.name}" is missing`;
   try {
-    return checkWeights(global.map((expected) => byName.get(expected.name)!), global);
+    return checkWeights(
+      global.map((expected) => byName.get(expected.name)!),
+      global,
+    );
   } catch (error) {
     if (!(error instanceof WeightMismatchError) || error.index === undefined) throw error;
     return `array "${global[error.index]!.name}": ${error.problem}`;

@@ -47,14 +47,17 @@ export const fleetHandlers: FleetHandlers = {
     events.log('info', `node ${nodeId} unregistered`);
     return {};
   },
-  SendNodeHeartbeat: ({ node, heartbeatInterval }, { state }) => ({ success: state.registry.heartbeat(node?.nodeId ?? 0n, heartbeatInterval) }),
+  SendNodeHeartbeat: ({ node, heartbeatInterval }, { state }) => ({
+    success: state.registry.heartbeat(node?.nodeId ?? 0n, heartbeatInterval),
+  }),
   PullMessages: ({ node }, { state }) => {
     const next = state.nextInstructionFor(node?.nodeId ?? 0n);
     return next ? { messagesList: [next.message], messageObjectTrees: [next.tree] } : {};
   },
   PushMessages: ({ node, messagesList, messageObjectTrees }, { state, events, limits }) => {
     const nodeId = node?.nodeId ?? 0n;
-    if (messagesList.length !== 1) throw new FleetRpcError('INVALID_ARGUMENT', `PushMessages carries ${messagesList.length} messages; send exactly one reply per call`);
+    if (messagesList.length !== 1)
+      throw new FleetRpcError('INVALID_ARGUMENT', `PushMessages carries ${messagesList.length} messages; send exactly one reply per call`);
     const [message] = messagesList as [(typeof messagesList)[0]];
     state.checkRun(message.metadata?.runId ?? 0n);
     const tree = messageObjectTrees[0];
@@ -73,12 +76,16 @@ export const fleetHandlers: FleetHandlers = {
   GetRun: ({ node, runId }, { state }) => {
     const nodeId = node?.nodeId ?? 0n;
     checkNodeInFederation(state, nodeId);
-    if (runId !== state.runId) throw new FleetRpcError('PERMISSION_DENIED', `Run ID not found: ${runId} (this aggregator runs ${state.runId})`);
+    if (runId !== state.runId)
+      throw new FleetRpcError('PERMISSION_DENIED', `Run ID not found: ${runId} (this aggregator runs ${state.runId})`);
     if (state.finished) state.toldFinished.add(nodeId);
     return { run: runInfo(state) };
   },
   GetFab: ({ hashStr }) => {
-    throw new FleetRpcError('NOT_FOUND', `Found no FAB with hash: ${JSON.stringify(hashStr)}; this aggregator serves no FABs (the party brings its own code)`);
+    throw new FleetRpcError(
+      'NOT_FOUND',
+      `Found no FAB with hash: ${JSON.stringify(hashStr)}; this aggregator serves no FABs (the party brings its own code)`,
+    );
   },
   PushObject: ({ node, runId, objectId, objectContent }, { state, events, limits }) => {
     state.checkRun(runId);
@@ -87,8 +94,13 @@ export const fleetHandlers: FleetHandlers = {
       throw new FleetRpcError('INVALID_ARGUMENT', `${size}: no object of a reply for this model is over ${limits.objectBytes}`);
     }
     const outcome = state.store.put(objectId, objectContent);
-    if (outcome === 'id-mismatch') events.log('error', `node ${node?.nodeId ?? 0n} pushed ${objectContent.byteLength} bytes as object ${objectId}, but they hash to another id: not stored`);
-    if (outcome === 'not-preregistered') events.log('warn', `node ${node?.nodeId ?? 0n} pushed object ${objectId}, which no open reply lists: not stored`);
+    if (outcome === 'id-mismatch')
+      events.log(
+        'error',
+        `node ${node?.nodeId ?? 0n} pushed ${objectContent.byteLength} bytes as object ${objectId}, but they hash to another id: not stored`,
+      );
+    if (outcome === 'not-preregistered')
+      events.log('warn', `node ${node?.nodeId ?? 0n} pushed object ${objectId}, which no open reply lists: not stored`);
     return { stored: outcome === 'stored' };
   },
   PullObject: ({ runId, objectId }, { state }) => {
@@ -124,7 +136,8 @@ function checkTree(tree: ObjectTree, limits: MessageLimits): void {
 /** Flower's _validate_node_in_federation: the asking node must be registered (REST calls carry no key to check). */
 function checkNodeInFederation(state: LinkState, nodeId: bigint): void {
   const status = state.registry.status(nodeId);
-  if (status === undefined || status === 'unregistered') throw new FleetRpcError('PERMISSION_DENIED', `SuperNode ${nodeId} is not part of the federation`);
+  if (status === undefined || status === 'unregistered')
+    throw new FleetRpcError('PERMISSION_DENIED', `SuperNode ${nodeId} is not part of the federation`);
 }
 
 function runInfo(state: LinkState): WireInput<Run> {

@@ -42,7 +42,8 @@ function checkCaller(name: FleetRpcName, request: unknown, publicKey: Uint8Array
     return;
   }
   const named = nodeIdOf(request);
-  if (named !== state.registry.nodeIdForKey(publicKey)) throw new FleetRpcError('UNAUTHENTICATED', `Invalid node ID ${named}: it does not belong to the key that signed the call`);
+  if (named !== state.registry.nodeIdForKey(publicKey))
+    throw new FleetRpcError('UNAUTHENTICATED', `Invalid node ID ${named}: it does not belong to the key that signed the call`);
 }
 
 function nodeIdOf(request: unknown): bigint {

@@ -15,7 +15,13 @@ const MESSAGE_TTL_S = 43_200;
  * so it is deflated (npy-encoded, chunked, hashed) once; each node's Message object differs only in its metadata
  * and points at that same RecordDict, which the object store then holds once for all of them.
  */
-export function sendInstructions(state: LinkState, nodes: readonly bigint[], content: RecordDict, messageType: string, round: number): Map<string, bigint> {
+export function sendInstructions(
+  state: LinkState,
+  nodes: readonly bigint[],
+  content: RecordDict,
+  messageType: string,
+  round: number,
+): Map<string, bigint> {
   const sent = new Map<string, bigint>();
   const createdAt = Date.now() / 1000;
   const metadataFor = (dstNodeId: bigint): Omit<Metadata, 'messageId'> => ({
@@ -38,7 +44,11 @@ export function sendInstructions(state: LinkState, nodes: readonly bigint[], con
     const metadata = metadataFor(node);
     // The Message object as deflateMessage builds it: metadata without its own id, over the one RecordDict.
     const message = buildObject('Message', [contentTree.objectId], wireCodecs.Message.encode({ metadata: { ...metadata, messageId: '' } }));
-    state.addInstruction({ ...metadata, messageId: message.id }, { objectId: message.id, children: [contentTree] }, new Map([[message.id, message.bytes]]));
+    state.addInstruction(
+      { ...metadata, messageId: message.id },
+      { objectId: message.id, children: [contentTree] },
+      new Map([[message.id, message.bytes]]),
+    );
     sent.set(message.id, node);
   }
   return sent;

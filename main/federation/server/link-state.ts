@@ -49,7 +49,8 @@ export class LinkState {
   /** Stores an instruction whose objects the aggregator made itself; `metadata.messageId` is the tree's root. */
   addInstruction(metadata: Metadata, tree: ObjectTree, objects: ReadonlyMap<string, Uint8Array>): void {
     this.store.preregister(tree);
-    for (const [id, bytes] of objects) if (this.store.put(id, bytes) !== 'stored') throw new Error(`instruction object ${id} was refused by the store`);
+    for (const [id, bytes] of objects)
+      if (this.store.put(id, bytes) !== 'stored') throw new Error(`instruction object ${id} was refused by the store`);
     this.instructions.set(metadata.messageId, { message: { metadata, content: { items: [] } }, delivered: false });
   }
 
@@ -80,7 +81,8 @@ export class LinkState {
     if (problems.length) throw new FleetRpcError('INVALID_ARGUMENT', `reply refused: ${problems.join('; ')}`);
     const metadata = message.metadata!;
     const instruction = this.instructions.get(metadata.replyToMessageId);
-    if (!instruction || this.expired(instruction.message.metadata)) return { stored: false, why: `no open message ${metadata.replyToMessageId} (its round is over, or it never existed)` };
+    if (!instruction || this.expired(instruction.message.metadata))
+      return { stored: false, why: `no open message ${metadata.replyToMessageId} (its round is over, or it never existed)` };
     const mismatch = replyMismatch(metadata, instruction.message.metadata);
     if (mismatch) throw new FleetRpcError('INVALID_ARGUMENT', `reply to ${metadata.replyToMessageId} refused: ${mismatch}`);
     if (instruction.reply && instruction.reply.metadata.messageId !== metadata.messageId) {
@@ -121,7 +123,8 @@ export class LinkState {
 
   /** Refuses calls that need the run (Flower's check_abort): an unknown run, or one that has finished. */
   checkRun(runId: bigint): void {
-    if (runId !== this.runId) throw new FleetRpcError('PERMISSION_DENIED', `Run ID not found: ${runId} (this aggregator runs ${this.runId})`);
+    if (runId !== this.runId)
+      throw new FleetRpcError('PERMISSION_DENIED', `Run ID not found: ${runId} (this aggregator runs ${this.runId})`);
     if (this.status === 'finished') throw new FleetRpcError('PERMISSION_DENIED', 'Run is finished.');
   }
 

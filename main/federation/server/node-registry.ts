@@ -60,7 +60,10 @@ export class NodeRegistry {
     checkHeartbeatInterval(heartbeatIntervalS);
     const node = this.refreshed(nodeId)!;
     if (node.status !== 'registered' && node.status !== 'offline') {
-      throw new FleetRpcError('FAILED_PRECONDITION', `SuperNode with node ID ${nodeId} could not be activated: it is still online (until ${new Date(node.onlineUntil).toISOString()})`);
+      throw new FleetRpcError(
+        'FAILED_PRECONDITION',
+        `SuperNode with node ID ${nodeId} could not be activated: it is still online (until ${new Date(node.onlineUntil).toISOString()})`,
+      );
     }
     this.goOnline(node, heartbeatIntervalS);
     return nodeId;
@@ -68,7 +71,11 @@ export class NodeRegistry {
 
   deactivate(nodeId: bigint): void {
     const node = this.refreshed(nodeId);
-    if (node?.status !== 'online') throw new FleetRpcError('FAILED_PRECONDITION', `SuperNode with node ID ${nodeId} could not be deactivated: it is ${node?.status ?? 'unknown'}`);
+    if (node?.status !== 'online')
+      throw new FleetRpcError(
+        'FAILED_PRECONDITION',
+        `SuperNode with node ID ${nodeId} could not be deactivated: it is ${node?.status ?? 'unknown'}`,
+      );
     node.status = 'offline';
     node.onlineUntil = this.now();
   }
@@ -118,7 +125,10 @@ export class NodeRegistry {
 
 function checkHeartbeatInterval(seconds: number): void {
   if (!(seconds >= HEARTBEAT_INTERVAL_S.min && seconds <= HEARTBEAT_INTERVAL_S.max)) {
-    throw new FleetRpcError('INVALID_ARGUMENT', `Invalid heartbeat interval: ${seconds} s is out of bounds [${HEARTBEAT_INTERVAL_S.min}, ${HEARTBEAT_INTERVAL_S.max}]`);
+    throw new FleetRpcError(
+      'INVALID_ARGUMENT',
+      `Invalid heartbeat interval: ${seconds} s is out of bounds [${HEARTBEAT_INTERVAL_S.min}, ${HEARTBEAT_INTERVAL_S.max}]`,
+    );
   }
 }
 

@@ -31,7 +31,8 @@ export class ObjectStore {
   preregister(tree: ObjectTree): string[] {
     const missing: string[] = [];
     for (const node of postOrder(tree)) {
-      if (!OBJECT_ID_PATTERN.test(node.objectId)) throw new FleetRpcError('INVALID_ARGUMENT', `Invalid object ID format: ${JSON.stringify(node.objectId)}`);
+      if (!OBJECT_ID_PATTERN.test(node.objectId))
+        throw new FleetRpcError('INVALID_ARGUMENT', `Invalid object ID format: ${JSON.stringify(node.objectId)}`);
       const known = this.entries.get(node.objectId);
       if (known) {
         if (!known.available) missing.push(node.objectId);

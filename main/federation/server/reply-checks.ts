@@ -16,21 +16,26 @@ export function replyProblems(message: MessageProto, treeRootId: string | undefi
   const metadata = message.metadata;
   if (!metadata) return ['the message has no metadata'];
   const problems = metadataProblems(metadata, nowS);
-  const nonsense = (metadata.messageId !== '' && metadataProblem(metadata, { ownId: 'checked' })) || (message.error && errorProblem(message.error));
+  const nonsense =
+    (metadata.messageId !== '' && metadataProblem(metadata, { ownId: 'checked' })) || (message.error && errorProblem(message.error));
   if (nonsense) problems.push(nonsense);
-  if ((message.content !== undefined) === (message.error !== undefined)) problems.push('Either message `content` or `error` MUST be set (but not both)');
+  if ((message.content !== undefined) === (message.error !== undefined))
+    problems.push('Either message `content` or `error` MUST be set (but not both)');
   if (metadata.replyToMessageId === '') problems.push('`metadata.reply_to_message_id` MUST be set.');
   if (metadata.srcNodeId === SUPERLINK_NODE_ID) problems.push(`\`metadata.src_node_id\` is ${SUPERLINK_NODE_ID} (SuperLink node ID)`);
   if (metadata.dstNodeId !== SUPERLINK_NODE_ID) problems.push(`\`metadata.dst_node_id\` is not ${SUPERLINK_NODE_ID} (SuperLink node ID)`);
-  if (metadata.srcNodeId !== callerNodeId) problems.push(`\`metadata.src_node_id\` ${metadata.srcNodeId} is not the calling node ${callerNodeId}`);
-  if (treeRootId !== metadata.messageId) problems.push(`\`metadata.message_id\` ${metadata.messageId} is not the root of its object tree (${treeRootId ?? 'no tree'})`);
+  if (metadata.srcNodeId !== callerNodeId)
+    problems.push(`\`metadata.src_node_id\` ${metadata.srcNodeId} is not the calling node ${callerNodeId}`);
+  if (treeRootId !== metadata.messageId)
+    problems.push(`\`metadata.message_id\` ${metadata.messageId} is not the root of its object tree (${treeRootId ?? 'no tree'})`);
   return problems;
 }
 
 function metadataProblems(metadata: Metadata, nowS: number): string[] {
   const problems: string[] = [];
   if (metadata.messageId === '') problems.push('empty `metadata.message_id`');
-  if (metadata.createdAt < EARLIEST_CREATED_AT_S) problems.push('`metadata.created_at` must be a float that records the unix timestamp in seconds when the message was created.');
+  if (metadata.createdAt < EARLIEST_CREATED_AT_S)
+    problems.push('`metadata.created_at` must be a float that records the unix timestamp in seconds when the message was created.');
   if (metadata.ttl <= 0) problems.push('`metadata.ttl` must be higher than zero');
   else if (metadata.createdAt + metadata.ttl <= nowS) problems.push('Message TTL has expired');
   if (metadata.srcNodeId === 0n) problems.push('`metadata.src_node_id` is not set.');
@@ -44,6 +49,7 @@ export function replyMismatch(reply: Metadata, instruction: Metadata): string | 
   if (instruction.dstNodeId !== reply.srcNodeId) return `it answers a message sent to node ${instruction.dstNodeId}`;
   if (reply.runId !== instruction.runId) return `\`metadata.run_id\` ${reply.runId} is not the instruction's ${instruction.runId}`;
   const maxTtl = instruction.createdAt + instruction.ttl - reply.createdAt;
-  if (reply.ttl - maxTtl > MESSAGE_TTL_TOLERANCE_S) return `TTL ${reply.ttl.toFixed(2)} exceeds the allowed maximum TTL ${maxTtl.toFixed(2)}`;
+  if (reply.ttl - maxTtl > MESSAGE_TTL_TOLERANCE_S)
+    return `TTL ${reply.ttl.toFixed(2)} exceeds the allowed maximum TTL ${maxTtl.toFixed(2)}`;
   return undefined;
 }

@@ -27,7 +27,15 @@ export interface UsableReply {
 export function trainContent(weights: readonly NamedArray[], round: number, settings: TrainSettings): RecordDict {
   return new Map<string, AnyRecord>([
     [ARRAYS_KEY, weightsRecord(weights)],
-    [CONFIG_KEY, configRecord({ 'server-round': BigInt(round), 'local-epochs': BigInt(settings.localEpochs), lr: settings.lr, 'batch-size': BigInt(settings.batchSize) })],
+    [
+      CONFIG_KEY,
+      configRecord({
+        'server-round': BigInt(round),
+        'local-epochs': BigInt(settings.localEpochs),
+        lr: settings.lr,
+        'batch-size': BigInt(settings.batchSize),
+      }),
+    ],
   ]);
 }
 
@@ -56,7 +64,8 @@ export function usableReply(message: Message, phase: 'train' | 'evaluate', globa
   const metrics = plainMetrics(metricRecords[0]!.items);
   const numExamples = metrics[WEIGHT_KEY];
   if (numExamples === undefined) return `its MetricRecord has no "${WEIGHT_KEY}"`;
-  if (typeof numExamples !== 'number' || !Number.isFinite(numExamples) || numExamples <= 0) return `"${WEIGHT_KEY}" must be a positive number, got ${JSON.stringify(numExamples)}`;
+  if (typeof numExamples !== 'number' || !Number.isFinite(numExamples) || numExamples <= 0)
+    return `"${WEIGHT_KEY}" must be a positive number, got ${JSON.stringify(numExamples)}`;
   if (phase === 'evaluate') return { numExamples, metrics };
   const arrayRecords = records.filter((record) => record.kind === 'arrays');
   if (arrayRecords.length !== 1) return `expected exactly one ArrayRecord, got ${arrayRecords.length}`;

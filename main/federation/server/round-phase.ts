@@ -63,8 +63,14 @@ export function runPhase<T extends object>(state: LinkState, request: PhaseReque
       pending.delete(instructionId);
       reading += 1;
       const tree: ObjectTree = state.store.tree(metadata.messageId);
-      inflateMessage({ metadata }, tree, (id) => state.store.get(id)!, { maxBytes: request.limits.bytes, maxObjects: request.limits.objects })
-        .then((message) => request.judge(message, node), (error: Error) => `its objects do not make a message: ${error.message}`)
+      inflateMessage({ metadata }, tree, (id) => state.store.get(id)!, {
+        maxBytes: request.limits.bytes,
+        maxObjects: request.limits.objects,
+      })
+        .then(
+          (message) => request.judge(message, node),
+          (error: Error) => `its objects do not make a message: ${error.message}`,
+        )
         .then((value) => {
           if (typeof value === 'string') result.refused.push({ node: String(node), reason: value });
           else result.accepted.push({ node, value });
@@ -79,12 +85,14 @@ export function runPhase<T extends object>(state: LinkState, request: PhaseReque
     };
     const liveness = setInterval(() => {
       for (const [instructionId, node] of pending) {
-        if (!state.registry.isOnline(node)) drop(instructionId, `went offline (${state.registry.status(node) ?? 'unknown'}) before its reply was complete`);
+        if (!state.registry.isOnline(node))
+          drop(instructionId, `went offline (${state.registry.status(node) ?? 'unknown'}) before its reply was complete`);
       }
       settleIfDone();
     }, LIVENESS_CHECK_MS);
     const timeout = setTimeout(() => {
-      for (const instructionId of [...pending.keys()]) drop(instructionId, `no complete reply within the round timeout of ${request.timeoutMs / 1000} s (straggler)`);
+      for (const instructionId of [...pending.keys()])
+        drop(instructionId, `no complete reply within the round timeout of ${request.timeoutMs / 1000} s (straggler)`);
       settleIfDone();
     }, request.timeoutMs);
     const abort = () => {

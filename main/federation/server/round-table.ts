@@ -3,7 +3,19 @@ import type { AggregatorEvent } from './events.js';
 import type { Metrics } from './fedavg.js';
 import type { RoundRecord } from './metrics-history.js';
 
-export const ROUND_COLUMNS = ['round', 'status', 'sampled', 'replied', 'dropped', 'refused', 'examples', 'train loss', 'eval loss', 'eval acc', 'seconds'];
+export const ROUND_COLUMNS = [
+  'round',
+  'status',
+  'sampled',
+  'replied',
+  'dropped',
+  'refused',
+  'examples',
+  'train loss',
+  'eval loss',
+  'eval acc',
+  'seconds',
+];
 /** Wide enough for every column's header and its usual values, so rows printed one by one line up. */
 const WIDTHS = [5, 9, 7, 7, 7, 7, 9, 10, 9, 8, 7];
 
@@ -28,7 +40,10 @@ export function roundRow(record: RoundRecord): string[] {
 
 /** One line with fixed widths, so a row can be printed as soon as its round ends. */
 export function fixedWidthLine(cells: readonly string[]): string {
-  return cells.map((cell, i) => (i === 0 ? cell.padEnd(WIDTHS[i]!) : cell.padStart(WIDTHS[i] ?? 0))).join('  ').trimEnd();
+  return cells
+    .map((cell, i) => (i === 0 ? cell.padEnd(WIDTHS[i]!) : cell.padStart(WIDTHS[i] ?? 0)))
+    .join('  ')
+    .trimEnd();
 }
 
 /** The progress line for an event, or undefined for events the table itself shows (round-done) or that say nothing new. */

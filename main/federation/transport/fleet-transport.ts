@@ -39,8 +39,8 @@ export const DEFAULT_MAX_ANSWER_BYTES = 2 ** 30;
 
 export type TransportOptions = TransportSecurity &
   AnswerLimit &
+  /** `address` is `host:port` (Flower's SuperLink listens for gRPC on 9092). */
   (
-    /** `address` is `host:port` (Flower's SuperLink listens for gRPC on 9092). */
     | { kind: 'grpc'; address: string; identity: NodeIdentity }
     /** `address` is `host:port` or an `http(s)://host:port` URL (Flower's REST Fleet API listens on 9095). */
     | { kind: 'rest'; address: string }

@@ -1,7 +1,13 @@
 // Runs anywhere in main: the gRPC ("grpc-rere") Fleet client; every call carries Flower's signed node-auth metadata.
 import { Client, credentials, Metadata, status as GrpcStatus, type ChannelCredentials, type ServiceError } from '@grpc/grpc-js';
 import { fleetAddressProblem } from '../../../common/fleet-address.js';
-import { DEFAULT_MAX_ANSWER_BYTES, type AnswerLimit, type CallOptions, type FleetTransport, type TransportSecurity } from './fleet-transport.js';
+import {
+  DEFAULT_MAX_ANSWER_BYTES,
+  type AnswerLimit,
+  type CallOptions,
+  type FleetTransport,
+  type TransportSecurity,
+} from './fleet-transport.js';
 import { asBuffer } from './bytes.js';
 import { fleetMethod, FLOWER_MAX_MESSAGE_BYTES } from './grpc-service.js';
 import type { NodeIdentity } from './node-identity.js';
@@ -39,7 +45,8 @@ export async function createGrpcTransport(options: GrpcTransportOptions): Promis
   const client = new Client(options.address, await channelCredentials(options), channelOptions(maxAnswerBytes));
   return {
     kind: 'grpc',
-    call: (rpc, request, callOptions = {}) => unaryCall(client, options.identity, rpc, request, { channelLimit: maxAnswerBytes, ...callOptions }),
+    call: (rpc, request, callOptions = {}) =>
+      unaryCall(client, options.identity, rpc, request, { channelLimit: maxAnswerBytes, ...callOptions }),
     close: () => client.close(),
   };
 }
@@ -70,13 +77,21 @@ function unaryCall(client: Client, identity: NodeIdentity, rpc: FleetRpc, reques
     const deadline = timeoutMs === undefined ? {} : { deadline: Date.now() + timeoutMs };
     const onAbort = () => call.cancel();
     const call = startCall(client, rpc, () =>
-      client.makeUnaryRequest(method.path, method.requestSerialize, method.responseDeserialize, request, signedMetadata(identity), deadline, (error, response) => {
-        signal?.removeEventListener('abort', onAbort);
-        if (signal?.aborted) reject(signal.reason);
-        else if (error) reject(failureOf(rpc, error, channelLimit));
-        else if (response!.byteLength > maxAnswerBytes) reject(tooLargeError(rpc, maxAnswerBytes, { received: response!.byteLength }));
-        else resolve(response!);
-      }),
+      client.makeUnaryRequest(
+        method.path,
+        method.requestSerialize,
+        method.responseDeserialize,
+        request,
+        signedMetadata(identity),
+        deadline,
+        (error, response) => {
+          signal?.removeEventListener('abort', onAbort);
+          if (signal?.aborted) reject(signal.reason);
+          else if (error) reject(failureOf(rpc, error, channelLimit));
+          else if (response!.byteLength > maxAnswerBytes) reject(tooLargeError(rpc, maxAnswerBytes, { received: response!.byteLength }));
+          else resolve(response!);
+        },
+      ),
     );
     signal?.addEventListener('abort', onAbort, { once: true });
   });
@@ -89,7 +104,8 @@ function unaryCall(client: Client, identity: NodeIdentity, rpc: FleetRpc, reques
 function failureOf(rpc: FleetRpc, error: ServiceError, channelLimit: number): TransportError {
   if (error.code !== GrpcStatus.RESOURCE_EXHAUSTED) return fromGrpcError(rpc, error);
   const prefixed = /^Received message larger than max \((\d+) vs (\d+)\)$/.exec(error.details);
-  if (Number(prefixed?.[2]) === channelLimit) return tooLargeError(rpc, channelLimit, { declared: Number(prefixed![1]), by: 'gRPC length prefix' });
+  if (Number(prefixed?.[2]) === channelLimit)
+    return tooLargeError(rpc, channelLimit, { declared: Number(prefixed![1]), by: 'gRPC length prefix' });
   const inflated = /^Received message that decompresses to a size larger than (\d+)$/.exec(error.details);
   return Number(inflated?.[1]) === channelLimit ? tooLargeError(rpc, channelLimit, 'overran') : fromGrpcError(rpc, error);
 }

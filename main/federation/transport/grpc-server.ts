@@ -1,5 +1,12 @@
 // Runs anywhere in main: serves the Fleet RPCs over gRPC, checking Flower's signed node-auth metadata on every call.
-import { Server, ServerCredentials, status as GrpcStatus, type handleUnaryCall, type Metadata, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import {
+  Server,
+  ServerCredentials,
+  status as GrpcStatus,
+  type handleUnaryCall,
+  type Metadata,
+  type UntypedServiceImplementation,
+} from '@grpc/grpc-js';
 import { asBytes } from './bytes.js';
 import { refusalFor, type FleetHandler } from './fleet-handler.js';
 import { FLEET_SERVICE, FLOWER_MAX_MESSAGE_BYTES } from './grpc-service.js';

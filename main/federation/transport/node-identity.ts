@@ -52,7 +52,8 @@ export function createNodeKeyPem(): string {
 function nodePrivateKey(pem: string, source: string): KeyObject {
   try {
     const key = createPrivateKey({ key: pem, format: 'pem' });
-    if (key.asymmetricKeyType !== 'ec') throw new Error(`a node key must be an EC key (Flower uses P-384), not ${key.asymmetricKeyType ?? 'unknown'}`);
+    if (key.asymmetricKeyType !== 'ec')
+      throw new Error(`a node key must be an EC key (Flower uses P-384), not ${key.asymmetricKeyType ?? 'unknown'}`);
     return key;
   } catch (error) {
     throw new Error(`${source}: not a usable node key (PEM EC private key expected): ${(error as Error).message}`, { cause: error });

@@ -3,7 +3,13 @@ import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import { isIP } from 'node:net';
 import { restServerUrl } from '../../../common/fleet-address.js';
-import { DEFAULT_MAX_ANSWER_BYTES, type AnswerLimit, type CallOptions, type FleetTransport, type TransportSecurity } from './fleet-transport.js';
+import {
+  DEFAULT_MAX_ANSWER_BYTES,
+  type AnswerLimit,
+  type CallOptions,
+  type FleetTransport,
+  type TransportSecurity,
+} from './fleet-transport.js';
 import { asBuffer, asBytes } from './bytes.js';
 import { mediaTypeOf, PROTOBUF_MEDIA_TYPE, restPath, type FleetRpc } from './rpc.js';
 import { readRootCertificates } from './tls-files.js';
@@ -54,7 +60,12 @@ export function restBaseUrl(address: string, insecure: boolean): URL {
 type PostOptions = CallOptions & { maxAnswerBytes: number };
 
 function post(
-  url: URL, agent: http.Agent, rpc: FleetRpc, body: Uint8Array, options: PostOptions, onStaleSocket: 'retry' | 'fail' = 'retry',
+  url: URL,
+  agent: http.Agent,
+  rpc: FleetRpc,
+  body: Uint8Array,
+  options: PostOptions,
+  onStaleSocket: 'retry' | 'fail' = 'retry',
 ): Promise<Uint8Array> {
   const { timeoutMs, signal, maxAnswerBytes } = options;
   return new Promise((resolve, reject) => {

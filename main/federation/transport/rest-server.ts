@@ -9,7 +9,10 @@ import { DEFAULT_MAX_REQUEST_BYTES, hostPort, readServerTls, type FleetServer, t
 
 /** An HTTP answer other than 200, with the detail a person debugging with curl needs. */
 class HttpRefusal extends Error {
-  constructor(readonly status: number, detail: string) {
+  constructor(
+    readonly status: number,
+    detail: string,
+  ) {
     super(detail);
   }
 }
@@ -31,7 +34,13 @@ export async function startRestServer(handler: FleetHandler, options: FleetServe
   };
 }
 
-async function serve(request: IncomingMessage, response: ServerResponse, handler: FleetHandler, options: FleetServerOptions, closing: () => boolean): Promise<void> {
+async function serve(
+  request: IncomingMessage,
+  response: ServerResponse,
+  handler: FleetHandler,
+  options: FleetServerOptions,
+  closing: () => boolean,
+): Promise<void> {
   const send: Send = (status, headers, body) => {
     // Once closing, every answer ends its connection: an idle keep-alive socket would hold close() up.
     response.writeHead(status, closing() ? { ...headers, Connection: 'close' } : headers).end(body);
@@ -70,7 +79,10 @@ function routeOf(request: IncomingMessage): FleetRpc | HttpRefusal {
 
 /** Flower requires the header; `*\/*` and `application/*` are what HTTP clients send when they take anything. */
 function acceptsProtobuf(header: string | undefined): boolean {
-  return (header ?? '').split(',').map(mediaTypeOf).some((type) => type === PROTOBUF_MEDIA_TYPE || type === 'application/*' || type === '*/*');
+  return (header ?? '')
+    .split(',')
+    .map(mediaTypeOf)
+    .some((type) => type === PROTOBUF_MEDIA_TYPE || type === 'application/*' || type === '*/*');
 }
 
 function readBody(request: IncomingMessage, limit: number): Promise<Buffer> {
@@ -94,12 +106,18 @@ type Send = (status: number, headers: http.OutgoingHttpHeaders, body: Buffer) =>
 /** Errors go out as Flower's REST server writes them: JSON `{"detail": ...}`. */
 function refuse(send: Send, status: number, detail: string): void {
   const body = Buffer.from(JSON.stringify({ detail }));
-  send(status, { 'Content-Type': 'application/json', 'Content-Length': body.byteLength, ...(status === 405 ? { Allow: 'POST' } : {}) }, body);
+  send(
+    status,
+    { 'Content-Type': 'application/json', 'Content-Length': body.byteLength, ...(status === 405 ? { Allow: 'POST' } : {}) },
+    body,
+  );
 }
 
 function listen(server: http.Server, options: FleetServerOptions): Promise<void> {
   return new Promise((resolve, reject) => {
-    server.once('error', (error) => reject(new Error(`cannot serve REST on ${hostPort(options.host, options.port)}: ${error.message}`, { cause: error })));
+    server.once('error', (error) =>
+      reject(new Error(`cannot serve REST on ${hostPort(options.host, options.port)}: ${error.message}`, { cause: error })),
+    );
     server.listen(options.port, options.host, () => resolve());
   });
 }

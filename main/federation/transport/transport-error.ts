@@ -59,8 +59,18 @@ export function fromHttpStatus(rpc: FleetRpc, statusCode: number, details: strin
 
 /** Socket errors that mean "the server or the network is not there right now". TLS and protocol errors are not here. */
 const RETRYABLE_ERRNO = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'EHOSTDOWN',
-  'ENETUNREACH', 'ENETDOWN', 'ENETRESET', 'EAI_AGAIN', 'ENOTFOUND',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'EHOSTDOWN',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'ENETRESET',
+  'EAI_AGAIN',
+  'ENOTFOUND',
 ]);
 
 export function fromNetworkError(rpc: FleetRpc, error: Error): TransportError {

@@ -91,5 +91,7 @@ export function metadataProblem(metadata: Metadata, { ownId }: { ownId: 'checked
 
 /** Why a message's error cannot be shown as it is, or undefined. */
 export function errorProblem(error: MessageError): string | undefined {
-  return error.reason.length > MAX_REASON_CHARS ? `an error reason of ${error.reason.length} characters (at most ${MAX_REASON_CHARS})` : undefined;
+  return error.reason.length > MAX_REASON_CHARS
+    ? `an error reason of ${error.reason.length} characters (at most ${MAX_REASON_CHARS})`
+    : undefined;
 }

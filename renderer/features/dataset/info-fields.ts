@@ -53,13 +53,27 @@ export function infoFields(handler: BuiltinHandlerName): InfoField[] {
 
 function fieldOf(key: string, schema: JsonSchema): InfoField {
   const base = { key, ...(schema.description && { description: schema.description }) };
-  if (schema.enum?.every((v) => typeof v === 'string')) return { ...base, kind: 'choice', options: schema.enum, ...(typeof schema.default === 'string' && { default: schema.default }) };
+  if (schema.enum?.every((v) => typeof v === 'string'))
+    return { ...base, kind: 'choice', options: schema.enum, ...(typeof schema.default === 'string' && { default: schema.default }) };
   if (schema.type === 'string') return { ...base, kind: 'text' };
-  if (schema.type === 'boolean') return { ...base, kind: 'boolean', ...(typeof schema.default === 'boolean' && { default: schema.default }) };
-  if (schema.type === 'integer' || schema.type === 'number') return { ...base, kind: 'number', integer: schema.type === 'integer', ...bounds(schema), ...(typeof schema.default === 'number' && { default: schema.default }) };
+  if (schema.type === 'boolean')
+    return { ...base, kind: 'boolean', ...(typeof schema.default === 'boolean' && { default: schema.default }) };
+  if (schema.type === 'integer' || schema.type === 'number')
+    return {
+      ...base,
+      kind: 'number',
+      integer: schema.type === 'integer',
+      ...bounds(schema),
+      ...(typeof schema.default === 'number' && { default: schema.default }),
+    };
   const pair = schema.prefixItems;
   if (schema.type === 'array' && pair?.length === 2 && pair.every((item) => item.type === 'integer')) {
-    return { ...base, kind: 'pair', labels: pairLabels(schema.description), ...(pair[0]!.minimum !== undefined && { min: pair[0]!.minimum }) };
+    return {
+      ...base,
+      kind: 'pair',
+      labels: pairLabels(schema.description),
+      ...(pair[0]!.minimum !== undefined && { min: pair[0]!.minimum }),
+    };
   }
   if (schema.type === 'array' && schema.items && schema.items.type === 'string') return { ...base, kind: 'list' };
   return { ...base, kind: 'yaml', ...(schema.default !== undefined && { default: schema.default }) };

@@ -14,7 +14,10 @@ export function readYaml(text: string): Record<string, unknown> | null {
 
 /** The value at `path` in plain data, or undefined. */
 export function valueAt(data: unknown, path: KeyPath): unknown {
-  return path.reduce<unknown>((node, key) => (typeof node === 'object' && node !== null ? (node as Record<string | number, unknown>)[key] : undefined), data);
+  return path.reduce<unknown>(
+    (node, key) => (typeof node === 'object' && node !== null ? (node as Record<string | number, unknown>)[key] : undefined),
+    data,
+  );
 }
 
 /**

@@ -38,7 +38,10 @@ function auditRow(entry: AuditEntry, index: number): AuditRow {
     arrays: entry.arrays.length ? `${entry.arrays.length} (${parameters.toLocaleString('en')} values)` : 'none',
     arraysDetail: entry.arrays.map((a) => `${a.record}/${a.name}: ${a.dtype} [${a.shape.join('×')}], ${formatBytes(a.bytes)}`).join('\n'),
     ...bytesCell(entry),
-    values: values.length > VALUES_SHOWN ? `${values.slice(0, VALUES_SHOWN).join(', ')}, +${values.length - VALUES_SHOWN} more` : values.join(', ') || '—',
+    values:
+      values.length > VALUES_SHOWN
+        ? `${values.slice(0, VALUES_SHOWN).join(', ')}, +${values.length - VALUES_SHOWN} more`
+        : values.join(', ') || '—',
     valuesDetail: values.join('\n'),
     error: entry.error,
   };

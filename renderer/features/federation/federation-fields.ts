@@ -9,9 +9,22 @@ export type FederationField =
   | { key: 'insecure'; label: string; kind: 'boolean'; description: string };
 
 export const FEDERATION_FIELDS: readonly FederationField[] = [
-  { key: 'server', label: 'Aggregator address', kind: 'text', description: shape.server.description ?? '', placeholder: 'fl.example.org:9092' },
-  { key: 'transport', label: 'Transport', kind: 'choice', description: 'gRPC (Flower\'s grpc-rere) or REST', options: shape.transport.unwrap().options, default: 'grpc' },
-  { key: 'root_ca', label: 'CA file', kind: 'text', description: shape.root_ca.description ?? '', placeholder: 'none: the system\'s CAs' },
+  {
+    key: 'server',
+    label: 'Aggregator address',
+    kind: 'text',
+    description: shape.server.description ?? '',
+    placeholder: 'fl.example.org:9092',
+  },
+  {
+    key: 'transport',
+    label: 'Transport',
+    kind: 'choice',
+    description: "gRPC (Flower's grpc-rere) or REST",
+    options: shape.transport.unwrap().options,
+    default: 'grpc',
+  },
+  { key: 'root_ca', label: 'CA file', kind: 'text', description: shape.root_ca.description ?? '', placeholder: "none: the system's CAs" },
   { key: 'insecure', label: 'Insecure (no TLS)', kind: 'boolean', description: shape.insecure.description ?? '' },
 ];
 

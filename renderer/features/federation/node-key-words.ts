@@ -25,9 +25,11 @@ export function nodeKeyActions({ nodeKey, stage, dirty }: PanelState): NodeKeyAc
   const named = nodeKey !== null && nodeKey.keyFile !== null;
   const present = nodeKey !== null && (nodeKey.fingerprint !== null || nodeKey.problem !== null);
   const blocker =
-    stage !== 'out' ? 'The party is in a federation and its node uses this key: leave first to create or reset it.'
-    : dirty ? 'Save your changes first: the key is named by the saved config.'
-    : null;
+    stage !== 'out'
+      ? 'The party is in a federation and its node uses this key: leave first to create or reset it.'
+      : dirty
+        ? 'Save your changes first: the key is named by the saved config.'
+        : null;
   return { create: named && !present, savePublicKey: nodeKey !== null && nodeKey.publicKeySsh !== null, reset: present, blocker };
 }
 
@@ -40,7 +42,11 @@ export interface Outcome {
 export function savedPublicKeyWords({ publicKeyFile, outcome }: ResultOf<'party.savePublicKey'>): Outcome & { offerReplace: boolean } {
   switch (outcome) {
     case 'written':
-      return { tone: 'success', text: `Saved to ${publicKeyFile}. Send it to the coordinator, and the fingerprint by another channel.`, offerReplace: false };
+      return {
+        tone: 'success',
+        text: `Saved to ${publicKeyFile}. Send it to the coordinator, and the fingerprint by another channel.`,
+        offerReplace: false,
+      };
     case 'replaced':
       return { tone: 'success', text: `Replaced ${publicKeyFile} with this key's public key.`, offerReplace: false };
     case 'unchanged':
@@ -68,6 +74,8 @@ export function resetConsequences(nodeKey: NodeKey, register: boolean): string[]
     register
       ? 'This federation registers nodes as they join (register: true), so the new node registers itself.'
       : 'This federation registers node keys itself (register: false): the coordinator must register the new public key before this site can join again.',
-    ...(nodeKey.publicKeySsh !== null && nodeKey.publicKeyFile !== null ? [`If ${nodeKey.publicKeyFile} holds this key's public key, it is deleted too.`] : []),
+    ...(nodeKey.publicKeySsh !== null && nodeKey.publicKeyFile !== null
+      ? [`If ${nodeKey.publicKeyFile} holds this key's public key, it is deleted too.`]
+      : []),
   ];
 }

@@ -20,8 +20,16 @@ const LOG_KEPT = 100;
 const AUDIT_ROWS = 200;
 
 const OUT: PartyStatus = {
-  stage: 'out', state: { type: 'disconnected', reason: null }, pauseRequested: false, leaving: null, run: null,
-  file: null, node: null, federation: null, backend: null, model: null,
+  stage: 'out',
+  state: { type: 'disconnected', reason: null },
+  pauseRequested: false,
+  leaving: null,
+  run: null,
+  file: null,
+  node: null,
+  federation: null,
+  backend: null,
+  model: null,
 };
 
 class PartyStore {

@@ -22,13 +22,23 @@ export function statusWords(status: PartyStatus): StatusWords {
   const phase = phaseOf(status);
   const round = (n: number | null) => (n === null ? 'a round' : `round ${n}`);
   if (status.stage === 'leaving') {
-    return { phase, title: 'Leaving…', detail: leaving?.finish ? 'The task in hand finishes and its reply is sent first.' : 'The task in hand is being stopped.', tone: 'waiting' };
+    return {
+      phase,
+      title: 'Leaving…',
+      detail: leaving?.finish ? 'The task in hand finishes and its reply is sent first.' : 'The task in hand is being stopped.',
+      tone: 'waiting',
+    };
   }
   const finished = finishedWords(status);
   if (finished) return finished;
   switch (phase) {
     case 'out':
-      return { phase, title: 'Not in a federation', detail: state.type === 'disconnected' && state.reason ? `Last: ${state.reason}.` : 'Join to take part in its rounds.', tone: 'off' };
+      return {
+        phase,
+        title: 'Not in a federation',
+        detail: state.type === 'disconnected' && state.reason ? `Last: ${state.reason}.` : 'Join to take part in its rounds.',
+        tone: 'off',
+      };
     case 'joining':
       return { phase, title: 'Joining…', detail: 'Opening the training thread, the data and the node key.', tone: 'waiting' };
     case 'connecting': {
@@ -41,20 +51,43 @@ export function statusWords(status: PartyStatus): StatusWords {
       }
       if (!state.lastError) return { phase, title: 'Connecting…', detail: 'Making this node known to the server.', tone: 'waiting' };
       // A refusal is the server answering (a key not registered yet, a stale session): not a network problem to chase.
-      const title = state.refused ? `Refused by the server (attempt ${state.attempt})` : `Cannot reach the server (attempt ${state.attempt})`;
+      const title = state.refused
+        ? `Refused by the server (attempt ${state.attempt})`
+        : `Cannot reach the server (attempt ${state.attempt})`;
       return { phase, title, detail: `${state.lastError}${retry}`, tone: 'attention' };
     }
     case 'idle':
-      if (pauseRequested) return { phase, title: 'Paused', detail: `Connected as node ${nodeOf(state)}; every round is declined and goes on without this site.`, tone: 'attention' };
+      if (pauseRequested)
+        return {
+          phase,
+          title: 'Paused',
+          detail: `Connected as node ${nodeOf(state)}; every round is declined and goes on without this site.`,
+          tone: 'attention',
+        };
       return { phase, title: 'Waiting for the next round', detail: `Connected as node ${nodeOf(state)}.`, tone: 'waiting' };
     case 'paused':
-      return { phase, title: 'Paused', detail: `Connected as node ${nodeOf(state)}; every round is declined and goes on without this site.`, tone: 'attention' };
+      return {
+        phase,
+        title: 'Paused',
+        detail: `Connected as node ${nodeOf(state)}; every round is declined and goes on without this site.`,
+        tone: 'attention',
+      };
     case 'training': {
       if (state.type !== 'training') return { phase, title: 'Training', detail: '', tone: 'working' };
-      return { phase, title: `Training ${round(state.round)}`, detail: `Epoch ${state.epoch} of ${state.epochs}, batch ${state.batch} of ${state.batches}.${pausing(status)}`, tone: 'working' };
+      return {
+        phase,
+        title: `Training ${round(state.round)}`,
+        detail: `Epoch ${state.epoch} of ${state.epochs}, batch ${state.batch} of ${state.batches}.${pausing(status)}`,
+        tone: 'working',
+      };
     }
     case 'evaluating':
-      return { phase, title: `Evaluating ${round(state.type === 'evaluating' ? state.round : null)}`, detail: `The global model on this site's test split.${pausing(status)}`, tone: 'working' };
+      return {
+        phase,
+        title: `Evaluating ${round(state.type === 'evaluating' ? state.round : null)}`,
+        detail: `The global model on this site's test split.${pausing(status)}`,
+        tone: 'working',
+      };
   }
 }
 
@@ -72,11 +105,19 @@ function finishedWords({ stage, state, run }: PartyStatus): StatusWords | null {
   const title = 'Federation finished';
   const what = `Run ${run.runId}, ${run.lastRound === null ? 'no rounds' : `${run.lastRound} ${run.lastRound === 1 ? 'round' : 'rounds'}`}`;
   if (state.type === 'connecting' || state.type === 'disconnected') {
-    const retry = state.type === 'connecting' && state.retryInMs !== null ? `; trying again in ${Math.ceil(state.retryInMs / 1000)} s in case it starts another run` : '';
+    const retry =
+      state.type === 'connecting' && state.retryInMs !== null
+        ? `; trying again in ${Math.ceil(state.retryInMs / 1000)} s in case it starts another run`
+        : '';
     return { phase: 'connecting', title, detail: `${what}. The server has since closed${retry}.`, tone: 'off' };
   }
   if (state.type === 'idle' || state.type === 'paused') {
-    return { phase: state.type, title, detail: `${what}. Still connected as node ${state.nodeId}, in case the server starts another run.`, tone: 'off' };
+    return {
+      phase: state.type,
+      title,
+      detail: `${what}. Still connected as node ${state.nodeId}, in case the server starts another run.`,
+      tone: 'off',
+    };
   }
   return null;
 }

@@ -28,7 +28,13 @@ class PreviewStore {
     if (this.drawnFrom?.file !== file) this.className = null; // another config's classes
     this.loading = true;
     this.drawnFrom = { file, version };
-    const drawn = await api.dataset.preview({ file, split: this.split, n: this.count, seed: this.seed, ...(this.className !== null && { className: this.className }) });
+    const drawn = await api.dataset.preview({
+      file,
+      split: this.split,
+      n: this.count,
+      seed: this.seed,
+      ...(this.className !== null && { className: this.className }),
+    });
     this.loading = false;
     if (!drawn.ok) {
       this.error = drawn.error.message;
@@ -48,7 +54,10 @@ class PreviewStore {
   /** Blob URLs hold their bytes until revoked: each draw releases the previous one's. */
   #show(samples: Sample[]): void {
     this.samples.forEach((sample) => URL.revokeObjectURL(sample.url));
-    this.samples = samples.map(({ png, ...sample }) => ({ ...sample, url: URL.createObjectURL(new Blob([png as Uint8Array<ArrayBuffer>], { type: 'image/png' })) }));
+    this.samples = samples.map(({ png, ...sample }) => ({
+      ...sample,
+      url: URL.createObjectURL(new Blob([png as Uint8Array<ArrayBuffer>], { type: 'image/png' })),
+    }));
   }
 }
 

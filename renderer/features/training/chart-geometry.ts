@@ -54,7 +54,11 @@ export function layoutChart(series: readonly Series[], box: ChartBox, options: {
   return {
     series: drawn,
     yTicks: ticks(y0, y1, 3).map((value) => ({ at: round(y(value)), label: tickLabel(value) })),
-    xTicks: all.length ? ticks(x0, x1, 4).filter(Number.isInteger).map((value) => ({ at: round(x(value)), label: String(value) })) : [],
+    xTicks: all.length
+      ? ticks(x0, x1, 4)
+          .filter(Number.isInteger)
+          .map((value) => ({ at: round(x(value)), label: String(value) }))
+      : [],
   };
 }
 

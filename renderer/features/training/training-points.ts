@@ -26,7 +26,10 @@ export function batchAxis(shape: BatchRound | null): { title: string; note: stri
   if (!shape) return { title: 'batch of the round', note: "Drawn live, batch by batch, for this run's round in training." };
   const round = shape.round ?? '?';
   const per = `${shape.batches} per epoch, ${shape.epochs} ${shape.epochs === 1 ? 'epoch' : 'epochs'}`;
-  return { title: `batch of round ${round} (${per})`, note: `Round ${round} of this run, batch by batch as it trained: the running mean over each epoch.` };
+  return {
+    title: `batch of round ${round} (${per})`,
+    note: `Round ${round} of this run, batch by batch as it trained: the running mean over each epoch.`,
+  };
 }
 
 export interface EpochAxis {

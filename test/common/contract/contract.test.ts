@@ -11,12 +11,33 @@ import { callChannel, eventChannel } from '../../../common/contract/ipc-channels
 describe('the table', () => {
   it('names every entry area.verb, and declares what exists today', () => {
     expect([...METHOD_NAMES].sort()).toEqual([
-      'app.info', 'config.open', 'config.save', 'config.validate', 'dataset.preview', 'dataset.scan',
-      'party.audit', 'party.createNodeKey', 'party.history', 'party.join', 'party.leave', 'party.nodeKey', 'party.pause', 'party.resetNodeKey',
-      'party.resume', 'party.savePublicKey', 'party.status',
+      'app.info',
+      'config.open',
+      'config.save',
+      'config.validate',
+      'dataset.preview',
+      'dataset.scan',
+      'party.audit',
+      'party.createNodeKey',
+      'party.history',
+      'party.join',
+      'party.leave',
+      'party.nodeKey',
+      'party.pause',
+      'party.resetNodeKey',
+      'party.resume',
+      'party.savePublicKey',
+      'party.status',
     ]);
     expect([...EVENT_NAMES].sort()).toEqual([
-      'app.servicesState', 'config.opened', 'dataset.scanProgress', 'party.error', 'party.notice', 'party.progress', 'party.round', 'party.state',
+      'app.servicesState',
+      'config.opened',
+      'dataset.scanProgress',
+      'party.error',
+      'party.notice',
+      'party.progress',
+      'party.round',
+      'party.state',
     ]);
     for (const name of [...METHOD_NAMES, ...EVENT_NAMES]) expect(name).toMatch(/^[a-z]+\.[a-zA-Z]+$/);
   });
@@ -27,11 +48,33 @@ describe('the table', () => {
   });
 
   it('derives argument, result and payload types from the schemas', () => {
-    expectTypeOf<ArgsIn<'dataset.preview'>>().toEqualTypeOf<{ file: string; split?: 'train' | 'test'; n?: number; seed?: number; className?: string }>();
-    expectTypeOf<ArgsOf<'dataset.preview'>>().toEqualTypeOf<{ file: string; split: 'train' | 'test'; n: number; seed: number; className?: string }>();
-    expectTypeOf<ResultOf<'config.open'>['issues'][number]>().toEqualTypeOf<{ key: string; line?: number; problem: string; module?: string }>();
+    expectTypeOf<ArgsIn<'dataset.preview'>>().toEqualTypeOf<{
+      file: string;
+      split?: 'train' | 'test';
+      n?: number;
+      seed?: number;
+      className?: string;
+    }>();
+    expectTypeOf<ArgsOf<'dataset.preview'>>().toEqualTypeOf<{
+      file: string;
+      split: 'train' | 'test';
+      n: number;
+      seed: number;
+      className?: string;
+    }>();
+    expectTypeOf<ResultOf<'config.open'>['issues'][number]>().toEqualTypeOf<{
+      key: string;
+      line?: number;
+      problem: string;
+      module?: string;
+    }>();
     expectTypeOf<ResultOf<'dataset.preview'>['samples'][number]['png']>().toExtend<Uint8Array>();
-    expectTypeOf<PayloadOf<'dataset.scanProgress'>>().toEqualTypeOf<{ file: string; split: 'train' | 'test'; done: number; total: number }>();
+    expectTypeOf<PayloadOf<'dataset.scanProgress'>>().toEqualTypeOf<{
+      file: string;
+      split: 'train' | 'test';
+      done: number;
+      total: number;
+    }>();
     expectTypeOf<MethodHandlers['config.save']>().parameter(0).toEqualTypeOf<{ file: string; text: string }>();
     expectTypeOf<ArgsIn<'party.savePublicKey'>>().toEqualTypeOf<{ file: string; overwrite?: boolean }>();
     expectTypeOf<ArgsOf<'party.resetNodeKey'>>().toEqualTypeOf<{ file: string; fingerprint: string | null }>();
@@ -42,7 +85,9 @@ describe('the table', () => {
   it('types the API by area: methods return envelopes, events return unsubscribes, no-argument methods take none', () => {
     expectTypeOf<TributaryApi['config']['open']>().toEqualTypeOf<(args: { file: string }) => Promise<Envelope<ResultOf<'config.open'>>>>();
     expectTypeOf<TributaryApi['app']['info']>().parameters.toEqualTypeOf<[args?: ArgsIn<'app.info'>]>();
-    expectTypeOf<TributaryApi['dataset']['onScanProgress']>().toEqualTypeOf<(listener: (payload: PayloadOf<'dataset.scanProgress'>) => void) => () => void>();
+    expectTypeOf<TributaryApi['dataset']['onScanProgress']>().toEqualTypeOf<
+      (listener: (payload: PayloadOf<'dataset.scanProgress'>) => void) => () => void
+    >();
     expectTypeOf<keyof TributaryApi>().toEqualTypeOf<'app' | 'config' | 'dataset' | 'party'>();
     expectTypeOf<TributaryApi['party']['leave']>().parameter(0).toEqualTypeOf<{ finish: boolean }>();
     expectTypeOf<TributaryApi['party']['status']>().parameters.toEqualTypeOf<[args?: ArgsIn<'party.status'>]>();
@@ -65,14 +110,17 @@ describe('createApi', () => {
     const api = createApi(transport);
     await api.config.open({ file: 'party.yaml' });
     await api.app.info();
-    expect(transport.invoke.mock.calls).toEqual([['config.open', { file: 'party.yaml' }], ['app.info', {}]]);
+    expect(transport.invoke.mock.calls).toEqual([
+      ['config.open', { file: 'party.yaml' }],
+      ['app.info', {}],
+    ]);
     for (const name of METHOD_NAMES) {
       const [area, verb] = name.split('.') as [keyof TributaryApi, string];
       expect(typeof (api[area] as Record<string, unknown>)[verb]).toBe('function');
     }
   });
 
-  it('has one on<Event> per event, returning the transport\'s unsubscribe', () => {
+  it("has one on<Event> per event, returning the transport's unsubscribe", () => {
     const { transport, unsubscribe } = fakeTransport();
     const api = createApi(transport);
     const listener = vi.fn();
@@ -86,8 +134,14 @@ describe('createApi', () => {
 
 describe('parseArguments', () => {
   it('fills defaults', () => {
-    expect(parseArguments('dataset.preview', { file: 'a/party.yaml' })).toEqual({ ok: true, value: { file: 'a/party.yaml', split: 'train', n: 24, seed: 0 } });
-    expect(parseArguments('party.savePublicKey', { file: 'a/party.yaml' })).toEqual({ ok: true, value: { file: 'a/party.yaml', overwrite: false } });
+    expect(parseArguments('dataset.preview', { file: 'a/party.yaml' })).toEqual({
+      ok: true,
+      value: { file: 'a/party.yaml', split: 'train', n: 24, seed: 0 },
+    });
+    expect(parseArguments('party.savePublicKey', { file: 'a/party.yaml' })).toEqual({
+      ok: true,
+      value: { file: 'a/party.yaml', overwrite: false },
+    });
   });
 
   it('takes for a reset only a fingerprint as the party prints it, or null for a key that cannot be read', () => {
@@ -96,7 +150,10 @@ describe('parseArguments', () => {
     const missing = parseArguments('party.resetNodeKey', { file: 'party.yaml' });
     expect(missing).toMatchObject({ ok: false, error: { code: 'bad-request', message: expect.stringContaining('→ at fingerprint') } });
     const loose = parseArguments('party.resetNodeKey', { file: 'party.yaml', fingerprint: '3FA2 91C0' });
-    expect(loose).toMatchObject({ ok: false, error: { message: expect.stringContaining('a node key fingerprint, e.g. 3fa2-91c0-77de-0b14') } });
+    expect(loose).toMatchObject({
+      ok: false,
+      error: { message: expect.stringContaining('a node key fingerprint, e.g. 3fa2-91c0-77de-0b14') },
+    });
   });
 
   it('refuses what does not match as bad-request, saying which key and why', () => {

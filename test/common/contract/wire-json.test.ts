@@ -6,7 +6,9 @@ import { decodeWire, encodeWire, fromBase64, toBase64 } from '../../../common/co
 describe('wire JSON', () => {
   it('round-trips nested byte arrays, Node Buffers included, as Uint8Array', () => {
     const png = Uint8Array.from([137, 80, 78, 71, 0, 255]);
-    const decoded = decodeWire(encodeWire({ id: 1, result: { ok: true, value: { samples: [{ png, label: 'cat' }, { png: Buffer.from('hi') }] } } })) as {
+    const decoded = decodeWire(
+      encodeWire({ id: 1, result: { ok: true, value: { samples: [{ png, label: 'cat' }, { png: Buffer.from('hi') }] } } }),
+    ) as {
       result: { value: { samples: { png: Uint8Array }[] } };
     };
     const [first, second] = decoded.result.value.samples;
@@ -30,7 +32,7 @@ describe('wire JSON', () => {
   });
 });
 
-describe('the renderer\'s Content-Security-Policy', () => {
+describe("the renderer's Content-Security-Policy", () => {
   it('allows nothing inline, nothing evaluated, nothing remote', () => {
     expect(CONTENT_SECURITY_POLICY).not.toMatch(/unsafe|\*|http/);
     expect(CONTENT_SECURITY_POLICY).toContain("default-src 'none'");

@@ -33,6 +33,7 @@ export class AppShell {
 
   /** Steps the theme button until the page is in `theme`. */
   async useTheme(theme: 'light' | 'dark'): Promise<void> {
-    for (let press = 0; press < 3 && (await this.theme()) !== theme; press++) await this.page.getByRole('button', { name: /^Theme:/ }).click();
+    for (let press = 0; press < 3 && (await this.theme()) !== theme; press++)
+      await this.page.getByRole('button', { name: /^Theme:/ }).click();
   }
 }

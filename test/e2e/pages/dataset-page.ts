@@ -27,7 +27,10 @@ export class DatasetPage {
 
   async save(): Promise<void> {
     await this.page.getByRole('button', { name: 'Save', exact: true }).click();
-    await this.page.getByRole('status').filter({ hasText: /^Saved / }).waitFor();
+    await this.page
+      .getByRole('status')
+      .filter({ hasText: /^Saved / })
+      .waitFor();
   }
 
   scanButton() {

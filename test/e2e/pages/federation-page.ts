@@ -3,7 +3,12 @@ import type { Page } from 'playwright-core';
 
 type FieldKey = 'server' | 'transport' | 'root_ca' | 'insecure';
 
-const LABELS: Record<FieldKey, string> = { server: 'Aggregator address', transport: 'Transport', root_ca: 'CA file', insecure: 'Insecure (no TLS)' };
+const LABELS: Record<FieldKey, string> = {
+  server: 'Aggregator address',
+  transport: 'Transport',
+  root_ca: 'CA file',
+  insecure: 'Insecure (no TLS)',
+};
 
 export interface AuditRow {
   direction: string;
@@ -40,7 +45,10 @@ export class FederationPage {
 
   async save(): Promise<void> {
     await this.page.getByRole('button', { name: 'Save', exact: true }).click();
-    await this.page.getByRole('status').filter({ hasText: /^Saved / }).waitFor();
+    await this.page
+      .getByRole('status')
+      .filter({ hasText: /^Saved / })
+      .waitFor();
   }
 
   button(name: 'Join' | 'Pause' | 'Resume' | 'Leave after this task' | 'Leave now') {
@@ -66,7 +74,10 @@ export class FederationPage {
 
   /** Resolves once the node key panel shows a fingerprint (a key created, or joined with). */
   async waitForFingerprint(): Promise<string> {
-    await this.page.getByTestId('node-fingerprint').filter({ hasText: /^[0-9a-f]{4}(-[0-9a-f]{4}){3}$/ }).waitFor();
+    await this.page
+      .getByTestId('node-fingerprint')
+      .filter({ hasText: /^[0-9a-f]{4}(-[0-9a-f]{4}){3}$/ })
+      .waitFor();
     return this.fingerprint();
   }
 
@@ -104,7 +115,7 @@ export class FederationPage {
   /** The notice about audit lines that could not be read, or '' when there is none. */
   async auditWarning(): Promise<string> {
     const warning = this.page.getByRole('region', { name: 'What left this site' }).locator('.warning');
-    return (await warning.count()) === 0 ? '' : ((await warning.innerText()).replace(/\s+/g, ' ').trim());
+    return (await warning.count()) === 0 ? '' : (await warning.innerText()).replace(/\s+/g, ' ').trim();
   }
 
   /** The audit table's rows, newest first. */
@@ -113,7 +124,15 @@ export class FederationPage {
       rows.map((row) => {
         const cells = [...row.querySelectorAll('td')].map((cell) => cell.textContent?.trim() ?? '');
         const bytesTitle = row.querySelectorAll('td')[5]?.getAttribute('title') ?? '';
-        return { direction: row.getAttribute('data-direction') ?? '', message: cells[2] ?? '', round: cells[3] ?? '', arrays: cells[4] ?? '', bytes: cells[5] ?? '', bytesTitle, error: cells[7] ?? '' };
+        return {
+          direction: row.getAttribute('data-direction') ?? '',
+          message: cells[2] ?? '',
+          round: cells[3] ?? '',
+          arrays: cells[4] ?? '',
+          bytes: cells[5] ?? '',
+          bytesTitle,
+          error: cells[7] ?? '',
+        };
       }),
     );
   }

@@ -17,13 +17,18 @@ export class TrainingPage {
 
   /** Points drawn in a chart, over its series: `batch-loss`, `epoch-acc`, `round-loss` ... */
   chartPoints(chart: string): Promise<number> {
-    return this.page.locator(`svg[data-chart="${chart}"] path[data-points]`).evaluateAll((paths) => paths.reduce((sum, p) => sum + Number(p.getAttribute('data-points')), 0));
+    return this.page
+      .locator(`svg[data-chart="${chart}"] path[data-points]`)
+      .evaluateAll((paths) => paths.reduce((sum, p) => sum + Number(p.getAttribute('data-points')), 0));
   }
 
   /** A chart's axis titles, as the page writes them under and beside it. */
   async axisTitles(chart: string): Promise<{ x: string; y: string }> {
     const svg = this.page.locator(`svg[data-chart="${chart}"]`);
-    return { x: await svg.locator('text[data-axis="x"]').textContent() ?? '', y: await svg.locator('text[data-axis="y"]').textContent() ?? '' };
+    return {
+      x: (await svg.locator('text[data-axis="x"]').textContent()) ?? '',
+      y: (await svg.locator('text[data-axis="y"]').textContent()) ?? '',
+    };
   }
 
   /** The numbers under a chart's x axis. */
@@ -40,8 +45,12 @@ export class TrainingPage {
       const seen = { compared: 0, differed: [] as string[] };
       (window as unknown as { statusChecks: typeof seen }).statusChecks = seen;
       new MutationObserver(() => {
-        const line = /Epoch (\d+) of (\d+), batch (\d+) of (\d+)/.exec(document.querySelector('[data-testid="status-line"]')?.textContent ?? '');
-        const bar = /Epoch (\d+) of (\d+): batch (\d+) of (\d+)/.exec(document.querySelector('[data-testid="epoch-bar"]')?.textContent ?? '');
+        const line = /Epoch (\d+) of (\d+), batch (\d+) of (\d+)/.exec(
+          document.querySelector('[data-testid="status-line"]')?.textContent ?? '',
+        );
+        const bar = /Epoch (\d+) of (\d+): batch (\d+) of (\d+)/.exec(
+          document.querySelector('[data-testid="epoch-bar"]')?.textContent ?? '',
+        );
         if (!line || !bar) return;
         seen.compared++;
         if (line.slice(1).join() !== bar.slice(1).join()) seen.differed.push(`${line[0]} | ${bar[0]}`);
@@ -56,7 +65,11 @@ export class TrainingPage {
   /** Waits until the chart shows more than `count` points. */
   async waitForChartPoints(chart: string, count: number): Promise<number> {
     await this.page.waitForFunction(
-      ([id, n]) => [...document.querySelectorAll(`svg[data-chart="${id}"] path[data-points]`)].reduce((sum, p) => sum + Number(p.getAttribute('data-points')), 0) > n,
+      ([id, n]) =>
+        [...document.querySelectorAll(`svg[data-chart="${id}"] path[data-points]`)].reduce(
+          (sum, p) => sum + Number(p.getAttribute('data-points')),
+          0,
+        ) > n,
       [chart, count] as const,
     );
     return this.chartPoints(chart);
@@ -87,7 +100,9 @@ export class TrainingPage {
   async rounds(): Promise<RoundRow[]> {
     return this.page.locator('tr[data-round]').evaluateAll((rows) =>
       rows.map((row) => {
-        const outcomes = [...row.querySelectorAll('td')].filter((cell) => cell.classList.contains('outcome') || cell.colSpan === 5).map((cell) => cell.textContent?.trim() ?? '');
+        const outcomes = [...row.querySelectorAll('td')]
+          .filter((cell) => cell.classList.contains('outcome') || cell.colSpan === 5)
+          .map((cell) => cell.textContent?.trim() ?? '');
         return { round: row.getAttribute('data-round') ?? '', train: outcomes[0] ?? '', evaluate: outcomes[1] ?? '' };
       }),
     );

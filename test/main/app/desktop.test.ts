@@ -27,8 +27,15 @@ async function launch(lock = true) {
   await new Promise((resolve) => setTimeout(resolve, 0));
   const window = BrowserWindow.created[0] as FakeBrowserWindow;
   const child = utilityProcess.fork.mock.results[0]?.value as FakeUtilityProcess;
-  const handlerOf = (method: string) => electron.ipcMain.handle.mock.calls.find(([channel]) => channel === callChannel(method as never))![1] as (event: IpcMainInvokeEvent, args: unknown) => Promise<unknown>;
-  const fromWindow = { sender: window?.webContents, senderFrame: { parent: null, url: 'tributary://app/index.html' } } as unknown as IpcMainInvokeEvent;
+  const handlerOf = (method: string) =>
+    electron.ipcMain.handle.mock.calls.find(([channel]) => channel === callChannel(method as never))![1] as (
+      event: IpcMainInvokeEvent,
+      args: unknown,
+    ) => Promise<unknown>;
+  const fromWindow = {
+    sender: window?.webContents,
+    senderFrame: { parent: null, url: 'tributary://app/index.html' },
+  } as unknown as IpcMainInvokeEvent;
   return { electron, window, child, handlerOf, fromWindow };
 }
 
@@ -55,7 +62,14 @@ describe('the desktop app', () => {
 
   it('opens one sandboxed window on the app page, with the bundled preload', async () => {
     const { window } = await launch();
-    expect(window.options).toMatchObject({ webPreferences: { sandbox: true, contextIsolation: true, nodeIntegration: false, preload: expect.stringMatching(/dist[/\\]preload[/\\]preload\.cjs$/) } });
+    expect(window.options).toMatchObject({
+      webPreferences: {
+        sandbox: true,
+        contextIsolation: true,
+        nodeIntegration: false,
+        preload: expect.stringMatching(/dist[/\\]preload[/\\]preload\.cjs$/),
+      },
+    });
     expect(window.loadURL).toHaveBeenCalledWith('tributary://app/index.html');
   });
 
@@ -67,7 +81,7 @@ describe('the desktop app', () => {
     expect(child.options).toMatchObject({ serviceName: 'Tributary services' });
   });
 
-  it("seals the node key the utility process hands over, unseals it when asked, and forgets it on retire; nothing readable on disk", async () => {
+  it('seals the node key the utility process hands over, unseals it when asked, and forgets it on retire; nothing readable on disk', async () => {
     const { electron, child } = await launch();
     child.emit('message', { kind: 'ready' });
     const keyFile = '/site/node-key.pem';
@@ -75,7 +89,9 @@ describe('the desktop app', () => {
     const answered = async (id: number, request: unknown) => {
       child.emit('message', { kind: 'nodeKey', id, request });
       await vi.waitFor(() => expect(child.postMessage).toHaveBeenCalledWith(expect.objectContaining({ kind: 'nodeKeyReply', id })));
-      return child.postMessage.mock.calls.map(([message]) => message as { id?: number; result?: unknown }).find((message) => message.id === id)!.result;
+      return child.postMessage.mock.calls
+        .map(([message]) => message as { id?: number; result?: unknown })
+        .find((message) => message.id === id)!.result;
     };
     expect(await answered(1, { op: 'save', keyFile, pem })).toEqual({ ok: true, value: null });
     expect(electron.safeStorage.encryptString).toHaveBeenCalledWith(pem);
@@ -93,7 +109,10 @@ describe('the desktop app', () => {
     electron.safeStorage.getSelectedStorageBackend.mockReturnValue('basic_text');
     try {
       const { child } = await launch();
-      expect(JSON.parse(child.options.env.TRIBUTARY_SERVICES_OPTIONS!).nodeKeys).toEqual({ kind: 'file', note: expect.stringContaining('not sealed: this system has no keyring') });
+      expect(JSON.parse(child.options.env.TRIBUTARY_SERVICES_OPTIONS!).nodeKeys).toEqual({
+        kind: 'file',
+        note: expect.stringContaining('not sealed: this system has no keyring'),
+      });
     } finally {
       electron.safeStorage.getSelectedStorageBackend.mockReturnValue('gnome_libsecret');
       vi.restoreAllMocks();
@@ -110,14 +129,19 @@ describe('the desktop app', () => {
     const { child, handlerOf, fromWindow } = await launch();
     child.emit('message', { kind: 'ready' });
     const reply = handlerOf('config.open')(fromWindow, { file: '/site/party.yaml' });
-    await vi.waitFor(() => expect(child.postMessage).toHaveBeenCalledWith({ kind: 'call', id: 1, method: 'config.open', args: { file: '/site/party.yaml' } }));
+    await vi.waitFor(() =>
+      expect(child.postMessage).toHaveBeenCalledWith({ kind: 'call', id: 1, method: 'config.open', args: { file: '/site/party.yaml' } }),
+    );
     child.emit('message', { kind: 'reply', id: 1, result: { ok: true, value: 'opened' } });
     expect(await reply).toEqual({ ok: true, value: 'opened' });
     const subframe = { ...fromWindow, senderFrame: { parent: {}, url: 'tributary://app/index.html' } } as unknown as IpcMainInvokeEvent;
-    expect(await handlerOf('config.open')(subframe, { file: '/site/party.yaml' })).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+    expect(await handlerOf('config.open')(subframe, { file: '/site/party.yaml' })).toMatchObject({
+      ok: false,
+      error: { code: 'forbidden' },
+    });
   });
 
-  it('relays the services\' events to the window, and remembers each opened config in settings and the menu', async () => {
+  it("relays the services' events to the window, and remembers each opened config in settings and the menu", async () => {
     const { electron, child, window } = await launch();
     child.emit('message', { kind: 'event', event: 'config.opened', payload: { file: '/site/party.yaml' } });
     expect(window.webContents.send).toHaveBeenCalledWith('tributary:event:config.opened', { file: '/site/party.yaml' });
@@ -137,31 +161,70 @@ describe('the desktop app', () => {
     const { electron, child } = await launch();
     child.emit('message', { kind: 'ready' });
     child.emit('message', { kind: 'event', event: 'config.opened', payload: { file: '/site/party.yaml' } });
-    const tray = electron.Tray.mock.instances[0] as unknown as { setContextMenu: ReturnType<typeof vi.fn>; setToolTip: ReturnType<typeof vi.fn> };
-    const trayItems = () => (tray.setContextMenu.mock.calls.at(-1)![0] as { template: { label?: string; enabled?: boolean; click?: () => void }[] }).template;
+    const tray = electron.Tray.mock.instances[0] as unknown as {
+      setContextMenu: ReturnType<typeof vi.fn>;
+      setToolTip: ReturnType<typeof vi.fn>;
+    };
+    const trayItems = () =>
+      (tray.setContextMenu.mock.calls.at(-1)![0] as { template: { label?: string; enabled?: boolean; click?: () => void }[] }).template;
     const join = trayItems().find((item) => item.label === 'Join the Federation')!;
     expect(join.enabled).toBe(true);
     join.click!();
-    await vi.waitFor(() => expect(child.postMessage).toHaveBeenCalledWith({ kind: 'call', id: 1, method: 'party.join', args: { file: '/site/party.yaml' } }));
-    const joined = { stage: 'joined', state: { type: 'idle', nodeId: '7' }, pauseRequested: false, leaving: null, file: '/site/party.yaml', node: null, federation: null, backend: null, model: null };
+    await vi.waitFor(() =>
+      expect(child.postMessage).toHaveBeenCalledWith({ kind: 'call', id: 1, method: 'party.join', args: { file: '/site/party.yaml' } }),
+    );
+    const joined = {
+      stage: 'joined',
+      state: { type: 'idle', nodeId: '7' },
+      pauseRequested: false,
+      leaving: null,
+      file: '/site/party.yaml',
+      node: null,
+      federation: null,
+      backend: null,
+      model: null,
+    };
     child.emit('message', { kind: 'event', event: 'party.state', payload: joined });
     expect(trayItems().find((item) => item.label === 'Join the Federation')!.enabled).toBe(false);
     expect(trayItems().find((item) => item.label === 'Pause Taking Part')!.enabled).toBe(true);
     expect(tray.setToolTip).toHaveBeenLastCalledWith('Tributary: waiting for the next round');
-    const menu = electron.Menu.setApplicationMenu.mock.calls.at(-1)![0] as { template: { label?: string; submenu?: { label?: string; enabled?: boolean }[] }[] };
-    expect(menu.template.find((item) => item.label === '&Federation')!.submenu!.find((item) => item.label === 'Leave Now')!.enabled).toBe(true);
+    const menu = electron.Menu.setApplicationMenu.mock.calls.at(-1)![0] as {
+      template: { label?: string; submenu?: { label?: string; enabled?: boolean }[] }[];
+    };
+    expect(menu.template.find((item) => item.label === '&Federation')!.submenu!.find((item) => item.label === 'Leave Now')!.enabled).toBe(
+      true,
+    );
   });
 
   it('quitting while joined asks first, leaves the federation, and only then stops the services', async () => {
     const { electron, child, window } = await launch();
     child.emit('message', { kind: 'ready' });
-    child.emit('message', { kind: 'event', event: 'party.state', payload: { stage: 'joined', state: { type: 'idle', nodeId: '7' }, pauseRequested: false, leaving: null, file: null, node: null, federation: null, backend: null, model: null } });
+    child.emit('message', {
+      kind: 'event',
+      event: 'party.state',
+      payload: {
+        stage: 'joined',
+        state: { type: 'idle', nodeId: '7' },
+        pauseRequested: false,
+        leaving: null,
+        file: null,
+        node: null,
+        federation: null,
+        backend: null,
+        model: null,
+      },
+    });
     electron.dialog.showMessageBox.mockResolvedValueOnce({ response: 1, checkboxChecked: false });
     const beforeQuit = { preventDefault: vi.fn() };
     electron.app.emit('before-quit', beforeQuit);
     expect(beforeQuit.preventDefault).toHaveBeenCalled();
-    expect(electron.dialog.showMessageBox).toHaveBeenCalledWith(window, expect.objectContaining({ buttons: ['Leave After the Task in Hand', 'Leave Now', 'Cancel'] }));
-    await vi.waitFor(() => expect(child.postMessage).toHaveBeenCalledWith({ kind: 'call', id: 1, method: 'party.leave', args: { finish: false } }));
+    expect(electron.dialog.showMessageBox).toHaveBeenCalledWith(
+      window,
+      expect.objectContaining({ buttons: ['Leave After the Task in Hand', 'Leave Now', 'Cancel'] }),
+    );
+    await vi.waitFor(() =>
+      expect(child.postMessage).toHaveBeenCalledWith({ kind: 'call', id: 1, method: 'party.leave', args: { finish: false } }),
+    );
     expect(electron.app.quit).not.toHaveBeenCalled();
     child.emit('message', { kind: 'reply', id: 1, result: { ok: true, value: {} } });
     await vi.waitFor(() => expect(electron.app.quit).toHaveBeenCalled());

@@ -51,7 +51,12 @@ export function createElectronMock(userData: string) {
     quit: vi.fn(),
     exit: vi.fn(),
   });
-  const fakeSession = { protocol: { handle: vi.fn() }, setPermissionRequestHandler: vi.fn(), setPermissionCheckHandler: vi.fn(), setDevicePermissionHandler: vi.fn() };
+  const fakeSession = {
+    protocol: { handle: vi.fn() },
+    setPermissionRequestHandler: vi.fn(),
+    setPermissionCheckHandler: vi.fn(),
+    setDevicePermissionHandler: vi.fn(),
+  };
   const electron = {
     app,
     BrowserWindow: FakeBrowserWindow,
@@ -66,7 +71,11 @@ export function createElectronMock(userData: string) {
     }),
     nativeImage: { createFromPath: vi.fn((file: string) => ({ file })) },
     nativeTheme: { shouldUseDarkColors: false },
-    dialog: { showOpenDialog: vi.fn(), showErrorBox: vi.fn(), showMessageBox: vi.fn(async () => ({ response: 2, checkboxChecked: false })) },
+    dialog: {
+      showOpenDialog: vi.fn(),
+      showErrorBox: vi.fn(),
+      showMessageBox: vi.fn(async () => ({ response: 2, checkboxChecked: false })),
+    },
     shell: { openPath: vi.fn() },
     safeStorage: {
       isEncryptionAvailable: vi.fn(() => true),
@@ -74,7 +83,11 @@ export function createElectronMock(userData: string) {
       encryptString: vi.fn((text: string) => Buffer.from(`sealed:${text}`)),
       decryptString: vi.fn((sealed: Buffer) => sealed.toString().replace(/^sealed:/, '')),
     },
-    utilityProcess: { fork: vi.fn((modulePath: string, args: string[], options: FakeUtilityProcess['options']) => new FakeUtilityProcess(modulePath, args, options)) },
+    utilityProcess: {
+      fork: vi.fn(
+        (modulePath: string, args: string[], options: FakeUtilityProcess['options']) => new FakeUtilityProcess(modulePath, args, options),
+      ),
+    },
   };
   return { ...electron, default: electron };
 }

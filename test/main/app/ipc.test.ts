@@ -18,7 +18,8 @@ function setup(trusted = true) {
   } satisfies ServicesClient;
   const isTrustedSender = vi.fn(() => trusted);
   const remove = registerContractHandlers(ipc, { isTrustedSender, services });
-  const invoke = (method: string, args: unknown) => registrations.find(([channel]) => channel === `tributary:call:${method}`)![1]({} as IpcMainInvokeEvent, args);
+  const invoke = (method: string, args: unknown) =>
+    registrations.find(([channel]) => channel === `tributary:call:${method}`)![1]({} as IpcMainInvokeEvent, args);
   return { registrations, ipc, services, isTrustedSender, remove, invoke };
 }
 
@@ -32,20 +33,29 @@ describe('registerContractHandlers', () => {
 
   it('refuses a foreign sender before parsing anything or calling the services', async () => {
     const { invoke, services } = setup(false);
-    expect(await invoke('config.open', { file: 'party.yaml' })).toEqual({ ok: false, error: { code: 'forbidden', message: "config.open: refused, the caller is not the app's window" } });
+    expect(await invoke('config.open', { file: 'party.yaml' })).toEqual({
+      ok: false,
+      error: { code: 'forbidden', message: "config.open: refused, the caller is not the app's window" },
+    });
     expect(services.call).not.toHaveBeenCalled();
   });
 
   it('answers bad arguments bad-request without calling the services', async () => {
     const { invoke, services } = setup();
-    expect(await invoke('config.save', { file: 'party.yaml' })).toMatchObject({ ok: false, error: { code: 'bad-request', message: expect.stringContaining('→ at text') } });
+    expect(await invoke('config.save', { file: 'party.yaml' })).toMatchObject({
+      ok: false,
+      error: { code: 'bad-request', message: expect.stringContaining('→ at text') },
+    });
     expect(await invoke('config.open', { file: '/home/x/.ssh/id_ed25519' })).toMatchObject({ ok: false, error: { code: 'bad-request' } });
     expect(services.call).not.toHaveBeenCalled();
   });
 
   it('passes parsed arguments (defaults filled) to the services and returns their envelope', async () => {
     const { invoke, services } = setup();
-    expect(await invoke('dataset.preview', { file: 'party.yaml', n: 3 })).toEqual({ ok: true, value: { method: 'dataset.preview', args: { file: 'party.yaml', split: 'train', n: 3, seed: 0 } } });
+    expect(await invoke('dataset.preview', { file: 'party.yaml', n: 3 })).toEqual({
+      ok: true,
+      value: { method: 'dataset.preview', args: { file: 'party.yaml', split: 'train', n: 3, seed: 0 } },
+    });
     expect(services.call).toHaveBeenCalledWith('dataset.preview', { file: 'party.yaml', split: 'train', n: 3, seed: 0 });
   });
 
@@ -58,7 +68,12 @@ describe('registerContractHandlers', () => {
   it('removes every handler it registered', () => {
     const { remove, ipc } = setup();
     remove();
-    expect(vi.mocked(ipc.removeHandler).mock.calls.map(([channel]) => channel).sort()).toEqual(METHOD_NAMES.map(callChannel).sort());
+    expect(
+      vi
+        .mocked(ipc.removeHandler)
+        .mock.calls.map(([channel]) => channel)
+        .sort(),
+    ).toEqual(METHOD_NAMES.map(callChannel).sort());
   });
 });
 

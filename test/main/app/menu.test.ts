@@ -4,15 +4,26 @@ import { describe, expect, it, vi } from 'vitest';
 import { appMenuTemplate, trayMenuTemplate } from '../../../main/app/menu.main.js';
 import type { PartyMenuState } from '../../../main/app/menu.main.js';
 
-const actions = () => ({ openConfig: vi.fn(), openRecentConfig: vi.fn(), showWindow: vi.fn(), quit: vi.fn(), join: vi.fn(), pause: vi.fn(), resume: vi.fn(), leave: vi.fn() });
+const actions = () => ({
+  openConfig: vi.fn(),
+  openRecentConfig: vi.fn(),
+  showWindow: vi.fn(),
+  quit: vi.fn(),
+  join: vi.fn(),
+  pause: vi.fn(),
+  resume: vi.fn(),
+  leave: vi.fn(),
+});
 const click = (item: MenuItemConstructorOptions | undefined) => (item?.click as () => void)();
 const submenu = (item: MenuItemConstructorOptions | undefined) => item?.submenu as MenuItemConstructorOptions[];
 const out: PartyMenuState = { stage: 'out', pauseRequested: false, config: '/site/party.yaml' };
 const plainOptions = { mac: false, devTools: false };
 
 /** The party's entries as `label: enabled`, the way a person scans a menu. */
-const offered = (items: MenuItemConstructorOptions[]) => items.filter((item) => item.label).map((item) => `${item.label}: ${item.enabled !== false}`);
-const federationMenu = (party: PartyMenuState, a = actions()) => submenu(appMenuTemplate([], a, plainOptions, party).find((item) => item.label === '&Federation'));
+const offered = (items: MenuItemConstructorOptions[]) =>
+  items.filter((item) => item.label).map((item) => `${item.label}: ${item.enabled !== false}`);
+const federationMenu = (party: PartyMenuState, a = actions()) =>
+  submenu(appMenuTemplate([], a, plainOptions, party).find((item) => item.label === '&Federation'));
 
 describe('application menu', () => {
   it('File: open a config (Ctrl/Cmd+O), open a recent one, quit', () => {
@@ -39,12 +50,34 @@ describe('application menu', () => {
   });
 
   it('Federation: join when out (with a config to join), pause or resume and leave when joined, only Leave Now while leaving', () => {
-    expect(offered(federationMenu(out))).toEqual(['Join the Federation: true', 'Pause Taking Part: false', 'Resume Taking Part: false', 'Leave After This Task: false', 'Leave Now: false']);
+    expect(offered(federationMenu(out))).toEqual([
+      'Join the Federation: true',
+      'Pause Taking Part: false',
+      'Resume Taking Part: false',
+      'Leave After This Task: false',
+      'Leave Now: false',
+    ]);
     expect(offered(federationMenu({ ...out, config: null }))[0]).toBe('Join the Federation: false');
-    expect(offered(federationMenu({ ...out, stage: 'joining' }))).toEqual(expect.arrayContaining(['Join the Federation: false', 'Leave Now: false']));
-    expect(offered(federationMenu({ ...out, stage: 'joined' }))).toEqual(['Join the Federation: false', 'Pause Taking Part: true', 'Resume Taking Part: false', 'Leave After This Task: true', 'Leave Now: true']);
-    expect(offered(federationMenu({ ...out, stage: 'joined', pauseRequested: true }))).toEqual(expect.arrayContaining(['Pause Taking Part: false', 'Resume Taking Part: true']));
-    expect(offered(federationMenu({ ...out, stage: 'leaving' }))).toEqual(['Join the Federation: false', 'Pause Taking Part: false', 'Resume Taking Part: false', 'Leave After This Task: false', 'Leave Now: true']);
+    expect(offered(federationMenu({ ...out, stage: 'joining' }))).toEqual(
+      expect.arrayContaining(['Join the Federation: false', 'Leave Now: false']),
+    );
+    expect(offered(federationMenu({ ...out, stage: 'joined' }))).toEqual([
+      'Join the Federation: false',
+      'Pause Taking Part: true',
+      'Resume Taking Part: false',
+      'Leave After This Task: true',
+      'Leave Now: true',
+    ]);
+    expect(offered(federationMenu({ ...out, stage: 'joined', pauseRequested: true }))).toEqual(
+      expect.arrayContaining(['Pause Taking Part: false', 'Resume Taking Part: true']),
+    );
+    expect(offered(federationMenu({ ...out, stage: 'leaving' }))).toEqual([
+      'Join the Federation: false',
+      'Pause Taking Part: false',
+      'Resume Taking Part: false',
+      'Leave After This Task: false',
+      'Leave Now: true',
+    ]);
   });
 
   it('Federation: each entry calls its action', () => {
@@ -59,11 +92,20 @@ describe('application menu', () => {
 });
 
 describe('tray menu', () => {
-  it('shows the window, the party\'s entries (one Pause or Resume), opens a config, quits', () => {
+  it("shows the window, the party's entries (one Pause or Resume), opens a config, quits", () => {
     const a = actions();
     const items = trayMenuTemplate(a, { ...out, stage: 'joined' });
     expect(items.map((item) => item.label ?? item.type)).toEqual([
-      'Show Tributary', 'separator', 'Join the Federation', 'Pause Taking Part', 'Leave After This Task', 'Leave Now', 'separator', 'Open Party Config…', 'separator', 'Quit Tributary',
+      'Show Tributary',
+      'separator',
+      'Join the Federation',
+      'Pause Taking Part',
+      'Leave After This Task',
+      'Leave Now',
+      'separator',
+      'Open Party Config…',
+      'separator',
+      'Quit Tributary',
     ]);
     click(items[0]);
     expect(a.showWindow).toHaveBeenCalled();

@@ -81,7 +81,10 @@ describe('nodeKeyStorageOption', () => {
 
   it('falls back to key files, and says why, on basic_text or with no encryption at all', () => {
     basicText();
-    const fallback = { kind: 'file', note: expect.stringMatching(/^In the key file, readable by this user only \(mode 0600\), not sealed: this system has no keyring/) };
+    const fallback = {
+      kind: 'file',
+      note: expect.stringMatching(/^In the key file, readable by this user only \(mode 0600\), not sealed: this system has no keyring/),
+    };
     expect(nodeKeyStorageOption(secrets)).toEqual(fallback);
     vi.restoreAllMocks();
     electron.safeStorage.isEncryptionAvailable.mockReturnValue(false);
@@ -101,8 +104,15 @@ function servicesBehindPort(nodeKeys: NodeKeyKeeper, option: NodeKeyStorageOptio
       const toChild = new EventEmitter();
       const toParent = new EventEmitter();
       // Asynchronous, as between processes: 'ready' is posted before spawn has returned the child to listen to.
-      const port: ParentPort = { post: (message) => setImmediate(() => toParent.emit('message', structuredClone(message))), onMessage: (listener) => toChild.on('message', listener) };
-      const host = createServicesHost({ version: '1.0.0', nodeKeys: nodeKeyStorageOver(port, option), party: { openRunner, shutdownGraceMs: 500 } });
+      const port: ParentPort = {
+        post: (message) => setImmediate(() => toParent.emit('message', structuredClone(message))),
+        onMessage: (listener) => toChild.on('message', listener),
+      };
+      const host = createServicesHost({
+        version: '1.0.0',
+        nodeKeys: nodeKeyStorageOver(port, option),
+        party: { openRunner, shutdownGraceMs: 500 },
+      });
       servePort(port, hostClient(host), () => host.close().then(() => void toParent.emit('exit', 0)));
       const child: ServiceChild = {
         send: (message: ParentMessage) => setImmediate(() => toChild.emit('message', structuredClone(message))),
@@ -123,7 +133,11 @@ describe('the node key between main and the services', () => {
   let keyFile: string;
   beforeEach(async () => {
     fleet = await FakeFleet.start('grpc');
-    config = await writeConfig(dir, 'party.yaml', JOINABLE_YAML.replace('127.0.0.1:9092', fleet.address).replace('insecure: true', 'insecure: true\n  poll_interval: 0.05'));
+    config = await writeConfig(
+      dir,
+      'party.yaml',
+      JOINABLE_YAML.replace('127.0.0.1:9092', fleet.address).replace('insecure: true', 'insecure: true\n  poll_interval: 0.05'),
+    );
     keyFile = path.join(dir, 'node-key.pem');
   });
   afterEach(() => fleet.close());
@@ -145,7 +159,10 @@ describe('the node key between main and the services', () => {
       expect(await settingsText()).not.toContain('PRIVATE KEY');
       expect(existsSync(keyFile)).toBe(false);
 
-      expect(await call(services, 'party.nodeKey', { file: config })).toMatchObject({ fingerprint: fingerprintOf(sealed!), storage: 'keychain' });
+      expect(await call(services, 'party.nodeKey', { file: config })).toMatchObject({
+        fingerprint: fingerprintOf(sealed!),
+        storage: 'keychain',
+      });
 
       await call(services, 'party.leave', { finish: true });
       expect(secrets.get(nodeKeySecretName(keyFile))).toBeUndefined();
@@ -165,7 +182,10 @@ describe('the node key between main and the services', () => {
       expect(joined.node).toEqual({ keyFile, fingerprint: fingerprintOf(pem) });
       expect(secrets.get(nodeKeySecretName(keyFile))).toBe(pem);
       expect(existsSync(keyFile)).toBe(false);
-      expect(await call(services, 'party.nodeKey', { file: config })).toMatchObject({ fingerprint: fingerprintOf(pem), storage: 'keychain' });
+      expect(await call(services, 'party.nodeKey', { file: config })).toMatchObject({
+        fingerprint: fingerprintOf(pem),
+        storage: 'keychain',
+      });
     } finally {
       await services.stop();
     }
@@ -179,7 +199,10 @@ describe('the node key between main and the services', () => {
       expect((await fsp.stat(keyFile)).mode & 0o777).toBe(0o600);
       expect(joined.node).toEqual({ keyFile, fingerprint: fingerprintOf(await fsp.readFile(keyFile, 'utf8')) });
       expect(electron.safeStorage.encryptString).not.toHaveBeenCalled();
-      expect(await call(services, 'party.nodeKey', { file: config })).toMatchObject({ storage: 'file', storageNote: expect.stringContaining('not sealed: this system has no keyring') });
+      expect(await call(services, 'party.nodeKey', { file: config })).toMatchObject({
+        storage: 'file',
+        storageNote: expect.stringContaining('not sealed: this system has no keyring'),
+      });
     } finally {
       await services.stop();
     }
@@ -225,9 +248,18 @@ describe('the node key between main and the services', () => {
         throw new Error('Error while decrypting the ciphertext provided to safeStorage.decryptString.');
       });
       const refused = await services.call('party.join', { file: config });
-      expect(refused).toMatchObject({ ok: false, error: { code: 'failed', message: expect.stringContaining(`cannot unseal the node key sealed for ${keyFile}: Error while decrypting`) } });
+      expect(refused).toMatchObject({
+        ok: false,
+        error: {
+          code: 'failed',
+          message: expect.stringContaining(`cannot unseal the node key sealed for ${keyFile}: Error while decrypting`),
+        },
+      });
       expect(!refused.ok && refused.error.message).toContain('"Reset node key" on the Federation page deletes it');
-      expect(await call(services, 'party.nodeKey', { file: config })).toMatchObject({ fingerprint: null, problem: expect.stringContaining('"Reset node key"') });
+      expect(await call(services, 'party.nodeKey', { file: config })).toMatchObject({
+        fingerprint: null,
+        problem: expect.stringContaining('"Reset node key"'),
+      });
 
       await call(services, 'party.resetNodeKey', { file: config, fingerprint: null });
       expect(secrets.get(nodeKeySecretName(keyFile))).toBeUndefined();

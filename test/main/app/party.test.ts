@@ -10,8 +10,16 @@ const electron = (await import('electron')) as unknown as ElectronMock;
 const { PartyControl, partyTooltip } = await import('../../../main/app/party.main.js');
 
 const joined: PartyStatus = {
-  stage: 'joined', state: { type: 'idle', nodeId: '7' }, pauseRequested: false, leaving: null, run: null,
-  file: '/site/party.yaml', node: null, federation: null, backend: null, model: null,
+  stage: 'joined',
+  state: { type: 'idle', nodeId: '7' },
+  pauseRequested: false,
+  leaving: null,
+  run: null,
+  file: '/site/party.yaml',
+  node: null,
+  federation: null,
+  backend: null,
+  model: null,
 };
 
 function setup(reply: Awaited<ReturnType<ServicesClient['call']>> = { ok: true, value: joined }) {
@@ -44,11 +52,19 @@ describe('PartyControl', () => {
     await party.pause();
     await party.resume();
     await party.leave(true);
-    expect(services.call.mock.calls).toEqual([['party.join', { file: '/site/party.yaml' }], ['party.pause', {}], ['party.resume', {}], ['party.leave', { finish: true }]]);
+    expect(services.call.mock.calls).toEqual([
+      ['party.join', { file: '/site/party.yaml' }],
+      ['party.pause', {}],
+      ['party.resume', {}],
+      ['party.leave', { finish: true }],
+    ]);
     expect(electron.dialog.showErrorBox).not.toHaveBeenCalled();
     const refused = setup({ ok: false, error: { code: 'failed', message: 'already in the federation of /site/party.yaml' } });
     await refused.party.join('/site/party.yaml');
-    expect(electron.dialog.showErrorBox).toHaveBeenCalledWith('Cannot join the federation', 'already in the federation of /site/party.yaml');
+    expect(electron.dialog.showErrorBox).toHaveBeenCalledWith(
+      'Cannot join the federation',
+      'already in the federation of /site/party.yaml',
+    );
   });
 });
 
@@ -56,10 +72,29 @@ describe('partyTooltip', () => {
   it('says what the party is doing', () => {
     expect(partyTooltip({ ...joined, stage: 'out' })).toBe('Tributary: not in a federation');
     expect(partyTooltip(joined)).toBe('Tributary: waiting for the next round');
-    const training = { type: 'training' as const, runId: '5', round: 3, epoch: 1, epochs: 1, batch: 1, batches: 2, loss: null, acc: null, samplesPerSec: 0, etaSec: 0 };
+    const training = {
+      type: 'training' as const,
+      runId: '5',
+      round: 3,
+      epoch: 1,
+      epochs: 1,
+      batch: 1,
+      batches: 2,
+      loss: null,
+      acc: null,
+      samplesPerSec: 0,
+      etaSec: 0,
+    };
     expect(partyTooltip({ ...joined, state: training, pauseRequested: true })).toBe('Tributary: training round 3 (pausing after it)');
-    expect(partyTooltip({ ...joined, state: { type: 'connecting', attempt: 2, lastError: 'ECONNREFUSED', refused: false, retryInMs: 500 } })).toBe('Tributary: cannot reach the server: ECONNREFUSED');
-    expect(partyTooltip({ ...joined, state: { type: 'connecting', attempt: 2, lastError: 'No SuperNode found', refused: true, retryInMs: 500 } })).toBe('Tributary: refused by the server: No SuperNode found');
+    expect(
+      partyTooltip({ ...joined, state: { type: 'connecting', attempt: 2, lastError: 'ECONNREFUSED', refused: false, retryInMs: 500 } }),
+    ).toBe('Tributary: cannot reach the server: ECONNREFUSED');
+    expect(
+      partyTooltip({
+        ...joined,
+        state: { type: 'connecting', attempt: 2, lastError: 'No SuperNode found', refused: true, retryInMs: 500 },
+      }),
+    ).toBe('Tributary: refused by the server: No SuperNode found');
     expect(partyTooltip({ ...joined, stage: 'leaving', leaving: { finish: true } })).toBe('Tributary: leaving after the task in hand…');
     const finished = { runId: '5', lastRound: 3, finished: true };
     const closed = { type: 'connecting' as const, attempt: 4, lastError: 'ECONNREFUSED', refused: false, retryInMs: 500 };

@@ -29,11 +29,13 @@ const fetchApp = (url: string) => handler({ url } as Request);
 describe('the app scheme', () => {
   it('is registered standard and secure (an origin and a secure context, like https)', () => {
     registerAppScheme();
-    expect(electron.protocol.registerSchemesAsPrivileged).toHaveBeenCalledWith([{ scheme: 'tributary', privileges: { standard: true, secure: true } }]);
+    expect(electron.protocol.registerSchemesAsPrivileged).toHaveBeenCalledWith([
+      { scheme: 'tributary', privileges: { standard: true, secure: true } },
+    ]);
     expect(isAppUrl(APP_URL)).toBe(true);
   });
 
-  it('serves the renderer\'s index with the Content-Security-Policy', async () => {
+  it("serves the renderer's index with the Content-Security-Policy", async () => {
     const response = await fetchApp('tributary://app/index.html');
     expect(response.status).toBe(200);
     expect(await response.text()).toBe('<title>app</title>');
@@ -41,7 +43,13 @@ describe('the app scheme', () => {
   });
 
   it('serves nothing outside the renderer folder, and nothing on another host', async () => {
-    for (const url of ['tributary://app/../secret.txt', 'tributary://app/%2e%2e/secret.txt', 'tributary://app/..%2Fsecret.txt', 'tributary://other/index.html', 'tributary://app/missing.js']) {
+    for (const url of [
+      'tributary://app/../secret.txt',
+      'tributary://app/%2e%2e/secret.txt',
+      'tributary://app/..%2Fsecret.txt',
+      'tributary://other/index.html',
+      'tributary://app/missing.js',
+    ]) {
       expect((await fetchApp(url)).status, url).toBe(404);
     }
   });

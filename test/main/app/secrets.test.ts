@@ -39,7 +39,7 @@ describe('SecretStore', () => {
     expect(sealed.size).toBe(0);
   });
 
-  it('on Linux, refuses Chromium\'s hard-coded-key fallback (basic_text) as no protection', () => {
+  it("on Linux, refuses Chromium's hard-coded-key fallback (basic_text) as no protection", () => {
     vi.spyOn(process, 'platform', 'get').mockReturnValue('linux');
     electron.safeStorage.getSelectedStorageBackend.mockReturnValue('basic_text');
     expect(store().secrets.available()).toBe(false);

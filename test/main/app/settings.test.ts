@@ -18,7 +18,7 @@ describe('AppSettings', () => {
     folder = await tempDir('tributary-settings-');
   });
 
-  it('lives in Electron\'s userData folder by default, in a file only this user can read (0600)', () => {
+  it("lives in Electron's userData folder by default, in a file only this user can read (0600)", () => {
     new AppSettings().noteRecentConfig('/site/party.yaml');
     return fsp.stat(path.join(userData, 'settings.json')).then((s) => expect(s.mode & 0o777).toBe(0o600));
   });
@@ -32,7 +32,7 @@ describe('AppSettings', () => {
     expect(recent.slice(0, 3)).toEqual(['/site/5.yaml', '/site/11.yaml', '/site/10.yaml']);
   });
 
-  it('remembers the window\'s bounds and whether it was maximized', () => {
+  it("remembers the window's bounds and whether it was maximized", () => {
     const settings = new AppSettings(folder);
     expect(settings.windowState()).toEqual({ bounds: { width: 1200, height: 820 }, maximized: false });
     settings.saveWindowState({ bounds: { x: 1, y: 2, width: 1000, height: 700 }, maximized: true });

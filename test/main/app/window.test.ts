@@ -27,8 +27,17 @@ describe('window options', () => {
     expect(webPreferences).toEqual({ ...SECURE_WEB_PREFERENCES, preload: '/app/preload.cjs' });
   });
 
-  it('restores the saved bounds, keeps a usable minimum size, and starts hidden in the theme\'s colour', () => {
-    expect(windowOptions('/p', state, true)).toMatchObject({ width: 1200, height: 820, x: 5, y: 6, minWidth: 900, minHeight: 640, show: false, backgroundColor: '#17191c' });
+  it("restores the saved bounds, keeps a usable minimum size, and starts hidden in the theme's colour", () => {
+    expect(windowOptions('/p', state, true)).toMatchObject({
+      width: 1200,
+      height: 820,
+      x: 5,
+      y: 6,
+      minWidth: 900,
+      minHeight: 640,
+      show: false,
+      backgroundColor: '#17191c',
+    });
   });
 });
 

@@ -21,7 +21,10 @@ const { printed, complained } = captureConsole();
 const TINY = ['--model', 'mlp', '--input-shape', '4', '--classes', '2'];
 
 async function failure(run: Promise<number>): Promise<Error> {
-  return (await run.then(() => undefined, (thrown: unknown) => thrown)) as Error;
+  return (await run.then(
+    () => undefined,
+    (thrown: unknown) => thrown,
+  )) as Error;
 }
 
 describe('tributary aggregator', () => {
@@ -41,8 +44,23 @@ describe('tributary aggregator', () => {
   it('serves over TLS, runs the rounds with a node, prints a row per round and a summary table, and exits 0', async () => {
     const out = path.join(dir, 'out');
     const run = aggregatorCommand([
-      ...TINY, '--rounds', '2', '--min-nodes', '1', '--round-timeout', '10', '--grpc', '127.0.0.1:0', '--rest', 'off',
-      '--tls-cert', certificates.certFile, '--tls-key', certificates.keyFile, '--out', out,
+      ...TINY,
+      '--rounds',
+      '2',
+      '--min-nodes',
+      '1',
+      '--round-timeout',
+      '10',
+      '--grpc',
+      '127.0.0.1:0',
+      '--rest',
+      'off',
+      '--tls-cert',
+      certificates.certFile,
+      '--tls-key',
+      certificates.keyFile,
+      '--out',
+      out,
     ]);
     const address = await listeningAddress();
     const node = await FakeNode.connect('grpc', address, certificates.caFile);
@@ -51,7 +69,9 @@ describe('tributary aggregator', () => {
     expect(await run).toBe(0);
     await node.stop();
     const out_ = printed();
-    expect(out_).toMatch(/^round\s+status\s+sampled\s+replied\s+dropped\s+refused\s+examples\s+train loss\s+eval loss\s+eval acc\s+seconds$/m);
+    expect(out_).toMatch(
+      /^round\s+status\s+sampled\s+replied\s+dropped\s+refused\s+examples\s+train loss\s+eval loss\s+eval acc\s+seconds$/m,
+    );
     expect(out_).toMatch(/^1\s+completed\s+1\s+1\s+0\s+0\s+5\s+1\.0000\s+1\.0000\s+0\.1000\s+\d+\.\d$/m);
     expect(out_).toMatch(/^2\s+completed\s+1\s+1/m);
     expect(out_).toContain(`checkpoints and metrics.jsonl in ${out}${path.sep}run-`);

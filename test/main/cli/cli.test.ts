@@ -16,7 +16,20 @@ beforeAll(async () => {
   await cleanTree(path.join(dir, 'train'), CLASSES, 4);
   await cleanTree(path.join(dir, 'test'), CLASSES, 2);
   config = path.join(dir, 'party.yaml');
-  await fsp.writeFile(config, ['data:', '  name: ImageFolder', '  info:', '    train: train', '    test: test', '    color_mode: grayscale', '    batch_size: 4', '    workers: 2', ''].join('\n'));
+  await fsp.writeFile(
+    config,
+    [
+      'data:',
+      '  name: ImageFolder',
+      '  info:',
+      '    train: train',
+      '    test: test',
+      '    color_mode: grayscale',
+      '    batch_size: 4',
+      '    workers: 2',
+      '',
+    ].join('\n'),
+  );
 });
 
 const { spies, printed, complained } = captureConsole({ stderr: true });
@@ -40,7 +53,13 @@ describe('tributary scan', () => {
   it('prints the split scans as parseable JSON with --json', async () => {
     expect(await main(['scan', '--config', config, '--json'])).toBe(0);
     expect(spies.log).toHaveBeenCalledTimes(1);
-    const scans = JSON.parse(String(spies.log.mock.calls[0]![0])) as { split: string; samples: number; readable: number; classes: { key: string; count: number }[]; unreadableCount: number }[];
+    const scans = JSON.parse(String(spies.log.mock.calls[0]![0])) as {
+      split: string;
+      samples: number;
+      readable: number;
+      classes: { key: string; count: number }[];
+      unreadableCount: number;
+    }[];
     expect(scans.map((s) => [s.split, s.samples, s.readable, s.unreadableCount])).toEqual([
       ['train', 12, 12, 0],
       ['test', 6, 6, 0],
@@ -52,7 +71,16 @@ describe('tributary scan', () => {
 });
 
 interface Manifest {
-  samples: { file: string; index: number; label: number; className: string; source: string; height: number; width: number; channels: number }[];
+  samples: {
+    file: string;
+    index: number;
+    label: number;
+    className: string;
+    source: string;
+    height: number;
+    width: number;
+    channels: number;
+  }[];
   skipped: unknown[];
 }
 
@@ -84,7 +112,25 @@ describe('tributary preview', () => {
 
   it('keeps only the classes named with --class, on the split asked for', async () => {
     const out = path.join(await tempDir(), 'preview');
-    expect(await main(['preview', '--config', config, '--out', out, '-n', '3', '--class', 'dog', '--class', 'emu', '--split', 'test', '--seed', '4'])).toBe(0);
+    expect(
+      await main([
+        'preview',
+        '--config',
+        config,
+        '--out',
+        out,
+        '-n',
+        '3',
+        '--class',
+        'dog',
+        '--class',
+        'emu',
+        '--split',
+        'test',
+        '--seed',
+        '4',
+      ]),
+    ).toBe(0);
     const manifest = JSON.parse(await fsp.readFile(path.join(out, 'samples.json'), 'utf8')) as Manifest;
     expect(manifest.samples).toHaveLength(3);
     expect(manifest.samples.every((s) => ['dog', 'emu'].includes(s.className))).toBe(true);

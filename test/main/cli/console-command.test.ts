@@ -9,7 +9,9 @@ const EXAMPLE = path.resolve('examples/image-folder/party.yaml');
 describe('tributary console', () => {
   it('prints the URL with its token and how to reach it, serves the app there, and refuses it without the token', async () => {
     const lines: string[] = [];
-    let page = 0, withoutToken = 0, info: unknown;
+    let page = 0,
+      withoutToken = 0,
+      info: unknown;
     const code = await consoleCommand(['--config', EXAMPLE], {
       print: (text) => lines.push(text),
       untilStopped: async (running) => {
@@ -39,8 +41,14 @@ describe('tributary console', () => {
 
   it('refuses a missing --config, a config that is not there, and a bad --port as usage errors', async () => {
     await expect(consoleCommand([])).rejects.toMatchObject({ name: 'UsageError', message: '--config is required' });
-    await expect(consoleCommand(['--config', 'nowhere.yaml'])).rejects.toMatchObject({ name: 'UsageError', message: '--config nowhere.yaml: no such file' });
-    await expect(consoleCommand(['--config', EXAMPLE, '--port', '70000'])).rejects.toMatchObject({ name: 'UsageError', message: expect.stringContaining('--port') });
+    await expect(consoleCommand(['--config', 'nowhere.yaml'])).rejects.toMatchObject({
+      name: 'UsageError',
+      message: '--config nowhere.yaml: no such file',
+    });
+    await expect(consoleCommand(['--config', EXAMPLE, '--port', '70000'])).rejects.toMatchObject({
+      name: 'UsageError',
+      message: expect.stringContaining('--port'),
+    });
   });
 });
 

@@ -37,7 +37,15 @@ describe('tributary demo', () => {
   });
 
   it('checks its flags', () => {
-    expect(parseDemoArgs([])).toMatchObject({ rounds: 5, parties: 3, epochs: 1, model: { builtin: 'mnist-cnn' }, transport: 'grpc', nonIid: false, full: false });
+    expect(parseDemoArgs([])).toMatchObject({
+      rounds: 5,
+      parties: 3,
+      epochs: 1,
+      model: { builtin: 'mnist-cnn' },
+      transport: 'grpc',
+      nonIid: false,
+      full: false,
+    });
     expect(parseDemoArgs(['--model', 'nets/wide.json']).model).toEqual({ path: path.resolve('nets/wide.json') });
     expect(() => parseDemoArgs(['--parties', '1'])).toThrow('--parties takes a whole number from 2 to 10, not "1"');
     expect(() => parseDemoArgs(['--transport', 'carrier-pigeon'])).toThrow('--transport carrier-pigeon: use grpc or rest');

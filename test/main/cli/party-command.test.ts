@@ -17,10 +17,25 @@ const SAMPLE = path.resolve(import.meta.dirname, '../../../assets/fashion-mnist-
 /** A party config on the shipped sample (an MLP on wasm), with the `federation:` section given separately. */
 async function partyConfig(dir: string, lines: string[] = []): Promise<string> {
   const file = path.join(dir, 'party.yaml');
-  await writeFile(file, [
-    'data:', '  name: ImageFolder', '  info:', `    train: ${SAMPLE}/train`, `    test: ${SAMPLE}/test`, '    color_mode: grayscale', '    batch_size: 64',
-    'model:', '  builtin: mlp', '  learning_rate: 0.01', 'training:', '  backend: wasm', ...lines, '',
-  ].join('\n'));
+  await writeFile(
+    file,
+    [
+      'data:',
+      '  name: ImageFolder',
+      '  info:',
+      `    train: ${SAMPLE}/train`,
+      `    test: ${SAMPLE}/test`,
+      '    color_mode: grayscale',
+      '    batch_size: 64',
+      'model:',
+      '  builtin: mlp',
+      '  learning_rate: 0.01',
+      'training:',
+      '  backend: wasm',
+      ...lines,
+      '',
+    ].join('\n'),
+  );
   return file;
 }
 
@@ -60,7 +75,9 @@ describe('tributary party', () => {
       expect(printed()).toContain(`node ${nodeId}: waiting for work`);
       expect(printed()).toMatch(/^round 1 train: replied in \d+\.\d s: train_loss \d\.\d{4}, train_acc \d\.\d{4}, num-examples 1000$/m);
       expect(printed()).toMatch(/left the federation$/);
-      expect(progress.text()).toMatch(/^round 1 \[#####\.{5}\] epoch 1\/2 \[#{20}\] batch 16\/16 {2}loss \d\.\d{4} {2}acc \d\.\d{4} {2}\d+ samples\/s {2}eta \d+ s$/m);
+      expect(progress.text()).toMatch(
+        /^round 1 \[#####\.{5}\] epoch 1\/2 \[#{20}\] batch 16\/16 {2}loss \d\.\d{4} {2}acc \d\.\d{4} {2}\d+ samples\/s {2}eta \d+ s$/m,
+      );
       expect(progress.text()).toMatch(/^round 1 \[#{10}\] epoch 2\/2 \[#{20}\] batch 16\/16/m);
       expect(complained()).toBe('leaving the federation after the task in hand (Ctrl-C again to abort it)');
       expect(fleet.calls.slice(-2).map((call) => call.rpc)).toEqual(['DeactivateNode', 'UnregisterNode']);
@@ -74,7 +91,12 @@ describe('tributary party', () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'tributary-party-cli-'));
     const signals = new EventEmitter();
     try {
-      const loaded = await withFederation(await partyConfig(dir), { server: fleet.address, transport: 'rest', insecure: true, poll_interval: 0.05 });
+      const loaded = await withFederation(await partyConfig(dir), {
+        server: fleet.address,
+        transport: 'rest',
+        insecure: true,
+        poll_interval: 0.05,
+      });
       const exit = partyCommand({ loaded, signals, stream: progressStream().stream });
       const nodeId = await fleet.activeNode(20_000);
       const reply = fleet.send(instruction(nodeId, fedAvgContent(mlpWeights(), { 'local-epochs': 10n }), { type: 'train' }));
@@ -92,12 +114,20 @@ describe('tributary party', () => {
 
   it('refuses a config without a federation section, naming the key', async () => {
     const loaded = await loadPartyConfig(await partyConfig(await mkdtemp(path.join(os.tmpdir(), 'tributary-party-cli-'))));
-    await expect(partyCommand({ loaded, signals: new EventEmitter() })).rejects.toThrow(/party\.yaml: federation: missing: a party needs a `federation:` section/);
+    await expect(partyCommand({ loaded, signals: new EventEmitter() })).rejects.toThrow(
+      /party\.yaml: federation: missing: a party needs a `federation:` section/,
+    );
   });
 
   it('reads the federation section from party.yaml, each problem on its line', async () => {
-    const file = await partyConfig(await mkdtemp(path.join(os.tmpdir(), 'tributary-party-cli-')), ['federation:', '  server: 127.0.0.1:1', '  heartbeat_interval: 2']);
-    await expect(loadPartyConfig(file).then((loaded) => partyCommand({ loaded, signals: new EventEmitter() }))).rejects.toThrow(/party\.yaml:15: federation\.heartbeat_interval: /);
+    const file = await partyConfig(await mkdtemp(path.join(os.tmpdir(), 'tributary-party-cli-')), [
+      'federation:',
+      '  server: 127.0.0.1:1',
+      '  heartbeat_interval: 2',
+    ]);
+    await expect(loadPartyConfig(file).then((loaded) => partyCommand({ loaded, signals: new EventEmitter() }))).rejects.toThrow(
+      /party\.yaml:15: federation\.heartbeat_interval: /,
+    );
   });
 });
 
@@ -107,5 +137,10 @@ function mlpWeights(): NamedArray[] {
     const data = Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => Math.sin(i) * 0.05);
     return { name, shape, dtype: 'float32', data };
   };
-  return [weight('dense/kernel', [784, 128]), weight('dense/bias', [128]), weight('dense_1/kernel', [128, 10]), weight('dense_1/bias', [10])];
+  return [
+    weight('dense/kernel', [784, 128]),
+    weight('dense/bias', [128]),
+    weight('dense_1/kernel', [128, 10]),
+    weight('dense_1/bias', [10]),
+  ];
 }

@@ -7,7 +7,9 @@ import { main } from '../../../main/cli/index.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../../..');
 const README = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
-const SCRIPTS = Object.keys((JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts);
+const SCRIPTS = Object.keys(
+  (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts,
+);
 /** A terminal's first screen. */
 const FIRST_SCREEN = README.split('\n').slice(0, 50).join('\n');
 
@@ -29,7 +31,9 @@ describe('README', () => {
   it('says on its first screen what the demo, the desktop app and the console are, and how to run each', () => {
     expect(FIRST_SCREEN).toMatch(/\*\*The demo\*\*, `npm run demo`: a whole federation on this machine/);
     expect(FIRST_SCREEN).toMatch(/\*\*The desktop app\*\*, `npm start`: /);
-    expect(FIRST_SCREEN).toMatch(/\*\*The console\*\*, `npm run tributary -- console --config examples\/image-folder\/party\.yaml`: the same app in a\s+browser/);
+    expect(FIRST_SCREEN).toMatch(
+      /\*\*The console\*\*, `npm run tributary -- console --config examples\/image-folder\/party\.yaml`: the same app in a\s+browser/,
+    );
     expect(README).not.toMatch(/come later/);
   });
 
@@ -44,7 +48,8 @@ describe('README', () => {
       const [name, flags] = [cli[1] ?? cli[2]!, cli[3]!.match(/(?<![\w-])--?[a-z][\w-]*/g) ?? []];
       spies.log.mockClear();
       expect(await main([name, '--help']), command).toBe(0);
-      for (const flag of flags.filter((f) => f !== '--help')) expect(printed(), `${command}: ${flag}`).toMatch(new RegExp(`(^|[\\s[])${flag}\\b`));
+      for (const flag of flags.filter((f) => f !== '--help'))
+        expect(printed(), `${command}: ${flag}`).toMatch(new RegExp(`(^|[\\s[])${flag}\\b`));
     }
   });
 });

@@ -4,12 +4,23 @@ import { formatBatch, trainingProgress } from '../../../main/cli/train-progress.
 import type { BatchProgress } from '../../../main/engine/train/trainer.js';
 
 const batch = (epoch: number, n: number, etaSec = 75): BatchProgress => ({
-  type: 'batch', epoch, epochs: 2, batch: n, batches: 20, loss: 0.51234, accuracy: 0.8, samplesPerSec: 1234.4, etaSec, memory: { rssMb: 200, tensors: 10 },
+  type: 'batch',
+  epoch,
+  epochs: 2,
+  batch: n,
+  batches: 20,
+  loss: 0.51234,
+  accuracy: 0.8,
+  samplesPerSec: 1234.4,
+  etaSec,
+  memory: { rssMb: 200, tensors: 10 },
 });
 
 function stream(isTTY: boolean): NodeJS.WriteStream & { text: () => string } {
   const written: string[] = [];
-  return { isTTY, write: (chunk: string) => written.push(chunk) > 0, text: () => written.join('') } as unknown as NodeJS.WriteStream & { text: () => string };
+  return { isTTY, write: (chunk: string) => written.push(chunk) > 0, text: () => written.join('') } as unknown as NodeJS.WriteStream & {
+    text: () => string;
+  };
 }
 
 describe('trainingProgress', () => {
@@ -28,7 +39,7 @@ describe('trainingProgress', () => {
     expect(out.text()).toBe(`\r${formatBatch(batch(1, 1))}\x1b[K\r${formatBatch(batch(1, 2))}\x1b[K\r\x1b[K`);
   });
 
-  it('elsewhere (a log file, CI) writes a line every 10 s and at each epoch\'s end: a 75 s epoch is never silent for more than 10 s', () => {
+  it("elsewhere (a log file, CI) writes a line every 10 s and at each epoch's end: a 75 s epoch is never silent for more than 10 s", () => {
     vi.useFakeTimers({ toFake: ['Date'] });
     try {
       const out = stream(false);
@@ -40,7 +51,11 @@ describe('trainingProgress', () => {
           progress.batch({ ...batch(epoch, n), batches: 1875 });
         }
       }
-      const shown = out.text().trim().split('\n').map((line) => line.split('  ').slice(0, 2).join(' '));
+      const shown = out
+        .text()
+        .trim()
+        .split('\n')
+        .map((line) => line.split('  ').slice(0, 2).join(' '));
       const first = ['1/1875', '251/1875', '501/1875', '751/1875', '1001/1875', '1251/1875', '1501/1875', '1751/1875', '1875/1875'];
       expect(shown.slice(0, 9)).toEqual(first.map((b) => `epoch 1/2 batch ${b}`));
       expect(shown.slice(9)).toEqual(['250', '500', '750', '1000', '1250', '1500', '1750', '1875'].map((b) => `epoch 2/2 batch ${b}/1875`));

@@ -22,24 +22,42 @@ describe('tributary train', () => {
     expect(await main(['train', '--config', IMAGE_FOLDER, '--epochs', '1', '--log', logFile])).toBe(0);
     const out = printed();
     const lines = out.split('\n');
-    expect(lines[0]).toMatch(/^backend: wasm \((no )?simd, \d+ threads?(: .*)?\); tensorflow not used: @tensorflow\/tfjs-node is not installed/);
+    expect(lines[0]).toMatch(
+      /^backend: wasm \((no )?simd, \d+ threads?(: .*)?\); tensorflow not used: @tensorflow\/tfjs-node is not installed/,
+    );
     expect(lines[1]).toBe('data: 1000 train, 200 test samples of 28x28x1, 10 classes');
     expect(lines[2]).toBe('model: mnist_cnn, 34,826 parameters; adam, learning rate 0.001, batch size 64, loss categoricalCrossentropy');
     expect(lines[3]).toMatch(/^epoch 1\/1: loss \d+\.\d{4}, accuracy 0\.\d{4}, 1000 samples in \d+\.\d s \(\d+ samples\/s\)$/);
     expect(lines[4]).toMatch(/^test: loss \d+\.\d{4}, accuracy 0\.\d{4} \(200 samples\)$/);
     expect(lines[6]).toMatch(/^true class\s+samples\s+accuracy\s+0\s+1\s+2\s+3\s+4\s+5\s+6\s+7\s+8\s+9$/);
     const rows = lines.slice(8).map((line) => line.split(/\s+/));
-    expect(rows.map((row) => row.slice(0, 2).join(' '))).toEqual(['0 0-tshirt-top', '1 1-trouser', '2 2-pullover', '3 3-dress', '4 4-coat', '5 5-sandal', '6 6-shirt', '7 7-sneaker', '8 8-bag', '9 9-ankle-boot']);
+    expect(rows.map((row) => row.slice(0, 2).join(' '))).toEqual([
+      '0 0-tshirt-top',
+      '1 1-trouser',
+      '2 2-pullover',
+      '3 3-dress',
+      '4 4-coat',
+      '5 5-sandal',
+      '6 6-shirt',
+      '7 7-sneaker',
+      '8 8-bag',
+      '9 9-ankle-boot',
+    ]);
     rows.forEach((row, c) => {
       const [samples, accuracy, ...predicted] = row.slice(2).map(Number);
       expect(samples).toBe(20);
       expect(predicted.reduce((a, b) => a + b, 0)).toBe(20);
       expect(accuracy).toBeCloseTo(predicted[c]! / 20, 4);
     });
-    expect(progressWritten()).toMatch(/^epoch 1\/1 {2}batch 1\/16 {2}loss \d+\.\d{4} {2}accuracy 0\.\d{4} {2}\d+ samples\/s {2}ETA \d+:\d\d$/m);
+    expect(progressWritten()).toMatch(
+      /^epoch 1\/1 {2}batch 1\/16 {2}loss \d+\.\d{4} {2}accuracy 0\.\d{4} {2}\d+ samples\/s {2}ETA \d+:\d\d$/m,
+    );
     expect(`${out}\n${complained()}\n${progressWritten()}`).not.toMatch(BANNER);
 
-    const events = (await fsp.readFile(logFile, 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as { event: string; backend?: { description: string } });
+    const events = (await fsp.readFile(logFile, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { event: string; backend?: { description: string } });
     expect(events.map((e) => e.event)).toEqual(['start', 'opened', 'epoch', 'evaluated']);
     expect(events[1]!.backend!.description).toBe(lines[0]);
   });
@@ -55,7 +73,12 @@ describe('tributary train', () => {
     expect(complained()).toBe('tributary train: --config is required');
     spies.error.mockClear();
     const noModel = path.join(await tempDir(), 'party.yaml');
-    await fsp.writeFile(noModel, (await fsp.readFile(IMAGE_FOLDER, 'utf8')).replace(/^model:[\s\S]*/m, '').replaceAll('../../assets', path.resolve(examples, '../assets')));
+    await fsp.writeFile(
+      noModel,
+      (await fsp.readFile(IMAGE_FOLDER, 'utf8'))
+        .replace(/^model:[\s\S]*/m, '')
+        .replaceAll('../../assets', path.resolve(examples, '../assets')),
+    );
     expect(await main(['train', '--config', noModel])).toBe(2);
     expect(complained()).toMatch(new RegExp(`^tributary train: ${noModel}: model: missing: training needs a \`model:\` section`));
     expect(printed()).toBe('');
@@ -80,7 +103,11 @@ describe('tributary train as a process', () => {
 });
 
 /** The CLI's main() from source in a fresh Node, as bin/tributary.js runs the compiled one. */
-function runCli(argv: string[]): { child: ReturnType<typeof spawn>; waitFor: (pattern: RegExp) => Promise<void>; done: Promise<{ code: number | null; stdout: string; stderr: string }> } {
+function runCli(argv: string[]): {
+  child: ReturnType<typeof spawn>;
+  waitFor: (pattern: RegExp) => Promise<void>;
+  done: Promise<{ code: number | null; stdout: string; stderr: string }>;
+} {
   const cli = new URL('../../../main/cli/index.ts', import.meta.url).href;
   const script = `const { main } = await import(${JSON.stringify(cli)}); process.exitCode = await main(${JSON.stringify(argv)});`;
   const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -92,7 +119,9 @@ function runCli(argv: string[]): { child: ReturnType<typeof spawn>; waitFor: (pa
     stderr += chunk;
     for (const wait of waiting.filter((w) => w.pattern.test(stderr))) wait.resolve();
   });
-  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
+    child.on('close', (code) => resolve({ code, stdout, stderr })),
+  );
   const waitFor = (pattern: RegExp) =>
     new Promise<void>((resolve, reject) => {
       waiting.push({ pattern, resolve });

@@ -8,7 +8,12 @@ const { spies, printed, complained } = captureConsole();
 
 describe('tributary <command> --help', () => {
   it.each(COMMANDS)('%s --help and -h print its own usage and exit 0, before reading any flag or config', async (command) => {
-    for (const argv of [[command, '--help'], [command, '-h'], [command, '--config', 'nowhere.yaml', '--bogus', '--help'], ['help', command]]) {
+    for (const argv of [
+      [command, '--help'],
+      [command, '-h'],
+      [command, '--config', 'nowhere.yaml', '--bogus', '--help'],
+      ['help', command],
+    ]) {
       spies.log.mockClear();
       expect(await main(argv), argv.join(' ')).toBe(0);
       const usage = printed();
@@ -20,7 +25,7 @@ describe('tributary <command> --help', () => {
 });
 
 describe('tributary with no command, help, or an unknown one', () => {
-  it('prints every command\'s usage for --help, -h, help and nothing, exit 0', async () => {
+  it("prints every command's usage for --help, -h, help and nothing, exit 0", async () => {
     for (const argv of [['--help'], ['-h'], ['help'], []]) {
       spies.log.mockClear();
       expect(await main(argv)).toBe(0);

@@ -27,7 +27,10 @@ async function configFile(text: string, name = 'party.yaml'): Promise<string> {
 }
 
 async function failure(run: Promise<unknown>): Promise<ConfigError> {
-  const error = await run.then(() => undefined, (e: unknown) => e);
+  const error = await run.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(ConfigError);
   return error as ConfigError;
 }
@@ -38,7 +41,10 @@ describe('loadPartyConfig', () => {
     const loaded = await loadPartyConfig(path.relative(process.cwd(), file));
     expect(loaded.file).toBe(file);
     expect(loaded.baseDir).toBe(dir);
-    expect(loaded.config).toEqual({ data: { name: 'Idx', info: { train_images: './train.idx' }, on_non_finite: 'fail' }, training: { epochs: 1, backend: 'auto' } });
+    expect(loaded.config).toEqual({
+      data: { name: 'Idx', info: { train_images: './train.idx' }, on_non_finite: 'fail' },
+      training: { epochs: 1, backend: 'auto' },
+    });
     expect(loaded.lineOf(['data', 'info', 'train_images'])).toBe(5);
     // A key the file lacks is placed on its nearest ancestor that it has.
     expect(loaded.lineOf(['data', 'path'])).toBe(2);
@@ -93,25 +99,51 @@ describe('loadPartyConfig', () => {
   });
 
   it('reads the model and training sections, with their defaults', async () => {
-    const file = await configFile('data:\n  name: Idx\nmodel:\n  builtin: mnist-cnn\n  optimizer: sgd\ntraining:\n  epochs: 3\n  threads: 2\n');
+    const file = await configFile(
+      'data:\n  name: Idx\nmodel:\n  builtin: mnist-cnn\n  optimizer: sgd\ntraining:\n  epochs: 3\n  threads: 2\n',
+    );
     const { config } = await loadPartyConfig(file);
-    expect(config.model).toEqual({ builtin: 'mnist-cnn', optimizer: 'sgd', learning_rate: 0.001, loss: 'categoricalCrossentropy', metrics: ['accuracy'], seed: 0 });
+    expect(config.model).toEqual({
+      builtin: 'mnist-cnn',
+      optimizer: 'sgd',
+      learning_rate: 0.001,
+      loss: 'categoricalCrossentropy',
+      metrics: ['accuracy'],
+      seed: 0,
+    });
     expect(config.training).toEqual({ epochs: 3, backend: 'auto', threads: 2 });
   });
 
   it('places mistakes in the model and training sections on their lines, with the name that was meant', async () => {
     const file = await configFile(
-      ['data:', '  name: Idx', 'model:', '  builtin: mnist-cnn', '  optimiser: adam', '  loss: categorical_crossentropy', 'training:', '  backend: wams', '  epochs: 0', ''].join('\n'),
+      [
+        'data:',
+        '  name: Idx',
+        'model:',
+        '  builtin: mnist-cnn',
+        '  optimiser: adam',
+        '  loss: categorical_crossentropy',
+        'training:',
+        '  backend: wams',
+        '  epochs: 0',
+        '',
+      ].join('\n'),
     );
     const error = await failure(loadPartyConfig(file));
     expect(error.message.split('\n')).toEqual([
       `${file}:5: model: unknown key "optimiser" (did you mean "optimizer"?)`,
-      expect.stringMatching(new RegExp(`^${escape(file)}:6: model\\.loss: expected one of "categoricalCrossentropy", .*, got "categorical_crossentropy" \\(did you mean "categoricalCrossentropy"\\?\\)$`)),
+      expect.stringMatching(
+        new RegExp(
+          `^${escape(file)}:6: model\\.loss: expected one of "categoricalCrossentropy", .*, got "categorical_crossentropy" \\(did you mean "categoricalCrossentropy"\\?\\)$`,
+        ),
+      ),
       `${file}:8: training.backend: expected one of "auto", "tensorflow", "wasm", "cpu", got "wams" (did you mean "wasm"?)`,
       `${file}:9: training.epochs: expected a whole number >= 1, got 0`,
     ]);
     const neither = await configFile('data:\n  name: Idx\nmodel:\n  seed: 3\n', 'neither.yaml');
-    expect((await failure(loadPartyConfig(neither))).message).toBe(`${neither}:3: model: set \`builtin\` (mnist-cnn or mlp) or \`path\` (a model.json)`);
+    expect((await failure(loadPartyConfig(neither))).message).toBe(
+      `${neither}:3: model: set \`builtin\` (mnist-cnn or mlp) or \`path\` (a model.json)`,
+    );
   });
 
   it('treats an empty file as one missing its data section', async () => {
@@ -123,7 +155,9 @@ describe('loadPartyConfig', () => {
   it('refuses an alias inside the value it repeats (a loop) on its file, line and key, instead of loading a structure without end', async () => {
     const file = await configFile('data: &site\n  name: Idx\n  info:\n    train_images: ./train.idx\n    again: *site\n');
     const error = await failure(loadPartyConfig(file));
-    expect(error.message).toBe(`${file}:5: data.info.again: alias *site is inside the value &site it repeats, so that value would never end`);
+    expect(error.message).toBe(
+      `${file}:5: data.info.again: alias *site is inside the value &site it repeats, so that value would never end`,
+    );
     expect(error).toMatchObject({ file, key: 'data.info.again', line: 5 });
   });
 
@@ -135,7 +169,8 @@ describe('loadPartyConfig', () => {
 });
 
 describe('federation.server', () => {
-  const federation = (lines: string[]) => configFile(['data:', '  name: Idx', 'federation:', ...lines.map((line) => `  ${line}`), ''].join('\n'));
+  const federation = (lines: string[]) =>
+    configFile(['data:', '  name: Idx', 'federation:', ...lines.map((line) => `  ${line}`), ''].join('\n'));
 
   it('refuses, when the config loads, a server its transport cannot use, on the server line', async () => {
     const cases: [string[], string][] = [
@@ -151,8 +186,8 @@ describe('federation.server', () => {
       [['transport: rest', 'server: "fl example:9095"'], 'REST address fl example:9095: not a URL: give host:port or http(s)://host:port'],
       [
         ['insecure: true', 'server: http://fl.example.org:9092'],
-        'gRPC address http://fl.example.org:9092: give host:port (TLS or plain text is set by insecure, not by a scheme), '
-        + 'or set transport: rest for a REST server',
+        'gRPC address http://fl.example.org:9092: give host:port (TLS or plain text is set by insecure, not by a scheme), ' +
+          'or set transport: rest for a REST server',
       ],
     ];
     for (const [lines, problem] of cases) {
@@ -164,15 +199,26 @@ describe('federation.server', () => {
 
   it('says what the transports say: the schema accepts an address exactly when the transport does', async () => {
     const outcomes = new Set<boolean>();
-    const addresses = ['fl.example.org:9092', '[::1]:9095', 'http://fl.example.org:9095', 'https://gw.example.org/flower', 'HTTPS://fl.example.org']
-      .concat(['ftp://x', 'dns:///fl.example.org:9092', 'a b:1']);
+    const addresses = [
+      'fl.example.org:9092',
+      '[::1]:9095',
+      'http://fl.example.org:9095',
+      'https://gw.example.org/flower',
+      'HTTPS://fl.example.org',
+    ].concat(['ftp://x', 'dns:///fl.example.org:9092', 'a b:1']);
     for (const server of addresses) {
       for (const insecure of [false, true]) {
         const rest = await federation(['transport: rest', `server: ${JSON.stringify(server)}`, `insecure: ${insecure}`]);
-        const restAccepted = await loadPartyConfig(rest).then(() => true, () => false);
+        const restAccepted = await loadPartyConfig(rest).then(
+          () => true,
+          () => false,
+        );
         expect([server, insecure, restAccepted]).toEqual([server, insecure, acceptedBy(() => restBaseUrl(server, insecure))]);
         const grpc = await federation([`server: ${JSON.stringify(server)}`, `insecure: ${insecure}`]);
-        const grpcAccepted = await loadPartyConfig(grpc).then(() => true, () => false);
+        const grpcAccepted = await loadPartyConfig(grpc).then(
+          () => true,
+          () => false,
+        );
         const transport = await createGrpcTransport({ address: server, insecure, identity: generateNodeIdentity() }).catch(() => undefined);
         transport?.close();
         expect([server, insecure, grpcAccepted]).toEqual([server, insecure, transport !== undefined]);
@@ -193,12 +239,25 @@ function acceptedBy(check: () => unknown): boolean {
 }
 
 describe('validateSection', () => {
-  const yaml = ['data:', '  name: ImageFolder', '  info:', '    train: ./train', '    batch_size: 64x', '    imge_size: [28, 28]', '    color_mode: rbg', '    prefetch: 0', ''].join('\n');
+  const yaml = [
+    'data:',
+    '  name: ImageFolder',
+    '  info:',
+    '    train: ./train',
+    '    batch_size: 64x',
+    '    imge_size: [28, 28]',
+    '    color_mode: rbg',
+    '    prefetch: 0',
+    '',
+  ].join('\n');
 
   async function infoIssues() {
     const loaded = await loadPartyConfig(await configFile(yaml));
     const place = { file: loaded.file, lineOf: loaded.lineOf, keyPrefix: ['data', 'info'] };
-    return { loaded, error: await failure(Promise.resolve().then(() => validateSection(ImageFolderInfoSchema, loaded.config.data.info, place))) };
+    return {
+      loaded,
+      error: await failure(Promise.resolve().then(() => validateSection(ImageFolderInfoSchema, loaded.config.data.info, place))),
+    };
   }
 
   it('maps each issue of a section to its key and line, in plain words', async () => {
@@ -240,7 +299,9 @@ describe('validateSection', () => {
       ['NaN', 'expected a whole number >= 1, got "NaN"'],
     ];
     for (const [value, problem] of cases) {
-      const loaded = await loadPartyConfig(await configFile(`data:\n  name: ImageFolder\n  info:\n    train: ./t\n    batch_size: ${value}\n`));
+      const loaded = await loadPartyConfig(
+        await configFile(`data:\n  name: ImageFolder\n  info:\n    train: ./t\n    batch_size: ${value}\n`),
+      );
       const place = { file: loaded.file, lineOf: loaded.lineOf, keyPrefix: ['data', 'info'] };
       const error = await failure(Promise.resolve().then(() => validateSection(ImageFolderInfoSchema, loaded.config.data.info, place)));
       expect(error.message).toBe(`${loaded.file}:5: data.info.batch_size: ${problem}`);
@@ -250,11 +311,23 @@ describe('validateSection', () => {
   it('keeps the whole-number limit where a key allows more than it', () => {
     const wide = z.strictObject({ n: z.number().int().max(1e300) });
     const place = { file: 'x.yaml', lineOf: () => 3 };
-    expect(() => validateSection(wide, { n: 1e20 }, place)).toThrow('x.yaml:3: n: 1e20 is too large: a whole number here is at most 9007199254740991');
+    expect(() => validateSection(wide, { n: 1e20 }, place)).toThrow(
+      'x.yaml:3: n: 1e20 is too large: a whole number here is at most 9007199254740991',
+    );
   });
 
   it('words numbers the same in every section: a key with no bounds, one with both, a float', async () => {
-    const lines = ['data:', '  name: Idx', 'model:', '  builtin: mlp', '  seed: -1e20', '  learning_rate: .inf', 'training:', '  threads: 1e20', ''];
+    const lines = [
+      'data:',
+      '  name: Idx',
+      'model:',
+      '  builtin: mlp',
+      '  seed: -1e20',
+      '  learning_rate: .inf',
+      'training:',
+      '  threads: 1e20',
+      '',
+    ];
     const file = await configFile(lines.join('\n'));
     expect((await failure(loadPartyConfig(file))).message.split('\n')).toEqual([
       `${file}:5: model.seed: -1e20 is too small: a whole number here is at least -9007199254740991`,
@@ -321,7 +394,14 @@ describe('savePartyConfig', () => {
     const file = path.join(dir, 'new.yaml');
     const config: PartyConfig = {
       data: { name: 'Mine', path: './handlers/mine.ts', info: { rows: [1, 2], nested: { deep: true } }, on_non_finite: 'skip' },
-      model: { path: 'model.json', optimizer: 'rmsprop', learning_rate: 0.01, loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'], seed: 4 },
+      model: {
+        path: 'model.json',
+        optimizer: 'rmsprop',
+        learning_rate: 0.01,
+        loss: 'sparseCategoricalCrossentropy',
+        metrics: ['accuracy'],
+        seed: 4,
+      },
       training: { epochs: 2, backend: 'wasm', threads: 1 },
     };
     await savePartyConfig(file, config);

@@ -31,7 +31,9 @@ describe('parseYamlConfig', () => {
   it('refuses an alias inside the value it repeats, on its line and key, however deep the loop', () => {
     expect(problems('a: &x [*x]\n')).toEqual([`/sites/a/party.yaml:1: a[0]: ${LOOP}`]);
     expect(problems('data: &x\n  name: Idx\n  info: *x\n')).toEqual([`/sites/a/party.yaml:3: data.info: ${LOOP}`]);
-    expect(problems('data:\n  info:\n    deep: &x\n      - [1, {y: *x}]\n')).toEqual([`/sites/a/party.yaml:4: data.info.deep[0][1].y: ${LOOP}`]);
+    expect(problems('data:\n  info:\n    deep: &x\n      - [1, {y: *x}]\n')).toEqual([
+      `/sites/a/party.yaml:4: data.info.deep[0][1].y: ${LOOP}`,
+    ]);
   });
 
   it('keeps aliases that repeat an earlier value, and takes the last anchor of a name before the alias', () => {
@@ -48,8 +50,12 @@ describe('parseYamlConfig', () => {
   });
 
   it('refuses a document that is not a mapping, on its line', () => {
-    expect(problems('# a list\n- a\n- b\n')).toEqual(['/sites/a/party.yaml:2: a config is a YAML mapping of keys to values; this one is a list']);
-    expect(problems('just words')).toEqual(['/sites/a/party.yaml:1: a config is a YAML mapping of keys to values; this one is a single value ("just words")']);
+    expect(problems('# a list\n- a\n- b\n')).toEqual([
+      '/sites/a/party.yaml:2: a config is a YAML mapping of keys to values; this one is a list',
+    ]);
+    expect(problems('just words')).toEqual([
+      '/sites/a/party.yaml:1: a config is a YAML mapping of keys to values; this one is a single value ("just words")',
+    ]);
   });
 
   it('refuses text over the size limit, counted in UTF-8 bytes, before parsing it', () => {
@@ -70,7 +76,9 @@ describe('readYamlConfig', () => {
     await mkdir(folder);
     const large = path.join(dir, 'large.yaml');
     await writeFile(large, `# ${'x'.repeat(MAX_CONFIG_BYTES)}\n`);
-    const messages = await Promise.all([folder, large, path.join(dir, 'absent.yaml')].map((file) => readYamlConfig(file).catch((error: unknown) => error)));
+    const messages = await Promise.all(
+      [folder, large, path.join(dir, 'absent.yaml')].map((file) => readYamlConfig(file).catch((error: unknown) => error)),
+    );
     expect(messages.map((error) => (error as ConfigError).message)).toEqual([
       `${folder}: cannot read the config: it is a folder, not a file`,
       `${large}: cannot read the config: it is ${MAX_CONFIG_BYTES + 3} bytes; a config is at most 1 MB`,

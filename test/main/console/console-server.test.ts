@@ -39,7 +39,10 @@ afterAll(async () => {
 });
 
 /** A raw GET, so the test controls the path and the Host header exactly. */
-function get(pathname: string, host = `127.0.0.1:${server.port}`): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
+function get(
+  pathname: string,
+  host = `127.0.0.1:${server.port}`,
+): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port: server.port, path: pathname, headers: { host } }, (res) => {
       let body = '';
@@ -77,7 +80,10 @@ describe('HTTP', () => {
     expect(page.headers['content-security-policy']).toContain("default-src 'none'");
     expect(page.headers['x-content-type-options']).toBe('nosniff');
     expect(page.headers['referrer-policy']).toBe('no-referrer');
-    expect(await get(`/${token}/assets/app.js`)).toMatchObject({ status: 200, headers: { 'content-type': 'text/javascript; charset=utf-8' } });
+    expect(await get(`/${token}/assets/app.js`)).toMatchObject({
+      status: 200,
+      headers: { 'content-type': 'text/javascript; charset=utf-8' },
+    });
     expect(await get(`/${token}`)).toMatchObject({ status: 302, headers: { location: `/${token}/` } });
   });
 
@@ -93,7 +99,12 @@ describe('HTTP', () => {
   });
 
   it('serves nothing outside the renderer folder', async () => {
-    for (const pathname of [`/${token}/../outside.txt`, `/${token}/%2e%2e/outside.txt`, `/${token}/assets/..%2F..%2Foutside.txt`, `/${token}/nope.js`]) {
+    for (const pathname of [
+      `/${token}/../outside.txt`,
+      `/${token}/%2e%2e/outside.txt`,
+      `/${token}/assets/..%2F..%2Foutside.txt`,
+      `/${token}/nope.js`,
+    ]) {
       const response = await get(pathname);
       expect(response.status, pathname).toBeGreaterThanOrEqual(400);
       expect(response.body).not.toContain('secret');
@@ -112,7 +123,13 @@ describe('WebSocket', () => {
     const ws = await socket();
     ws.send(encodeWire({ id: 7, method: 'dataset.preview', args: { file: 'p.yaml' } }));
     const reply = await nextMessage(ws);
-    expect(reply).toEqual({ id: 7, result: { ok: true, value: { method: 'dataset.preview', args: { file: 'p.yaml', split: 'train', n: 24, seed: 0 }, png: Uint8Array.of(1, 2, 3) } } });
+    expect(reply).toEqual({
+      id: 7,
+      result: {
+        ok: true,
+        value: { method: 'dataset.preview', args: { file: 'p.yaml', split: 'train', n: 24, seed: 0 }, png: Uint8Array.of(1, 2, 3) },
+      },
+    });
     ws.close();
   });
 
@@ -122,7 +139,10 @@ describe('WebSocket', () => {
     ws.send(encodeWire({ id: 1, method: 'config.open', args: { file: '/etc/shadow' } }));
     expect(await nextMessage(ws)).toMatchObject({ id: 1, result: { ok: false, error: { code: 'bad-request' } } });
     ws.send(encodeWire({ id: 2, method: 'config.delete', args: {} }));
-    expect(await nextMessage(ws)).toMatchObject({ id: 2, result: { ok: false, error: { code: 'bad-request', message: 'no method "config.delete"' } } });
+    expect(await nextMessage(ws)).toMatchObject({
+      id: 2,
+      result: { ok: false, error: { code: 'bad-request', message: 'no method "config.delete"' } },
+    });
     expect(services.call).not.toHaveBeenCalled();
     ws.close();
   });

@@ -45,7 +45,10 @@ async function stillServing(): Promise<void> {
   expect(child.exitCode, stderr.join('\n')).toBeNull();
   const ws = await page();
   try {
-    expect(await call(ws, { id: 1, method: 'app.info', args: {} })).toMatchObject({ id: 1, result: { ok: true, value: { startConfig: EXAMPLE } } });
+    expect(await call(ws, { id: 1, method: 'app.info', args: {} })).toMatchObject({
+      id: 1,
+      result: { ok: true, value: { startConfig: EXAMPLE } },
+    });
   } finally {
     ws.close();
   }
@@ -88,8 +91,15 @@ function raw(chunks: (string | Buffer)[], { reset = false } = {}): Promise<Buffe
 function upgradeRequest(pathname = `${url.pathname}api`): string {
   const host = `127.0.0.1:${url.port}`;
   return [
-    `GET ${pathname} HTTP/1.1`, `Host: ${host}`, `Origin: http://${host}`, 'Upgrade: websocket', 'Connection: Upgrade',
-    'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==', 'Sec-WebSocket-Version: 13', '', '',
+    `GET ${pathname} HTTP/1.1`,
+    `Host: ${host}`,
+    `Origin: http://${host}`,
+    'Upgrade: websocket',
+    'Connection: Upgrade',
+    'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==',
+    'Sec-WebSocket-Version: 13',
+    '',
+    '',
   ].join('\r\n');
 }
 
@@ -132,7 +142,11 @@ describe('WebSocket frames the console cannot take', () => {
 
   it('the limit fits the largest request the contract admits: config.validate with the most text, every character escaped', async () => {
     const { file, text } = methods['config.validate'].args.shape;
-    const request = { id: 2, method: 'config.validate', args: { file: `${'a'.repeat(file.maxLength! - 5)}.yaml`, text: '\u0001'.repeat(text.maxLength!) } };
+    const request = {
+      id: 2,
+      method: 'config.validate',
+      args: { file: `${'a'.repeat(file.maxLength! - 5)}.yaml`, text: '\u0001'.repeat(text.maxLength!) },
+    };
     expect(encodeWire(request).length).toBeGreaterThan(6 * text.maxLength!);
     const ws = await page();
     try {
@@ -142,7 +156,7 @@ describe('WebSocket frames the console cannot take', () => {
     }
   });
 
-  it('garbage after the upgrade, in the handshake\'s own packet or after it, closes that socket (1002)', async () => {
+  it("garbage after the upgrade, in the handshake's own packet or after it, closes that socket (1002)", async () => {
     const garbage = Buffer.from('hello, this is not a WebSocket frame\r\n');
     const unmasked = Buffer.from([0x81, 0x02, 0x68, 0x69]);
     for (const chunks of [[upgradeRequest() + garbage.toString()], [upgradeRequest(), garbage], [upgradeRequest(), unmasked]]) {

@@ -35,7 +35,10 @@ async function open(name: string, options: Parameters<typeof faultyParty>[1] = {
 }
 
 async function failure(run: Promise<unknown>): Promise<Error> {
-  const error = await run.then(() => undefined, (e: unknown) => e);
+  const error = await run.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(Error);
   return error as Error;
 }
@@ -98,7 +101,12 @@ describe('on_non_finite: skip', () => {
     let step = await epoch.next();
     for (; !step.done; step = await epoch.next()) batches.push(step.value);
     expect(batches.map((b) => [...b.indices])).toEqual([[0, 1], [2], [4]]);
-    expect(batches[1]).toMatchObject({ shape: [1, 1, 2, 1], labels: Int32Array.of(0), oneHot: Float32Array.of(1, 0), x: Float32Array.of(2, 20) });
+    expect(batches[1]).toMatchObject({
+      shape: [1, 1, 2, 1],
+      labels: Int32Array.of(0),
+      oneHot: Float32Array.of(1, 0),
+      x: Float32Array.of(2, 20),
+    });
     expect(step.value).toMatchObject({ batches: 3, samples: 4, skipped: 1 });
     expect(step.value.skippedSamples).toEqual([{ index: 3, source: 'record 3 of faulty.bin', reason: reason('NaN', 1) }]);
   });
@@ -109,7 +117,15 @@ describe('on_non_finite: skip', () => {
     expect(samples.map((s) => s.index)).toEqual(ASKED.filter((i) => i !== 3));
     expect(skipped).toEqual([{ index: 3, source: 'record 3 of faulty.bin', reason: reason('-Infinity', 0) }]);
     const scan = await scanSplit('train', splits.train!);
-    expect(scan).toMatchObject({ samples: 5, readable: 4, unreadableCount: 1, classes: [{ key: 'even', count: 3 }, { key: 'odd', count: 1 }] });
+    expect(scan).toMatchObject({
+      samples: 5,
+      readable: 4,
+      unreadableCount: 1,
+      classes: [
+        { key: 'even', count: 3 },
+        { key: 'odd', count: 1 },
+      ],
+    });
     expect(scan.unreadable).toEqual([{ index: 3, source: 'record 3 of faulty.bin', reason: reason('-Infinity', 0) }]);
   });
 
@@ -140,17 +156,31 @@ describe('generators opened by openData declare what their batches are checked a
     );
     await writeFile(config, `data:\n  name: Declared\n  path: ${name}.mjs\n`);
     const error = await failure(openData(await loadPartyConfig(config)));
-    expect(error.message.startsWith(`${config}:2: data.name: Declared (${module}): getData() returned a \`train\` generator that `)).toBe(true);
+    expect(error.message.startsWith(`${config}:2: data.name: Declared (${module}): getData() returned a \`train\` generator that `)).toBe(
+      true,
+    );
     return error;
   }
 
   const replaced = 'batches come from loadSamples(indices), and the base class hands them out checked; implement loadSamples instead';
   it.each([
-    ['no loadSamples', 'constructor(o) { super(o); this.loadSamples = undefined; }', 'has no loadSamples(): a DataGenerator implements both'],
+    [
+      'no loadSamples',
+      'constructor(o) { super(o); this.loadSamples = undefined; }',
+      'has no loadSamples(): a DataGenerator implements both',
+    ],
     ['a getBatch of its own', 'getBatch(i) { return super.getBatch(i); }', `overrides getBatch: ${replaced}`],
     ['an iterateEpoch of its own', 'async *iterateEpoch() {}', `overrides iterateEpoch: ${replaced}`],
-    ['a sampleCount that is not a count', 'constructor(o) { super(o); this.sampleCount = 2.5; }', 'declares sampleCount 2.5; it must be a whole number >= 0'],
-    ['no class names', 'constructor(o) { super(o); this.classNames = []; }', 'declares classNames []; it must be a list of one or more class names (text)'],
+    [
+      'a sampleCount that is not a count',
+      'constructor(o) { super(o); this.sampleCount = 2.5; }',
+      'declares sampleCount 2.5; it must be a whole number >= 0',
+    ],
+    [
+      'no class names',
+      'constructor(o) { super(o); this.classNames = []; }',
+      'declares classNames []; it must be a list of one or more class names (text)',
+    ],
     [
       'a sample shape of the wrong kind',
       "constructor(o) { super(o); this.sampleShape = { height: 28, width: '28' }; }",
@@ -172,7 +202,13 @@ describe('generators used directly, and the built-ins', () => {
         return `loose ${index}`;
       }
       protected async loadSamples(indices: Uint32Array): Promise<Batch> {
-        return makeBatch({ x: Float32Array.from(indices, () => NaN), shape: this.sampleShape, indices, labels: new Int32Array(indices.length), numClasses: 2 });
+        return makeBatch({
+          x: Float32Array.from(indices, () => NaN),
+          shape: this.sampleShape,
+          indices,
+          labels: new Int32Array(indices.length),
+          numClasses: 2,
+        });
       }
     }
     const error = await failure(new Loose({ batchSize: 2, shuffle: false }).getBatch(1));

@@ -95,7 +95,9 @@ describe('ImageFolder', () => {
     await cleanTree(path.join(dir, 'train'), ['a'], 1);
     await writeFile(path.join(dir, 'a-file'), '');
     const error = await failure(dir, 'ImageFolder', ['train: train', 'cache: true', 'cache_dir: a-file']);
-    expect(on(error, 'data.info.cache_dir', 6, 'ImageFolder')).toMatch(new RegExp(`^cannot open the decoded cache in ${path.join(dir, 'a-file')}: EEXIST`));
+    expect(on(error, 'data.info.cache_dir', 6, 'ImageFolder')).toMatch(
+      new RegExp(`^cannot open the decoded cache in ${path.join(dir, 'a-file')}: EEXIST`),
+    );
   });
 
   it('a normalize that overflows float32 is reported on normalize', async () => {
@@ -130,7 +132,9 @@ describe('Idx', () => {
     await writeFile(path.join(dir, 'labels'), idxFile([1], Uint8Array.of(0)));
     await writeFile(path.join(dir, 'a-file'), '');
     const cache = await failure(dir, 'Idx', ['train_images: images.gz', 'train_labels: labels', 'cache_dir: a-file']);
-    expect(on(cache, 'data.info.cache_dir', 6, 'Idx')).toMatch(new RegExp(`^cannot write the inflated \\.gz files to ${path.join(dir, 'a-file')}: EEXIST`));
+    expect(on(cache, 'data.info.cache_dir', 6, 'Idx')).toMatch(
+      new RegExp(`^cannot write the inflated \\.gz files to ${path.join(dir, 'a-file')}: EEXIST`),
+    );
 
     await writeFile(path.join(dir, 'none'), idxFile([0, 2, 2], new Uint8Array()));
     await writeFile(path.join(dir, 'no-labels'), idxFile([0], new Uint8Array()));

@@ -31,9 +31,22 @@ describe('CsvManifest', () => {
     const dir = await tempDir();
     await fsp.mkdir(path.join(dir, 'img', 'sub'), { recursive: true });
     for (let k = 0; k < 3; k++) await fsp.writeFile(path.join(dir, 'img', 'sub', `${k}.png`), grayPng(4, 4, k));
-    const csv = ['file,kind', 'img/sub/0.png,cat', '"img/sub/1.png",dog', 'img/sub/../sub/2.png,cat', ',dog', 'img/missing.png,cat', 'img/sub/0.png,bird'].join('\n');
+    const csv = [
+      'file,kind',
+      'img/sub/0.png,cat',
+      '"img/sub/1.png",dog',
+      'img/sub/../sub/2.png,cat',
+      ',dog',
+      'img/missing.png,cat',
+      'img/sub/0.png,bird',
+    ].join('\n');
     await fsp.writeFile(path.join(dir, 'train.csv'), csv);
-    const { train } = await track(new CsvManifest({ train: 'train.csv', path_column: 'file', label_column: 'kind', class_names: ['cat', 'dog'], image_size: [4, 4] }, { baseDir: dir }).getData());
+    const { train } = await track(
+      new CsvManifest(
+        { train: 'train.csv', path_column: 'file', label_column: 'kind', class_names: ['cat', 'dog'], image_size: [4, 4] },
+        { baseDir: dir },
+      ).getData(),
+    );
     const generator = train as ImageFilesGenerator;
     expect(generator.listing!.problems.map((p) => `${path.basename(p.path)}: ${p.reason}`)).toEqual([
       'train.csv line 5: empty path',
@@ -49,7 +62,9 @@ describe('CsvManifest', () => {
   it('names the file and the columns it has when a column is missing', async () => {
     const dir = await tempDir();
     await fsp.writeFile(path.join(dir, 'train.csv'), 'path,class\na.png,x\n');
-    await expect(new CsvManifest({ train: 'train.csv' }, { baseDir: dir }).getData()).rejects.toThrow(/data\.info\.train: .*train\.csv: no column "label" \(columns are: path, class\)/);
+    await expect(new CsvManifest({ train: 'train.csv' }, { baseDir: dir }).getData()).rejects.toThrow(
+      /data\.info\.train: .*train\.csv: no column "label" \(columns are: path, class\)/,
+    );
   });
 });
 

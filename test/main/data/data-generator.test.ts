@@ -11,7 +11,11 @@ class CountingGenerator extends DataGenerator {
   readonly sampleShape = { height: 1, width: 1, channels: 1 };
   loading = 0;
   maxLoading = 0;
-  constructor(readonly sampleCount: number, options: { batchSize: number; shuffle?: boolean; seed?: number }, readonly bad = new Set<number>()) {
+  constructor(
+    readonly sampleCount: number,
+    options: { batchSize: number; shuffle?: boolean; seed?: number },
+    readonly bad = new Set<number>(),
+  ) {
     super(options);
   }
   describeSample(index: number): string {
@@ -22,8 +26,17 @@ class CountingGenerator extends DataGenerator {
     await new Promise((r) => setTimeout(r, 1));
     this.loading--;
     const kept = indices.filter((i) => !this.bad.has(i));
-    const skipped = [...indices].filter((i) => this.bad.has(i)).map((index) => ({ index, source: this.describeSample(index), reason: 'bad' }));
-    return makeBatch({ x: Float32Array.from(kept), shape: this.sampleShape, indices: kept, labels: Int32Array.from(kept, (i) => i % 2), numClasses: 2, skipped });
+    const skipped = [...indices]
+      .filter((i) => this.bad.has(i))
+      .map((index) => ({ index, source: this.describeSample(index), reason: 'bad' }));
+    return makeBatch({
+      x: Float32Array.from(kept),
+      shape: this.sampleShape,
+      indices: kept,
+      labels: Int32Array.from(kept, (i) => i % 2),
+      numClasses: 2,
+      skipped,
+    });
   }
 }
 
@@ -133,7 +146,10 @@ describe('closeSplits', () => {
   it('closes both splits, the second although the first fails, and does not throw', async () => {
     const closed: string[] = [];
     class Closing extends CountingGenerator {
-      constructor(readonly name: string, readonly fails: boolean) {
+      constructor(
+        readonly name: string,
+        readonly fails: boolean,
+      ) {
         super(2, { batchSize: 1 });
       }
       override async close(): Promise<void> {

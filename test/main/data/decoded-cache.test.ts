@@ -31,10 +31,12 @@ describe('decoded cache', () => {
     const child = spawn(process.execPath, ['--import', 'tsx', script, dir, JSON.stringify(info)], { stdio: ['ignore', 'pipe', 'inherit'] });
     let seen = 0;
     // The child prints a line per batch, slowly (as a long epoch would): kill it once well past one flush interval.
-    await new Promise<void>((resolve) => child.stdout.on('data', (chunk: Buffer) => {
-      seen += chunk.toString().split('\n').filter(Boolean).length;
-      if (seen >= 35) resolve();
-    }));
+    await new Promise<void>((resolve) =>
+      child.stdout.on('data', (chunk: Buffer) => {
+        seen += chunk.toString().split('\n').filter(Boolean).length;
+        if (seen >= 35) resolve();
+      }),
+    );
     child.kill('SIGKILL');
     await new Promise((resolve) => child.on('exit', resolve));
     const train = await open(info, dir);

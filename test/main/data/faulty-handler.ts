@@ -108,9 +108,11 @@ const SKIP_HINT = '(set data.on_non_finite: skip to leave such samples out and c
 /** Each fault, and what Tributary says of it when sample 3 sits in row `row` of a batch of `n` rows. */
 export const FAULTS = {
   throws: () => 'the scanner went offline',
-  string: () => 'loadSamples returned a string ("a batch"), not a batch: return makeBatch({ x, shape, indices, labels, numClasses, skipped })',
+  string: () =>
+    'loadSamples returned a string ("a batch"), not a batch: return makeBatch({ x, shape, indices, labels, numClasses, skipped })',
   nothing: () => 'loadSamples returned nothing, not a batch: return makeBatch({ x, shape, indices, labels, numClasses, skipped })',
-  missing: () => 'the batch has no labels, oneHot, indices, skipped: a batch has x, shape, labels, oneHot, indices and skipped (makeBatch builds one)',
+  missing: () =>
+    'the batch has no labels, oneHot, indices, skipped: a batch has x, shape, labels, oneHot, indices and skipped (makeBatch builds one)',
   float64: () => 'x is an object (Float64Array); it must be a Float32Array',
   'labels-list': () => 'labels is an object (Array); it must be an Int32Array',
   'shape-3': (n: number) => `shape is [${n}, 1, 2]; it must be 4 whole numbers [rows, height, width, channels]`,
@@ -122,8 +124,10 @@ export const FAULTS = {
   'index-range': (_n: number, row: number) => `row ${row} is sample 9, but the generator has 5 (0 to 4)`,
   'index-twice': (_n: number, row: number) =>
     `row ${Math.max(row, row === 0 ? 1 : 0)} is sample 3 again: each sample asked for comes back once, in the batch or in skipped`,
-  dropped: () => `sample 3 was asked for but is neither in the batch nor in skipped (list a sample you leave out in skipped, with the reason); ${SAMPLE_3}`,
-  'skipped-entry': () => 'skipped[0] is a string ("unreadable"); each entry must be { index (a whole number), source (text), reason (text) }',
+  dropped: () =>
+    `sample 3 was asked for but is neither in the batch nor in skipped (list a sample you leave out in skipped, with the reason); ${SAMPLE_3}`,
+  'skipped-entry': () =>
+    'skipped[0] is a string ("unreadable"); each entry must be { index (a whole number), source (text), reason (text) }',
   nan: (_n: number, row: number) => `row ${row} holds NaN at y 0, x 1, channel 0; ${SAMPLE_3} ${SKIP_HINT}`,
   infinity: (_n: number, row: number) => `row ${row} holds -Infinity at y 0, x 0, channel 0; ${SAMPLE_3} ${SKIP_HINT}`,
 } satisfies Record<string, (n: number, row: number) => string>;

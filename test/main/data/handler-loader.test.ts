@@ -112,7 +112,10 @@ beforeAll(async () => {
     'handlers/with-tsconfig/package.json': '{ "type": "module" }',
     'handlers/with-tsconfig/tsconfig.json': '{ "compilerOptions": { "baseUrl": ".", "paths": { "@gen/*": ["./lib/*"] } } }',
     'handlers/with-tsconfig/lib/rows.ts': 'export const ROWS: number = 5;\n',
-    'handlers/with-tsconfig/tiny.ts': TINY_TS.replace('rows: 5', 'rows: ROWS').replace("from 'tributary';", "from 'tributary';\nimport { ROWS } from '@gen/rows';"),
+    'handlers/with-tsconfig/tiny.ts': TINY_TS.replace('rows: 5', 'rows: ROWS').replace(
+      "from 'tributary';",
+      "from 'tributary';\nimport { ROWS } from '@gen/rows';",
+    ),
   });
 });
 
@@ -141,7 +144,10 @@ function customData(modulePath: string, name = 'Tiny', info = '    batch_size: 2
 }
 
 async function failure(run: Promise<unknown>): Promise<ConfigError> {
-  const error = await run.then(() => undefined, (e: unknown) => e);
+  const error = await run.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(ConfigError);
   return error as ConfigError;
 }
@@ -181,7 +187,9 @@ describe('custom handler modules, outside the repo, importing `tributary`', () =
   it('works when tsx hooks were registered before the bridge', async () => {
     ensureSdkBridge();
     for (const file of ['handlers/tiny.mts', 'handlers/esm-scope/tiny.ts', 'handlers/tiny.ts']) {
-      const { Tiny } = (await earlyTsx.import(pathToFileURL(path.join(root, file)).href, import.meta.url)) as { Tiny: new (info: object) => DataHandler };
+      const { Tiny } = (await earlyTsx.import(pathToFileURL(path.join(root, file)).href, import.meta.url)) as {
+        Tiny: new (info: object) => DataHandler;
+      };
       expect(new Tiny({})).toBeInstanceOf(DataHandler);
     }
   });
@@ -190,7 +198,10 @@ describe('custom handler modules, outside the repo, importing `tributary`', () =
     ensureSdkBridge();
     ensureSdkBridge();
     const required = createRequire(path.join(root, 'handlers', 'x.cjs'))('tributary') as Record<string, unknown>;
-    const imported = (await earlyTsx.import(pathToFileURL(path.join(root, 'handlers', 'reexport.mjs')).href, import.meta.url)) as Record<string, unknown>;
+    const imported = (await earlyTsx.import(pathToFileURL(path.join(root, 'handlers', 'reexport.mjs')).href, import.meta.url)) as Record<
+      string,
+      unknown
+    >;
     expect(required.DataHandler).toBe(DataHandler);
     expect(required.makeBatch).toBe(makeBatch);
     expect(imported.DataHandler).toBe(DataHandler);
@@ -231,7 +242,10 @@ describe('custom handler failures name the file, key, line and module', () => {
   });
 
   it('TypeScript that does not compile', async () => {
-    const { error, file, module } = await customFailure({ 'handlers/broken.ts': 'export class Tiny {\n  getData( {\n}\n' }, '../handlers/broken.ts');
+    const { error, file, module } = await customFailure(
+      { 'handlers/broken.ts': 'export class Tiny {\n  getData( {\n}\n' },
+      '../handlers/broken.ts',
+    );
     expect(error.message).toMatch(new RegExp(`^${escape(`${file}:4: data.path: ${module} failed to load: `)}.*broken\\.ts:\\d+:\\d+`));
     expect(error.message).not.toContain('\n');
   });
@@ -243,7 +257,9 @@ describe('custom handler failures name the file, key, line and module', () => {
       'TinyHandler',
     );
     expect(error).toMatchObject({ key: 'data.name', line: 3, module });
-    expect(error.message).toBe(`${file}:3: data.name: ${module} has no export "TinyHandler" (did you mean "TinyHandlr"?) (it exports TinyHandlr, helper)`);
+    expect(error.message).toBe(
+      `${file}:3: data.name: ${module} has no export "TinyHandler" (did you mean "TinyHandlr"?) (it exports TinyHandlr, helper)`,
+    );
   });
 
   it('export is not a DataHandler subclass', async () => {
@@ -260,7 +276,9 @@ describe('custom handler failures name the file, key, line and module', () => {
 
   it('constructor throws', async () => {
     const { error, file, module } = await customFailure(
-      { 'handlers/ctor.mjs': `${ESM_IMPORT}\nexport class Tiny extends DataHandler { constructor(info, context) { super(info, context); throw new Error('the scanner is offline'); } }\n` },
+      {
+        'handlers/ctor.mjs': `${ESM_IMPORT}\nexport class Tiny extends DataHandler { constructor(info, context) { super(info, context); throw new Error('the scanner is offline'); } }\n`,
+      },
       '../handlers/ctor.mjs',
     );
     expect(error).toMatchObject({ key: 'data.name', line: 3, module });
@@ -269,7 +287,9 @@ describe('custom handler failures name the file, key, line and module', () => {
 
   it('a thrown message that names its key is placed on that key', async () => {
     const { error, file, module } = await customFailure(
-      { 'handlers/keyed.mjs': `${ESM_IMPORT}\nexport class Tiny extends DataHandler { getData() { throw new Error('data.info.training_set: no such folder /data/x'); } }\n` },
+      {
+        'handlers/keyed.mjs': `${ESM_IMPORT}\nexport class Tiny extends DataHandler { getData() { throw new Error('data.info.training_set: no such folder /data/x'); } }\n`,
+      },
       '../handlers/keyed.mjs',
       'Tiny',
       '    batch_size: 2\n    training_set: /data/x',
@@ -280,7 +300,9 @@ describe('custom handler failures name the file, key, line and module', () => {
 
   it('getData() throws', async () => {
     const { error, file, module } = await customFailure(
-      { 'handlers/get-throws.cjs': `${CJS_REQUIRE}\nexports.Tiny = class Tiny extends DataHandler { async getData() { throw new Error('disk unplugged'); } };\n` },
+      {
+        'handlers/get-throws.cjs': `${CJS_REQUIRE}\nexports.Tiny = class Tiny extends DataHandler { async getData() { throw new Error('disk unplugged'); } };\n`,
+      },
       '../handlers/get-throws.cjs',
     );
     expect(error.message).toBe(`${file}:3: data.name: Tiny (${module}) failed in getData(): disk unplugged`);
@@ -288,9 +310,17 @@ describe('custom handler failures name the file, key, line and module', () => {
 
   it.each([
     ['nothing', 'return null;', 'returned nothing; it must return an object { train, test }'],
-    ['a list, as IBM FL returned a tuple', 'return [new TinyGenerator(2), null];', 'returned a list; return an object { train, test } (either may be left out)'],
+    [
+      'a list, as IBM FL returned a tuple',
+      'return [new TinyGenerator(2), null];',
+      'returned a list; return an object { train, test } (either may be left out)',
+    ],
     ['neither split', 'return { validation: new TinyGenerator(2) };', 'returned neither a `train` nor a `test` generator'],
-    ['a split that is not a DataGenerator', 'return { train: new TinyGenerator(2), test: { getBatch() {} } };', "returned a `test` that is an object (Object), not a DataGenerator: extend the DataGenerator that 'tributary' exports"],
+    [
+      'a split that is not a DataGenerator',
+      'return { train: new TinyGenerator(2), test: { getBatch() {} } };',
+      "returned a `test` that is an object (Object), not a DataGenerator: extend the DataGenerator that 'tributary' exports",
+    ],
   ])('getData() returns %s', async (_case, body, problem) => {
     const handler = `${ESM_IMPORT}\n${TINY_GENERATOR_JS}\nexport class Shape extends DataHandler { getData() { ${body} } }\n`;
     const { error, file, module } = await customFailure({ 'handlers/shape.mjs': handler }, '../handlers/shape.mjs', 'Shape');
@@ -316,7 +346,13 @@ describe('built-in handlers', () => {
       return `sample ${index}`;
     }
     protected async loadSamples(indices: Uint32Array): Promise<Batch> {
-      return makeBatch({ x: Float32Array.from(indices), shape: this.sampleShape, indices, labels: Int32Array.from(indices, (i) => i % 2), numClasses: 2 });
+      return makeBatch({
+        x: Float32Array.from(indices),
+        shape: this.sampleShape,
+        indices,
+        labels: Int32Array.from(indices, (i) => i % 2),
+        numClasses: 2,
+      });
     }
   }
   class FakeImageFolder extends DataHandler {
@@ -338,7 +374,9 @@ describe('built-in handlers', () => {
   });
 
   it('reports every info issue on its line under data.info', async () => {
-    const loaded = await siteConfig('data:\n  name: ImageFolder\n  info:\n    train: ./train\n    batch_size: 64x\n    imge_size: [28, 28]\n');
+    const loaded = await siteConfig(
+      'data:\n  name: ImageFolder\n  info:\n    train: ./train\n    batch_size: 64x\n    imge_size: [28, 28]\n',
+    );
     const error = await failure(loadDataHandler(loaded, registry));
     expect(error.message.split('\n')).toEqual([
       `${loaded.file}:5: data.info.batch_size: expected a whole number >= 1, got "64x"`,
@@ -349,7 +387,9 @@ describe('built-in handlers', () => {
   it('places a keyed error from a built-in on its key', async () => {
     const loaded = await siteConfig('data:\n  name: ImageFolder\n  info:\n    train: ./gone\n');
     const error = await failure(openData(loaded, registry));
-    expect(error.message).toBe(`${loaded.file}:4: data.info.train: built-in handler ImageFolder failed in getData(): no such folder ./gone`);
+    expect(error.message).toBe(
+      `${loaded.file}:4: data.info.train: built-in handler ImageFolder failed in getData(): no such folder ./gone`,
+    );
     expect(error.module).toBeUndefined();
   });
 

@@ -65,7 +65,10 @@ describe('ImageFolder', () => {
   it('resizes to image_size, converts to RGB, and applies mean/std per channel', async () => {
     const dir = await tempDir();
     await cleanTree(path.join(dir, 'train'), ['x'], 2, 8);
-    const { train } = await open({ train: 'train', image_size: [4, 6], color_mode: 'rgb', normalize: { mean: [0.5], std: [0.25] }, shuffle: false }, dir);
+    const { train } = await open(
+      { train: 'train', image_size: [4, 6], color_mode: 'rgb', normalize: { mean: [0.5], std: [0.25] }, shuffle: false },
+      dir,
+    );
     const batch = await train!.getBatch(0);
     expect(batch.shape).toEqual([2, 4, 6, 3]);
     for (let i = 0; i < batch.x.length; i += 3) {
@@ -98,7 +101,9 @@ describe('ImageFolder', () => {
   it('fails with the file and the reason under on_bad_file: fail', async () => {
     const dir = await tempDir();
     await badCorpus(dir);
-    await expect(open({ train: 'train', image_size: [8, 8], on_bad_file: 'fail' }, dir)).rejects.toThrow(/(fifo|broken|self)\.png|loop.*on_bad_file/);
+    await expect(open({ train: 'train', image_size: [8, 8], on_bad_file: 'fail' }, dir)).rejects.toThrow(
+      /(fifo|broken|self)\.png|loop.*on_bad_file/,
+    );
     await fsp.rm(path.join(dir, 'train', 'b', 'loop'));
     for (const name of ['fifo.png', 'broken.png', 'self.png']) await fsp.rm(path.join(dir, 'train', 'b', name));
     const { train } = await open({ train: 'train', image_size: [8, 8], on_bad_file: 'fail', batch_size: 64 }, dir);
@@ -112,7 +117,9 @@ describe('ImageFolder', () => {
     await fsp.writeFile(path.join(dir, 'train', 'README'), 'x');
     const { train } = await open({ train: 'train' }, dir);
     const listing = (train as ImageFilesGenerator).listing!;
-    expect(listing.problems).toEqual([{ path: path.join(dir, 'train', 'stray.png'), reason: 'image outside any class folder: not used', kind: 'unused' }]);
+    expect(listing.problems).toEqual([
+      { path: path.join(dir, 'train', 'stray.png'), reason: 'image outside any class folder: not used', kind: 'unused' },
+    ]);
     expect(listing.ignoredFiles).toBe(1);
     expect(train!.sampleCount).toBe(2);
   });

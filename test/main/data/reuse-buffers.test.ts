@@ -66,7 +66,12 @@ describe('iterateEpoch with reuseBuffers', () => {
       for await (const batch of reusing.iterateEpoch({ reuseBuffers: true })) got.push(rows(batch));
       expect(got.map((b) => b.length)).toEqual([5, 5, 5, 5, 5, 2]);
       expect(got).toEqual(expected);
-      expect(got.flat().map((r) => r.index).sort((a, b) => a - b)).toEqual([...Array(CLASSES.length * PER_CLASS).keys()]);
+      expect(
+        got
+          .flat()
+          .map((r) => r.index)
+          .sort((a, b) => a - b),
+      ).toEqual([...Array(CLASSES.length * PER_CLASS).keys()]);
       for (const row of got.flat()) expect(row.pixels).toEqual(expectedPixels(reusing, row.index));
     }
     expect(reusing.epoch).toBe(2);

@@ -27,7 +27,11 @@ describe('scan', () => {
     const { train } = await imageFolder({ train: 'train', image_size: [8, 8] }, dir);
     const progress: number[] = [];
     const scan = await scanSplit('train', train!, { onProgress: (p) => progress.push(p.done) });
-    expect(scan.classes).toEqual([{ key: 'a', count: 4 }, { key: 'b', count: 2 + corpus.decodable.length }, { key: 'empty', count: 0 }]);
+    expect(scan.classes).toEqual([
+      { key: 'a', count: 4 },
+      { key: 'b', count: 2 + corpus.decodable.length },
+      { key: 'empty', count: 0 },
+    ]);
     expect(scan.unreadableCount).toBe(corpus.decodeFailures.length);
     expect(scan.unreadable.map((u) => path.basename(u.source)).sort()).toEqual([...corpus.decodeFailures].sort());
     expect(scan.sizes).toContainEqual({ key: '12x10', count: 1 });

@@ -14,15 +14,20 @@ describe('selectBackend', () => {
     expect(report.requested).toBeUndefined();
   });
 
-  it('selects wasm, from the package\'s own .wasm files, once its gradient self-test passes', async () => {
+  it("selects wasm, from the package's own .wasm files, once its gradient self-test passes", async () => {
     const report = await selectBackend({ env: {} });
     expect(report.name).toBe('wasm');
-    expect(report.tried.map((attempt) => [attempt.name, attempt.ok])).toEqual([['tensorflow', false], ['wasm', true]]);
+    expect(report.tried.map((attempt) => [attempt.name, attempt.ok])).toEqual([
+      ['tensorflow', false],
+      ['wasm', true],
+    ]);
     expect(report.wasm).toEqual({ simd: expect.any(Boolean), threads: expect.any(Number) });
     expect(report.selfTest).toMatchObject({ ok: true });
     expect(report.warning).toBeUndefined();
     expect(report.tf.getBackend()).toBe('wasm');
-    expect(describeBackend(report)).toMatch(/^backend: wasm \((no )?simd, \d+ threads?\); tensorflow not used: @tensorflow\/tfjs-node is not installed/);
+    expect(describeBackend(report)).toMatch(
+      /^backend: wasm \((no )?simd, \d+ threads?\); tensorflow not used: @tensorflow\/tfjs-node is not installed/,
+    );
   });
 
   it('uses cpu when TRIBUTARY_BACKEND says so, with a warning', async () => {
@@ -64,16 +69,23 @@ describe('describeBackend', () => {
     const report: BackendReport = {
       tf,
       name: 'wasm',
-      tried: [{ name: 'tensorflow', ok: false, reason: NOT_INSTALLED, ms: 3 }, { name: 'wasm', ok: true, ms: 40 }],
+      tried: [
+        { name: 'tensorflow', ok: false, reason: NOT_INSTALLED, ms: 3 },
+        { name: 'wasm', ok: true, ms: 40 },
+      ],
       wasm: { simd: true, threads: 1, singleThreaded: "the threaded build's workers failed to start (boom)" },
     };
-    expect(describeBackend(report)).toBe(`backend: wasm (simd, 1 thread: the threaded build's workers failed to start (boom)); tensorflow not used: ${NOT_INSTALLED}`);
+    expect(describeBackend(report)).toBe(
+      `backend: wasm (simd, 1 thread: the threaded build's workers failed to start (boom)); tensorflow not used: ${NOT_INSTALLED}`,
+    );
   });
 });
 
 describe('explainTfjsNodeFailure', () => {
   it('tells an absent package from one whose native library is missing', () => {
-    const absent = Object.assign(new Error("Cannot find package '@tensorflow/tfjs-node' imported from /app/engine.js"), { code: 'ERR_MODULE_NOT_FOUND' });
+    const absent = Object.assign(new Error("Cannot find package '@tensorflow/tfjs-node' imported from /app/engine.js"), {
+      code: 'ERR_MODULE_NOT_FOUND',
+    });
     expect(explainTfjsNodeFailure(absent)).toBe(NOT_INSTALLED);
     const noLibrary = new Error('libtensorflow.so.2: cannot open shared object file: No such file or directory\n    at Module._extensions');
     expect(explainTfjsNodeFailure(noLibrary)).toBe(

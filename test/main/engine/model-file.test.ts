@@ -29,9 +29,20 @@ async function writeModel(name: string, json: unknown, files: Record<string, Uin
 
 const topology = {
   class_name: 'Sequential',
-  config: { name: 'tiny', layers: [{ class_name: 'Dense', config: { name: 'dense', units: 3, activation: 'softmax', batch_input_shape: [null, 4] } }] },
+  config: {
+    name: 'tiny',
+    layers: [{ class_name: 'Dense', config: { name: 'dense', units: 3, activation: 'softmax', batch_input_shape: [null, 4] } }],
+  },
 };
-const manifest = (paths: string[]) => [{ paths, weights: [{ name: 'dense/kernel', shape: [4, 3], dtype: 'float32' }, { name: 'dense/bias', shape: [3], dtype: 'float32' }] }];
+const manifest = (paths: string[]) => [
+  {
+    paths,
+    weights: [
+      { name: 'dense/kernel', shape: [4, 3], dtype: 'float32' },
+      { name: 'dense/bias', shape: [3], dtype: 'float32' },
+    ],
+  },
+];
 const weightBytes = new Uint8Array(Float32Array.from({ length: 15 }, (_, i) => i / 10).buffer);
 
 describe('modelFile', () => {
@@ -49,17 +60,24 @@ describe('modelFile', () => {
   });
 
   it('loads weights split over several files, in manifest order', async () => {
-    const file = await writeModel('split', { format: 'layers-model', modelTopology: topology, weightsManifest: manifest(['a.bin', 'b.bin']) }, {
-      'a.bin': weightBytes.subarray(0, 20),
-      'b.bin': weightBytes.subarray(20),
-    });
+    const file = await writeModel(
+      'split',
+      { format: 'layers-model', modelTopology: topology, weightsManifest: manifest(['a.bin', 'b.bin']) },
+      {
+        'a.bin': weightBytes.subarray(0, 20),
+        'b.bin': weightBytes.subarray(20),
+      },
+    );
     const model = await tf.loadLayersModel(modelFile(file));
     expect(Array.from(model.getWeights()[1]!.dataSync())).toEqual([1.2, 1.3, 1.4].map(Math.fround));
     model.dispose();
   });
 
   it("loads a bare Keras to_json() topology and a converter's model_config, with fresh weights", async () => {
-    for (const [name, json] of [['bare', topology], ['converted', { modelTopology: { keras_version: '2.15.0', model_config: topology } }]] as const) {
+    for (const [name, json] of [
+      ['bare', topology],
+      ['converted', { modelTopology: { keras_version: '2.15.0', model_config: topology } }],
+    ] as const) {
       const model = await tf.loadLayersModel(modelFile(await writeModel(name, json)));
       expect(model.countParams()).toBe(15);
       model.dispose();
@@ -86,12 +104,19 @@ describe('modelFile', () => {
     const load = (file: string) => modelFile(file).load!();
     const badManifest = await writeModel('bad-manifest', { modelTopology: topology, weightsManifest: { paths: 'w.bin' } });
     await expect(load(badManifest)).rejects.toThrow(`${badManifest}: its "weightsManifest" must be a list`);
-    const badSpec = await writeModel('bad-spec', { modelTopology: topology, weightsManifest: [{ paths: [], weights: [{ name: 'x', shape: [1.5] }] }] });
+    const badSpec = await writeModel('bad-spec', {
+      modelTopology: topology,
+      weightsManifest: [{ paths: [], weights: [{ name: 'x', shape: [1.5] }] }],
+    });
     await expect(load(badSpec)).rejects.toThrow(`${badSpec}: weightsManifest weight 0 must have a name, an integer shape and a dtype`);
 
     const noWeights = await writeModel('no-weights', { modelTopology: topology, weightsManifest: manifest(['w.bin']) });
     await expect(load(noWeights)).rejects.toThrow(`${path.join(dir, 'no-weights', 'w.bin')}: file not found (listed in ${noWeights})`);
-    const short = await writeModel('short', { modelTopology: topology, weightsManifest: manifest(['w.bin']) }, { 'w.bin': weightBytes.subarray(4) });
+    const short = await writeModel(
+      'short',
+      { modelTopology: topology, weightsManifest: manifest(['w.bin']) },
+      { 'w.bin': weightBytes.subarray(4) },
+    );
     await expect(load(short)).rejects.toThrow(`${short}: its weight files hold 56 bytes, but its weightsManifest describes 60`);
 
     await writeFile(path.join(dir, 'outside.bin'), weightBytes);

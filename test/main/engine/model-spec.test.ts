@@ -23,7 +23,12 @@ const spec = (section: unknown) => ModelSectionSchema.parse(section);
 describe('ModelSectionSchema', () => {
   it('fills in the Keras-like defaults', () => {
     expect(spec({ builtin: 'mnist-cnn' })).toEqual({
-      builtin: 'mnist-cnn', optimizer: 'adam', learning_rate: 0.001, loss: 'categoricalCrossentropy', metrics: ['accuracy'], seed: 0,
+      builtin: 'mnist-cnn',
+      optimizer: 'adam',
+      learning_rate: 0.001,
+      loss: 'categoricalCrossentropy',
+      metrics: ['accuracy'],
+      seed: 0,
     });
   });
 
@@ -42,9 +47,22 @@ describe('buildModel with a builtin', () => {
   it("builds Keras's mnist_convnet: 34,826 parameters, Keras's layer names, compiled as configured", async () => {
     const model = await buildModel(tf, spec({ builtin: 'mnist-cnn', optimizer: 'sgd', learning_rate: 0.01 }), mnist());
     expect(model.countParams()).toBe(34_826);
-    expect(model.layers.map((layer) => layer.getClassName())).toEqual(['Conv2D', 'MaxPooling2D', 'Conv2D', 'MaxPooling2D', 'Flatten', 'Dropout', 'Dense']);
+    expect(model.layers.map((layer) => layer.getClassName())).toEqual([
+      'Conv2D',
+      'MaxPooling2D',
+      'Conv2D',
+      'MaxPooling2D',
+      'Flatten',
+      'Dropout',
+      'Dense',
+    ]);
     expect(getWeights(model).map((w) => `${w.name} [${w.shape}]`)).toEqual([
-      'conv2d/kernel [3,3,1,32]', 'conv2d/bias [32]', 'conv2d_1/kernel [3,3,32,64]', 'conv2d_1/bias [64]', 'dense/kernel [1600,10]', 'dense/bias [10]',
+      'conv2d/kernel [3,3,1,32]',
+      'conv2d/bias [32]',
+      'conv2d_1/kernel [3,3,32,64]',
+      'conv2d_1/bias [64]',
+      'dense/kernel [1600,10]',
+      'dense/bias [10]',
     ]);
     expect(model.optimizer).toBeInstanceOf(tf.SGDOptimizer);
     expect(model.metricsNames).toEqual(['loss', 'acc']);
@@ -97,13 +115,15 @@ describe('buildModel with a model.json', () => {
     await expect(buildModel(tf, spec({ path: 'colour/model.json' }), mnist(dir))).rejects.toThrow(
       `${file}: the model expects input 32x32x3, but the data is 28x28x1`,
     );
-    await expect(buildModel(tf, spec({ path: 'colour/model.json' }), { inputShape: [32, 32, 3], numClasses: 5, baseDir: dir })).rejects.toThrow(
-      `${file}: the model's output is 10, but the data has 5 classes`,
-    );
+    await expect(
+      buildModel(tf, spec({ path: 'colour/model.json' }), { inputShape: [32, 32, 3], numClasses: 5, baseDir: dir }),
+    ).rejects.toThrow(`${file}: the model's output is 10, but the data has 5 classes`);
   });
 
   it('names the file when it is missing, or when tfjs cannot build what it describes', async () => {
-    await expect(buildModel(tf, spec({ path: 'absent/model.json' }), mnist(dir))).rejects.toThrow(`${path.join(dir, 'absent', 'model.json')}: file not found`);
+    await expect(buildModel(tf, spec({ path: 'absent/model.json' }), mnist(dir))).rejects.toThrow(
+      `${path.join(dir, 'absent', 'model.json')}: file not found`,
+    );
     const file = path.join(dir, 'unknown-layer.json');
     await writeFile(file, JSON.stringify({ class_name: 'Sequential', config: { layers: [{ class_name: 'Teleport', config: {} }] } }));
     await expect(buildModel(tf, spec({ path: 'unknown-layer.json' }), mnist(dir))).rejects.toThrow(
@@ -116,12 +136,30 @@ describe('setLearningRate', () => {
   /** A dense softmax layer with fixed weights and no dropout: one step from the same start differs only by the rate. */
   async function oneStep(optimizer: 'adam' | 'sgd' | 'rmsprop', rate?: number): Promise<Float32Array> {
     const model = tf.sequential({ layers: [tf.layers.dense({ name: 'dense', units: 3, inputShape: [4], activation: 'softmax' })] });
-    model.compile({ optimizer: { adam: tf.train.adam, sgd: tf.train.sgd, rmsprop: tf.train.rmsprop }[optimizer](0.01), loss: 'categoricalCrossentropy' });
-    model.setWeights([tf.tensor2d(Array.from({ length: 12 }, (_, i) => Math.sin(i)), [4, 3]), tf.zeros([3])]);
+    model.compile({
+      optimizer: { adam: tf.train.adam, sgd: tf.train.sgd, rmsprop: tf.train.rmsprop }[optimizer](0.01),
+      loss: 'categoricalCrossentropy',
+    });
+    model.setWeights([
+      tf.tensor2d(
+        Array.from({ length: 12 }, (_, i) => Math.sin(i)),
+        [4, 3],
+      ),
+      tf.zeros([3]),
+    ]);
     const before = getWeights(model)[0]!.data;
     if (rate !== undefined) setLearningRate(model, rate);
     expect(learningRateOf(model)).toBe(rate ?? 0.01);
-    const [x, y] = [tf.tensor2d([[1, 2, 3, 4], [0, 1, 0, -1]]), tf.tensor2d([[0, 0, 1], [1, 0, 0]])];
+    const [x, y] = [
+      tf.tensor2d([
+        [1, 2, 3, 4],
+        [0, 1, 0, -1],
+      ]),
+      tf.tensor2d([
+        [0, 0, 1],
+        [1, 0, 0],
+      ]),
+    ];
     await model.trainOnBatch(x, y);
     const step = getWeights(model)[0]!.data.map((value, i) => value - before[i]!);
     tf.dispose([x, y]);
@@ -129,13 +167,16 @@ describe('setLearningRate', () => {
     return step;
   }
 
-  it.each(['adam', 'sgd', 'rmsprop'] as const)('changes the step %s takes: rate 0 leaves the weights as they were, twice the rate takes twice the step', async (optimizer) => {
-    const step = await oneStep(optimizer);
-    expect(step.some((d) => Math.abs(d) > 1e-4)).toBe(true);
-    expect([...(await oneStep(optimizer, 0))].every((d) => d === 0)).toBe(true);
-    const doubled = await oneStep(optimizer, 0.02);
-    doubled.forEach((d, i) => expect(d).toBeCloseTo(2 * step[i]!, 6));
-  });
+  it.each(['adam', 'sgd', 'rmsprop'] as const)(
+    'changes the step %s takes: rate 0 leaves the weights as they were, twice the rate takes twice the step',
+    async (optimizer) => {
+      const step = await oneStep(optimizer);
+      expect(step.some((d) => Math.abs(d) > 1e-4)).toBe(true);
+      expect([...(await oneStep(optimizer, 0))].every((d) => d === 0)).toBe(true);
+      const doubled = await oneStep(optimizer, 0.02);
+      doubled.forEach((d, i) => expect(d).toBeCloseTo(2 * step[i]!, 6));
+    },
+  );
 
   it('refuses a rate that is negative or not a number', async () => {
     const model = await buildModel(tf, spec({ builtin: 'mlp' }), { inputShape: [4], numClasses: 3, baseDir: '.' });

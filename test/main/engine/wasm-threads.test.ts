@@ -47,7 +47,9 @@ console.log(JSON.stringify({ setup, started, threads: wasm.getThreadsCount(), lo
 `;
 
 /** Runs TRAIN in a fresh Node (with tsx for the .ts imports), in its main thread or in a worker thread. */
-async function runFresh(inWorker: boolean): Promise<{ setup: unknown; started: boolean; threads: number; losses: number[]; mainThread: boolean }> {
+async function runFresh(
+  inWorker: boolean,
+): Promise<{ setup: unknown; started: boolean; threads: number; losses: number[]; mainThread: boolean }> {
   // tsx's hooks do not reach worker threads by themselves: the worker registers them before it imports TRAIN.
   const worker = `
 const { Worker } = await import('node:worker_threads');
@@ -55,21 +57,36 @@ const code = 'import("tsx/esm/api").then(({ register }) => { register(); return 
 const w = new Worker(code, { eval: true });
 w.on('error', (error) => { console.error(error); process.exitCode = 1; });
 `;
-  const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', inWorker ? worker : TRAIN], {
-    env: { ...process.env, TRAIN },
-    // The process must end by itself: a pthread worker that kept it alive would run into this.
-    timeout: 60_000,
-  });
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    ['--import', 'tsx', '--input-type=module', '-e', inWorker ? worker : TRAIN],
+    {
+      env: { ...process.env, TRAIN },
+      // The process must end by itself: a pthread worker that kept it alive would run into this.
+      timeout: 60_000,
+    },
+  );
   return JSON.parse(stdout.trim().split('\n').at(-1)!);
 }
 
 describe('enableWasmThreads', () => {
   it('turns nothing on for one thread, or for a bad TRIBUTARY_WASM_THREADS, and says why', () => {
     expect(enableWasmThreads(tf, wasm, 1)).toEqual({ ok: false, threads: 1, reason: 'one thread was asked for' });
-    expect(enableWasmThreads(tf, wasm, undefined, { [WASM_THREADS_ENV]: '1' })).toEqual({ ok: false, threads: 1, reason: 'one thread was asked for' });
-    expect(enableWasmThreads(tf, wasm, undefined, { [WASM_THREADS_ENV]: 'two' })).toMatchObject({ ok: false, reason: expect.stringMatching(/whole number/) });
+    expect(enableWasmThreads(tf, wasm, undefined, { [WASM_THREADS_ENV]: '1' })).toEqual({
+      ok: false,
+      threads: 1,
+      reason: 'one thread was asked for',
+    });
+    expect(enableWasmThreads(tf, wasm, undefined, { [WASM_THREADS_ENV]: 'two' })).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/whole number/),
+    });
     // The variable wins over the config's `training.threads`, so an operator can override a config without editing it.
-    expect(enableWasmThreads(tf, wasm, 4, { [WASM_THREADS_ENV]: '1' })).toEqual({ ok: false, threads: 1, reason: 'one thread was asked for' });
+    expect(enableWasmThreads(tf, wasm, 4, { [WASM_THREADS_ENV]: '1' })).toEqual({
+      ok: false,
+      threads: 1,
+      reason: 'one thread was asked for',
+    });
     expect(tf.env().getFlags()[FLAG]).toBeUndefined();
   });
 
@@ -81,8 +98,14 @@ describe('enableWasmThreads', () => {
     registerWasmTrainingKernels(tf);
     const selfTest = selfTestWasmGradients(tf);
     expect(selfTest).toMatchObject({ ok: true });
-    const x = tf.tensor4d(Float32Array.from({ length: 2 * 13 * 13 * 32 }, (_, i) => Math.sin(i)), [2, 13, 13, 32]);
-    const filter = tf.tensor4d(Float32Array.from({ length: 3 * 3 * 32 * 64 }, (_, i) => Math.cos(i) / 10), [3, 3, 32, 64]);
+    const x = tf.tensor4d(
+      Float32Array.from({ length: 2 * 13 * 13 * 32 }, (_, i) => Math.sin(i)),
+      [2, 13, 13, 32],
+    );
+    const filter = tf.tensor4d(
+      Float32Array.from({ length: 3 * 3 * 32 * 64 }, (_, i) => Math.cos(i) / 10),
+      [3, 3, 32, 64],
+    );
     const threaded = tf.conv2d(x, filter, 1, 'valid').dataSync().slice();
     await tf.setBackend('cpu');
     const reference = tf.conv2d(x, filter, 1, 'valid').dataSync();
@@ -115,7 +138,9 @@ describe('a threaded build whose pthread workers fail to start', () => {
       expect(info.backend).toEqual({
         name: 'wasm',
         description: expect.stringMatching(
-          new RegExp(`^backend: wasm \\((no )?simd, 1 thread: the threaded build's workers failed to start \\(pthread worker failed on purpose \\(${WASM_THREADS_FAULT_ENV} is set\\)\\); requested\\)`),
+          new RegExp(
+            `^backend: wasm \\((no )?simd, 1 thread: the threaded build's workers failed to start \\(pthread worker failed on purpose \\(${WASM_THREADS_FAULT_ENV} is set\\)\\); requested\\)`,
+          ),
         ),
         warning: 'wasm threads failed to start, so training uses one core',
       });

@@ -7,7 +7,8 @@ import { checkWeights, getWeights, setWeights, WeightMismatchError } from '../..
 import type { CheckedWeights, NamedArray } from '../../../main/engine/weights.js';
 
 // mnist-cnn on 10x10 images: the same layers and names as on MNIST, small enough to train 20 times on cpu in a second or two.
-const cnn = () => buildModel(tf, ModelSectionSchema.parse({ builtin: 'mnist-cnn' }), { inputShape: [10, 10, 1], numClasses: 3, baseDir: '.' });
+const cnn = () =>
+  buildModel(tf, ModelSectionSchema.parse({ builtin: 'mnist-cnn' }), { inputShape: [10, 10, 1], numClasses: 3, baseDir: '.' });
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -44,7 +45,7 @@ describe('getWeights / setWeights', () => {
     model.dispose();
   });
 
-  it('neither shares its arrays with the model nor keeps the caller\'s', async () => {
+  it("neither shares its arrays with the model nor keeps the caller's", async () => {
     const model = await cnn();
     const wanted = distinct(model, 2);
     setWeights(model, checkedFor(model, wanted));
@@ -70,7 +71,11 @@ describe('getWeights / setWeights', () => {
 
     refuse(good.slice(1), 'expected 6 weight arrays (conv2d/kernel … dense/bias), got 5');
     refuse(withArray(3, { name: 'dense/bias' }), 'weight 3: expected conv2d_1/bias, got dense/bias', 3);
-    refuse(withArray(3, { shape: [32], data: new Float32Array(32) }), "weight 3 conv2d_1/bias: shape [32] does not match the model's [64]", 3);
+    refuse(
+      withArray(3, { shape: [32], data: new Float32Array(32) }),
+      "weight 3 conv2d_1/bias: shape [32] does not match the model's [64]",
+      3,
+    );
     refuse(withArray(3, { dtype: 'int32' }), "weight 3 conv2d_1/bias: dtype int32, but the model's weights are float32", 3);
     refuse(withArray(3, { data: new Int32Array(64) }), 'weight 3 conv2d_1/bias: expected its data as a Float32Array, got Int32Array', 3);
     refuse(withArray(3, { data: new Float32Array(63) }), 'weight 3 conv2d_1/bias: shape [64] holds 64 values, got 63', 3);

@@ -29,9 +29,19 @@ async function call(method: 'config.open' | 'config.validate' | 'config.save', a
 describe('config methods', () => {
   it('validate and save: an alias inside the value it repeats is an issue on its line, not a crash', async () => {
     const file = path.join(dir, 'party.yaml');
-    const issue = { key: 'data.info.more[0]', line: 5, problem: 'alias *info is inside the value &info it repeats, so that value would never end' };
-    expect(await call('config.validate', { file, text: LOOP })).toEqual({ ok: true, value: { parsed: null, valid: false, issues: [issue] } });
-    expect(await call('config.save', { file, text: LOOP })).toMatchObject({ ok: false, error: { code: 'config-invalid', issues: [issue] } });
+    const issue = {
+      key: 'data.info.more[0]',
+      line: 5,
+      problem: 'alias *info is inside the value &info it repeats, so that value would never end',
+    };
+    expect(await call('config.validate', { file, text: LOOP })).toEqual({
+      ok: true,
+      value: { parsed: null, valid: false, issues: [issue] },
+    });
+    expect(await call('config.save', { file, text: LOOP })).toMatchObject({
+      ok: false,
+      error: { code: 'config-invalid', issues: [issue] },
+    });
     await expect(fsp.stat(file)).rejects.toThrow('ENOENT');
   });
 

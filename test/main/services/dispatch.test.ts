@@ -23,8 +23,14 @@ describe('invokeMethod', () => {
 
   it('refuses an unknown method and bad arguments before any handler runs', async () => {
     const validate = vi.fn();
-    expect(await invokeMethod(handlers({ 'config.validate': validate }), 'config.delete', {})).toEqual({ ok: false, error: { code: 'bad-request', message: 'no method "config.delete"' } });
-    expect(await invokeMethod(handlers({ 'config.validate': validate }), 'config.validate', { file: 'a.yaml', text: 42 })).toMatchObject({ ok: false, error: { code: 'bad-request', message: expect.stringContaining('→ at text') } });
+    expect(await invokeMethod(handlers({ 'config.validate': validate }), 'config.delete', {})).toEqual({
+      ok: false,
+      error: { code: 'bad-request', message: 'no method "config.delete"' },
+    });
+    expect(await invokeMethod(handlers({ 'config.validate': validate }), 'config.validate', { file: 'a.yaml', text: 42 })).toMatchObject({
+      ok: false,
+      error: { code: 'bad-request', message: expect.stringContaining('→ at text') },
+    });
     expect(validate).not.toHaveBeenCalled();
   });
 
@@ -36,30 +42,49 @@ describe('invokeMethod', () => {
 
   it('turns a ConfigError into config-invalid with every issue on its key and line (the file left out)', async () => {
     const scan = async () => {
-      throw new ConfigError([{ file: '/x/party.yaml', key: 'data.info.train', line: 5, problem: 'no such folder' }, { file: '/x/party.yaml', key: 'data', problem: 'also this' }]);
+      throw new ConfigError([
+        { file: '/x/party.yaml', key: 'data.info.train', line: 5, problem: 'no such folder' },
+        { file: '/x/party.yaml', key: 'data', problem: 'also this' },
+      ]);
     };
     const result = await invokeMethod(handlers({ 'dataset.scan': scan }), 'dataset.scan', { file: 'party.yaml' });
     expect(result).toEqual({
       ok: false,
-      error: { code: 'config-invalid', message: expect.stringContaining('no such folder'), issues: [{ key: 'data.info.train', line: 5, problem: 'no such folder' }, { key: 'data', problem: 'also this' }] },
+      error: {
+        code: 'config-invalid',
+        message: expect.stringContaining('no such folder'),
+        issues: [
+          { key: 'data.info.train', line: 5, problem: 'no such folder' },
+          { key: 'data', problem: 'also this' },
+        ],
+      },
     });
   });
 
-  it('keeps a ServiceError\'s code, and calls anything else thrown `failed`', async () => {
+  it("keeps a ServiceError's code, and calls anything else thrown `failed`", async () => {
     const unavailable = async () => {
       throw new ServiceError('unavailable', 'busy elsewhere');
     };
     const broken = async () => {
       throw new Error('disk on fire');
     };
-    expect(await invokeMethod(handlers({ 'dataset.scan': unavailable }), 'dataset.scan', { file: 'p.yaml' })).toEqual({ ok: false, error: { code: 'unavailable', message: 'busy elsewhere' } });
-    expect(await invokeMethod(handlers({ 'dataset.scan': broken }), 'dataset.scan', { file: 'p.yaml' })).toEqual({ ok: false, error: { code: 'failed', message: 'disk on fire' } });
+    expect(await invokeMethod(handlers({ 'dataset.scan': unavailable }), 'dataset.scan', { file: 'p.yaml' })).toEqual({
+      ok: false,
+      error: { code: 'unavailable', message: 'busy elsewhere' },
+    });
+    expect(await invokeMethod(handlers({ 'dataset.scan': broken }), 'dataset.scan', { file: 'p.yaml' })).toEqual({
+      ok: false,
+      error: { code: 'failed', message: 'disk on fire' },
+    });
   });
 
   it('lets out only what the contract declares, and calls a result outside it internal', async () => {
     const leaky = async () => ({ ...info, secret: 'node key' });
     expect(await invokeMethod(handlers({ 'app.info': leaky }), 'app.info', {})).toEqual({ ok: true, value: info });
     const drifted = async () => ({ version: 1 }) as never;
-    expect(await invokeMethod(handlers({ 'app.info': drifted }), 'app.info', {})).toMatchObject({ ok: false, error: { code: 'internal', message: expect.stringMatching(/^app\.info answered outside the contract/) } });
+    expect(await invokeMethod(handlers({ 'app.info': drifted }), 'app.info', {})).toMatchObject({
+      ok: false,
+      error: { code: 'internal', message: expect.stringMatching(/^app\.info answered outside the contract/) },
+    });
   });
 });

@@ -57,14 +57,26 @@ describe('party.createNodeKey with key files (the console, and the desktop app w
     const pem = await fsp.readFile(keyFile, 'utf8');
     expect(created).toEqual({ keyFile, publicKeyFile, ...keyFacts(pem), storage: 'file', storageNote: expect.any(String) });
     expect(await value('party.nodeKey', { file: config })).toEqual(created);
-    expect(notices).toEqual([`node key ${created.fingerprint} created for ${keyFile}, not yet used: the next join uses it. Its public key is on the Federation page`]);
+    expect(notices).toEqual([
+      `node key ${created.fingerprint} created for ${keyFile}, not yet used: the next join uses it. Its public key is on the Federation page`,
+    ]);
   });
 
   it('refuses a second key, and a key over one that cannot be used, naming the key file', async () => {
     const { fingerprint } = await value('party.createNodeKey', { file: config });
-    expect(await call('party.createNodeKey', { file: config })).toEqual({ ok: false, error: { code: 'failed', message: `${keyFile} already has node key ${fingerprint}: reset it first to make another` } });
+    expect(await call('party.createNodeKey', { file: config })).toEqual({
+      ok: false,
+      error: { code: 'failed', message: `${keyFile} already has node key ${fingerprint}: reset it first to make another` },
+    });
     await fsp.writeFile(keyFile, 'not a key');
-    expect(await call('party.createNodeKey', { file: config })).toMatchObject({ ok: false, error: { message: expect.stringMatching(/node-key\.pem: a node key is there that cannot be used \(not a usable node key.*\); reset it first$/) } });
+    expect(await call('party.createNodeKey', { file: config })).toMatchObject({
+      ok: false,
+      error: {
+        message: expect.stringMatching(
+          /node-key\.pem: a node key is there that cannot be used \(not a usable node key.*\); reset it first$/,
+        ),
+      },
+    });
     expect(await fsp.readFile(keyFile, 'utf8')).toBe('not a key');
   });
 
@@ -72,7 +84,10 @@ describe('party.createNodeKey with key files (the console, and the desktop app w
     await value('party.join', { file: config });
     expect(await call('party.createNodeKey', { file: config })).toEqual({
       ok: false,
-      error: { code: 'failed', message: `cannot create a node key while the party is in the federation of ${config}: its node uses the key. Leave first` },
+      error: {
+        code: 'failed',
+        message: `cannot create a node key while the party is in the federation of ${config}: its node uses the key. Leave first`,
+      },
     });
     expect(existsSync(keyFile)).toBe(false);
   });
@@ -81,10 +96,20 @@ describe('party.createNodeKey with key files (the console, and the desktop app w
     const dataOnly = await writeConfig(dir, 'data-only.yaml', JOINABLE_YAML.replace(/federation:[\s\S]*$/, ''));
     expect(await call('party.createNodeKey', { file: dataOnly })).toMatchObject({
       ok: false,
-      error: { code: 'config-invalid', message: expect.stringContaining(`${dataOnly}: federation: missing`), issues: [{ key: 'federation', problem: expect.stringContaining('federation.key_file') }] },
+      error: {
+        code: 'config-invalid',
+        message: expect.stringContaining(`${dataOnly}: federation: missing`),
+        issues: [{ key: 'federation', problem: expect.stringContaining('federation.key_file') }],
+      },
     });
-    expect(await call('party.resetNodeKey', { file: config, fingerprint: 'abc' })).toMatchObject({ ok: false, error: { code: 'bad-request', message: expect.stringContaining('→ at fingerprint') } });
-    expect(await call('party.savePublicKey', { file: 'node-key.pem' })).toMatchObject({ ok: false, error: { code: 'bad-request', message: expect.stringContaining('a party config is a .yaml or .yml file') } });
+    expect(await call('party.resetNodeKey', { file: config, fingerprint: 'abc' })).toMatchObject({
+      ok: false,
+      error: { code: 'bad-request', message: expect.stringContaining('→ at fingerprint') },
+    });
+    expect(await call('party.savePublicKey', { file: 'node-key.pem' })).toMatchObject({
+      ok: false,
+      error: { code: 'bad-request', message: expect.stringContaining('a party config is a .yaml or .yml file') },
+    });
   });
 });
 
@@ -92,7 +117,10 @@ describe('party.savePublicKey', () => {
   beforeEach(() => start());
 
   it('writes the OpenSSH line beside the config (0644), then finds it unchanged', async () => {
-    expect(await call('party.savePublicKey', { file: config })).toEqual({ ok: false, error: { code: 'failed', message: `${keyFile}: no node key yet: create it first` } });
+    expect(await call('party.savePublicKey', { file: config })).toEqual({
+      ok: false,
+      error: { code: 'failed', message: `${keyFile}: no node key yet: create it first` },
+    });
     const { fingerprint, publicKeySsh } = await value('party.createNodeKey', { file: config });
     expect(await value('party.savePublicKey', { file: config })).toEqual({ publicKeyFile, fingerprint, outcome: 'written' });
     expect(await fsp.readFile(publicKeyFile, 'utf8')).toBe(`${publicKeySsh}\n`);
@@ -107,7 +135,11 @@ describe('party.savePublicKey', () => {
     await fsp.writeFile(publicKeyFile, 'ecdsa-sha2-nistp384 AAAA an earlier key\n');
     expect(await value('party.savePublicKey', { file: config })).toEqual({ publicKeyFile, fingerprint, outcome: 'kept' });
     expect(await fsp.readFile(publicKeyFile, 'utf8')).toBe('ecdsa-sha2-nistp384 AAAA an earlier key\n');
-    expect(await value('party.savePublicKey', { file: config, overwrite: true })).toEqual({ publicKeyFile, fingerprint, outcome: 'replaced' });
+    expect(await value('party.savePublicKey', { file: config, overwrite: true })).toEqual({
+      publicKeyFile,
+      fingerprint,
+      outcome: 'replaced',
+    });
     expect(await fsp.readFile(publicKeyFile, 'utf8')).toBe(`${publicKeySsh}\n`);
     expect((await fsp.readdir(dir)).filter((name) => name.endsWith('.tmp'))).toEqual([]);
   });
@@ -116,11 +148,18 @@ describe('party.savePublicKey', () => {
     await value('party.createNodeKey', { file: config });
     await fsp.mkdir(publicKeyFile);
     await fsp.writeFile(path.join(publicKeyFile, 'inside'), '');
-    expect(await call('party.savePublicKey', { file: config, overwrite: true })).toMatchObject({ ok: false, error: { code: 'failed', message: expect.stringContaining(`cannot read ${publicKeyFile}`) } });
+    expect(await call('party.savePublicKey', { file: config, overwrite: true })).toMatchObject({
+      ok: false,
+      error: { code: 'failed', message: expect.stringContaining(`cannot read ${publicKeyFile}`) },
+    });
   });
 
   it('saves beside the config however deep key_file is, and never onto a key_file that ends in .pub', async () => {
-    const nested = await writeConfig(dir, 'nested.yaml', JOINABLE_YAML.replace('insecure: true', 'insecure: true\n  key_file: keys/site.pub'));
+    const nested = await writeConfig(
+      dir,
+      'nested.yaml',
+      JOINABLE_YAML.replace('insecure: true', 'insecure: true\n  key_file: keys/site.pub'),
+    );
     const created = await value('party.createNodeKey', { file: nested });
     expect(created).toMatchObject({ keyFile: path.join(dir, 'keys', 'site.pub'), publicKeyFile: path.join(dir, 'site.pub.pub') });
     await value('party.savePublicKey', { file: nested });
@@ -134,19 +173,30 @@ describe('party.resetNodeKey with key files', () => {
   it('deletes the key the operator confirmed, says so, and the next create makes another', async () => {
     const { fingerprint } = await value<{ fingerprint: string }>('party.createNodeKey', { file: config });
     const reset = await value('party.resetNodeKey', { file: config, fingerprint });
-    expect(reset).toEqual({ removed: keyFile, nodeKey: { keyFile, publicKeyFile, ...NO_KEY, storage: 'file', storageNote: expect.any(String) } });
+    expect(reset).toEqual({
+      removed: keyFile,
+      nodeKey: { keyFile, publicKeyFile, ...NO_KEY, storage: 'file', storageNote: expect.any(String) },
+    });
     expect(existsSync(keyFile)).toBe(false);
-    expect(notices.at(-1)).toBe(`node key ${fingerprint} reset: deleted ${keyFile}. The next join makes a new key, and the server knows this site as a new node`);
+    expect(notices.at(-1)).toBe(
+      `node key ${fingerprint} reset: deleted ${keyFile}. The next join makes a new key, and the server knows this site as a new node`,
+    );
     const again = await value('party.createNodeKey', { file: config });
     expect(again.fingerprint).not.toBe(fingerprint);
   });
 
   it('deletes nothing for a fingerprint that is not the key there by now, or when there is no key', async () => {
-    expect(await call('party.resetNodeKey', { file: config, fingerprint: null })).toEqual({ ok: false, error: { code: 'failed', message: `${keyFile}: no node key to reset` } });
+    expect(await call('party.resetNodeKey', { file: config, fingerprint: null })).toEqual({
+      ok: false,
+      error: { code: 'failed', message: `${keyFile}: no node key to reset` },
+    });
     const { fingerprint } = await value<{ fingerprint: string }>('party.createNodeKey', { file: config });
     expect(await call('party.resetNodeKey', { file: config, fingerprint: '0000-0000-0000-0000' })).toEqual({
       ok: false,
-      error: { code: 'failed', message: `${keyFile}: the node key is ${fingerprint} by now, not the 0000-0000-0000-0000 confirmed; nothing was deleted: look at it again` },
+      error: {
+        code: 'failed',
+        message: `${keyFile}: the node key is ${fingerprint} by now, not the 0000-0000-0000-0000 confirmed; nothing was deleted: look at it again`,
+      },
     });
     expect(await fingerprintNow()).toBe(fingerprint);
   });
@@ -154,7 +204,9 @@ describe('party.resetNodeKey with key files', () => {
   it('deletes the public key saved for that key too, and leaves a public key file that says anything else', async () => {
     const { fingerprint } = await value<{ fingerprint: string }>('party.createNodeKey', { file: config });
     await value('party.savePublicKey', { file: config });
-    expect(await value('party.resetNodeKey', { file: config, fingerprint })).toMatchObject({ removed: `${keyFile}, and its public key ${publicKeyFile}` });
+    expect(await value('party.resetNodeKey', { file: config, fingerprint })).toMatchObject({
+      removed: `${keyFile}, and its public key ${publicKeyFile}`,
+    });
     expect(existsSync(publicKeyFile)).toBe(false);
 
     const next = await value<{ fingerprint: string }>('party.createNodeKey', { file: config });
@@ -173,7 +225,10 @@ describe('party.resetNodeKey with key files', () => {
     await value('party.join', { file: config });
     expect(await call('party.resetNodeKey', { file: config, fingerprint })).toEqual({
       ok: false,
-      error: { code: 'failed', message: `cannot reset the node key while the party is in the federation of ${config}: its node uses the key. Leave first` },
+      error: {
+        code: 'failed',
+        message: `cannot reset the node key while the party is in the federation of ${config}: its node uses the key. Leave first`,
+      },
     });
     expect(await fingerprintNow()).toBe(fingerprint);
     await value('party.leave', { finish: true });
@@ -200,13 +255,19 @@ describe('node key actions sealed by the keychain', () => {
     vault.readsBack = (pem) => pem.slice(0, 40);
     expect(await call('party.createNodeKey', { file: config })).toEqual({
       ok: false,
-      error: { code: 'failed', message: `the node key made for ${keyFile} did not read back from this computer's keychain as it was sealed; nothing was kept` },
+      error: {
+        code: 'failed',
+        message: `the node key made for ${keyFile} did not read back from this computer's keychain as it was sealed; nothing was kept`,
+      },
     });
     expect(vault.keys.size).toBe(0);
   });
 
   it('two creates at once make one key, the second refused', async () => {
-    const [first, second] = await Promise.all([call('party.createNodeKey', { file: config }), call('party.createNodeKey', { file: config })]);
+    const [first, second] = await Promise.all([
+      call('party.createNodeKey', { file: config }),
+      call('party.createNodeKey', { file: config }),
+    ]);
     expect(first.ok).toBe(true);
     expect(second).toMatchObject({ ok: false, error: { message: expect.stringContaining('already has node key') } });
     expect(first.ok && (first.value as { fingerprint: string }).fingerprint).toBe(await fingerprintNow());
@@ -215,11 +276,14 @@ describe('node key actions sealed by the keychain', () => {
   it('create refuses over a key file the next join would move in: that key is the node', async () => {
     const filed = createNodeKeyPem();
     await fsp.writeFile(keyFile, filed, { mode: 0o600 });
-    expect(await call('party.createNodeKey', { file: config })).toMatchObject({ ok: false, error: { message: expect.stringContaining('already has node key') } });
+    expect(await call('party.createNodeKey', { file: config })).toMatchObject({
+      ok: false,
+      error: { message: expect.stringContaining('already has node key') },
+    });
     expect(vault.keys.size).toBe(0);
   });
 
-  it('saves the sealed key\'s public key', async () => {
+  it("saves the sealed key's public key", async () => {
     const { publicKeySsh } = await value('party.createNodeKey', { file: config });
     await value('party.savePublicKey', { file: config });
     expect(await fsp.readFile(publicKeyFile, 'utf8')).toBe(`${publicKeySsh}\n`);
@@ -229,7 +293,10 @@ describe('node key actions sealed by the keychain', () => {
     vault.keys.set(keyFile, createNodeKeyPem());
     const unseal = vault.load;
     vault.load = () => Promise.reject(new Error('Error while decrypting the ciphertext provided to safeStorage.decryptString.'));
-    expect(await value('party.nodeKey', { file: config })).toMatchObject({ fingerprint: null, problem: expect.stringContaining('"Reset node key"') });
+    expect(await value('party.nodeKey', { file: config })).toMatchObject({
+      fingerprint: null,
+      problem: expect.stringContaining('"Reset node key"'),
+    });
     const reset = await value('party.resetNodeKey', { file: config, fingerprint: null });
     vault.load = unseal;
     expect(reset).toMatchObject({ removed: `the key sealed for ${keyFile}` });
@@ -242,14 +309,20 @@ describe('node key actions sealed by the keychain', () => {
     vault.keys.set(keyFile, sealed);
     await fsp.writeFile(keyFile, sealed);
     const { fingerprint } = keyFacts(sealed);
-    expect(await value('party.resetNodeKey', { file: config, fingerprint })).toMatchObject({ removed: `the key sealed for ${keyFile}, and the key file holding the same key`, nodeKey: NO_KEY });
+    expect(await value('party.resetNodeKey', { file: config, fingerprint })).toMatchObject({
+      removed: `the key sealed for ${keyFile}, and the key file holding the same key`,
+      nodeKey: NO_KEY,
+    });
     expect(existsSync(keyFile)).toBe(false);
 
     const other = createNodeKeyPem();
     vault.keys.set(keyFile, sealed);
     await fsp.writeFile(keyFile, other);
     const after = await value('party.resetNodeKey', { file: config, fingerprint });
-    expect(after).toMatchObject({ removed: `the key sealed for ${keyFile}`, nodeKey: { fingerprint: keyFacts(other).fingerprint, storage: 'file' } });
+    expect(after).toMatchObject({
+      removed: `the key sealed for ${keyFile}`,
+      nodeKey: { fingerprint: keyFacts(other).fingerprint, storage: 'file' },
+    });
     expect(await fsp.readFile(keyFile, 'utf8')).toBe(other);
   });
 });

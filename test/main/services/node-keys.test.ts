@@ -42,7 +42,7 @@ describe('sealedNodeKey', () => {
     expect(existsSync(keyFile)).toBe(false);
   });
 
-  it("moves a key file (from `tributary party`) in as the same node: sealed as PKCS#8, read back, only then the file deleted; says so", async () => {
+  it('moves a key file (from `tributary party`) in as the same node: sealed as PKCS#8, read back, only then the file deleted; says so', async () => {
     const sec1 = generateKeyPairSync('ec', { namedCurve: 'secp384r1' }).privateKey.export({ type: 'sec1', format: 'pem' }).toString();
     await fsp.writeFile(keyFile, sec1, { mode: 0o600 });
     const vault = new MemoryVault();
@@ -53,7 +53,11 @@ describe('sealedNodeKey', () => {
     expect(vault.keys.get(keyFile)).toBe(pem);
     expect(vault.asked).toEqual([`load ${keyFile}`, `save ${keyFile}`, `load ${keyFile}`]);
     expect(existsSync(keyFile)).toBe(false);
-    expect(notices).toEqual([expect.stringMatching(new RegExp(`^node key ${fingerprintOf(sec1)} moved from .*node-key\\.pem into this computer's keychain and the file deleted`))]);
+    expect(notices).toEqual([
+      expect.stringMatching(
+        new RegExp(`^node key ${fingerprintOf(sec1)} moved from .*node-key\\.pem into this computer's keychain and the file deleted`),
+      ),
+    ]);
   });
 
   it('keeps the key file when the sealed copy does not read back the same, or cannot be sealed at all', async () => {
@@ -69,10 +73,16 @@ describe('sealedNodeKey', () => {
   });
 
   it('says, when the sealed key cannot be unsealed, that Reset is the way out if the keychain lost it', async () => {
-    const vault = Object.assign(new MemoryVault(), { load: () => Promise.reject(new Error('Error while decrypting the ciphertext provided to safeStorage.decryptString.')) });
+    const vault = Object.assign(new MemoryVault(), {
+      load: () => Promise.reject(new Error('Error while decrypting the ciphertext provided to safeStorage.decryptString.')),
+    });
     const loading = sealedNodeKey(vault, keyFile, () => undefined).load();
-    await expect(loading).rejects.toThrow(`cannot unseal the node key sealed for ${keyFile}: Error while decrypting the ciphertext provided to safeStorage.decryptString.`);
-    await expect(loading).rejects.toThrow(/keychain was reset .* "Reset node key" on the Federation page deletes it, and the next join makes a new key, a new node/);
+    await expect(loading).rejects.toThrow(
+      `cannot unseal the node key sealed for ${keyFile}: Error while decrypting the ciphertext provided to safeStorage.decryptString.`,
+    );
+    await expect(loading).rejects.toThrow(
+      /keychain was reset .* "Reset node key" on the Federation page deletes it, and the next join makes a new key, a new node/,
+    );
   });
 
   it('seals nothing from a key file that is no usable key, and names the file', async () => {
@@ -96,7 +106,9 @@ describe('sealedNodeKey', () => {
     const notices: string[] = [];
     expect(await sealedNodeKey(vault, keyFile, (message) => notices.push(message)).load()).toBe(pem);
     expect(await fsp.readFile(keyFile, 'utf8')).toBe(other);
-    expect(notices).toEqual([`node key ${fingerprintOf(pem)} is the one sealed for ${keyFile}; the file there holds another key (from \`tributary party\`?) and is left alone`]);
+    expect(notices).toEqual([
+      `node key ${fingerprintOf(pem)} is the one sealed for ${keyFile}; the file there holds another key (from \`tributary party\`?) and is left alone`,
+    ]);
   });
 });
 
@@ -159,16 +171,32 @@ describe('the party service with sealed node keys', () => {
     expect(existsSync(keyFile)).toBe(false);
 
     vault.load = () => Promise.reject(new Error('the user denied keychain access'));
-    expect(await nodeKey()).toMatchObject({ ...NO_KEY, problem: expect.stringContaining(`cannot unseal the node key sealed for ${keyFile}: the user denied keychain access.`), storage: 'keychain' });
+    expect(await nodeKey()).toMatchObject({
+      ...NO_KEY,
+      problem: expect.stringContaining(`cannot unseal the node key sealed for ${keyFile}: the user denied keychain access.`),
+      storage: 'keychain',
+    });
     expect((await nodeKey()).problem).toContain('"Reset node key" on the Federation page deletes it');
   });
 
   it("party.nodeKey with key files says why, in the parent's words", async () => {
     const note = 'In the key file, readable by this user only (mode 0600), not sealed: this system has no keyring for secrets.';
     start({ kind: 'file', note });
-    expect(await value('party.nodeKey', { file: config })).toEqual({ keyFile, publicKeyFile: path.join(dir, 'node-key.pub'), ...NO_KEY, storage: 'file', storageNote: note });
+    expect(await value('party.nodeKey', { file: config })).toEqual({
+      keyFile,
+      publicKeyFile: path.join(dir, 'node-key.pub'),
+      ...NO_KEY,
+      storage: 'file',
+      storageNote: note,
+    });
     const dataOnly = await writeConfig(dir, 'data-only.yaml', JOINABLE_YAML.replace(/federation:[\s\S]*$/, ''));
-    expect(await value('party.nodeKey', { file: dataOnly })).toEqual({ keyFile: null, publicKeyFile: null, ...NO_KEY, storage: null, storageNote: null });
+    expect(await value('party.nodeKey', { file: dataOnly })).toEqual({
+      keyFile: null,
+      publicKeyFile: null,
+      ...NO_KEY,
+      storage: null,
+      storageNote: null,
+    });
   });
 });
 
@@ -200,7 +228,11 @@ describe('PortNodeKeyVault', () => {
     const { port, answer } = portPair();
     const vault = new PortNodeKeyVault(port);
     const refused = vault.save('/site/a.pem', createNodeKeyPem());
-    answer({ kind: 'nodeKeyReply', id: 1, result: { ok: false, error: { code: 'failed', message: 'this system has no keyring for secrets' } } });
+    answer({
+      kind: 'nodeKeyReply',
+      id: 1,
+      result: { ok: false, error: { code: 'failed', message: 'this system has no keyring for secrets' } },
+    });
     await expect(refused).rejects.toThrow('this system has no keyring for secrets');
     const malformed = vault.delete('/site/a.pem');
     answer({ kind: 'nodeKeyReply', id: 2, result: { ok: true, value: 42 } });

@@ -33,8 +33,26 @@ function exchange({ runId, type, round, t, values = {}, error = null, group = St
   const id = `${runId}-${type}-${round}`;
   const base = { messageType: type, runId, group, arrays: [], bytes: 10 };
   return [
-    JSON.stringify({ time: at(t), direction: 'received', ...base, serverRound: round, messageId: id, replyTo: null, values: { 'config.server-round': round }, error: null }),
-    JSON.stringify({ time: at(t + 2), direction: 'sent', ...base, serverRound: null, messageId: `${id}-reply`, replyTo: id, values, error }),
+    JSON.stringify({
+      time: at(t),
+      direction: 'received',
+      ...base,
+      serverRound: round,
+      messageId: id,
+      replyTo: null,
+      values: { 'config.server-round': round },
+      error: null,
+    }),
+    JSON.stringify({
+      time: at(t + 2),
+      direction: 'sent',
+      ...base,
+      serverRound: null,
+      messageId: `${id}-reply`,
+      replyTo: id,
+      values,
+      error,
+    }),
   ];
 }
 
@@ -54,11 +72,38 @@ describe('readHistory', () => {
       ...exchange({ runId: '11', type: 'train', round: 3, t: 20, values: trained(1.5), group: '' }),
       '{"time":"2026-11-24T00:00:30.000Z","direction":"se', // torn by a crash
       ...exchange({ runId: '22', type: 'train', round: 1, t: 100, values: trained(2.0) }),
-      ...exchange({ runId: '22', type: 'evaluate', round: 1, t: 105, error: 'this site\'s operator stopped "evaluate" before it finished' }),
-      ...exchange({ runId: '22', type: 'train', round: 2, t: 110, error: 'message m ("train") refused: array "dense/kernel" has shape [3] where the model has [784, 10]' }),
-      ...exchange({ runId: '22', type: 'train', round: 3, t: 120, values: { 'fitres.metrics.train_loss': 1.2, 'fitres.num_examples.num_examples': 1000 } }),
+      ...exchange({
+        runId: '22',
+        type: 'evaluate',
+        round: 1,
+        t: 105,
+        error: 'this site\'s operator stopped "evaluate" before it finished',
+      }),
+      ...exchange({
+        runId: '22',
+        type: 'train',
+        round: 2,
+        t: 110,
+        error: 'message m ("train") refused: array "dense/kernel" has shape [3] where the model has [784, 10]',
+      }),
+      ...exchange({
+        runId: '22',
+        type: 'train',
+        round: 3,
+        t: 120,
+        values: { 'fitres.metrics.train_loss': 1.2, 'fitres.num_examples.num_examples': 1000 },
+      }),
       ...exchange({ runId: '22', type: 'train', round: 4, t: 130, error: 'this site stopped while serving "train" (message x)' }),
-      JSON.stringify({ time: at(140), direction: 'received', messageType: 'train', group: '5', messageId: 'no-run', replyTo: null, values: {}, error: null }),
+      JSON.stringify({
+        time: at(140),
+        direction: 'received',
+        messageType: 'train',
+        group: '5',
+        messageId: 'no-run',
+        replyTo: null,
+        values: {},
+        error: null,
+      }),
     ]);
     const history = await readHistory(auditLog);
     expect(history.runs()).toEqual([
@@ -68,9 +113,32 @@ describe('readHistory', () => {
     expect(history.unreadableLines).toBe(2); // the torn line, and the line without a run id
     const first = history.run('11')!;
     expect(first.rounds).toEqual([
-      { messageType: 'train', runId: '11', round: 1, group: '1', outcome: 'replied', metrics: { train_loss: 2.1, train_acc: 0.5, 'num-examples': 1000 }, seconds: 2, error: null },
-      { messageType: 'evaluate', runId: '11', round: 1, group: '1', outcome: 'replied', metrics: { eval_loss: 1.9, eval_acc: 0.6, 'num-examples': 200 }, seconds: 2, error: null },
-      expect.objectContaining({ round: 2, outcome: 'declined', metrics: {}, error: 'this site declined "train": it is paused by its operator' }),
+      {
+        messageType: 'train',
+        runId: '11',
+        round: 1,
+        group: '1',
+        outcome: 'replied',
+        metrics: { train_loss: 2.1, train_acc: 0.5, 'num-examples': 1000 },
+        seconds: 2,
+        error: null,
+      },
+      {
+        messageType: 'evaluate',
+        runId: '11',
+        round: 1,
+        group: '1',
+        outcome: 'replied',
+        metrics: { eval_loss: 1.9, eval_acc: 0.6, 'num-examples': 200 },
+        seconds: 2,
+        error: null,
+      },
+      expect.objectContaining({
+        round: 2,
+        outcome: 'declined',
+        metrics: {},
+        error: 'this site declined "train": it is paused by its operator',
+      }),
       expect.objectContaining({ round: 3, group: '', outcome: 'replied' }), // the round from the config, as Flower's FedAvg sends it
     ]);
     expect(history.run()!.runId).toBe('22');
@@ -86,24 +154,56 @@ describe('readHistory', () => {
   it('places each epoch in its run from the epoch log the party service writes, and counts lines it cannot use', async () => {
     await writeLines(auditLog, exchange({ runId: '11', type: 'train', round: 1, t: 0, values: trained(2.1) }));
     const log = new EpochLog(epochLogOf(auditLog), (message) => expect.fail(message));
-    const epoch = (runId: string, round: number, epoch: number) => ({ kind: 'epoch' as const, runId, round, epoch, epochs: 2, loss: 1 / round, acc: 0.5, samples: 1000, seconds: 1, samplesPerSec: 1000 });
+    const epoch = (runId: string, round: number, epoch: number) => ({
+      kind: 'epoch' as const,
+      runId,
+      round,
+      epoch,
+      epochs: 2,
+      loss: 1 / round,
+      acc: 0.5,
+      samples: 1000,
+      seconds: 1,
+      samplesPerSec: 1000,
+    });
     await log.append(epoch('11', 1, 1), at(1));
     await log.append(epoch('11', 1, 2), at(2));
     await fsp.appendFile(epochLogOf(auditLog), '{"time":"2026-11-24T00:00:03.000Z","kind":"epoch","runId":"22","round":1,"epo'); // torn by a crash
     await new EpochLog(epochLogOf(auditLog), (message) => expect.fail(message)).append(epoch('22', 1, 1), at(200)); // after a restart
     expect(epochLogOf(auditLog)).toBe(path.join(dir, 'federation-audit.epochs.jsonl'));
     const history = await readHistory(auditLog);
-    expect(history.run('11')!.epochs.map((e) => [e.round, e.epoch])).toEqual([[1, 1], [1, 2]]);
+    expect(history.run('11')!.epochs.map((e) => [e.round, e.epoch])).toEqual([
+      [1, 1],
+      [1, 2],
+    ]);
     expect(history.run('22')).toEqual({ runId: '22', rounds: [], epochs: [epoch('22', 1, 1)] });
-    expect(history.runs().map((run) => [run.runId, run.rounds])).toEqual([['11', 1], ['22', 0]]);
+    expect(history.runs().map((run) => [run.runId, run.rounds])).toEqual([
+      ['11', 1],
+      ['22', 0],
+    ]);
     expect(history.unreadableLines).toBe(1);
   });
 
   it('reads only the newest lines of a long audit log and epoch log', async () => {
     const lines: string[] = [];
-    for (let round = 1; round <= 2500; round++) lines.push(...exchange({ runId: round <= 10 ? '11' : '22', type: 'train', round, t: round * 10, values: trained(1) }));
+    for (let round = 1; round <= 2500; round++)
+      lines.push(...exchange({ runId: round <= 10 ? '11' : '22', type: 'train', round, t: round * 10, values: trained(1) }));
     await writeLines(auditLog, lines);
-    const epochs = Array.from({ length: 8000 }, (_, i) => JSON.stringify({ time: at(i), kind: 'epoch', runId: '22', round: i + 1, epoch: 1, epochs: 1, loss: 1, acc: 0.5, samples: 10, seconds: 1, samplesPerSec: 10 }));
+    const epochs = Array.from({ length: 8000 }, (_, i) =>
+      JSON.stringify({
+        time: at(i),
+        kind: 'epoch',
+        runId: '22',
+        round: i + 1,
+        epoch: 1,
+        epochs: 1,
+        loss: 1,
+        acc: 0.5,
+        samples: 10,
+        seconds: 1,
+        samplesPerSec: 10,
+      }),
+    );
     await writeLines(epochLogOf(auditLog), epochs);
     const history = await readHistory(auditLog);
     expect(history.runs().map((run) => run.runId)).toEqual(['22']); // run 11's ten rounds are older than what is read

@@ -11,7 +11,18 @@ import type { ServicesHost } from '../../../main/services/services-host.js';
 import { tempDir } from '../../fixtures/corpus.js';
 
 const SAMPLE = path.resolve(import.meta.dirname, '../../../assets/fashion-mnist-sample');
-const CLASSES = ['0-tshirt-top', '1-trouser', '2-pullover', '3-dress', '4-coat', '5-sandal', '6-shirt', '7-sneaker', '8-bag', '9-ankle-boot'];
+const CLASSES = [
+  '0-tshirt-top',
+  '1-trouser',
+  '2-pullover',
+  '3-dress',
+  '4-coat',
+  '5-sandal',
+  '6-shirt',
+  '7-sneaker',
+  '8-bag',
+  '9-ankle-boot',
+];
 
 const partyYaml = (server: string) => `data:
   name: ImageFolder
@@ -43,7 +54,11 @@ beforeAll(async () => {
   dir = await tempDir('tributary-party-rounds-');
   const aggregatorConfig = AggregatorConfigSchema.parse({
     model: { builtin: 'mlp', input_shape: [28, 28, 1], classes: 10 },
-    rounds: 2, min_nodes: 1, round_timeout: 60, insecure: true, out: path.join(dir, 'aggregator'),
+    rounds: 2,
+    min_nodes: 1,
+    round_timeout: 60,
+    insecure: true,
+    out: path.join(dir, 'aggregator'),
     train: { local_epochs: 1, lr: 0.01, batch_size: 100 },
     listen: { grpc: '127.0.0.1:0', rest: null },
   });
@@ -66,16 +81,31 @@ describe('the party service and the reference aggregator', () => {
   it('joins, trains and evaluates two rounds with progress and round events, logs what left, and leaves', async () => {
     const services = hostClient(host);
     const joined = await services.call('party.join', { file: config });
-    expect(joined).toMatchObject({ ok: true, value: { stage: 'joined', model: { name: expect.any(String), classes: 10 }, node: { fingerprint: expect.stringMatching(/^[0-9a-f]{4}(-[0-9a-f]{4}){3}$/) } } });
+    expect(joined).toMatchObject({
+      ok: true,
+      value: {
+        stage: 'joined',
+        model: { name: expect.any(String), classes: 10 },
+        node: { fingerprint: expect.stringMatching(/^[0-9a-f]{4}(-[0-9a-f]{4}){3}$/) },
+      },
+    });
     const result = await aggregator.run();
     expect(result.records.map((record) => record.status)).toEqual(['completed', 'completed']);
 
     const rounds = payloads('party.round').map((round) => `${round.messageType} ${round.round} ${round.outcome}`);
     expect(rounds).toEqual(['train 1 replied', 'evaluate 1 replied', 'train 2 replied', 'evaluate 2 replied']);
-    expect(payloads('party.round')[1]!.metrics).toMatchObject({ eval_loss: expect.any(Number), eval_acc: expect.any(Number), 'num-examples': 200 });
+    expect(payloads('party.round')[1]!.metrics).toMatchObject({
+      eval_loss: expect.any(Number),
+      eval_acc: expect.any(Number),
+      'num-examples': 200,
+    });
     const progress = payloads('party.progress');
     expect(progress.filter((p) => p.kind === 'epoch').map((p) => p.round)).toEqual([1, 2]);
-    expect(progress.find((p) => p.kind === 'batch' && p.memory !== null)).toMatchObject({ round: expect.any(Number), batches: 10, memory: { rssMb: expect.any(Number) } });
+    expect(progress.find((p) => p.kind === 'batch' && p.memory !== null)).toMatchObject({
+      round: expect.any(Number),
+      batches: 10,
+      memory: { rssMb: expect.any(Number) },
+    });
     const states = payloads('party.state').map((status) => (status.state as { type: string }).type);
     expect(states).toEqual(expect.arrayContaining(['connecting', 'idle', 'training', 'evaluating']));
     expect(payloads('party.error')).toEqual([]);
@@ -94,9 +124,14 @@ describe('the party service and the reference aggregator', () => {
     try {
       const rebuilt = await hostClient(restarted).call('party.history', {});
       const { runs, run } = (live.ok ? live.value : {}) as ResultOf<'party.history'>;
-      expect(runs.map(({ runId, rounds, lastRound }) => ({ runId, rounds, lastRound }))).toEqual([{ runId: String(aggregator.state.runId), rounds: 2, lastRound: 2 }]);
+      expect(runs.map(({ runId, rounds, lastRound }) => ({ runId, rounds, lastRound }))).toEqual([
+        { runId: String(aggregator.state.runId), rounds: 2, lastRound: 2 },
+      ]);
       const withoutTimes = ({ seconds: _seconds, ...summary }: { seconds: number }) => summary;
-      expect(rebuilt).toMatchObject({ ok: true, value: { runs: [expect.objectContaining({ runId: runs[0]!.runId, rounds: 2, lastRound: 2 })], unreadableLines: 0 } });
+      expect(rebuilt).toMatchObject({
+        ok: true,
+        value: { runs: [expect.objectContaining({ runId: runs[0]!.runId, rounds: 2, lastRound: 2 })], unreadableLines: 0 },
+      });
       const rebuiltRun = (rebuilt.ok ? rebuilt.value : {}) as ResultOf<'party.history'>;
       expect(rebuiltRun.run!.rounds.map(withoutTimes)).toEqual(run!.rounds.map(withoutTimes));
       expect(rebuiltRun.run!.epochs).toEqual(run!.epochs);

@@ -31,7 +31,7 @@ HA==
 const publicOf = (pem: string) => createPublicKey(createPrivateKey(pem));
 
 describe('openSshPublicKey', () => {
-  it("writes what ssh-keygen -y writes, then the comment", () => {
+  it('writes what ssh-keygen -y writes, then the comment', () => {
     expect(openSshPublicKey(publicOf(P384.pem), 'tributary-node-x')).toBe(`${P384.ssh} tributary-node-x`);
     expect(openSshPublicKey(publicOf(P521.pem), 'c')).toBe(`${P521.ssh} c`);
   });

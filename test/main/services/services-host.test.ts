@@ -85,7 +85,10 @@ describe('config', () => {
   });
 
   it('open: a missing file fails with the reason; a non-YAML path never reaches the service', async () => {
-    expect(await services.call('config.open', { file: path.join(party.dir, 'nope.yaml') })).toMatchObject({ ok: false, error: { code: 'failed', message: expect.stringContaining('no such file') } });
+    expect(await services.call('config.open', { file: path.join(party.dir, 'nope.yaml') })).toMatchObject({
+      ok: false,
+      error: { code: 'failed', message: expect.stringContaining('no such file') },
+    });
     expect(await services.call('config.open', { file: '/etc/passwd' })).toMatchObject({ ok: false, error: { code: 'bad-request' } });
   });
 });
@@ -96,9 +99,18 @@ describe('dataset', () => {
     const { file, splits } = await value<{ file: string; splits: Record<string, unknown>[] }>('dataset.scan', { file: party.config });
     expect(file).toBe(party.config);
     const [train, test] = splits;
-    expect(train).toMatchObject({ split: 'train', samples: 13, readable: 12, unreadableCount: 1, sizes: [{ key: '8x8', count: 12 }], sampleShape: { height: 8, width: 8, channels: 1 } });
+    expect(train).toMatchObject({
+      split: 'train',
+      samples: 13,
+      readable: 12,
+      unreadableCount: 1,
+      sizes: [{ key: '8x8', count: 12 }],
+      sampleShape: { height: 8, width: 8, channels: 1 },
+    });
     expect(train!.classes).toEqual(CLASSES.map((key) => ({ key, count: 4 })));
-    expect(train!.unreadable).toEqual([{ index: expect.any(Number), source: path.join(party.dir, 'train', 'cat', 'broken.png'), reason: expect.any(String) }]);
+    expect(train!.unreadable).toEqual([
+      { index: expect.any(Number), source: path.join(party.dir, 'train', 'cat', 'broken.png'), reason: expect.any(String) },
+    ]);
     expect(test).toMatchObject({ split: 'test', samples: 6, readable: 6 });
     const progress = heard.filter((h) => h.event === 'dataset.scanProgress').map((h) => h.payload);
     expect(progress).toContainEqual({ file: party.config, split: 'train', done: 13, total: 13 });
@@ -122,9 +134,15 @@ describe('dataset', () => {
   it('preview: one class only; an unknown class or a missing split fails with the reason', async () => {
     const dogs = await value<{ samples: { className: string }[] }>('dataset.preview', { file: party.config, n: 3, className: 'dog' });
     expect(dogs.samples.map((s) => s.className)).toEqual(['dog', 'dog', 'dog']);
-    expect(await services.call('dataset.preview', { file: party.config, className: 'gnu' })).toMatchObject({ ok: false, error: { code: 'failed', message: expect.stringContaining('no class "gnu"') } });
+    expect(await services.call('dataset.preview', { file: party.config, className: 'gnu' })).toMatchObject({
+      ok: false,
+      error: { code: 'failed', message: expect.stringContaining('no class "gnu"') },
+    });
     await fsp.writeFile(path.join(party.dir, 'train-only.yaml'), PARTY_YAML.replace('    test: test\n', ''));
-    expect(await services.call('dataset.preview', { file: path.join(party.dir, 'train-only.yaml'), split: 'test' })).toMatchObject({ ok: false, error: { message: 'the config has no test split' } });
+    expect(await services.call('dataset.preview', { file: path.join(party.dir, 'train-only.yaml'), split: 'test' })).toMatchObject({
+      ok: false,
+      error: { message: 'the config has no test split' },
+    });
   });
 
   it('scan: a config whose folders are missing fails config-invalid, placed on the key', async () => {

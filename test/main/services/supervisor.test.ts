@@ -71,7 +71,7 @@ describe('ServicesSupervisor', () => {
     expect(states).toEqual(['starting', 'ready']);
   });
 
-  it('passes the process\'s events on to every subscriber', () => {
+  it("passes the process's events on to every subscriber", () => {
     const { supervisor, latest } = scripted();
     const listener = vi.fn();
     supervisor.subscribe(listener);
@@ -84,7 +84,10 @@ describe('ServicesSupervisor', () => {
     children[0]!.ready();
     const inFlight = supervisor.call('config.save', { file: 'a.yaml', text: '' });
     children[0]!.emit('exit', 1);
-    expect(await inFlight).toEqual({ ok: false, error: { code: 'unavailable', message: 'the services process stopped (exit code 1) while answering: config.save' } });
+    expect(await inFlight).toEqual({
+      ok: false,
+      error: { code: 'unavailable', message: 'the services process stopped (exit code 1) while answering: config.save' },
+    });
     const waiting = supervisor.call('app.info', {});
     await tick();
     expect(children).toHaveLength(2);
@@ -103,7 +106,10 @@ describe('ServicesSupervisor', () => {
     expect(await waiting).toMatchObject({ ok: false, error: { code: 'unavailable' } });
     expect(states.at(-1)).toBe('failed');
     expect(supervisor.state).toBe('failed');
-    expect(await supervisor.call('app.info', {})).toEqual({ ok: false, error: { code: 'unavailable', message: 'the services are failed: app.info cannot run' } });
+    expect(await supervisor.call('app.info', {})).toEqual({
+      ok: false,
+      error: { code: 'unavailable', message: 'the services are failed: app.info cannot run' },
+    });
   });
 
   it('forgets old crashes once a process has run long enough to count as healthy', async () => {
@@ -162,7 +168,8 @@ describe('ServicesSupervisor', () => {
 describe('node key requests from the services process', () => {
   const KEY = '/site/node-key.pem';
   const ask = (child: ScriptedChild, id: number, request: unknown) => child.emit('message', { kind: 'nodeKey', id, request });
-  const nodeKeyReplies = (child: ScriptedChild) => child.sent.filter((m) => m.kind === 'nodeKeyReply').sort((a, b) => (a as { id: number }).id - (b as { id: number }).id);
+  const nodeKeyReplies = (child: ScriptedChild) =>
+    child.sent.filter((m) => m.kind === 'nodeKeyReply').sort((a, b) => (a as { id: number }).id - (b as { id: number }).id);
 
   it("are checked against the port protocol, and only good ones reach the keeper; each is answered with the keeper's result", async () => {
     const asked: NodeKeyRequest[] = [];
@@ -182,8 +189,15 @@ describe('node key requests from the services process', () => {
     ask(child, 5, { op: 'export', keyFile: KEY });
     ask(child, 6, { op: 'delete', keyFile: KEY, other: 'field' });
     await tick();
-    expect(asked).toEqual([{ op: 'load', keyFile: KEY }, { op: 'save', keyFile: KEY, pem }]);
-    const badRequest = (id: number, why: RegExp) => ({ kind: 'nodeKeyReply', id, result: { ok: false, error: { code: 'bad-request', message: expect.stringMatching(why) } } });
+    expect(asked).toEqual([
+      { op: 'load', keyFile: KEY },
+      { op: 'save', keyFile: KEY, pem },
+    ]);
+    const badRequest = (id: number, why: RegExp) => ({
+      kind: 'nodeKeyReply',
+      id,
+      result: { ok: false, error: { code: 'bad-request', message: expect.stringMatching(why) } },
+    });
     expect(nodeKeyReplies(child)).toEqual([
       { kind: 'nodeKeyReply', id: 1, result: { ok: true, value: 'PEM' } },
       { kind: 'nodeKeyReply', id: 2, result: { ok: true, value: null } },
@@ -200,8 +214,16 @@ describe('node key requests from the services process', () => {
     const keyFiles = scripted().latest();
     ask(keyFiles, 1, { op: 'delete', keyFile: KEY });
     await tick();
-    expect(nodeKeyReplies(failing)).toEqual([{ kind: 'nodeKeyReply', id: 1, result: { ok: false, error: { code: 'failed', message: 'the user denied keychain access' } } }]);
-    expect(nodeKeyReplies(keyFiles)).toEqual([{ kind: 'nodeKeyReply', id: 1, result: { ok: false, error: { code: 'failed', message: expect.stringContaining('keeps no sealed node keys') } } }]);
+    expect(nodeKeyReplies(failing)).toEqual([
+      { kind: 'nodeKeyReply', id: 1, result: { ok: false, error: { code: 'failed', message: 'the user denied keychain access' } } },
+    ]);
+    expect(nodeKeyReplies(keyFiles)).toEqual([
+      {
+        kind: 'nodeKeyReply',
+        id: 1,
+        result: { ok: false, error: { code: 'failed', message: expect.stringContaining('keeps no sealed node keys') } },
+      },
+    ]);
   });
 
   it('are not answered to a process that has gone meanwhile, nor to the one restarted after it', async () => {

@@ -51,7 +51,8 @@ export function dtypeOfDescr(descr: string): Dtype {
   const dtype = byDescr.get(descr);
   if (dtype) return dtype;
   if (/O/.test(descr)) throw new WireError(`npy dtype ${descr} holds Python objects (a pickle); refused`);
-  if (descr.startsWith('>') || descr.startsWith('!')) throw new WireError(`npy dtype ${descr} is big-endian; only little-endian arrays are accepted`);
+  if (descr.startsWith('>') || descr.startsWith('!'))
+    throw new WireError(`npy dtype ${descr} is big-endian; only little-endian arrays are accepted`);
   throw new WireError(`npy dtype ${descr} is not supported (accepted: ${[...byDescr.keys()].join(' ')})`);
 }
 
@@ -59,7 +60,8 @@ export function dtypeOfDescr(descr: string): Dtype {
 export function elementCount(shape: readonly number[]): number {
   let count = 1;
   for (const dim of shape) {
-    if (!Number.isSafeInteger(dim) || dim < 0) throw new WireError(`shape [${shape.join(', ')}] has a dimension that is not a non-negative integer`);
+    if (!Number.isSafeInteger(dim) || dim < 0)
+      throw new WireError(`shape [${shape.join(', ')}] has a dimension that is not a non-negative integer`);
     count *= dim;
   }
   if (!Number.isSafeInteger(count)) throw new WireError(`shape [${shape.join(', ')}] holds more values than can be counted`);
@@ -68,5 +70,6 @@ export function elementCount(shape: readonly number[]): number {
 
 /** Typed-array views assume the host's byte order is the .npy files' (little-endian): true on every Node target. */
 export function assertLittleEndianHost(): void {
-  if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) throw new WireError('this host is big-endian; the .npy codec supports little-endian hosts only');
+  if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1)
+    throw new WireError('this host is big-endian; the .npy codec supports little-endian hosts only');
 }

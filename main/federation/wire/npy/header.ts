@@ -47,14 +47,16 @@ function paddedLength(dictLength: number, prefixLength: number): number {
 export function parseNpyHeader(bytes: Uint8Array): NpyHeader {
   if (bytes.length < 10 || MAGIC.some((byte, i) => bytes[i] !== byte)) throw new WireError('not an npy file (no \\x93NUMPY magic)');
   const [major, minor] = [bytes[6]!, bytes[7]!];
-  if (![1, 2, 3].includes(major) || minor !== 0) throw new WireError(`npy format version ${major}.${minor} is not supported (1.0, 2.0, 3.0 are)`);
+  if (![1, 2, 3].includes(major) || minor !== 0)
+    throw new WireError(`npy format version ${major}.${minor} is not supported (1.0, 2.0, 3.0 are)`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const prefixLength = major === 1 ? 10 : 12;
   if (bytes.length < prefixLength) throw new WireError('npy file ends inside its header length');
   const headerLength = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
   if (headerLength > MAX_HEADER_BYTES) throw new WireError(`npy header of ${headerLength} bytes is longer than ${MAX_HEADER_BYTES}`);
   const dataOffset = prefixLength + headerLength;
-  if (dataOffset > bytes.length) throw new WireError(`npy header claims ${headerLength} bytes but the file has ${bytes.length - prefixLength} after the prefix`);
+  if (dataOffset > bytes.length)
+    throw new WireError(`npy header claims ${headerLength} bytes but the file has ${bytes.length - prefixLength} after the prefix`);
   const headerBytes = bytes.subarray(prefixLength, dataOffset);
   const text = major === 3 ? decodeUtf8(headerBytes) : String.fromCharCode(...headerBytes);
   return { ...parseHeaderDict(text), dataOffset };

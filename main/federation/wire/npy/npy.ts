@@ -19,9 +19,11 @@ export function encodeNpy(array: AnyNdArray, what?: string): Uint8Array {
     assertLittleEndianHost();
     if (!isDtype(array.dtype)) throw new WireError(`dtype ${describeValue(array.dtype)} is not one of ${Object.keys(DTYPES).join(', ')}`);
     const info = DTYPES[array.dtype];
-    if (!(array.data instanceof info.arrayType)) throw new WireError(`${array.dtype} data must be a ${info.arrayType.name}, got ${describeValue(array.data)}`);
+    if (!(array.data instanceof info.arrayType))
+      throw new WireError(`${array.dtype} data must be a ${info.arrayType.name}, got ${describeValue(array.data)}`);
     const count = elementCount(array.shape);
-    if (array.data.length !== count) throw new WireError(`shape [${array.shape.join(', ')}] holds ${count} values but data has ${array.data.length}`);
+    if (array.data.length !== count)
+      throw new WireError(`shape [${array.shape.join(', ')}] holds ${count} values but data has ${array.data.length}`);
     const header = formatNpyHeader(info.descr, array.shape);
     const file = new Uint8Array(header.length + array.data.byteLength);
     file.set(header);

@@ -16,7 +16,8 @@ export const NUMPY_STYPE = 'numpy.ndarray';
 export function deflateArray(sink: ObjectSink, array: AnyNdArray, what: string, chunkSize = MAX_CHUNK_BYTES): ObjectTree {
   const npy = encodeNpy(array, what);
   const chunks: ObjectTree[] = [];
-  for (let start = 0; start < npy.length; start += chunkSize) chunks.push(sink.add('ArrayChunk', [], npy.subarray(start, start + chunkSize)));
+  for (let start = 0; start < npy.length; start += chunkSize)
+    chunks.push(sink.add('ArrayChunk', [], npy.subarray(start, start + chunkSize)));
   const uniqueIds = [...new Set(chunks.map((chunk) => chunk.objectId))];
   const body = pythonJson({
     dtype: array.dtype,
@@ -39,9 +40,15 @@ interface ArrayBody {
  * ceiling before allocating, dtype and shape agreeing with the npy header) happens while inflating.
  * `budget` is what this message may still allocate; the array's bytes are taken from it.
  */
-export function inflateArray(array: ParsedObject, chunks: ReadonlyMap<string, ParsedObject>, budget: { bytes: number }, what: string): AnyNdArray {
+export function inflateArray(
+  array: ParsedObject,
+  chunks: ReadonlyMap<string, ParsedObject>,
+  budget: { bytes: number },
+  what: string,
+): AnyNdArray {
   const meta = parseArrayBody(array, what);
-  if (meta.stype !== NUMPY_STYPE) throw new WireError(`${what}: stype ${JSON.stringify(meta.stype)} is not supported (only ${NUMPY_STYPE})`);
+  if (meta.stype !== NUMPY_STYPE)
+    throw new WireError(`${what}: stype ${JSON.stringify(meta.stype)} is not supported (only ${NUMPY_STYPE})`);
   const legacy = isLegacyArray(meta, what);
   if (!legacy && !isDtype(meta.dtype)) throw new WireError(`${what}: dtype ${JSON.stringify(meta.dtype)} is not supported`);
   const npy = assembleChunks(array, meta.arraychunk_ids, chunks, budget.bytes, what);
@@ -70,14 +77,23 @@ function checkAgrees(meta: ArrayBody, decoded: AnyNdArray, what: string): void {
 }
 
 /** The chunks' bodies in the order the indexes give, sized against `maxBytes` before anything is allocated. */
-function assembleChunks(array: ParsedObject, indexes: number[], chunks: ReadonlyMap<string, ParsedObject>, maxBytes: number, what: string): Uint8Array {
+function assembleChunks(
+  array: ParsedObject,
+  indexes: number[],
+  chunks: ReadonlyMap<string, ParsedObject>,
+  maxBytes: number,
+  what: string,
+): Uint8Array {
   const bad = indexes.find((index) => index >= array.childIds.length);
-  if (bad !== undefined) throw new WireError(`${what}: chunk index ${bad} is out of range (object ${array.id} has ${array.childIds.length} children)`);
+  if (bad !== undefined)
+    throw new WireError(`${what}: chunk index ${bad} is out of range (object ${array.id} has ${array.childIds.length} children)`);
   const used = new Set(indexes).size;
-  if (used !== array.childIds.length) throw new WireError(`${what}: object ${array.id} lists ${array.childIds.length} chunks but its body uses ${used}`);
+  if (used !== array.childIds.length)
+    throw new WireError(`${what}: object ${array.id} lists ${array.childIds.length} chunks but its body uses ${used}`);
   const parts = indexes.map((index) => chunkBody(chunks, array.childIds[index]!, what));
   const size = parts.reduce((total, part) => total + part.length, 0);
-  if (size > maxBytes) throw new WireError(`${what}: its chunks add up to ${size} bytes, more than the ${maxBytes} bytes left under the ceiling`);
+  if (size > maxBytes)
+    throw new WireError(`${what}: its chunks add up to ${size} bytes, more than the ${maxBytes} bytes left under the ceiling`);
   const npy = new Uint8Array(size);
   let offset = 0;
   for (const part of parts) {
@@ -89,7 +105,8 @@ function assembleChunks(array: ParsedObject, indexes: number[], chunks: Readonly
 
 function chunkBody(chunks: ReadonlyMap<string, ParsedObject>, id: string, what: string): Uint8Array {
   const chunk = chunks.get(id);
-  if (chunk?.type !== 'ArrayChunk') throw new WireError(`${what}: child ${id} is ${chunk ? `a ${chunk.type}` : 'missing'}, not an ArrayChunk`);
+  if (chunk?.type !== 'ArrayChunk')
+    throw new WireError(`${what}: child ${id} is ${chunk ? `a ${chunk.type}` : 'missing'}, not an ArrayChunk`);
   return chunk.body;
 }
 
@@ -103,7 +120,13 @@ function parseArrayBody(array: ParsedObject, what: string): ArrayBody {
   const keys = typeof body === 'object' && body !== null && !Array.isArray(body) ? Object.keys(body).sort().join() : '';
   const { dtype, shape, stype, arraychunk_ids: chunkIds } = (body ?? {}) as Partial<ArrayBody>;
   const indexes = (list: unknown) => Array.isArray(list) && list.every((item) => Number.isSafeInteger(item) && item >= 0);
-  if (keys !== 'arraychunk_ids,dtype,shape,stype' || typeof dtype !== 'string' || typeof stype !== 'string' || !indexes(shape) || !indexes(chunkIds)) {
+  if (
+    keys !== 'arraychunk_ids,dtype,shape,stype' ||
+    typeof dtype !== 'string' ||
+    typeof stype !== 'string' ||
+    !indexes(shape) ||
+    !indexes(chunkIds)
+  ) {
     throw new WireError(`${what}: object ${array.id} body is not {"dtype", "shape", "stype", "arraychunk_ids"}`);
   }
   return body as ArrayBody;

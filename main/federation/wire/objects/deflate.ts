@@ -31,7 +31,8 @@ export interface DeflateOptions {
 export function deflateMessage(message: OutgoingMessage, options: DeflateOptions = {}): DeflatedMessage {
   const { chunkSize = MAX_CHUNK_BYTES } = options;
   if (!Number.isSafeInteger(chunkSize) || chunkSize < 1) throw new WireError(`chunkSize ${chunkSize} is not a positive integer`);
-  if ((message.content === undefined) === (message.error === undefined)) throw new WireError('a message carries either content or an error, exactly one');
+  if ((message.content === undefined) === (message.error === undefined))
+    throw new WireError('a message carries either content or an error, exactly one');
   const sink = new ObjectSink();
   const children = message.content ? [deflateRecordDict(sink, message.content, chunkSize)] : [];
   const body = wireCodecs.Message.encode({ metadata: { ...message.metadata, messageId: '' }, error: message.error });
@@ -47,21 +48,37 @@ export function deflateMessage(message: OutgoingMessage, options: DeflateOptions
 
 function deflateRecordDict(sink: ObjectSink, content: RecordDict, chunkSize: number): ObjectTree {
   const records = [...content].map(([name, record]) => [name, deflateRecord(sink, record, name, chunkSize)] as const);
-  return sink.add('RecordDict', records.map(([, tree]) => tree), referencesBody(records));
+  return sink.add(
+    'RecordDict',
+    records.map(([, tree]) => tree),
+    referencesBody(records),
+  );
 }
 
 function deflateRecord(sink: ObjectSink, record: AnyRecord, name: string, chunkSize: number): ObjectTree {
   switch (record.kind) {
     case 'arrays': {
-      const arrays = [...record.items].map(([arrayName, array]) => [arrayName, deflateArray(sink, array, `array ${JSON.stringify(arrayName)} of record ${JSON.stringify(name)}`, chunkSize)] as const);
-      return sink.add('ArrayRecord', arrays.map(([, tree]) => tree), referencesBody(arrays));
+      const arrays = [...record.items].map(
+        ([arrayName, array]) =>
+          [
+            arrayName,
+            deflateArray(sink, array, `array ${JSON.stringify(arrayName)} of record ${JSON.stringify(name)}`, chunkSize),
+          ] as const,
+      );
+      return sink.add(
+        'ArrayRecord',
+        arrays.map(([, tree]) => tree),
+        referencesBody(arrays),
+      );
     }
     case 'metrics':
       return sink.add('MetricRecord', [], metricRecordBody(record));
     case 'config':
       return sink.add('ConfigRecord', [], configRecordBody(record));
     default:
-      throw new WireError(`record ${JSON.stringify(name)}: kind ${JSON.stringify((record as { kind: unknown }).kind)} is not arrays, metrics or config`);
+      throw new WireError(
+        `record ${JSON.stringify(name)}: kind ${JSON.stringify((record as { kind: unknown }).kind)} is not arrays, metrics or config`,
+      );
   }
 }
 

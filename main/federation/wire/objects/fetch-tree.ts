@@ -23,7 +23,12 @@ export interface TreeLimits {
  * not array data is no bigger than structure ever is, and the bytes fetched so far stay within `maxBytes`. A tree
  * with more than `maxObjects` objects is refused before anything is fetched.
  */
-export async function fetchTree(tree: ObjectTree, fetch: FetchObject, limits: TreeLimits, concurrency: number): Promise<Map<string, ParsedObject>> {
+export async function fetchTree(
+  tree: ObjectTree,
+  fetch: FetchObject,
+  limits: TreeLimits,
+  concurrency: number,
+): Promise<Map<string, ParsedObject>> {
   const { maxBytes, maxObjects } = limits;
   const childrenById = treeObjects(tree, maxObjects);
   const objects = new Map<string, ParsedObject>();
@@ -34,11 +39,15 @@ export async function fetchTree(tree: ObjectTree, fetch: FetchObject, limits: Tr
     if (fetched > maxBytes) throw new WireError(`object ${id}: the message's objects exceed the ceiling of ${maxBytes} bytes`);
     const object = parseObject(id, bytes);
     if (object.type !== 'ArrayChunk' && bytes.length > MAX_STRUCTURE_OBJECT_BYTES) {
-      throw new WireError(`object ${id}: a ${object.type} of ${bytes.length} bytes; only array data (ArrayChunk) is ever over ${MAX_STRUCTURE_OBJECT_BYTES}`);
+      throw new WireError(
+        `object ${id}: a ${object.type} of ${bytes.length} bytes; only array data (ArrayChunk) is ever over ${MAX_STRUCTURE_OBJECT_BYTES}`,
+      );
     }
     const expected = childrenById.get(id)!;
     if (!sameIds(object.childIds, expected)) {
-      throw new WireError(`object ${id}: its header lists children [${object.childIds.join(', ')}] but the object tree gives [${expected.join(', ')}]`);
+      throw new WireError(
+        `object ${id}: its header lists children [${object.childIds.join(', ')}] but the object tree gives [${expected.join(', ')}]`,
+      );
     }
     objects.set(id, object);
   });
@@ -56,7 +65,8 @@ export function treeObjects(tree: ObjectTree, maxObjects: number): Map<string, s
 }
 
 function collect(tree: ObjectTree, childrenById: Map<string, string[]>, depth: number, maxObjects: number): void {
-  if (!OBJECT_ID_PATTERN.test(tree.objectId)) throw new WireError(`object tree: ${JSON.stringify(tree.objectId.slice(0, 80))} is not an object id`);
+  if (!OBJECT_ID_PATTERN.test(tree.objectId))
+    throw new WireError(`object tree: ${JSON.stringify(tree.objectId.slice(0, 80))} is not an object id`);
   if (depth > MAX_TREE_DEPTH) throw new WireError(`object tree: ${tree.objectId} lies deeper than ${MAX_TREE_DEPTH} levels`);
   for (const child of tree.children) collect(child, childrenById, depth + 1, maxObjects);
   const childIds = tree.children.map((child) => child.objectId);

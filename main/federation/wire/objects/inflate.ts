@@ -29,10 +29,16 @@ const DEFAULT_MAX_OBJECTS = 65_536;
  * is whole and checked; anything else is a WireError naming the object, record key or array at fault.
  * The metadata is the Message object's own (hash-verified), with messageId set to the tree's root id.
  */
-export async function inflateMessage(message: MessageProto, tree: ObjectTree, fetch: FetchObject, options: InflateOptions = {}): Promise<Message> {
+export async function inflateMessage(
+  message: MessageProto,
+  tree: ObjectTree,
+  fetch: FetchObject,
+  options: InflateOptions = {},
+): Promise<Message> {
   const { maxBytes = DEFAULT_MAX_BYTES, maxObjects = DEFAULT_MAX_OBJECTS, concurrency = 4 } = options;
   const claimed = message.metadata?.messageId;
-  if (claimed !== tree.objectId) throw new WireError(`message ${claimed ?? '(no metadata)'}: its object tree is rooted at ${tree.objectId}`);
+  if (claimed !== tree.objectId)
+    throw new WireError(`message ${claimed ?? '(no metadata)'}: its object tree is rooted at ${tree.objectId}`);
   const objects = await fetchTree(tree, fetch, { maxBytes, maxObjects }, concurrency);
   return new Inflater(objects, maxBytes).message(objects.get(tree.objectId)!);
 }
@@ -76,7 +82,12 @@ class Inflater {
     const what = `record ${JSON.stringify(name)} (object ${object.id})`;
     switch (object.type) {
       case 'ArrayRecord':
-        return arrayRecord(this.namedChildren(object, what).map(([arrayName, child]) => [arrayName, this.array(child, `array ${JSON.stringify(arrayName)} of ${what}`)]));
+        return arrayRecord(
+          this.namedChildren(object, what).map(([arrayName, child]) => [
+            arrayName,
+            this.array(child, `array ${JSON.stringify(arrayName)} of ${what}`),
+          ]),
+        );
       case 'MetricRecord':
         return metricRecordFromBody(object.body, what);
       case 'ConfigRecord':
@@ -98,7 +109,8 @@ class Inflater {
     const entries = parseStringEntries(new TextDecoder().decode(object.body), what);
     const stray = entries.find(([, id]) => !object.childIds.includes(id));
     if (stray) throw new WireError(`${what}: ${JSON.stringify(stray[0])} names ${stray[1]}, which is not one of its children`);
-    if (new Set(entries.map(([, id]) => id)).size !== object.childIds.length) throw new WireError(`${what}: has children its body does not name`);
+    if (new Set(entries.map(([, id]) => id)).size !== object.childIds.length)
+      throw new WireError(`${what}: has children its body does not name`);
     return entries.map(([name, id]) => [name, this.objects.get(id)!]);
   }
 }

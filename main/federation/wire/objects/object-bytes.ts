@@ -57,6 +57,7 @@ export function parseObject(id: string, bytes: Uint8Array): ParsedObject {
   const badChild = childIds.find((child) => !OBJECT_ID_PATTERN.test(child));
   if (badChild !== undefined) throw fail(`child id ${JSON.stringify(badChild.slice(0, 80))} is not a SHA-256 hex id`);
   const body = bytes.subarray(divider + 1);
-  if (!/^(0|[1-9]\d*)$/.test(length) || Number(length) !== body.length) throw fail(`header says the body has ${length} bytes, it has ${body.length}`);
+  if (!/^(0|[1-9]\d*)$/.test(length) || Number(length) !== body.length)
+    throw fail(`header says the body has ${length} bytes, it has ${body.length}`);
   return { id, type: type as ObjectType, childIds, body };
 }

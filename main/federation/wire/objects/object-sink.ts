@@ -12,7 +12,11 @@ export class ObjectSink {
    */
   add(type: ObjectType, children: readonly ObjectTree[], body: Uint8Array): ObjectTree {
     const unique = uniqueById(children);
-    const { id, bytes } = buildObject(type, unique.map((child) => child.objectId), body);
+    const { id, bytes } = buildObject(
+      type,
+      unique.map((child) => child.objectId),
+      body,
+    );
     if (!this.objects.has(id)) this.objects.set(id, bytes);
     return { objectId: id, children: unique };
   }

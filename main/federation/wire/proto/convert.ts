@@ -26,7 +26,10 @@ export function toWire(type: protobuf.Type, value: unknown, path: string): Plain
   }
   for (const oneof of type.oneofsArray) {
     const set = oneof.fieldsArray.filter((field) => Object.hasOwn(wire, field.name));
-    if (set.length !== 1) throw new WireError(`${path}: ${type.name} needs exactly one of ${oneof.fieldsArray.map((f) => f.name).join(', ')}; got ${set.length}`);
+    if (set.length !== 1)
+      throw new WireError(
+        `${path}: ${type.name} needs exactly one of ${oneof.fieldsArray.map((f) => f.name).join(', ')}; got ${set.length}`,
+      );
   }
   return wire;
 }
@@ -37,8 +40,10 @@ export function fromWire(type: protobuf.Type, message: Plain, path: string): Pla
   for (const field of type.fieldsArray) {
     const raw = Object.hasOwn(message, field.name) ? message[field.name] : undefined;
     const at = `${path}.${field.name}`;
-    if (field.map) out[field.name] = new Map(Object.entries((raw ?? {}) as Plain).map(([key, item]) => [key, valueFromWire(field, item, at)]));
-    else if (field.repeated) out[field.name] = ((raw ?? []) as unknown[]).map((item, index) => valueFromWire(field, item, `${at}[${index}]`));
+    if (field.map)
+      out[field.name] = new Map(Object.entries((raw ?? {}) as Plain).map(([key, item]) => [key, valueFromWire(field, item, at)]));
+    else if (field.repeated)
+      out[field.name] = ((raw ?? []) as unknown[]).map((item, index) => valueFromWire(field, item, `${at}[${index}]`));
     else if (raw != null) out[field.name] = valueFromWire(field, raw, at);
     else if (!field.partOf && !(field.resolvedType instanceof protobuf.Type)) out[field.name] = scalarDefault(field.type);
   }
@@ -101,7 +106,8 @@ function scalarToWire(type: string, value: unknown, path: string): unknown {
     return bigintToBits(value);
   }
   const range = type.startsWith('u') || type === 'fixed32' ? UINT32 : INT32;
-  if (!Number.isInteger(value) || (value as number) < range.min || (value as number) > range.max) throw fail(`an integer in ${range.min}..${range.max}`);
+  if (!Number.isInteger(value) || (value as number) < range.min || (value as number) > range.max)
+    throw fail(`an integer in ${range.min}..${range.max}`);
   return value;
 }
 

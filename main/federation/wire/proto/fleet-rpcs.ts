@@ -39,4 +39,5 @@ export const fleetRpcs = {
 
 export type FleetRpcName = keyof typeof fleetRpcs;
 export type FleetRequest<N extends FleetRpcName> = (typeof fleetRpcs)[N] extends FleetRpcCodecs<infer Request, unknown> ? Request : never;
-export type FleetResponse<N extends FleetRpcName> = (typeof fleetRpcs)[N] extends FleetRpcCodecs<unknown, infer Response> ? Response : never;
+export type FleetResponse<N extends FleetRpcName> =
+  (typeof fleetRpcs)[N] extends FleetRpcCodecs<unknown, infer Response> ? Response : never;

@@ -1,26 +1,42 @@
 // Runs anywhere: TypeScript shapes of the Fleet requests and responses in FLEET_SCHEMA (conventions in record-types.ts).
 import type { MessageProto, ObjectTree, Scalar } from './record-types.js';
 
-export interface Node { nodeId: bigint }
-export interface Reconnect { reconnect: bigint }
+export interface Node {
+  nodeId: bigint;
+}
+export interface Reconnect {
+  reconnect: bigint;
+}
 export type Empty = Record<string, never>;
 
-export interface RegisterNodeFleetRequest { publicKey: Uint8Array }
-export interface RegisterNodeFleetResponse { nodeId: bigint }
+export interface RegisterNodeFleetRequest {
+  publicKey: Uint8Array;
+}
+export interface RegisterNodeFleetResponse {
+  nodeId: bigint;
+}
 export interface ActivateNodeRequest {
   publicKey: Uint8Array;
   /** Seconds; Flower accepts 10..1800. */
   heartbeatInterval: number;
 }
-export interface ActivateNodeResponse { nodeId: bigint }
-export interface DeactivateNodeRequest { nodeId: bigint }
-export interface UnregisterNodeFleetRequest { nodeId: bigint }
+export interface ActivateNodeResponse {
+  nodeId: bigint;
+}
+export interface DeactivateNodeRequest {
+  nodeId: bigint;
+}
+export interface UnregisterNodeFleetRequest {
+  nodeId: bigint;
+}
 
 export interface SendNodeHeartbeatRequest {
   node?: Node;
   heartbeatInterval: number;
 }
-export interface SendNodeHeartbeatResponse { success: boolean }
+export interface SendNodeHeartbeatResponse {
+  success: boolean;
+}
 
 export interface PullMessagesRequest {
   node?: Node;
@@ -50,7 +66,9 @@ export interface PushObjectRequest {
   objectId: string;
   objectContent: Uint8Array;
 }
-export interface PushObjectResponse { stored: boolean }
+export interface PushObjectResponse {
+  stored: boolean;
+}
 export interface PullObjectRequest {
   node?: Node;
   runId: bigint;
@@ -96,7 +114,9 @@ export interface GetRunRequest {
   node?: Node;
   runId: bigint;
 }
-export interface GetRunResponse { run?: Run }
+export interface GetRunResponse {
+  run?: Run;
+}
 
 export interface Fab {
   hashStr: string;
@@ -108,4 +128,6 @@ export interface GetFabRequest {
   hashStr: string;
   runId: bigint;
 }
-export interface GetFabResponse { fab?: Fab }
+export interface GetFabResponse {
+  fab?: Fab;
+}

@@ -3,12 +3,24 @@
 // Conventions (all codecs): field names are camelCase; uint64/sint64 are bigint (node and run ids exceed 2^53);
 // absent scalars decode to their proto3 default; absent sub-messages are undefined; a oneof is exactly one key.
 
-export interface DoubleList { vals: number[] }
-export interface SintList { vals: bigint[] }
-export interface UintList { vals: bigint[] }
-export interface BoolList { vals: boolean[] }
-export interface StringList { vals: string[] }
-export interface BytesList { vals: Uint8Array[] }
+export interface DoubleList {
+  vals: number[];
+}
+export interface SintList {
+  vals: bigint[];
+}
+export interface UintList {
+  vals: bigint[];
+}
+export interface BoolList {
+  vals: boolean[];
+}
+export interface StringList {
+  vals: string[];
+}
+export interface BytesList {
+  vals: Uint8Array[];
+}
 
 /** flwr.proto.Array: `data` holds a complete .npy file when stype is "numpy.ndarray". */
 export interface ArrayProto {
@@ -35,16 +47,22 @@ export type ConfigRecordValueProto =
   | { stringList: StringList }
   | { bytesList: BytesList };
 
-export interface ArrayRecordProto { items: { key: string; value?: ArrayProto }[] }
-export interface MetricRecordProto { items: { key: string; value?: MetricRecordValueProto }[] }
-export interface ConfigRecordProto { items: { key: string; value?: ConfigRecordValueProto }[] }
+export interface ArrayRecordProto {
+  items: { key: string; value?: ArrayProto }[];
+}
+export interface MetricRecordProto {
+  items: { key: string; value?: MetricRecordValueProto }[];
+}
+export interface ConfigRecordProto {
+  items: { key: string; value?: ConfigRecordValueProto }[];
+}
 
 export type RecordDictItemProto = { key: string } & (
-  | { arrayRecord: ArrayRecordProto }
-  | { metricRecord: MetricRecordProto }
-  | { configRecord: ConfigRecordProto }
+  { arrayRecord: ArrayRecordProto } | { metricRecord: MetricRecordProto } | { configRecord: ConfigRecordProto }
 );
-export interface RecordDictProto { items: RecordDictItemProto[] }
+export interface RecordDictProto {
+  items: RecordDictItemProto[];
+}
 
 /** flwr.proto.Error: why a message carries no content. */
 export interface MessageError {
@@ -83,9 +101,4 @@ export interface ObjectTree {
 
 /** flwr.proto.Scalar (transport.proto), the values of Run.overrideConfig. */
 export type Scalar =
-  | { double: number }
-  | { uint64: bigint }
-  | { sint64: bigint }
-  | { bool: boolean }
-  | { string: string }
-  | { bytes: Uint8Array };
+  { double: number } | { uint64: bigint } | { sint64: bigint } | { bool: boolean } | { string: string } | { bytes: Uint8Array };

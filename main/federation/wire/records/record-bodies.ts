@@ -7,11 +7,15 @@ import { configRecord, metricRecord, type ConfigRecord, type ConfigValue, type M
 import { configValueToProto, metricValueToProto, valueFromProto } from './values.js';
 
 export function configRecordBody(record: ConfigRecord): Uint8Array {
-  return wireCodecs.ConfigRecord.encode({ items: [...record.items].map(([key, value]) => ({ key, value: configValueToProto(value, key) })) });
+  return wireCodecs.ConfigRecord.encode({
+    items: [...record.items].map(([key, value]) => ({ key, value: configValueToProto(value, key) })),
+  });
 }
 
 export function metricRecordBody(record: MetricRecord): Uint8Array {
-  return wireCodecs.MetricRecord.encode({ items: [...record.items].map(([key, value]) => ({ key, value: metricValueToProto(value, key) })) });
+  return wireCodecs.MetricRecord.encode({
+    items: [...record.items].map(([key, value]) => ({ key, value: metricValueToProto(value, key) })),
+  });
 }
 
 export function configRecordFromBody(body: Uint8Array, what: string): ConfigRecord {
@@ -26,14 +30,17 @@ export function metricRecordFromBody(body: Uint8Array, what: string): MetricReco
 function entriesFrom(items: { key: string; value?: ConfigRecordValueProto }[]): [string, ConfigValue][] {
   const seen = new Set<string>();
   return items.map(({ key, value }) => {
-    if (key.length > MAX_NAME_CHARS) throw new WireError(`a key of ${key.length} characters (at most ${MAX_NAME_CHARS}): ${describeValue(key)}`);
+    if (key.length > MAX_NAME_CHARS)
+      throw new WireError(`a key of ${key.length} characters (at most ${MAX_NAME_CHARS}): ${describeValue(key)}`);
     if (seen.has(key)) throw new WireError(`key ${JSON.stringify(key)} appears twice`);
     seen.add(key);
     if (!value) throw new WireError(`key ${JSON.stringify(key)} has no value`);
     const decoded = valueFromProto(value);
     const size = settingSize(decoded);
     if (size > MAX_SETTING_BYTES) {
-      throw new WireError(`key ${JSON.stringify(key)}: a value ${size} long; a setting is at most ${MAX_SETTING_BYTES} characters or bytes`);
+      throw new WireError(
+        `key ${JSON.stringify(key)}: a value ${size} long; a setting is at most ${MAX_SETTING_BYTES} characters or bytes`,
+      );
     }
     return [key, decoded];
   });
@@ -42,5 +49,8 @@ function entriesFrom(items: { key: string; value?: ConfigRecordValueProto }[]): 
 /** The length of a string or bytes value (each item's, the longest, for a list); 0 for numbers and booleans. */
 function settingSize(value: ConfigValue): number {
   const items: unknown[] = Array.isArray(value) ? value : [value];
-  return items.reduce<number>((longest, item) => Math.max(longest, typeof item === 'string' || item instanceof Uint8Array ? item.length : 0), 0);
+  return items.reduce<number>(
+    (longest, item) => Math.max(longest, typeof item === 'string' || item instanceof Uint8Array ? item.length : 0),
+    0,
+  );
 }

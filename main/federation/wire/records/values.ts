@@ -19,7 +19,9 @@ export function metricValueToProto(value: MetricValue, key: string): MetricRecor
   const proto = valueToProto(value, key, { doubleList: { vals: [] } });
   const kind = Object.keys(proto)[0]!;
   if (!['double', 'sint64', 'uint64', 'doubleList', 'sintList', 'uintList'].includes(kind)) {
-    throw new WireError(`metric ${JSON.stringify(key)}: a metric is a number, a bigint or a list of one of them, got ${describeValue(value)}`);
+    throw new WireError(
+      `metric ${JSON.stringify(key)}: a metric is a number, a bigint or a list of one of them, got ${describeValue(value)}`,
+    );
   }
   return proto as MetricRecordValueProto;
 }
@@ -49,10 +51,15 @@ function valueToProto(value: ConfigValue, key: string, emptyList: ConfigRecordVa
   if (value.length === 0) return emptyList;
   const kind = kindOf(value[0] as SingleValue, where);
   const stray = value.findIndex((item) => kindOf(item as SingleValue, where) !== kind);
-  if (stray >= 0) throw new WireError(`${where}: list items must share one type; item ${stray} is ${describeValue(value[stray])}, item 0 is ${describeValue(value[0])}`);
+  if (stray >= 0)
+    throw new WireError(
+      `${where}: list items must share one type; item ${stray} is ${describeValue(value[stray])}, item 0 is ${describeValue(value[0])}`,
+    );
   if (kind !== 'int') return { [LIST_FIELD[kind]]: { vals: value } } as ConfigRecordValueProto;
   const ints = value as bigint[];
-  return ints.some((item) => intField(item, where) === 'uint') ? { uintList: { vals: checkUnsigned(ints, where) } } : { sintList: { vals: ints } };
+  return ints.some((item) => intField(item, where) === 'uint')
+    ? { uintList: { vals: checkUnsigned(ints, where) } }
+    : { sintList: { vals: ints } };
 }
 
 function kindOf(value: SingleValue, where: string): Kind {
@@ -70,6 +77,7 @@ function intField(value: bigint, where: string): 'sint' | 'uint' {
 }
 
 function checkUnsigned(values: bigint[], where: string): bigint[] {
-  if (values.some((item) => item < 0n)) throw new WireError(`${where}: a list mixing negative integers and integers above 2^63 - 1 cannot travel`);
+  if (values.some((item) => item < 0n))
+    throw new WireError(`${where}: a list mixing negative integers and integers above 2^63 - 1 cannot travel`);
   return values;
 }

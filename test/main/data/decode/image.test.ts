@@ -26,7 +26,6 @@ function texture(width: number, height: number, channels: number, seed = 1): Uin
   return out;
 }
 
-
 function raw(data: Uint8Array | Uint16Array, width: number, height: number, channels: 1 | 2 | 3 | 4) {
   return sharp(data, { raw: { width, height, channels } });
 }
@@ -82,7 +81,10 @@ describe('decodeImage: the PNG fast path and sharp give the same pixels', () => 
     for (const channels of [1, 2, 3, 4] as const) {
       const data = texture(width, height, channels, channels);
       const plain = encodePng({ width, height, channels, data });
-      const interlaced = await raw(data, width, height, channels).toColourspace(channels <= 2 ? 'b-w' : 'srgb').png({ progressive: true }).toBuffer();
+      const interlaced = await raw(data, width, height, channels)
+        .toColourspace(channels <= 2 ? 'b-w' : 'srgb')
+        .png({ progressive: true })
+        .toBuffer();
       expect(interlaced[28]).toBe(1);
       for (const spec of [RGB, GRAY]) {
         const fast = await decodeImage(plain, spec);
@@ -134,7 +136,17 @@ describe('decodeImage: the PNG fast path and sharp give the same pixels', () => 
 
 describe('decodeImage converts channels as Pillow does', () => {
   it('RGB to gray with rounded ITU-R 601-2 luma: values measured with Pillow 9.4 convert("L")', async () => {
-    const colors = [[0, 1, 0], [1, 1, 1], [255, 0, 0], [0, 255, 0], [0, 0, 255], [10, 200, 30], [123, 45, 67], [254, 253, 1], [77, 77, 78]];
+    const colors = [
+      [0, 1, 0],
+      [1, 1, 1],
+      [255, 0, 0],
+      [0, 255, 0],
+      [0, 0, 255],
+      [10, 200, 30],
+      [123, 45, 67],
+      [254, 253, 1],
+      [77, 77, 78],
+    ];
     const png = encodePng({ width: colors.length, height: 1, channels: 3, data: Uint8Array.from(colors.flat()) });
     const image = await decodeImage(png, GRAY);
     expect(image.channels).toBe(1);
@@ -161,10 +173,14 @@ describe('decodeImage converts channels as Pillow does', () => {
     const rgba = texture(width, height, 4, 3);
     for (let i = 3; i < rgba.length; i += 8) rgba[i] = 0;
     const rgbOnly = rgba.filter((_, i) => i % 4 !== 3);
-    expect(Buffer.from((await decodeImage(encodePng({ width, height, channels: 4, data: rgba }), RGB)).pixels)).toEqual(Buffer.from(rgbOnly));
+    expect(Buffer.from((await decodeImage(encodePng({ width, height, channels: 4, data: rgba }), RGB)).pixels)).toEqual(
+      Buffer.from(rgbOnly),
+    );
     const grayAlpha = texture(width, height, 2, 4);
     const gray = grayAlpha.filter((_, i) => i % 2 === 0);
-    expect(Buffer.from((await decodeImage(encodePng({ width, height, channels: 2, data: grayAlpha }), GRAY)).pixels)).toEqual(Buffer.from(gray));
+    expect(Buffer.from((await decodeImage(encodePng({ width, height, channels: 2, data: grayAlpha }), GRAY)).pixels)).toEqual(
+      Buffer.from(gray),
+    );
     const palette = await raw(rgba, width, height, 4).png({ palette: true, colours: 16 }).toBuffer();
     const paletteRgba = await sharp(palette).raw().toBuffer();
     expect(Buffer.from((await decodeImage(palette, RGB)).pixels)).toEqual(Buffer.from(paletteRgba.filter((_, i) => i % 4 !== 3)));
@@ -183,7 +199,12 @@ describe('decodeImage resizes only when a size is asked for', () => {
 
   it('nearest neighbour doubles each pixel into a 2x2 block', async () => {
     const tiny = Uint8Array.of(10, 20, 30, 40);
-    const image = await decodeImage(encodePng({ width: 2, height: 2, channels: 1, data: tiny }), { ...GRAY, interpolation: 'nearest', height: 4, width: 4 });
+    const image = await decodeImage(encodePng({ width: 2, height: 2, channels: 1, data: tiny }), {
+      ...GRAY,
+      interpolation: 'nearest',
+      height: 4,
+      width: 4,
+    });
     expect(Array.from(image.pixels)).toEqual([10, 10, 20, 20, 10, 10, 20, 20, 30, 30, 40, 40, 30, 30, 40, 40]);
   });
 
@@ -207,7 +228,10 @@ describe('decodeImage resizes only when a size is asked for', () => {
   it('maps each interpolation to its own sharp kernel', async () => {
     const kernels = { nearest: 'nearest', bilinear: 'linear', bicubic: 'cubic', lanczos3: 'lanczos3' } as const;
     const outputs = new Set<string>();
-    for (const [interpolation, kernel] of Object.entries(kernels) as [TargetSpec['interpolation'], (typeof kernels)[keyof typeof kernels]][]) {
+    for (const [interpolation, kernel] of Object.entries(kernels) as [
+      TargetSpec['interpolation'],
+      (typeof kernels)[keyof typeof kernels],
+    ][]) {
       const image = await decodeImage(png, { ...RGB, interpolation, height: 11, width: 13 });
       expect(Buffer.from(image.pixels)).toEqual(await sharp(png).resize(13, 11, { fit: 'fill', kernel }).raw().toBuffer());
       outputs.add(Buffer.from(image.pixels).toString('hex'));
@@ -225,7 +249,10 @@ describe('decodeImage through sharp: JPEG, WebP, GIF', () => {
     const color = await decodeImage(jpeg, RGB);
     expect(color.original).toEqual({ width, height, channels: 3, format: 'jpeg' });
     expect(Buffer.from(color.pixels)).toEqual(await sharp(jpeg).raw().toBuffer());
-    const grayJpeg = await raw(texture(width, height, 1), width, height, 1).toColourspace('b-w').jpeg().toBuffer();
+    const grayJpeg = await raw(texture(width, height, 1), width, height, 1)
+      .toColourspace('b-w')
+      .jpeg()
+      .toBuffer();
     const gray = await decodeImage(grayJpeg, GRAY);
     expect(gray.original).toEqual({ width, height, channels: 1, format: 'jpeg' });
     const grayBand = (await sharp(grayJpeg).raw().toBuffer()).filter((_, i) => i % 3 === 0);

@@ -9,7 +9,13 @@ import { encodePng, PNG_SIGNATURE, pngChunk } from '../../../../main/data/decode
 const MAX_PIXELS = 0x3fff * 0x3fff;
 const SAMPLES: Record<number, number> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
 const COLOR_TYPE_OF_CHANNELS: Record<number, number> = { 1: 0, 2: 4, 3: 2, 4: 6 };
-const SIZES: [number, number][] = [[1, 1], [3, 5], [28, 28], [31, 17], [2, 64]];
+const SIZES: [number, number][] = [
+  [1, 1],
+  [3, 5],
+  [28, 28],
+  [31, 17],
+  [2, 64],
+];
 
 interface Ihdr {
   width: number;
@@ -35,15 +41,21 @@ function samples(count: number, rowLength: number, depth: number, seed: number):
   const max = 2 ** depth - 1;
   const out: number[] = [];
   for (let i = 0; i < count; i++) {
-    const row = Math.floor(i / rowLength), col = i % rowLength;
+    const row = Math.floor(i / rowLength),
+      col = i % rowLength;
     const kind = row % 4;
     const value =
-      kind === 0 ? next() * max : kind === 1 ? (col / rowLength) * max : kind === 2 ? (((row * 7 + col * 3) % 64) / 63) * max : (out[i - rowLength] ?? 0) + next() * 2;
+      kind === 0
+        ? next() * max
+        : kind === 1
+          ? (col / rowLength) * max
+          : kind === 2
+            ? (((row * 7 + col * 3) % 64) / 63) * max
+            : (out[i - rowLength] ?? 0) + next() * 2;
     out.push(Math.min(max, Math.round(value)));
   }
   return out;
 }
-
 
 const IEND = pngChunk('IEND', new Uint8Array(0));
 
@@ -67,7 +79,9 @@ function packRow(values: number[], depth: number): Uint8Array {
 
 function paeth(a: number, b: number, c: number): number {
   const p = a + b - c;
-  const pa = Math.abs(p - a), pb = Math.abs(p - b), pc = Math.abs(p - c);
+  const pa = Math.abs(p - a),
+    pb = Math.abs(p - b),
+    pc = Math.abs(p - c);
   return pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
 }
 
@@ -80,7 +94,9 @@ function filterRows(rows: Uint8Array[], bpp: number, pick: (y: number) => number
     const type = pick(y);
     out[y * (rowBytes + 1)] = type;
     for (let i = 0; i < rowBytes; i++) {
-      const a = i >= bpp ? row[i - bpp]! : 0, b = prev[i]!, c = i >= bpp ? prev[i - bpp]! : 0;
+      const a = i >= bpp ? row[i - bpp]! : 0,
+        b = prev[i]!,
+        c = i >= bpp ? prev[i - bpp]! : 0;
       const predictor = [0, a, b, (a + b) >> 1, paeth(a, b, c)][type]!;
       out[y * (rowBytes + 1) + 1 + i] = (row[i]! - predictor) & 0xff;
     }
@@ -112,14 +128,17 @@ function readIhdr(png: Uint8Array): Required<Ihdr> {
 function chunksOf(png: Uint8Array): [string, number, number][] {
   const view = Buffer.from(png.buffer, png.byteOffset, png.byteLength);
   const out: [string, number, number][] = [];
-  for (let at = 8; at + 8 <= png.length; at += 12 + view.readUInt32BE(at)) out.push([view.toString('latin1', at + 4, at + 8), at, view.readUInt32BE(at)]);
+  for (let at = 8; at + 8 <= png.length; at += 12 + view.readUInt32BE(at))
+    out.push([view.toString('latin1', at + 4, at + 8), at, view.readUInt32BE(at)]);
   return out;
 }
 
 /** The filter type byte of every row of a non-interlaced PNG. */
 function rowFilters(png: Uint8Array): number[] {
   const { width, height, depth, colorType } = readIhdr(png);
-  const idat = chunksOf(png).filter(([type]) => type === 'IDAT').map(([, at, length]) => png.subarray(at + 8, at + 8 + length));
+  const idat = chunksOf(png)
+    .filter(([type]) => type === 'IDAT')
+    .map(([, at, length]) => png.subarray(at + 8, at + 8 + length));
   const raw = inflateSync(Buffer.concat(idat));
   const stride = Math.ceil((width * depth * SAMPLES[colorType]!) / 8) + 1;
   return Array.from({ length: height }, (_, y) => raw[y * stride]!);
@@ -175,7 +194,21 @@ describe('decodePng agrees with sharp byte for byte', () => {
 
   // Every layout a PNG can have; each row filtered with each of the five types, the first row included.
   const layouts: [depth: number, colorType: number][] = [
-    [1, 0], [2, 0], [4, 0], [8, 0], [16, 0], [8, 2], [16, 2], [1, 3], [2, 3], [4, 3], [8, 3], [8, 4], [16, 4], [8, 6], [16, 6],
+    [1, 0],
+    [2, 0],
+    [4, 0],
+    [8, 0],
+    [16, 0],
+    [8, 2],
+    [16, 2],
+    [1, 3],
+    [2, 3],
+    [4, 3],
+    [8, 3],
+    [8, 4],
+    [16, 4],
+    [8, 6],
+    [16, 6],
   ];
   it.each(layouts)('unfilters all five filter types at bit depth %i, color type %i', async (depth, colorType) => {
     const ihdr = { width: 13, height: 10, depth, colorType };
@@ -185,7 +218,11 @@ describe('decodePng agrees with sharp byte for byte', () => {
     const palette = Uint8Array.from({ length: 3 * 2 ** Math.min(depth, 8) }, () => Math.floor(next() * 256));
     const extra = colorType === 3 ? [pngChunk('PLTE', palette)] : [];
     for (let shift = 0; shift < 5; shift++) {
-      const png = buildPng(ihdr, filteredOf(ihdr, values, (y) => (y + shift) % 5), extra);
+      const png = buildPng(
+        ihdr,
+        filteredOf(ihdr, values, (y) => (y + shift) % 5),
+        extra,
+      );
       expect(rowFilters(png)[0]).toBe(shift);
       const decoded = decodePng(png, MAX_PIXELS);
       expect(decoded.channels).toBe(colorType === 3 ? 3 : SAMPLES[colorType]);
@@ -196,7 +233,12 @@ describe('decodePng agrees with sharp byte for byte', () => {
 
   it('expands palettes as sharp writes them, at 1, 2, 4 and 8 bits, with and without tRNS', async () => {
     for (const channels of [3, 4] as const) {
-      for (const [colours, depth] of [[2, 1], [4, 2], [16, 4], [256, 8]] as const) {
+      for (const [colours, depth] of [
+        [2, 1],
+        [4, 2],
+        [16, 4],
+        [256, 8],
+      ] as const) {
         const [width, height] = [31, 17];
         const data = Uint8Array.from(samples(width * height * channels, width * channels, 8, colours + channels));
         const png = await sharp(data, { raw: { width, height, channels } }).png({ palette: true, colours, dither: 0 }).toBuffer();
@@ -213,7 +255,10 @@ describe('decodePng agrees with sharp byte for byte', () => {
     for (const channels of [1, 2, 3, 4] as const) {
       const [width, height] = [31, 17];
       const values = Uint16Array.from(samples(width * height * channels, width * channels, 16, channels));
-      const png = await sharp(values, { raw: { width, height, channels } }).toColourspace(channels <= 2 ? 'grey16' : 'rgb16').png().toBuffer();
+      const png = await sharp(values, { raw: { width, height, channels } })
+        .toColourspace(channels <= 2 ? 'grey16' : 'rgb16')
+        .png()
+        .toBuffer();
       expect(readIhdr(png)).toMatchObject({ depth: 16, colorType: COLOR_TYPE_OF_CHANNELS[channels] });
       const decoded = decodePng(png, MAX_PIXELS);
       expect(Buffer.from(decoded.data)).toEqual(Buffer.from(values.map((v) => v >> 8)));
@@ -222,14 +267,24 @@ describe('decodePng agrees with sharp byte for byte', () => {
   });
 
   it('turns a tRNS color key on gray and RGB into an alpha channel, as libpng does', async () => {
-    const cases: [depth: number, colorType: number, key: number[]][] = [[2, 0, [2]], [8, 0, [10]], [16, 0, [0x0102]], [8, 2, [1, 2, 3]], [16, 2, [0x0a0b, 0, 0xffff]]];
+    const cases: [depth: number, colorType: number, key: number[]][] = [
+      [2, 0, [2]],
+      [8, 0, [10]],
+      [16, 0, [0x0102]],
+      [8, 2, [1, 2, 3]],
+      [16, 2, [0x0a0b, 0, 0xffff]],
+    ];
     for (const [depth, colorType, key] of cases) {
       const ihdr = { width: 9, height: 6, depth, colorType };
       const perRow = ihdr.width * key.length;
       const values = samples(perRow * ihdr.height, perRow, depth, depth);
       for (let p = 0; p < values.length; p += 3 * key.length) values.splice(p, key.length, ...key);
       const tRNS = pngChunk('tRNS', Uint8Array.from(key.flatMap((k) => [k >> 8, k & 0xff])));
-      const png = buildPng(ihdr, filteredOf(ihdr, values, (y) => y % 5), [tRNS]);
+      const png = buildPng(
+        ihdr,
+        filteredOf(ihdr, values, (y) => y % 5),
+        [tRNS],
+      );
       const decoded = decodePng(png, MAX_PIXELS);
       expect(decoded.channels).toBe(key.length + 1);
       const alpha = Array.from(decoded.data.filter((_, i) => i % decoded.channels === key.length));
@@ -244,7 +299,11 @@ describe('decodePng agrees with sharp byte for byte', () => {
     const ihdr = { width: 8, height: 2, depth: 8, colorType: 3 };
     const values = [0, 1, 2, 3, 4, 5, 6, 7, 7, 6, 5, 4, 3, 2, 1, 0];
     const plte = pngChunk('PLTE', Uint8Array.of(200, 10, 20, 30, 200, 40, 50, 60, 200));
-    const png = buildPng(ihdr, filteredOf(ihdr, values, () => 0), [plte]);
+    const png = buildPng(
+      ihdr,
+      filteredOf(ihdr, values, () => 0),
+      [plte],
+    );
     const decoded = decodePng(png, MAX_PIXELS);
     expect(Array.from(decoded.data.subarray(0, 12))).toEqual([200, 10, 20, 30, 200, 40, 50, 60, 200, 0, 0, 0]);
     expect(Buffer.from(decoded.data)).toEqual(await viaSharp(png));
@@ -263,7 +322,8 @@ describe('decodePng agrees with sharp byte for byte', () => {
 });
 
 describe('decodePng refuses broken files with a reason an operator can act on', () => {
-  const width = 28, height = 28;
+  const width = 28,
+    height = 28;
   const data = Uint8Array.from(samples(width * height * 3, width * 3, 8, 99));
   const good = encodePng({ width, height, channels: 3, data });
   const [, idatAt, idatLength] = chunksOf(good).find(([type]) => type === 'IDAT')!;
@@ -272,7 +332,9 @@ describe('decodePng refuses broken files with a reason an operator can act on', 
   it('names empty files and files that are not images', () => {
     expect(reason(new Uint8Array(0))).toBe('empty file (0 bytes)');
     expect(reason(Buffer.from('hello world, this is a text file\n'))).toBe("not an image: starts with 'hello wo'");
-    expect(reason(Uint8Array.of(0xff, 0xd8, 0xff, 0xe0, 0, 0x10, 0x4a, 0x46))).toBe("not an image: starts with '\\xff\\xd8\\xff\\xe0\\x00\\x10JF'");
+    expect(reason(Uint8Array.of(0xff, 0xd8, 0xff, 0xe0, 0, 0x10, 0x4a, 0x46))).toBe(
+      "not an image: starts with '\\xff\\xd8\\xff\\xe0\\x00\\x10JF'",
+    );
   });
 
   it('says where a truncated file ends', () => {
@@ -281,7 +343,9 @@ describe('decodePng refuses broken files with a reason an operator can act on', 
     expect(reason(good.subarray(0, 20))).toBe('truncated PNG: IHDR ends after 4 of 13 bytes');
     expect(reason(good.subarray(0, idatAt + 8 + 120))).toBe(`truncated PNG: IDAT ends after 120 of ${idatLength} bytes`);
     expect(reason(good.subarray(0, idatAt + 8 + idatLength + 2))).toBe('truncated PNG: the file ends inside the checksum of IDAT');
-    expect(reason(good.subarray(0, good.length - 12))).toBe(`truncated PNG: the file ends after ${good.length - 12} bytes with no IEND chunk`);
+    expect(reason(good.subarray(0, good.length - 12))).toBe(
+      `truncated PNG: the file ends after ${good.length - 12} bytes with no IEND chunk`,
+    );
     // Everything before IEND is whole, so a cut in IEND's own checksum loses nothing.
     expect(Buffer.from(decodePng(good.subarray(0, good.length - 2), MAX_PIXELS).data)).toEqual(Buffer.from(data));
   });
@@ -312,25 +376,39 @@ describe('decodePng refuses broken files with a reason an operator can act on', 
   it('refuses structurally broken files', () => {
     const ihdr = (depth: number, colorType: number) => ihdrChunk({ width, height, depth, colorType });
     expect(reason(Buffer.concat([PNG_SIGNATURE, ihdr(8, 2), IEND]))).toBe('corrupt PNG: no IDAT chunk, so no image data');
-    expect(reason(Buffer.concat([PNG_SIGNATURE, pngChunk('IDAT', deflateSync(filtered)), IEND]))).toBe("corrupt PNG: the first chunk is 'IDAT', not IHDR");
-    expect(reason(Buffer.concat([PNG_SIGNATURE, ihdr(3, 2), pngChunk('IDAT', deflateSync(filtered)), IEND]))).toBe('corrupt PNG: color type 2 with bit depth 3 is not valid PNG');
-    expect(reason(Buffer.concat([PNG_SIGNATURE, ihdr(8, 3), pngChunk('IDAT', deflateSync(filtered)), IEND]))).toBe('corrupt PNG: palette image without a valid PLTE chunk');
+    expect(reason(Buffer.concat([PNG_SIGNATURE, pngChunk('IDAT', deflateSync(filtered)), IEND]))).toBe(
+      "corrupt PNG: the first chunk is 'IDAT', not IHDR",
+    );
+    expect(reason(Buffer.concat([PNG_SIGNATURE, ihdr(3, 2), pngChunk('IDAT', deflateSync(filtered)), IEND]))).toBe(
+      'corrupt PNG: color type 2 with bit depth 3 is not valid PNG',
+    );
+    expect(reason(Buffer.concat([PNG_SIGNATURE, ihdr(8, 3), pngChunk('IDAT', deflateSync(filtered)), IEND]))).toBe(
+      'corrupt PNG: palette image without a valid PLTE chunk',
+    );
     const idat = pngChunk('IDAT', deflateSync(filtered));
-    expect(reason(Buffer.concat([PNG_SIGNATURE, ihdr(8, 2), pngChunk('CgBI', new Uint8Array(4)), idat, IEND]))).toBe("unsupported PNG: unknown critical chunk 'CgBI'");
+    expect(reason(Buffer.concat([PNG_SIGNATURE, ihdr(8, 2), pngChunk('CgBI', new Uint8Array(4)), idat, IEND]))).toBe(
+      "unsupported PNG: unknown critical chunk 'CgBI'",
+    );
     const garbage = Buffer.concat([PNG_SIGNATURE, ihdr(8, 2), Buffer.from('\0\0\0\x04\x01\x02\x03\x04junkjunk', 'latin1'), idat, IEND]);
     expect(reason(garbage)).toBe('corrupt PNG: no valid chunk at byte 33');
     const badFilter = Uint8Array.from(filtered);
     badFilter[3 * (width * 3 + 1)] = 7;
-    expect(reason(Buffer.concat([PNG_SIGNATURE, ihdr(8, 2), pngChunk('IDAT', deflateSync(badFilter)), IEND]))).toBe('corrupt PNG: row 3 has filter type 7, which does not exist');
+    expect(reason(Buffer.concat([PNG_SIGNATURE, ihdr(8, 2), pngChunk('IDAT', deflateSync(badFilter)), IEND]))).toBe(
+      'corrupt PNG: row 3 has filter type 7, which does not exist',
+    );
   });
 
   it('refuses a decompression bomb by its header, before inflating anything', () => {
     const ihdr = ihdrChunk({ width: 100_000, height: 100_000, depth: 8, colorType: 6 });
     const bomb = Buffer.concat([PNG_SIGNATURE, ihdr, pngChunk('IDAT', deflateSync(new Uint8Array(1000))), IEND]);
-    expect(reason(bomb)).toBe('image is 100000x100000 (10,000,000,000 pixels), over the limit of 268,402,689; raise max_pixels if this is a real image');
+    expect(reason(bomb)).toBe(
+      'image is 100000x100000 (10,000,000,000 pixels), over the limit of 268,402,689; raise max_pixels if this is a real image',
+    );
     // With the limit raised, a few compressed bytes still cannot hold 40 GB: refused before a buffer of that size exists.
     const before = process.memoryUsage().arrayBuffers;
-    expect(reason(bomb, 1e12)).toMatch(/^truncated PNG: \d+ bytes of compressed image data cannot hold the 40000100000 bytes a 100000x100000 image needs$/);
+    expect(reason(bomb, 1e12)).toMatch(
+      /^truncated PNG: \d+ bytes of compressed image data cannot hold the 40000100000 bytes a 100000x100000 image needs$/,
+    );
     expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(16 * 2 ** 20);
   });
 
@@ -343,7 +421,9 @@ describe('decodePng refuses broken files with a reason an operator can act on', 
   });
 
   it('leaves Adam7-interlaced PNGs to sharp, but only once their chunks check out', async () => {
-    const interlaced = await sharp(data, { raw: { width, height, channels: 3 } }).png({ progressive: true }).toBuffer();
+    const interlaced = await sharp(data, { raw: { width, height, channels: 3 } })
+      .png({ progressive: true })
+      .toBuffer();
     expect(readIhdr(interlaced).interlace).toBe(1);
     expect(() => decodePng(interlaced, MAX_PIXELS)).toThrow(NeedsSharp);
     expect(reason(interlaced.subarray(0, interlaced.length - 40))).toMatch(/^truncated PNG: IDAT ends after \d+ of \d+ bytes$/);

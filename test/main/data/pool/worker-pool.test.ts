@@ -28,7 +28,13 @@ async function within<T>(promise: Promise<T>, ms: number): Promise<{ value: T } 
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<'pending'>((resolve) => (timer = setTimeout(() => resolve('pending'), ms)));
   try {
-    return await Promise.race([promise.then((value) => ({ value }), (error: Error) => ({ error })), timeout]);
+    return await Promise.race([
+      promise.then(
+        (value) => ({ value }),
+        (error: Error) => ({ error }),
+      ),
+      timeout,
+    ]);
   } finally {
     clearTimeout(timer);
   }
@@ -134,7 +140,14 @@ describe('WorkerPool', () => {
     for (const i of [0, 1, 2, 3, 4, 5, 6, 7]) sent.push(await use(i));
     expect(sent).toEqual(new Array<boolean>(8).fill(true));
     // 0 is used again (so 1 becomes the least recent); 8 evicts 1, not 0; 1 then comes back and evicts 2.
-    expect([await use(0), await use(8), await use(1), await use(0), await use(2), await use(7)]).toEqual([false, true, true, false, true, false]);
+    expect([await use(0), await use(8), await use(1), await use(0), await use(2), await use(7)]).toEqual([
+      false,
+      true,
+      true,
+      false,
+      true,
+      false,
+    ]);
     // Ten contexts in a cycle never find one another still kept: each is sent again, and each resolves correctly.
     const cycled = await Promise.all([...contexts.keys(), ...contexts.keys()].map((i) => pool.run(echo(i), [], contexts[i])));
     expect(cycled.map((r) => r.value)).toEqual([...contexts.keys(), ...contexts.keys()]);
@@ -157,7 +170,12 @@ describe('WorkerPool', () => {
     // One worker holds two jobs; the rest wait in the pool's queue.
     const held = [pool.run(echo('held 1', 200)), pool.run(echo('held 2'))];
     for (const job of held) job.catch(() => {});
-    const queued = [pool.run(echo('queued 1')), pool.run(echo('queued 2'))].map((job) => job.then(() => 'answered', (error: Error) => error.message));
+    const queued = [pool.run(echo('queued 1')), pool.run(echo('queued 2'))].map((job) =>
+      job.then(
+        () => 'answered',
+        (error: Error) => error.message,
+      ),
+    );
     await pool.close();
     expect(await Promise.all(queued)).toEqual(['the worker pool was closed', 'the worker pool was closed']);
     await expect(pool.run(echo('too late'))).rejects.toThrow('the worker pool is closed');
@@ -179,9 +197,16 @@ describe('WorkerPool', () => {
       void used.run({ op: 'echo', value: 'late', waitMs: 300 }).then((reply) => console.log(reply.value));
     `;
     const started = Date.now();
-    const { code: exitCode, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      const child = execFile(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { cwd: repoRoot, timeout: 15_000 }, (_error, stdout, stderr) =>
-        resolve({ code: child.exitCode, stdout, stderr }),
+    const {
+      code: exitCode,
+      stdout,
+      stderr,
+    } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      const child = execFile(
+        process.execPath,
+        ['--import', 'tsx', '--input-type=module', '-e', code],
+        { cwd: repoRoot, timeout: 15_000 },
+        (_error, stdout, stderr) => resolve({ code: child.exitCode, stdout, stderr }),
       );
     });
     expect(stderr).toBe('');
@@ -214,8 +239,7 @@ describe.concurrent('WorkerPool known bugs', () => {
       const b = pool.run(echo('b'));
       expect(await within(a, 500)).toMatchObject({ value: { value: 'a' } });
       expect(await within(b, 500)).toMatchObject({ value: { value: 'b' } });
-    }),
-  );
+    }));
 
   it('close() rejects the jobs already handed to a worker', () =>
     withPool(echoStart, async (pool) => {
@@ -223,15 +247,13 @@ describe.concurrent('WorkerPool known bugs', () => {
       const held = within(pool.run(echo('held', 100)), 500); // watched before close() rejects it
       await pool.close();
       expect(await held).toMatchObject({ error: { message: 'the worker pool was closed' } });
-    }),
-  );
+    }));
 
   it('ready() rejects with the reason when a worker dies while starting, and so does every job', () =>
     withPool(brokenStart(new Int32Array(new SharedArrayBuffer(4))), async (pool) => {
       expect(await within(pool.ready(), 500)).toMatchObject({ error: { message: 'worker threads cannot start: broken at start' } });
       await expect(pool.run(echo('x'))).rejects.toThrow('worker threads cannot start: broken at start');
-    }),
-  );
+    }));
 
   it('does not respawn a worker that cannot start', () => {
     const spawns = new Int32Array(new SharedArrayBuffer(4));
@@ -246,7 +268,8 @@ describe.concurrent('WorkerPool known bugs', () => {
 /** A worker that counts its starts in shared memory, then throws while loading. */
 function brokenStart(spawns: Int32Array): WorkerStart {
   return {
-    script: "const { workerData } = require('node:worker_threads'); Atomics.add(new Int32Array(workerData), 0, 1); throw new Error('broken at start');",
+    script:
+      "const { workerData } = require('node:worker_threads'); Atomics.add(new Int32Array(workerData), 0, 1); throw new Error('broken at start');",
     options: { eval: true, workerData: spawns.buffer },
   };
 }

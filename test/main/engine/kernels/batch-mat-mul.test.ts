@@ -22,7 +22,8 @@ const layouts: Array<Pick<Case, 'a' | 'b'>> = [
 
 /** The same product with each operand stored transposed where the case says so. */
 const cases: Case[] = layouts.flatMap(({ a, b }) =>
-  [false, true].flatMap((ta) => [false, true].map((tb) => ({ a: ta ? swapLast(a) : a, b: tb ? swapLast(b) : b, ta, tb }))));
+  [false, true].flatMap((ta) => [false, true].map((tb) => ({ a: ta ? swapLast(a) : a, b: tb ? swapLast(b) : b, ta, tb }))),
+);
 
 function swapLast(shape: number[]): number[] {
   return [...shape.slice(0, -2), shape.at(-1)!, shape.at(-2)!];
@@ -39,9 +40,17 @@ beforeAll(initWasmWithKernels);
 afterAll(reportWorst);
 
 describe('BatchMatMul on wasm', () => {
-  it.each(cases.map((c) => [`${c.a.join('x')}${c.ta ? 'ᵀ' : ''} · ${c.b.join('x')}${c.tb ? 'ᵀ' : ''}`, c] as const))('matches cpu: %s', async (_, c) => {
-    const a = random(tf.util.sizeFromShape(c.a), 21);
-    const b = random(tf.util.sizeFromShape(c.b), 22);
-    await expectSame('BatchMatMul', () => tf.matMul(tf.tensor(a, c.a), tf.tensor(b, c.b), c.ta, c.tb), 1e-5, () => broadcastFirst(tf.tensor(a, c.a), tf.tensor(b, c.b), c.ta, c.tb));
-  });
+  it.each(cases.map((c) => [`${c.a.join('x')}${c.ta ? 'ᵀ' : ''} · ${c.b.join('x')}${c.tb ? 'ᵀ' : ''}`, c] as const))(
+    'matches cpu: %s',
+    async (_, c) => {
+      const a = random(tf.util.sizeFromShape(c.a), 21);
+      const b = random(tf.util.sizeFromShape(c.b), 22);
+      await expectSame(
+        'BatchMatMul',
+        () => tf.matMul(tf.tensor(a, c.a), tf.tensor(b, c.b), c.ta, c.tb),
+        1e-5,
+        () => broadcastFirst(tf.tensor(a, c.a), tf.tensor(b, c.b), c.ta, c.tb),
+      );
+    },
+  );
 });

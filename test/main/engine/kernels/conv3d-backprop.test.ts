@@ -30,8 +30,17 @@ describe('Conv3DBackpropFilterV2 on wasm', () => {
   it.each(cases.map((c) => [name(c), c] as const))('matches cpu: %s', async (_, c) => {
     const x = random(tf.util.sizeFromShape(c.x), 51);
     const dy = random(tf.util.sizeFromShape(outShape(c)), 52);
-    await expectSame('Conv3DBackpropFilterV2', () =>
-      tf.engine().runKernel(tf.Conv3DBackpropFilterV2, { x: tf.tensor(x, c.x), dy: tf.tensor(dy, outShape(c)) }, { strides: c.stride, pad: c.pad, filterShape: c.filter }) as tf.Tensor);
+    await expectSame(
+      'Conv3DBackpropFilterV2',
+      () =>
+        tf
+          .engine()
+          .runKernel(
+            tf.Conv3DBackpropFilterV2,
+            { x: tf.tensor(x, c.x), dy: tf.tensor(dy, outShape(c)) },
+            { strides: c.stride, pad: c.pad, filterShape: c.filter },
+          ) as tf.Tensor,
+    );
   });
 });
 
@@ -39,19 +48,33 @@ describe('Conv3DBackpropInputV2 on wasm', () => {
   it.each(cases.map((c) => [name(c), c] as const))('matches cpu: %s', async (_, c) => {
     const filter = random(tf.util.sizeFromShape(c.filter), 53);
     const dy = random(tf.util.sizeFromShape(outShape(c)), 54);
-    await expectSame('Conv3DBackpropInputV2', () =>
-      tf.engine().runKernel(tf.Conv3DBackpropInputV2, { dy: tf.tensor(dy, outShape(c)), filter: tf.tensor(filter, c.filter) }, { strides: c.stride, pad: c.pad, inputShape: c.x }) as tf.Tensor);
+    await expectSame(
+      'Conv3DBackpropInputV2',
+      () =>
+        tf
+          .engine()
+          .runKernel(
+            tf.Conv3DBackpropInputV2,
+            { dy: tf.tensor(dy, outShape(c)), filter: tf.tensor(filter, c.filter) },
+            { strides: c.stride, pad: c.pad, inputShape: c.x },
+          ) as tf.Tensor,
+    );
   });
 
   it('gives a conv3d layer the gradients it has on cpu', async () => {
     const x = random(2 * 6 * 6 * 6 * 2, 55);
     const filter = random(3 * 3 * 3 * 2 * 3, 56);
     for (const which of [0, 1]) {
-      await expectSame('Conv3D layer gradients', () =>
-        tf.grads((a: tf.Tensor, f: tf.Tensor) => tf.conv3d(a as tf.Tensor5D, f as tf.Tensor5D, 2, 'same').square().sum())([
-          tf.tensor5d(x, [2, 6, 6, 6, 2]),
-          tf.tensor5d(filter, [3, 3, 3, 2, 3]),
-        ])[which]!);
+      await expectSame(
+        'Conv3D layer gradients',
+        () =>
+          tf.grads((a: tf.Tensor, f: tf.Tensor) =>
+            tf
+              .conv3d(a as tf.Tensor5D, f as tf.Tensor5D, 2, 'same')
+              .square()
+              .sum(),
+          )([tf.tensor5d(x, [2, 6, 6, 6, 2]), tf.tensor5d(filter, [3, 3, 3, 2, 3])])[which]!,
+      );
     }
   });
 });

@@ -33,10 +33,15 @@ function shapes(c: Case) {
  * The cpu kernels ignore dilation (the gradient of depthwiseConv2d refuses dilation > 1, so training never asks). A
  * dilated filter is the undilated one with zero taps in between, so cpu computes the reference with that filter.
  */
-function spreadFilter(f: Float32Array, [k, , c, m]: [number, number, number, number], d: number): { values: Float32Array; shape: [number, number, number, number] } {
+function spreadFilter(
+  f: Float32Array,
+  [k, , c, m]: [number, number, number, number],
+  d: number,
+): { values: Float32Array; shape: [number, number, number, number] } {
   const big = (k - 1) * d + 1;
   const values = new Float32Array(big * big * c * m);
-  for (let r = 0; r < k; r++) for (let q = 0; q < k; q++) values.set(f.subarray((r * k + q) * c * m, (r * k + q + 1) * c * m), (r * d * big + q * d) * c * m);
+  for (let r = 0; r < k; r++)
+    for (let q = 0; q < k; q++) values.set(f.subarray((r * k + q) * c * m, (r * k + q + 1) * c * m), (r * d * big + q * d) * c * m);
   return { values, shape: [big, big, c, m] };
 }
 
@@ -49,7 +54,13 @@ describe('DepthwiseConv2dNativeBackpropFilter on wasm', () => {
     const x = random(tf.util.sizeFromShape(c.x), 41);
     const g = random(tf.util.sizeFromShape(dy), 42);
     const dW = (filterShape: number[], dilations: number) => () =>
-      tf.engine().runKernel(tf.DepthwiseConv2dNativeBackpropFilter, { x: tf.tensor(x, c.x), dy: tf.tensor(g, dy) }, { strides: c.stride, dilations, pad: c.pad, filterShape }) as tf.Tensor;
+      tf
+        .engine()
+        .runKernel(
+          tf.DepthwiseConv2dNativeBackpropFilter,
+          { x: tf.tensor(x, c.x), dy: tf.tensor(g, dy) },
+          { strides: c.stride, dilations, pad: c.pad, filterShape },
+        ) as tf.Tensor;
     const big = spreadFilter(new Float32Array(filter.reduce((a, b) => a * b)), filter, c.dilation).shape;
     const reference = () => tf.stridedSlice(dW(big, 1)(), [0, 0, 0, 0], big, [c.dilation, c.dilation, 1, 1]);
     await expectSame('DepthwiseConv2dNativeBackpropFilter', dW(filter, c.dilation), 1e-5, c.dilation === 1 ? undefined : reference);
@@ -62,9 +73,20 @@ describe('DepthwiseConv2dNativeBackpropInput on wasm', () => {
     const f = random(tf.util.sizeFromShape(filter), 43);
     const g = random(tf.util.sizeFromShape(dy), 44);
     const dx = (values: Float32Array, shape: number[], dilations: number) => () =>
-      tf.engine().runKernel(tf.DepthwiseConv2dNativeBackpropInput, { dy: tf.tensor(g, dy), filter: tf.tensor(values, shape) }, { strides: c.stride, dilations, pad: c.pad, inputShape: c.x }) as tf.Tensor;
+      tf
+        .engine()
+        .runKernel(
+          tf.DepthwiseConv2dNativeBackpropInput,
+          { dy: tf.tensor(g, dy), filter: tf.tensor(values, shape) },
+          { strides: c.stride, dilations, pad: c.pad, inputShape: c.x },
+        ) as tf.Tensor;
     const big = spreadFilter(f, filter, c.dilation);
-    await expectSame('DepthwiseConv2dNativeBackpropInput', dx(f, filter, c.dilation), 1e-5, c.dilation === 1 ? undefined : dx(big.values, big.shape, 1));
+    await expectSame(
+      'DepthwiseConv2dNativeBackpropInput',
+      dx(f, filter, c.dilation),
+      1e-5,
+      c.dilation === 1 ? undefined : dx(big.values, big.shape, 1),
+    );
   });
 
   it('trains a separable conv layer: gradients of both its filters match cpu', async () => {
@@ -72,11 +94,16 @@ describe('DepthwiseConv2dNativeBackpropInput on wasm', () => {
     const depthwise = random(3 * 3 * 3 * 2, 46);
     const pointwise = random(6 * 4, 47);
     for (const which of [0, 1]) {
-      await expectSame('DepthwiseConv2dNativeBackpropFilter', () =>
-        tf.grads((d: tf.Tensor, p: tf.Tensor) => tf.separableConv2d(tf.tensor4d(x, [2, 9, 9, 3]), d as tf.Tensor4D, p as tf.Tensor4D, 2, 'same').square().sum())([
-          tf.tensor4d(depthwise, [3, 3, 3, 2]),
-          tf.tensor4d(pointwise, [1, 1, 6, 4]),
-        ])[which]!);
+      await expectSame(
+        'DepthwiseConv2dNativeBackpropFilter',
+        () =>
+          tf.grads((d: tf.Tensor, p: tf.Tensor) =>
+            tf
+              .separableConv2d(tf.tensor4d(x, [2, 9, 9, 3]), d as tf.Tensor4D, p as tf.Tensor4D, 2, 'same')
+              .square()
+              .sum(),
+          )([tf.tensor4d(depthwise, [3, 3, 3, 2]), tf.tensor4d(pointwise, [1, 1, 6, 4])])[which]!,
+      );
     }
   });
 });

@@ -27,7 +27,7 @@ export function random(size: number, seed: number, lo = -1, hi = 1): Float32Arra
     s = (s + 0x6d2b79f5) >>> 0;
     let t = Math.imul(s ^ (s >>> 15), 1 | s);
     t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    out[i] = lo + ((((t ^ (t >>> 14)) >>> 0) / 4294967296) * (hi - lo));
+    out[i] = lo + (((t ^ (t >>> 14)) >>> 0) / 4294967296) * (hi - lo);
   }
   return out;
 }
@@ -94,5 +94,6 @@ export function expectClose(label: string, got: Run, want: Run, tolerance: numbe
 
 /** One line per kernel for the test log: the measured worst case, not just "passed". */
 export function reportWorst(): void {
-  for (const [kernel, e] of worst) console.log(`${kernel}: max abs error ${e.maxAbs.toExponential(2)}, max rel error ${e.rel.toExponential(2)}`);
+  for (const [kernel, e] of worst)
+    console.log(`${kernel}: max abs error ${e.maxAbs.toExponential(2)}, max rel error ${e.rel.toExponential(2)}`);
 }

@@ -38,35 +38,60 @@ beforeAll(initWasmWithKernels);
 afterAll(reportWorst);
 
 describe('MaxPoolGrad on wasm', () => {
-  const grid = cases.flatMap((c) => Object.keys(inputs).map((kind) => [`x ${c.x.join('x')}, size ${c.size}, stride ${c.stride}, pad ${c.pad}, ${kind}`, c, kind] as const));
+  const grid = cases.flatMap((c) =>
+    Object.keys(inputs).map((kind) => [`x ${c.x.join('x')}, size ${c.size}, stride ${c.stride}, pad ${c.pad}, ${kind}`, c, kind] as const),
+  );
   it.each(grid)('matches cpu: %s', async (_, c, kind) => {
     const x = inputs[kind as keyof typeof inputs](tf.util.sizeFromShape(c.x));
     const dyShape = tf.backend_util.computePool2DInfo(c.x, c.size, c.stride, 1, c.pad).outShape;
     const dy = random(tf.util.sizeFromShape(dyShape), 14);
-    await expectSame('MaxPoolGrad', () => {
-      const input = tf.tensor4d(x, c.x);
-      const output = tf.maxPool(input, c.size, c.stride, c.pad);
-      return tf.engine().runKernel(tf.MaxPoolGrad, { dy: tf.tensor(dy, dyShape), input, output }, { filterSize: c.size, strides: c.stride, pad: c.pad }) as tf.Tensor;
-    }, 1e-6);
+    await expectSame(
+      'MaxPoolGrad',
+      () => {
+        const input = tf.tensor4d(x, c.x);
+        const output = tf.maxPool(input, c.size, c.stride, c.pad);
+        return tf
+          .engine()
+          .runKernel(
+            tf.MaxPoolGrad,
+            { dy: tf.tensor(dy, dyShape), input, output },
+            { filterSize: c.size, strides: c.stride, pad: c.pad },
+          ) as tf.Tensor;
+      },
+      1e-6,
+    );
   });
 
   /**
    * 2x2 windows only: with a NaN in a 3x3 window, XNNPACK's forward MaxPool returns a value that is neither NaN nor the
    * window's maximum (so no backward pass can agree with the cpu backend's forward there).
    */
-  it.each([[6, 3], [7, 4]])('follows cpu where windows hold only -Infinity (no gradient) or NaN (ignored), side %i, %i channels', async (side, channels) => {
+  it.each([
+    [6, 3],
+    [7, 4],
+  ])('follows cpu where windows hold only -Infinity (no gradient) or NaN (ignored), side %i, %i channels', async (side, channels) => {
     // The first image is all -Infinity and NaN; the second has a NaN in most windows. Side 7 cuts windows at the edge;
     // 4 channels take the SIMD loop, which hands rows with such windows back to JS.
     const shape: [number, number, number, number] = [2, side, side, channels];
     const x = random(tf.util.sizeFromShape(shape), 15).map((v, i) => (i % 7 === 0 ? NaN : i < side * side * channels ? -Infinity : v));
-    for (const [pad, stride] of [['valid', 2], ['same', 2], ['same', 3]] as const) {
+    for (const [pad, stride] of [
+      ['valid', 2],
+      ['same', 2],
+      ['same', 3],
+    ] as const) {
       const dyShape = tf.backend_util.computePool2DInfo(shape, 2, stride, 1, pad).outShape;
       const dy = random(tf.util.sizeFromShape(dyShape), 16);
-      await expectSame('MaxPoolGrad', () => {
-        const input = tf.tensor4d(x, shape);
-        const output = tf.maxPool(input, 2, stride, pad);
-        return tf.engine().runKernel(tf.MaxPoolGrad, { dy: tf.tensor(dy, dyShape), input, output }, { filterSize: 2, strides: stride, pad }) as tf.Tensor;
-      }, 1e-6);
+      await expectSame(
+        'MaxPoolGrad',
+        () => {
+          const input = tf.tensor4d(x, shape);
+          const output = tf.maxPool(input, 2, stride, pad);
+          return tf
+            .engine()
+            .runKernel(tf.MaxPoolGrad, { dy: tf.tensor(dy, dyShape), input, output }, { filterSize: 2, strides: stride, pad }) as tf.Tensor;
+        },
+        1e-6,
+      );
     }
   });
 
@@ -75,7 +100,8 @@ describe('MaxPoolGrad on wasm', () => {
   });
 
   it('gives a tie to the first maximum in the window, as cpu does', async () => {
-    const grad = () => tf.grad((x: tf.Tensor) => tf.maxPool(x as tf.Tensor4D, 2, 2, 'valid').sum())(tf.tensor4d([-1, -1, -1, -1], [1, 2, 2, 1]));
+    const grad = () =>
+      tf.grad((x: tf.Tensor) => tf.maxPool(x as tf.Tensor4D, 2, 2, 'valid').sum())(tf.tensor4d([-1, -1, -1, -1], [1, 2, 2, 1]));
     const [cpu, wasm] = [await on('cpu', grad), await on('wasm', grad)];
     expect(Array.from(wasm.values)).toEqual([1, 0, 0, 0]);
     expect(wasm.values).toEqual(cpu.values);

@@ -37,7 +37,10 @@ async function gradients(backend: 'cpu' | 'wasm', activation: 'relu' | 'linear')
   const model = cnn(activation);
   const { x, y } = data();
   const before = tf.memory().numTensors;
-  const { value, grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(y, model.apply(x) as tf.Tensor), model.trainableWeights.map((w) => w.read() as tf.Variable));
+  const { value, grads } = tf.variableGrads(
+    () => tf.losses.softmaxCrossEntropy(y, model.apply(x) as tf.Tensor),
+    model.trainableWeights.map((w) => w.read() as tf.Variable),
+  );
   const runs = Object.values(grads).map((g) => ({ values: Float32Array.from(g.dataSync()), shape: g.shape }));
   tf.dispose([...Object.values(grads), value, x, y]);
   expect(tf.memory().numTensors).toBe(before - 2);
@@ -72,6 +75,11 @@ describe('a CNN on wasm with our kernels', () => {
     const want = await losses('cpu', 5);
     const got = await losses('wasm', 5);
     expect(want[4]).toBeLessThan(want[0]!);
-    expectClose('CNN training losses', { values: Float32Array.from(got), shape: [5] }, { values: Float32Array.from(want), shape: [5] }, 1e-4);
+    expectClose(
+      'CNN training losses',
+      { values: Float32Array.from(got), shape: [5] },
+      { values: Float32Array.from(want), shape: [5] },
+      1e-4,
+    );
   });
 });

@@ -29,8 +29,12 @@ describe('UnsortedSegmentSum on wasm', () => {
   it('takes ids of any rank, naming rows of x by its leading dims (the cpu kernel only takes rank 1)', async () => {
     const x = random(2 * 6 * 3 * 2, 34);
     const ids = random(12, 35, -1, 8).map(Math.floor);
-    await expectSame('UnsortedSegmentSum', () => tf.unsortedSegmentSum(tf.tensor(x, [2, 6, 3, 2]), tf.tensor2d(ids, [2, 6], 'int32') as unknown as tf.Tensor1D, 7), 1e-5, () =>
-      tf.unsortedSegmentSum(tf.tensor(x, [12, 3, 2]), tf.tensor1d(ids, 'int32'), 7));
+    await expectSame(
+      'UnsortedSegmentSum',
+      () => tf.unsortedSegmentSum(tf.tensor(x, [2, 6, 3, 2]), tf.tensor2d(ids, [2, 6], 'int32') as unknown as tf.Tensor1D, 7),
+      1e-5,
+      () => tf.unsortedSegmentSum(tf.tensor(x, [12, 3, 2]), tf.tensor1d(ids, 'int32'), 7),
+    );
   });
 
   it('sums int32 values as int32', async () => {
@@ -41,6 +45,12 @@ describe('UnsortedSegmentSum on wasm', () => {
   it('gives Embedding (Gather) its gradient', async () => {
     const table = random(6 * 4, 33);
     await expectSame('UnsortedSegmentSum', () =>
-      tf.grad((t: tf.Tensor) => tf.gather(t, tf.tensor2d([1, 3, 1, 5, 0, 1], [2, 3], 'int32')).square().sum())(tf.tensor2d(table, [6, 4])));
+      tf.grad((t: tf.Tensor) =>
+        tf
+          .gather(t, tf.tensor2d([1, 3, 1, 5, 0, 1], [2, 3], 'int32'))
+          .square()
+          .sum(),
+      )(tf.tensor2d(table, [6, 4])),
+    );
   });
 });

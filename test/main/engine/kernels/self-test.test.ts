@@ -23,7 +23,7 @@ describe('selfTestWasmGradients', () => {
     expect(result.error).toMatch(/Conv2DBackpropFilter/);
   });
 
-  it('fails with our kernels but the stock MaxPoolGrad, which is wrong where a window\'s maximum is <= 0', () => {
+  it("fails with our kernels but the stock MaxPoolGrad, which is wrong where a window's maximum is <= 0", () => {
     registerWasmTrainingKernels(tf);
     tf.unregisterKernel(tf.MaxPoolGrad, 'wasm');
     tf.registerKernel(stockMaxPoolGrad);
@@ -50,7 +50,7 @@ describe('selfTestWasmGradients', () => {
   it.each([
     [tf.Conv2DBackpropFilter, (inputs: tf.NamedTensorInfoMap) => inputs.x!.shape[3] === 1],
     [tf.Sum, (inputs: tf.NamedTensorInfoMap) => inputs.x!.shape.length === 4],
-  ] as const)('fails when our %s is off in one value (a first layer\'s filter gradient; a bias gradient)', (kernelName, spoils) => {
+  ] as const)("fails when our %s is off in one value (a first layer's filter gradient; a bias gradient)", (kernelName, spoils) => {
     const ours = tf.getKernel(kernelName, 'wasm');
     const offByOne: tf.KernelConfig = {
       ...ours,

@@ -31,8 +31,10 @@ const stock: Case[] = [
 ];
 
 const label = (c: Case) => `x ${c.x.join('x')}, perm ${c.perm.join(',')}`;
-const transpose = (c: Case, dtype: 'float32' | 'int32' = 'float32') => () =>
-  tf.transpose(tf.tensor(random(tf.util.sizeFromShape(c.x), 7, -100, 100).map(Math.round), c.x, dtype), c.perm);
+const transpose =
+  (c: Case, dtype: 'float32' | 'int32' = 'float32') =>
+  () =>
+    tf.transpose(tf.tensor(random(tf.util.sizeFromShape(c.x), 7, -100, 100).map(Math.round), c.x, dtype), c.perm);
 
 describe('Transpose on wasm', () => {
   it.each(swapped.map((c) => [label(c), c] as const))('swapping the outer axes equals cpu exactly: %s', async (_, c) => {

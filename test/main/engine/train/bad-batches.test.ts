@@ -19,7 +19,10 @@ afterAll(async () => {
 });
 
 /** A training thread opened on the faulty handler's party (its `model:` is an mlp with the given loss). */
-async function opened(name: string, options: Parameters<typeof faultyParty>[1] = {}): Promise<{ party: FaultyParty; runner: TrainingRunner }> {
+async function opened(
+  name: string,
+  options: Parameters<typeof faultyParty>[1] = {},
+): Promise<{ party: FaultyParty; runner: TrainingRunner }> {
   const party = await faultyParty(path.join(dir, name), options);
   const runner = new TrainingRunner();
   runners.push(runner);
@@ -28,7 +31,10 @@ async function opened(name: string, options: Parameters<typeof faultyParty>[1] =
 }
 
 async function failure(run: Promise<unknown>): Promise<string> {
-  const error = await run.then(() => undefined, (e: unknown) => e);
+  const error = await run.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(Error);
   return (error as Error).message;
 }
@@ -46,7 +52,9 @@ describe('training a handler that yields a bad batch (categorical crossentropy, 
 
   it('evaluation fails the same way on the test split, and the thread trains on once the handler is fixed', async () => {
     await party.setFault('one-hot');
-    expect(await failure(runner.evaluate())).toBe(`evaluate failed: ${party.handler}, test split, batch 2 of 3: ${FAULTS['one-hot'](2, 1)}`);
+    expect(await failure(runner.evaluate())).toBe(
+      `evaluate failed: ${party.handler}, test split, batch 2 of 3: ${FAULTS['one-hot'](2, 1)}`,
+    );
     await party.setFault('none');
     expect((await runner.train(1)).epochs[0]).toMatchObject({ samples: 5, skipped: 0 });
   });
@@ -67,10 +75,13 @@ describe('on_non_finite: skip in training', () => {
     await party.setFault('nan');
     const events: TrainProgress[] = [];
     const result = await runner.train(2, { onProgress: (event) => events.push(event) });
-    expect(result.epochs.map((e) => [e.samples, e.skipped])).toEqual([[4, 1], [4, 1]]);
+    expect(result.epochs.map((e) => [e.samples, e.skipped])).toEqual([
+      [4, 1],
+      [4, 1],
+    ]);
     expect(result.samples).toBe(8);
     expect(events.filter((e) => e.type === 'epoch').map((e) => e.skipped)).toEqual([1, 1]);
-    expect((await runner.evaluate())).toMatchObject({ samples: 4, skipped: 1 });
+    expect(await runner.evaluate()).toMatchObject({ samples: 4, skipped: 1 });
     await party.setFault('label');
     expect(await failure(runner.train(1))).toBe(`train failed: ${party.handler}, train split, batch 2 of 3: ${FAULTS.label(2, 1)}`);
   });

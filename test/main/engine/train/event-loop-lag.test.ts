@@ -5,7 +5,7 @@ import { measureEventLoopLag } from '../../../../main/engine/train/event-loop-la
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('measureEventLoopLag', () => {
-  it('returns the work\'s result with the lag, which an 80 ms block shows in the maximum', async () => {
+  it("returns the work's result with the lag, which an 80 ms block shows in the maximum", async () => {
     const { result, lag } = await measureEventLoopLag(async () => {
       await sleep(50);
       const until = performance.now() + 80;

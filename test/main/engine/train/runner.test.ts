@@ -17,7 +17,10 @@ afterAll(() => rm(party.dir, { recursive: true, force: true }));
 
 const MLP = { builtin: 'mlp', learning_rate: 0.01 } as const;
 
-async function opened(model: { builtin: 'mlp' | 'mnist-cnn'; learning_rate?: number; seed?: number } = MLP, backend: 'cpu' | 'wasm' = 'cpu'): Promise<TrainingRunner> {
+async function opened(
+  model: { builtin: 'mlp' | 'mnist-cnn'; learning_rate?: number; seed?: number } = MLP,
+  backend: 'cpu' | 'wasm' = 'cpu',
+): Promise<TrainingRunner> {
   const runner = new TrainingRunner();
   await runner.open({ configFile: party.configFile, model, backend });
   return runner;
@@ -68,7 +71,12 @@ describe('TrainingRunner', () => {
     expect(evaluated.confusion.flat().reduce((a, b) => a + b, 0)).toBe(party.testSamples);
 
     const weights = await runner.getWeights();
-    expect(weights.map((w) => `${w.name} [${w.shape}]`)).toEqual(['dense/kernel [144,128]', 'dense/bias [128]', 'dense_1/kernel [128,3]', 'dense_1/bias [3]']);
+    expect(weights.map((w) => `${w.name} [${w.shape}]`)).toEqual([
+      'dense/kernel [144,128]',
+      'dense/bias [128]',
+      'dense_1/kernel [128,3]',
+      'dense_1/bias [3]',
+    ]);
     const zeros = weights.map((w) => ({ ...w, data: new Float32Array(w.data.length) }));
     await runner.setWeights(checkWeights(zeros, weights));
     expect(zeros.every((w) => w.data.length === 0)).toBe(true); // transferred, not copied
@@ -111,7 +119,9 @@ describe('TrainingRunner', () => {
   it('refuses a call while another runs, and says which one is running', async () => {
     const runner = await opened();
     const training = runner.train(3);
-    await expect(runner.getWeights()).rejects.toThrow('getWeights refused: the training thread is busy with train; wait for it to finish, or send stop');
+    await expect(runner.getWeights()).rejects.toThrow(
+      'getWeights refused: the training thread is busy with train; wait for it to finish, or send stop',
+    );
     expect((await training).stopped).toBe(false);
     await runner.close();
   });
@@ -130,7 +140,9 @@ describe('TrainingRunner', () => {
     const runner = new TrainingRunner();
     await expect(runner.train(1)).rejects.toThrow('train failed: nothing is open: send open (a config file) first');
     const missing = path.join(party.dir, 'missing.yaml');
-    await expect(runner.open({ configFile: missing, model: MLP })).rejects.toThrow(`open failed: reading the config: ${missing}: cannot read the config: no such file`);
+    await expect(runner.open({ configFile: missing, model: MLP })).rejects.toThrow(
+      `open failed: reading the config: ${missing}: cannot read the config: no such file`,
+    );
     await expect(runner.open({ configFile: party.configFile, model: { path: 'nowhere/model.json' }, backend: 'cpu' })).rejects.toThrow(
       `open failed: building the model: ${path.join(party.dir, 'nowhere/model.json')}: file not found`,
     );
@@ -141,13 +153,17 @@ describe('TrainingRunner', () => {
       'bad request "setWeights" to the training thread: arrays.0.data: expected a Float32Array',
     );
     await runner.open({ configFile: party.configFile, model: MLP, backend: 'cpu' });
-    await expect(runner.setWeights(checkWeights([], []))).rejects.toThrow('setWeights failed: expected 4 weight arrays (dense/kernel … dense_1/bias), got 0');
-    await expect(runner.open({ configFile: party.configFile, model: MLP })).rejects.toThrow(`open failed: ${party.configFile} is already open in this training thread`);
+    await expect(runner.setWeights(checkWeights([], []))).rejects.toThrow(
+      'setWeights failed: expected 4 weight arrays (dense/kernel … dense_1/bias), got 0',
+    );
+    await expect(runner.open({ configFile: party.configFile, model: MLP })).rejects.toThrow(
+      `open failed: ${party.configFile} is already open in this training thread`,
+    );
     expect((await runner.train(1)).stopped).toBe(false);
     await runner.close();
   });
 
-  it("takes the model, the backend and its threads from the config when the call names none (every other test names them)", async () => {
+  it('takes the model, the backend and its threads from the config when the call names none (every other test names them)', async () => {
     const configured = await toyParty(await tempDir('tributary-runner-model-'), {
       model: '{ builtin: mlp, optimizer: sgd, learning_rate: 0.05 }',
       training: '{ backend: wasm, threads: 1 }',

@@ -22,7 +22,10 @@ export async function toyParty(
 ): Promise<ToyParty> {
   const { perClass = 16, testPerClass = 6, size = 12, batchSize = 8, model, training } = options;
   let seed = 1;
-  for (const [split, count] of [['train', perClass], ['test', testPerClass]] as const) {
+  for (const [split, count] of [
+    ['train', perClass],
+    ['test', testPerClass],
+  ] as const) {
     for (const [c, name] of TOY_CLASSES.entries()) {
       await mkdir(path.join(dir, split, name), { recursive: true });
       for (let k = 0; k < count; k++) await writeFile(path.join(dir, split, name, `${k}.png`), bandPng(size, c, seed++));

@@ -66,12 +66,22 @@ describe('trainEpochs', () => {
     const events: TrainProgress[] = [];
     await trainEpochs(tf, m, splits.train, { epochs: 2, progressEveryMs: 0, onProgress: (event) => events.push(event) });
     expect(events.map((e) => (e.type === 'batch' ? `${e.epoch}.${e.batch}` : `epoch ${e.epoch}`))).toEqual([
-      ...[1, 2, 3, 4, 5, 6].map((b) => `1.${b}`), 'epoch 1', ...[1, 2, 3, 4, 5, 6].map((b) => `2.${b}`), 'epoch 2',
+      ...[1, 2, 3, 4, 5, 6].map((b) => `1.${b}`),
+      'epoch 1',
+      ...[1, 2, 3, 4, 5, 6].map((b) => `2.${b}`),
+      'epoch 2',
     ]);
     for (const event of events.filter((e): e is BatchProgress => e.type === 'batch')) {
       expect(event).toEqual({
-        type: 'batch', epoch: expect.any(Number), epochs: 2, batch: expect.any(Number), batches: BATCHES,
-        loss: expect.any(Number), accuracy: expect.any(Number), samplesPerSec: expect.any(Number), etaSec: expect.any(Number),
+        type: 'batch',
+        epoch: expect.any(Number),
+        epochs: 2,
+        batch: expect.any(Number),
+        batches: BATCHES,
+        loss: expect.any(Number),
+        accuracy: expect.any(Number),
+        samplesPerSec: expect.any(Number),
+        etaSec: expect.any(Number),
         memory: { rssMb: expect.any(Number), tensors: expect.any(Number) },
       });
       expect(Number.isFinite(event.loss)).toBe(true);
@@ -94,7 +104,9 @@ describe('trainEpochs', () => {
 
     const timed: number[] = [];
     await trainEpochs(tf, m, new MemoryGenerator({ count: 48, delayMs: 15 }), {
-      epochs: 1, progressEveryMs: 40, onProgress: (event) => event.type === 'batch' && timed.push(performance.now()),
+      epochs: 1,
+      progressEveryMs: 40,
+      onProgress: (event) => event.type === 'batch' && timed.push(performance.now()),
     });
     expect(timed.length).toBeGreaterThan(1); // six batches of 15 ms outlast one interval
     for (let i = 1; i < timed.length; i++) expect(timed[i]! - timed[i - 1]!).toBeGreaterThanOrEqual(40);
@@ -107,7 +119,9 @@ describe('trainEpochs', () => {
     const events: TrainProgress[] = [];
     const epochBefore = splits.train.epoch;
     const result = await trainEpochs(tf, m, splits.train, {
-      epochs: 3, signal: controller.signal, progressEveryMs: 0,
+      epochs: 3,
+      signal: controller.signal,
+      progressEveryMs: 0,
       onProgress: (event) => {
         events.push(event);
         controller.abort();
@@ -134,7 +148,11 @@ describe('trainEpochs', () => {
     expect(result).toEqual({ epochs: [], stopped: true, samples: 16 });
     expect(iterations(m)).toBe(2);
     expect(performance.now() - started).toBeLessThan(1000); // the stalled loads were given up, not waited out
-    expect(await trainEpochs(tf, m, splits.train, { epochs: 1, signal: AbortSignal.abort() })).toEqual({ epochs: [], stopped: true, samples: 0 });
+    expect(await trainEpochs(tf, m, splits.train, { epochs: 1, signal: AbortSignal.abort() })).toEqual({
+      epochs: [],
+      stopped: true,
+      samples: 0,
+    });
     m.dispose();
   });
 
@@ -158,7 +176,12 @@ describe('trainEpochs', () => {
     await trainEpochs(tf, m, splits.train, { epochs: 3, onProgress: (e) => e.type === 'epoch' && counts.push(tf.memory().numTensors) });
     await evaluate(tf, m, splits.test);
     const controller = new AbortController();
-    await trainEpochs(tf, m, splits.train, { epochs: 1, signal: controller.signal, progressEveryMs: 0, onProgress: () => controller.abort() });
+    await trainEpochs(tf, m, splits.train, {
+      epochs: 1,
+      signal: controller.signal,
+      progressEveryMs: 0,
+      onProgress: () => controller.abort(),
+    });
     counts.push(tf.memory().numTensors);
     expect(counts).toEqual([baseline, baseline, baseline, baseline]);
     m.dispose();
@@ -222,28 +245,33 @@ describe('evaluate', () => {
     m.dispose();
   });
 
-  it.each(['categoricalCrossentropy', 'sparseCategoricalCrossentropy', 'meanSquaredError', 'categoricalHinge', 'kullbackLeiblerDivergence'] as const)(
-    'runs each batch through the model once, its %s loss agreeing with model.evaluate to 1e-5',
-    async (loss) => {
-      const m = await model({ loss });
-      await trainEpochs(tf, m, splits.train, { epochs: 1 });
-      const predict = vi.spyOn(m, 'predict');
-      const evaluateSpy = vi.spyOn(m, 'evaluate');
-      const result = await evaluate(tf, m, splits.test);
-      expect(predict).toHaveBeenCalledTimes(splits.test.length);
-      expect(evaluateSpy).not.toHaveBeenCalled();
-      vi.restoreAllMocks();
+  it.each([
+    'categoricalCrossentropy',
+    'sparseCategoricalCrossentropy',
+    'meanSquaredError',
+    'categoricalHinge',
+    'kullbackLeiblerDivergence',
+  ] as const)('runs each batch through the model once, its %s loss agreeing with model.evaluate to 1e-5', async (loss) => {
+    const m = await model({ loss });
+    await trainEpochs(tf, m, splits.train, { epochs: 1 });
+    const predict = vi.spyOn(m, 'predict');
+    const evaluateSpy = vi.spyOn(m, 'evaluate');
+    const result = await evaluate(tf, m, splits.test);
+    expect(predict).toHaveBeenCalledTimes(splits.test.length);
+    expect(evaluateSpy).not.toHaveBeenCalled();
+    vi.restoreAllMocks();
 
-      expect(Math.abs(result.loss - (await tfjsEvaluation(m, splits.test)).loss)).toBeLessThan(1e-5);
-      m.dispose();
-    },
-  );
+    expect(Math.abs(result.loss - (await tfjsEvaluation(m, splits.test)).loss)).toBeLessThan(1e-5);
+    m.dispose();
+  });
 
   it('gives a class with no samples a null accuracy', async () => {
     const m = await model();
     const result = await evaluate(tf, m, new MemoryGenerator({ count: 6, label: () => 1 }));
     expect(result.perClass).toEqual([
-      { name: 'c0', accuracy: null, samples: 0 }, { name: 'c1', accuracy: expect.any(Number), samples: 6 }, { name: 'c2', accuracy: null, samples: 0 },
+      { name: 'c0', accuracy: null, samples: 0 },
+      { name: 'c1', accuracy: expect.any(Number), samples: 6 },
+      { name: 'c2', accuracy: null, samples: 0 },
     ]);
     m.dispose();
   });
@@ -252,7 +280,9 @@ describe('evaluate', () => {
     const m = await model();
     const controller = new AbortController();
     setTimeout(() => controller.abort(new Error('stopped by the test')), 40);
-    await expect(evaluate(tf, m, new MemoryGenerator({ count: 48, delayMs: 30 }), { signal: controller.signal })).rejects.toThrow('stopped by the test');
+    await expect(evaluate(tf, m, new MemoryGenerator({ count: 48, delayMs: 30 }), { signal: controller.signal })).rejects.toThrow(
+      'stopped by the test',
+    );
     m.dispose();
   });
 });
@@ -278,7 +308,9 @@ describe('batchTensors', () => {
 
 /** tfjs's own evaluation of one pass over a split, batch by batch as training cuts it, weighted by batch size. */
 async function tfjsEvaluation(m: tf.LayersModel, generator: DataGenerator): Promise<{ loss: number; accuracy: number }> {
-  let loss = 0, accuracy = 0, samples = 0;
+  let loss = 0,
+    accuracy = 0,
+    samples = 0;
   for await (const batch of generator.iterateEpoch()) {
     const n = batch.indices.length;
     const { xs, ys } = batchTensors(tf, m, batch, TOY_CLASSES.length);

@@ -8,9 +8,17 @@ import { AuditLog, readAuditLines, readAuditLog, type AuditInput } from '../../.
 import { arrayRecord, recordDict } from '../../../../main/federation/wire/records/model.js';
 
 const entry = (messageType: string, direction: 'received' | 'sent' = 'received'): AuditInput => ({
-  direction, messageType, runId: '18446744073709551615', group: '2', serverRound: 2, messageId: 'ab'.repeat(32), replyTo: null,
+  direction,
+  messageType,
+  runId: '18446744073709551615',
+  group: '2',
+  serverRound: 2,
+  messageId: 'ab'.repeat(32),
+  replyTo: null,
   arrays: [{ record: 'arrays', name: 'dense/kernel', dtype: 'float32', shape: [784, 128], bytes: 401_408 }],
-  values: { 'config.lr': 0.01, 'metrics.num-examples': 1000 }, bytes: 401_600, error: null,
+  values: { 'config.lr': 0.01, 'metrics.num-examples': 1000 },
+  bytes: 401_600,
+  error: null,
 });
 
 describe('the audit log', () => {
@@ -22,14 +30,24 @@ describe('the audit log', () => {
     const lines = (await readFile(file, 'utf8')).trimEnd().split('\n');
     expect(lines).toHaveLength(3);
     expect(JSON.parse(lines[0]!)).toEqual({ time: '2026-01-02T03:04:05.678Z', ...entry('train') });
-    expect((await readAuditLog(file)).map((e) => [e.direction, e.messageType])).toEqual([['received', 'train'], ['sent', 'train'], ['received', 'evaluate']]);
+    expect((await readAuditLog(file)).map((e) => [e.direction, e.messageType])).toEqual([
+      ['received', 'train'],
+      ['sent', 'train'],
+      ['received', 'evaluate'],
+    ]);
     expect((await readAuditLog(file, { last: 2 })).map((e) => e.messageType)).toEqual(['train', 'evaluate']);
   });
 
   it('says on a received line how many of its bytes the party held already (not pulled); sent lines have no such field', () => {
-    const content = recordDict([['arrays', arrayRecord([['dense/kernel', { dtype: 'float32', shape: [2], data: Float32Array.of(1, 2) }]])]]);
+    const content = recordDict([
+      ['arrays', arrayRecord([['dense/kernel', { dtype: 'float32', shape: [2], data: Float32Array.of(1, 2) }]])],
+    ]);
     const received = auditEntry({ direction: 'received', metadata: { messageType: 'train' }, content, bytes: 482, cachedBytes: 142_058 });
-    expect(received).toMatchObject({ bytes: 482, cachedBytes: 142_058, arrays: [{ record: 'arrays', name: 'dense/kernel', dtype: 'float32', shape: [2], bytes: 8 }] });
+    expect(received).toMatchObject({
+      bytes: 482,
+      cachedBytes: 142_058,
+      arrays: [{ record: 'arrays', name: 'dense/kernel', dtype: 'float32', shape: [2], bytes: 8 }],
+    });
     expect(auditEntry({ direction: 'sent', metadata: { messageType: 'train' }, content, bytes: 900 })).not.toHaveProperty('cachedBytes');
   });
 
@@ -61,11 +79,14 @@ describe('the audit log', () => {
   it('reads the newest lines of a long log from its end, the same as reading it all, multi-byte text included', async () => {
     const file = path.join(await mkdtemp(path.join(os.tmpdir(), 'tributary-audit-')), 'long.jsonl');
     // About 1.6 MB: reads from the end go 64 KB, 128 KB, ... and their edges fall inside lines and inside characters.
-    const lines = Array.from({ length: 4000 }, (_, i) => JSON.stringify({ time: `t${i}`, ...entry(`train ✓ ${'é'.repeat(i % 7)}`), error: i % 3 ? null : `refusé ${i}` }));
+    const lines = Array.from({ length: 4000 }, (_, i) =>
+      JSON.stringify({ time: `t${i}`, ...entry(`train ✓ ${'é'.repeat(i % 7)}`), error: i % 3 ? null : `refusé ${i}` }),
+    );
     await writeFile(file, `${lines.join('\n')}\n`);
     const all = await readAuditLog(file);
     expect(all).toHaveLength(4000);
-    for (const last of [1, 37, 41, 1000, 3999, 4000, 5000]) expect(await readAuditLog(file, { last })).toEqual(all.slice(Math.max(0, 4000 - last)));
+    for (const last of [1, 37, 41, 1000, 3999, 4000, 5000])
+      expect(await readAuditLog(file, { last })).toEqual(all.slice(Math.max(0, 4000 - last)));
     expect(await readAuditLog(file, { last: 0 })).toEqual([]);
   });
 

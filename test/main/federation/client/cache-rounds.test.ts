@@ -34,41 +34,56 @@ function recordingPulls(pulled: string[]): PartyOptions['openTransport'] {
 }
 
 describe('the object cache in FedAvg rounds with the reference aggregator', () => {
-  it.each(['grpc', 'rest'] as const)('over %s: every round completes, trains after the first come from the cache, nothing is pulled twice or left at the server', async (kind) => {
-    const out = await mkdtemp(path.join(os.tmpdir(), 'tributary-cache-rounds-'));
-    const config = AggregatorConfigSchema.parse({
-      model: { builtin: 'mlp', input_shape: [28, 28, 1], classes: 10 },
-      rounds: ROUNDS, min_nodes: 2, round_timeout: 60, insecure: true, out,
-      train: { local_epochs: 1, lr: 0.01, batch_size: 64 },
-      listen: kind === 'grpc' ? { grpc: '127.0.0.1:0', rest: null } : { grpc: null, rest: '127.0.0.1:0' },
-    });
-    const aggregator = new Aggregator(config, out);
-    const addresses = await aggregator.start();
-    const address = kind === 'grpc' ? addresses.grpc! : `http://${addresses.rest!}`;
-    const pulls = runners.map((): string[] => []);
-    const parties = await Promise.all(runners.map((opened, i) => startParty({ address, kind }, opened, { heartbeatIntervalSec: 10, options: { openTransport: recordingPulls(pulls[i]!) } })));
-    try {
-      const result = await aggregator.run();
-      expect(result.records.map((record) => record.status)).toEqual(Array(ROUNDS).fill('completed'));
-      for (const record of result.records) expect(record.eval_accuracy).toBeGreaterThan(0.3);
-      expect(aggregator.state.store.stats()).toEqual({ objects: 0, bytes: 0 });
-      for (const [i, { party, events }] of parties.entries()) {
-        await party.leave({ finish: true });
-        expect(errorsOf(events)).toEqual([]);
-        expect(new Set(pulls[i]).size).toBe(pulls[i]!.length);
-        const received = (await party.readAudit()).filter((entry) => entry.direction === 'received');
-        expect(received.map((entry) => [entry.messageType, entry.serverRound, entry.arrays.length > 0])).toEqual(
-          Array.from({ length: ROUNDS }, (_, r) => [['train', r + 1, true], ['evaluate', r + 1, true]]).flat(),
-        );
-        for (const entry of received) {
-          const repeatsEvaluate = entry.messageType === 'train' && entry.serverRound! > 1;
-          if (repeatsEvaluate) expect(entry.cachedBytes).toBeGreaterThan(entry.bytes);
-          else expect(entry.cachedBytes).toBe(0);
+  it.each(['grpc', 'rest'] as const)(
+    'over %s: every round completes, trains after the first come from the cache, nothing is pulled twice or left at the server',
+    async (kind) => {
+      const out = await mkdtemp(path.join(os.tmpdir(), 'tributary-cache-rounds-'));
+      const config = AggregatorConfigSchema.parse({
+        model: { builtin: 'mlp', input_shape: [28, 28, 1], classes: 10 },
+        rounds: ROUNDS,
+        min_nodes: 2,
+        round_timeout: 60,
+        insecure: true,
+        out,
+        train: { local_epochs: 1, lr: 0.01, batch_size: 64 },
+        listen: kind === 'grpc' ? { grpc: '127.0.0.1:0', rest: null } : { grpc: null, rest: '127.0.0.1:0' },
+      });
+      const aggregator = new Aggregator(config, out);
+      const addresses = await aggregator.start();
+      const address = kind === 'grpc' ? addresses.grpc! : `http://${addresses.rest!}`;
+      const pulls = runners.map((): string[] => []);
+      const parties = await Promise.all(
+        runners.map((opened, i) =>
+          startParty({ address, kind }, opened, { heartbeatIntervalSec: 10, options: { openTransport: recordingPulls(pulls[i]!) } }),
+        ),
+      );
+      try {
+        const result = await aggregator.run();
+        expect(result.records.map((record) => record.status)).toEqual(Array(ROUNDS).fill('completed'));
+        for (const record of result.records) expect(record.eval_accuracy).toBeGreaterThan(0.3);
+        expect(aggregator.state.store.stats()).toEqual({ objects: 0, bytes: 0 });
+        for (const [i, { party, events }] of parties.entries()) {
+          await party.leave({ finish: true });
+          expect(errorsOf(events)).toEqual([]);
+          expect(new Set(pulls[i]).size).toBe(pulls[i]!.length);
+          const received = (await party.readAudit()).filter((entry) => entry.direction === 'received');
+          expect(received.map((entry) => [entry.messageType, entry.serverRound, entry.arrays.length > 0])).toEqual(
+            Array.from({ length: ROUNDS }, (_, r) => [
+              ['train', r + 1, true],
+              ['evaluate', r + 1, true],
+            ]).flat(),
+          );
+          for (const entry of received) {
+            const repeatsEvaluate = entry.messageType === 'train' && entry.serverRound! > 1;
+            if (repeatsEvaluate) expect(entry.cachedBytes).toBeGreaterThan(entry.bytes);
+            else expect(entry.cachedBytes).toBe(0);
+          }
         }
+      } finally {
+        await Promise.all(parties.map(({ party }) => party.leave({ finish: false })));
+        await aggregator.close();
       }
-    } finally {
-      await Promise.all(parties.map(({ party }) => party.leave({ finish: false })));
-      await aggregator.close();
-    }
-  }, 90_000);
+    },
+    90_000,
+  );
 });

@@ -81,14 +81,24 @@ export class FakeFleet {
   /** Queues a message for its destination node and resolves with the node's reply once every object of it has arrived. */
   send(instruction: Instruction, timeoutMs = 20_000): Promise<ReceivedReply> {
     const nodeId = instruction.proto.metadata!.dstNodeId;
-    return this.sendAnswer(nodeId, { messagesList: [instruction.proto], messageObjectTrees: [instruction.tree] }, [instruction], timeoutMs)[0]!;
+    return this.sendAnswer(
+      nodeId,
+      { messagesList: [instruction.proto], messageObjectTrees: [instruction.tree] },
+      [instruction],
+      timeoutMs,
+    )[0]!;
   }
 
   /**
    * Queues an answer to the node's PullMessages as given (several messages, a tree missing, nonsense metadata), which
    * hands out `delivers`; resolves with each one's reply.
    */
-  sendAnswer(nodeId: bigint, answer: WireInput<PullMessagesResponse>, delivers: Instruction[], timeoutMs = 20_000): Promise<ReceivedReply>[] {
+  sendAnswer(
+    nodeId: bigint,
+    answer: WireInput<PullMessagesResponse>,
+    delivers: Instruction[],
+    timeoutMs = 20_000,
+  ): Promise<ReceivedReply>[] {
     this.#queues.set(nodeId, [...(this.#queues.get(nodeId) ?? []), { answer, delivers }]);
     return delivers.map((instruction) => this.replies.expect(instruction, timeoutMs));
   }
@@ -98,16 +108,21 @@ export class FakeFleet {
   }
 
   async #handle(rpc: FleetRpc, request: Uint8Array, caller: FleetCaller): Promise<Uint8Array> {
-    const codec = fleetRpcs[rpc] as unknown as { request: { decode(bytes: Uint8Array): unknown }; response: { encode(value: unknown): Uint8Array } };
+    const codec = fleetRpcs[rpc] as unknown as {
+      request: { decode(bytes: Uint8Array): unknown };
+      response: { encode(value: unknown): Uint8Array };
+    };
     const decoded = codec.request.decode(request) as { node?: { nodeId: bigint }; nodeId?: bigint };
     const nodeId = decoded.node?.nodeId ?? decoded.nodeId ?? null;
     this.calls.push({ rpc, nodeId, at: Date.now() });
-    if (caller.publicKey && nodeId !== null && rpc !== 'RegisterNode' && rpc !== 'ActivateNode') this.#checkCaller(caller.publicKey, nodeId);
+    if (caller.publicKey && nodeId !== null && rpc !== 'RegisterNode' && rpc !== 'ActivateNode')
+      this.#checkCaller(caller.publicKey, nodeId);
     try {
       return codec.response.encode(this.#answer(rpc, decoded as never));
     } catch (error) {
       // Flower's REST routes let the handler's ValueError through: every refusal reaches the client as HTTP 500.
-      if (this.kind === 'rest' && error instanceof FleetRpcError) throw new FleetRpcError('INTERNAL', 'Internal Server Error', { cause: error });
+      if (this.kind === 'rest' && error instanceof FleetRpcError)
+        throw new FleetRpcError('INTERNAL', 'Internal Server Error', { cause: error });
       throw error;
     }
   }
@@ -121,14 +136,17 @@ export class FakeFleet {
   #answer<N extends FleetRpcName>(rpc: N, request: FleetRequest<N>): WireInput<FleetResponse<N>> {
     const handlers: { [K in FleetRpcName]?: (request: FleetRequest<K>) => WireInput<FleetResponse<K>> } = {
       RegisterNode: ({ publicKey }) => this.#register(Buffer.from(publicKey).toString()),
-      ActivateNode: ({ publicKey, heartbeatInterval }) => ({ nodeId: this.#activate(Buffer.from(publicKey).toString(), heartbeatInterval) }),
+      ActivateNode: ({ publicKey, heartbeatInterval }) => ({
+        nodeId: this.#activate(Buffer.from(publicKey).toString(), heartbeatInterval),
+      }),
       DeactivateNode: ({ nodeId }) => this.#deactivate(nodeId),
       UnregisterNode: ({ nodeId }) => this.#unregister(nodeId),
       SendNodeHeartbeat: ({ node, heartbeatInterval }) => ({ success: this.#beat(node?.nodeId ?? 0n, heartbeatInterval) }),
       PullMessages: ({ node }) => this.#pull(node?.nodeId ?? 0n),
       PullObject: ({ objectId }) => this.#pullObject(objectId),
       ConfirmMessageReceived: () => ({}),
-      PushMessages: ({ node, messagesList, messageObjectTrees }) => this.replies.push(node?.nodeId ?? 0n, messagesList[0]!, messageObjectTrees[0]!),
+      PushMessages: ({ node, messagesList, messageObjectTrees }) =>
+        this.replies.push(node?.nodeId ?? 0n, messagesList[0]!, messageObjectTrees[0]!),
       PushObject: ({ objectId, objectContent }) => ({ stored: this.replies.store(objectId, objectContent) }),
       GetRun: ({ runId }) => this.#getRun(runId),
     };
@@ -147,7 +165,8 @@ export class FakeFleet {
   #activate(key: string, interval: number): bigint {
     const node = this.nodes.get(key);
     if (!node || node.unregistered) throw new FleetRpcError('FAILED_PRECONDITION', 'No SuperNode found with the given public key.');
-    if (node.online && Date.now() < node.onlineUntil) throw new FleetRpcError('FAILED_PRECONDITION', `SuperNode with node ID ${node.nodeId} could not be activated.`);
+    if (node.online && Date.now() < node.onlineUntil)
+      throw new FleetRpcError('FAILED_PRECONDITION', `SuperNode with node ID ${node.nodeId} could not be activated.`);
     Object.assign(node, { online: true, onlineUntil: Date.now() + 2_000 * interval });
     return node.nodeId;
   }
@@ -161,7 +180,8 @@ export class FakeFleet {
 
   #unregister(nodeId: bigint) {
     const node = this.#node(nodeId);
-    if (!node || node.unregistered) throw new FleetRpcError('FAILED_PRECONDITION', `Node ID ${nodeId} already unregistered, not found or the request was unauthorized.`);
+    if (!node || node.unregistered)
+      throw new FleetRpcError('FAILED_PRECONDITION', `Node ID ${nodeId} already unregistered, not found or the request was unauthorized.`);
     Object.assign(node, { unregistered: true, online: false });
     return {};
   }

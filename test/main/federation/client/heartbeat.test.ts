@@ -45,8 +45,10 @@ describe('Heartbeat', () => {
       return reasons;
     };
     expect(await lost(async () => false)).toEqual(['the server no longer knows this node (SendNodeHeartbeat answered success = false)']);
-    expect(await lost(async () => {
-      throw new TransportError('SendNodeHeartbeat', 'UNAUTHENTICATED', 'Invalid node ID', false);
-    })).toEqual(['SendNodeHeartbeat: SendNodeHeartbeat failed: UNAUTHENTICATED: Invalid node ID']);
+    expect(
+      await lost(async () => {
+        throw new TransportError('SendNodeHeartbeat', 'UNAUTHENTICATED', 'Invalid node ID', false);
+      }),
+    ).toEqual(['SendNodeHeartbeat: SendNodeHeartbeat failed: UNAUTHENTICATED: Invalid node ID']);
   });
 });

@@ -7,8 +7,15 @@ import { InHandFile } from '../../../../main/federation/client/in-hand.js';
 import type { Metadata } from '../../../../main/federation/wire/proto/record-types.js';
 
 const metadata: Metadata = {
-  runId: 2n ** 64n - 3n, messageId: 'ab'.repeat(32), srcNodeId: 1n, dstNodeId: 2n ** 63n + 9n, replyToMessageId: '',
-  groupId: '3', ttl: 43199.5, messageType: 'train', createdAt: 1767225600.25,
+  runId: 2n ** 64n - 3n,
+  messageId: 'ab'.repeat(32),
+  srcNodeId: 1n,
+  dstNodeId: 2n ** 63n + 9n,
+  replyToMessageId: '',
+  groupId: '3',
+  ttl: 43199.5,
+  messageType: 'train',
+  createdAt: 1767225600.25,
 };
 const folder = () => mkdtemp(path.join(os.tmpdir(), 'tributary-in-hand-'));
 

@@ -11,7 +11,7 @@ const MLP = [
 ];
 
 describe('inboundLimits', () => {
-  it('holds a PullObject answer to one object and every other answer to one message\'s metadata and tree', () => {
+  it("holds a PullObject answer to one object and every other answer to one message's metadata and tree", () => {
     const limits = inboundLimits(MLP, 2 ** 30);
     expect(limits.message.bytes).toBeGreaterThan(4 * (784 * 128 + 128 + 1280 + 10));
     expect(limits.message.bytes).toBeLessThan(5 * 2 ** 20);
@@ -24,7 +24,8 @@ describe('inboundLimits', () => {
 
   it('refuses a model whose messages would weigh more than max_message_mb allows', () => {
     const large = [{ name: 'dense/kernel', shape: [4096, 1024] }]; // 16 MiB of float32
-    const refusal = /^a message carrying this model may weigh up to \d+ bytes, more than the 16777216 that federation.max_message_mb allows$/;
+    const refusal =
+      /^a message carrying this model may weigh up to \d+ bytes, more than the 16777216 that federation.max_message_mb allows$/;
     expect(() => inboundLimits(large, 16 * 2 ** 20)).toThrow(refusal);
     expect(inboundLimits(large, 24 * 2 ** 20).largestAnswerBytes).toBeGreaterThan(16 * 2 ** 20);
   });

@@ -8,7 +8,13 @@ import { pythonJson } from '../../../../main/federation/wire/objects/python-json
 import { wireCodecs } from '../../../../main/federation/wire/proto/codecs.js';
 import type { Metadata, ObjectTree } from '../../../../main/federation/wire/proto/record-types.js';
 import { configRecordBody } from '../../../../main/federation/wire/records/record-bodies.js';
-import { arrayRecord, configRecord, recordDict, type ConfigValue, type RecordDict } from '../../../../main/federation/wire/records/model.js';
+import {
+  arrayRecord,
+  configRecord,
+  recordDict,
+  type ConfigValue,
+  type RecordDict,
+} from '../../../../main/federation/wire/records/model.js';
 import type { Instruction } from './pushed-replies.js';
 
 export const RUN_ID = 2n ** 62n + 11n;
@@ -20,7 +26,16 @@ export interface InstructionOptions {
 }
 
 function metadataFor(nodeId: bigint, { type = 'train', group = '1', ttl = 3600 }: InstructionOptions): Omit<Metadata, 'messageId'> {
-  return { runId: RUN_ID, srcNodeId: 1n, dstNodeId: nodeId, replyToMessageId: '', groupId: group, ttl, messageType: type, createdAt: Date.now() / 1000 };
+  return {
+    runId: RUN_ID,
+    srcNodeId: 1n,
+    dstNodeId: nodeId,
+    replyToMessageId: '',
+    groupId: group,
+    ttl,
+    messageType: type,
+    createdAt: Date.now() / 1000,
+  };
 }
 
 /** A message as Flower's SuperLink stores it: PullMessages hands out its metadata (with the id) and object tree. */
@@ -30,8 +45,17 @@ export function instruction(nodeId: bigint, content: RecordDict, options: Instru
 }
 
 /** What Flower's Message-API FedAvg sends: {"arrays": ArrayRecord, "config": ConfigRecord with "server-round"}. */
-export function fedAvgContent(weights: readonly NamedArray[], config: Record<string, ConfigValue> = {}, names?: readonly string[]): RecordDict {
-  const arrays = arrayRecord(weights.map((weight, index) => [names?.[index] ?? weight.name, { dtype: 'float32' as const, shape: [...weight.shape], data: weight.data.slice() }]));
+export function fedAvgContent(
+  weights: readonly NamedArray[],
+  config: Record<string, ConfigValue> = {},
+  names?: readonly string[],
+): RecordDict {
+  const arrays = arrayRecord(
+    weights.map((weight, index) => [
+      names?.[index] ?? weight.name,
+      { dtype: 'float32' as const, shape: [...weight.shape], data: weight.data.slice() },
+    ]),
+  );
   return recordDict([
     ['arrays', arrays],
     ['config', configRecord({ 'server-round': 1n, ...config })],
@@ -42,12 +66,32 @@ export function fedAvgContent(weights: readonly NamedArray[], config: Record<str
  * What Flower's compat layer sends for a legacy strategy's fit/evaluate (parameters_to_arrayrecord): "<prefix>.parameters"
  * with arrays "0", "1", ... that record neither dtype nor shape (dtype "", shape []: the .npy header says both), and "<prefix>.config".
  */
-export function legacyInstruction(nodeId: bigint, prefix: 'fitins' | 'evaluateins', weights: readonly NamedArray[], config: Record<string, ConfigValue> = {}, options: InstructionOptions = {}): Instruction {
+export function legacyInstruction(
+  nodeId: bigint,
+  prefix: 'fitins' | 'evaluateins',
+  weights: readonly NamedArray[],
+  config: Record<string, ConfigValue> = {},
+  options: InstructionOptions = {},
+): Instruction {
   const sink = new ObjectSink();
-  const arrays = weights.map((weight) => arrayObject(sink, encodeNpy({ dtype: 'float32', shape: [...weight.shape], data: weight.data }), { dtype: '', shape: [] }));
-  const parameters = sink.add('ArrayRecord', arrays, utf8(pythonJson(new Map(arrays.map((array, index) => [String(index), array.objectId])))));
+  const arrays = weights.map((weight) =>
+    arrayObject(sink, encodeNpy({ dtype: 'float32', shape: [...weight.shape], data: weight.data }), { dtype: '', shape: [] }),
+  );
+  const parameters = sink.add(
+    'ArrayRecord',
+    arrays,
+    utf8(pythonJson(new Map(arrays.map((array, index) => [String(index), array.objectId])))),
+  );
   const configTree = sink.add('ConfigRecord', [], configRecordBody(configRecord(config)));
-  return messageOver(nodeId, sink, [[`${prefix}.parameters`, parameters], [`${prefix}.config`, configTree]], options);
+  return messageOver(
+    nodeId,
+    sink,
+    [
+      [`${prefix}.parameters`, parameters],
+      [`${prefix}.config`, configTree],
+    ],
+    options,
+  );
 }
 
 /** A train message whose one array's .npy file is `npy`, as written (a pickle, a lying header, ...). */
@@ -56,7 +100,15 @@ export function instructionWithNpy(nodeId: bigint, npy: Uint8Array, declared: { 
   const array = arrayObject(sink, npy, declared);
   const arrays = sink.add('ArrayRecord', [array], utf8(pythonJson({ 'dense/kernel': array.objectId })));
   const config = sink.add('ConfigRecord', [], configRecordBody(configRecord({ 'server-round': 1n })));
-  return messageOver(nodeId, sink, [['arrays', arrays], ['config', config]], {});
+  return messageOver(
+    nodeId,
+    sink,
+    [
+      ['arrays', arrays],
+      ['config', config],
+    ],
+    {},
+  );
 }
 
 const utf8 = (text: string) => new TextEncoder().encode(text);
@@ -69,10 +121,19 @@ function arrayObject(sink: ObjectSink, npy: Uint8Array, declared: { dtype: strin
 
 /** The Message and RecordDict objects over records already in `sink`, as the SuperLink hands them out. */
 function messageOver(nodeId: bigint, sink: ObjectSink, records: [string, ObjectTree][], options: InstructionOptions): Instruction {
-  const content = sink.add('RecordDict', records.map(([, tree]) => tree), utf8(pythonJson(new Map(records.map(([name, tree]) => [name, tree.objectId])))));
+  const content = sink.add(
+    'RecordDict',
+    records.map(([, tree]) => tree),
+    utf8(pythonJson(new Map(records.map(([name, tree]) => [name, tree.objectId])))),
+  );
   const metadata = metadataFor(nodeId, options);
   const message: ObjectTree = sink.add('Message', [content], wireCodecs.Message.encode({ metadata: { ...metadata, messageId: '' } }));
-  return { messageId: message.objectId, proto: { metadata: { ...metadata, messageId: message.objectId } }, tree: message, objects: sink.objects };
+  return {
+    messageId: message.objectId,
+    proto: { metadata: { ...metadata, messageId: message.objectId } },
+    tree: message,
+    objects: sink.objects,
+  };
 }
 
 /** A .npy header over `data`: descr and shape as given, however wrong. */

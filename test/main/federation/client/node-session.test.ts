@@ -9,11 +9,13 @@ const failure = (code: string, retryable = false) => new TransportError('Registe
 
 describe('serverAnswered', () => {
   it('is true for a refusal by the server’s handler, over gRPC or REST', () => {
-    for (const code of ['FAILED_PRECONDITION', 'UNAUTHENTICATED', 'INVALID_ARGUMENT', 'UNKNOWN', 'HTTP 500', 'HTTP 400']) expect(serverAnswered(failure(code))).toBe(true);
+    for (const code of ['FAILED_PRECONDITION', 'UNAUTHENTICATED', 'INVALID_ARGUMENT', 'UNKNOWN', 'HTTP 500', 'HTTP 400'])
+      expect(serverAnswered(failure(code))).toBe(true);
   });
 
   it('is false when the server could not be reached, or TLS failed', () => {
-    for (const code of ['UNAVAILABLE', 'DEADLINE_EXCEEDED', 'ECONNREFUSED', 'CLOSED']) expect(serverAnswered(failure(code, code !== 'CLOSED'))).toBe(false);
+    for (const code of ['UNAVAILABLE', 'DEADLINE_EXCEEDED', 'ECONNREFUSED', 'CLOSED'])
+      expect(serverAnswered(failure(code, code !== 'CLOSED'))).toBe(false);
     // A gateway in front of a SuperLink that is down, not the SuperLink (whose own refusals over REST are HTTP 500).
     for (const code of ['HTTP 502', 'HTTP 503', 'HTTP 504']) expect(serverAnswered(failure(code, true))).toBe(false);
     expect(serverAnswered(failure('UNAVAILABLE', false))).toBe(false);
@@ -41,14 +43,23 @@ describe('joinFederation at a SuperLink that answers refusals as HTTP 500 (Flowe
     const notices: string[] = [];
     const identity = generateNodeIdentity();
     const nodeId = await joinFederation({
-      client, identity, heartbeatIntervalSec: 30, register: true, signal: new AbortController().signal,
-      onRetry: () => {}, notice: (message) => notices.push(message),
+      client,
+      identity,
+      heartbeatIntervalSec: 30,
+      register: true,
+      signal: new AbortController().signal,
+      onRetry: () => {},
+      notice: (message) => notices.push(message),
     });
     expect(nodeId).toBe(2n ** 63n + 1n);
     expect(calls).toEqual(['RegisterNode', 'ActivateNode', 'ActivateNode', 'ActivateNode']);
     expect(notices).toEqual([
       'RegisterNode was refused (HTTP 500: Internal Server Error); the key is probably registered already, so activating it',
-      expect.stringMatching(new RegExp(`^ActivateNode was refused \\(HTTP 500: Internal Server Error\\); trying again\\. .* until 60 s after its last heartbeat, or the server does not know key ${identity.fingerprint} `)),
+      expect.stringMatching(
+        new RegExp(
+          `^ActivateNode was refused \\(HTTP 500: Internal Server Error\\); trying again\\. .* until 60 s after its last heartbeat, or the server does not know key ${identity.fingerprint} `,
+        ),
+      ),
     ]);
   });
 });

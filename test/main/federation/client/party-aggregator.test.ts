@@ -14,34 +14,48 @@ beforeAll(async () => {
 afterAll(() => Promise.all(runners.map(({ runner }) => runner.close())));
 
 describe('parties and the reference aggregator', () => {
-  it.each(['grpc', 'rest'] as const)('run two FedAvg rounds over %s: every reply used, the global model evaluated each round', async (kind) => {
-    const out = await mkdtemp(path.join(os.tmpdir(), 'tributary-fedavg-'));
-    const config = AggregatorConfigSchema.parse({
-      model: { builtin: 'mlp', input_shape: [28, 28, 1], classes: 10 },
-      rounds: 2, min_nodes: 2, round_timeout: 60, insecure: true, out,
-      train: { local_epochs: 1, lr: 0.01, batch_size: 64 },
-      listen: kind === 'grpc' ? { grpc: '127.0.0.1:0', rest: null } : { grpc: null, rest: '127.0.0.1:0' },
-    });
-    const aggregator = new Aggregator(config, out);
-    const addresses = await aggregator.start();
-    const address = kind === 'grpc' ? addresses.grpc! : `http://${addresses.rest!}`;
-    const parties = await Promise.all(runners.map((opened) => startParty({ address, kind }, opened, { heartbeatIntervalSec: 10 })));
-    try {
-      const result = await aggregator.run();
-      expect(result.records.map((record) => [record.round, record.status])).toEqual([[1, 'completed'], [2, 'completed']]);
-      for (const record of result.records) expect(record.eval_accuracy).toBeGreaterThan(0.3);
-      for (const { party, events } of parties) {
-        expect(errorsOf(events)).toEqual([]);
-        const rounds = events.flatMap((event) => (event.type === 'round' ? [[event.messageType, event.round, event.outcome, event.metrics['num-examples']]] : []));
-        expect(rounds).toEqual([
-          ['train', 1, 'replied', TRAIN_SAMPLES], ['evaluate', 1, 'replied', 200],
-          ['train', 2, 'replied', TRAIN_SAMPLES], ['evaluate', 2, 'replied', 200],
+  it.each(['grpc', 'rest'] as const)(
+    'run two FedAvg rounds over %s: every reply used, the global model evaluated each round',
+    async (kind) => {
+      const out = await mkdtemp(path.join(os.tmpdir(), 'tributary-fedavg-'));
+      const config = AggregatorConfigSchema.parse({
+        model: { builtin: 'mlp', input_shape: [28, 28, 1], classes: 10 },
+        rounds: 2,
+        min_nodes: 2,
+        round_timeout: 60,
+        insecure: true,
+        out,
+        train: { local_epochs: 1, lr: 0.01, batch_size: 64 },
+        listen: kind === 'grpc' ? { grpc: '127.0.0.1:0', rest: null } : { grpc: null, rest: '127.0.0.1:0' },
+      });
+      const aggregator = new Aggregator(config, out);
+      const addresses = await aggregator.start();
+      const address = kind === 'grpc' ? addresses.grpc! : `http://${addresses.rest!}`;
+      const parties = await Promise.all(runners.map((opened) => startParty({ address, kind }, opened, { heartbeatIntervalSec: 10 })));
+      try {
+        const result = await aggregator.run();
+        expect(result.records.map((record) => [record.round, record.status])).toEqual([
+          [1, 'completed'],
+          [2, 'completed'],
         ]);
-        await party.leave({ finish: true });
+        for (const record of result.records) expect(record.eval_accuracy).toBeGreaterThan(0.3);
+        for (const { party, events } of parties) {
+          expect(errorsOf(events)).toEqual([]);
+          const rounds = events.flatMap((event) =>
+            event.type === 'round' ? [[event.messageType, event.round, event.outcome, event.metrics['num-examples']]] : [],
+          );
+          expect(rounds).toEqual([
+            ['train', 1, 'replied', TRAIN_SAMPLES],
+            ['evaluate', 1, 'replied', 200],
+            ['train', 2, 'replied', TRAIN_SAMPLES],
+            ['evaluate', 2, 'replied', 200],
+          ]);
+          await party.leave({ finish: true });
+        }
+      } finally {
+        await Promise.all(parties.map(({ party }) => party.leave({ finish: false })));
+        await aggregator.close();
       }
-    } finally {
-      await Promise.all(parties.map(({ party }) => party.leave({ finish: false })));
-      await aggregator.close();
-    }
-  });
+    },
+  );
 });

@@ -11,7 +11,8 @@ beforeAll(async () => {
 });
 afterAll(() => opened.runner.close());
 
-const firstTraining = (events: PartyEvent[]) => waitFor(() => events.some((event) => event.type === 'training'), 15_000, 'training to start');
+const firstTraining = (events: PartyEvent[]) =>
+  waitFor(() => events.some((event) => event.type === 'training'), 15_000, 'training to start');
 
 describe('party controls', () => {
   it('pause: stays connected and answers with an error reply; resume: serves again', async () => {
@@ -65,7 +66,12 @@ describe('party controls', () => {
       const deactivatedAt = fleet.callsOf('DeactivateNode')[0]!.at;
       expect(deactivatedAt - pushedAt).toBeGreaterThanOrEqual(replyReadMs - 50);
       expect(fleet.callsOf('SendNodeHeartbeat').some((beat) => beat.at > pushedAt && beat.at < deactivatedAt)).toBe(true);
-      expect(events).toContainEqual(expect.objectContaining({ type: 'notice', message: expect.stringMatching(/^leaving in 1\.\d s, once the server has read the last reply$/) }));
+      expect(events).toContainEqual(
+        expect.objectContaining({
+          type: 'notice',
+          message: expect.stringMatching(/^leaving in 1\.\d s, once the server has read the last reply$/),
+        }),
+      );
     } finally {
       await fleet.close();
     }

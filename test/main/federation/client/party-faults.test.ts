@@ -21,7 +21,10 @@ async function freePort(kind: 'grpc' | 'rest'): Promise<number> {
 /** Waits for the training thread to finish the call it was stopped in. */
 async function untilIdle({ runner }: OpenedRunner): Promise<void> {
   for (;;) {
-    const free = await runner.getWeights().then(() => true, () => false);
+    const free = await runner.getWeights().then(
+      () => true,
+      () => false,
+    );
     if (free) return;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
@@ -35,7 +38,11 @@ describe.each(['grpc', 'rest'] as const)('party faults over %s', (kind) => {
     let fleet: FakeFleet | undefined;
     try {
       await waitFor(() => party.state.type === 'connecting' && party.state.attempt >= 2, 10_000, 'a retried connection');
-      expect(party.state).toMatchObject({ type: 'connecting', refused: false, lastError: expect.stringMatching(/RegisterNode failed: (UNAVAILABLE|ECONNREFUSED)/) });
+      expect(party.state).toMatchObject({
+        type: 'connecting',
+        refused: false,
+        lastError: expect.stringMatching(/RegisterNode failed: (UNAVAILABLE|ECONNREFUSED)/),
+      });
       fleet = await FakeFleet.start(kind, port);
       const nodeId = await fleet.activeNode(20_000);
       const reply = await fleet.send(instruction(nodeId, fedAvgContent(opened.weights), { type: 'evaluate' }));
@@ -75,7 +82,9 @@ describe.each(['grpc', 'rest'] as const)('party faults over %s', (kind) => {
       expect(fleet.calls.map((call) => call.rpc).filter((rpc) => rpc.endsWith('Node'))).toEqual(['RegisterNode', 'ActivateNode']);
       const reply = await fleet.send(instruction(after, fedAvgContent(opened.weights), { type: 'evaluate', group: '2' }));
       expect(reply.message.error).toBeUndefined();
-      expect(events).toContainEqual(expect.objectContaining({ type: 'error', message: expect.stringMatching(/lost the connection to the server/) }));
+      expect(events).toContainEqual(
+        expect.objectContaining({ type: 'error', message: expect.stringMatching(/lost the connection to the server/) }),
+      );
     } finally {
       await party.leave({ finish: false });
       await fleet.close();
@@ -87,7 +96,11 @@ describe.each(['grpc', 'rest'] as const)('a party killed mid-round over %s', (ki
   it('restarts with its kept key as the same node and serves the next round', async () => {
     const fleet = await FakeFleet.start(kind);
     const first = killable();
-    const { party: killed, events, dir } = await startParty(fleet, opened, { heartbeatIntervalSec: 0.5, options: { openTransport: first.open } });
+    const {
+      party: killed,
+      events,
+      dir,
+    } = await startParty(fleet, opened, { heartbeatIntervalSec: 0.5, options: { openTransport: first.open } });
     const nodeId = await fleet.activeNode();
     const lost = instruction(nodeId, fedAvgContent(opened.weights, { 'local-epochs': 10n }), { type: 'train', group: '1' });
     const lostReply = fleet.send(lost, 60_000);
@@ -102,7 +115,10 @@ describe.each(['grpc', 'rest'] as const)('a party killed mid-round over %s', (ki
       await waitFor(() => restarted.state.type === 'idle', 20_000, 'the restarted party to be activated');
       expect(restarted.state).toEqual({ type: 'idle', nodeId: String(nodeId) });
       // The message in hand when it was killed is answered, so its round need not wait for the server's timeout.
-      expect((await lostReply).message.error).toEqual({ code: 8n, reason: `this site stopped while serving "train" (message ${lost.messageId})` });
+      expect((await lostReply).message.error).toEqual({
+        code: 8n,
+        reason: `this site stopped while serving "train" (message ${lost.messageId})`,
+      });
       // Flower's REST routes answer "Public key already in use" as HTTP 500: a refusal all the same, not an outage to wait out.
       const refusal = kind === 'grpc' ? /RegisterNode was refused .*Public key already in use/ : /RegisterNode was refused .*HTTP 500/;
       expect(restartedEvents).toContainEqual(expect.objectContaining({ type: 'notice', message: expect.stringMatching(refusal) }));

@@ -47,9 +47,19 @@ export interface PartyOverrides extends Partial<FederationSectionInput> {
 }
 
 /** A party with its key and audit log in a fresh folder (or `dir`), heartbeating every second, polling every 50 ms. */
-export async function startParty(fleet: FakeFleet | { address: string; kind: 'grpc' | 'rest' }, { runner, info }: { runner: WorkRunner; info: OpenedInfo }, overrides: PartyOverrides = {}): Promise<JoinedParty> {
+export async function startParty(
+  fleet: FakeFleet | { address: string; kind: 'grpc' | 'rest' },
+  { runner, info }: { runner: WorkRunner; info: OpenedInfo },
+  overrides: PartyOverrides = {},
+): Promise<JoinedParty> {
   const { heartbeatIntervalSec = 1, dir = await mkdtemp(path.join(os.tmpdir(), 'tributary-party-')), options = {}, ...input } = overrides;
-  const parsed = FederationSectionSchema.parse({ server: fleet.address, transport: fleet.kind, insecure: true, poll_interval: 0.05, ...input });
+  const parsed = FederationSectionSchema.parse({
+    server: fleet.address,
+    transport: fleet.kind,
+    insecure: true,
+    poll_interval: 0.05,
+    ...input,
+  });
   const section = { ...parsed, heartbeat_interval: heartbeatIntervalSec };
   // The fake fleet takes a reply as it is pushed, so a leaving party need not wait for it to be read (unless a test asks).
   const party = new Party({ section, baseDir: dir, runner, settings: info.settings, replyReadMs: 0, ...options });
@@ -71,7 +81,11 @@ export function killable(): { open: (options: TransportOptions) => Promise<Fleet
     open: async (options) => {
       inner = await createTransport(options);
       const transport = inner;
-      return { kind: transport.kind, call: (...args) => (dead ? new Promise<Uint8Array>(() => {}) : transport.call(...args)), close: () => transport.close() };
+      return {
+        kind: transport.kind,
+        call: (...args) => (dead ? new Promise<Uint8Array>(() => {}) : transport.call(...args)),
+        close: () => transport.close(),
+      };
     },
     kill: () => {
       dead = true;

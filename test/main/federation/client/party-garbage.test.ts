@@ -73,17 +73,28 @@ describe.each(['grpc', 'rest'] as const)('garbage PullMessages answers over %s',
     const stray = evaluate('5');
     const metadata = { ...stray.proto.metadata!, replyToMessageId: 'garbage' };
     const [reply] = fleet.sendAnswer(nodeId, { messagesList: [{ metadata }], messageObjectTrees: [stray.tree] }, [stray]);
-    expect((await reply!).message.error?.reason).toBe('PullMessages answer refused: its message: reply_to_message_id "garbage" is not an object id');
+    expect((await reply!).message.error?.reason).toBe(
+      'PullMessages answer refused: its message: reply_to_message_id "garbage" is not an object id',
+    );
     // A reply repeats the message type, as Flower requires: one past any honest length is answered, and a server refuses that reply in turn.
     const long = instruction(nodeId, fedAvgContent(opened.weights), { type: 'x'.repeat(300) });
     const [longReply] = fleet.sendAnswer(nodeId, { messagesList: [long.proto], messageObjectTrees: [long.tree] }, [long]);
     await expect(longReply!).rejects.toThrow(/message_type of 300 characters \(at most 256\)/);
-    await auditOnce((entry) => entry.error === 'PullMessages answer refused: its message: message_type of 300 characters (at most 256)', 'the refusal');
+    await auditOnce(
+      (entry) => entry.error === 'PullMessages answer refused: its message: message_type of 300 characters (at most 256)',
+      'the refusal',
+    );
     const unnamed = evaluate('6');
-    fleet.sendAnswer(nodeId, { messagesList: [{ metadata: { ...unnamed.proto.metadata!, messageId: 'not an id' } }], messageObjectTrees: [unnamed.tree] }, []);
+    fleet.sendAnswer(
+      nodeId,
+      { messagesList: [{ metadata: { ...unnamed.proto.metadata!, messageId: 'not an id' } }], messageObjectTrees: [unnamed.tree] },
+      [],
+    );
     const refusal = 'PullMessages answer refused: its message: message_id "not an id" is not an object id';
     const audit = await auditOnce((entry) => entry.error === refusal, 'the refusal');
-    expect(audit.filter((entry) => entry.error === refusal)).toEqual([expect.objectContaining({ direction: 'received', messageId: '', messageType: '' })]);
+    expect(audit.filter((entry) => entry.error === refusal)).toEqual([
+      expect.objectContaining({ direction: 'received', messageId: '', messageType: '' }),
+    ]);
     expect((await fleet.send(evaluate('7'))).message.error).toBeUndefined();
   });
 });

@@ -24,7 +24,9 @@ describe.each(['grpc', 'rest'] as const)('a message in hand that the server no l
 
     const { party, events } = await startParty(fleet, opened, { dir, heartbeatIntervalSec: 0.5 });
     try {
-      const notice = new RegExp(`^message ${lost.messageId} \\("train"\\), in hand when this site stopped, needs no answer: the server no longer wanted one`);
+      const notice = new RegExp(
+        `^message ${lost.messageId} \\("train"\\), in hand when this site stopped, needs no answer: the server no longer wanted one`,
+      );
       await waitFor(() => events.some((event) => event.type === 'notice' && notice.test(event.message)), 20_000, 'the notice');
       expect(errorsOf(events).filter((error) => error.includes(lost.messageId))).toEqual([]);
       const sent = (await party.readAudit()).filter((entry) => entry.replyTo === lost.messageId);
@@ -32,7 +34,9 @@ describe.each(['grpc', 'rest'] as const)('a message in hand that the server no l
         expect.objectContaining({
           direction: 'sent',
           messageId: expect.stringMatching(/^[0-9a-f]{64}$/),
-          error: expect.stringMatching(/^this site stopped while serving "train" .*; not taken: PushMessages: the server did not store reply/),
+          error: expect.stringMatching(
+            /^this site stopped while serving "train" .*; not taken: PushMessages: the server did not store reply/,
+          ),
         }),
       ]);
       expect(await new InHandFile(party.inHandFile).read()).toBeNull();

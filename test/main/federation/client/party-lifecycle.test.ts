@@ -31,7 +31,10 @@ describe('a party at a Flower-like server over gRPC', () => {
       expect(party.state).toEqual({ type: 'idle', nodeId: String(nodeId) });
 
       const names = opened.weights.map((w) => w.name);
-      const train = instruction(nodeId, fedAvgContent(opened.weights, { 'local-epochs': 3n, lr: 0.005, 'batch-size': 32n }), { type: 'train', group: '1' });
+      const train = instruction(nodeId, fedAvgContent(opened.weights, { 'local-epochs': 3n, lr: 0.005, 'batch-size': 32n }), {
+        type: 'train',
+        group: '1',
+      });
       const trained = await fleet.send(train);
       expect([...trained.message.content!.keys()]).toEqual(['arrays', 'metrics']);
       const arrays = only(trained.message.content, 'arrays');
@@ -42,11 +45,21 @@ describe('a party at a Flower-like server over gRPC', () => {
       expect(metrics.items.get('train_loss')).toBeGreaterThan(0);
       expect(metrics.items.get('train_acc')).toBeGreaterThan(0.3);
       expect(trained.pushed.at(-1)).toBe(trained.message.metadata.messageId); // children first, the Message last
-      expect(trained.message.metadata).toMatchObject({ runId: RUN_ID, srcNodeId: nodeId, dstNodeId: 1n, replyToMessageId: train.messageId, groupId: '1', messageType: 'train' });
+      expect(trained.message.metadata).toMatchObject({
+        runId: RUN_ID,
+        srcNodeId: nodeId,
+        dstNodeId: 1n,
+        replyToMessageId: train.messageId,
+        groupId: '1',
+        messageType: 'train',
+      });
 
       const training = events.filter((event) => event.type === 'training');
       expect(training.at(-1)).toMatchObject({ round: 1, epoch: 3, epochs: 3 });
-      const [from, to] = [fleet.calls.find((c) => c.rpc === 'ConfirmMessageReceived')!.at, fleet.calls.find((c) => c.rpc === 'PushMessages')!.at];
+      const [from, to] = [
+        fleet.calls.find((c) => c.rpc === 'ConfirmMessageReceived')!.at,
+        fleet.calls.find((c) => c.rpc === 'PushMessages')!.at,
+      ];
       expect(fleet.callsOf('SendNodeHeartbeat').filter((c) => c.at > from && c.at < to).length).toBeGreaterThanOrEqual(2);
 
       const evaluate = instruction(nodeId, fedAvgContent(opened.weights, { 'server-round': 1n }), { type: 'evaluate', group: '1' });
@@ -62,7 +75,9 @@ describe('a party at a Flower-like server over gRPC', () => {
       expect(party.state).toEqual({ type: 'disconnected', reason: 'left the federation' });
       expect(fleet.replies.refused).toEqual([]);
       expect(errorsOf(events)).toEqual([]);
-      expect(events.filter((e) => e.type === 'round').map((e) => [e.type === 'round' && e.messageType, e.type === 'round' && e.outcome])).toEqual([
+      expect(
+        events.filter((e) => e.type === 'round').map((e) => [e.type === 'round' && e.messageType, e.type === 'round' && e.outcome]),
+      ).toEqual([
         ['train', 'replied'],
         ['evaluate', 'replied'],
       ]);
@@ -75,7 +90,14 @@ describe('a party at a Flower-like server over gRPC', () => {
         ['sent', 'evaluate'],
       ]);
       const sentTrain = audit[1]!;
-      expect(sentTrain).toMatchObject({ runId: String(RUN_ID), group: '1', serverRound: null, replyTo: train.messageId, messageId: trained.message.metadata.messageId, error: null });
+      expect(sentTrain).toMatchObject({
+        runId: String(RUN_ID),
+        group: '1',
+        serverRound: null,
+        replyTo: train.messageId,
+        messageId: trained.message.metadata.messageId,
+        error: null,
+      });
       expect(sentTrain.arrays.map((a) => [a.record, a.name, a.shape])).toEqual(opened.weights.map((w) => ['arrays', w.name, w.shape]));
       expect(sentTrain.values['metrics.num-examples']).toBe(TRAIN_SAMPLES);
       expect(sentTrain.bytes).toBeGreaterThan(opened.weights.reduce((sum, w) => sum + w.data.byteLength, 0));
@@ -97,7 +119,10 @@ describe('leaving for good', () => {
       const fingerprint = party.fingerprint;
       await party.leave({ finish: true });
       expect(existsSync(path.join(dir, section.key_file))).toBe(false);
-      expect(events).toContainEqual({ type: 'notice', message: expect.stringMatching(new RegExp(`^node key ${fingerprint} retired with its node`)) });
+      expect(events).toContainEqual({
+        type: 'notice',
+        message: expect.stringMatching(new RegExp(`^node key ${fingerprint} retired with its node`)),
+      });
 
       await party.join();
       await waitFor(() => party.state.type === 'idle', 10_000, 'the second join');

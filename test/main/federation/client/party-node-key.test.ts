@@ -111,10 +111,13 @@ describe('a party with a node key source', () => {
     const fleet = await FakeFleet.start('grpc');
     const dir = await mkdtemp(path.join(os.tmpdir(), 'tributary-party-'));
     const section = FederationSectionSchema.parse({ server: fleet.address, insecure: true });
-    const join = (nodeKey: NodeKeySource) => new Party({ section, baseDir: dir, runner: opened.runner, settings: opened.info.settings, nodeKey }).join();
+    const join = (nodeKey: NodeKeySource) =>
+      new Party({ section, baseDir: dir, runner: opened.runner, settings: opened.info.settings, nodeKey }).join();
     try {
       await expect(join(new MemoryKeySource('not a key'))).rejects.toThrow(/^the test keychain: not a usable node key/);
-      const unsaved = Object.assign(new MemoryKeySource(undefined), { save: async () => Promise.reject(new Error('the keychain is locked')) });
+      const unsaved = Object.assign(new MemoryKeySource(undefined), {
+        save: async () => Promise.reject(new Error('the keychain is locked')),
+      });
       await expect(join(unsaved)).rejects.toThrow('the keychain is locked');
       expect(fleet.calls).toEqual([]);
       expect(await readdir(dir)).toEqual([]);

@@ -28,16 +28,48 @@ const changed = (index: number, change: Partial<NamedArray>) => opened.weights.m
 const withValue = (value: number) => changed(2, { data: Object.assign(opened.weights[2]!.data.slice(), { 7: value }) });
 
 const cases: [string, () => Instruction, RegExp][] = [
-  ['an object whose bytes do not hash to its id', () => tampered(train(opened.weights)), /object [0-9a-f]{64}: its \d+ bytes hash to [0-9a-f]{64}; refused/],
-  ['a .npy holding Python objects (a pickle)', () => instructionWithNpy(nodeId, npyFile('|O', [2], new Uint8Array(16)), { dtype: 'float32', shape: [2] }), /npy dtype \|O holds Python objects \(a pickle\); refused/],
-  ['a .npy declaring 2 GB over a few bytes', () => instructionWithNpy(nodeId, npyFile('<f4', [536_870_912]), { dtype: 'float32', shape: [536_870_912] }), /declares 2147483648 bytes, more than the ceiling/],
-  ['one array too few', () => train(opened.weights.slice(0, -1)), /ArrayRecord "arrays": the model has 4 weight arrays \(dense\/kernel … dense_1\/bias\), the message has 3/],
-  ['an array under another name', () => train(changed(1, { name: 'dense/beta' })), /weight 1 of the model is "dense\/bias", the message has "dense\/beta" there/],
-  ['an array of the wrong shape', () => train(changed(2, { shape: [64, 20], data: new Float32Array(1280) })), /array "dense_1\/kernel" \(weight 2, dense_1\/kernel\): shape \[64, 20\] does not match the model's \[128, 10\]/],
+  [
+    'an object whose bytes do not hash to its id',
+    () => tampered(train(opened.weights)),
+    /object [0-9a-f]{64}: its \d+ bytes hash to [0-9a-f]{64}; refused/,
+  ],
+  [
+    'a .npy holding Python objects (a pickle)',
+    () => instructionWithNpy(nodeId, npyFile('|O', [2], new Uint8Array(16)), { dtype: 'float32', shape: [2] }),
+    /npy dtype \|O holds Python objects \(a pickle\); refused/,
+  ],
+  [
+    'a .npy declaring 2 GB over a few bytes',
+    () => instructionWithNpy(nodeId, npyFile('<f4', [536_870_912]), { dtype: 'float32', shape: [536_870_912] }),
+    /declares 2147483648 bytes, more than the ceiling/,
+  ],
+  [
+    'one array too few',
+    () => train(opened.weights.slice(0, -1)),
+    /ArrayRecord "arrays": the model has 4 weight arrays \(dense\/kernel … dense_1\/bias\), the message has 3/,
+  ],
+  [
+    'an array under another name',
+    () => train(changed(1, { name: 'dense/beta' })),
+    /weight 1 of the model is "dense\/bias", the message has "dense\/beta" there/,
+  ],
+  [
+    'an array of the wrong shape',
+    () => train(changed(2, { shape: [64, 20], data: new Float32Array(1280) })),
+    /array "dense_1\/kernel" \(weight 2, dense_1\/kernel\): shape \[64, 20\] does not match the model's \[128, 10\]/,
+  ],
   ['a NaN weight', () => train(withValue(Number.NaN)), /array "dense_1\/kernel" .*: value 7 is NaN; weights must be finite/],
   ['an infinite weight', () => train(withValue(Number.POSITIVE_INFINITY)), /value 7 is Infinity; weights must be finite/],
-  ['a message type the site does not serve', () => instruction(nodeId, fedAvgContent(opened.weights), { type: 'query' }), /message type "query" is not served by this site/],
-  ['a train message without arrays', () => instruction(nodeId, recordDict({ config: configRecord({ 'server-round': 1n }) })), /expected one ArrayRecord \("arrays"\), found "config" \(config\)/],
+  [
+    'a message type the site does not serve',
+    () => instruction(nodeId, fedAvgContent(opened.weights), { type: 'query' }),
+    /message type "query" is not served by this site/,
+  ],
+  [
+    'a train message without arrays',
+    () => instruction(nodeId, recordDict({ config: configRecord({ 'server-round': 1n }) })),
+    /expected one ArrayRecord \("arrays"\), found "config" \(config\)/,
+  ],
   ['a round setting that is not a number', () => train(opened.weights, { lr: 'fast' }), /config "lr": expected a number, got "fast"/],
 ];
 

@@ -18,47 +18,65 @@ beforeAll(async () => {
 afterAll(() => opened.runner.close());
 
 /** What the party said (notices and errors) from event `from` on. */
-const said = (events: readonly PartyEvent[], from = 0) => events.slice(from).flatMap((event) => (event.type === 'notice' || event.type === 'error' ? [`${event.type}: ${event.message}`] : []));
+const said = (events: readonly PartyEvent[], from = 0) =>
+  events.slice(from).flatMap((event) => (event.type === 'notice' || event.type === 'error' ? [`${event.type}: ${event.message}`] : []));
 
 describe('a finished federation', () => {
-  it('the reference aggregator answers GetRun with the run finished and waits for the node to ask; the party says so, then that the server closed, once', { timeout: 60_000 }, async () => {
-    const out = await mkdtemp(path.join(os.tmpdir(), 'tributary-finished-'));
-    const config = AggregatorConfigSchema.parse({
-      model: { builtin: 'mlp', input_shape: [28, 28, 1], classes: 10 },
-      rounds: 1, min_nodes: 1, round_timeout: 60, insecure: true, out, linger: 30,
-      train: { local_epochs: 1, lr: 0.01, batch_size: 100 },
-      listen: { grpc: '127.0.0.1:0', rest: null },
-    });
-    const aggregator = new Aggregator(config, out);
-    let roundsDoneAt = 0;
-    aggregator.events.on((event) => {
-      if (event.type === 'round-done') roundsDoneAt = Date.now();
-    });
-    const { grpc } = await aggregator.start();
-    const { party, events } = await startParty({ address: grpc!, kind: 'grpc' }, opened, { heartbeatIntervalSec: 10 });
-    const runId = String(aggregator.state.runId);
-    try {
-      await aggregator.run();
-      expect(Date.now() - roundsDoneAt).toBeLessThan(15_000); // it lingered until the node asked, not the whole 30 s
-      expect(aggregator.state.toldFinished.size).toBe(1);
-      await waitFor(() => party.run?.finished === true, 2_000, 'the answer to reach the party'); // the aggregator counts the node told as it answers
-      expect(party.run).toEqual({ runId, lastRound: 1, finished: true });
-      expect(said(events)).toContain(`notice: federation finished: run ${runId}, 1 round, the server says; staying connected in case it starts another run`);
+  it(
+    'the reference aggregator answers GetRun with the run finished and waits for the node to ask; the party says so, then that the server closed, once',
+    { timeout: 60_000 },
+    async () => {
+      const out = await mkdtemp(path.join(os.tmpdir(), 'tributary-finished-'));
+      const config = AggregatorConfigSchema.parse({
+        model: { builtin: 'mlp', input_shape: [28, 28, 1], classes: 10 },
+        rounds: 1,
+        min_nodes: 1,
+        round_timeout: 60,
+        insecure: true,
+        out,
+        linger: 30,
+        train: { local_epochs: 1, lr: 0.01, batch_size: 100 },
+        listen: { grpc: '127.0.0.1:0', rest: null },
+      });
+      const aggregator = new Aggregator(config, out);
+      let roundsDoneAt = 0;
+      aggregator.events.on((event) => {
+        if (event.type === 'round-done') roundsDoneAt = Date.now();
+      });
+      const { grpc } = await aggregator.start();
+      const { party, events } = await startParty({ address: grpc!, kind: 'grpc' }, opened, { heartbeatIntervalSec: 10 });
+      const runId = String(aggregator.state.runId);
+      try {
+        await aggregator.run();
+        expect(Date.now() - roundsDoneAt).toBeLessThan(15_000); // it lingered until the node asked, not the whole 30 s
+        expect(aggregator.state.toldFinished.size).toBe(1);
+        await waitFor(() => party.run?.finished === true, 2_000, 'the answer to reach the party'); // the aggregator counts the node told as it answers
+        expect(party.run).toEqual({ runId, lastRound: 1, finished: true });
+        expect(said(events)).toContain(
+          `notice: federation finished: run ${runId}, 1 round, the server says; staying connected in case it starts another run`,
+        );
 
-      const before = events.length;
-      await aggregator.close();
-      await waitFor(() => party.state.type === 'connecting' && party.state.lastError !== null, 15_000, 'the party to find the server gone');
-      await sleep(4_000); // several retries
-      expect(said(events, before)).toEqual([`notice: federation finished (run ${runId}, 1 round); the server has since closed; trying again`]);
-      expect(errorsOf(events)).toEqual([]);
-    } finally {
-      await party.leave({ finish: false });
-      await aggregator.close().catch(() => undefined);
-    }
-  });
+        const before = events.length;
+        await aggregator.close();
+        await waitFor(
+          () => party.state.type === 'connecting' && party.state.lastError !== null,
+          15_000,
+          'the party to find the server gone',
+        );
+        await sleep(4_000); // several retries
+        expect(said(events, before)).toEqual([
+          `notice: federation finished (run ${runId}, 1 round); the server has since closed; trying again`,
+        ]);
+        expect(errorsOf(events)).toEqual([]);
+      } finally {
+        await party.leave({ finish: false });
+        await aggregator.close().catch(() => undefined);
+      }
+    },
+  );
 
   // Over REST, Flower's routes turn the refusal into a bare HTTP 500 that says nothing: there the party cannot tell.
-  it("reads Flower's refusal of GetRun for a finished run over gRPC (\"Run is finished.\")", { timeout: 40_000 }, async () => {
+  it('reads Flower\'s refusal of GetRun for a finished run over gRPC ("Run is finished.")', { timeout: 40_000 }, async () => {
     const fleet = await FakeFleet.start('grpc');
     const { party, events } = await startParty(fleet, opened);
     try {
@@ -72,7 +90,9 @@ describe('a finished federation', () => {
       await fleet.close();
       await waitFor(() => said(events, before).length > 0, 15_000, 'the party to find the server gone');
       await sleep(3_000);
-      expect(said(events, before)).toEqual([`notice: federation finished (run ${RUN_ID}, 3 rounds); the server has since closed; trying again`]);
+      expect(said(events, before)).toEqual([
+        `notice: federation finished (run ${RUN_ID}, 3 rounds); the server has since closed; trying again`,
+      ]);
     } finally {
       await party.leave({ finish: false });
       await fleet.close();
@@ -81,24 +101,32 @@ describe('a finished federation', () => {
 });
 
 describe('a server lost while its run goes on', () => {
-  it('is said once for the whole outage (pull retries and the heartbeat both find it), and again after it came back and went again', { timeout: 60_000 }, async () => {
-    let fleet = await FakeFleet.start('grpc');
-    const { party, events } = await startParty(fleet, opened);
-    try {
-      await fleet.activeNode();
-      const port = fleet.port;
-      await fleet.close();
-      await sleep(4_000); // pull retries, and a heartbeat (every second here) that gives up
-      const lost = said(events).filter((line) => line.includes('lost the connection'));
-      expect(lost).toEqual([expect.stringMatching(/^error: lost the connection to the server \(.+\); (trying|joining) again$/)]);
-      fleet = await FakeFleet.start('grpc', port);
-      await fleet.activeNode(20_000);
-      await waitFor(() => party.state.type === 'idle', 10_000, 'the party to be back');
-      await fleet.close();
-      await waitFor(() => said(events).filter((line) => line.includes('lost the connection')).length === 2, 15_000, 'the second outage to be said');
-    } finally {
-      await party.leave({ finish: false });
-      await fleet.close();
-    }
-  });
+  it(
+    'is said once for the whole outage (pull retries and the heartbeat both find it), and again after it came back and went again',
+    { timeout: 60_000 },
+    async () => {
+      let fleet = await FakeFleet.start('grpc');
+      const { party, events } = await startParty(fleet, opened);
+      try {
+        await fleet.activeNode();
+        const port = fleet.port;
+        await fleet.close();
+        await sleep(4_000); // pull retries, and a heartbeat (every second here) that gives up
+        const lost = said(events).filter((line) => line.includes('lost the connection'));
+        expect(lost).toEqual([expect.stringMatching(/^error: lost the connection to the server \(.+\); (trying|joining) again$/)]);
+        fleet = await FakeFleet.start('grpc', port);
+        await fleet.activeNode(20_000);
+        await waitFor(() => party.state.type === 'idle', 10_000, 'the party to be back');
+        await fleet.close();
+        await waitFor(
+          () => said(events).filter((line) => line.includes('lost the connection')).length === 2,
+          15_000,
+          'the second outage to be said',
+        );
+      } finally {
+        await party.leave({ finish: false });
+        await fleet.close();
+      }
+    },
+  );
 });

@@ -44,12 +44,17 @@ export class PushedReplies {
 
   expect(instruction: Instruction, timeoutMs: number): Promise<ReceivedReply> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no reply to ${instruction.proto.metadata!.messageType} ${instruction.messageId} within ${timeoutMs} ms`)), timeoutMs);
-      const settle = <T>(done: (value: T) => void) => (value: T) => {
-        clearTimeout(timer);
-        this.#waiters.delete(instruction.messageId);
-        done(value);
-      };
+      const timer = setTimeout(
+        () => reject(new Error(`no reply to ${instruction.proto.metadata!.messageType} ${instruction.messageId} within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+      const settle =
+        <T>(done: (value: T) => void) =>
+        (value: T) => {
+          clearTimeout(timer);
+          this.#waiters.delete(instruction.messageId);
+          done(value);
+        };
       this.#waiters.set(instruction.messageId, { resolve: settle(resolve), reject: settle(reject) });
     });
   }
@@ -71,11 +76,14 @@ export class PushedReplies {
     const metadata = proto.metadata!;
     const instruction = this.#delivered.get(metadata.replyToMessageId);
     const problems = replyProblems(proto, tree.objectId, nodeId, Date.now() / 1000);
-    const mismatch = instruction ? replyMismatch(metadata, instruction.proto.metadata!) : `it answers ${metadata.replyToMessageId}, which was never delivered`;
+    const mismatch = instruction
+      ? replyMismatch(metadata, instruction.proto.metadata!)
+      : `it answers ${metadata.replyToMessageId}, which was never delivered`;
     if (mismatch) problems.push(mismatch);
     if (proto.content && proto.content.items.length > 0) problems.push('the Message in PushMessages must carry an EMPTY RecordDict');
     if (instruction && metadata.groupId !== instruction.proto.metadata!.groupId) problems.push('group id differs from the instruction');
-    if (instruction && metadata.messageType !== instruction.proto.metadata!.messageType) problems.push('message type differs from the instruction');
+    if (instruction && metadata.messageType !== instruction.proto.metadata!.messageType)
+      problems.push('message type differs from the instruction');
     if (problems.length) {
       this.refused.push({ proto, problems });
       this.#waiters.get(metadata.replyToMessageId)?.reject(new Error(`reply refused: ${problems.join('; ')}`));

@@ -22,7 +22,12 @@ const weight = (name: string, shape: number[], seed: number): NamedArray => {
   return { name, shape, dtype: 'float32', data };
 };
 /** The global model FedAvg sends in an evaluate and again in the next round's train: its chunks are 1,152 down to 136 bytes. */
-const GLOBAL = [weight('dense/kernel', [4, 64], 1), weight('dense/bias', [64], 2), weight('dense_1/kernel', [64, 2], 3), weight('dense_1/bias', [2], 4)];
+const GLOBAL = [
+  weight('dense/kernel', [4, 64], 1),
+  weight('dense/bias', [64], 2),
+  weight('dense_1/kernel', [64, 2], 3),
+  weight('dense_1/bias', [2], 4),
+];
 
 let harness: Harness;
 beforeAll(async () => {
@@ -64,7 +69,13 @@ interface Delivered {
 }
 
 /** The aggregator sends `content`; the node pulls, receives (through `cache`) and confirms it, as the party does. */
-async function deliver(node: RecordingNode, content: RecordDict, messageType: string, round: number, cache: ObjectCache): Promise<Delivered> {
+async function deliver(
+  node: RecordingNode,
+  content: RecordDict,
+  messageType: string,
+  round: number,
+  cache: ObjectCache,
+): Promise<Delivered> {
   const { state } = harness.aggregator;
   const signal = new AbortController().signal;
   sendInstructions(state, [node.nodeId], content, messageType, round);
@@ -90,26 +101,29 @@ function arraysOf(received: Received): [string, number[], number[]][] {
 const expectedArrays = GLOBAL.map((w): [string, number[], number[]] => [w.name, w.shape, [...w.data]]);
 
 describe('receiving with the object cache', () => {
-  it.each(['grpc', 'rest'] as const)('over %s, pulls only the objects of the next train that the evaluate before it did not carry', async (kind) => {
-    const node = await joinRecording(kind);
-    const cache = new ObjectCache({ maxBytes: MAX_MESSAGE_BYTES });
-    const evaluate = await deliver(node, evaluateContent(GLOBAL, 1, SETTINGS), 'evaluate', 1, cache);
-    expect(evaluate.pulledIds.sort()).toEqual(idsOf(evaluate.tree).sort());
-    expect(evaluate.received.cachedBytes).toBe(0);
+  it.each(['grpc', 'rest'] as const)(
+    'over %s, pulls only the objects of the next train that the evaluate before it did not carry',
+    async (kind) => {
+      const node = await joinRecording(kind);
+      const cache = new ObjectCache({ maxBytes: MAX_MESSAGE_BYTES });
+      const evaluate = await deliver(node, evaluateContent(GLOBAL, 1, SETTINGS), 'evaluate', 1, cache);
+      expect(evaluate.pulledIds.sort()).toEqual(idsOf(evaluate.tree).sort());
+      expect(evaluate.received.cachedBytes).toBe(0);
 
-    const train = await deliver(node, trainContent(GLOBAL, 2, SETTINGS), 'train', 2, cache);
-    const [message, recordDict] = [train.tree, train.tree.children[0]!];
-    const config = recordDict.children.find((child) => !idsOf(evaluate.tree).includes(child.objectId))!;
-    // Message, RecordDict and the round's ConfigRecord are new; the ArrayRecord, Arrays and ArrayChunks are the evaluate's.
-    expect(train.pulledIds.sort()).toEqual([message.objectId, recordDict.objectId, config.objectId].sort());
-    const held = idsOf(train.tree).filter((id) => !train.pulledIds.includes(id));
-    expect(held).toHaveLength(1 + 2 * GLOBAL.length);
-    expect(train.received.cachedBytes).toBe(held.reduce((sum, id) => sum + cache.get(id)!.byteLength, 0));
-    expect(train.received.refetched).toBe(false);
-    expect(arraysOf(train.received)).toEqual(expectedArrays);
-    // As Flower's SuperLink: the confirm frees the whole message, the objects this node never pulled included.
-    expect(idsOf(train.tree).filter((id) => harness.aggregator.state.store.has(id))).toEqual([]);
-  });
+      const train = await deliver(node, trainContent(GLOBAL, 2, SETTINGS), 'train', 2, cache);
+      const [message, recordDict] = [train.tree, train.tree.children[0]!];
+      const config = recordDict.children.find((child) => !idsOf(evaluate.tree).includes(child.objectId))!;
+      // Message, RecordDict and the round's ConfigRecord are new; the ArrayRecord, Arrays and ArrayChunks are the evaluate's.
+      expect(train.pulledIds.sort()).toEqual([message.objectId, recordDict.objectId, config.objectId].sort());
+      const held = idsOf(train.tree).filter((id) => !train.pulledIds.includes(id));
+      expect(held).toHaveLength(1 + 2 * GLOBAL.length);
+      expect(train.received.cachedBytes).toBe(held.reduce((sum, id) => sum + cache.get(id)!.byteLength, 0));
+      expect(train.received.refetched).toBe(false);
+      expect(arraysOf(train.received)).toEqual(expectedArrays);
+      // As Flower's SuperLink: the confirm frees the whole message, the objects this node never pulled included.
+      expect(idsOf(train.tree).filter((id) => harness.aggregator.state.store.has(id))).toEqual([]);
+    },
+  );
 
   it('lets no damaged held copy through: inflate refuses it, and the message is pulled whole from the server', async () => {
     const node = await joinRecording('grpc');

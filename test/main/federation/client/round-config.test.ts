@@ -8,9 +8,19 @@ const refusing = { ...bounds, out_of_bounds: 'refuse' as const };
 
 describe('roundSettings', () => {
   it('reads Flower’s spellings, with integers as bigints (sint64) or numbers', () => {
-    const config = new Map<string, unknown>([['server-round', 3n], ['local-epochs', 2n], ['lr', 0.01], ['batch-size', 32n]]);
+    const config = new Map<string, unknown>([
+      ['server-round', 3n],
+      ['local-epochs', 2n],
+      ['lr', 0.01],
+      ['batch-size', 32n],
+    ]);
     expect(roundSettings(config, bounds, 1)).toEqual({ serverRound: 3, epochs: 2, learningRate: 0.01, batchSize: 32, adjustments: [] });
-    expect(roundSettings({ server_round: 1, local_epochs: 3, learning_rate: 0.05, batch_size: 16 }, bounds, 1)).toMatchObject({ serverRound: 1, epochs: 3, learningRate: 0.05, batchSize: 16 });
+    expect(roundSettings({ server_round: 1, local_epochs: 3, learning_rate: 0.05, batch_size: 16 }, bounds, 1)).toMatchObject({
+      serverRound: 1,
+      epochs: 3,
+      learningRate: 0.05,
+      batchSize: 16,
+    });
     expect(roundSettings({ epochs: 4, 'learning-rate': 0.02 }, bounds, 1)).toMatchObject({ epochs: 4, learningRate: 0.02 });
   });
 
@@ -30,13 +40,17 @@ describe('roundSettings', () => {
   });
 
   it('refuses out-of-bounds values when the bounds say refuse, naming the key and the allowed range', () => {
-    expect(() => roundSettings({ lr: 0.5 }, refusing, 1)).toThrow(new RoundConfigRefused('config "lr" = 0.5 is out of bounds: the site allows 0.001 to 0.1'));
+    expect(() => roundSettings({ lr: 0.5 }, refusing, 1)).toThrow(
+      new RoundConfigRefused('config "lr" = 0.5 is out of bounds: the site allows 0.001 to 0.1'),
+    );
     expect(() => roundSettings({ lr: 0.05, epochs: 6 }, refusing, 1)).toThrow(/config "epochs" = 6 is out of bounds/);
   });
 
   it('refuses values that are not numbers, or not whole where they must be', () => {
     expect(() => roundSettings({ lr: 'fast' }, bounds, 1)).toThrow('config "lr": expected a number, got "fast"');
     expect(() => roundSettings({ 'batch-size': 3.5 }, bounds, 1)).toThrow('config "batch-size": expected a whole number, got 3.5');
-    expect(() => roundSettings({ 'local-epochs': new Uint8Array(3) }, bounds, 1)).toThrow('config "local-epochs": expected a whole number, got 3 bytes');
+    expect(() => roundSettings({ 'local-epochs': new Uint8Array(3) }, bounds, 1)).toThrow(
+      'config "local-epochs": expected a whole number, got 3 bytes',
+    );
   });
 });

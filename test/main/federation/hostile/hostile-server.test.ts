@@ -55,10 +55,12 @@ const fresh = (group: string, arrays = weights) => {
   const shift = Number.parseInt(group, 36) * 1e-6;
   return arrays.map((weight) => ({ ...weight, data: weight.data.map((value) => value + shift) }));
 };
-const evaluate = (context: AttackContext) => instruction(context.nodeId, fedAvgContent(fresh(context.group)), { type: 'evaluate', group: context.group });
+const evaluate = (context: AttackContext) =>
+  instruction(context.nodeId, fedAvgContent(fresh(context.group)), { type: 'evaluate', group: context.group });
 const train = (context: AttackContext, config: Record<string, ConfigValue> = {}, arrays = weights) =>
   instruction(context.nodeId, fedAvgContent(fresh(context.group, arrays), config), { type: 'train', group: context.group });
-const changed = (index: number, change: Partial<NamedArray>) => weights.map((weight, i) => (i === index ? { ...weight, ...change } : weight));
+const changed = (index: number, change: Partial<NamedArray>) =>
+  weights.map((weight, i) => (i === index ? { ...weight, ...change } : weight));
 const withValue = (value: number) => changed(2, { data: Object.assign(weights[2]!.data.slice(), { 7: value }) });
 
 /** The message with its tree replaced (ids that hash to nothing, or a shape no message has), as a server may hand it out. */
@@ -70,7 +72,8 @@ const ATTACKS: Attack[] = [
   {
     name: 'a PullObject answer declaring 2 GiB',
     launch: (context) => (context.hostility.next('PullObject', { flood: { declared: GIB2 } }), evaluate(context)),
-    refusal: /PullObject failed: TOO_LARGE: the answer declares 2147483648 bytes \((Content-Length|gRPC length prefix)\), more than .*: refused unread/,
+    refusal:
+      /PullObject failed: TOO_LARGE: the answer declares 2147483648 bytes \((Content-Length|gRPC length prefix)\), more than .*: refused unread/,
   },
   {
     name: 'a PullObject answer without a length that never ends',
@@ -80,7 +83,10 @@ const ATTACKS: Attack[] = [
   },
   {
     name: 'a gzip PullObject answer that inflates to 64 MiB',
-    launch: (context) => (context.hostility.next('PullObject', { bytes: gzipSync(Buffer.alloc(64 * 2 ** 20)), gzipped: true }), evaluate(context)),
+    launch: (context) => (
+      context.hostility.next('PullObject', { bytes: gzipSync(Buffer.alloc(64 * 2 ** 20)), gzipped: true }),
+      evaluate(context)
+    ),
     refusal: /PullObject failed: TOO_LARGE: the answer ran past \d+ bytes, .*: stopped reading/,
     transports: ['grpc'],
   },
@@ -91,7 +97,8 @@ const ATTACKS: Attack[] = [
   },
   {
     name: 'a PullMessages answer that is not protobuf',
-    launch: ({ hostility }) => void hostility.next('PullMessages', { bytes: new Uint8Array([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f, 1, 2, 3]) }),
+    launch: ({ hostility }) =>
+      void hostility.next('PullMessages', { bytes: new Uint8Array([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f, 1, 2, 3]) }),
     refusal: /^PullMessages answer refused: PullMessagesResponse: cannot decode 9 bytes/,
   },
   {
@@ -107,7 +114,9 @@ const ATTACKS: Attack[] = [
       const answer = { messagesList: [first.proto, second.proto, third.proto], messageObjectTrees: [first.tree, second.tree, third.tree] };
       const [served, ...refused] = context.fleet.sendAnswer(context.nodeId, answer, [first, second, third]);
       context.awaiting.push(served!.then((reply) => expect(reply.message.error).toBeUndefined()));
-      context.awaiting.push(Promise.all(refused).then((replies) => expect(replies.map((reply) => reply.message.error?.code)).toEqual([2n, 2n])));
+      context.awaiting.push(
+        Promise.all(refused).then((replies) => expect(replies.map((reply) => reply.message.error?.code)).toEqual([2n, 2n])),
+      );
       return undefined;
     },
     refusal: /^PullMessages answer refused: message 3 of 3; a server hands out one message at a time/,
@@ -158,7 +167,10 @@ const ATTACKS: Attack[] = [
       const asArray = ({ shape, data }: NamedArray, index: number): AnyNdArray =>
         index === 1 ? { dtype: 'float64', shape, data: Float64Array.from(data) } : { dtype: 'float32', shape, data };
       const arrays = arrayRecord(weights.map((weight, index) => [weight.name, asArray(weight, index)]));
-      return instruction(context.nodeId, recordDict({ arrays, config: configRecord({ 'server-round': 1n }) }), { type: 'train', group: context.group });
+      return instruction(context.nodeId, recordDict({ arrays, config: configRecord({ 'server-round': 1n }) }), {
+        type: 'train',
+        group: context.group,
+      });
     },
     refusal: /array "dense\/bias" \(weight 1, dense\/bias\): dtype float64, but the model's weights are float32/,
   },

@@ -56,7 +56,10 @@ export class PartyChild {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'tributary-hostile-'));
     const configFile = path.join(dir, 'party.yaml');
     await writeFile(configFile, partyYaml(server, transport));
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'party', '--config', configFile], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'party', '--config', configFile], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     return new PartyChild(dir, child);
   }
 
@@ -75,7 +78,8 @@ export class PartyChild {
     for (;;) {
       const lines = await this.audit();
       if (lines.some(holds)) return lines;
-      if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for an audit line: ${what}\n${this.lines.slice(-20).join('\n')}`);
+      if (Date.now() > deadline)
+        throw new Error(`timed out after ${timeoutMs} ms waiting for an audit line: ${what}\n${this.lines.slice(-20).join('\n')}`);
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
   }

@@ -125,7 +125,9 @@ async function serveRest(request: IncomingMessage, response: ServerResponse, han
     response.writeHead(200, { 'Content-Type': 'application/protobuf', 'Content-Length': answer.byteLength }).end(answer);
   } catch (error) {
     const detail = Buffer.from(JSON.stringify({ detail: (error as Error).message }));
-    response.writeHead(error instanceof FleetRpcError ? 500 : 503, { 'Content-Type': 'application/json', 'Content-Length': detail.byteLength }).end(detail);
+    response
+      .writeHead(error instanceof FleetRpcError ? 500 : 503, { 'Content-Type': 'application/json', 'Content-Length': detail.byteLength })
+      .end(detail);
   }
 }
 
@@ -183,7 +185,10 @@ async function serveGrpc(stream: ServerHttp2Stream, path: string, handler: Fleet
   try {
     const answer = hostile ? hostile.bytes : await handler(rpc, new Uint8Array(request), { transport: 'grpc' });
     const gzipped = hostile?.gzipped === true;
-    stream.respond({ ':status': 200, 'content-type': 'application/grpc', ...(gzipped && { 'grpc-encoding': 'gzip' }) }, { waitForTrailers: true });
+    stream.respond(
+      { ':status': 200, 'content-type': 'application/grpc', ...(gzipped && { 'grpc-encoding': 'gzip' }) },
+      { waitForTrailers: true },
+    );
     stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
     stream.end(Buffer.concat([prefix(answer.byteLength, gzipped), answer]));
   } catch (error) {

@@ -1,5 +1,11 @@
 // Test helper (plain Node): scripted node behaviours: honest training with a known update, and the ways a reply goes wrong.
-import { arrayRecord, metricRecord, type AnyRecord, type ArrayRecord, type RecordDict } from '../../../../main/federation/wire/records/model.js';
+import {
+  arrayRecord,
+  metricRecord,
+  type AnyRecord,
+  type ArrayRecord,
+  type RecordDict,
+} from '../../../../main/federation/wire/records/model.js';
 import type { AnyNdArray } from '../../../../main/federation/wire/npy/dtypes.js';
 import type { Behaviour } from './fake-node.js';
 

@@ -18,7 +18,10 @@ async function yaml(name: string, lines: string[]): Promise<string> {
 }
 
 async function problems(load: Promise<unknown>): Promise<string> {
-  const error = await load.then(() => undefined, (thrown: unknown) => thrown);
+  const error = await load.then(
+    () => undefined,
+    (thrown: unknown) => thrown,
+  );
   expect(error).toBeInstanceOf(ConfigError);
   return (error as ConfigError).message;
 }
@@ -52,7 +55,9 @@ describe('loadAggregatorConfig', () => {
     const none = await problems(loadAggregatorConfig(undefined, [{ key: ['model', 'builtin'], value: 'mlp', flag: '--model' }]));
     expect(none).toContain('command line: tls: TLS needs `tls.cert` and `tls.key` (flags --tls-cert, --tls-key)');
     const file = await yaml('both.yaml', ['model: { builtin: mlp }', 'insecure: true', 'tls: { cert: c.pem, key: k.pem }']);
-    expect(await problems(loadAggregatorConfig(file))).toContain(`${file}:2: insecure: set either \`tls\` (cert and key) or \`insecure: true\`, not both`);
+    expect(await problems(loadAggregatorConfig(file))).toContain(
+      `${file}:2: insecure: set either \`tls\` (cert and key) or \`insecure: true\`, not both`,
+    );
   });
 
   it('lets flags win over the file, and blames the flag for a bad value', async () => {

@@ -32,12 +32,16 @@ export class FakeNode {
   static async connect(kind: 'grpc' | 'rest', address: string, caFile?: string): Promise<FakeNode> {
     const identity = generateNodeIdentity();
     const security = caFile ? { rootCertificatesFile: caFile } : { insecure: true };
-    const transport = kind === 'grpc' ? await createGrpcTransport({ address, identity, ...security }) : await createRestTransport({ address, ...security });
+    const transport =
+      kind === 'grpc' ? await createGrpcTransport({ address, identity, ...security }) : await createRestTransport({ address, ...security });
     return new FakeNode(transport, identity);
   }
 
   async call<N extends FleetRpcName>(name: N, request: WireInput<FleetRequest<N>>): Promise<FleetResponse<N>> {
-    const rpc = fleetRpcs[name] as unknown as { request: { encode(value: unknown): Uint8Array }; response: { decode(bytes: Uint8Array): unknown } };
+    const rpc = fleetRpcs[name] as unknown as {
+      request: { encode(value: unknown): Uint8Array };
+      response: { decode(bytes: Uint8Array): unknown };
+    };
     return rpc.response.decode(await this.transport.call(name, rpc.request.encode(request))) as FleetResponse<N>;
   }
 
@@ -92,7 +96,12 @@ export class FakeNode {
     const metadata = replyMetadata(incoming.metadata);
     const deflated = deflateMessage(answer instanceof Map ? { metadata, content: answer } : { metadata, error: answer });
     const node = { nodeId: this.nodeId };
-    const pushed = await this.call('PushMessages', { node, messagesList: [deflated.message], messageObjectTrees: [deflated.tree], clientappRuntimeList: [0.01] });
+    const pushed = await this.call('PushMessages', {
+      node,
+      messagesList: [deflated.message],
+      messageObjectTrees: [deflated.tree],
+      clientappRuntimeList: [0.01],
+    });
     for (const objectId of pushed.objectsToPush) {
       await this.call('PushObject', { node, runId: metadata.runId, objectId, objectContent: deflated.objects.get(objectId)! });
     }

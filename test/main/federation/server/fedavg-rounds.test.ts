@@ -43,13 +43,20 @@ describe('FedAvg rounds', () => {
     expect(await readdir(path.join(result.runDir, 'checkpoints'))).toEqual(['round-0000', 'round-0001', 'round-0002']);
     // The final model loads in tfjs with the final global weights.
     const model = await tf.loadLayersModel(modelFile(result.finalModel));
-    expect(getWeights(model).map((w) => [w.name, [...w.data.slice(0, 3)]])).toEqual(result.weights.map((w) => [w.name, [...w.data.slice(0, 3)]]));
+    expect(getWeights(model).map((w) => [w.name, [...w.data.slice(0, 3)]])).toEqual(
+      result.weights.map((w) => [w.name, [...w.data.slice(0, 3)]]),
+    );
     model.dispose();
     // What each node was sent: train then evaluate per round, group id = round, config with the round's settings.
     const sent = nodes[0]!.received.map((m) => `${m.metadata.messageType}:${m.metadata.groupId}`);
     expect(sent).toEqual(['train:1', 'evaluate:1', 'train:2', 'evaluate:2']);
     const config = nodes[0]!.received[0]!.content!.get('config')!;
-    expect(config.kind === 'config' && Object.fromEntries(config.items)).toEqual({ 'server-round': 1n, 'local-epochs': 1n, lr: 0.001, 'batch-size': 32n });
+    expect(config.kind === 'config' && Object.fromEntries(config.items)).toEqual({
+      'server-round': 1n,
+      'local-epochs': 1n,
+      lr: 0.001,
+      'batch-size': 32n,
+    });
     // Memory stays flat: nothing of any round is left in the object store.
     expect(harness.aggregator.state.store.stats()).toEqual({ objects: 0, bytes: 0 });
     expect(nodes.map((n) => n.failure)).toEqual([undefined, undefined, undefined]);
@@ -65,7 +72,9 @@ describe('FedAvg rounds', () => {
     const reasons = Object.fromEntries([...record!.train.dropped, ...record!.train.refused].map((p) => [p.node, p.reason]));
     expect(reasons[String(straggler!.nodeId)]).toMatch(/round timeout of 1.5 s \(straggler\)/);
     expect(reasons[String(leaver!.nodeId)]).toMatch(/went offline \(unregistered\)/);
-    expect(reasons[String(nan!.nodeId)]).toMatch(/arrays do not fit the global model: array "dense\/kernel": value 0 is NaN; weights must be finite/);
+    expect(reasons[String(nan!.nodeId)]).toMatch(
+      /arrays do not fit the global model: array "dense\/kernel": value 0 is NaN; weights must be finite/,
+    );
     await expectShifted(runDir, 1, (1 * 10 + 3 * 30) / 40);
     // Evaluation asks the four nodes still online; the NaN node evaluates fine, the straggler stays silent.
     expect(record!.evaluate!.sampled).toHaveLength(4);

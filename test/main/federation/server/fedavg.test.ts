@@ -4,7 +4,12 @@ import type { CheckedWeights, NamedArray } from '../../../../main/engine/weights
 import { federatedAverage, fitReplyArrays, weightedMetrics } from '../../../../main/federation/server/fedavg.js';
 import { splitmix32 } from '../../../../main/data/shuffle.js';
 
-const array = (name: string, shape: number[], values: number[]): NamedArray => ({ name, shape, dtype: 'float32', data: Float32Array.from(values) });
+const array = (name: string, shape: number[], values: number[]): NamedArray => ({
+  name,
+  shape,
+  dtype: 'float32',
+  data: Float32Array.from(values),
+});
 const GLOBAL = [array('dense/kernel', [2, 2], [0, 0, 0, 0]), array('dense/bias', [2], [0, 0])];
 
 /** A reply's arrays as FedAvg takes them: checked against the global model, in its order. */
@@ -30,7 +35,13 @@ describe('federatedAverage', () => {
     const global = [array('w', [size], new Array<number>(size).fill(0))];
     const results = Array.from({ length: 7 }, () => ({
       numExamples: 1 + (next() % 60_000),
-      arrays: fitted(global, [array('w', [size], Array.from({ length: size }, () => next() / 2 ** 32 - 0.5))]),
+      arrays: fitted(global, [
+        array(
+          'w',
+          [size],
+          Array.from({ length: size }, () => next() / 2 ** 32 - 0.5),
+        ),
+      ]),
     }));
     const total = results.reduce((sum, r) => sum + r.numExamples, 0);
     const [mean] = federatedAverage(global, results);
@@ -44,17 +55,21 @@ describe('federatedAverage', () => {
 describe('fitReplyArrays', () => {
   const fits = [array('dense/kernel', [2, 2], [1, 2, 3, 4]), array('dense/bias', [2], [1, 2])];
 
-  it('takes the same names in any order, in the global model\'s order, and names what does not fit', () => {
+  it("takes the same names in any order, in the global model's order, and names what does not fit", () => {
     expect(fitReplyArrays(GLOBAL, fits)).toEqual(fits);
     expect(fitReplyArrays(GLOBAL, [...fits].reverse())).toEqual(fits);
     expect(fitReplyArrays(GLOBAL, [fits[0]!])).toBe('array "dense/bias" is missing');
     expect(fitReplyArrays(GLOBAL, [...fits, array('extra', [1], [0])])).toMatch(/^array "extra" is not in the global model/);
-    expect(fitReplyArrays(GLOBAL, [fits[0]!, array('dense/bias', [1, 2], [1, 2])])).toBe('array "dense/bias": shape [1, 2] does not match the model\'s [2]');
+    expect(fitReplyArrays(GLOBAL, [fits[0]!, array('dense/bias', [1, 2], [1, 2])])).toBe(
+      'array "dense/bias": shape [1, 2] does not match the model\'s [2]',
+    );
     expect(fitReplyArrays(GLOBAL, [fits[0]!, fits[1]!, fits[1]!])).toBe('two arrays share a name');
   });
 
   it('refuses NaN and infinities', () => {
-    expect(fitReplyArrays(GLOBAL, [fits[0]!, array('dense/bias', [2], [1, Number.NaN])])).toBe('array "dense/bias": value 1 is NaN; weights must be finite');
+    expect(fitReplyArrays(GLOBAL, [fits[0]!, array('dense/bias', [2], [1, Number.NaN])])).toBe(
+      'array "dense/bias": value 1 is NaN; weights must be finite',
+    );
     const infinite = [array('dense/kernel', [2, 2], [Infinity, 0, 0, 0]), fits[1]!];
     expect(fitReplyArrays(GLOBAL, infinite)).toBe('array "dense/kernel": value 0 is Infinity; weights must be finite');
   });

@@ -20,7 +20,10 @@ afterAll(async () => {
 });
 
 async function refusal(call: Promise<unknown>): Promise<TransportError> {
-  const error = await call.then(() => undefined, (thrown: unknown) => thrown);
+  const error = await call.then(
+    () => undefined,
+    (thrown: unknown) => thrown,
+  );
   expect(error).toBeInstanceOf(TransportError);
   return error as TransportError;
 }
@@ -72,12 +75,21 @@ describe('Fleet service', () => {
     const { runId, store } = harness.aggregator.state;
     const [good, other] = [buildObject('ArrayChunk', [], new Uint8Array([1, 2])), buildObject('ArrayChunk', [], new Uint8Array([3]))];
     store.preregister({ objectId: good.id, children: [] });
-    const push = (content: Uint8Array) => node.call('PushObject', { node: { nodeId: node.nodeId }, runId, objectId: good.id, objectContent: content });
-    expect(await node.call('PullObject', { node: { nodeId: node.nodeId }, runId, objectId: good.id })).toMatchObject({ objectFound: true, objectAvailable: false });
+    const push = (content: Uint8Array) =>
+      node.call('PushObject', { node: { nodeId: node.nodeId }, runId, objectId: good.id, objectContent: content });
+    expect(await node.call('PullObject', { node: { nodeId: node.nodeId }, runId, objectId: good.id })).toMatchObject({
+      objectFound: true,
+      objectAvailable: false,
+    });
     expect((await push(other.bytes)).stored).toBe(false);
     expect((await push(good.bytes)).stored).toBe(true);
-    expect(await node.call('PullObject', { node: { nodeId: node.nodeId }, runId, objectId: good.id })).toMatchObject({ objectAvailable: true, objectContent: good.bytes });
-    expect(await node.call('PullObject', { node: { nodeId: node.nodeId }, runId, objectId: other.id })).toMatchObject({ objectFound: false });
+    expect(await node.call('PullObject', { node: { nodeId: node.nodeId }, runId, objectId: good.id })).toMatchObject({
+      objectAvailable: true,
+      objectContent: good.bytes,
+    });
+    expect(await node.call('PullObject', { node: { nodeId: node.nodeId }, runId, objectId: other.id })).toMatchObject({
+      objectFound: false,
+    });
     // Bytes that hash to their id but are no object: Flower refuses them outright.
     const junk = new TextEncoder().encode('no header');
     const malformed = node.call('PushObject', { node: { nodeId: node.nodeId }, runId, objectId: objectId(junk), objectContent: junk });
@@ -88,11 +100,27 @@ describe('Fleet service', () => {
   it('drops a reply to a message nobody waits for, and refuses a malformed one with the reason', async () => {
     const node = await joined('grpc');
     const { runId } = harness.aggregator.state;
-    const stale = { metadata: { runId, messageId: 'a'.repeat(64), srcNodeId: 1n, dstNodeId: node.nodeId, replyToMessageId: '', groupId: '1', ttl: 600, messageType: 'train', createdAt: Date.now() / 1000 } };
+    const stale = {
+      metadata: {
+        runId,
+        messageId: 'a'.repeat(64),
+        srcNodeId: 1n,
+        dstNodeId: node.nodeId,
+        replyToMessageId: '',
+        groupId: '1',
+        ttl: 600,
+        messageType: 'train',
+        createdAt: Date.now() / 1000,
+      },
+    };
     const late = await node.reply(stale, { code: 2n, reason: 'late' });
     expect([late.results.size, late.objectsToPush]).toEqual([0, []]);
-    const message = { metadata: { ...stale.metadata, messageId: '', replyToMessageId: 'a'.repeat(64), srcNodeId: node.nodeId, dstNodeId: 7n } };
-    const error = await refusal(node.call('PushMessages', { node: { nodeId: node.nodeId }, messagesList: [{ ...message, error: { code: 0n, reason: '' } }] }));
+    const message = {
+      metadata: { ...stale.metadata, messageId: '', replyToMessageId: 'a'.repeat(64), srcNodeId: node.nodeId, dstNodeId: 7n },
+    };
+    const error = await refusal(
+      node.call('PushMessages', { node: { nodeId: node.nodeId }, messagesList: [{ ...message, error: { code: 0n, reason: '' } }] }),
+    );
     expect(error.code).toBe('INVALID_ARGUMENT');
     expect(error.details).toMatch(/empty `metadata.message_id`.*`metadata.dst_node_id` is not 1/);
   });
@@ -101,7 +129,10 @@ describe('Fleet service', () => {
     const [a, b] = [await joined('grpc'), await joined('rest')];
     const { state } = harness.aggregator;
     const content = new Map([['config', configRecord({ 'server-round': 1n })]]);
-    const sent = [...sendInstructions(state, [a.nodeId, b.nodeId], content, 'query', 1).keys(), ...sendInstructions(state, [a.nodeId], content, 'query', 2).keys()];
+    const sent = [
+      ...sendInstructions(state, [a.nodeId, b.nodeId], content, 'query', 1).keys(),
+      ...sendInstructions(state, [a.nodeId], content, 'query', 2).keys(),
+    ];
     const pulled = await a.call('PullMessages', { node: { nodeId: a.nodeId } });
     expect(pulled.messagesList).toHaveLength(1);
     const messageId = pulled.messagesList[0]!.metadata!.messageId;
@@ -117,39 +148,52 @@ describe('Fleet service', () => {
     expect(state.store.stats().objects).toBe(0);
   });
 
-  it.each(['grpc', 'rest'] as const)('over %s, frees a confirmed message\'s objects whether or not the node pulled them (Flower: delete by reference count)', async (kind) => {
-    const [a, b] = [await joined(kind), await joined(kind)];
-    const { state } = harness.aggregator;
-    const arrays = arrayRecord([['dense/kernel', { dtype: 'float32', shape: [2], data: Float32Array.of(1, 2) }]]);
-    const content = recordDict([['arrays', arrays], ['config', configRecord({ 'server-round': 1n })]]);
-    const sent = sendInstructions(state, [a.nodeId, b.nodeId], content, 'train', 1);
-    const idsOf = (tree: ObjectTree): string[] => [tree.objectId, ...tree.children.flatMap(idsOf)];
-    const held = (ids: string[]) => ids.filter((id) => state.store.has(id));
-    const pull = async (node: FakeNode) => (await node.call('PullMessages', { node: { nodeId: node.nodeId } })).messageObjectTrees[0]!;
-    const confirm = (node: FakeNode, tree: ObjectTree) => node.call('ConfirmMessageReceived', { node: { nodeId: node.nodeId }, runId: state.runId, messageObjectId: tree.objectId });
-    const [treeA, treeB] = [await pull(a), await pull(b)];
-    // a pulls its Message object only, b nothing at all (a party holding the rest from an earlier message).
-    await a.call('PullObject', { node: { nodeId: a.nodeId }, runId: state.runId, objectId: treeA.objectId });
-    await confirm(a, treeA);
-    expect(held(idsOf(treeA))).toEqual(idsOf(treeB).slice(1)); // a's Message went; the content b's message shares stays
-    await confirm(b, treeB);
-    expect(held([...idsOf(treeA), ...idsOf(treeB)])).toEqual([]);
-    state.forget(sent.keys()); // the phase's end finds nothing left to free, and no error
-    expect(held([...sent.keys()])).toEqual([]);
-  });
+  it.each(['grpc', 'rest'] as const)(
+    "over %s, frees a confirmed message's objects whether or not the node pulled them (Flower: delete by reference count)",
+    async (kind) => {
+      const [a, b] = [await joined(kind), await joined(kind)];
+      const { state } = harness.aggregator;
+      const arrays = arrayRecord([['dense/kernel', { dtype: 'float32', shape: [2], data: Float32Array.of(1, 2) }]]);
+      const content = recordDict([
+        ['arrays', arrays],
+        ['config', configRecord({ 'server-round': 1n })],
+      ]);
+      const sent = sendInstructions(state, [a.nodeId, b.nodeId], content, 'train', 1);
+      const idsOf = (tree: ObjectTree): string[] => [tree.objectId, ...tree.children.flatMap(idsOf)];
+      const held = (ids: string[]) => ids.filter((id) => state.store.has(id));
+      const pull = async (node: FakeNode) => (await node.call('PullMessages', { node: { nodeId: node.nodeId } })).messageObjectTrees[0]!;
+      const confirm = (node: FakeNode, tree: ObjectTree) =>
+        node.call('ConfirmMessageReceived', { node: { nodeId: node.nodeId }, runId: state.runId, messageObjectId: tree.objectId });
+      const [treeA, treeB] = [await pull(a), await pull(b)];
+      // a pulls its Message object only, b nothing at all (a party holding the rest from an earlier message).
+      await a.call('PullObject', { node: { nodeId: a.nodeId }, runId: state.runId, objectId: treeA.objectId });
+      await confirm(a, treeA);
+      expect(held(idsOf(treeA))).toEqual(idsOf(treeB).slice(1)); // a's Message went; the content b's message shares stays
+      await confirm(b, treeB);
+      expect(held([...idsOf(treeA), ...idsOf(treeB)])).toEqual([]);
+      state.forget(sent.keys()); // the phase's end finds nothing left to free, and no error
+      expect(held([...sent.keys()])).toEqual([]);
+    },
+  );
 
-  it.each(['grpc', 'rest'] as const)('over %s, holds pushed objects to what a reply for the model needs; a call too large is refused unread', async (kind) => {
-    const node = await joined(kind);
-    const { runId, store } = harness.aggregator.state;
-    const limits = messageLimits(await globalShapes());
-    const objectId = 'c'.repeat(64);
-    const push = (size: number) => node.call('PushObject', { node: { nodeId: node.nodeId }, runId, objectId, objectContent: new Uint8Array(size) });
-    const overCall = await refusal(push(2 * limits.objectBytes));
-    expect(overCall.code).toBe(kind === 'grpc' ? 'RESOURCE_EXHAUSTED' : 'HTTP 413');
-    const overObject = await refusal(push(limits.objectBytes + 1));
-    expect(overObject.details).toBe(`object ${objectId} of ${limits.objectBytes + 1} bytes: no object of a reply for this model is over ${limits.objectBytes}`);
-    expect(store.stats()).toEqual({ objects: 0, bytes: 0 });
-  });
+  it.each(['grpc', 'rest'] as const)(
+    'over %s, holds pushed objects to what a reply for the model needs; a call too large is refused unread',
+    async (kind) => {
+      const node = await joined(kind);
+      const { runId, store } = harness.aggregator.state;
+      const limits = messageLimits(await globalShapes());
+      const objectId = 'c'.repeat(64);
+      const push = (size: number) =>
+        node.call('PushObject', { node: { nodeId: node.nodeId }, runId, objectId, objectContent: new Uint8Array(size) });
+      const overCall = await refusal(push(2 * limits.objectBytes));
+      expect(overCall.code).toBe(kind === 'grpc' ? 'RESOURCE_EXHAUSTED' : 'HTTP 413');
+      const overObject = await refusal(push(limits.objectBytes + 1));
+      expect(overObject.details).toBe(
+        `object ${objectId} of ${limits.objectBytes + 1} bytes: no object of a reply for this model is over ${limits.objectBytes}`,
+      );
+      expect(store.stats()).toEqual({ objects: 0, bytes: 0 });
+    },
+  );
 
   it('refuses a reply tree bigger than a reply for the global model, and names past any honest length, before registering anything', async () => {
     const node = await joined('grpc');
@@ -165,7 +209,9 @@ describe('Fleet service', () => {
     const widely = `reply refused: object tree: more than ${limits.objects} objects, more than a message can hold`;
     expect([tooWide.code, tooWide.details]).toEqual(['INVALID_ARGUMENT', widely]);
     const bare = { objectId: metadata.messageId, children: [] };
-    const longType = await refusal(push({ metadata: { ...metadata, messageType: 't'.repeat(300) }, error: { code: 2n, reason: 'x' } }, bare));
+    const longType = await refusal(
+      push({ metadata: { ...metadata, messageType: 't'.repeat(300) }, error: { code: 2n, reason: 'x' } }, bare),
+    );
     expect(longType.details).toMatch(/message_type of 300 characters \(at most 256\)/);
     const rambling = await refusal(push({ metadata, error: { code: 2n, reason: 'x'.repeat(5000) } }, bare));
     expect(rambling.details).toMatch(/an error reason of 5000 characters \(at most 4096\)/);

@@ -40,12 +40,14 @@ export async function startHarness(config: Record<string, unknown> = {}): Promis
     events,
     nodes,
     async join(kind, behaviours) {
-      const joined = await Promise.all(behaviours.map(async (behaviour) => {
-        const node = await FakeNode.connect(kind, addresses[kind]!);
-        await node.join();
-        node.serve(behaviour);
-        return node;
-      }));
+      const joined = await Promise.all(
+        behaviours.map(async (behaviour) => {
+          const node = await FakeNode.connect(kind, addresses[kind]!);
+          await node.join();
+          node.serve(behaviour);
+          return node;
+        }),
+      );
       nodes.push(...joined);
       return joined;
     },

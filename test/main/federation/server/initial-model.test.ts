@@ -10,9 +10,18 @@ const section = (seed: number) => ({ builtin: 'mlp' as const, input_shape: [4], 
 describe('buildGlobalModel', () => {
   it('gives the same initial weights for the same seed, other weights for another, in Keras order with layer names', async () => {
     const random = Math.random;
-    const [a, b, c] = [await buildGlobalModel(section(1), '.'), await buildGlobalModel(section(1), '.'), await buildGlobalModel(section(2), '.')];
+    const [a, b, c] = [
+      await buildGlobalModel(section(1), '.'),
+      await buildGlobalModel(section(1), '.'),
+      await buildGlobalModel(section(2), '.'),
+    ];
     expect(Math.random).toBe(random); // seeded for the build only
-    expect(a.weights.map((w) => `${w.name} [${w.shape.join(', ')}]`)).toEqual(['dense/kernel [4, 128]', 'dense/bias [128]', 'dense_1/kernel [128, 2]', 'dense_1/bias [2]']);
+    expect(a.weights.map((w) => `${w.name} [${w.shape.join(', ')}]`)).toEqual([
+      'dense/kernel [4, 128]',
+      'dense/bias [128]',
+      'dense_1/kernel [128, 2]',
+      'dense_1/bias [2]',
+    ]);
     expect(b.weights).toEqual(a.weights);
     expect(c.weights[0]!.data).not.toEqual(a.weights[0]!.data);
     for (const model of [a, b, c]) model.model.dispose();

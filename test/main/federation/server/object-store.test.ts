@@ -7,7 +7,12 @@ import type { ObjectTree } from '../../../../main/federation/wire/proto/record-t
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 const chunk = (text: string) => buildObject('ArrayChunk', [], bytes(text));
-const parent = (type: 'Array' | 'Message', children: WireObject[]) => buildObject(type, children.map((c) => c.id), bytes('{}'));
+const parent = (type: 'Array' | 'Message', children: WireObject[]) =>
+  buildObject(
+    type,
+    children.map((c) => c.id),
+    bytes('{}'),
+  );
 const tree = (object: WireObject, children: ObjectTree[] = []): ObjectTree => ({ objectId: object.id, children });
 
 describe('ObjectStore', () => {

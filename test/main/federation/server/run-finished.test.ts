@@ -14,23 +14,28 @@ async function askUntilFinished(node: FakeNode, runId: bigint): Promise<string> 
 }
 
 describe('a finished run', () => {
-  it.each(['grpc', 'rest'] as const)('is answered over %s with its status and sub-status, while the calls that need a running run are refused', async (kind) => {
-    const harness = await startHarness({ rounds: 1, min_nodes: 1, round_timeout: 10, linger: 20 });
-    try {
-      const [node] = await harness.join(kind, [honest(1, 10)]);
-      const { runId } = harness.aggregator.state;
-      const asking = askUntilFinished(node!, runId);
-      const started = Date.now();
-      const result = await harness.aggregator.run();
-      expect(result.records.map((record) => record.status)).toEqual(['completed']);
-      expect(await asking).toBe('finished:completed:true');
-      expect(Date.now() - started).toBeLessThan(10_000); // not the whole 20 s: the one online node asked
-      const refused = await node!.call('PullObject', { node: { nodeId: node!.nodeId }, runId, objectId: 'x' }).catch((error: Error) => error);
-      expect(String(refused)).toMatch(/Run is finished\./);
-    } finally {
-      await harness.close();
-    }
-  });
+  it.each(['grpc', 'rest'] as const)(
+    'is answered over %s with its status and sub-status, while the calls that need a running run are refused',
+    async (kind) => {
+      const harness = await startHarness({ rounds: 1, min_nodes: 1, round_timeout: 10, linger: 20 });
+      try {
+        const [node] = await harness.join(kind, [honest(1, 10)]);
+        const { runId } = harness.aggregator.state;
+        const asking = askUntilFinished(node!, runId);
+        const started = Date.now();
+        const result = await harness.aggregator.run();
+        expect(result.records.map((record) => record.status)).toEqual(['completed']);
+        expect(await asking).toBe('finished:completed:true');
+        expect(Date.now() - started).toBeLessThan(10_000); // not the whole 20 s: the one online node asked
+        const refused = await node!
+          .call('PullObject', { node: { nodeId: node!.nodeId }, runId, objectId: 'x' })
+          .catch((error: Error) => error);
+        expect(String(refused)).toMatch(/Run is finished\./);
+      } finally {
+        await harness.close();
+      }
+    },
+  );
 
   it('keeps answering up to `linger` seconds for an online node that has not asked, then says which one', async () => {
     const harness = await startHarness({ rounds: 1, min_nodes: 1, round_timeout: 10, linger: 1.5 });

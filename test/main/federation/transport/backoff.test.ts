@@ -44,14 +44,18 @@ describe('sleep', () => {
 
 describe('retry', () => {
   it('retries retryable TransportErrors with growing waits until the call succeeds', async () => {
-    const fn = vi.fn<(attempt: number) => Promise<string>>()
+    const fn = vi
+      .fn<(attempt: number) => Promise<string>>()
       .mockRejectedValueOnce(unavailable())
       .mockRejectedValueOnce(unavailable())
       .mockResolvedValueOnce('node 42');
     const onRetry = vi.fn();
     await expect(retry(fn, { baseMs: 4, random: almostOne, onRetry })).resolves.toBe('node 42');
     expect(fn.mock.calls.map(([attempt]) => attempt)).toEqual([1, 2, 3]);
-    expect(onRetry.mock.calls.map(([info]) => [info.attempt, Math.round(info.delayMs)])).toEqual([[1, 4], [2, 8]]);
+    expect(onRetry.mock.calls.map(([info]) => [info.attempt, Math.round(info.delayMs)])).toEqual([
+      [1, 4],
+      [2, 8],
+    ]);
     expect(onRetry.mock.calls[0]![0].error).toBeInstanceOf(TransportError);
   });
 
@@ -74,7 +78,12 @@ describe('retry', () => {
     const controller = new AbortController();
     const fn = vi.fn().mockRejectedValue(unavailable());
     const started = performance.now();
-    const retrying = retry(fn, { baseMs: 60_000, random: almostOne, signal: controller.signal, onRetry: () => controller.abort(new Error('leave')) });
+    const retrying = retry(fn, {
+      baseMs: 60_000,
+      random: almostOne,
+      signal: controller.signal,
+      onRetry: () => controller.abort(new Error('leave')),
+    });
     await expect(retrying).rejects.toThrow('leave');
     expect(performance.now() - started).toBeLessThan(1_000);
     expect(fn).toHaveBeenCalledTimes(1);

@@ -84,10 +84,14 @@ describe.each<TransportKind>(['grpc', 'rest'])('%s faults', (kind) => {
     const server = await startServer(kind, handler);
     const client = await connect(kind, server.port);
     expect(await transportFailure(client.call('PushObject', new Uint8Array([1])))).toMatchObject({
-      code: kind === 'grpc' ? 'UNAVAILABLE' : 'HTTP 503', details: 'store busy', retryable: true,
+      code: kind === 'grpc' ? 'UNAVAILABLE' : 'HTTP 503',
+      details: 'store busy',
+      retryable: true,
     });
     expect(await transportFailure(client.call('PushObject', new Uint8Array([0])))).toMatchObject({
-      code: kind === 'grpc' ? 'PERMISSION_DENIED' : 'HTTP 403', details: 'run finished', retryable: false,
+      code: kind === 'grpc' ? 'PERMISSION_DENIED' : 'HTTP 403',
+      details: 'run finished',
+      retryable: false,
     });
     client.close();
     await server.close();

@@ -85,10 +85,11 @@ export async function tcpProxy(target: number): Promise<TcpProxy> {
       if (down) cut();
     },
     connections: () => accepted,
-    close: () => new Promise<void>((resolve) => {
-      cut();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        cut();
+        server.close(() => resolve());
+      }),
   };
 }
 
@@ -107,8 +108,24 @@ function openssl(dir: string, ...args: string[]): void {
 const EC_KEY = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
 
 function makeCa(dir: string, name: string): void {
-  openssl(dir, 'req', '-x509', ...EC_KEY, '-keyout', `${name}.key`, '-out', `${name}.pem`, '-days', '2', '-subj', `/CN=Tributary test ${name}`,
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign');
+  openssl(
+    dir,
+    'req',
+    '-x509',
+    ...EC_KEY,
+    '-keyout',
+    `${name}.key`,
+    '-out',
+    `${name}.pem`,
+    '-days',
+    '2',
+    '-subj',
+    `/CN=Tributary test ${name}`,
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
+  );
 }
 
 /** A CA and a server certificate for 127.0.0.1 and localhost, made with the openssl CLI in `dir`. */
@@ -117,8 +134,25 @@ export function makeTestCertificates(dir: string): TestCertificates {
   makeCa(dir, 'other-ca');
   openssl(dir, 'req', ...EC_KEY, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=localhost');
   writeFileSync(path.join(dir, 'server.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
-  openssl(dir, 'x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-set_serial', '1', '-days', '2',
-    '-extfile', 'server.ext', '-out', 'server.pem');
+  openssl(
+    dir,
+    'x509',
+    '-req',
+    '-in',
+    'server.csr',
+    '-CA',
+    'ca.pem',
+    '-CAkey',
+    'ca.key',
+    '-set_serial',
+    '1',
+    '-days',
+    '2',
+    '-extfile',
+    'server.ext',
+    '-out',
+    'server.pem',
+  );
   const file = (name: string) => path.join(dir, name);
   return { caFile: file('ca.pem'), certFile: file('server.pem'), keyFile: file('server.key'), otherCaFile: file('other-ca.pem') };
 }
@@ -133,14 +167,19 @@ export function startServer(kind: TransportKind, handler: FleetHandler, options:
 
 /** A plain-text client of either kind for a loopback port. */
 export function connect(kind: TransportKind, port: number): Promise<FleetTransport> {
-  return createTransport(kind === 'grpc'
-    ? { kind, address: `127.0.0.1:${port}`, identity: generateNodeIdentity(), insecure: true }
-    : { kind, address: `127.0.0.1:${port}`, insecure: true });
+  return createTransport(
+    kind === 'grpc'
+      ? { kind, address: `127.0.0.1:${port}`, identity: generateNodeIdentity(), insecure: true }
+      : { kind, address: `127.0.0.1:${port}`, insecure: true },
+  );
 }
 
 /** The rejection of `call`, checked to be a TransportError. */
 export async function transportFailure(call: Promise<unknown>): Promise<TransportError> {
-  const error = await call.then(() => undefined, (e: unknown) => e);
+  const error = await call.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   if (!(error instanceof TransportError)) throw new Error(`expected a TransportError, got ${String(error)}`);
   return error;
 }

@@ -41,7 +41,10 @@ afterAll(async () => {
 });
 
 async function failure(call: Promise<unknown>): Promise<TransportError> {
-  const error = await call.then(() => undefined, (e: unknown) => e);
+  const error = await call.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(TransportError);
   return error as TransportError;
 }
@@ -110,10 +113,17 @@ describe('handler errors over gRPC', () => {
 function rawCall(rpc: FleetRpc, metadata: Metadata): Promise<ServiceError | undefined> {
   const client = new Client(`127.0.0.1:${server.port}`, credentials.createInsecure());
   return new Promise((resolve) => {
-    client.makeUnaryRequest(grpcPath(rpc), (b: Buffer) => b, (b: Buffer) => b, Buffer.from('x'), metadata, (error) => {
-      client.close();
-      resolve(error ?? undefined);
-    });
+    client.makeUnaryRequest(
+      grpcPath(rpc),
+      (b: Buffer) => b,
+      (b: Buffer) => b,
+      Buffer.from('x'),
+      metadata,
+      (error) => {
+        client.close();
+        resolve(error ?? undefined);
+      },
+    );
   });
 }
 

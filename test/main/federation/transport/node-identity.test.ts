@@ -5,7 +5,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
-  createNodeKeyPem, generateNodeIdentity, loadOrCreateNodeIdentity, loadOrCreateNodeIdentityFrom, nodeIdentityFromPem, nodeKeyAsPkcs8Pem, publicKeyFingerprint,
+  createNodeKeyPem,
+  generateNodeIdentity,
+  loadOrCreateNodeIdentity,
+  loadOrCreateNodeIdentityFrom,
+  nodeIdentityFromPem,
+  nodeKeyAsPkcs8Pem,
+  publicKeyFingerprint,
 } from '../../../../main/federation/transport/node-identity.js';
 import type { NodeKeySource } from '../../../../main/federation/transport/node-identity.js';
 
@@ -53,9 +59,13 @@ describe('a node key in memory', () => {
   });
 
   it('names the source of a PEM that is no usable node key: not PEM, or not an EC key', () => {
-    expect(() => nodeIdentityFromPem('not a key', 'the keychain (node-key.pem)')).toThrow(/^the keychain \(node-key\.pem\): not a usable node key \(PEM EC private key expected\)/);
+    expect(() => nodeIdentityFromPem('not a key', 'the keychain (node-key.pem)')).toThrow(
+      /^the keychain \(node-key\.pem\): not a usable node key \(PEM EC private key expected\)/,
+    );
     const rsa = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-    expect(() => nodeIdentityFromPem(rsa, 'site.pem')).toThrow('site.pem: not a usable node key (PEM EC private key expected): a node key must be an EC key (Flower uses P-384), not rsa');
+    expect(() => nodeIdentityFromPem(rsa, 'site.pem')).toThrow(
+      'site.pem: not a usable node key (PEM EC private key expected): a node key must be an EC key (Flower uses P-384), not rsa',
+    );
   });
 
   it('converts a SEC1 key (openssl ecparam -genkey) to PKCS#8 PEM, the same key', () => {
@@ -95,7 +105,9 @@ describe('loadOrCreateNodeIdentityFrom (a key source)', () => {
 
   it('fails when the new key cannot be saved (no node without its key), and names the source of a bad key', async () => {
     const { source } = memorySource();
-    await expect(loadOrCreateNodeIdentityFrom({ ...source, save: () => Promise.reject(new Error('the keychain is locked')) })).rejects.toThrow('the keychain is locked');
+    await expect(
+      loadOrCreateNodeIdentityFrom({ ...source, save: () => Promise.reject(new Error('the keychain is locked')) }),
+    ).rejects.toThrow('the keychain is locked');
     await expect(loadOrCreateNodeIdentityFrom(memorySource('junk').source)).rejects.toThrow(/^the test keychain: not a usable node key/);
   });
 });

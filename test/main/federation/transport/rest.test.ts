@@ -33,7 +33,9 @@ function rawPost(path: string, headers: http.OutgoingHttpHeaders, body: Uint8Arr
     const request = http.request({ host: '127.0.0.1', port: server.port, path, method, headers, agent: false }, (response) => {
       const chunks: Buffer[] = [];
       response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () => resolve({ status: response.statusCode!, headers: response.headers, text: Buffer.concat(chunks).toString() }));
+      response.on('end', () =>
+        resolve({ status: response.statusCode!, headers: response.headers, text: Buffer.concat(chunks).toString() }),
+      );
     });
     request.on('error', reject);
     request.end(body);
@@ -117,7 +119,10 @@ describe('REST client on kept-alive sockets the server closed', () => {
 
 describe("the REST server's header and route rules", () => {
   it('answers 404 for a path that is no Fleet route, and 405 for a method other than POST', async () => {
-    expect(await rawPost('/api/v0/fleet/no-such-rpc', PROTOBUF)).toMatchObject({ status: 404, text: JSON.stringify({ detail: 'no Fleet API route /api/v0/fleet/no-such-rpc' }) });
+    expect(await rawPost('/api/v0/fleet/no-such-rpc', PROTOBUF)).toMatchObject({
+      status: 404,
+      text: JSON.stringify({ detail: 'no Fleet API route /api/v0/fleet/no-such-rpc' }),
+    });
     const get = await rawPost('/api/v0/fleet/get-run', PROTOBUF, undefined, 'PUT');
     expect(get).toMatchObject({ status: 405, headers: { allow: 'POST' } });
   });
@@ -138,7 +143,10 @@ describe("the REST server's header and route rules", () => {
   it('answers 413 for a body over the limit, declared or streamed (the rest is read and dropped, never kept)', async () => {
     const big = patternBytes(8 * 1024 * 1024 + 1);
     const declared = await rawPost('/api/v0/fleet/push-object', PROTOBUF, big);
-    expect(declared).toMatchObject({ status: 413, text: JSON.stringify({ detail: `request body over the limit of ${8 * 1024 * 1024} bytes` }) });
+    expect(declared).toMatchObject({
+      status: 413,
+      text: JSON.stringify({ detail: `request body over the limit of ${8 * 1024 * 1024} bytes` }),
+    });
     const streamed = await rawPost('/api/v0/fleet/push-object', { ...PROTOBUF, 'Transfer-Encoding': 'chunked' }, big);
     expect(streamed.status).toBe(413);
   });
@@ -177,14 +185,25 @@ describe('REST client reading answers that are not the Fleet API', () => {
   it('refuses a 200 that is not protobuf, not retryable', async () => {
     const fake = await fixedServer(200, { 'Content-Type': 'text/html' }, '<html>captive portal</html>');
     const error = await transportFailure(fake.client.call('PullMessages', new Uint8Array()));
-    expect(error).toMatchObject({ code: 'BAD_RESPONSE', details: 'expected Content-Type application/protobuf, got text/html', retryable: false });
+    expect(error).toMatchObject({
+      code: 'BAD_RESPONSE',
+      details: 'expected Content-Type application/protobuf, got text/html',
+      retryable: false,
+    });
     await fake.close();
   });
 
   it('says 429 is retryable and 401 is not', async () => {
-    for (const [status, retryable] of [[429, true], [401, false]] as const) {
+    for (const [status, retryable] of [
+      [429, true],
+      [401, false],
+    ] as const) {
       const fake = await fixedServer(status, { 'Content-Type': 'application/json' }, JSON.stringify({ detail: 'nope' }));
-      expect(await transportFailure(fake.client.call('GetRun', new Uint8Array()))).toMatchObject({ code: `HTTP ${status}`, details: 'nope', retryable });
+      expect(await transportFailure(fake.client.call('GetRun', new Uint8Array()))).toMatchObject({
+        code: `HTTP ${status}`,
+        details: 'nope',
+        retryable,
+      });
       await fake.close();
     }
   });

@@ -2,7 +2,12 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { generateNodeIdentity } from '../../../../main/federation/transport/node-identity.js';
-import { checkSignedMetadata, flowerTimestamp, parseZonedTimestamp, signMetadata } from '../../../../main/federation/transport/signed-metadata.js';
+import {
+  checkSignedMetadata,
+  flowerTimestamp,
+  parseZonedTimestamp,
+  signMetadata,
+} from '../../../../main/federation/transport/signed-metadata.js';
 
 const identity = generateNodeIdentity();
 const NOW = Date.parse('2026-03-01T12:00:00.000Z');
@@ -77,6 +82,9 @@ describe('checkSignedMetadata', () => {
   it('refuses a validly signed timestamp without a zone', () => {
     const timestamp = '2026-03-01T12:00:00.000';
     const signature = identity.sign(Buffer.from(timestamp, 'ascii'));
-    expect(checkSignedMetadata({ publicKey: identity.publicKeyPem, timestamp, signature }, NOW)).toEqual({ ok: false, reason: 'Invalid timestamp' });
+    expect(checkSignedMetadata({ publicKey: identity.publicKeyPem, timestamp, signature }, NOW)).toEqual({
+      ok: false,
+      reason: 'Invalid timestamp',
+    });
   });
 });

@@ -77,21 +77,31 @@ describe('security settings that are refused', () => {
 
   it('names a CA file that cannot be read or is not PEM', async () => {
     const missing = path.join(dir, 'missing.pem');
-    await expect(createTransport(options('grpc', 1, { rootCertificatesFile: missing }))).rejects.toThrow(`cannot read the root certificates (CA) file ${missing}`);
+    await expect(createTransport(options('grpc', 1, { rootCertificatesFile: missing }))).rejects.toThrow(
+      `cannot read the root certificates (CA) file ${missing}`,
+    );
     const notPem = path.join(dir, 'ca.der');
     await writeFile(notPem, Buffer.from([0x30, 0x82, 0x01]));
     await expect(createTransport(options('rest', 1, { rootCertificatesFile: notPem }))).rejects.toThrow(`${notPem} is not PEM`);
   });
 
   it('refuses a gRPC address with a scheme', async () => {
-    await expect(createTransport({ kind: 'grpc', address: 'https://fleet.example.org:9092', identity: generateNodeIdentity() })).rejects.toThrow('give host:port');
+    await expect(
+      createTransport({ kind: 'grpc', address: 'https://fleet.example.org:9092', identity: generateNodeIdentity() }),
+    ).rejects.toThrow('give host:port');
   });
 
   it('refuses to serve without TLS files unless insecure: true says so, and with both', async () => {
     for (const kind of ['grpc', 'rest'] as const) {
-      await expect(startServer(kind, echoHandler, { insecure: false })).rejects.toThrow('needs certFile and keyFile for TLS, or insecure: true');
-      await expect(startServer(kind, echoHandler, { insecure: false, certFile: certs.certFile })).rejects.toThrow('needs certFile and keyFile');
-      await expect(startServer(kind, echoHandler, { insecure: true, certFile: certs.certFile, keyFile: certs.keyFile })).rejects.toThrow('drop one of them');
+      await expect(startServer(kind, echoHandler, { insecure: false })).rejects.toThrow(
+        'needs certFile and keyFile for TLS, or insecure: true',
+      );
+      await expect(startServer(kind, echoHandler, { insecure: false, certFile: certs.certFile })).rejects.toThrow(
+        'needs certFile and keyFile',
+      );
+      await expect(startServer(kind, echoHandler, { insecure: true, certFile: certs.certFile, keyFile: certs.keyFile })).rejects.toThrow(
+        'drop one of them',
+      );
     }
   });
 });

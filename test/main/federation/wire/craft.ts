@@ -22,12 +22,20 @@ export function craftMessage(children: (sink: ObjectSink) => ObjectTree[], messa
 /** A RecordDict or ArrayRecord: {"name": child id} over the given children. */
 export function named(sink: ObjectSink, type: 'RecordDict' | 'ArrayRecord', children: [string, ObjectTree][]): ObjectTree {
   const body = JSON.stringify(Object.fromEntries(children.map(([name, tree]) => [name, tree.objectId])));
-  return sink.add(type, children.map(([, tree]) => tree), utf8(body));
+  return sink.add(
+    type,
+    children.map(([, tree]) => tree),
+    utf8(body),
+  );
 }
 
 /** An Array with any body over the given chunk bytes. */
 export function rawArray(sink: ObjectSink, body: object, chunks: Uint8Array[]): ObjectTree {
-  return sink.add('Array', chunks.map((chunk) => sink.add('ArrayChunk', [], chunk)), utf8(JSON.stringify(body)));
+  return sink.add(
+    'Array',
+    chunks.map((chunk) => sink.add('ArrayChunk', [], chunk)),
+    utf8(JSON.stringify(body)),
+  );
 }
 
 /** A one-array message: RecordDict {"arrays": ArrayRecord {"w": <array>}}. */

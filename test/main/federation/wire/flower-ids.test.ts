@@ -38,7 +38,7 @@ describe('ids match the ones Flower computed for the same messages', () => {
   });
 });
 
-describe('the object format, derived by hand from Flower\'s Python', () => {
+describe("the object format, derived by hand from Flower's Python", () => {
   it('Array: header "Array <chunk ids> <body length>", 0x00, json.dumps of dtype, shape, stype, arraychunk_ids', () => {
     const kernel = train.tree.children[0]!.children[0]!.children[0]!;
     const chunk = kernel.children[0]!.objectId;
@@ -64,11 +64,20 @@ describe('the object format, derived by hand from Flower\'s Python', () => {
       for (; value > 127n; value >>= 7n) out.push(Number(value & 127n) | 128);
       return [...out, Number(value)];
     };
-    const str = (field: number, text: string) => [field << 3 | 2, ...varint(BigInt(Buffer.byteLength(text))), ...Buffer.from(text)];
-    const double = (field: number, value: number) => [field << 3 | 1, ...new Uint8Array(new Float64Array([value]).buffer)];
+    const str = (field: number, text: string) => [(field << 3) | 2, ...varint(BigInt(Buffer.byteLength(text))), ...Buffer.from(text)];
+    const double = (field: number, value: number) => [(field << 3) | 1, ...new Uint8Array(new Float64Array([value]).buffer)];
     const metadata = [
-      0x08, ...varint(scenarioMetadata.runId), 0x18, ...varint(scenarioMetadata.srcNodeId), 0x20, 1,
-      ...str(5, 'ab'.repeat(32)), ...str(6, '3'), ...double(7, 43190.5), ...str(8, 'train'), ...double(9, 1767225600.25),
+      0x08,
+      ...varint(scenarioMetadata.runId),
+      0x18,
+      ...varint(scenarioMetadata.srcNodeId),
+      0x20,
+      1,
+      ...str(5, 'ab'.repeat(32)),
+      ...str(6, '3'),
+      ...double(7, 43190.5),
+      ...str(8, 'train'),
+      ...double(9, 1767225600.25),
     ];
     const errorBody = [0x08, 6, ...str(2, 'paused by the site')]; // sint64 3 zigzags to 6
     const body = [0x0a, ...varint(BigInt(metadata.length)), ...metadata, 0x1a, errorBody.length, ...errorBody];
@@ -90,6 +99,9 @@ describe('the PushMessages entry', () => {
 
   it('carries the error, and no content, for an error reply', () => {
     const error = deflateMessage(errorMessage());
-    expect(error.message).toEqual({ metadata: { ...scenarioMetadata, messageId: error.messageId }, error: { code: 3n, reason: 'paused by the site' } });
+    expect(error.message).toEqual({
+      metadata: { ...scenarioMetadata, messageId: error.messageId },
+      error: { code: 3n, reason: 'paused by the site' },
+    });
   });
 });

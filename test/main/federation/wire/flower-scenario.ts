@@ -21,7 +21,13 @@ const f32 = (values: number[], shape: number[]) => ({ dtype: 'float32' as const,
 
 export function trainMessage(): OutgoingMessage {
   const arrays = arrayRecord([
-    ['conv2d/kernel', f32(Array.from({ length: 18 }, (_, i) => i * 0.5), [3, 3, 1, 2])],
+    [
+      'conv2d/kernel',
+      f32(
+        Array.from({ length: 18 }, (_, i) => i * 0.5),
+        [3, 3, 1, 2],
+      ),
+    ],
     ['dense/bias', f32(new Array<number>(10).fill(0), [10])],
     ['größe', { dtype: 'float64', shape: [], data: new Float64Array([3.5]) }], // non-ASCII key, 0-d array
     ['ints', { dtype: 'int64', shape: [2, 2], data: new BigInt64Array([-1n, 2n, 3n, 2n ** 40n]) }],

@@ -13,7 +13,10 @@ const goodNpy = npyFile("{'descr': '<f4', 'fortran_order': False, 'shape': (2,),
 const arrayBody = (overrides: object = {}) => ({ dtype: 'float32', shape: [2], stype: 'numpy.ndarray', arraychunk_ids: [0], ...overrides });
 
 async function refusal(crafted: Crafted, maxBytes?: number, maxObjects?: number): Promise<string> {
-  const error = await inflate(crafted, maxBytes, maxObjects).then(() => undefined, (caught: unknown) => caught);
+  const error = await inflate(crafted, maxBytes, maxObjects).then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
   expect(error).toBeInstanceOf(WireError);
   return (error as WireError).message;
 }
@@ -22,14 +25,23 @@ describe('inflateMessage refuses objects that are not what they claim', () => {
   it('an object whose bytes do not hash to its id, naming the id', async () => {
     const objects = new Map(honest.objects);
     const [id, bytes] = [...objects].find(([, content]) => content.length < 200)!;
-    objects.set(id, Uint8Array.from(bytes, (byte, i) => (i === bytes.length - 1 ? byte ^ 1 : byte)));
-    expect(await refusal({ ...honestCrafted, objects })).toMatch(new RegExp(`^object ${id}: its \\d+ bytes hash to [0-9a-f]{64}; refused$`));
+    objects.set(
+      id,
+      Uint8Array.from(bytes, (byte, i) => (i === bytes.length - 1 ? byte ^ 1 : byte)),
+    );
+    expect(await refusal({ ...honestCrafted, objects })).toMatch(
+      new RegExp(`^object ${id}: its \\d+ bytes hash to [0-9a-f]{64}; refused$`),
+    );
   });
 
   it('a tree rooted elsewhere than the message id, and a tree whose children differ from a header', async () => {
-    expect(await refusal({ ...honestCrafted, proto: { metadata: { ...scenarioMetadata, messageId: 'f'.repeat(64) } } })).toMatch(/^message f{64}: its object tree is rooted at /);
+    expect(await refusal({ ...honestCrafted, proto: { metadata: { ...scenarioMetadata, messageId: 'f'.repeat(64) } } })).toMatch(
+      /^message f{64}: its object tree is rooted at /,
+    );
     const pruned = { ...honest.tree, children: [{ ...honest.tree.children[0]!, children: honest.tree.children[0]!.children.slice(1) }] };
-    expect(await refusal({ ...honestCrafted, tree: pruned })).toMatch(/^object [0-9a-f]{64}: its header lists children \[.*\] but the object tree gives \[/);
+    expect(await refusal({ ...honestCrafted, tree: pruned })).toMatch(
+      /^object [0-9a-f]{64}: its header lists children \[.*\] but the object tree gives \[/,
+    );
   });
 
   it('a tree with a bad id or too deep to be a message, before fetching anything', async () => {
@@ -37,7 +49,14 @@ describe('inflateMessage refuses objects that are not what they claim', () => {
     expect(await refusal({ ...honestCrafted, tree: bad })).toMatch(/object tree: "NOT-AN-ID" is not an object id/);
     let deep: ObjectTree = { objectId: 'a'.repeat(64), children: [] };
     for (let level = 0; level < 5; level += 1) deep = { objectId: 'a'.repeat(64), children: [deep] };
-    expect(await refusal({ ...honestCrafted, proto: { metadata: { ...scenarioMetadata, messageId: 'a'.repeat(64) } }, tree: deep, objects: new Map() })).toMatch(/lies deeper than 5 levels/);
+    expect(
+      await refusal({
+        ...honestCrafted,
+        proto: { metadata: { ...scenarioMetadata, messageId: 'a'.repeat(64) } },
+        tree: deep,
+        objects: new Map(),
+      }),
+    ).toMatch(/lies deeper than 5 levels/);
   });
 
   it('objects that add up past the ceiling', async () => {
@@ -55,8 +74,12 @@ describe('inflateMessage refuses objects that are not what they claim', () => {
   });
 
   it('an object that is not array data yet weighs over 1 MiB', async () => {
-    const heavy = craftMessage((sink) => [named(sink, 'RecordDict', [['config', sink.add('ConfigRecord', [], new Uint8Array(1024 * 1024))]])]);
-    expect(await refusal(heavy)).toMatch(/^object [0-9a-f]{64}: a ConfigRecord of 10485\d\d bytes; only array data \(ArrayChunk\) is ever over 1048576$/);
+    const heavy = craftMessage((sink) => [
+      named(sink, 'RecordDict', [['config', sink.add('ConfigRecord', [], new Uint8Array(1024 * 1024))]]),
+    ]);
+    expect(await refusal(heavy)).toMatch(
+      /^object [0-9a-f]{64}: a ConfigRecord of 10485\d\d bytes; only array data \(ArrayChunk\) is ever over 1048576$/,
+    );
   });
 
   it('metadata past any honest length, and an error reason longer than a page', async () => {
@@ -77,13 +100,18 @@ describe('inflateMessage refuses objects that are not what they claim', () => {
     expect(longKey).toMatch(/record "config" \(object [0-9a-f]{64}\): a key of 257 characters \(at most 256\)/);
     const blob = await refusal(record([{ key: 'blob', value: { bytes: new Uint8Array(65 * 1024) } }]));
     expect(blob).toMatch(/key "blob": a value 66560 long; a setting is at most 65536 characters or bytes/);
-    expect(await refusal(record([{ key: 'names', value: { stringList: { vals: ['ok', 's'.repeat(70_000)] } } }]))).toMatch(/key "names": a value 70000 long/);
+    expect(await refusal(record([{ key: 'names', value: { stringList: { vals: ['ok', 's'.repeat(70_000)] } } }]))).toMatch(
+      /key "names": a value 70000 long/,
+    );
   });
 
   it('a message that carries content inside itself, or both an error and children', async () => {
     const withContent = craftMessage(() => [], wireCodecs.Message.encode({ metadata: { runId: 1n }, content: { items: [] } }));
     expect(await refusal(withContent)).toMatch(/content inside the Message object/);
-    const both = craftMessage((sink) => [named(sink, 'RecordDict', [])], wireCodecs.Message.encode({ metadata: { runId: 1n }, error: { code: 1n } }));
+    const both = craftMessage(
+      (sink) => [named(sink, 'RecordDict', [])],
+      wireCodecs.Message.encode({ metadata: { runId: 1n }, error: { code: 1n } }),
+    );
     expect(await refusal(both)).toMatch(/carries an error and children/);
     expect(await refusal(craftMessage(() => []))).toMatch(/has 0 children; one RecordDict was expected/);
   });
@@ -101,7 +129,9 @@ describe('inflateMessage refuses objects that are not what they claim', () => {
 
   it('a ConfigRecord item without a value, naming the key', async () => {
     const body = wireCodecs.ConfigRecord.encode({ items: [{ key: 'lr', value: { double: 0.1 } }] });
-    const broken = craftMessage((sink) => [named(sink, 'RecordDict', [['config', sink.add('ConfigRecord', [], new Uint8Array([...body, 0x0a, 0x04, 0x0a, 0x02, 0x62, 0x73]))]])]);
+    const broken = craftMessage((sink) => [
+      named(sink, 'RecordDict', [['config', sink.add('ConfigRecord', [], new Uint8Array([...body, 0x0a, 0x04, 0x0a, 0x02, 0x62, 0x73]))]]),
+    ]);
     expect(await refusal(broken)).toMatch(/record "config" \(object [0-9a-f]{64}\): key "bs" has no value/);
   });
 });
@@ -110,8 +140,16 @@ describe('inflateMessage refuses arrays it must not decode, naming the array', (
   const where = /^array "w" of record "arrays" \(object [0-9a-f]{64}\): /;
 
   it.each([
-    ['a pickled object array', "{'descr': '|O', 'fortran_order': False, 'shape': (2,), }", /npy dtype \|O holds Python objects \(a pickle\); refused/],
-    ['a declared 2 GB array', "{'descr': '<f4', 'fortran_order': False, 'shape': (536870912,), }", /declares 2147483648 bytes, more than the ceiling of 1073741824/],
+    [
+      'a pickled object array',
+      "{'descr': '|O', 'fortran_order': False, 'shape': (2,), }",
+      /npy dtype \|O holds Python objects \(a pickle\); refused/,
+    ],
+    [
+      'a declared 2 GB array',
+      "{'descr': '<f4', 'fortran_order': False, 'shape': (536870912,), }",
+      /declares 2147483648 bytes, more than the ceiling of 1073741824/,
+    ],
     ['a Fortran-order array', "{'descr': '<f4', 'fortran_order': True, 'shape': (2,), }", /Fortran order/],
   ])('%s', async (_case, dict, message) => {
     const crafted = craftArrayMessage((sink) => rawArray(sink, arrayBody(), [npyFile(dict, f32([1, 2]))]));
@@ -121,7 +159,11 @@ describe('inflateMessage refuses arrays it must not decode, naming the array', (
   });
 
   it.each([
-    ['a chunk index out of range', arrayBody({ arraychunk_ids: [0, 3] }), /chunk index 3 is out of range \(object [0-9a-f]{64} has 1 children\)/],
+    [
+      'a chunk index out of range',
+      arrayBody({ arraychunk_ids: [0, 3] }),
+      /chunk index 3 is out of range \(object [0-9a-f]{64} has 1 children\)/,
+    ],
     ['a stype other than numpy', arrayBody({ stype: 'torch.Tensor' }), /stype "torch.Tensor" is not supported \(only numpy.ndarray\)/],
     ['a dtype the wire does not carry', arrayBody({ dtype: 'float16' }), /dtype "float16" is not supported/],
     ['a dtype the npy contradicts', arrayBody({ dtype: 'int32' }), /Array says dtype int32 but its npy holds float32/],
@@ -135,8 +177,12 @@ describe('inflateMessage refuses arrays it must not decode, naming the array', (
   });
 
   it('chunks that repeat past the ceiling, before assembling them', async () => {
-    const repeated = craftArrayMessage((sink) => rawArray(sink, arrayBody({ arraychunk_ids: new Array(2000).fill(0) }), [new Uint8Array(1_000_000)]));
-    expect(await refusal(repeated, 100_000_000)).toMatch(/its chunks add up to 2000000000 bytes, more than the 100000000 bytes left under the ceiling/);
+    const repeated = craftArrayMessage((sink) =>
+      rawArray(sink, arrayBody({ arraychunk_ids: new Array(2000).fill(0) }), [new Uint8Array(1_000_000)]),
+    );
+    expect(await refusal(repeated, 100_000_000)).toMatch(
+      /its chunks add up to 2000000000 bytes, more than the 100000000 bytes left under the ceiling/,
+    );
   });
 
   it('passes a transport failure through untouched', async () => {

@@ -1,7 +1,15 @@
 // Tests (Node): inflateMessage gives back exactly what deflateMessage was given, fetching each object once.
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { deflateMessage, inflateMessage, type AnyNdArray, type ArrayRecord, type ConfigRecord, type MetricRecord, type RecordDict } from '../../../../main/federation/wire/index.js';
+import {
+  deflateMessage,
+  inflateMessage,
+  type AnyNdArray,
+  type ArrayRecord,
+  type ConfigRecord,
+  type MetricRecord,
+  type RecordDict,
+} from '../../../../main/federation/wire/index.js';
 import { fetchFrom } from './craft.js';
 import { emptyMessage, errorMessage, scenarioMetadata, trainMessage } from './flower-scenario.js';
 
@@ -9,11 +17,23 @@ const source = trainMessage();
 
 /** Arrays compared by dtype, shape and a hash of their bytes: deep-equal on 4M floats is slow. */
 function comparable(content: RecordDict | undefined) {
-  return [...(content ?? [])].map(([name, record]) => [name, record.kind, [...record.items].map(([key, value]) => {
-    if (record.kind !== 'arrays') return [key, value];
-    const { dtype, shape, data } = value as AnyNdArray;
-    return [key, dtype, shape, data.constructor.name, createHash('sha256').update(new Uint8Array(data.buffer, data.byteOffset, data.byteLength)).digest('hex')];
-  })]);
+  return [...(content ?? [])].map(([name, record]) => [
+    name,
+    record.kind,
+    [...record.items].map(([key, value]) => {
+      if (record.kind !== 'arrays') return [key, value];
+      const { dtype, shape, data } = value as AnyNdArray;
+      return [
+        key,
+        dtype,
+        shape,
+        data.constructor.name,
+        createHash('sha256')
+          .update(new Uint8Array(data.buffer, data.byteOffset, data.byteLength))
+          .digest('hex'),
+      ];
+    }),
+  ]);
 }
 const deflated = deflateMessage(source, { chunkSize: 1000 }); // small chunks: many of them, reassembled
 
@@ -24,7 +44,19 @@ describe('inflateMessage', () => {
     expect(message.error).toBeUndefined();
     expect(comparable(message.content)).toEqual(comparable(source.content));
     const arrays = message.content!.get('arrays') as ArrayRecord;
-    expect([...arrays.items.keys()]).toEqual(['conv2d/kernel', 'dense/bias', 'größe', 'ints', 'i32', 'bytes', 'mask', 'empty', '10', 'bias-again', 'big']);
+    expect([...arrays.items.keys()]).toEqual([
+      'conv2d/kernel',
+      'dense/bias',
+      'größe',
+      'ints',
+      'i32',
+      'bytes',
+      'mask',
+      'empty',
+      '10',
+      'bias-again',
+      'big',
+    ]);
     expect([...message.content!.keys()]).toEqual(['arrays', 'metrics', 'config', 'ключ']);
     expect((message.content!.get('metrics') as MetricRecord).items.get('big')).toBe(2n ** 63n + 5n);
     expect((message.content!.get('config') as ConfigRecord).items.get('server-round')).toBe(3n);
@@ -61,8 +93,11 @@ describe('inflateMessage', () => {
     }
   });
 
-  it('accepts a tree that lists a node\'s children in another order than its header', async () => {
-    const reversed = { ...deflated.tree, children: deflated.tree.children.map((dict) => ({ ...dict, children: dict.children.toReversed() })) };
+  it("accepts a tree that lists a node's children in another order than its header", async () => {
+    const reversed = {
+      ...deflated.tree,
+      children: deflated.tree.children.map((dict) => ({ ...dict, children: dict.children.toReversed() })),
+    };
     const message = await inflateMessage(deflated.message, reversed, fetchFrom(deflated.objects));
     expect([...message.content!.keys()]).toEqual(['arrays', 'metrics', 'config', 'ключ']);
   });

@@ -1,6 +1,13 @@
 // Tests (Node): Arrays from Flower's compat layer (legacy strategies) carry dtype "" and shape []: the .npy header says both.
 import { describe, expect, it } from 'vitest';
-import { WireError, configRecord, encodeNpy, inflateMessage, type AnyNdArray, type ArrayRecord } from '../../../../main/federation/wire/index.js';
+import {
+  WireError,
+  configRecord,
+  encodeNpy,
+  inflateMessage,
+  type AnyNdArray,
+  type ArrayRecord,
+} from '../../../../main/federation/wire/index.js';
 import type { ObjectSink } from '../../../../main/federation/wire/objects/object-sink.js';
 import { pythonJson } from '../../../../main/federation/wire/objects/python-json.js';
 import type { ObjectTree } from '../../../../main/federation/wire/proto/record-types.js';
@@ -18,12 +25,19 @@ const weights: AnyNdArray[] = [
  * its Arrays and the ArrayRecord over them (checked once with the framework-1.29.0 tag, outside this repository).
  */
 const FLOWER = {
-  arrays: ['9563d5df3203dfce13c4880ad44b23ad1e1bb6ad1f717c82e742bf876bf1519f', 'a19dd8865b9ec54519f25e7b1064480e3e08aa98977265c15da94769842ff273'],
+  arrays: [
+    '9563d5df3203dfce13c4880ad44b23ad1e1bb6ad1f717c82e742bf876bf1519f',
+    'a19dd8865b9ec54519f25e7b1064480e3e08aa98977265c15da94769842ff273',
+  ],
   arrayRecord: 'ccbb9c1fafe62146044a3a6b361d91d5795e750ead29db659b541ccaff1a715f',
 };
 
 /** An Array as the compat layer writes it: the whole .npy in one chunk, under a body that records neither dtype nor shape. */
-function legacyArray(sink: ObjectSink, npy: Uint8Array, declared: { dtype: string; shape: number[] } = { dtype: '', shape: [] }): ObjectTree {
+function legacyArray(
+  sink: ObjectSink,
+  npy: Uint8Array,
+  declared: { dtype: string; shape: number[] } = { dtype: '', shape: [] },
+): ObjectTree {
   const chunk = sink.add('ArrayChunk', [], npy);
   return sink.add('Array', [chunk], utf8(pythonJson({ ...declared, stype: 'numpy.ndarray', arraychunk_ids: [0] })));
 }
@@ -35,7 +49,13 @@ function fitins(arrays: (sink: ObjectSink) => ObjectTree[]) {
     const children = arrays(sink);
     record = sink.add('ArrayRecord', children, utf8(pythonJson(new Map(children.map((child, index) => [String(index), child.objectId])))));
     const config = sink.add('ConfigRecord', [], configRecordBody(configRecord({})));
-    return [sink.add('RecordDict', [record, config], utf8(pythonJson({ 'fitins.parameters': record.objectId, 'fitins.config': config.objectId })))];
+    return [
+      sink.add(
+        'RecordDict',
+        [record, config],
+        utf8(pythonJson({ 'fitins.parameters': record.objectId, 'fitins.config': config.objectId })),
+      ),
+    ];
   });
   return { crafted, record: record! };
 }
@@ -55,12 +75,18 @@ describe('legacy Arrays (dtype "", shape [])', () => {
 
   it('still get every .npy check: a pickle is refused', async () => {
     const pickle = npyFile("{'descr': '|O', 'fortran_order': False, 'shape': (1,), }", new Uint8Array(8));
-    await expect(inflate(fitins((sink) => [legacyArray(sink, pickle)]).crafted)).rejects.toThrow(/npy dtype \|O holds Python objects \(a pickle\); refused/);
+    await expect(inflate(fitins((sink) => [legacyArray(sink, pickle)]).crafted)).rejects.toThrow(
+      /npy dtype \|O holds Python objects \(a pickle\); refused/,
+    );
   });
 
   it('a shape without a dtype is refused', async () => {
     const crafted = fitins((sink) => [legacyArray(sink, encodeNpy(weights[0]!), { dtype: '', shape: [1, 3] })]).crafted;
-    await expect(inflate(crafted)).rejects.toThrow(new WireError(`array "0" of record "fitins.parameters" (object ${crafted.tree.children[0]!.children[0]!.objectId}): Array gives shape [1, 3] but no dtype`));
+    await expect(inflate(crafted)).rejects.toThrow(
+      new WireError(
+        `array "0" of record "fitins.parameters" (object ${crafted.tree.children[0]!.children[0]!.objectId}): Array gives shape [1, 3] but no dtype`,
+      ),
+    );
   });
 
   it('a dtype and shape that are given must still match the .npy: shape [] is a 0-d array, not "unknown"', async () => {

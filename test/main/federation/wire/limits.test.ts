@@ -16,9 +16,13 @@ const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 function fedAvgMessage(shapes: number[][], withMetrics: boolean): OutgoingMessage {
   // Values that differ along each array and between arrays, so that no two chunks share an id.
   const values = (size: number, index: number) => new Float32Array(size).map((_, i) => (i % 997) + index / 8);
-  const arrays = arrayRecord(shapes.map((shape, index) => [`layer_${index}/w`, { dtype: 'float32', shape, data: values(size(shape), index) }]));
+  const arrays = arrayRecord(
+    shapes.map((shape, index) => [`layer_${index}/w`, { dtype: 'float32', shape, data: values(size(shape), index) }]),
+  );
   const settings = configRecord({ 'server-round': 3n, 'local-epochs': 1n, lr: 0.01, 'batch-size': 32n });
-  const second: [string, AnyRecord] = withMetrics ? ['metrics', metricRecord({ 'num-examples': 600n, train_loss: 0.5, train_acc: 0.8 })] : ['config', settings];
+  const second: [string, AnyRecord] = withMetrics
+    ? ['metrics', metricRecord({ 'num-examples': 600n, train_loss: 0.5, train_acc: 0.8 })]
+    : ['config', settings];
   return { metadata: scenarioMetadata, content: recordDict([['arrays', arrays], second]) };
 }
 

@@ -56,11 +56,13 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** A hash of the values' bytes (C order, little-endian), compared with numpy's ndarray.tobytes(): exact for every dtype. */
 function dataHash(array: AnyNdArray): string {
-  return createHash('sha256').update(new Uint8Array(array.data.buffer, array.data.byteOffset, array.data.byteLength)).digest('hex');
+  return createHash('sha256')
+    .update(new Uint8Array(array.data.buffer, array.data.byteOffset, array.data.byteLength))
+    .digest('hex');
 }
 
 describe('reading numpy files', () => {
-  it.each(Object.keys(ACCEPTED))('%s decodes to numpy\'s dtype, shape and values', (name) => {
+  it.each(Object.keys(ACCEPTED))("%s decodes to numpy's dtype, shape and values", (name) => {
     const array = decodeNpy(file(name));
     const facts = expected[name]!;
     expect(array.dtype).toBe(facts.dtype);

@@ -7,8 +7,10 @@ import { spawnSync } from 'node:child_process';
  */
 export function runNumpy(script: string, args: string[] = []): string {
   const result = spawnSync('python3', ['-c', `import numpy as np\n${script}`, ...args], { encoding: 'utf8' });
-  if (result.error) throw new Error(`python3 did not run (${result.error.message}); numpy tests need python3 with numpy: apt-get install python3-numpy`);
-  if (/No module named '?numpy'?/.test(result.stderr)) throw new Error('numpy is missing for python3; install it with: apt-get install python3-numpy');
+  if (result.error)
+    throw new Error(`python3 did not run (${result.error.message}); numpy tests need python3 with numpy: apt-get install python3-numpy`);
+  if (/No module named '?numpy'?/.test(result.stderr))
+    throw new Error('numpy is missing for python3; install it with: apt-get install python3-numpy');
   if (result.status !== 0) throw new Error(`python3 failed (exit ${result.status}):\n${result.stderr}`);
   return result.stdout;
 }

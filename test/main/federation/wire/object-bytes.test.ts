@@ -33,7 +33,9 @@ describe('parseObject', () => {
   });
 
   it('refuses bytes that do not hash to the id, naming both', () => {
-    expect(() => parseObject(ID, bytesOf('ArrayChunk  0\0'))).toThrow(new RegExp(`^object ${ID}: its 14 bytes hash to ${idOf(bytesOf('ArrayChunk  0\0'))}; refused$`));
+    expect(() => parseObject(ID, bytesOf('ArrayChunk  0\0'))).toThrow(
+      new RegExp(`^object ${ID}: its 14 bytes hash to ${idOf(bytesOf('ArrayChunk  0\0'))}; refused$`),
+    );
   });
 
   it.each([
@@ -50,17 +52,33 @@ describe('parseObject', () => {
 
 describe('pythonJson', () => {
   it('writes json.dumps output: ", " and ": ", non-ASCII as \\uXXXX (surrogate pairs for astral), DEL escaped', () => {
-    const text = pythonJson(new Map<string, string>([['größe', 'a"b\\c\n'], ['😀\u007f', ''], ['10', 'x'], ['2', 'y']]));
+    const text = pythonJson(
+      new Map<string, string>([
+        ['größe', 'a"b\\c\n'],
+        ['😀\u007f', ''],
+        ['10', 'x'],
+        ['2', 'y'],
+      ]),
+    );
     expect(text).toBe('{"gr\\u00f6\\u00dfe": "a\\"b\\\\c\\n", "\\ud83d\\ude00\\u007f": "", "10": "x", "2": "y"}');
-    expect(pythonJson({ dtype: 'float32', shape: [], stype: 'numpy.ndarray', arraychunk_ids: [0, 1, 1] })).toBe('{"dtype": "float32", "shape": [], "stype": "numpy.ndarray", "arraychunk_ids": [0, 1, 1]}');
+    expect(pythonJson({ dtype: 'float32', shape: [], stype: 'numpy.ndarray', arraychunk_ids: [0, 1, 1] })).toBe(
+      '{"dtype": "float32", "shape": [], "stype": "numpy.ndarray", "arraychunk_ids": [0, 1, 1]}',
+    );
     expect(() => pythonJson(0.5)).toThrow(/cannot write 0.5 as a Python int/);
   });
 });
 
 describe('parseStringEntries', () => {
-  it('keeps the text\'s order, integer-like keys included, and reads compact JSON and escapes', () => {
-    expect(parseStringEntries('{"10": "a", "2": "b", "x": "c"}', 'r')).toEqual([['10', 'a'], ['2', 'b'], ['x', 'c']]);
-    expect(parseStringEntries('{"gr\\u00f6\\u00dfe":"v","k":"\\"q\\""}', 'r')).toEqual([['größe', 'v'], ['k', '"q"']]);
+  it("keeps the text's order, integer-like keys included, and reads compact JSON and escapes", () => {
+    expect(parseStringEntries('{"10": "a", "2": "b", "x": "c"}', 'r')).toEqual([
+      ['10', 'a'],
+      ['2', 'b'],
+      ['x', 'c'],
+    ]);
+    expect(parseStringEntries('{"gr\\u00f6\\u00dfe":"v","k":"\\"q\\""}', 'r')).toEqual([
+      ['größe', 'v'],
+      ['k', '"q"'],
+    ]);
     expect(parseStringEntries(' { } ', 'r')).toEqual([]);
   });
 

@@ -37,25 +37,78 @@ describe('fleetRpcs', () => {
 
   const node = { nodeId: 2n ** 63n + 7n };
   const tree = { objectId: 'a'.repeat(64), children: [{ objectId: 'b'.repeat(64), children: [] }] };
-  const message = { metadata: { runId: 2n ** 60n, messageId: 'c'.repeat(64), srcNodeId: 1n, dstNodeId: node.nodeId, replyToMessageId: '', groupId: '2', ttl: 10, messageType: 'train', createdAt: 1.5 }, content: { items: [] } };
+  const message = {
+    metadata: {
+      runId: 2n ** 60n,
+      messageId: 'c'.repeat(64),
+      srcNodeId: 1n,
+      dstNodeId: node.nodeId,
+      replyToMessageId: '',
+      groupId: '2',
+      ttl: 10,
+      messageType: 'train',
+      createdAt: 1.5,
+    },
+    content: { items: [] },
+  };
   const samples: { [N in FleetRpcName]: [unknown, unknown] } = {
     RegisterNode: [{ publicKey: new Uint8Array([1, 2]) }, { nodeId: node.nodeId }],
     ActivateNode: [{ publicKey: new Uint8Array([3]), heartbeatInterval: 30 }, { nodeId: node.nodeId }],
     DeactivateNode: [{ nodeId: node.nodeId }, {}],
     UnregisterNode: [{ nodeId: node.nodeId }, {}],
     SendNodeHeartbeat: [{ node, heartbeatInterval: 30 }, { success: true }],
-    PullMessages: [{ node, messageIds: ['x'] }, { reconnect: { reconnect: 5n }, messagesList: [message], messageObjectTrees: [tree] }],
-    PushMessages: [{ node, messagesList: [message], messageObjectTrees: [tree], clientappRuntimeList: [0.5] }, { reconnect: { reconnect: 5n }, results: new Map([['c'.repeat(64), 0]]), objectsToPush: ['a'.repeat(64)] }],
-    GetRun: [{ node, runId: 9n }, { run: { runId: 9n, fabId: 'f', fabVersion: '1', overrideConfig: new Map([['lr', { double: 0.1 }], ['n', { sint64: -3n }]]), fabHash: 'h', pendingAt: 'p', startingAt: 's', runningAt: 'r', finishedAt: '', status: { status: 'running', subStatus: '', details: '' }, flwrAid: 'aid', federation: 'default', bytesSent: BIG, bytesRecv: 0n, clientappRuntime: 2.5, runType: 'serverapp' } }],
-    GetFab: [{ node, hashStr: 'h', runId: 9n }, { fab: { hashStr: 'h', content: new Uint8Array([9]), verifications: new Map([['k', 'v']]) } }],
+    PullMessages: [
+      { node, messageIds: ['x'] },
+      { reconnect: { reconnect: 5n }, messagesList: [message], messageObjectTrees: [tree] },
+    ],
+    PushMessages: [
+      { node, messagesList: [message], messageObjectTrees: [tree], clientappRuntimeList: [0.5] },
+      { reconnect: { reconnect: 5n }, results: new Map([['c'.repeat(64), 0]]), objectsToPush: ['a'.repeat(64)] },
+    ],
+    GetRun: [
+      { node, runId: 9n },
+      {
+        run: {
+          runId: 9n,
+          fabId: 'f',
+          fabVersion: '1',
+          overrideConfig: new Map([
+            ['lr', { double: 0.1 }],
+            ['n', { sint64: -3n }],
+          ]),
+          fabHash: 'h',
+          pendingAt: 'p',
+          startingAt: 's',
+          runningAt: 'r',
+          finishedAt: '',
+          status: { status: 'running', subStatus: '', details: '' },
+          flwrAid: 'aid',
+          federation: 'default',
+          bytesSent: BIG,
+          bytesRecv: 0n,
+          clientappRuntime: 2.5,
+          runType: 'serverapp',
+        },
+      },
+    ],
+    GetFab: [
+      { node, hashStr: 'h', runId: 9n },
+      { fab: { hashStr: 'h', content: new Uint8Array([9]), verifications: new Map([['k', 'v']]) } },
+    ],
     PushObject: [{ node, runId: 9n, objectId: 'a'.repeat(64), objectContent: new Uint8Array([0]) }, { stored: true }],
-    PullObject: [{ node, runId: 9n, objectId: 'a'.repeat(64) }, { objectFound: true, objectAvailable: false, objectContent: new Uint8Array(0) }],
+    PullObject: [
+      { node, runId: 9n, objectId: 'a'.repeat(64) },
+      { objectFound: true, objectAvailable: false, objectContent: new Uint8Array(0) },
+    ],
     ConfirmMessageReceived: [{ node, runId: 9n, messageObjectId: 'a'.repeat(64) }, {}],
   };
 
   it.each(Object.keys(samples) as FleetRpcName[])('%s round-trips its request and response losslessly', (name) => {
     const [request, response] = samples[name];
-    const rpc = fleetRpcs[name] as unknown as { request: { encode(v: unknown): Uint8Array; decode(b: Uint8Array): unknown }; response: { encode(v: unknown): Uint8Array; decode(b: Uint8Array): unknown } };
+    const rpc = fleetRpcs[name] as unknown as {
+      request: { encode(v: unknown): Uint8Array; decode(b: Uint8Array): unknown };
+      response: { encode(v: unknown): Uint8Array; decode(b: Uint8Array): unknown };
+    };
     expect(rpc.request.decode(rpc.request.encode(request))).toEqual(request);
     expect(rpc.response.decode(rpc.response.encode(response))).toEqual(response);
   });
@@ -75,11 +128,15 @@ describe('decoding', () => {
   });
 
   it('refuses malformed bytes naming the message type', () => {
-    expect(() => fleetRpcs.PullMessages.response.decode(new Uint8Array([0x12, 0x05, 0x01]))).toThrow(/^PullMessagesResponse: cannot decode 3 bytes/);
+    expect(() => fleetRpcs.PullMessages.response.decode(new Uint8Array([0x12, 0x05, 0x01]))).toThrow(
+      /^PullMessagesResponse: cannot decode 3 bytes/,
+    );
   });
 
   it('refuses a record value whose oneof is empty; of two members the last wins, as in protobuf', () => {
-    expect(() => wireCodecs.ConfigRecord.decode(new Uint8Array([0x0a, 0x05, 0x0a, 0x01, 0x6b, 0x12, 0x00]))).toThrow(/ConfigRecord.items\[0\].value: ConfigRecordValue.value has 0 values/);
+    expect(() => wireCodecs.ConfigRecord.decode(new Uint8Array([0x0a, 0x05, 0x0a, 0x01, 0x6b, 0x12, 0x00]))).toThrow(
+      /ConfigRecord.items\[0\].value: ConfigRecordValue.value has 0 values/,
+    );
     const twice = new Uint8Array([0x0a, 0x09, 0x0a, 0x01, 0x6b, 0x12, 0x04, 0x10, 0x02, 0x20, 0x01]); // sint64 1, then bool true
     expect(wireCodecs.ConfigRecord.decode(twice)).toEqual({ items: [{ key: 'k', value: { bool: true } }] });
   });
@@ -90,7 +147,11 @@ describe('encoding is strict', () => {
 
   it.each([
     ['an unknown key', { runId: 1n, objectID: 'x' }, /PushObjectRequest.objectID: PushObjectRequest has no such field/],
-    ['a number for a uint64', { runId: 1 }, /PushObjectRequest.runId: expected a bigint in 0..18446744073709551615 \(uint64\), got number 1/],
+    [
+      'a number for a uint64',
+      { runId: 1 },
+      /PushObjectRequest.runId: expected a bigint in 0..18446744073709551615 \(uint64\), got number 1/,
+    ],
     ['a negative uint64', { runId: -1n }, /runId: expected a bigint/],
     ['a uint64 past 2^64', { runId: 2n ** 64n }, /runId: expected a bigint/],
     ['an unknown nested key', { node: { nodeId: 1n, extra: 1 } }, /PushObjectRequest.node.extra: Node has no such field/],
@@ -110,6 +171,10 @@ describe('encoding is strict', () => {
   });
 
   it('lets undefined stand for an absent field', () => {
-    expect(fleetRpcs.PushObject.request.decode(fleetRpcs.PushObject.request.encode({ node: undefined, runId: 3n }))).toEqual({ runId: 3n, objectId: '', objectContent: new Uint8Array(0) });
+    expect(fleetRpcs.PushObject.request.decode(fleetRpcs.PushObject.request.encode({ node: undefined, runId: 3n }))).toEqual({
+      runId: 3n,
+      objectId: '',
+      objectContent: new Uint8Array(0),
+    });
   });
 });

@@ -34,7 +34,9 @@ describe('record values', () => {
   it('metrics: an empty list is a double list, and only numbers and bigints are metrics', () => {
     expect(metricValueToProto([], 'k')).toEqual({ doubleList: { vals: [] } });
     expect(metricValueToProto(600n, 'num-examples')).toEqual({ sint64: 600n });
-    expect(() => metricValueToProto('x' as unknown as MetricValue, 'k')).toThrow(/metric "k": a metric is a number, a bigint or a list of one of them, got "x"/);
+    expect(() => metricValueToProto('x' as unknown as MetricValue, 'k')).toThrow(
+      /metric "k": a metric is a number, a bigint or a list of one of them, got "x"/,
+    );
     expect(() => metricValueToProto([true] as unknown as MetricValue, 'k')).toThrow(WireError);
   });
 
@@ -69,10 +71,27 @@ describe('weights', () => {
 });
 
 describe('replyMetadata', () => {
-  it('answers as Flower\'s Message(reply_to=...) does: back to the sender, living no longer than the instruction', () => {
-    const incoming: Metadata = { runId: 2n ** 63n + 1n, messageId: 'm'.repeat(64), srcNodeId: 1n, dstNodeId: 2n ** 62n, replyToMessageId: '', groupId: '4', ttl: 600, messageType: 'train', createdAt: 1000 };
+  it("answers as Flower's Message(reply_to=...) does: back to the sender, living no longer than the instruction", () => {
+    const incoming: Metadata = {
+      runId: 2n ** 63n + 1n,
+      messageId: 'm'.repeat(64),
+      srcNodeId: 1n,
+      dstNodeId: 2n ** 62n,
+      replyToMessageId: '',
+      groupId: '4',
+      ttl: 600,
+      messageType: 'train',
+      createdAt: 1000,
+    };
     expect(replyMetadata(incoming, 1100.5)).toEqual({
-      runId: 2n ** 63n + 1n, srcNodeId: 2n ** 62n, dstNodeId: 1n, replyToMessageId: 'm'.repeat(64), groupId: '4', ttl: 499.5, messageType: 'train', createdAt: 1100.5,
+      runId: 2n ** 63n + 1n,
+      srcNodeId: 2n ** 62n,
+      dstNodeId: 1n,
+      replyToMessageId: 'm'.repeat(64),
+      groupId: '4',
+      ttl: 499.5,
+      messageType: 'train',
+      createdAt: 1100.5,
     });
   });
 });

@@ -4,7 +4,14 @@ import { histogramLayout, ROW_HEIGHT } from '../../../../renderer/features/datas
 
 describe('histogramLayout', () => {
   it('scales bars to the largest class and gives every class a row, empty ones too', () => {
-    const layout = histogramLayout([{ key: 'cat', count: 50 }, { key: 'dog', count: 100 }, { key: 'emu', count: 0 }], 560);
+    const layout = histogramLayout(
+      [
+        { key: 'cat', count: 50 },
+        { key: 'dog', count: 100 },
+        { key: 'emu', count: 0 },
+      ],
+      560,
+    );
     const [cat, dog, emu] = layout.bars;
     expect(dog!.width).toBe(layout.barMax);
     expect(cat!.width).toBeCloseTo(layout.barMax / 2);

@@ -4,7 +4,7 @@ import { BUILTIN_INFO_SCHEMAS } from '../../../../common/data-config.js';
 import { BUILTIN_HANDLERS, infoFields, isBuiltinHandler } from '../../../../renderer/features/dataset/info-fields.js';
 
 describe('infoFields', () => {
-  it('has a field for every key of every built-in\'s info, in the schema\'s order', () => {
+  it("has a field for every key of every built-in's info, in the schema's order", () => {
     expect(BUILTIN_HANDLERS).toEqual(['ImageFolder', 'CsvManifest', 'Idx']);
     for (const handler of BUILTIN_HANDLERS) {
       expect(infoFields(handler).map((f) => f.key)).toEqual(Object.keys(BUILTIN_INFO_SCHEMAS[handler].shape));

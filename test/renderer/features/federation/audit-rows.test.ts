@@ -4,8 +4,18 @@ import type { AuditEntry } from '../../../../common/contract/party-api.js';
 import { auditRows } from '../../../../renderer/features/federation/audit-rows.js';
 
 const entry = (overrides: Partial<AuditEntry>): AuditEntry => ({
-  time: '2026-01-01T00:00:00.000Z', direction: 'received', messageType: 'train', round: 3, group: '3', messageId: 'm1', replyTo: null,
-  arrays: [], values: {}, bytes: 0, error: null, ...overrides,
+  time: '2026-01-01T00:00:00.000Z',
+  direction: 'received',
+  messageType: 'train',
+  round: 3,
+  group: '3',
+  messageId: 'm1',
+  replyTo: null,
+  arrays: [],
+  values: {},
+  bytes: 0,
+  error: null,
+  ...overrides,
 });
 
 describe('auditRows', () => {
@@ -19,7 +29,13 @@ describe('auditRows', () => {
       entry({ direction: 'sent', messageId: 'm2', arrays, values: { 'metrics.train_loss': 0.53421, 'metrics.num-examples': 1000 } }),
     ]);
     expect(rows.map((row) => row.direction)).toEqual(['sent', 'received']);
-    expect(rows[1]).toMatchObject({ messageType: 'train', round: '3', arrays: '2 (100,480 values)', bytes: '402 kB', values: 'config.server-round 3, config.lr 0.01' });
+    expect(rows[1]).toMatchObject({
+      messageType: 'train',
+      round: '3',
+      arrays: '2 (100,480 values)',
+      bytes: '402 kB',
+      values: 'config.server-round 3, config.lr 0.01',
+    });
     expect(rows[1]!.arraysDetail).toBe('arrays/dense/kernel: float32 [784×128], 401 kB\narrays/dense/bias: float32 [128], 512 B');
     expect(rows[0]!.values).toBe('train_loss 0.534, num-examples 1,000');
   });
@@ -39,7 +55,13 @@ describe('auditRows', () => {
   it('shows a message without arrays or round, and a long list of values cut short with the rest in the detail', () => {
     const values = Object.fromEntries(['a', 'b', 'c', 'd', 'e', 'f'].map((k, i) => [`config.${k}`, i]));
     const [row] = auditRows([entry({ round: null, messageType: '', values, error: 'declined' })]);
-    expect(row).toMatchObject({ round: '—', messageType: '?', arrays: 'none', error: 'declined', values: 'config.a 0, config.b 1, config.c 2, config.d 3, +2 more' });
+    expect(row).toMatchObject({
+      round: '—',
+      messageType: '?',
+      arrays: 'none',
+      error: 'declined',
+      values: 'config.a 0, config.b 1, config.c 2, config.d 3, +2 more',
+    });
     expect(row!.valuesDetail.split('\n')).toHaveLength(6);
   });
 });

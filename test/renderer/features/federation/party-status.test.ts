@@ -7,9 +7,25 @@ import { statusWords } from '../../../../renderer/features/federation/party-word
 
 const progress = { runId: '5', round: 4, epochs: 5, batches: 32, loss: 0.5, acc: 0.8, samplesPerSec: 100, etaSec: 9 };
 const status = (state: PartyStatus['state']): PartyStatus => ({
-  stage: 'joined', state, pauseRequested: false, leaving: null, run: null, file: '/site/party.yaml', node: null, federation: null, backend: null, model: null,
+  stage: 'joined',
+  state,
+  pauseRequested: false,
+  leaving: null,
+  run: null,
+  file: '/site/party.yaml',
+  node: null,
+  federation: null,
+  backend: null,
+  model: null,
 });
-const batch = (epoch: number, batchNumber: number, round = 4): BatchProgress => ({ kind: 'batch', ...progress, round, epoch, batch: batchNumber, memory: { rssMb: 300, tensors: 9 } });
+const batch = (epoch: number, batchNumber: number, round = 4): BatchProgress => ({
+  kind: 'batch',
+  ...progress,
+  round,
+  epoch,
+  batch: batchNumber,
+  memory: { rssMb: 300, tensors: 9 },
+});
 
 describe('withBatch', () => {
   it('moves the training state on to the latest batch: the status line says epoch 3, batch 23, as the bar does', () => {

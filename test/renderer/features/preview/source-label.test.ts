@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { sourceLabel } from '../../../../renderer/features/preview/source-label.js';
 
 describe('sourceLabel', () => {
-  it('shortens paths inside the config\'s folder, POSIX and Windows alike, and leaves others whole', () => {
+  it("shortens paths inside the config's folder, POSIX and Windows alike, and leaves others whole", () => {
     expect(sourceLabel('/site/data/train/cat/1.png', '/site/party.yaml')).toBe('data/train/cat/1.png');
     expect(sourceLabel('C:\\site\\train\\cat\\1.png', 'C:\\site\\party.yaml')).toBe('train\\cat\\1.png');
     expect(sourceLabel('/elsewhere/1.png', '/site/party.yaml')).toBe('/elsewhere/1.png');

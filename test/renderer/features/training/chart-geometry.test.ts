@@ -26,13 +26,41 @@ describe('chart geometry', () => {
   });
 
   it('draws each series as a path inside the plot area, with the y domain given or fitted', () => {
-    const layout = layoutChart([{ id: 'a', label: 'a', points: [{ x: 1, y: 0 }, { x: 2, y: 1 }] }], BOX, { yDomain: [0, 1] });
+    const layout = layoutChart(
+      [
+        {
+          id: 'a',
+          label: 'a',
+          points: [
+            { x: 1, y: 0 },
+            { x: 2, y: 1 },
+          ],
+        },
+      ],
+      BOX,
+      { yDomain: [0, 1] },
+    );
     const [series] = layout.series;
     expect(series).toMatchObject({ id: 'a', count: 2, d: 'M20 80 L200 0' });
-    expect(series!.dots).toEqual([{ x: 20, y: 80 }, { x: 200, y: 0 }]);
+    expect(series!.dots).toEqual([
+      { x: 20, y: 80 },
+      { x: 200, y: 0 },
+    ]);
     expect(layout.yTicks.map((t) => t.label)).toEqual(['0', '0.5', '1']);
     expect(layout.xTicks.every((t) => t.at >= BOX.left && t.at <= BOX.width)).toBe(true);
-    const fitted = layoutChart([{ id: 'a', label: 'a', points: [{ x: 1, y: 2 }, { x: 2, y: 4 }] }], BOX);
+    const fitted = layoutChart(
+      [
+        {
+          id: 'a',
+          label: 'a',
+          points: [
+            { x: 1, y: 2 },
+            { x: 2, y: 4 },
+          ],
+        },
+      ],
+      BOX,
+    );
     const ys = fitted.series[0]!.dots.map((d) => d.y);
     expect(Math.min(...ys)).toBeGreaterThan(BOX.top);
     expect(Math.max(...ys)).toBeLessThan(BOX.height - BOX.bottom);

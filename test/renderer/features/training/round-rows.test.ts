@@ -3,8 +3,21 @@ import { describe, expect, it } from 'vitest';
 import type { RoundSummary } from '../../../../common/contract/party-api.js';
 import { roundPoints, roundRows } from '../../../../renderer/features/training/round-rows.js';
 
-const summary = (messageType: string, round: number | null, outcome: RoundSummary['outcome'], metrics: Record<string, number> = {}, error: string | null = null): RoundSummary => ({
-  messageType, runId: '5', round, group: String(round ?? 'g'), outcome, metrics, seconds: 1.2, error,
+const summary = (
+  messageType: string,
+  round: number | null,
+  outcome: RoundSummary['outcome'],
+  metrics: Record<string, number> = {},
+  error: string | null = null,
+): RoundSummary => ({
+  messageType,
+  runId: '5',
+  round,
+  group: String(round ?? 'g'),
+  outcome,
+  metrics,
+  seconds: 1.2,
+  error,
 });
 
 const rounds = [
@@ -16,10 +29,12 @@ const rounds = [
 ];
 
 describe('roundRows', () => {
-  it('puts each round\'s training and evaluation on one row, newest first, leaving other messages out', () => {
+  it("puts each round's training and evaluation on one row, newest first, leaving other messages out", () => {
     const rows = roundRows(rounds);
     expect(rows.map((row) => [row.round, row.train?.outcome ?? null, row.evaluate?.outcome ?? null])).toEqual([
-      ['3', 'replied', null], ['2', 'declined', null], ['1', 'replied', 'replied'],
+      ['3', 'replied', null],
+      ['2', 'declined', null],
+      ['1', 'replied', 'replied'],
     ]);
     expect(rows[2]!.train).toEqual({ outcome: 'replied', loss: '2.3', acc: '0.3', examples: '1,000', seconds: '1.2 s', error: null });
     expect(rows[2]!.evaluate).toMatchObject({ loss: '1.3', acc: '0.5', examples: '200' });
@@ -33,7 +48,10 @@ describe('roundRows', () => {
 
 describe('roundPoints', () => {
   it('takes a metric from the rounds that replied with it', () => {
-    expect(roundPoints(rounds, 'train_loss')).toEqual([{ x: 1, y: 2.3 }, { x: 3, y: 1.1 }]);
+    expect(roundPoints(rounds, 'train_loss')).toEqual([
+      { x: 1, y: 2.3 },
+      { x: 3, y: 1.1 },
+    ]);
     expect(roundPoints(rounds, 'eval_acc')).toEqual([{ x: 1, y: 0.5 }]);
   });
 });

@@ -4,9 +4,22 @@ import type { RoundSummary, RunSummary } from '../../../../common/contract/party
 import { runLabel, withRound, withRun } from '../../../../renderer/features/training/runs.js';
 
 const summary = (runId: string, messageType: string, round: number | null): RoundSummary => ({
-  messageType, runId, round, group: String(round ?? 'g'), outcome: 'replied', metrics: {}, seconds: 1, error: null,
+  messageType,
+  runId,
+  round,
+  group: String(round ?? 'g'),
+  outcome: 'replied',
+  metrics: {},
+  seconds: 1,
+  error: null,
 });
-const first: RunSummary = { runId: '11', startedAt: '2026-11-24T00:00:00.000Z', lastAt: '2026-11-24T00:05:00.000Z', rounds: 4, lastRound: 4 };
+const first: RunSummary = {
+  runId: '11',
+  startedAt: '2026-11-24T00:00:00.000Z',
+  lastAt: '2026-11-24T00:05:00.000Z',
+  rounds: 4,
+  lastRound: 4,
+};
 
 describe('runs', () => {
   it('adds a run first heard of as the newest, and leaves a known one where it is', () => {
