@@ -100,11 +100,14 @@ async function main(): Promise<void> {
     '| measure | value | target | |',
     '|---|---|---|---|',
     `| tutorial generator (reference) | ${metrics.tutorial_images_per_s ?? 'skipped'} images/s | | |`,
-    `| cold first epoch | ${metrics.cold_images_per_s} images/s (${ratios.cold_vs_tutorial ?? '-'}x) | >= 3x | ${verdict(ratios.cold_vs_tutorial === null ? null : ratios.cold_vs_tutorial >= 3)} |`,
-    `| later epochs, decoded cache | ${metrics.warm_images_per_s} images/s (${ratios.warm_vs_tutorial ?? '-'}x) | >= 20x | ${verdict(ratios.warm_vs_tutorial === null ? null : ratios.warm_vs_tutorial >= 20)} |`,
+    `| cold first epoch | ${metrics.cold_images_per_s} images/s (${ratios.cold_vs_tutorial ?? '-'}x) | >= 3x | ` +
+      `${verdict(ratios.cold_vs_tutorial === null ? null : ratios.cold_vs_tutorial >= 3)} |`,
+    `| later epochs, decoded cache | ${metrics.warm_images_per_s} images/s (${ratios.warm_vs_tutorial ?? '-'}x) | >= 20x | ` +
+      `${verdict(ratios.warm_vs_tutorial === null ? null : ratios.warm_vs_tutorial >= 20)} |`,
     `| later epochs, no cache | ${metrics.uncached_later_images_per_s} images/s (${ratios.uncached_later_vs_tutorial ?? '-'}x) | | |`,
     `| peak RSS, 1x | ${metrics.peak_rss_mb} MB | < 400 MB | ${verdict(metrics.peak_rss_mb < 400)} |`,
-    `| peak RSS, 10x tree (${big.samples} files) | ${metrics.peak_rss_10x_mb} MB (${ratios.rss_10x_vs_1x}x) | <= 1.2x | ${verdict(ratios.rss_10x_vs_1x <= 1.2)} |`,
+    `| peak RSS, 10x tree (${big.samples} files) | ${metrics.peak_rss_10x_mb} MB (${ratios.rss_10x_vs_1x}x) | <= 1.2x | ` +
+      `${verdict(ratios.rss_10x_vs_1x <= 1.2)} |`,
     `| tutorial peak RSS | ${metrics.tutorial_peak_rss_mb ?? '-'} MB | | |`,
     `| tutorial batches holding a single class | ${metrics.tutorial_single_class_batches ?? '-'} | | |`,
     ...(tutorial.ok ? [] : ['', `Reference skipped: ${tutorial.note}`]),

@@ -1,4 +1,5 @@
-// Runs as `npm run bench:federation`: a round's federation overhead and bytes on the wire, 3 parties and the reference aggregator on loopback, for mnist-cnn and a 5M-parameter net.
+// Runs as `npm run bench:federation`: a round's federation overhead and bytes on the wire,
+// 3 parties and the reference aggregator on loopback, for mnist-cnn and a 5M-parameter net.
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -139,7 +140,10 @@ async function report(runs: Run[]): Promise<void> {
   const markdownTable = (headers: string[], rows: (string | number)[][]) =>
     [`| ${headers.join(' | ')} |`, `|${headers.map(() => '---').join('|')}|`, ...rows.map((row) => `| ${row.join(' | ')} |`)].join('\n');
   const markdown = [
-    `${PARTIES} parties and the reference aggregator in one process on loopback (plain text), each party with its own training thread (${SETTINGS.threads} wasm thread${SETTINGS.threads > 1 ? 's' : ''}, polling every ${SETTINGS.pollInterval} s when idle) on its own IID third of Fashion-MNIST (20,000 images), evaluating on the 10,000 test images; ${ROUNDS} FedAvg rounds of 1 local epoch (Adam 0.002, batch 32, as the demo's --full), round 1 left out; means per round.`,
+    `${PARTIES} parties and the reference aggregator in one process on loopback (plain text), each party with its own training thread ` +
+      `(${SETTINGS.threads} wasm thread${SETTINGS.threads > 1 ? 's' : ''}, polling every ${SETTINGS.pollInterval} s when idle) ` +
+      'on its own IID third of Fashion-MNIST (20,000 images), evaluating on the 10,000 test images; ' +
+      `${ROUNDS} FedAvg rounds of 1 local epoch (Adam 0.002, batch 32, as the demo's --full), round 1 left out; means per round.`,
     '',
     markdownTable(timeHeaders, timeRows),
     '',

@@ -133,17 +133,24 @@ async function main(): Promise<void> {
     ],
   ];
   const markdown = [
-    `mnist-cnn (the Keras mnist_convnet example, 34,826 parameters) on Fashion-MNIST (60,000 training images from Debian's dataset-fashion-mnist), batch ${BATCH}, Adam 0.001, one epoch; samples/s in steady state (after ${WARMUP_BATCHES} batches), training in Tributary's training thread.`,
+    'mnist-cnn (the Keras mnist_convnet example, 34,826 parameters) on Fashion-MNIST ' +
+      `(60,000 training images from Debian's dataset-fashion-mnist), batch ${BATCH}, Adam 0.001, one epoch; ` +
+      `samples/s in steady state (after ${WARMUP_BATCHES} batches), training in Tributary's training thread.`,
     '',
     '| run | samples/s | test accuracy after 1 epoch | |',
     '|---|---|---|---|',
     ...rows.map((row) => `| ${row.join(' | ')} |`),
     '',
-    `wasm vs PyTorch: ${ratios.wasm_vs_torch ?? '-'}x (target >= 0.6x: ${verdict(ratios.wasm_vs_torch === null ? null : ratios.wasm_vs_torch >= 0.6)}); test accuracy after one epoch >= 0.85: ${verdict(wasm?.testAccuracy === undefined ? null : wasm.testAccuracy >= 0.85)}.`,
+    `wasm vs PyTorch: ${ratios.wasm_vs_torch ?? '-'}x ` +
+      `(target >= 0.6x: ${verdict(ratios.wasm_vs_torch === null ? null : ratios.wasm_vs_torch >= 0.6)}); ` +
+      `test accuracy after one epoch >= 0.85: ${verdict(wasm?.testAccuracy === undefined ? null : wasm.testAccuracy >= 0.85)}.`,
     '',
-    `Host event-loop lag while wasm trained in its thread (every batch's progress event delivered): p50 ${wasm?.lag?.p50Ms ?? '-'} ms, p99 ${wasm?.lag?.p99Ms ?? '-'} ms, max ${wasm?.lag?.maxMs ?? '-'} ms (target p99 < 50 ms: ${verdict(wasm?.lag === undefined ? null : wasm.lag.p99Ms < 50)}).`,
+    "Host event-loop lag while wasm trained in its thread (every batch's progress event delivered): " +
+      `p50 ${wasm?.lag?.p50Ms ?? '-'} ms, p99 ${wasm?.lag?.p99Ms ?? '-'} ms, max ${wasm?.lag?.maxMs ?? '-'} ms ` +
+      `(target p99 < 50 ms: ${verdict(wasm?.lag === undefined ? null : wasm.lag.p99Ms < 50)}).`,
     '',
-    `1-minute load average as each run started: wasm ${wasm?.load ?? '-'}, PyTorch ${torchLoad} (about 0 on an idle machine; other load slows PyTorch's 2 threads most).`,
+    `1-minute load average as each run started: wasm ${wasm?.load ?? '-'}, PyTorch ${torchLoad} ` +
+      "(about 0 on an idle machine; other load slows PyTorch's 2 threads most).",
     '',
     keras + '.',
   ].join('\n');

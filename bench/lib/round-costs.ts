@@ -1,4 +1,5 @@
-// Runs in bench scripts (Node): a federated round's cost split into the parties' local compute and the federation's overhead, and its bytes against the raw parameters.
+// Runs in bench scripts (Node): a federated round's cost split into the parties' local compute and the federation's overhead,
+// and its bytes against the raw parameters.
 import type { LocalParty } from '../../main/federation/local/local-federation.js';
 import type { RoundRecord } from '../../main/federation/server/metrics-history.js';
 

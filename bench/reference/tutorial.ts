@@ -59,7 +59,10 @@ async function missingPrerequisite(): Promise<string | null> {
     return `${PYTHON} is absent (apt-get install python3 python3-numpy python3-matplotlib); the tutorial reference was skipped`;
   const probe = await execute(['-c', 'import numpy, matplotlib.image']);
   if (probe.ok) return null;
-  return `${PYTHON} cannot import numpy and matplotlib (apt-get install python3-numpy python3-matplotlib): ${lastLines(probe.stderr || probe.error, 1)}; the tutorial reference was skipped`;
+  return (
+    `${PYTHON} cannot import numpy and matplotlib (apt-get install python3-numpy python3-matplotlib): ` +
+    `${lastLines(probe.stderr || probe.error, 1)}; the tutorial reference was skipped`
+  );
 }
 
 interface Execution {

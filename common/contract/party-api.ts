@@ -1,4 +1,5 @@
-// Runs anywhere (the contract): take part in the config's federation (join, pause, resume, leave), keep its node key, and watch it: state, training progress, rounds, the audit log.
+// Runs anywhere (the contract): take part in the config's federation (join, pause, resume, leave), keep its node key,
+// and watch it: state, training progress, rounds, the audit log.
 import { z } from 'zod';
 import { ConfigFileSchema } from './config-api.js';
 import { event, method } from './define.js';
@@ -50,7 +51,8 @@ const PartyStatusSchema = z.object({
   stage: z
     .enum(STAGES)
     .describe(
-      'out: in no federation; joining: opening the training thread and the node key; joined: serving rounds (`state` says how); leaving: finishing or aborting the task in hand, then saying goodbye',
+      'out: in no federation; joining: opening the training thread and the node key; joined: serving rounds (`state` says how); ' +
+        'leaving: finishing or aborting the task in hand, then saying goodbye',
     ),
   state: PartyStateSchema,
   pauseRequested: z.boolean().describe('the operator paused: messages are declined once the task in hand is done'),
@@ -229,7 +231,8 @@ export const partyMethods = {
   }),
   'party.history': method({
     summary:
-      "the federation runs this site took part in, and one run in full (its round summaries and finished epochs), as the audit log and the party's epoch log on disk hold them: a page opened late, or after a restart, draws the whole run",
+      'the federation runs this site took part in, and one run in full (its round summaries and finished epochs), ' +
+      "as the audit log and the party's epoch log on disk hold them: a page opened late, or after a restart, draws the whole run",
     args: z.object({
       file: ConfigFileSchema.optional().describe(
         "the config whose history to read; by default the joined (or last joined) party's, else the open config's",
@@ -250,13 +253,15 @@ export const partyMethods = {
   }),
   'party.createNodeKey': method({
     summary:
-      "create the config's node key without joining, kept where a join keeps it, so its public key can be registered first (`register: false`); refused when there is one, or while the party is in a federation",
+      "create the config's node key without joining, kept where a join keeps it, " +
+      'so its public key can be registered first (`register: false`); refused when there is one, or while the party is in a federation',
     args: z.object({ file: ConfigFileSchema }),
     result: NodeKeySchema,
   }),
   'party.savePublicKey': method({
     summary:
-      "write the node key's public half (OpenSSH form, as `flwr supernode register` reads it) beside the config; a different file already there is kept unless `overwrite`",
+      "write the node key's public half (OpenSSH form, as `flwr supernode register` reads it) beside the config; " +
+      'a different file already there is kept unless `overwrite`',
     args: z.object({
       file: ConfigFileSchema,
       overwrite: z
@@ -276,7 +281,8 @@ export const partyMethods = {
   }),
   'party.resetNodeKey': method({
     summary:
-      'delete the node key (sealed or key file), so the next join makes a new one and the server knows this site as a new node; refused while the party is in a federation',
+      'delete the node key (sealed or key file), so the next join makes a new one and the server knows this site as a new node; ' +
+      'refused while the party is in a federation',
     args: z.object({
       file: ConfigFileSchema,
       fingerprint: FingerprintSchema.nullable().describe(

@@ -1,4 +1,5 @@
-// Runs in Electron main: the party's node keys sealed by safeStorage in the app's settings, answered to the services process; key files where nothing can seal them.
+// Runs in Electron main: the party's node keys sealed by safeStorage in the app's settings, answered to the services process;
+// key files where nothing can seal them.
 import type { NodeKeyStorageOption } from '../services/port-protocol.js';
 import type { NodeKeyKeeper } from '../services/supervisor.js';
 import { NO_KEYRING } from './secrets.main.js';

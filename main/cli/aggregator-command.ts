@@ -52,7 +52,10 @@ const OPTIONS = {
   config: { type: 'string' as const },
 };
 
-/** Exit codes: 0 when the rounds ran (and at least one completed), 1 when none completed or it failed, 2 for bad flags or config, 130 on Ctrl-C (143 on SIGTERM). */
+/**
+ * Exit codes: 0 when the rounds ran (and at least one completed), 1 when none completed or it failed, 2 for bad flags or config,
+ * 130 on Ctrl-C (143 on SIGTERM).
+ */
 export async function aggregatorCommand(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: OPTIONS, strict: true });
   const { config, baseDir } = await loadAggregatorConfig(values.config as string | undefined, overridesFrom(values));

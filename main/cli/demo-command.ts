@@ -1,4 +1,5 @@
-// Runs in the CLI process: `tributary demo`: the reference aggregator and N parties on this machine, each training on its own share of Fashion-MNIST; the global test accuracy per round.
+// Runs in the CLI process: `tributary demo`: the reference aggregator and N parties on this machine,
+// each training on its own share of Fashion-MNIST; the global test accuracy per round.
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -51,7 +52,9 @@ export async function demoCommand(args: string[]): Promise<number> {
         classes: 10,
       });
       console.log(
-        `data: ${dataset.description}\nsplit: ${split.description}\ntest: every party evaluates on the whole test set (${dataset.test.labels.length} images), so the federated evaluation is the global test accuracy`,
+        `data: ${dataset.description}\nsplit: ${split.description}\n` +
+          `test: every party evaluates on the whole test set (${dataset.test.labels.length} images), ` +
+          'so the federated evaluation is the global test accuracy',
       );
       const sites = await writeSites(dataset, split.parts, out);
       const progress = demoProgress(() => federation?.parties ?? []);

@@ -31,7 +31,8 @@ export function demoProgress(parties: () => readonly LocalParty[]): AggregatorLi
         return console.log(`  ${name(event.node)} ${event.type === 'node-dropped' ? 'dropped' : 'refused'}: ${event.reason}`);
       case 'round-done':
         return console.log(
-          `round ${event.record.round} ${event.record.status} in ${event.record.seconds.toFixed(1)} s: global test accuracy ${fixed(event.record.eval_accuracy)}`,
+          `round ${event.record.round} ${event.record.status} in ${event.record.seconds.toFixed(1)} s: ` +
+            `global test accuracy ${fixed(event.record.eval_accuracy)}`,
         );
       default:
         return;
@@ -43,7 +44,9 @@ export function printParties(federation: LocalFederation, labels: Uint8Array, pa
   const [first] = federation.parties;
   const model = 'builtin' in options.model ? options.model.builtin : options.model.path;
   console.log(
-    `model: ${model} (${first?.info.model.parameters.toLocaleString('en-US')} parameters); ${options.rounds} rounds of ${options.epochs} local epoch${options.epochs > 1 ? 's' : ''}; each party on ${first?.info.backend.description.split(';')[0]}`,
+    `model: ${model} (${first?.info.model.parameters.toLocaleString('en-US')} parameters); ` +
+      `${options.rounds} rounds of ${options.epochs} local epoch${options.epochs > 1 ? 's' : ''}; ` +
+      `each party on ${first?.info.backend.description.split(';')[0]}`,
   );
   const rows = federation.parties.map((local, index) => [
     local.site.name,

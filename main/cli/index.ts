@@ -1,4 +1,5 @@
-// Runs in the CLI process: the `tributary` command: scan and preview a party's dataset, train its model locally, join a federation, run the reference aggregator or a local demo federation, serve the browser console.
+// Runs in the CLI process: the `tributary` command: scan and preview a party's dataset, train its model locally, join a federation,
+// run the reference aggregator or a local demo federation, serve the browser console.
 import { parseArgs } from 'node:util';
 import { BACKEND_CHOICES } from '../../common/training-config.js';
 import type { BackendChoice } from '../../common/training-config.js';
@@ -125,7 +126,8 @@ async function preview(args: string[]): Promise<number> {
     if (unknown !== undefined) throw new UsageError(`--class ${unknown}: no such class (classes are: ${generator.classNames.join(', ')})`);
     const written = await writePreview(generator, { out: values.out!, n, seed, classes: values.class });
     console.log(
-      `wrote ${written.samples.length} samples to ${values.out} (index.html, samples.json)${written.skipped ? `; ${written.skipped} samples skipped (unreadable, or non-finite values)` : ''}`,
+      `wrote ${written.samples.length} samples to ${values.out} (index.html, samples.json)` +
+        `${written.skipped ? `; ${written.skipped} samples skipped (unreadable, or non-finite values)` : ''}`,
     );
     return 0;
   });

@@ -66,7 +66,10 @@ function leave(party: Party, interrupts: number): void {
   party.leave({ finish }).catch((error: unknown) => console.error(`leaving failed: ${(error as Error).message}`));
 }
 
-/** Lines for what happens (stdout, errors on stderr) and, while training, bars for the round's epochs and the epoch's batches (off a terminal: a line at a steady pace and at each epoch's end). */
+/**
+ * Lines for what happens (stdout, errors on stderr) and, while training, bars for the round's epochs and the epoch's batches
+ * (off a terminal: a line at a steady pace and at each epoch's end).
+ */
 export function partyDisplay(section: FederationSection, stream: NodeJS.WriteStream): (event: PartyEvent) => void {
   let drawn = false;
   let lastLine = '';
@@ -129,7 +132,11 @@ function progressLine(p: TrainingProgress): string {
   const metrics = [p.loss === null ? '' : `loss ${p.loss.toFixed(4)}`, p.acc === null ? '' : `acc ${p.acc.toFixed(4)}`]
     .filter(Boolean)
     .join('  ');
-  return `${roundName(p.round)} ${bar(epochsDone / p.epochs, 10)} epoch ${p.epoch}/${p.epochs} ${bar(p.batches ? p.batch / p.batches : 1, 20)} batch ${p.batch}/${p.batches}  ${metrics}  ${Math.round(p.samplesPerSec)} samples/s  eta ${Math.round(p.etaSec)} s`;
+  return (
+    `${roundName(p.round)} ${bar(epochsDone / p.epochs, 10)} epoch ${p.epoch}/${p.epochs} ` +
+    `${bar(p.batches ? p.batch / p.batches : 1, 20)} batch ${p.batch}/${p.batches}  ${metrics}  ` +
+    `${Math.round(p.samplesPerSec)} samples/s  eta ${Math.round(p.etaSec)} s`
+  );
 }
 
 function bar(fraction: number, width: number): string {

@@ -21,9 +21,14 @@ const escapeHtml = (text: string) => text.replace(/[&<>"]/g, (c) => `&#${c.charC
 function indexPage(samples: PreviewSample[], names: string[]): string {
   const cells = samples.map(
     (s, k) =>
-      `<figure><img src="${encodeURI(names[k]!)}" width="${s.width * 3}" style="image-rendering: pixelated"><figcaption><b>${escapeHtml(s.className)}</b><br><small>${escapeHtml(s.source)}</small></figcaption></figure>`,
+      `<figure><img src="${encodeURI(names[k]!)}" width="${s.width * 3}" style="image-rendering: pixelated">` +
+      `<figcaption><b>${escapeHtml(s.className)}</b><br><small>${escapeHtml(s.source)}</small></figcaption></figure>`,
   );
-  return `<!doctype html><meta charset="utf-8"><title>Tributary preview</title><style>body{font:13px sans-serif;display:flex;flex-wrap:wrap;gap:12px}figure{margin:0;max-width:200px;word-break:break-all}</style>\n${cells.join('\n')}\n`;
+  return (
+    '<!doctype html><meta charset="utf-8"><title>Tributary preview</title>' +
+    '<style>body{font:13px sans-serif;display:flex;flex-wrap:wrap;gap:12px}figure{margin:0;max-width:200px;word-break:break-all}</style>\n' +
+    `${cells.join('\n')}\n`
+  );
 }
 
 /** Writes the PNGs, samples.json (label, class, source, value range per file) and index.html; returns what it wrote. */

@@ -33,13 +33,19 @@ export function trainingProgress(stream: NodeJS.WriteStream = process.stderr): T
 
 export function formatBatch(event: BatchProgress): string {
   const accuracy = event.accuracy === null ? '' : `  accuracy ${event.accuracy.toFixed(4)}`;
-  return `epoch ${event.epoch}/${event.epochs}  batch ${event.batch}/${event.batches}  loss ${event.loss.toFixed(4)}${accuracy}  ${Math.round(event.samplesPerSec)} samples/s  ETA ${clock(event.etaSec)}`;
+  return (
+    `epoch ${event.epoch}/${event.epochs}  batch ${event.batch}/${event.batches}  loss ${event.loss.toFixed(4)}${accuracy}  ` +
+    `${Math.round(event.samplesPerSec)} samples/s  ETA ${clock(event.etaSec)}`
+  );
 }
 
 export function formatEpoch(epoch: EpochResult, epochs: number): string {
   const accuracy = epoch.accuracy === null ? '' : `, accuracy ${epoch.accuracy.toFixed(4)}`;
   const skipped = epoch.skipped ? `, ${epoch.skipped} samples skipped (unreadable, or non-finite values)` : '';
-  return `epoch ${epoch.epoch}/${epochs}: loss ${epoch.loss.toFixed(4)}${accuracy}, ${epoch.samples} samples in ${epoch.seconds.toFixed(1)} s (${Math.round(epoch.samplesPerSec)} samples/s)${skipped}`;
+  return (
+    `epoch ${epoch.epoch}/${epochs}: loss ${epoch.loss.toFixed(4)}${accuracy}, ` +
+    `${epoch.samples} samples in ${epoch.seconds.toFixed(1)} s (${Math.round(epoch.samplesPerSec)} samples/s)${skipped}`
+  );
 }
 
 /** The data and model the training thread opened, in two lines. */
@@ -50,7 +56,8 @@ export function formatOpened(info: OpenedInfo, compiled: { optimizer: string; lo
   const batch = info.settings.batchSize === null ? '' : `, batch size ${info.settings.batchSize}`;
   return [
     `data: ${splits} samples of ${height}x${width}x${channels}, ${info.classNames.length} classes`,
-    `model: ${info.model.name}, ${info.model.parameters.toLocaleString('en-US')} parameters; ${compiled.optimizer}, learning rate ${info.settings.learningRate}${batch}, loss ${compiled.loss}`,
+    `model: ${info.model.name}, ${info.model.parameters.toLocaleString('en-US')} parameters; ` +
+      `${compiled.optimizer}, learning rate ${info.settings.learningRate}${batch}, loss ${compiled.loss}`,
   ].join('\n');
 }
 

@@ -102,7 +102,8 @@ function layersTopology(file: string, json: Record<string, unknown>): tfjs.io.Mo
   if (isGraph) {
     throw new ModelError(
       file,
-      'is a tfjs graph model (converted from a SavedModel or frozen graph), not a Layers model: convert the Keras model with tensorflowjs_converter --output_format tfjs_layers_model',
+      'is a tfjs graph model (converted from a SavedModel or frozen graph), not a Layers model: ' +
+        'convert the Keras model with tensorflowjs_converter --output_format tfjs_layers_model',
     );
   }
   const config = isObject(topology) && isObject(topology.model_config) ? topology.model_config : topology;

@@ -1,4 +1,5 @@
-// Runs in the services process (plain Node): what the operator does to a node key without joining: create it, save its public half for the coordinator, reset it.
+// Runs in the services process (plain Node): what the operator does to a node key without joining:
+// create it, save its public half for the coordinator, reset it.
 import { randomUUID } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';

@@ -49,7 +49,8 @@ export class NodeKeyService {
       this.#refuseInFederation('reset the node key');
       const reset = await resetNodeKey(await loadPartyConfig(file), this.#storage, fingerprint);
       this.#notice(
-        `node key ${fingerprint ?? '(unreadable)'} reset: deleted ${reset.removed}. The next join makes a new key, and the server knows this site as a new node`,
+        `node key ${fingerprint ?? '(unreadable)'} reset: deleted ${reset.removed}. ` +
+          'The next join makes a new key, and the server knows this site as a new node',
       );
       return reset;
     });

@@ -1,4 +1,5 @@
-// Runs in the services process (plain Node): where the party's node key is kept (sealed by the desktop app, or a key file), and moving a key file into the seal.
+// Runs in the services process (plain Node): where the party's node key is kept (sealed by the desktop app, or a key file),
+// and moving a key file into the seal.
 import { readFile, rm } from 'node:fs/promises';
 import type { NodeKeySource } from '../federation/transport/node-identity.js';
 import { nodeIdentityFromPem, nodeKeyAsPkcs8Pem } from '../federation/transport/node-identity.js';

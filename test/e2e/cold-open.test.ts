@@ -1,4 +1,5 @@
-// End-to-end (Debian's chromium, the real console and services): each page opened cold (a bookmark, a reload) shows its state at once: the node key, the audit log, the preview, the runs.
+// End-to-end (Debian's chromium, the real console and services): each page opened cold (a bookmark, a reload) shows its state at once:
+// the node key, the audit log, the preview, the runs.
 import { generateKeyPairSync } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';

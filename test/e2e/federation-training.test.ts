@@ -1,4 +1,5 @@
-// End-to-end (Debian's chromium, the real console and services, the reference aggregator in this process): point the config at the aggregator, create the node key and save its public key, join, watch rounds and charts, pause, resume, leave, read the audit log.
+// End-to-end (Debian's chromium, the real console and services, the reference aggregator in this process): point the config at the aggregator,
+// create the node key and save its public key, join, watch rounds and charts, pause, resume, leave, read the audit log.
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -1,4 +1,5 @@
-// End-to-end (Debian's chromium, the real console and services, the reference aggregator in this process, restarted): two federation runs on the Training page, kept apart, and again after the console restarts.
+// End-to-end (Debian's chromium, the real console and services, the reference aggregator in this process, restarted):
+// two federation runs on the Training page, kept apart, and again after the console restarts.
 import { promises as fsp } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../fixtures/corpus.js';

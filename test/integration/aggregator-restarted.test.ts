@@ -1,4 +1,5 @@
-// Integration test (real sockets, real training threads): the aggregator stopped and started again on the same port; the parties reconnect and serve the new run.
+// Integration test (real sockets, real training threads): the aggregator stopped and started again on the same port;
+// the parties reconnect and serve the new run.
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';

@@ -1,4 +1,5 @@
-// Integration test (real sockets, real training threads, a real child process): a party killed mid-round; the round goes on without it; restarted, it is the same node and serves again.
+// Integration test (real sockets, real training threads, a real child process): a party killed mid-round;
+// the round goes on without it; restarted, it is the same node and serves again.
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';

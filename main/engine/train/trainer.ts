@@ -105,7 +105,8 @@ async function trainEpoch(run: Run, epoch: number): Promise<EpochResult | null> 
       const n = batch.indices.length;
       if (!Number.isFinite(loss)) {
         throw new DivergedError(
-          `epoch ${epoch}, batch ${meter.batches + 1}: the loss is ${loss}, so training diverged and the weights are unusable; lower learning_rate or check the data`,
+          `epoch ${epoch}, batch ${meter.batches + 1}: the loss is ${loss}, ` +
+            'so training diverged and the weights are unusable; lower learning_rate or check the data',
         );
       }
       meter.add(n, loss, accuracy);

@@ -1,4 +1,5 @@
-// Runs in the party (plain Node): the message being served, noted on disk until its reply is sent, so a party that stopped mid-task can answer it once it is back.
+// Runs in the party (plain Node): the message being served, noted on disk until its reply is sent,
+// so a party that stopped mid-task can answer it once it is back.
 import { promises as fsp } from 'node:fs';
 import type { Metadata } from '../wire/proto/record-types.js';
 

@@ -64,7 +64,8 @@ export async function joinFederation(options: JoinOptions): Promise<bigint> {
       throw error;
     }
   };
-  // Refusals are retried too: a stale activation lapses after twice the heartbeat interval, and an operator fixing the server should not have to restart every site.
+  // Refusals are retried too: a stale activation lapses after twice the heartbeat interval, and an operator fixing the server
+  // should not have to restart every site.
   return retry(activate, { signal, onRetry, isRetryable: (error) => error instanceof TransportError });
 }
 

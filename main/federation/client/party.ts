@@ -1,4 +1,5 @@
-// Runs in the party (plain Node): the party: joins a Flower federation as a node, serves its rounds with the training thread, and takes the operator's controls.
+// Runs in the party (plain Node): the party: joins a Flower federation as a node, serves its rounds with the training thread,
+// and takes the operator's controls.
 import { EventEmitter } from 'node:events';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -206,7 +207,9 @@ export class Party extends EventEmitter<PartyEvents> {
     );
     this.#emit({
       type: 'notice',
-      message: `node key ${this.#identity?.fingerprint} retired with its node (the server never takes an unregistered key back); the next join creates a new one`,
+      message:
+        `node key ${this.#identity?.fingerprint} retired with its node (the server never takes an unregistered key back); ` +
+        'the next join creates a new one',
     });
   }
 

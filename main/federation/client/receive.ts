@@ -1,4 +1,5 @@
-// Runs in the party (plain Node): fetches a pulled message's objects (from the cache of earlier messages, else PullObject, retrying those not yet available), verifies and inflates it, confirms receipt.
+// Runs in the party (plain Node): fetches a pulled message's objects (from the cache of earlier messages, else PullObject,
+// retrying those not yet available), verifies and inflates it, confirms receipt.
 import { retry, sleep } from '../transport/backoff.js';
 import { WireError } from '../wire/errors.js';
 import type { MessageLimits } from '../wire/limits.js';

@@ -1,4 +1,5 @@
-// Runs in the party (plain Node): the federation run this party serves: which one it is, how far it has come, whether the server has finished it; and a lost server said once.
+// Runs in the party (plain Node): the federation run this party serves: which one it is, how far it has come,
+// whether the server has finished it; and a lost server said once.
 import { TransportError } from '../transport/transport-error.js';
 import type { GetRunResponse } from '../wire/proto/fleet-types.js';
 import type { FleetClient } from './fleet-client.js';

@@ -41,7 +41,9 @@ export interface Dataset {
 export async function loadSample(root = SAMPLE_DIR): Promise<Dataset> {
   const [train, test] = await Promise.all([listPngs(path.join(root, 'train')), listPngs(path.join(root, 'test'))]);
   return {
-    description: `the Fashion-MNIST sample shipped in ${path.relative(process.cwd(), root) || root} (${train.labels.length} train, ${test.labels.length} test PNGs)`,
+    description:
+      `the Fashion-MNIST sample shipped in ${path.relative(process.cwd(), root) || root} ` +
+      `(${train.labels.length} train, ${test.labels.length} test PNGs)`,
     train,
     test,
   };
@@ -71,7 +73,9 @@ export async function loadFull(dir = FULL_DIR): Promise<Dataset> {
   const missing = Object.values(FULL_FILES).filter((file) => !existsSync(path.join(dir, file)));
   if (missing.length > 0) {
     throw new Error(
-      `the full Fashion-MNIST is not installed (${missing.map((file) => path.join(dir, file)).join(', ')} not found): install Debian's package with \`sudo apt-get install dataset-fashion-mnist\`, or run the demo without --full on the shipped sample`,
+      `the full Fashion-MNIST is not installed (${missing.map((file) => path.join(dir, file)).join(', ')} not found): ` +
+        "install Debian's package with `sudo apt-get install dataset-fashion-mnist`, " +
+        'or run the demo without --full on the shipped sample',
     );
   }
   const read = async (file: string) => new Uint8Array(gunzipSync(await readFile(path.join(dir, file))));

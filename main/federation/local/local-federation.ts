@@ -1,4 +1,5 @@
-// Runs in the CLI process (plain Node): a whole federation on this machine: the reference aggregator on loopback and one party per site, each with its own training thread.
+// Runs in the CLI process (plain Node): a whole federation on this machine: the reference aggregator on loopback
+// and one party per site, each with its own training thread.
 import path from 'node:path';
 import { loadPartyConfig } from '../../config/party-config.js';
 import type { OpenedInfo } from '../../engine/train/protocol.js';

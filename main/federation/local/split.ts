@@ -53,7 +53,9 @@ function byLabel(labels: Uint8Array, { parties, seed, classes }: SplitPlan): Par
   );
   return {
     parts: parts.map(sorted),
-    description: `non-IID (label skew): each class has a home party (${homes.join('; ')}) that gets ${HOME_SHARE * 100} % of its images; the other ${Math.round((1 - HOME_SHARE) * 100)} % are dealt out evenly among the other parties`,
+    description:
+      `non-IID (label skew): each class has a home party (${homes.join('; ')}) that gets ${HOME_SHARE * 100} % of its images; ` +
+      `the other ${Math.round((1 - HOME_SHARE) * 100)} % are dealt out evenly among the other parties`,
   };
 }
 

@@ -1,4 +1,5 @@
-// Runs in the CLI process (plain Node): a party's training thread with its local compute timed, so a round's federation overhead can be told apart from training.
+// Runs in the CLI process (plain Node): a party's training thread with its local compute timed,
+// so a round's federation overhead can be told apart from training.
 import type { WorkRunner } from '../client/work.js';
 
 /** One train or evaluate call, as long as the party waited for its training thread. */

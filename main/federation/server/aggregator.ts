@@ -61,7 +61,9 @@ export class Aggregator {
     if (this.config.insecure) {
       this.events.log(
         'warn',
-        "INSECURE: serving the Fleet API in plain text (--insecure). Anyone on the network path can read and alter the global model and every party's update. Use TLS (--tls-cert, --tls-key) outside a test bench.",
+        'INSECURE: serving the Fleet API in plain text (--insecure). ' +
+          "Anyone on the network path can read and alter the global model and every party's update. " +
+          'Use TLS (--tls-cert, --tls-key) outside a test bench.',
       );
     }
     const addresses: AggregatorAddresses = { runDir: this.runDir };

@@ -1,4 +1,5 @@
-// Runs in the renderer: the federation runs and the one being watched: its rounds, epochs and batches for the charts and the table, capped so a long run stays cheap.
+// Runs in the renderer: the federation runs and the one being watched: its rounds, epochs and batches for the charts and the table,
+// capped so a long run stays cheap.
 import type { PayloadOf } from '../../../common/contract/contract.js';
 import type { EpochProgress, RoundSummary, RunHistory, RunSummary } from '../../../common/contract/party-api.js';
 import { api } from '../../lib/api.js';

@@ -1,4 +1,5 @@
-// Page object (e2e): the Federation page: the federation section's fields and their problems, the node key and its actions, the party's controls and state, the audit table.
+// Page object (e2e): the Federation page: the federation section's fields and their problems, the node key and its actions,
+// the party's controls and state, the audit table.
 import type { Page } from 'playwright-core';
 
 type FieldKey = 'server' | 'transport' | 'root_ca' | 'insecure';

@@ -1,4 +1,5 @@
-// Tests (Node, electron mocked): the desktop app put together, as far as it can run without Electron: one instance, the window, IPC through the utility process, sealed node keys, events, menus, quitting.
+// Tests (Node, electron mocked): the desktop app put together, as far as it can run without Electron: one instance, the window,
+// IPC through the utility process, sealed node keys, events, menus, quitting.
 import { generateKeyPairSync } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';

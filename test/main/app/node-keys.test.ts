@@ -1,4 +1,5 @@
-// Tests (Node, electron mocked, electron-store's conf underneath): the node key sealed by main, unsealed and handed to the services over the port, created before joining, reset, retired on leave; key files where the keyring is basic_text.
+// Tests (Node, electron mocked, electron-store's conf underneath): the node key sealed by main, unsealed and handed to the services over the port,
+// created before joining, reset, retired on leave; key files where the keyring is basic_text.
 import { EventEmitter } from 'node:events';
 import { existsSync, promises as fsp } from 'node:fs';
 import path from 'node:path';

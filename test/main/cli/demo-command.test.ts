@@ -1,4 +1,5 @@
-// Tests (Node, real sockets, real training threads): `tributary demo` on the shipped sample: the aggregator and parties start, rounds run, the table prints, flags are checked.
+// Tests (Node, real sockets, real training threads): `tributary demo` on the shipped sample: the aggregator and parties start,
+// rounds run, the table prints, flags are checked.
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';

@@ -1,4 +1,5 @@
-// Tests (Node, real sockets, a real training thread): `tributary party`: joins a fake Flower server, shows rounds and progress bars, leaves on Ctrl-C (a second one aborts).
+// Tests (Node, real sockets, a real training thread): `tributary party`: joins a fake Flower server, shows rounds and progress bars,
+// leaves on Ctrl-C (a second one aborts).
 import { EventEmitter } from 'node:events';
 import { appendFile, mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';

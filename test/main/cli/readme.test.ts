@@ -1,4 +1,5 @@
-// Tests (Node, the real README and package.json): the README's first screen shows the product, and every npm command it shows names a real script, command and flags.
+// Tests (Node, the real README and package.json): the README's first screen shows the product, and every npm command it shows
+// names a real script, command and flags.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';

@@ -1,4 +1,5 @@
-// Tests (Node, a real training thread, real tfjs, the sample PNGs): `tributary train` in-process and as a real process: what it prints, its log, Ctrl-C, bad usage.
+// Tests (Node, a real training thread, real tfjs, the sample PNGs): `tributary train` in-process and as a real process:
+// what it prints, its log, Ctrl-C, bad usage.
 import { spawn } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';

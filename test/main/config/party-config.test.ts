@@ -134,7 +134,8 @@ describe('loadPartyConfig', () => {
       `${file}:5: model: unknown key "optimiser" (did you mean "optimizer"?)`,
       expect.stringMatching(
         new RegExp(
-          `^${escape(file)}:6: model\\.loss: expected one of "categoricalCrossentropy", .*, got "categorical_crossentropy" \\(did you mean "categoricalCrossentropy"\\?\\)$`,
+          `^${escape(file)}:6: model\\.loss: expected one of "categoricalCrossentropy", .*, ` +
+            `got "categorical_crossentropy" \\(did you mean "categoricalCrossentropy"\\?\\)$`,
         ),
       ),
       `${file}:8: training.backend: expected one of "auto", "tensorflow", "wasm", "cpu", got "wams" (did you mean "wasm"?)`,

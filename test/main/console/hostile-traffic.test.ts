@@ -1,4 +1,5 @@
-// Tests (Node, real sockets, a real console process and its services): malformed HTTP and WebSocket traffic closes only its own connection; the console stays up.
+// Tests (Node, real sockets, a real console process and its services): malformed HTTP and WebSocket traffic
+// closes only its own connection; the console stays up.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
 import path from 'node:path';

@@ -277,7 +277,9 @@ describe('custom handler failures name the file, key, line and module', () => {
   it('constructor throws', async () => {
     const { error, file, module } = await customFailure(
       {
-        'handlers/ctor.mjs': `${ESM_IMPORT}\nexport class Tiny extends DataHandler { constructor(info, context) { super(info, context); throw new Error('the scanner is offline'); } }\n`,
+        'handlers/ctor.mjs':
+          `${ESM_IMPORT}\nexport class Tiny extends DataHandler { ` +
+          "constructor(info, context) { super(info, context); throw new Error('the scanner is offline'); } }\n",
       },
       '../handlers/ctor.mjs',
     );
@@ -288,7 +290,9 @@ describe('custom handler failures name the file, key, line and module', () => {
   it('a thrown message that names its key is placed on that key', async () => {
     const { error, file, module } = await customFailure(
       {
-        'handlers/keyed.mjs': `${ESM_IMPORT}\nexport class Tiny extends DataHandler { getData() { throw new Error('data.info.training_set: no such folder /data/x'); } }\n`,
+        'handlers/keyed.mjs':
+          `${ESM_IMPORT}\nexport class Tiny extends DataHandler { ` +
+          "getData() { throw new Error('data.info.training_set: no such folder /data/x'); } }\n",
       },
       '../handlers/keyed.mjs',
       'Tiny',
@@ -301,7 +305,9 @@ describe('custom handler failures name the file, key, line and module', () => {
   it('getData() throws', async () => {
     const { error, file, module } = await customFailure(
       {
-        'handlers/get-throws.cjs': `${CJS_REQUIRE}\nexports.Tiny = class Tiny extends DataHandler { async getData() { throw new Error('disk unplugged'); } };\n`,
+        'handlers/get-throws.cjs':
+          `${CJS_REQUIRE}\nexports.Tiny = class Tiny extends DataHandler { ` +
+          "async getData() { throw new Error('disk unplugged'); } };\n",
       },
       '../handlers/get-throws.cjs',
     );

@@ -89,7 +89,8 @@ describe('explainTfjsNodeFailure', () => {
     expect(explainTfjsNodeFailure(absent)).toBe(NOT_INSTALLED);
     const noLibrary = new Error('libtensorflow.so.2: cannot open shared object file: No such file or directory\n    at Module._extensions');
     expect(explainTfjsNodeFailure(noLibrary)).toBe(
-      '@tensorflow/tfjs-node is installed but its native library did not load (libtensorflow is downloaded when it installs): libtensorflow.so.2: cannot open shared object file: No such file or directory',
+      '@tensorflow/tfjs-node is installed but its native library did not load (libtensorflow is downloaded when it installs): ' +
+        'libtensorflow.so.2: cannot open shared object file: No such file or directory',
     );
     expect(explainTfjsNodeFailure('boom')).toBe('@tensorflow/tfjs-node failed to load: boom');
   });

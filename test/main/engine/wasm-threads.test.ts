@@ -139,7 +139,8 @@ describe('a threaded build whose pthread workers fail to start', () => {
         name: 'wasm',
         description: expect.stringMatching(
           new RegExp(
-            `^backend: wasm \\((no )?simd, 1 thread: the threaded build's workers failed to start \\(pthread worker failed on purpose \\(${WASM_THREADS_FAULT_ENV} is set\\)\\); requested\\)`,
+            `^backend: wasm \\((no )?simd, 1 thread: the threaded build's workers failed to start ` +
+              `\\(pthread worker failed on purpose \\(${WASM_THREADS_FAULT_ENV} is set\\)\\); requested\\)`,
           ),
         ),
         warning: 'wasm threads failed to start, so training uses one core',

@@ -1,4 +1,5 @@
-// Tests (Node, real files in a temp folder, an in-memory vault for the keychain, the party stood in for): creating a node key without joining, saving its public key, resetting it.
+// Tests (Node, real files in a temp folder, an in-memory vault for the keychain, the party stood in for):
+// creating a node key without joining, saving its public key, resetting it.
 import { existsSync, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';

@@ -1,4 +1,5 @@
-// Tests (Node, an in-memory vault for the desktop app's keychain): sealed node keys on the services side: a key file moved in, party.nodeKey's storage, the key handed to the party, and the port to the parent.
+// Tests (Node, an in-memory vault for the desktop app's keychain): sealed node keys on the services side: a key file moved in,
+// party.nodeKey's storage, the key handed to the party, and the port to the parent.
 import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, promises as fsp } from 'node:fs';
 import path from 'node:path';

@@ -1,4 +1,5 @@
-// Tests (Node, training thread and party stood in for): the party methods through the contract's door: join, refusals, events, pause, leave, shutdown, node key, audit.
+// Tests (Node, training thread and party stood in for): the party methods through the contract's door: join, refusals, events,
+// pause, leave, shutdown, node key, audit.
 import { generateKeyPairSync } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';

@@ -12,7 +12,9 @@ b1Ff6q7C3NskQhWsKXAQm4HfNC0U3FcXxtoC3uufVyNoKq7eYfzkXRA8pgkhztS2
 I/hjGsBOO3VI2kdNLXkCqoQwa5DMtTRlRnC4dMSue6t7IGsSzf72ytk=
 -----END PRIVATE KEY-----
 `,
-  ssh: 'ecdsa-sha2-nistp384 AAAAE2VjZHNhLXNoYTItbmlzdHAzODQAAAAIbmlzdHAzODQAAABhBKDApTS//GZvUV/qrsLc2yRCFawpcBCbgd80LRTcVxfG2gLe659XI2gqrt5h/ORdEDymCSHO1LYj+GMawE47dUjaR00teQKqhDBrkMy1NGVGcLh0xK57q3sgaxLN/vbK2Q==',
+  ssh:
+    'ecdsa-sha2-nistp384 AAAAE2VjZHNhLXNoYTItbmlzdHAzODQAAAAIbmlzdHAzODQAAABhBKDApTS//GZvUV/qrsLc2yRCFawpcBCbgd80LR' +
+    'TcVxfG2gLe659XI2gqrt5h/ORdEDymCSHO1LYj+GMawE47dUjaR00teQKqhDBrkMy1NGVGcLh0xK57q3sgaxLN/vbK2Q==',
 };
 /** P-521's coordinates are 66 bytes, the first often zero: the point must keep them whole. */
 const P521 = {
@@ -25,7 +27,9 @@ Q6d0CTTKYDCzEDtwHYLBeMka3/bB7ykaneUl/8znYQAR2i5XTvyC3a6SsgGmnPGO
 HA==
 -----END PRIVATE KEY-----
 `,
-  ssh: 'ecdsa-sha2-nistp521 AAAAE2VjZHNhLXNoYTItbmlzdHA1MjEAAAAIbmlzdHA1MjEAAACFBAF9ksHXV9qgaYpTEdCGvvlGCr54Pk1uuqV2eFrmXm2Lie0mQ6d0CTTKYDCzEDtwHYLBeMka3/bB7ykaneUl/8znYQAR2i5XTvyC3a6SsgGmnPGO6Jgr25o0Zc2ZXtHc9/Bnx0iZxfzzm4Erb7oS/NPd1kvzuQ23RerdmPp7/hU4kdZLHA==',
+  ssh:
+    'ecdsa-sha2-nistp521 AAAAE2VjZHNhLXNoYTItbmlzdHA1MjEAAAAIbmlzdHA1MjEAAACFBAF9ksHXV9qgaYpTEdCGvvlGCr54Pk1uuqV2eFrmXm2Lie0mQ6d0CT' +
+    'TKYDCzEDtwHYLBeMka3/bB7ykaneUl/8znYQAR2i5XTvyC3a6SsgGmnPGO6Jgr25o0Zc2ZXtHc9/Bnx0iZxfzzm4Erb7oS/NPd1kvzuQ23RerdmPp7/hU4kdZLHA==',
 };
 
 const publicOf = (pem: string) => createPublicKey(createPrivateKey(pem));

@@ -1,4 +1,5 @@
-// Tests (Node): the supervisor with a scripted child (queueing, replies, crashes, restarts, giving up, stopping, node key requests) and with the real services process.
+// Tests (Node): the supervisor with a scripted child (queueing, replies, crashes, restarts, giving up, stopping,
+// node key requests) and with the real services process.
 import { EventEmitter } from 'node:events';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';

@@ -1,4 +1,5 @@
-// Tests (Node, a real training thread, real ImageFolder data): the runner's calls end to end, stop and close mid-training, refused and malformed requests, a thread that dies.
+// Tests (Node, a real training thread, real ImageFolder data): the runner's calls end to end, stop and close mid-training,
+// refused and malformed requests, a thread that dies.
 import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -13,8 +13,9 @@ export interface ToyParty {
 }
 
 /**
- * `model` and `training`, when given, are the config's sections of those names, as YAML flow mappings. size x size gray images: class c lights a band of columns in the c-th third of the image over a noisy dark
- * background, so a few epochs of an MLP or a small CNN tell the classes apart, on held-out images too.
+ * `model` and `training`, when given, are the config's sections of those names, as YAML flow mappings. size x size gray images:
+ * class c lights a band of columns in the c-th third of the image over a noisy dark background, so a few epochs of an MLP or
+ * a small CNN tell the classes apart, on held-out images too.
  */
 export async function toyParty(
   dir: string,

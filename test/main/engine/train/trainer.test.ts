@@ -1,4 +1,5 @@
-// Tests (Node, real tfjs on the cpu backend, real ImageFolder data): training learns, reports progress, stops within a batch, leaks no tensor; evaluation adds up.
+// Tests (Node, real tfjs on the cpu backend, real ImageFolder data): training learns, reports progress, stops within a batch,
+// leaks no tensor; evaluation adds up.
 import { rm } from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';

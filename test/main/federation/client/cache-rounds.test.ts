@@ -1,4 +1,5 @@
-// Tests (Node, real sockets, real training threads): with the object cache, parties and the reference aggregator still run FedAvg rounds over gRPC and REST, and no party pulls an object twice.
+// Tests (Node, real sockets, real training threads): with the object cache, parties and the reference aggregator still run
+// FedAvg rounds over gRPC and REST, and no party pulls an object twice.
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';

@@ -57,7 +57,8 @@ describe('joinFederation at a SuperLink that answers refusals as HTTP 500 (Flowe
       'RegisterNode was refused (HTTP 500: Internal Server Error); the key is probably registered already, so activating it',
       expect.stringMatching(
         new RegExp(
-          `^ActivateNode was refused \\(HTTP 500: Internal Server Error\\); trying again\\. .* until 60 s after its last heartbeat, or the server does not know key ${identity.fingerprint} `,
+          '^ActivateNode was refused \\(HTTP 500: Internal Server Error\\); trying again\\. ' +
+            `.* until 60 s after its last heartbeat, or the server does not know key ${identity.fingerprint} `,
         ),
       ),
     ]);

@@ -1,4 +1,5 @@
-// Tests (Node, real sockets, a real training thread): the operator's controls: pause declines work, resume serves again, leave finishes or aborts the task in hand.
+// Tests (Node, real sockets, a real training thread): the operator's controls: pause declines work, resume serves again,
+// leave finishes or aborts the task in hand.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PartyEvent } from '../../../../main/federation/client/party-events.js';
 import { FakeFleet, waitFor } from './fake-fleet.js';

@@ -1,4 +1,5 @@
-// Tests (Node, real sockets, a real training thread): a party's life at a fake Flower server over gRPC and REST: join, train, evaluate, heartbeats, audit, leave.
+// Tests (Node, real sockets, a real training thread): a party's life at a fake Flower server over gRPC and REST:
+// join, train, evaluate, heartbeats, audit, leave.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

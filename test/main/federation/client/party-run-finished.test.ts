@@ -1,4 +1,5 @@
-// Tests (Node, real sockets, a real training thread): a party learns its federation run finished (GetRun) and says so once the server closes, and says a lost server once, not per retry.
+// Tests (Node, real sockets, a real training thread): a party learns its federation run finished (GetRun)
+// and says so once the server closes, and says a lost server once, not per retry.
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';

@@ -1,4 +1,5 @@
-// Tests (Node, real sockets, a real training thread): the work a message asks for: legacy strategy keys, positional array names, round settings within the operator's bounds.
+// Tests (Node, real sockets, a real training thread): the work a message asks for: legacy strategy keys,
+// positional array names, round settings within the operator's bounds.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RoundSettings } from '../../../../main/engine/train/runner.js';
 import type { WorkRunner } from '../../../../main/federation/client/work.js';

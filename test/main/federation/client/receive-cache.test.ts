@@ -1,4 +1,5 @@
-// Tests (real sockets on 127.0.0.1, the reference aggregator): receiving with the party's object cache: repeated objects are not pulled, a damaged held copy never passes, the cache stays bounded, the server frees what was not pulled.
+// Tests (real sockets on 127.0.0.1, the reference aggregator): receiving with the party's object cache:
+// repeated objects are not pulled, a damaged held copy never passes, the cache stays bounded, the server frees what was not pulled.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NamedArray } from '../../../../main/engine/weights.js';
 import { FleetClient } from '../../../../main/federation/client/fleet-client.js';

@@ -1,4 +1,5 @@
-// Tests (real sockets on 127.0.0.1): the run finished: GetRun says so (with how it ended) while other calls are refused, and the aggregator lingers until online nodes have asked.
+// Tests (real sockets on 127.0.0.1): the run finished: GetRun says so (with how it ended) while other calls are refused,
+// and the aggregator lingers until online nodes have asked.
 import { describe, expect, it } from 'vitest';
 import type { FakeNode } from './fake-node.js';
 import { honest } from './behaviours.js';
