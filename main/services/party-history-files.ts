@@ -1,10 +1,9 @@
 // Runs in the services process (plain Node): the history rebuilt from what is on disk (the audit log, the epoch log beside it), and the epoch log written.
-import { promises as fsp } from 'node:fs';
-import path from 'node:path';
 import { z } from 'zod';
 import { events } from '../../common/contract/contract.js';
 import type { EpochProgress, RoundSummary } from '../../common/contract/party-api.js';
 import { readAuditLines } from '../federation/client/audit-log.js';
+import { JsonLinesLog, readNewestLines, type NewestLines } from '../federation/client/json-lines.js';
 import { PartyHistory } from './party-history.js';
 
 /** About 1000 rounds of train and evaluate, received and sent: what the history keeps of a run. */
@@ -50,7 +49,7 @@ export async function readHistory(auditLog: string): Promise<PartyHistory> {
     // A reply whose message is older than what was read belongs to a run older than the history keeps.
     if (asked?.runId === sent.runId) history.addRound(roundOf(asked, sent), sent.time, asked.time);
   }
-  for (const { time, epoch } of epochs.lines) history.addEpoch(epoch, time);
+  for (const { time, epoch } of epochs.values) history.addEpoch(epoch, time);
   return history;
 }
 
@@ -103,100 +102,47 @@ function metricsOf(values: Record<string, unknown>): Record<string, number> {
   return metrics;
 }
 
-interface EpochLines {
-  lines: { time: string; epoch: EpochProgress }[];
-  unreadable: number;
+interface EpochLine {
+  time: string;
+  epoch: EpochProgress;
 }
 
 /** The newest lines of the epoch log, whole lines only; a missing file is an empty log. */
-async function readEpochLines(file: string): Promise<EpochLines> {
-  const text = await readTail(file, EPOCH_BYTES_READ);
-  const lines = text.split('\n').filter((line) => line.trim() !== '');
-  const parsed = lines.flatMap((line) => epochLine(line));
-  return { lines: parsed, unreadable: lines.length - parsed.length };
+function readEpochLines(file: string): Promise<NewestLines<EpochLine>> {
+  return readNewestLines(file, 'epoch log', { last: Infinity, maxBytes: EPOCH_BYTES_READ, parse: epochLine });
 }
 
-function epochLine(line: string): { time: string; epoch: EpochProgress }[] {
+function epochLine(line: string): EpochLine | undefined {
   try {
     const { time, ...rest } = EpochLineSchema.parse(JSON.parse(line));
     const epoch = events['party.progress'].payload.parse(rest);
-    return epoch.kind === 'epoch' && epoch.runId !== null ? [{ time, epoch }] : [];
+    return epoch.kind === 'epoch' && epoch.runId !== null ? { time, epoch } : undefined;
   } catch {
-    return [];
-  }
-}
-
-async function readTail(file: string, maxBytes: number): Promise<string> {
-  const handle = await fsp.open(file, 'r').catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT') return undefined;
-    throw new Error(`epoch log ${file}: cannot read: ${error.message}`, { cause: error });
-  });
-  if (handle === undefined) return '';
-  try {
-    const { size } = await handle.stat();
-    const length = Math.min(size, maxBytes);
-    const bytes = Buffer.alloc(length);
-    await handle.read(bytes, 0, length, size - length);
-    // Only whole lines: the first one is cut unless the read began at the start of the file.
-    const start = length < size ? bytes.indexOf(0x0a) + 1 : 0;
-    return bytes.subarray(start).toString('utf8');
-  } finally {
-    await handle.close();
+    return undefined;
   }
 }
 
 /** Appends each finished epoch in call order; the first failed write is reported (disk full, say), later ones are not repeated. */
 export class EpochLog {
-  #queue: Promise<void> = Promise.resolve();
-  #opened = false;
+  readonly #log: JsonLinesLog;
   #failed = false;
 
   constructor(
     readonly file: string,
-    private readonly onError: (message: string) => void,
-  ) {}
+    onError: (message: string) => void,
+  ) {
+    this.#log = new JsonLinesLog(file, 'epoch log', (error) => {
+      if (!this.#failed) onError(`${error.message}; this run's epochs will not be there after a restart`);
+      this.#failed = true;
+    });
+  }
 
   append(epoch: EpochProgress, time: string): Promise<void> {
-    const line = `${JSON.stringify({ time, ...epoch })}\n`;
-    this.#queue = this.#queue.then(() => this.#write(line));
-    return this.#queue;
+    return this.#log.append({ time, ...epoch });
   }
 
   /** Resolves once every line appended so far is written (or its failure reported). */
   flushed(): Promise<void> {
-    return this.#queue;
-  }
-
-  async #write(line: string): Promise<void> {
-    try {
-      if (!this.#opened) {
-        await fsp.mkdir(path.dirname(this.file), { recursive: true });
-        // A services process killed mid-write left a torn last line: end it, or this line would be glued to it and lost.
-        if (!(await endsWithNewline(this.file))) line = `\n${line}`;
-        this.#opened = true;
-      }
-      await fsp.appendFile(this.file, line, 'utf8');
-    } catch (error) {
-      if (!this.#failed)
-        this.onError(
-          `epoch log ${this.file}: cannot write: ${(error as Error).message}; this run's epochs will not be there after a restart`,
-        );
-      this.#failed = true;
-    }
-  }
-}
-
-/** True for a missing or empty file too: there is nothing to end. */
-async function endsWithNewline(file: string): Promise<boolean> {
-  const handle = await fsp.open(file, 'r').catch(() => undefined);
-  if (handle === undefined) return true;
-  try {
-    const { size } = await handle.stat();
-    if (size === 0) return true;
-    const last = Buffer.alloc(1);
-    await handle.read(last, 0, 1, size - 1);
-    return last[0] === 0x0a;
-  } finally {
-    await handle.close();
+    return this.#log.flushed();
   }
 }
