@@ -23,6 +23,7 @@ const AuditLineSchema = z.object({
   replyTo: z.string().nullable(),
   values: z.record(z.string(), z.unknown()),
   error: z.string().nullable(),
+  outcome: z.enum(['replied', 'declined', 'refused', 'aborted', 'failed']).optional(),
 });
 type AuditLine = z.infer<typeof AuditLineSchema>;
 
@@ -62,7 +63,7 @@ function roundOf(asked: AuditLine, sent: AuditLine): RoundSummary {
     runId: sent.runId,
     round,
     group: sent.group,
-    outcome: outcomeOf(sent.error),
+    outcome: sent.outcome ?? outcomeOf(sent.error),
     metrics: metricsOf(sent.values),
     seconds,
     error: sent.error,
@@ -73,7 +74,7 @@ function numbered(group: string): number | null {
   return /^\d+$/.test(group) ? Number(group) : null;
 }
 
-/** The reasons serve-message.ts gives a reply that carries an error, by what happened. */
+/** A sent line says its outcome; in a log written before it did, the reason a reply carried tells it, as these words were. */
 const OUTCOMES: [RegExp, RoundSummary['outcome']][] = [
   [/could not be sent/, 'failed'],
   [/^this site declined /, 'declined'],

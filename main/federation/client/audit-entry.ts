@@ -2,6 +2,7 @@
 import type { Metadata } from '../wire/proto/record-types.js';
 import type { ConfigValue, RecordDict } from '../wire/records/model.js';
 import type { AuditArray, AuditDirection, AuditInput, AuditValue } from './audit-log.js';
+import type { RoundOutcome } from './party-events.js';
 
 export interface AuditSubject {
   direction: AuditDirection;
@@ -11,9 +12,11 @@ export interface AuditSubject {
   /** A received message's bytes that came from the party's cache instead of the wire. */
   cachedBytes?: number;
   error?: string | null;
+  /** A sent reply's: what became of the message it answers. */
+  outcome?: RoundOutcome;
 }
 
-export function auditEntry({ direction, metadata, content, bytes, cachedBytes, error = null }: AuditSubject): AuditInput {
+export function auditEntry({ direction, metadata, content, bytes, cachedBytes, error = null, outcome }: AuditSubject): AuditInput {
   const arrays: AuditArray[] = [];
   const values: Record<string, AuditValue> = {};
   for (const [record, value] of content ?? []) {
@@ -38,6 +41,7 @@ export function auditEntry({ direction, metadata, content, bytes, cachedBytes, e
     bytes,
     ...(cachedBytes !== undefined && { cachedBytes }),
     error,
+    ...(outcome !== undefined && { outcome }),
   };
 }
 

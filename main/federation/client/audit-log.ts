@@ -1,5 +1,6 @@
 // Runs in the party (plain Node): the audit log, one JSON line per Fleet message received or sent: the site's record of what left it.
 import { JsonLinesLog, readNewestLines } from './json-lines.js';
+import type { RoundOutcome } from './party-events.js';
 
 export type AuditDirection = 'received' | 'sent';
 
@@ -40,6 +41,11 @@ export interface AuditEntry {
   cachedBytes?: number;
   /** The error a reply carried, or why a received message was refused. */
   error: string | null;
+  /**
+   * On a sent line: what became of the message it answers (replied; declined, refused, aborted or failed with the error
+   * the reply carried; failed when the server did not take the reply). Absent on received lines and in older logs.
+   */
+  outcome?: RoundOutcome;
 }
 
 export type AuditInput = Omit<AuditEntry, 'time'>;

@@ -49,7 +49,8 @@ export async function serveMessage(proto: Instruction, tree: ObjectTree, context
     context.nodeId,
     'content' in answer.answer ? { content: answer.answer.content } : { error: { code: answer.answer.code, reason: answer.answer.reason } },
   );
-  const pushed = await push(outgoing, (performance.now() - started) / 1000, context);
+  const outcome = 'content' in answer.answer ? 'replied' : answer.answer.outcome;
+  const pushed = await push(outgoing, (performance.now() - started) / 1000, context, outcome);
   await context.inHand.clear();
   const seconds = (performance.now() - started) / 1000;
   const summary = {
@@ -75,7 +76,7 @@ export async function refuseUnserved({ metadata, reason }: Unserved, context: Se
   if (!metadata) return null;
   const started = performance.now();
   await confirmReceived(client, nodeId, metadata.runId, metadata.messageId, signal).catch(() => {});
-  const pushed = await push(replyTo(metadata, nodeId, { error: { code: CLIENT_APP_RAISED_EXCEPTION, reason } }), 0, context);
+  const pushed = await push(replyTo(metadata, nodeId, { error: { code: CLIENT_APP_RAISED_EXCEPTION, reason } }), 0, context, 'refused');
   const seconds = (performance.now() - started) / 1000;
   const summary = {
     messageType: metadata.messageType,
@@ -102,7 +103,7 @@ export async function answerInterrupted(context: ServeContext): Promise<void> {
   const { metadata } = held;
   if (held.nodeId === context.nodeId && metadata.createdAt + metadata.ttl > Date.now() / 1000) {
     const reason = `this site stopped while serving "${metadata.messageType}" (message ${metadata.messageId})`;
-    const pushed = await push(replyTo(metadata, context.nodeId, { error: { code: CLIENT_APP_CRASHED, reason } }), 0, context);
+    const pushed = await push(replyTo(metadata, context.nodeId, { error: { code: CLIENT_APP_CRASHED, reason } }), 0, context, 'failed');
     const which = `message ${metadata.messageId} ("${metadata.messageType}"), in hand when this site stopped,`;
     if (!pushed.error) context.emit({ type: 'notice', message: `answered ${which} with an error: its round goes on without this site` });
     else if (pushed.notStored) context.emit({ type: 'notice', message: `${which} needs no answer: the server no longer wanted one` });
@@ -171,20 +172,23 @@ async function work(message: Message, context: ServeContext): Promise<Answer> {
 
 type Pushed = { error: null } | { error: string; notStored: boolean };
 
-/** Pushes the reply and audits it as sent, under its own id whether or not the server took it. */
-async function push(outgoing: OutgoingMessage, runtimeSec: number, context: ServeContext): Promise<Pushed> {
+/**
+ * Pushes the reply and audits it as sent, under its own id whether or not the server took it, with what became of the
+ * message it answers (`outcome`, or failed when the reply was not taken): the history reads it back after a restart.
+ */
+async function push(outgoing: OutgoingMessage, runtimeSec: number, context: ServeContext, outcome: RoundOutcome): Promise<Pushed> {
   const { client, nodeId, signal, audit } = context;
   const deflated = deflateMessage(outgoing);
   const carried = outgoing.error?.reason ?? null;
-  const sentLine = (bytes: number, error: string | null) =>
-    auditEntry({ direction: 'sent', metadata: deflated.message.metadata!, content: outgoing.content, bytes, error });
+  const sentLine = (bytes: number, error: string | null, as: RoundOutcome) =>
+    auditEntry({ direction: 'sent', metadata: deflated.message.metadata!, content: outgoing.content, bytes, error, outcome: as });
   try {
-    await audit.append(sentLine(await sendReply(client, nodeId, deflated, runtimeSec, signal), carried));
+    await audit.append(sentLine(await sendReply(client, nodeId, deflated, runtimeSec, signal), carried, outcome));
     return { error: null };
   } catch (pushError) {
     if (signal.aborted) throw pushError;
     const why = (pushError as Error).message;
-    await audit.append(sentLine(0, `${carried ? `${carried}; ` : ''}not taken: ${why}`));
+    await audit.append(sentLine(0, `${carried ? `${carried}; ` : ''}not taken: ${why}`, 'failed'));
     return { error: why, notStored: pushError instanceof ReplyNotStored };
   }
 }

@@ -26,10 +26,12 @@ interface Exchange {
   error?: string | null;
   /** FedAvg of Flower 1.29 leaves the group empty and puts the round in the config. */
   group?: string;
+  /** What the sent line says became of the message; absent, as in logs written before the party said it. */
+  outcome?: string;
 }
 
 /** A received line and the sent line answering it, as the party's audit-entry writes them. */
-function exchange({ runId, type, round, t, values = {}, error = null, group = String(round) }: Exchange): string[] {
+function exchange({ runId, type, round, t, values = {}, error = null, group = String(round), outcome }: Exchange): string[] {
   const id = `${runId}-${type}-${round}`;
   const base = { messageType: type, runId, group, arrays: [], bytes: 10 };
   return [
@@ -52,6 +54,7 @@ function exchange({ runId, type, round, t, values = {}, error = null, group = St
       replyTo: id,
       values,
       error,
+      ...(outcome !== undefined && { outcome }),
     }),
   ];
 }
@@ -217,5 +220,22 @@ describe('readHistory', () => {
   it('is empty for a site that has not taken part yet', async () => {
     const history = await readHistory(auditLog);
     expect(history.answer()).toEqual({ runs: [], run: null, unreadableLines: 0 });
+  });
+
+  it('takes the outcome a sent line states, and reads it from the reason only in a log written before lines stated it', async () => {
+    const reason = 'training stopped: the site ran out of disk';
+    await writeLines(auditLog, [
+      ...exchange({ runId: '5', type: 'train', round: 1, t: 0, error: reason, outcome: 'aborted' }),
+      ...exchange({ runId: '5', type: 'train', round: 2, t: 10, error: reason }),
+      ...exchange({ runId: '5', type: 'train', round: 3, t: 20, error: 'not taken: PushMessages failed: UNAVAILABLE', outcome: 'failed' }),
+      ...exchange({ runId: '5', type: 'train', round: 4, t: 30, error: 'this site declined "train": it is paused by its operator' }),
+    ]);
+    const history = await readHistory(auditLog);
+    expect(history.run('5')!.rounds.map(({ round, outcome }) => [round, outcome])).toEqual([
+      [1, 'aborted'],
+      [2, 'failed'],
+      [3, 'failed'],
+      [4, 'declined'],
+    ]);
   });
 });

@@ -36,11 +36,12 @@ describe('party controls', () => {
       const served = await fleet.send(instruction(nodeId, fedAvgContent(opened.weights), { type: 'evaluate' }));
       expect(served.message.error).toBeUndefined();
       await waitFor(() => events.filter((event) => event.type === 'round').length === 2, 5_000, 'two round summaries');
-      expect((await party.readAudit()).map((entry) => [entry.direction, entry.error !== null])).toEqual([
-        ['received', true],
-        ['sent', true],
-        ['received', false],
-        ['sent', false],
+      // Each reply's line says what became of the message it answers: the history reads that back after a restart.
+      expect((await party.readAudit()).map((entry) => [entry.direction, entry.error !== null, entry.outcome])).toEqual([
+        ['received', true, undefined],
+        ['sent', true, 'declined'],
+        ['received', false, undefined],
+        ['sent', false, 'replied'],
       ]);
     } finally {
       await party.leave({ finish: true });
