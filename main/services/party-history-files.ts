@@ -1,9 +1,10 @@
-// Runs in the services process (plain Node): the history rebuilt from what is on disk (the audit log, the epoch log beside it), and the epoch log written.
+// Runs in the services process (plain Node): the history rebuilt from what is on disk (the audit log, the epoch log beside it).
 import { z } from 'zod';
 import { events } from '../../common/contract/contract.js';
 import type { EpochProgress, RoundSummary } from '../../common/contract/party-api.js';
 import { readAuditLines } from '../federation/client/audit-log.js';
-import { JsonLinesLog, readNewestLines, type NewestLines } from '../federation/client/json-lines.js';
+import { epochLogOf } from '../federation/client/epoch-log.js';
+import { readNewestLines, type NewestLines } from '../federation/client/json-lines.js';
 import { PartyHistory } from './party-history.js';
 
 /** About 1000 rounds of train and evaluate, received and sent: what the history keeps of a run. */
@@ -29,14 +30,9 @@ type AuditLine = z.infer<typeof AuditLineSchema>;
 
 const EpochLineSchema = z.object({ time: z.string() }).passthrough();
 
-/** Where the party service keeps finished epochs: beside the audit log, `federation-audit.jsonl` -> `federation-audit.epochs.jsonl`. */
-export function epochLogOf(auditLog: string): string {
-  return `${auditLog.replace(/\.jsonl$/, '')}.epochs.jsonl`;
-}
-
 /**
  * Every round this site served is in its audit log: the message received (run, round) and the reply sent (the
- * metrics, or the error it carried). Epochs never leave the site, so the party service writes them to the epoch log.
+ * metrics, or the error it carried). Epochs never leave the site, so the party writes them to its epoch log.
  * Both are read from the end, bounded: the newest runs are the ones an operator looks back on.
  */
 export async function readHistory(auditLog: string): Promise<PartyHistory> {
@@ -120,30 +116,5 @@ function epochLine(line: string): EpochLine | undefined {
     return epoch.kind === 'epoch' && epoch.runId !== null ? { time, epoch } : undefined;
   } catch {
     return undefined;
-  }
-}
-
-/** Appends each finished epoch in call order; the first failed write is reported (disk full, say), later ones are not repeated. */
-export class EpochLog {
-  readonly #log: JsonLinesLog;
-  #failed = false;
-
-  constructor(
-    readonly file: string,
-    onError: (message: string) => void,
-  ) {
-    this.#log = new JsonLinesLog(file, 'epoch log', (error) => {
-      if (!this.#failed) onError(`${error.message}; this run's epochs will not be there after a restart`);
-      this.#failed = true;
-    });
-  }
-
-  append(epoch: EpochProgress, time: string): Promise<void> {
-    return this.#log.append({ time, ...epoch });
-  }
-
-  /** Resolves once every line appended so far is written (or its failure reported). */
-  flushed(): Promise<void> {
-    return this.#log.flushed();
   }
 }

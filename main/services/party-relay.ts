@@ -4,7 +4,6 @@ import type { PartyEvent } from '../federation/client/party-events.js';
 import type { TrainProgress } from '../engine/train/trainer.js';
 import type { EventBus } from './event-bus.js';
 import type { PartyHistory } from './party-history.js';
-import type { EpochLog } from './party-history-files.js';
 import { contractProgress, finiteOr } from './party-status.js';
 
 /** Batch events at most this often: enough for a live chart, few enough for IPC; the last batch of an epoch always goes. */
@@ -15,16 +14,14 @@ type Training = Omit<Extract<PartyEvent, { type: 'training' }>, 'type'>;
 interface RelayOptions {
   events: EventBus;
   history: PartyHistory;
-  /** Epochs never leave the site, so the audit log does not hold them: this log keeps them for the history after a restart. */
-  epochLog: EpochLog;
   /** The party's state moved on (a training batch within the same round does not count): the service announces its status. */
   onStateChange: () => void;
 }
 
 /**
- * The party reports round and batch but not memory; the training thread reports memory and finished epochs but not
- * the round: the relay puts the two together. It never throws back into the party: a payload the contract refuses
- * (a bug) is reported on stderr, and the party carries on serving its rounds.
+ * The party reports run, round, batch and finished epochs but not memory; the training thread reports memory: the relay
+ * puts the two together. It never throws back into the party: a payload the contract refuses (a bug) is reported on
+ * stderr, and the party carries on serving its rounds.
  */
 export class PartyRelay {
   readonly #options: RelayOptions;
@@ -48,35 +45,24 @@ export class PartyRelay {
         return this.#emit('party.error', { time: now(), message: event.message });
       case 'run':
         return this.#options.onStateChange();
+      case 'epoch':
+        return this.#onEpoch(event);
       default:
         this.#training = null;
         return this.#options.onStateChange();
     }
   };
 
+  /** The training thread's batches carry its memory, which the party's own progress does not. */
   onRunnerProgress = (event: TrainProgress): void => {
-    if (event.type === 'batch') {
-      this.#memory = { rssMb: finiteOr(event.memory.rssMb, 0), tensors: event.memory.tensors };
-      return;
-    }
-    const { epoch, loss, accuracy, samples, seconds, samplesPerSec } = event;
-    const epochProgress: EpochProgress = {
-      kind: 'epoch',
-      runId: this.#training?.runId ?? null,
-      round: this.#training?.round ?? null,
-      epoch,
-      epochs: this.#training?.epochs ?? epoch,
-      loss: finiteOr(loss, null),
-      acc: finiteOr(accuracy, null),
-      samples,
-      seconds: finiteOr(seconds, 0),
-      samplesPerSec: finiteOr(samplesPerSec, 0),
-    };
-    const time = now();
-    this.#options.history.addEpoch(epochProgress, time);
-    void this.#options.epochLog.append(epochProgress, time);
-    this.#emit('party.progress', epochProgress);
+    if (event.type === 'batch') this.#memory = { rssMb: finiteOr(event.memory.rssMb, 0), tensors: event.memory.tensors };
   };
+
+  #onEpoch({ type: _type, ...done }: Extract<PartyEvent, { type: 'epoch' }>): void {
+    const epoch: EpochProgress = { kind: 'epoch', ...done };
+    this.#options.history.addEpoch(epoch, now());
+    this.#emit('party.progress', epoch);
+  }
 
   #onTraining({ type: _type, ...progress }: Extract<PartyEvent, { type: 'training' }>): void {
     const newRound = this.#training === null || this.#training.round !== progress.round;

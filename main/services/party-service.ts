@@ -12,7 +12,7 @@ import { readAuditEntries } from './party-audit.js';
 import { DEFAULT_DEPS } from './party-deps.js';
 import type { PartyServiceDeps, ServiceParty, ServiceRunner } from './party-deps.js';
 import { PartyHistory } from './party-history.js';
-import { EpochLog, epochLogOf, readHistory } from './party-history-files.js';
+import { readHistory } from './party-history-files.js';
 import { loadJoinableConfig } from './party-joining.js';
 import { PartyRelay } from './party-relay.js';
 import { contractState, joinedFacts, NO_FACTS } from './party-status.js';
@@ -25,7 +25,6 @@ interface Session {
   facts: JoinedFacts;
   /** Rebuilt from disk at the join, then added to as rounds and epochs happen. */
   history: PartyHistory;
-  epochLog: EpochLog;
   /** Resolves once the party has left (or stopped) and its training thread is closed. */
   ended: Promise<void>;
 }
@@ -143,7 +142,6 @@ export class PartyService {
     if (!session) return;
     await Promise.race([this.#leave(session, false), sleep(this.#deps.shutdownGraceMs, undefined, { ref: false })]);
     await session.runner.close();
-    await session.epochLog.flushed();
   };
 
   /**
@@ -163,10 +161,9 @@ export class PartyService {
       });
       const facts = { file, baseDir: loaded.baseDir, section, info, auditLog: party.audit.file };
       const history = await this.#readHistory(facts.auditLog);
-      const epochLog = new EpochLog(epochLogOf(facts.auditLog), (message) => this.#report(message));
-      const session: Session = { runner, party, facts, history, epochLog, ended: Promise.resolve() };
+      const session: Session = { runner, party, facts, history, ended: Promise.resolve() };
       this.#session = session;
-      const relay = new PartyRelay({ events: this.#events, history, epochLog, onStateChange: () => this.#announce() });
+      const relay = new PartyRelay({ events: this.#events, history, onStateChange: () => this.#announce() });
       party.on('event', relay.onPartyEvent);
       runner.on('progress', relay.onRunnerProgress);
       await party.join();
@@ -194,7 +191,6 @@ export class PartyService {
   async #watch(session: Session): Promise<void> {
     await session.party.left().catch((error: unknown) => this.#report(`the party stopped: ${(error as Error).message}`));
     await session.runner.close();
-    await session.epochLog.flushed();
     if (this.#session !== session) return;
     this.#lastState = session.party.state;
     this.#lastRun = session.party.run;

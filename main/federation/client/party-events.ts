@@ -15,6 +15,21 @@ export interface TrainingProgress {
   etaSec: number;
 }
 
+/** One epoch of a round's training, finished: its means over the epoch (null when not a finite number). */
+export interface EpochDone {
+  /** The run of the message being trained for (Flower's run id as decimal text). */
+  runId: string | null;
+  round: number | null;
+  /** 1-based, within the round; `epochs` in all. */
+  epoch: number;
+  epochs: number;
+  loss: number | null;
+  acc: number | null;
+  samples: number;
+  seconds: number;
+  samplesPerSec: number;
+}
+
 /** What the party is doing; it is always in exactly one of these. */
 export type PartyState =
   | { type: 'disconnected'; reason: string | null }
@@ -60,7 +75,9 @@ export type PartyEvent =
   /** A note for the operator's log: a round setting clamped, a reconnect, a skipped registration. */
   | { type: 'notice'; message: string }
   /** The run served is another one, or has finished. */
-  | ({ type: 'run' } & ServedRun);
+  | ({ type: 'run' } & ServedRun)
+  /** An epoch of the round's training finished (the party has written it to its epoch log). */
+  | ({ type: 'epoch' } & EpochDone);
 
 export interface PartyEvents {
   event: [event: PartyEvent];

@@ -14,6 +14,7 @@ import {
   type NodeKeySource,
 } from '../transport/node-identity.js';
 import { AuditLog, readAuditLog, type AuditEntry, type ReadAuditOptions } from './audit-log.js';
+import { EpochLog } from './epoch-log.js';
 import { FleetClient } from './fleet-client.js';
 import { InHandFile } from './in-hand.js';
 import { inboundLimits } from './inbound-limits.js';
@@ -47,6 +48,8 @@ export interface PartyOptions {
 /** One site in one federation. Every state change and problem is an 'event'; nothing the server sends makes it throw. */
 export class Party extends EventEmitter<PartyEvents> {
   readonly audit: AuditLog;
+  /** Beside the audit log: the epochs of every round trained, which never leave the site. */
+  readonly epochLog: EpochLog;
   readonly #options: PartyOptions;
   #state: PartyState = { type: 'disconnected', reason: null };
   #identity: NodeIdentity | undefined;
@@ -60,6 +63,7 @@ export class Party extends EventEmitter<PartyEvents> {
     this.audit = new AuditLog(path.resolve(options.baseDir, options.section.audit_log), (error) =>
       this.#emit({ type: 'error', message: error.message }),
     );
+    this.epochLog = new EpochLog(this.audit.file, (message) => this.#emit({ type: 'error', message }));
   }
 
   get state(): PartyState {
@@ -120,8 +124,9 @@ export class Party extends EventEmitter<PartyEvents> {
       emit: (event) => this.#emit(event),
       stopWork: () => this.#stopWork(),
       retireKey: () => this.#retireKey(),
-    }).finally(() => {
+    }).finally(async () => {
       client.close();
+      await this.epochLog.flushed();
       this.#loop = undefined;
     });
   }
@@ -173,6 +178,11 @@ export class Party extends EventEmitter<PartyEvents> {
       section: this.#options.section,
       stopRequested: () => this.#controls.stopRequested,
       onTraining: (progress) => this.#setState({ type: 'training', runId: this.#runs.run?.runId ?? null, ...progress }),
+      onEpoch: (done) => {
+        const epoch = { runId: this.#runs.run?.runId ?? null, ...done };
+        void this.epochLog.append(epoch);
+        this.#emit({ type: 'epoch', ...epoch });
+      },
       onEvaluating: (round) => this.#setState({ type: 'evaluating', round }),
       notice: (message) => this.#emit({ type: 'notice', message }),
     };

@@ -6,7 +6,7 @@ import type { TrainProgress } from '../../engine/train/trainer.js';
 import type { WeightSlot } from '../../engine/weights.js';
 import type { RecordDict } from '../wire/records/model.js';
 import { fitToModel } from './model-fit.js';
-import type { TrainingProgress } from './party-events.js';
+import type { EpochDone, TrainingProgress } from './party-events.js';
 import { evaluateMetrics, evaluateReply, parametersReply, propertiesReply, trainMetrics, trainReply } from './replies.js';
 import { roundSettings } from './round-config.js';
 import type { Task, WorkTask } from './task.js';
@@ -24,6 +24,8 @@ export interface WorkContext {
   /** The operator asked to abort the task in hand: a stop sent before training began found nothing to stop. */
   stopRequested: () => boolean;
   onTraining: (progress: TrainingProgress) => void;
+  /** An epoch of the round's training finished; the party adds the run. */
+  onEpoch: (done: Omit<EpochDone, 'runId'>) => void;
   onEvaluating: (round: number | null) => void;
   notice: (message: string) => void;
 }
@@ -60,7 +62,7 @@ async function workOn(task: WorkTask, round: number | null, context: WorkContext
       ...batchSize(settings.batchSize ?? defaults.batchSize),
     });
     abortIfStopped(context);
-    const outcome = await train(runner, settings.epochs, round, context.onTraining);
+    const outcome = await train(runner, settings.epochs, round, context);
     return { content: trainReply(task.style, names, outcome), metrics: trainMetrics(outcome) };
   }
   await runner.setWeights(weights);
@@ -71,9 +73,12 @@ async function workOn(task: WorkTask, round: number | null, context: WorkContext
   return { content: evaluateReply(task.style, outcome), metrics: evaluateMetrics(outcome) };
 }
 
-async function train(runner: WorkRunner, epochs: number, round: number | null, onTraining: WorkContext['onTraining']) {
+async function train(runner: WorkRunner, epochs: number, round: number | null, { onTraining, onEpoch }: WorkContext) {
   let latest: TrainingProgress = { round, epoch: 1, epochs, batch: 0, batches: 0, loss: null, acc: null, samplesPerSec: 0, etaSec: 0 };
-  const onProgress = (event: TrainProgress) => onTraining((latest = progressOf(event, latest)));
+  const onProgress = (event: TrainProgress) => {
+    onTraining((latest = progressOf(event, latest)));
+    if (event.type === 'epoch') onEpoch(epochDone(event, round, epochs));
+  };
   const result = await runner.train(epochs, { onProgress });
   const last = result.epochs.at(-1);
   if (result.stopped || !last) throw new WorkAborted(`training was stopped after ${result.samples} samples`);
@@ -96,6 +101,22 @@ function progressOf(event: TrainProgress, latest: TrainingProgress): TrainingPro
     acc: event.accuracy,
     samplesPerSec: event.samplesPerSec,
     etaSec: done ? 0 : latest.etaSec,
+  };
+}
+
+/** A finished epoch as the party reports and logs it: a mean that is not a finite number (a diverged loss) is null. */
+function epochDone(event: Extract<TrainProgress, { type: 'epoch' }>, round: number | null, epochs: number): Omit<EpochDone, 'runId'> {
+  const { epoch, loss, accuracy, samples, seconds, samplesPerSec } = event;
+  const finite = (value: number | null) => (value !== null && Number.isFinite(value) ? value : null);
+  return {
+    round,
+    epoch,
+    epochs,
+    loss: finite(loss),
+    acc: finite(accuracy),
+    samples,
+    seconds: finite(seconds) ?? 0,
+    samplesPerSec: finite(samplesPerSec) ?? 0,
   };
 }
 

@@ -2,7 +2,8 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { EpochLog, epochLogOf, readHistory } from '../../../main/services/party-history-files.js';
+import { EpochLog, epochLogOf } from '../../../main/federation/client/epoch-log.js';
+import { readHistory } from '../../../main/services/party-history-files.js';
 import { tempDir } from '../../fixtures/corpus.js';
 
 let dir: string;
@@ -154,11 +155,10 @@ describe('readHistory', () => {
     ]);
   });
 
-  it('places each epoch in its run from the epoch log the party service writes, and counts lines it cannot use', async () => {
+  it('places each epoch in its run from the epoch log the party writes, and counts lines it cannot use', async () => {
     await writeLines(auditLog, exchange({ runId: '11', type: 'train', round: 1, t: 0, values: trained(2.1) }));
-    const log = new EpochLog(epochLogOf(auditLog), (message) => expect.fail(message));
-    const epoch = (runId: string, round: number, epoch: number) => ({
-      kind: 'epoch' as const,
+    const log = new EpochLog(auditLog, (message) => expect.fail(message));
+    const done = (runId: string, round: number, epoch: number) => ({
       runId,
       round,
       epoch,
@@ -169,10 +169,11 @@ describe('readHistory', () => {
       seconds: 1,
       samplesPerSec: 1000,
     });
-    await log.append(epoch('11', 1, 1), at(1));
-    await log.append(epoch('11', 1, 2), at(2));
+    const epoch = (runId: string, round: number, n: number) => ({ kind: 'epoch' as const, ...done(runId, round, n) });
+    await log.append(done('11', 1, 1), new Date(at(1)));
+    await log.append(done('11', 1, 2), new Date(at(2)));
     await fsp.appendFile(epochLogOf(auditLog), '{"time":"2026-11-24T00:00:03.000Z","kind":"epoch","runId":"22","round":1,"epo'); // torn by a crash
-    await new EpochLog(epochLogOf(auditLog), (message) => expect.fail(message)).append(epoch('22', 1, 1), at(200)); // after a restart
+    await new EpochLog(auditLog, (message) => expect.fail(message)).append(done('22', 1, 1), new Date(at(200))); // after a restart
     expect(epochLogOf(auditLog)).toBe(path.join(dir, 'federation-audit.epochs.jsonl'));
     const history = await readHistory(auditLog);
     expect(history.run('11')!.epochs.map((e) => [e.round, e.epoch])).toEqual([

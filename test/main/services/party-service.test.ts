@@ -156,6 +156,18 @@ describe('events', () => {
     samplesPerSec: 100,
     etaSec: Infinity,
   });
+  const epochDone = (round: number, runId = RUN) => ({
+    type: 'epoch' as const,
+    runId,
+    round,
+    epoch: 1,
+    epochs: 1,
+    loss: 0.4,
+    acc: 0.8,
+    samples: 12,
+    seconds: 0.1,
+    samplesPerSec: 120,
+  });
   const trainRound = (round: number, runId = RUN) => ({
     type: 'round' as const,
     messageType: 'train',
@@ -168,7 +180,7 @@ describe('events', () => {
     error: null,
   });
 
-  it('relays training progress (throttled, memory from the thread, epochs with their run and round), rounds, notices and errors', async () => {
+  it("relays training progress (throttled, memory from the thread, the party's epochs with their run and round), rounds, notices and errors", async () => {
     await value('party.join', { file: config });
     const [party, runner] = [faked.parties[0]!, faked.runners[0]!];
     runner.emit('progress', {
@@ -184,16 +196,7 @@ describe('events', () => {
       memory: { rssMb: 321, tensors: 12 },
     });
     for (const batch of [1, 2, 3, 4]) party.say(training(batch));
-    runner.emit('progress', {
-      type: 'epoch',
-      epoch: 1,
-      loss: 0.4,
-      accuracy: 0.8,
-      samples: 12,
-      skipped: 0,
-      seconds: 0.1,
-      samplesPerSec: 120,
-    });
+    party.say(epochDone(3));
     party.say({ ...trainRound(3), metrics: { train_loss: 0.4, train_acc: 0.8, 'num-examples': 12, nan: NaN } });
     party.say({ type: 'notice', message: 'joined 127.0.0.1:9092 as node 7' });
     party.say({ type: 'error', message: 'a reply could not be pushed' });
@@ -240,26 +243,15 @@ describe('events', () => {
 
   it("keeps runs apart: a restarted aggregator's run counts from round 1 again, and each run has its own rounds and epochs", async () => {
     await value('party.join', { file: config });
-    const [party, runner] = [faked.parties[0]!, faked.runners[0]!];
-    const epoch = () =>
-      runner.emit('progress', {
-        type: 'epoch',
-        epoch: 1,
-        loss: 0.4,
-        accuracy: 0.8,
-        samples: 12,
-        skipped: 0,
-        seconds: 0.1,
-        samplesPerSec: 120,
-      });
+    const party = faked.parties[0]!;
     for (const round of [1, 2, 3, 4]) {
       party.say(training(4, round, '11'));
-      epoch();
+      party.say(epochDone(round, '11'));
       party.say(trainRound(round, '11'));
     }
     for (const round of [1, 2]) {
       party.say(training(4, round, '22'));
-      epoch();
+      party.say(epochDone(round, '22'));
       party.say(trainRound(round, '22'));
     }
     const history = await value('party.history');

@@ -1,8 +1,10 @@
 // Tests (Node, real sockets, a real training thread): a party's life at a fake Flower server over gRPC and REST:
 // join, train, evaluate, heartbeats, audit, leave.
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { epochLogOf } from '../../../../main/federation/client/epoch-log.js';
 import type { ArrayRecord, MetricRecord, RecordDict } from '../../../../main/federation/wire/records/model.js';
 import { FakeFleet, waitFor } from './fake-fleet.js';
 import { fedAvgContent, instruction, RUN_ID } from './instructions.js';
@@ -104,6 +106,17 @@ describe('a party at a Flower-like server over gRPC', () => {
       expect(sentTrain.bytes).toBeGreaterThan(opened.weights.reduce((sum, w) => sum + w.data.byteLength, 0));
       expect(audit[0]).toMatchObject({ serverRound: 1, values: { 'config.lr': 0.005, 'config.local-epochs': 3 } });
       expect(await party.readAudit({ last: 1 })).toEqual([audit[3]]);
+
+      // The three epochs of the train round, each said as it finished and written beside the audit log (they never leave).
+      const epochs = events.filter((event) => event.type === 'epoch');
+      expect(epochs.map((e) => [e.runId, e.round, e.epoch, e.epochs, e.samples])).toEqual(
+        [1, 2, 3].map((epoch) => [String(RUN_ID), 1, epoch, 3, TRAIN_SAMPLES]),
+      );
+      const logged = (await readFile(epochLogOf(party.audit.file), 'utf8'))
+        .trimEnd()
+        .split('\n')
+        .map((line) => JSON.parse(line));
+      expect(logged).toEqual(epochs.map(({ type: _type, ...epoch }) => ({ time: expect.any(String), kind: 'epoch', ...epoch })));
     } finally {
       await party.leave({ finish: false });
       await fleet.close();
