@@ -90,7 +90,7 @@ export async function demoCommand(args: string[]): Promise<number> {
         await federation?.close(!signal.aborted);
         if (options.out)
           console.log(
-            `the sites' folders (their data, party.yaml and audit log) and the aggregator's run (checkpoints, metrics.jsonl) are in ${out}`,
+            `the sites' folders (their data, party.yaml, audit log and epoch log) and the aggregator's run (checkpoints, metrics.jsonl) are in ${out}`,
           );
         else await rm(out, { recursive: true, force: true });
       },
