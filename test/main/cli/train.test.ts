@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { captureConsole } from './console-capture.js';
 import { main } from '../../../main/cli/index.js';
 import { tempDir } from '../../fixtures/corpus.js';
-import { isRequired, whyAbsent } from '../engine/backends.js';
+import { forEachBackend, isRequired, whyAbsent } from '../engine/backends.js';
 
 const examples = fileURLToPath(new URL('../../../examples/', import.meta.url));
 const IMAGE_FOLDER = path.join(examples, 'image-folder', 'party.yaml');
@@ -106,6 +106,16 @@ describe('tributary train as a process', () => {
     expect(stderr).not.toMatch(/^\s+at /m); // no stack trace
   });
 });
+
+forEachBackend(() => {
+  it('trains in a fresh process that exits by itself, with none of TensorFlow INFO lines on stderr', async () => {
+    const { code, stdout, stderr } = await runCli(['train', '--config', IMAGE_FOLDER, '--epochs', '1']).done;
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^backend: tensorflow \(TensorFlow \d+\.\d+\.\d+\)$/m);
+    expect(stdout).toMatch(/^test: loss \d+\.\d{4}, accuracy 0\.\d{4} \(200 samples\)$/m);
+    expect(stderr).not.toMatch(/cpu_feature_guard/); // "This TensorFlow binary is optimized to use available CPU instructions ..."
+  });
+}, ['tensorflow']);
 
 /** The CLI's main() from source in a fresh Node, as bin/tributary.js runs the compiled one. */
 function runCli(argv: string[]): {
