@@ -82,15 +82,23 @@ BINDING=$(cd "$ROOT" && node -p "require('@mapbox/node-pre-gyp').find(require.re
 NAPI=$(basename "$(dirname "$BINDING")")
 NAPI=${NAPI#napi-v}
 
-# 3. deps/: what binding.gyp compiles and links against, and where the binding's rpath ($ORIGIN/../../deps/lib) finds the libraries.
-rm -rf "$PACKAGE/deps"
-mkdir -p "$PACKAGE/deps/lib"
-ln -s "$TF_DIR/include" "$PACKAGE/deps/include"
-ln -sf "$TF_DIR/libtensorflow_cc.so.2" "$PACKAGE/deps/lib/libtensorflow_cc.so.2"
-ln -sf "$TF_DIR/libtensorflow_framework.so.2" "$PACKAGE/deps/lib/libtensorflow_framework.so.2"
-# binding.gyp links -ltensorflow (the C library's name in libtensorflow's archive); in the wheel the C API is in libtensorflow_cc.
-ln -sf libtensorflow_cc.so.2 "$PACKAGE/deps/lib/libtensorflow.so"
-ln -sf libtensorflow_framework.so.2 "$PACKAGE/deps/lib/libtensorflow_framework.so"
+# 3. deps/: what binding.gyp compiles and links against, and where the binding's runpath ($ORIGIN/../../deps/lib) finds the
+# libraries. binding.gyp links -ltensorflow (libtensorflow's own archive has that name); in the wheel the C API is in
+# libtensorflow_cc. Left alone when it is right already: a process may be loading the binding from it right now.
+declare -A LINKS=(
+  [include]="$TF_DIR/include"
+  [lib/libtensorflow_cc.so.2]="$TF_DIR/libtensorflow_cc.so.2"
+  [lib/libtensorflow_framework.so.2]="$TF_DIR/libtensorflow_framework.so.2"
+  [lib/libtensorflow.so]=libtensorflow_cc.so.2
+  [lib/libtensorflow_framework.so]=libtensorflow_framework.so.2
+)
+for link in "${!LINKS[@]}"; do
+  [ "$(readlink "$PACKAGE/deps/$link" || true)" = "${LINKS[$link]}" ] && continue
+  rm -rf "$PACKAGE/deps"
+  mkdir -p "$PACKAGE/deps/lib"
+  for name in "${!LINKS[@]}"; do ln -s "${LINKS[$name]}" "$PACKAGE/deps/$name"; done
+  break
+done
 
 # 4 and 5. The binding, unless the one in place was built from this TensorFlow for this package version and N-API version.
 STAMP="tfjs-node $WANTED, tensorflow-cpu $TF_VERSION at $TF_DIR, napi-v$NAPI"
@@ -105,7 +113,9 @@ if [ "$FORCE" = 1 ] || [ ! -f "$BINDING" ] || [ "$(cat "$BINDING.built-from" 2>/
   fi
   rm -f "$log"
   mkdir -p "$(dirname "$BINDING")"
-  cp "$PACKAGE/build/Release/tfjs_binding.node" "$BINDING"
+  # A new file renamed into place: a process that has the old one loaded keeps its copy.
+  cp "$PACKAGE/build/Release/tfjs_binding.node" "$BINDING.new"
+  mv -f "$BINDING.new" "$BINDING"
   rm -rf "$PACKAGE/build"
   echo "$STAMP" >"$BINDING.built-from"
   say "built $BINDING in $(seconds "$started")"
