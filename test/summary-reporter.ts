@@ -25,12 +25,13 @@ export default class SummaryReporter implements Reporter {
   }
 }
 
-/** The name of the suite around `test` that says why it is skipped, if one does. */
+/** The name of the outermost suite around `test` that says why it is skipped, if one does: the first reason in the chain. */
 function reasonedSuite(test: TestCase): string | undefined {
+  let reasoned: string | undefined;
   for (let parent = test.parent; parent.type === 'suite'; parent = parent.parent) {
-    if (/\(skipped: .+\)$/.test(parent.name)) return parent.name;
+    if (/\(skipped: .+\)$/.test(parent.name)) reasoned = parent.name;
   }
-  return undefined;
+  return reasoned;
 }
 
 function inFailedSuite(test: TestCase): boolean {
