@@ -34,8 +34,10 @@ export interface BackendReport {
   requested?: { name: BackendName; by: 'prefer' | typeof BACKEND_ENV };
   /** `singleThreaded` says why wasm runs on one thread, when it does. */
   wasm?: { simd: boolean; threads: number; singleThreaded?: string };
-  /** The wasm gradient kernels checked against the cpu backend before wasm is trusted with training. */
-  selfTest?: KernelSelfTest.WasmGradientSelfTest;
+  /** The TensorFlow C library that tfjs-node's binding runs on. */
+  tensorflow?: { version: string };
+  /** The last backend's training gradients checked against the cpu backend's kernels before it is trusted with training. */
+  selfTest?: KernelSelfTest.GradientSelfTest;
   /** Set when training will be slow (the cpu backend, wasm without its threads): log it at warn level and show it in the UI. */
   warning?: string;
 }
@@ -49,11 +51,13 @@ export interface SelectBackendOptions {
 }
 
 const TFJS_NODE = '@tensorflow/tfjs-node';
+/** The offline install of tfjs-node (docs/engine.md): for the words of a reason, so an operator knows what to run. */
+const BUILD_SCRIPT = 'scripts/build-tfjs-node.sh';
 const TFJS_WASM = '@tensorflow/tfjs-backend-wasm';
 const CPU_WARNING = 'the cpu backend is plain JavaScript (about 2 samples/s on an MNIST CNN): training will be very slow';
 const THREADS_WARNING = 'wasm threads failed to start, so training uses one core';
 
-type Outcome = Pick<BackendReport, 'wasm' | 'selfTest' | 'warning'> & { reason?: string };
+type Outcome = Pick<BackendReport, 'wasm' | 'tensorflow' | 'selfTest' | 'warning'> & { reason?: string };
 
 /**
  * Tries tensorflow (native), then wasm, then cpu, or the requested backend first. A requested backend that fails
@@ -70,6 +74,7 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
     const ms = Math.round((performance.now() - started) * 10) / 10;
     report.tried.push({ name, ok: outcome.reason === undefined, ...(outcome.reason !== undefined && { reason: outcome.reason }), ms });
     if (outcome.wasm) report.wasm = outcome.wasm;
+    if (outcome.tensorflow) report.tensorflow = outcome.tensorflow;
     if (outcome.selfTest) report.selfTest = outcome.selfTest;
     if (outcome.reason !== undefined) continue;
     const warning = outcome.warning ?? (name === 'cpu' ? CPU_WARNING : undefined);
@@ -81,6 +86,7 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
 /** One line for the CLI and the log: the backend in use, then why each faster one was not used. */
 export function describeBackend(report: BackendReport): string {
   const details: string[] = [];
+  if (report.name === 'tensorflow' && report.tensorflow) details.push(`TensorFlow ${report.tensorflow.version}`);
   if (report.name === 'wasm' && report.wasm) {
     const { simd, threads, singleThreaded } = report.wasm;
     details.push(
@@ -102,12 +108,29 @@ export function describeBackend(report: BackendReport): string {
 export function explainTfjsNodeFailure(error: unknown): string {
   const message = firstLine(error);
   if (message.includes(`'${TFJS_NODE}'`) || message.includes(`"${TFJS_NODE}"`)) {
-    return `${TFJS_NODE} is not installed (its install downloads libtensorflow)`;
+    return `${TFJS_NODE} is not installed (its install downloads libtensorflow; without internet: ${BUILD_SCRIPT})`;
   }
   if (/tfjs_binding|libtensorflow/.test(message)) {
-    return `${TFJS_NODE} is installed but its native library did not load (libtensorflow is downloaded when it installs): ${message}`;
+    return `${TFJS_NODE} is installed but its native library did not load (run ${BUILD_SCRIPT}): ${message}`;
   }
   return `${TFJS_NODE} failed to load: ${message}`;
+}
+
+/**
+ * Loads tfjs-node, which registers the 'tensorflow' backend with this process's tfjs (and makes it current: tfjs-node
+ * does so as it loads); undefined when it did, else why not. The tests use it to tell whether tensorflow is here.
+ */
+export async function loadTfjsNode(): Promise<string | undefined> {
+  try {
+    // The specifier is a variable so that TypeScript does not resolve it: the package is optional and often absent.
+    await import(TFJS_NODE);
+  } catch (error) {
+    return explainTfjsNodeFailure(error);
+  }
+  if (tf.findBackendFactory('tensorflow') === null) {
+    return `${TFJS_NODE} loaded but registered its backend with another copy of @tensorflow/tfjs-core (pin both to ${tf.version.tfjs})`;
+  }
+  return undefined;
 }
 
 function requestedBackend({ prefer, env = process.env }: SelectBackendOptions): BackendReport['requested'] {
@@ -146,21 +169,14 @@ export async function useQuietCpuBackend(): Promise<void> {
 
 const START: Record<BackendName, (env: NodeJS.ProcessEnv, threads?: number) => Promise<Outcome>> = {
   async tensorflow() {
-    try {
-      // The specifier is a variable so that TypeScript does not resolve it: the package is optional and usually absent.
-      await import(TFJS_NODE);
-    } catch (error) {
-      return { reason: explainTfjsNodeFailure(error) };
+    const notLoaded = await loadTfjsNode();
+    if (notLoaded !== undefined) return { reason: notLoaded };
+    if (!(await tf.setBackend('tensorflow')) || tf.getBackend() !== 'tensorflow') {
+      return { reason: `${TFJS_NODE} loaded but its backend did not start (tfjs logged why above)` };
     }
-    if (tf.findBackendFactory('tensorflow') === null) {
-      return {
-        reason: `${TFJS_NODE} loaded but registered its backend with another copy of @tensorflow/tfjs-core (pin both to ${tf.version.tfjs})`,
-      };
-    }
-    const started = await tf.setBackend('tensorflow');
-    return started && tf.getBackend() === 'tensorflow'
-      ? {}
-      : { reason: `${TFJS_NODE} loaded but its backend did not start (tfjs logged why above)` };
+    const version = (tf.backend() as tf.KernelBackend & { binding?: { TF_Version?: unknown } }).binding?.TF_Version;
+    // Its binding may be built against another TensorFlow than the one tfjs-node was released with (the offline build is).
+    return { ...(typeof version === 'string' && { tensorflow: { version } }), ...(await trustGradients()) };
   },
 
   async wasm(env, wantedThreads) {
@@ -183,36 +199,44 @@ const START: Record<BackendName, (env: NodeJS.ProcessEnv, threads?: number) => P
       // A backend started earlier in this thread is reused as it is, threads and all.
       ...(singleThreaded !== undefined && threads === 1 && { singleThreaded }),
     };
-    let kernels: [typeof Kernels, typeof KernelSelfTest];
+    let kernels: typeof Kernels;
     try {
-      kernels = await Promise.all([import('./kernels/index.js'), import('./kernels/self-test.js')]);
+      kernels = await import('./kernels/index.js');
     } catch (error) {
       // tfjs-backend-wasm 4.22 ships without Conv2DBackpropFilter and friends: without ours a CNN cannot train on it.
       return { wasm: info, reason: `its gradient kernels did not load, so a CNN cannot train on it: ${firstLine(error)}` };
     }
-    let selfTest: KernelSelfTest.WasmGradientSelfTest;
     try {
-      const [{ registerWasmTrainingKernels }, { selfTestWasmGradients }] = kernels;
-      registerWasmTrainingKernels(tf);
-      selfTest = selfTestWasmGradients(tf);
+      kernels.registerWasmTrainingKernels(tf);
     } catch (error) {
-      return { wasm: info, reason: `its gradient self-test could not run: ${firstLine(error)}` };
+      return { wasm: info, reason: `its gradient kernels could not be registered: ${firstLine(error)}` };
     }
-    if (selfTest.error !== undefined) return { wasm: info, selfTest, reason: `its gradients could not be computed: ${selfTest.error}` };
-    if (!selfTest.ok) {
-      return {
-        wasm: info,
-        selfTest,
-        reason: `its gradient self-test failed (largest relative error ${selfTest.maxRelError.toExponential(1)} against cpu)`,
-      };
-    }
-    return { wasm: info, selfTest, ...(threadsFailed && { warning: THREADS_WARNING }) };
+    const trusted = await trustGradients();
+    return { wasm: info, ...trusted, ...(trusted.reason === undefined && threadsFailed && { warning: THREADS_WARNING }) };
   },
 
   async cpu() {
     return (await tf.setBackend('cpu')) ? {} : { reason: 'the cpu backend did not start' };
   },
 };
+
+/** The current backend's training gradients against the cpu backend's kernels: the self-test, and why it failed if it did. */
+async function trustGradients(): Promise<Pick<Outcome, 'selfTest' | 'reason'>> {
+  let selfTest: KernelSelfTest.GradientSelfTest;
+  try {
+    selfTest = (await import('./kernels/self-test.js')).selfTestGradients(tf);
+  } catch (error) {
+    return { reason: `its gradient self-test could not run: ${firstLine(error)}` };
+  }
+  if (selfTest.error !== undefined) return { selfTest, reason: `its gradients could not be computed: ${selfTest.error}` };
+  if (!selfTest.ok) {
+    return {
+      selfTest,
+      reason: `its gradient self-test failed (largest relative error ${selfTest.maxRelError.toExponential(1)} against cpu)`,
+    };
+  }
+  return { selfTest };
+}
 
 /**
  * Starts the threaded build when threads were set up, else the single-threaded one; falls back to the latter when the

@@ -1,13 +1,13 @@
-// Runs in the training thread at start-up: checks wasm's conv, pool, dense and bias gradients against the cpu backend's kernels.
+// Runs in the training thread at start-up: checks a backend's conv, pool, dense and bias gradients (wasm's, tensorflow's) against cpu's kernels.
 import type * as tfjs from '@tensorflow/tfjs';
 import type { Tf } from './wasm-ops.js';
 
-export interface WasmGradientSelfTest {
+export interface GradientSelfTest {
   ok: boolean;
   /** Over the input, filter, dense-weight, first-layer filter and bias gradients: largest absolute error / largest reference magnitude. */
   maxRelError: number;
   ms: number;
-  /** Why the gradients could not be computed on wasm at all (a missing kernel, say). */
+  /** Why the gradients could not be computed on the backend at all (a missing kernel, say). */
   error?: string;
 }
 
@@ -16,19 +16,20 @@ const TOLERANCE = 1e-4;
 
 /**
  * loss = sum(matMul(flatten(maxPool3x3s2same(conv3x3s2same(x, w) - 0.5)), v) * r), differentiated on the current
- * backend (wasm) by tfjs's own gradients, and on the cpu backend by its kernels called in the same chain. The lower
- * rows of x are zero, so 15 of the 32 pooled windows have a maximum <= 0 (4 of them ties at -0.5) and windows overhang
- * the padding: the cases the stock wasm MaxPoolGrad gets wrong (its relative error here is 1.05). Beside the chain, a
- * first layer's filter gradient (patches smaller than its 16 output channels: our SIMD loop, not XNNPACK) and a bias
- * gradient (column sums: another SIMD loop). Synchronous, a few milliseconds, no backend switch, nothing kept.
+ * backend (wasm with Tributary's kernels, or tensorflow with TensorFlow's own) by tfjs's own gradients, and on the cpu
+ * backend by its kernels called in the same chain. The lower rows of x are zero, so 15 of the 32 pooled windows have a
+ * maximum <= 0 (4 of them ties at -0.5) and windows overhang the padding: the cases the stock wasm MaxPoolGrad gets
+ * wrong (its relative error here is 1.05). Beside the chain, a first layer's filter gradient (on wasm: patches smaller
+ * than its 16 output channels take our SIMD loop, not XNNPACK) and a bias gradient (column sums: another SIMD loop).
+ * Synchronous, a few milliseconds, no backend switch, nothing kept.
  */
-export function selfTestWasmGradients(tf: Tf): WasmGradientSelfTest {
+export function selfTestGradients(tf: Tf): GradientSelfTest {
   const start = performance.now();
-  if (tf.getBackend() !== 'wasm') throw new Error(`the wasm gradient self-test needs the wasm backend current, not ${tf.getBackend()}`);
+  if (tf.getBackend() === 'cpu') throw new Error('the gradient self-test compares a backend with cpu: make wasm or tensorflow current');
   const inputs = fixture();
   let got: Float32Array[];
   try {
-    got = onWasm(tf, inputs);
+    got = onBackend(tf, inputs);
   } catch (error) {
     return {
       ok: false,
@@ -78,7 +79,7 @@ function fixture(): Fixture {
   return { x, w, v, r, x1, dy1 };
 }
 
-function onWasm(tf: Tf, f: Fixture): Float32Array[] {
+function onBackend(tf: Tf, f: Fixture): Float32Array[] {
   return tf.tidy(() => {
     const loss = (x: tfjs.Tensor, w: tfjs.Tensor, v: tfjs.Tensor) => {
       const conv = tf.conv2d(x as tfjs.Tensor4D, w as tfjs.Tensor4D, CONV.strides, CONV.pad).sub(0.5);
@@ -104,7 +105,7 @@ interface CpuBackend {
 /** The same chain by hand, each step the cpu kernel that the kernel tests prove ours against. */
 function onCpu(tf: Tf, f: Fixture): Float32Array[] {
   const cpu = tf.findBackend('cpu') as unknown as CpuBackend | null;
-  if (cpu === null) throw new Error('the wasm gradient self-test needs the cpu backend (@tensorflow/tfjs registers it)');
+  if (cpu === null) throw new Error('the gradient self-test needs the cpu backend (@tensorflow/tfjs registers it)');
   const made: tfjs.TensorInfo[] = [];
   const info = (shape: number[], values: Float32Array) => keep(cpu.makeTensorInfo(shape, 'float32', values));
   const keep = (t: tfjs.TensorInfo) => (made.push(t), t);

@@ -7,6 +7,8 @@ import type { EvaluateResult } from './evaluator.js';
 import type { OpenedInfo, Reply, Request, RequestType, Running, TrainingSettings } from './protocol.js';
 import type { TrainProgress, TrainResult } from './trainer.js';
 
+const TF_LOG_LEVEL = 'TF_CPP_MIN_LOG_LEVEL';
+
 /** running: takes calls. closing/closed: close() was called. dead: the thread ended on its own (a crash, an exit). */
 export type RunnerState = 'running' | 'closing' | 'closed' | 'dead';
 
@@ -50,6 +52,10 @@ export class TrainingRunner extends EventEmitter<RunnerEvents> {
 
   constructor() {
     super();
+    // TensorFlow (tfjs-node, in the thread) reads its log level from the process's own environment, which only the main
+    // thread can set (a worker's process.env is a copy): its INFO lines, CPU features it was not built for, are noise in
+    // a site's log. Its warnings and errors stay.
+    process.env[TF_LOG_LEVEL] ||= '1';
     const { script, options } = workerScript(import.meta.url, 'training.worker');
     this.#worker = new Worker(script, options);
     this.#worker.on('message', (reply: Reply) => this.#receive(reply));

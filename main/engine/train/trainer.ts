@@ -54,7 +54,7 @@ export interface TrainResult {
   samples: number;
 }
 
-/** A loss that is not a finite number: the weights are already ruined, so training stops and says where. */
+/** A loss or a weight that is not a finite number: the weights are already ruined, so training stops and says where. */
 export class DivergedError extends Error {
   override readonly name = 'DivergedError';
 }
@@ -103,9 +103,10 @@ async function trainEpoch(run: Run, epoch: number): Promise<EpochResult | null> 
       if (signal?.aborted) return null;
       const { loss, accuracy } = await trainBatch(run, batch);
       const n = batch.indices.length;
-      if (!Number.isFinite(loss)) {
+      const diverged = !Number.isFinite(loss) ? `the loss is ${loss}` : !weightsFinite(run) ? 'a weight is not a finite number' : null;
+      if (diverged !== null) {
         throw new DivergedError(
-          `epoch ${epoch}, batch ${meter.batches + 1}: the loss is ${loss}, ` +
+          `epoch ${epoch}, batch ${meter.batches + 1}: ${diverged}, ` +
             'so training diverged and the weights are unusable; lower learning_rate or check the data',
         );
       }
@@ -133,6 +134,16 @@ async function trainBatch({ tf, model, generator, accuracyAt }: Run, batch: Batc
   } finally {
     tf.dispose([xs, ys]);
   }
+}
+
+/**
+ * Every trainable weight finite, in one scalar read (w * 0 is NaN where w is NaN or infinite). The loss alone misses a
+ * ruined model on wasm: XNNPACK's fused ReLU turns NaN into 0, so NaN weights still give a finite loss there.
+ */
+function weightsFinite({ tf, model }: Run): boolean {
+  const weights = model.trainableWeights.map((weight) => weight.read());
+  if (weights.length === 0) return true;
+  return tf.tidy(() => Number.isFinite(tf.addN(weights.map((weight) => tf.sum(tf.mul(weight, 0)))).dataSync()[0]));
 }
 
 function report(run: Run, epoch: number, meter: Meter): void {

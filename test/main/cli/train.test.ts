@@ -8,10 +8,16 @@ import { describe, expect, it } from 'vitest';
 import { captureConsole } from './console-capture.js';
 import { main } from '../../../main/cli/index.js';
 import { tempDir } from '../../fixtures/corpus.js';
+import { forEachBackend, isRequired, whyAbsent } from '../engine/backends.js';
 
 const examples = fileURLToPath(new URL('../../../examples/', import.meta.url));
 const IMAGE_FOLDER = path.join(examples, 'image-folder', 'party.yaml');
 const MNIST_HANDLER = path.join(examples, 'mnist-handler', 'party.yaml');
+/** The line where tfjs-node is built (CI requires it: scripts/build-tfjs-node.sh), and where it is not. */
+const BACKEND_LINE =
+  whyAbsent('tensorflow') === undefined || isRequired('tensorflow')
+    ? /^backend: tensorflow \(TensorFlow \d+\.\d+\.\d+\)$/
+    : /^backend: wasm \((no )?simd, \d+ threads?(: .*)?\); tensorflow not used: @tensorflow\/tfjs-node is not installed/;
 /** tfjs's "Hi, looks like you are running TensorFlow.js in Node.js..." banner. */
 const BANNER = /TensorFlow\.js in Node\.js|=====/;
 
@@ -23,9 +29,7 @@ describe('tributary train', () => {
     expect(await main(['train', '--config', IMAGE_FOLDER, '--epochs', '1', '--log', logFile])).toBe(0);
     const out = printed();
     const lines = out.split('\n');
-    expect(lines[0]).toMatch(
-      /^backend: wasm \((no )?simd, \d+ threads?(: .*)?\); tensorflow not used: @tensorflow\/tfjs-node is not installed/,
-    );
+    expect(lines[0]).toMatch(BACKEND_LINE);
     expect(lines[1]).toBe('data: 1000 train, 200 test samples of 28x28x1, 10 classes');
     expect(lines[2]).toBe('model: mnist_cnn, 34,826 parameters; adam, learning rate 0.001, batch size 64, loss categoricalCrossentropy');
     expect(lines[3]).toMatch(/^epoch 1\/1: loss \d+\.\d{4}, accuracy 0\.\d{4}, 1000 samples in \d+\.\d s \(\d+ samples\/s\)$/);
@@ -102,6 +106,16 @@ describe('tributary train as a process', () => {
     expect(stderr).not.toMatch(/^\s+at /m); // no stack trace
   });
 });
+
+forEachBackend(() => {
+  it('trains in a fresh process that exits by itself, with none of TensorFlow INFO lines on stderr', async () => {
+    const { code, stdout, stderr } = await runCli(['train', '--config', IMAGE_FOLDER, '--epochs', '1']).done;
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^backend: tensorflow \(TensorFlow \d+\.\d+\.\d+\)$/m);
+    expect(stdout).toMatch(/^test: loss \d+\.\d{4}, accuracy 0\.\d{4} \(200 samples\)$/m);
+    expect(stderr).not.toMatch(/cpu_feature_guard/); // "This TensorFlow binary is optimized to use available CPU instructions ..."
+  });
+}, ['tensorflow']);
 
 /** The CLI's main() from source in a fresh Node, as bin/tributary.js runs the compiled one. */
 function runCli(argv: string[]): {

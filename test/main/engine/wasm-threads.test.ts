@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import * as wasm from '@tensorflow/tfjs-backend-wasm';
 import { describe, expect, it, vi } from 'vitest';
 import { registerWasmTrainingKernels } from '../../../main/engine/kernels/index.js';
-import { selfTestWasmGradients } from '../../../main/engine/kernels/self-test.js';
+import { selfTestGradients } from '../../../main/engine/kernels/self-test.js';
 import { TrainingRunner } from '../../../main/engine/train/runner.js';
 import { enableWasmThreads, finishWasmThreads, WASM_THREADS_ENV, WASM_THREADS_FAULT_ENV } from '../../../main/engine/wasm-threads.js';
 import { tempDir } from '../../fixtures/corpus.js';
@@ -96,7 +96,7 @@ describe('enableWasmThreads', () => {
     finishWasmThreads(tf);
     expect(wasm.getThreadsCount()).toBe(2);
     registerWasmTrainingKernels(tf);
-    const selfTest = selfTestWasmGradients(tf);
+    const selfTest = selfTestGradients(tf);
     expect(selfTest).toMatchObject({ ok: true });
     const x = tf.tensor4d(
       Float32Array.from({ length: 2 * 13 * 13 * 32 }, (_, i) => Math.sin(i)),

@@ -1,7 +1,8 @@
-// Tests (Node, tfjs cpu vs wasm): our BatchMatMul equals the cpu backend's for every transpose and batch layout.
+// Tests (Node, tfjs cpu vs wasm and tensorflow): our BatchMatMul equals the cpu backend's for every transpose and batch layout.
 import * as tf from '@tensorflow/tfjs';
-import { afterAll, beforeAll, describe, it } from 'vitest';
-import { expectSame, initWasmWithKernels, random, reportWorst } from './harness.js';
+import { afterAll, describe, it } from 'vitest';
+import { forEachBackend } from '../backends.js';
+import { expectSame, random, reportWorst } from './harness.js';
 
 interface Case {
   a: number[];
@@ -36,21 +37,22 @@ function broadcastFirst(a: tf.Tensor, b: tf.Tensor, ta: boolean, tb: boolean): t
   return tf.matMul(tf.broadcastTo(a, [...batch, ...a.shape.slice(-2)]), tf.broadcastTo(b, [...batch, ...b.shape.slice(-2)]), ta, tb);
 }
 
-beforeAll(initWasmWithKernels);
 afterAll(reportWorst);
 
-describe('BatchMatMul on wasm', () => {
-  it.each(cases.map((c) => [`${c.a.join('x')}${c.ta ? 'ᵀ' : ''} · ${c.b.join('x')}${c.tb ? 'ᵀ' : ''}`, c] as const))(
-    'matches cpu: %s',
-    async (_, c) => {
-      const a = random(tf.util.sizeFromShape(c.a), 21);
-      const b = random(tf.util.sizeFromShape(c.b), 22);
-      await expectSame(
-        'BatchMatMul',
-        () => tf.matMul(tf.tensor(a, c.a), tf.tensor(b, c.b), c.ta, c.tb),
-        1e-5,
-        () => broadcastFirst(tf.tensor(a, c.a), tf.tensor(b, c.b), c.ta, c.tb),
-      );
-    },
-  );
+forEachBackend(() => {
+  describe('BatchMatMul', () => {
+    it.each(cases.map((c) => [`${c.a.join('x')}${c.ta ? 'ᵀ' : ''} · ${c.b.join('x')}${c.tb ? 'ᵀ' : ''}`, c] as const))(
+      'matches cpu: %s',
+      async (_, c) => {
+        const a = random(tf.util.sizeFromShape(c.a), 21);
+        const b = random(tf.util.sizeFromShape(c.b), 22);
+        await expectSame(
+          'BatchMatMul',
+          () => tf.matMul(tf.tensor(a, c.a), tf.tensor(b, c.b), c.ta, c.tb),
+          1e-5,
+          () => broadcastFirst(tf.tensor(a, c.a), tf.tensor(b, c.b), c.ta, c.tb),
+        );
+      },
+    );
+  });
 });

@@ -1,7 +1,8 @@
-// Tests (Node, tfjs cpu vs wasm): our depthwise conv gradients (depthwise and separable layers) equal the cpu backend's.
+// Tests (Node, tfjs cpu vs wasm and tensorflow): our depthwise conv gradients (depthwise and separable layers) equal the cpu backend's.
 import * as tf from '@tensorflow/tfjs';
-import { afterAll, beforeAll, describe, it } from 'vitest';
-import { expectSame, initWasmWithKernels, random, reportWorst } from './harness.js';
+import { afterAll, describe, it } from 'vitest';
+import { forEachBackend } from '../backends.js';
+import { expectSame, random, reportWorst } from './harness.js';
 
 interface Case {
   x: [number, number, number, number];
@@ -45,65 +46,73 @@ function spreadFilter(
   return { values, shape: [big, big, c, m] };
 }
 
-beforeAll(initWasmWithKernels);
+/**
+ * TensorFlow 2.21's CPU (oneDNN) depthwise gradients with dilation > 1 are wrong (dilation 2: relative error 1.3) or fail
+ * (dilation 3). tfjs's gradient of depthwiseConv2d refuses dilation > 1, so training asks neither backend for them; only
+ * a direct call can, and wasm's answer is held to cpu's.
+ */
+const casesOn = (backend: string) => cases.filter((c) => backend === 'wasm' || c.dilation === 1);
+
 afterAll(reportWorst);
 
-describe('DepthwiseConv2dNativeBackpropFilter on wasm', () => {
-  it.each(cases.map((c) => [name(c), c] as const))('matches cpu: %s', async (_, c) => {
-    const { filter, dy } = shapes(c);
-    const x = random(tf.util.sizeFromShape(c.x), 41);
-    const g = random(tf.util.sizeFromShape(dy), 42);
-    const dW = (filterShape: number[], dilations: number) => () =>
-      tf
-        .engine()
-        .runKernel(
-          tf.DepthwiseConv2dNativeBackpropFilter,
-          { x: tf.tensor(x, c.x), dy: tf.tensor(g, dy) },
-          { strides: c.stride, dilations, pad: c.pad, filterShape },
-        ) as tf.Tensor;
-    const big = spreadFilter(new Float32Array(filter.reduce((a, b) => a * b)), filter, c.dilation).shape;
-    const reference = () => tf.stridedSlice(dW(big, 1)(), [0, 0, 0, 0], big, [c.dilation, c.dilation, 1, 1]);
-    await expectSame('DepthwiseConv2dNativeBackpropFilter', dW(filter, c.dilation), 1e-5, c.dilation === 1 ? undefined : reference);
-  });
-});
-
-describe('DepthwiseConv2dNativeBackpropInput on wasm', () => {
-  it.each(cases.map((c) => [name(c), c] as const))('matches cpu: %s', async (_, c) => {
-    const { filter, dy } = shapes(c);
-    const f = random(tf.util.sizeFromShape(filter), 43);
-    const g = random(tf.util.sizeFromShape(dy), 44);
-    const dx = (values: Float32Array, shape: number[], dilations: number) => () =>
-      tf
-        .engine()
-        .runKernel(
-          tf.DepthwiseConv2dNativeBackpropInput,
-          { dy: tf.tensor(g, dy), filter: tf.tensor(values, shape) },
-          { strides: c.stride, dilations, pad: c.pad, inputShape: c.x },
-        ) as tf.Tensor;
-    const big = spreadFilter(f, filter, c.dilation);
-    await expectSame(
-      'DepthwiseConv2dNativeBackpropInput',
-      dx(f, filter, c.dilation),
-      1e-5,
-      c.dilation === 1 ? undefined : dx(big.values, big.shape, 1),
-    );
+forEachBackend((backend) => {
+  describe('DepthwiseConv2dNativeBackpropFilter', () => {
+    it.each(casesOn(backend).map((c) => [name(c), c] as const))('matches cpu: %s', async (_, c) => {
+      const { filter, dy } = shapes(c);
+      const x = random(tf.util.sizeFromShape(c.x), 41);
+      const g = random(tf.util.sizeFromShape(dy), 42);
+      const dW = (filterShape: number[], dilations: number) => () =>
+        tf
+          .engine()
+          .runKernel(
+            tf.DepthwiseConv2dNativeBackpropFilter,
+            { x: tf.tensor(x, c.x), dy: tf.tensor(g, dy) },
+            { strides: c.stride, dilations, pad: c.pad, filterShape },
+          ) as tf.Tensor;
+      const big = spreadFilter(new Float32Array(filter.reduce((a, b) => a * b)), filter, c.dilation).shape;
+      const reference = () => tf.stridedSlice(dW(big, 1)(), [0, 0, 0, 0], big, [c.dilation, c.dilation, 1, 1]);
+      await expectSame('DepthwiseConv2dNativeBackpropFilter', dW(filter, c.dilation), 1e-5, c.dilation === 1 ? undefined : reference);
+    });
   });
 
-  it('trains a separable conv layer: gradients of both its filters match cpu', async () => {
-    const x = random(2 * 9 * 9 * 3, 45);
-    const depthwise = random(3 * 3 * 3 * 2, 46);
-    const pointwise = random(6 * 4, 47);
-    for (const which of [0, 1]) {
+  describe('DepthwiseConv2dNativeBackpropInput', () => {
+    it.each(casesOn(backend).map((c) => [name(c), c] as const))('matches cpu: %s', async (_, c) => {
+      const { filter, dy } = shapes(c);
+      const f = random(tf.util.sizeFromShape(filter), 43);
+      const g = random(tf.util.sizeFromShape(dy), 44);
+      const dx = (values: Float32Array, shape: number[], dilations: number) => () =>
+        tf
+          .engine()
+          .runKernel(
+            tf.DepthwiseConv2dNativeBackpropInput,
+            { dy: tf.tensor(g, dy), filter: tf.tensor(values, shape) },
+            { strides: c.stride, dilations, pad: c.pad, inputShape: c.x },
+          ) as tf.Tensor;
+      const big = spreadFilter(f, filter, c.dilation);
       await expectSame(
-        'DepthwiseConv2dNativeBackpropFilter',
-        () =>
-          tf.grads((d: tf.Tensor, p: tf.Tensor) =>
-            tf
-              .separableConv2d(tf.tensor4d(x, [2, 9, 9, 3]), d as tf.Tensor4D, p as tf.Tensor4D, 2, 'same')
-              .square()
-              .sum(),
-          )([tf.tensor4d(depthwise, [3, 3, 3, 2]), tf.tensor4d(pointwise, [1, 1, 6, 4])])[which]!,
+        'DepthwiseConv2dNativeBackpropInput',
+        dx(f, filter, c.dilation),
+        1e-5,
+        c.dilation === 1 ? undefined : dx(big.values, big.shape, 1),
       );
-    }
+    });
+
+    it('trains a separable conv layer: gradients of both its filters match cpu', async () => {
+      const x = random(2 * 9 * 9 * 3, 45);
+      const depthwise = random(3 * 3 * 3 * 2, 46);
+      const pointwise = random(6 * 4, 47);
+      for (const which of [0, 1]) {
+        await expectSame(
+          'DepthwiseConv2dNativeBackpropFilter',
+          () =>
+            tf.grads((d: tf.Tensor, p: tf.Tensor) =>
+              tf
+                .separableConv2d(tf.tensor4d(x, [2, 9, 9, 3]), d as tf.Tensor4D, p as tf.Tensor4D, 2, 'same')
+                .square()
+                .sum(),
+            )([tf.tensor4d(depthwise, [3, 3, 3, 2]), tf.tensor4d(pointwise, [1, 1, 6, 4])])[which]!,
+        );
+      }
+    });
   });
 });

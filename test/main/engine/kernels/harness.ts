@@ -1,23 +1,8 @@
-// Test helper (Node): runs the same kernel call on the cpu and wasm backends and measures how far apart they are.
-import { createRequire } from 'node:module';
-import path from 'node:path';
+// Test helper (Node): runs the same kernel call on the cpu backend and the backend under test (wasm, tensorflow) and measures how far apart they are.
 import * as tf from '@tensorflow/tfjs';
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { expect } from 'vitest';
-import { registerWasmTrainingKernels } from '../../../../main/engine/kernels/index.js';
-
-/** tfjs-backend-wasm in Node: the .wasm files are read from disk, so the prefix is the package's dist folder. */
-export async function initWasm(): Promise<void> {
-  const dist = path.dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm'));
-  setWasmPaths(`${dist}${path.sep}`);
-  if (!(await tf.setBackend('wasm'))) throw new Error('the wasm backend did not initialise');
-}
-
-/** The wasm backend with our kernels, current backend afterwards. */
-export async function initWasmWithKernels(): Promise<void> {
-  await initWasm();
-  registerWasmTrainingKernels(tf);
-}
+import { backendUnderTest } from '../backends.js';
+import type { TrainingBackend } from '../backends.js';
 
 /** Deterministic uniform values in [lo, hi). */
 export function random(size: number, seed: number, lo = -1, hi = 1): Float32Array {
@@ -38,10 +23,10 @@ export interface Run {
 }
 
 /**
- * Runs `f` on a backend inside tidy. On wasm it also checks that the call leaves neither an engine tensor nor any
- * backend memory behind (kernels free their intermediates themselves, so tf.memory() alone would not see a leak).
+ * Runs `f` on a backend inside tidy, and checks that the call leaves neither an engine tensor nor any backend memory
+ * behind (wasm's kernels free their intermediates themselves, so tf.memory() alone would not see a leak).
  */
-export async function on(backend: 'cpu' | 'wasm', f: () => tf.Tensor): Promise<Run> {
+export async function on(backend: 'cpu' | TrainingBackend, f: () => tf.Tensor): Promise<Run> {
   await tf.setBackend(backend);
   const tensors = tf.memory().numTensors;
   const dataIds = tf.engine().backend.numDataIds();
@@ -74,13 +59,14 @@ export function errors(got: Run, want: Run): Errors {
 }
 
 /**
- * Same call on cpu and wasm; asserts the relative error and records the worst one seen per kernel. `reference`
- * replaces the call on cpu where the cpu kernel itself is wrong (then it computes the same thing another way).
+ * Same call on cpu and on the backend under test; asserts the relative error and records the worst one seen per kernel and
+ * backend. `reference` replaces the call on cpu where the cpu kernel itself is wrong (then it computes the same thing another way).
  */
 export async function expectSame(kernel: string, f: () => tf.Tensor, tolerance = 1e-5, reference = f): Promise<Errors> {
+  const backend = backendUnderTest();
   const want = await on('cpu', reference);
-  const got = await on('wasm', f);
-  return expectClose(kernel, got, want, tolerance);
+  const got = await on(backend, f);
+  return expectClose(`${kernel} on ${backend}`, got, want, tolerance);
 }
 
 /** Asserts the relative error of `got` against `want` and records the worst one seen under `label`. */

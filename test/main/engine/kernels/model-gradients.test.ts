@@ -1,7 +1,9 @@
-// Tests (Node, tfjs cpu vs wasm): whole Keras-style CNNs get the same gradients and train the same on wasm as on cpu.
+// Tests (Node, tfjs cpu vs wasm and tensorflow): whole Keras-style CNNs get the same gradients and train the same on each backend as on cpu.
 import * as tf from '@tensorflow/tfjs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectClose, initWasmWithKernels, random, reportWorst, type Run } from './harness.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { forEachBackend } from '../backends.js';
+import type { TrainingBackend } from '../backends.js';
+import { expectClose, random, reportWorst, type Run } from './harness.js';
 
 const inputShape = [12, 12, 1];
 const batch = 6;
@@ -32,7 +34,7 @@ function data() {
   return { x: tf.tensor4d(xs, [batch, 12, 12, 1]), y: tf.oneHot(tf.tensor1d(labels, 'int32'), classes).cast('float32') };
 }
 
-async function gradients(backend: 'cpu' | 'wasm', activation: 'relu' | 'linear'): Promise<Run[]> {
+async function gradients(backend: 'cpu' | TrainingBackend, activation: 'relu' | 'linear'): Promise<Run[]> {
   await tf.setBackend(backend);
   const model = cnn(activation);
   const { x, y } = data();
@@ -48,7 +50,7 @@ async function gradients(backend: 'cpu' | 'wasm', activation: 'relu' | 'linear')
   return runs;
 }
 
-async function losses(backend: 'cpu' | 'wasm', steps: number): Promise<number[]> {
+async function losses(backend: 'cpu' | TrainingBackend, steps: number): Promise<number[]> {
   await tf.setBackend(backend);
   const model = cnn('relu');
   model.compile({ optimizer: tf.train.adam(0.01), loss: 'categoricalCrossentropy' });
@@ -60,26 +62,27 @@ async function losses(backend: 'cpu' | 'wasm', steps: number): Promise<number[]>
   return out;
 }
 
-beforeAll(initWasmWithKernels);
 afterAll(reportWorst);
 
-describe('a CNN on wasm with our kernels', () => {
-  it.each(['relu', 'linear'] as const)('has the gradients it has on cpu (activation %s)', async (activation) => {
-    const want = await gradients('cpu', activation);
-    const got = await gradients('wasm', activation);
-    expect(got.length).toBe(6);
-    for (let i = 0; i < want.length; i++) expectClose(`CNN gradients (${activation})`, got[i]!, want[i]!, 1e-4);
-  });
+forEachBackend((backend) => {
+  describe('a CNN', () => {
+    it.each(['relu', 'linear'] as const)('has the gradients it has on cpu (activation %s)', async (activation) => {
+      const want = await gradients('cpu', activation);
+      const got = await gradients(backend, activation);
+      expect(got.length).toBe(6);
+      for (let i = 0; i < want.length; i++) expectClose(`CNN gradients (${activation}) on ${backend}`, got[i]!, want[i]!, 1e-4);
+    });
 
-  it('trains to the same losses as on cpu', async () => {
-    const want = await losses('cpu', 5);
-    const got = await losses('wasm', 5);
-    expect(want[4]).toBeLessThan(want[0]!);
-    expectClose(
-      'CNN training losses',
-      { values: Float32Array.from(got), shape: [5] },
-      { values: Float32Array.from(want), shape: [5] },
-      1e-4,
-    );
+    it('trains to the same losses as on cpu', async () => {
+      const want = await losses('cpu', 5);
+      const got = await losses(backend, 5);
+      expect(want[4]).toBeLessThan(want[0]!);
+      expectClose(
+        `CNN training losses on ${backend}`,
+        { values: Float32Array.from(got), shape: [5] },
+        { values: Float32Array.from(want), shape: [5] },
+        1e-4,
+      );
+    });
   });
 });

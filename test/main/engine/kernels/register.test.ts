@@ -3,7 +3,8 @@ import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { registerWasmTrainingKernels } from '../../../../main/engine/kernels/index.js';
-import { initWasm, random } from './harness.js';
+import { initWasm } from '../backends.js';
+import { random } from './harness.js';
 
 const names = [
   'Conv2DBackpropFilter',

@@ -1,9 +1,9 @@
-// Tests (Node, tfjs wasm + cpu): the start-up gradient self-test passes with our kernels and fails with the stock ones.
+// Tests (Node, tfjs wasm, tensorflow and cpu): the start-up gradient self-test passes with our wasm kernels and TensorFlow's, and fails with wasm's stock ones.
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { registerWasmTrainingKernels } from '../../../../main/engine/kernels/index.js';
-import { selfTestWasmGradients } from '../../../../main/engine/kernels/self-test.js';
-import { initWasm } from './harness.js';
+import { selfTestGradients } from '../../../../main/engine/kernels/self-test.js';
+import { forEachBackend, initWasm } from '../backends.js';
 
 let stockMaxPoolGrad: tf.KernelConfig;
 beforeAll(async () => {
@@ -12,13 +12,13 @@ beforeAll(async () => {
 });
 
 function memory() {
-  return { tensors: tf.memory().numTensors, wasm: tf.engine().backend.numDataIds(), cpu: tf.findBackend('cpu')!.numDataIds() };
+  return { tensors: tf.memory().numTensors, backend: tf.engine().backend.numDataIds(), cpu: tf.findBackend('cpu')!.numDataIds() };
 }
 
 // In order: the stock kernels first, then ours (registration is global to the process).
-describe('selfTestWasmGradients', () => {
+describe('selfTestGradients', () => {
   it('fails on stock tfjs-backend-wasm, which has no Conv2DBackpropFilter', () => {
-    const result = selfTestWasmGradients(tf);
+    const result = selfTestGradients(tf);
     expect(result.ok).toBe(false);
     expect(result.error).toMatch(/Conv2DBackpropFilter/);
   });
@@ -27,7 +27,7 @@ describe('selfTestWasmGradients', () => {
     registerWasmTrainingKernels(tf);
     tf.unregisterKernel(tf.MaxPoolGrad, 'wasm');
     tf.registerKernel(stockMaxPoolGrad);
-    const result = selfTestWasmGradients(tf);
+    const result = selfTestGradients(tf);
     expect(result.ok).toBe(false);
     expect(result.error).toBeUndefined();
     expect(result.maxRelError).toBeGreaterThan(0.01);
@@ -35,9 +35,9 @@ describe('selfTestWasmGradients', () => {
 
   it('passes with our kernels, in well under a second, leaving no tensor or backend memory behind', () => {
     expect(registerWasmTrainingKernels(tf)).toEqual([tf.MaxPoolGrad]);
-    selfTestWasmGradients(tf); // the first call also creates the cpu backend
+    selfTestGradients(tf); // the first call also creates the cpu backend
     const before = memory();
-    const result = selfTestWasmGradients(tf);
+    const result = selfTestGradients(tf);
     expect(memory()).toEqual(before);
     expect(result.ok).toBe(true);
     expect(result.maxRelError).toBeLessThan(1e-5);
@@ -65,17 +65,32 @@ describe('selfTestWasmGradients', () => {
     tf.unregisterKernel(kernelName, 'wasm');
     tf.registerKernel(offByOne);
     try {
-      expect(selfTestWasmGradients(tf)).toMatchObject({ ok: false });
+      expect(selfTestGradients(tf)).toMatchObject({ ok: false });
     } finally {
       tf.unregisterKernel(kernelName, 'wasm');
       tf.registerKernel(ours);
     }
-    expect(selfTestWasmGradients(tf).ok).toBe(true);
+    expect(selfTestGradients(tf).ok).toBe(true);
   });
 
-  it('refuses to run when wasm is not the current backend', async () => {
+  it('refuses to run when cpu, its reference, is the current backend', async () => {
     await tf.setBackend('cpu');
-    expect(() => selfTestWasmGradients(tf)).toThrow(/needs the wasm backend/);
+    expect(() => selfTestGradients(tf)).toThrow('the gradient self-test compares a backend with cpu: make wasm or tensorflow current');
     await tf.setBackend('wasm');
   });
 });
+
+forEachBackend(
+  (backend) => {
+    it('passes with its own kernels, leaving no tensor or backend memory behind', () => {
+      selfTestGradients(tf);
+      const before = memory();
+      const result = selfTestGradients(tf);
+      expect(memory()).toEqual(before);
+      expect(result).toMatchObject({ ok: true });
+      expect(result.maxRelError).toBeLessThan(1e-5);
+      console.log(`self-test on ${backend}: max rel error ${result.maxRelError.toExponential(2)} in ${result.ms.toFixed(1)} ms`);
+    });
+  },
+  ['tensorflow'],
+);
