@@ -2,13 +2,15 @@
 import type * as tfjs from '@tensorflow/tfjs';
 import { castConfig, identityConfig } from './alias.js';
 import { batchMatMulConfig } from './batch-mat-mul.js';
+import { rowBroadcastConfig } from './broadcast-binary.js';
 import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter.js';
 import { conv2DBackpropInputConfig } from './conv2d-backprop-input.js';
 import { conv3DBackpropFilterConfig, conv3DBackpropInputConfig } from './conv3d-backprop.js';
 import { depthwiseBackpropFilterConfig, depthwiseBackpropInputConfig } from './depthwise-backprop.js';
 import { maxPoolGradConfig } from './max-pool-grad.js';
 import { oneHotConfig } from './one-hot.js';
-import { sumConfig } from './sum.js';
+import { meanConfig, sumConfig } from './sum.js';
+import { tileConfig } from './tile.js';
 import { transposeConfig } from './transpose.js';
 import { unsortedSegmentSumConfig } from './unsorted-segment-sum.js';
 import type { Tf } from './wasm-ops.js';
@@ -27,12 +29,19 @@ const WRAPPERS: Array<[string, (tf: Tf, stock: tfjs.KernelConfig) => tfjs.Kernel
   ['Identity', identityConfig],
   ['Cast', castConfig],
   ['Transpose', transposeConfig],
+  ['Mean', meanConfig],
+  ['Tile', tileConfig],
+  ['Add', rowBroadcastConfig('add')],
+  ['Sub', rowBroadcastConfig('sub')],
+  ['Multiply', rowBroadcastConfig('mul')],
+  ['RealDiv', rowBroadcastConfig('div')],
 ];
 
 /**
  * Replaces or adds, for the 'wasm' backend: Conv2DBackpropFilter, Conv2DBackpropInput, MaxPoolGrad, OneHot,
  * UnsortedSegmentSum, DepthwiseConv2dNativeBackpropFilter, DepthwiseConv2dNativeBackpropInput, Conv3DBackpropFilterV2,
- * Conv3DBackpropInputV2, and wrapping the stock ones: BatchMatMul, Sum, Identity, Cast and Transpose.
+ * Conv3DBackpropInputV2, and wrapping the stock ones: BatchMatMul, Sum, Identity, Cast, Transpose, Mean, Tile, and
+ * Add, Sub, Multiply and RealDiv (per-channel broadcasts).
  * Call it after importing '@tensorflow/tfjs-backend-wasm' (whose stock kernels the wrappers call), before or after
  * tf.setBackend('wasm'). Returns the kernel names it registered on this call.
  */

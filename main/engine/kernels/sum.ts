@@ -1,4 +1,4 @@
-// Runs in the training thread: Sum for wasm over leading axes (every bias gradient of a conv or dense layer), no transpose.
+// Runs in the training thread: Sum and Mean for wasm over leading axes (bias gradients, BatchNorm statistics), no transpose.
 import type * as tfjs from '@tensorflow/tfjs';
 import { columnSumsLoop } from './column-sums-simd.js';
 import { f32, free, output, type Info, type Tf, type Wasm } from './wasm-ops.js';
@@ -10,8 +10,22 @@ import { f32, free, output, type Info, type Tf, type Wasm } from './wasm-ops.js'
  * other reduction (inner or mixed axes, all axes, other dtypes) goes to the stock kernel.
  */
 export function sumConfig(tf: Tf, stock: tfjs.KernelConfig): tfjs.KernelConfig {
+  return leadingReduction(tf, stock, tf.Sum, (sum) => sum);
+}
+
+/**
+ * Mean over leading axes (BatchNorm's batch statistics: axes [0, 1, 2] of an NHWC activation): the stock kernel
+ * transposes the whole input first (48 ms for [32,64,64,32] against 1.4 ms here). The float64 sum divided by the count
+ * and rounded once (the cpu backend divides each element first, then sums: the two agree to float32 rounding).
+ */
+export function meanConfig(tf: Tf, stock: tfjs.KernelConfig): tfjs.KernelConfig {
+  return leadingReduction(tf, stock, tf.Mean, (sum, rows) => sum / rows);
+}
+
+/** A reduction over exactly the leading axes of a float32 tensor, from its column sums; anything else to the stock kernel. */
+function leadingReduction(tf: Tf, stock: tfjs.KernelConfig, kernelName: string, finish: (sum: number, rows: number) => number): tfjs.KernelConfig {
   return {
-    kernelName: tf.Sum,
+    kernelName,
     backendName: 'wasm',
     kernelFunc: (args) => {
       const { x } = args.inputs as { x: Info };
@@ -22,7 +36,9 @@ export function sumConfig(tf: Tf, stock: tfjs.KernelConfig): tfjs.KernelConfig {
       const inner = x.shape.slice(leading);
       const out = output(w, keepDims ? [...x.shape.slice(0, leading).map(() => 1), ...inner] : inner);
       const columns = tf.util.sizeFromShape(inner);
-      f32(w, out).set(simdColumnSums(w, x, columns) ?? columnSums(f32(w, x), columns));
+      const rows = tf.util.sizeFromShape(x.shape) / columns;
+      const sums = simdColumnSums(w, x, columns) ?? columnSums(f32(w, x), columns);
+      f32(w, out).set(sums.map((sum) => finish(sum, rows)));
       return out;
     },
   };
