@@ -23,7 +23,12 @@ export function meanConfig(tf: Tf, stock: tfjs.KernelConfig): tfjs.KernelConfig 
 }
 
 /** A reduction over exactly the leading axes of a float32 tensor, from its column sums; anything else to the stock kernel. */
-function leadingReduction(tf: Tf, stock: tfjs.KernelConfig, kernelName: string, finish: (sum: number, rows: number) => number): tfjs.KernelConfig {
+function leadingReduction(
+  tf: Tf,
+  stock: tfjs.KernelConfig,
+  kernelName: string,
+  finish: (sum: number, rows: number) => number,
+): tfjs.KernelConfig {
   return {
     kernelName,
     backendName: 'wasm',
