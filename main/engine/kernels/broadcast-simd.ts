@@ -1,7 +1,9 @@
 // Runs in the training thread: a float32 binary op of each row of a [rows, c] matrix with one c-vector, as a generated WebAssembly SIMD loop.
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { loopThreadCount, runSplit } from './loop-threads.js';
 import {
   advanceBy,
+  compiledLoop,
   countDown,
   end,
   f32x4Add,
@@ -12,7 +14,6 @@ import {
   i32,
   load,
   loop,
-  loopOnBackend,
   set,
   store,
   type LoopFunction,
@@ -21,14 +22,32 @@ import {
 export type RowOp = 'add' | 'sub' | 'mul' | 'div';
 
 /** out[r, j] = op(matrix[r, j], vector[j]), or op(vector[j], matrix[r, j]) when the vector is the left operand; byte addresses. */
-export type RowsLoop = (matrix: number, vector: number, out: number, rows: number) => number;
+export type RowsLoop = (matrix: number, vector: number, out: number, rows: number) => void;
 
 const OPS: Record<RowOp, number[]> = { add: f32x4Add, sub: f32x4Sub, mul: f32x4Mul, div: f32x4Div };
 
-/** The loop for vectors of `columns` floats (a multiple of 4) on this backend's memory (compiled once per shape), or null. */
+/** Below this many rows per thread, waking a helper costs more than it saves (a row of 32 floats takes ~10 ns). */
+const MIN_ROWS_PER_THREAD = 4096;
+
+/**
+ * The loop for vectors of `columns` floats (a multiple of 4) on this backend's memory (compiled once per shape), or
+ * null. Large matrices are split by rows over the kernel threads (loop-threads.ts).
+ */
 export function rowsLoop(backend: BackendWasm, op: RowOp, vectorLeft: boolean, columns: number): RowsLoop | null {
   if (columns % 4 !== 0 || columns === 0) return null;
-  return loopOnBackend<RowsLoop>(backend, `rows ${op} ${vectorLeft} ${columns}`, () => rowsFunction(OPS[op], vectorLeft, columns));
+  const loop = compiledLoop(backend, `rows ${op} ${vectorLeft} ${columns}`, () => rowsFunction(OPS[op], vectorLeft, columns));
+  if (loop === null) return null;
+  const threads = loopThreadCount(backend);
+  return (matrix, vector, out, rows) => {
+    const parts = Math.max(1, Math.min(threads, Math.floor(rows / MIN_ROWS_PER_THREAD)));
+    const bounds = Array.from({ length: parts + 1 }, (_, i) => Math.round((rows * i) / parts));
+    const rowBytes = columns * 4;
+    const part = (from: number, to: number) => ({ loop, args: [matrix + from * rowBytes, vector, out + from * rowBytes, to - from] });
+    runSplit(
+      backend,
+      bounds.slice(1).map((to, i) => part(bounds[i]!, to)),
+    );
+  };
 }
 
 // Parameters, then locals, by index.

@@ -2,6 +2,7 @@
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import {
   advanceBy,
+  compiledLoop,
   countDown,
   end,
   f64x2Add,
@@ -11,24 +12,45 @@ import {
   i32,
   load,
   loop,
-  loopOnBackend,
   set,
   store,
   tee,
   zero,
   type LoopFunction,
 } from './wasm-asm.js';
+import { loopThreadCount, runSplit } from './loop-threads.js';
 
 /** Adds the columns of x (`rows` of `columns` float32, rows at least 1) into float64 sums at `sums`: byte addresses. */
-export type ColumnSumsLoop = (x: number, rows: number, sums: number) => number;
+export type ColumnSumsLoop = (x: number, rows: number, sums: number) => void;
 
 /** Columns summed in one pass down the rows: 16 floats are 8 float64x2 sums, which stay in registers. */
 const COLUMNS_PER_PASS = 16;
+/** Below this many floats, waking a helper thread costs more than it saves. */
+const MIN_SPLIT_SIZE = 1 << 16;
 
-/** The loop for this many columns (a multiple of 4) on this backend's memory, or null where it cannot run. */
+/**
+ * The loop for this many columns (a multiple of 4) on this backend's memory, or null where it cannot run. With
+ * helper threads (loop-threads.ts), the passes are shared out between them: each column is still summed by one
+ * thread in row order, so the sums are the same to the last bit.
+ */
 export function columnSumsLoop(backend: BackendWasm, columns: number): ColumnSumsLoop | null {
   if (columns % 4 !== 0 || columns === 0) return null;
-  return loopOnBackend<ColumnSumsLoop>(backend, `columnSums ${columns}`, () => columnSumsFunction(columns));
+  const passes = Math.ceil(columns / COLUMNS_PER_PASS);
+  const threads = Math.min(loopThreadCount(backend), passes);
+  const bounds = Array.from({ length: threads + 1 }, (_, i) => Math.round((passes * i) / threads));
+  const ranges = bounds.slice(1).map((to, i) => [bounds[i]!, to] as const);
+  const whole = compiledLoop(backend, `columnSums ${columns}`, () => columnSumsFunction(columns, 0, passes));
+  const loops =
+    threads === 1
+      ? [whole]
+      : ranges.map(([from, to]) =>
+          compiledLoop(backend, `columnSums ${columns} ${from}-${to}`, () => columnSumsFunction(columns, from, to)),
+        );
+  if (whole === null || loops.some((loop) => loop === null)) return null;
+  return (x, rows, sums) => {
+    const args = [x, rows, sums];
+    runSplit(backend, rows * columns < MIN_SPLIT_SIZE ? [{ loop: whole, args }] : loops.map((loop) => ({ loop: loop!, args })));
+  };
 }
 
 // Parameters, then locals, by index.
@@ -44,10 +66,12 @@ const T = 5,
  * For each group of 16 columns: one pass down all the rows, each float widened to float64 and added in row order,
  * as the cpu backend sums (so the result is the same to the last bit), then the sums stored.
  */
-function columnSumsFunction(columns: number): LoopFunction {
+function columnSumsFunction(columns: number, fromPass: number, toPass: number): LoopFunction {
   const passes: number[] = [];
-  for (let first = 0; first < columns; first += COLUMNS_PER_PASS)
+  for (let pass = fromPass; pass < toPass; pass++) {
+    const first = pass * COLUMNS_PER_PASS;
     passes.push(...columnPass(columns, first, Math.min(COLUMNS_PER_PASS, columns - first) / 4));
+  }
   return { params: 3, i32Locals: 2, v128Locals: 1 + (COLUMNS_PER_PASS / 4) * 2, body: [...passes, ...i32(0)] };
 }
 

@@ -2,7 +2,7 @@
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 
 /** This project's TypeScript libs declare no WebAssembly global (Node has had it since v8): the parts used here. */
-interface Memory {
+export interface Memory {
   buffer: ArrayBuffer | SharedArrayBuffer;
 }
 interface WasmApi {
@@ -25,7 +25,14 @@ export interface LoopFunction {
   body: number[];
 }
 
-const compiled = new WeakMap<Memory, Map<string, unknown>>();
+/** A generated function instantiated on a backend's memory, with its compiled module (which other threads can instantiate). */
+export interface CompiledLoop {
+  run: unknown;
+  module: object;
+  memory: Memory;
+}
+
+const compiled = new WeakMap<Memory, Map<string, CompiledLoop | null>>();
 
 /**
  * The function `key` (built by `build` on first use) instantiated on this backend's memory, or null where that cannot
@@ -33,22 +40,32 @@ const compiled = new WeakMap<Memory, Map<string, unknown>>();
  * it grows with it. Each (memory, key) compiles once.
  */
 export function loopOnBackend<F>(backend: BackendWasm, key: string, build: () => LoopFunction): F | null {
+  return (compiledLoop(backend, key, build)?.run as F | undefined) ?? null;
+}
+
+/** As loopOnBackend, with the module and memory, for running the same function on other threads of a shared memory. */
+export function compiledLoop(backend: BackendWasm, key: string, build: () => LoopFunction): CompiledLoop | null {
   const module = backend.wasm as unknown as EmscriptenModule;
   const memory = module.wasmMemory ?? module.asm?.memory;
   if (memory === undefined || wasmApi === undefined) return null;
   let functions = compiled.get(memory);
   if (functions === undefined) compiled.set(memory, (functions = new Map()));
   if (!functions.has(key)) functions.set(key, instantiate(wasmApi, memory, build()));
-  return functions.get(key) as F | null;
+  return functions.get(key) ?? null;
 }
 
-function instantiate(api: WasmApi, memory: Memory, fn: LoopFunction): unknown {
-  const shared = typeof SharedArrayBuffer === 'function' && memory.buffer instanceof SharedArrayBuffer;
+function instantiate(api: WasmApi, memory: Memory, fn: LoopFunction): CompiledLoop | null {
+  const shared = isShared(memory);
   try {
-    return new api.Instance(new api.Module(moduleBytes(fn, shared)), { env: { memory } }).exports.run;
+    const module = new api.Module(moduleBytes(fn, shared));
+    return { run: new api.Instance(module, { env: { memory } }).exports.run, module, memory };
   } catch {
     return null;
   }
+}
+
+export function isShared(memory: Memory): boolean {
+  return typeof SharedArrayBuffer === 'function' && memory.buffer instanceof SharedArrayBuffer;
 }
 
 // Value types and the few instructions used, as bytes.
