@@ -1,0 +1,74 @@
+// Tests (Node, real tfjs wasm, threaded build): our SIMD loops split over helper threads give cpu's results, and a helper's fault is an error, not a hang.
+import * as tf from '@tensorflow/tfjs';
+import * as wasm from '@tensorflow/tfjs-backend-wasm';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { registerWasmTrainingKernels } from '../../../../main/engine/kernels/index.js';
+import { loopThreadCount, runSplit } from '../../../../main/engine/kernels/loop-threads.js';
+import { compiledLoop, i32, type LoopFunction } from '../../../../main/engine/kernels/wasm-asm.js';
+import { enableWasmThreads, finishWasmThreads } from '../../../../main/engine/wasm-threads.js';
+import { initWasm } from '../backends.js';
+import { errors, on, random } from './harness.js';
+
+const tensor = (shape: number[], seed: number) => tf.tensor(random(tf.util.sizeFromShape(shape), seed, 0.5, 2), shape);
+const backend = () => tf.findBackend('wasm') as BackendWasm;
+
+/** Same call on cpu and on the threaded wasm backend: the largest absolute difference. */
+async function difference(f: () => tf.Tensor): Promise<number> {
+  const want = await on('cpu', f);
+  const got = await on('wasm', f);
+  return errors(got, want).maxAbs;
+}
+
+/** A loop that stores 0 at the address it is given: out of bounds, it traps. */
+const storeAt: LoopFunction = { params: 1, i32Locals: 0, v128Locals: 0, body: [0x20, 0, ...i32(0), 0x36, 2, 0, ...i32(0)] };
+
+describe('loops split over the kernel helper threads (threaded wasm build)', () => {
+  beforeAll(async () => {
+    expect(enableWasmThreads(tf, wasm, 2)).toMatchObject({ ok: true, threads: 2 });
+    await initWasm();
+    finishWasmThreads(tf);
+    registerWasmTrainingKernels(tf);
+  });
+
+  it('has one helper beside the calling thread for 2 threads', () => {
+    expect(loopThreadCount(backend())).toBe(2);
+  });
+
+  // 8192 rows of 32: two parts of 4096 rows.
+  it.each([
+    ['x * [C]', () => tf.mul(tensor([8, 32, 32, 32], 1), tensor([32], 2))],
+    ['[1,1,1,C] - x', () => tf.sub(tensor([1, 1, 1, 32], 3), tensor([8, 32, 32, 32], 4))],
+    ['x / [C]', () => tf.div(tensor([8, 32, 32, 32], 5), tensor([32], 6))],
+  ])('per-channel %s equals cpu exactly', async (_, f) => {
+    expect(await difference(f)).toBe(0);
+  });
+
+  // 64 columns are 4 passes, 2 per thread; each column is still summed in row order.
+  it('Sum over leading axes equals cpu exactly, and Mean matches it', async () => {
+    expect(await difference(() => tf.sum(tensor([16, 16, 16, 64], 7), [0, 1, 2]))).toBe(0);
+    expect(await difference(() => tf.mean(tensor([16, 16, 16, 64], 8), [0, 1, 2]))).toBeLessThan(1e-6);
+  });
+
+  it('reports a helper that traps as an error, and the next split still runs', () => {
+    const loop = compiledLoop(backend(), 'test storeAt', () => storeAt)!;
+    const scratch = backend().makeOutput([4], 'float32');
+    const at = (backend().typedArrayFromHeap(scratch) as Float32Array).byteOffset;
+    try {
+      expect(() =>
+        runSplit(backend(), [
+          { loop, args: [at] },
+          { loop, args: [-4] },
+        ]),
+      ).toThrow('a kernel helper thread failed in its part of a loop');
+      expect(() =>
+        runSplit(backend(), [
+          { loop, args: [at] },
+          { loop, args: [at + 4] },
+        ]),
+      ).not.toThrow();
+    } finally {
+      backend().disposeData(scratch.dataId);
+    }
+  });
+});
