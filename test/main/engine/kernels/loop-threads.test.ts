@@ -50,6 +50,11 @@ describe('loops split over the kernel helper threads (threaded wasm build)', () 
     expect(await difference(() => tf.mean(tensor([16, 16, 16, 64], 8), [0, 1, 2]))).toBeLessThan(1e-6);
   });
 
+  // A conv's weight gradient turns x [b,h,w,c] into [c,h,w,b]: split by h*w.
+  it('Transpose swapping the first and last axes equals cpu exactly', async () => {
+    expect(await difference(() => tf.transpose(tensor([8, 32, 32, 32], 9), [3, 1, 2, 0]))).toBe(0);
+  });
+
   it('reports a helper that traps as an error, and the next split still runs', () => {
     const loop = compiledLoop(backend(), 'test storeAt', () => storeAt)!;
     const scratch = backend().makeOutput([4], 'float32');
