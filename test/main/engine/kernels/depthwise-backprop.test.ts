@@ -1,6 +1,7 @@
 // Tests (Node, tfjs cpu vs wasm and tensorflow): our depthwise conv gradients (depthwise and separable layers) equal the cpu backend's.
 import * as tf from '@tensorflow/tfjs';
-import { afterAll, describe, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { depthwiseFilterLoop } from '../../../../main/engine/kernels/depthwise-filter-simd.js';
 import { forEachBackend } from '../backends.js';
 import { expectSame, random, reportWorst } from './harness.js';
 
@@ -21,6 +22,11 @@ const cases: Case[] = [
   { x: [2, 6, 7, 8], k: 1, multiplier: 1, stride: 1, dilation: 1, pad: 'valid' },
   { x: [2, 10, 10, 2], k: 3, multiplier: 2, stride: 1, dilation: 2, pad: 'same' },
   { x: [1, 12, 11, 3], k: 3, multiplier: 1, stride: 1, dilation: 3, pad: 'valid' },
+  // Multiplier 1 with channels in fours: the filter gradient's SIMD loop on wasm.
+  { x: [2, 9, 9, 8], k: 3, multiplier: 1, stride: 1, dilation: 1, pad: 'same' },
+  { x: [3, 10, 9, 12], k: 3, multiplier: 1, stride: 2, dilation: 1, pad: 'same' },
+  { x: [2, 11, 10, 4], k: 5, multiplier: 1, stride: 2, dilation: 1, pad: 'valid' },
+  { x: [1, 12, 12, 8], k: 3, multiplier: 1, stride: 1, dilation: 2, pad: 'same' },
 ];
 
 const name = (c: Case) => `x ${c.x.join('x')}, ${c.k}x${c.k}x${c.multiplier}, stride ${c.stride}, dilation ${c.dilation}, pad ${c.pad}`;
@@ -73,6 +79,21 @@ forEachBackend((backend) => {
       const reference = () => tf.stridedSlice(dW(big, 1)(), [0, 0, 0, 0], big, [c.dilation, c.dilation, 1, 1]);
       await expectSame('DepthwiseConv2dNativeBackpropFilter', dW(filter, c.dilation), 1e-5, c.dilation === 1 ? undefined : reference);
     });
+
+    if (backend === 'wasm')
+      it('has the SIMD loop for channels in fours on wasm', () => {
+        const geometry = {
+          outHeight: 9,
+          outWidth: 9,
+          channels: 8,
+          tapOffsets: [0, 32],
+          imageBytes: 2592,
+          rowStepBytes: 288,
+          columnStepBytes: 32,
+        };
+        expect(depthwiseFilterLoop(tf.backend() as never, geometry)).not.toBeNull();
+        expect(depthwiseFilterLoop(tf.backend() as never, { ...geometry, channels: 6 })).toBeNull();
+      });
   });
 
   describe('DepthwiseConv2dNativeBackpropInput', () => {

@@ -55,6 +55,21 @@ describe('loops split over the kernel helper threads (threaded wasm build)', () 
     expect(await difference(() => tf.transpose(tensor([8, 32, 32, 32], 9), [3, 1, 2, 0]))).toBe(0);
   });
 
+  // 8 images of 32x32x32 by 3x3 taps: 2.4M multiply-adds, split in two, each part into its own sums.
+  it('DepthwiseConv2dNativeBackpropFilter matches cpu', async () => {
+    const dW = () =>
+      tf
+        .engine()
+        .runKernel(
+          tf.DepthwiseConv2dNativeBackpropFilter,
+          { x: tensor([8, 32, 32, 32], 10), dy: tensor([8, 32, 32, 32], 11) },
+          { strides: 1, dilations: 1, pad: 'same', filterShape: [3, 3, 32, 1] },
+        ) as tf.Tensor;
+    const want = await on('cpu', dW);
+    const got = await on('wasm', dW);
+    expect(errors(got, want).rel).toBeLessThan(1e-5);
+  });
+
   it('reports a helper that traps as an error, and the next split still runs', () => {
     const loop = compiledLoop(backend(), 'test storeAt', () => storeAt)!;
     const scratch = backend().makeOutput([4], 'float32');
