@@ -2,7 +2,7 @@
 import type * as tfjs from '@tensorflow/tfjs';
 import { swappedConvPads } from './conv2d-backprop-filter.js';
 import { fullConvolution } from './full-convolution.js';
-import { depthwiseFilterLoop } from './depthwise-filter-simd.js';
+import { depthwiseFilterLoop, depthwiseInputLoop, type DepthwiseGeometry } from './depthwise-simd.js';
 import { loopThreadCount, runSplit } from './loop-threads.js';
 import { conv2d, f32, free, output, reshape, run, transpose, type Info, type Shape4, type Tf, type Wasm } from './wasm-ops.js';
 
@@ -34,31 +34,10 @@ const MIN_SPLIT_WORK = 1 << 20;
  * past the padded input, other multipliers, no SIMD): then the swapped conv below.
  */
 function viaSimdLoop(w: Wasm, x: Info, dy: Info, info: tfjs.backend_util.Conv2DInfo): Info | undefined {
+  const geometry = simdGeometry(info);
+  const loop = geometry && depthwiseFilterLoop(w.backend, geometry);
+  if (!geometry || !loop) return undefined;
   const { top, bottom, left, right } = info.padInfo;
-  const width = info.inWidth + left + right;
-  const height = info.inHeight + top + bottom;
-  const reaches =
-    (info.outHeight - 1) * info.strideHeight + info.effectiveFilterHeight <= height &&
-    (info.outWidth - 1) * info.strideWidth + info.effectiveFilterWidth <= width;
-  const n = info.batchSize;
-  if (info.filterShape[3] !== 1 || Math.min(top, bottom, left, right) < 0 || !reaches || n === 0) return undefined;
-  const c = info.inChannels;
-  const [kh, kw] = info.filterShape;
-  const taps = Array.from({ length: kh * kw }, (_, t) => {
-    const [row, column] = [Math.floor(t / kw) * info.dilationHeight, (t % kw) * info.dilationWidth];
-    return (row * width + column) * c * 4;
-  });
-  const geometry = {
-    outHeight: info.outHeight,
-    outWidth: info.outWidth,
-    channels: c,
-    tapOffsets: taps,
-    imageBytes: height * width * c * 4,
-    rowStepBytes: info.strideHeight * width * c * 4,
-    columnStepBytes: info.strideWidth * c * 4,
-  };
-  const loop = depthwiseFilterLoop(w.backend, geometry);
-  if (loop === null) return undefined;
   const pads = [
     [0, 0],
     [top, bottom],
@@ -66,14 +45,14 @@ function viaSimdLoop(w: Wasm, x: Info, dy: Info, info: tfjs.backend_util.Conv2DI
     [0, 0],
   ];
   const padded = top + bottom + left + right > 0 ? run(w, 'PadV2', { x }, { paddings: pads, constantValue: 0 }) : undefined;
-  const work = n * info.outHeight * info.outWidth * c * taps.length;
-  const threads = Math.max(1, Math.min(loopThreadCount(w.backend), n, Math.floor(work / MIN_SPLIT_WORK)));
-  const size = taps.length * c;
+  const n = info.batchSize;
+  const threads = threadsFor(w, info);
+  const size = geometry.tapOffsets.length * info.inChannels;
   const sums = output(w, [threads, size]);
   const dW = output(w, info.filterShape);
   f32(w, sums).fill(0);
   const [xAt, dyAt, sumsAt] = [f32(w, padded ?? x).byteOffset, f32(w, dy).byteOffset, f32(w, sums).byteOffset];
-  const dyImage = info.outHeight * info.outWidth * c * 4;
+  const dyImage = info.outHeight * info.outWidth * info.inChannels * 4;
   const bounds = Array.from({ length: threads + 1 }, (_, i) => Math.round((n * i) / threads));
   const part = (i: number) => [
     xAt + bounds[i]! * geometry.imageBytes,
@@ -90,6 +69,68 @@ function viaSimdLoop(w: Wasm, x: Info, dy: Info, info: tfjs.backend_util.Conv2DI
   for (let i = 1; i < threads; i++) for (let j = 0; j < size; j++) out[j] = out[j]! + partial[i * size + j]!;
   free(w, sums, ...(padded ? [padded] : []));
   return dW;
+}
+
+/** The SIMD loops' geometry over the padded input, or undefined where they do not apply (multiplier > 1, negative pads, windows past the padding). */
+function simdGeometry(info: tfjs.backend_util.Conv2DInfo): DepthwiseGeometry | undefined {
+  const { top, bottom, left, right } = info.padInfo;
+  const width = info.inWidth + left + right;
+  const height = info.inHeight + top + bottom;
+  const reaches =
+    (info.outHeight - 1) * info.strideHeight + info.effectiveFilterHeight <= height &&
+    (info.outWidth - 1) * info.strideWidth + info.effectiveFilterWidth <= width;
+  if (info.filterShape[3] !== 1 || Math.min(top, bottom, left, right) < 0 || !reaches || info.batchSize === 0) return undefined;
+  const c = info.inChannels;
+  const [, kw] = info.filterShape;
+  const taps = Array.from({ length: info.filterHeight * kw }, (_, t) => {
+    const [row, column] = [Math.floor(t / kw) * info.dilationHeight, (t % kw) * info.dilationWidth];
+    return (row * width + column) * c * 4;
+  });
+  return {
+    outHeight: info.outHeight,
+    outWidth: info.outWidth,
+    channels: c,
+    tapOffsets: taps,
+    imageBytes: height * width * c * 4,
+    rowStepBytes: info.strideHeight * width * c * 4,
+    columnStepBytes: info.strideWidth * c * 4,
+  };
+}
+
+/** Threads for a loop over the images: as many as there are, unless each would get too little work. */
+function threadsFor(w: Wasm, info: tfjs.backend_util.Conv2DInfo): number {
+  const work = info.batchSize * info.outHeight * info.outWidth * info.inChannels * info.filterHeight * info.filterWidth;
+  return Math.max(1, Math.min(loopThreadCount(w.backend), info.batchSize, Math.floor(work / MIN_SPLIT_WORK)));
+}
+
+/**
+ * With a stride (multiplier 1, channels in fours), dy times each tap added into a zeroed, padded dx, then cropped:
+ * XNNPACK's route takes stride*stride odd-sized depthwise convs and an interleave ([32,48,48,96] stride 2: 153 ms).
+ * Stride 1 keeps the one XNNPACK conv, which is as fast. Images split over the kernel threads, each into its own dx.
+ */
+function inputViaSimdLoop(w: Wasm, dy: Info, filter: Info, info: tfjs.backend_util.Conv2DInfo): Info | undefined {
+  if (info.strideHeight === 1 && info.strideWidth === 1) return undefined;
+  const geometry = simdGeometry(info);
+  const loop = geometry && depthwiseInputLoop(w.backend, geometry);
+  if (!geometry || !loop) return undefined;
+  const { top, bottom, left, right } = info.padInfo;
+  const n = info.batchSize;
+  const [height, width] = [info.inHeight + top + bottom, info.inWidth + left + right];
+  const padded = output(w, [n, height, width, info.inChannels]);
+  f32(w, padded).fill(0);
+  const threads = threadsFor(w, info);
+  const [dyAt, filterAt, dxAt] = [f32(w, dy).byteOffset, f32(w, filter).byteOffset, f32(w, padded).byteOffset];
+  const dyImage = info.outHeight * info.outWidth * info.inChannels * 4;
+  const bounds = Array.from({ length: threads + 1 }, (_, i) => Math.round((n * i) / threads));
+  const part = (i: number) => [dyAt + bounds[i]! * dyImage, filterAt, dxAt + bounds[i]! * geometry.imageBytes, bounds[i + 1]! - bounds[i]!];
+  runSplit(
+    w.backend,
+    Array.from({ length: threads }, (_, i) => ({ loop, args: part(i) })),
+  );
+  if (height === info.inHeight && width === info.inWidth) return padded;
+  const dx = run(w, 'Slice', { x: padded }, { begin: [0, top, left, 0], size: [n, info.inHeight, info.inWidth, info.inChannels] });
+  free(w, padded);
+  return dx;
 }
 
 function filterGradient(w: Wasm, x: Info, dy: Info, info: tfjs.backend_util.Conv2DInfo): Info {
@@ -123,6 +164,8 @@ export function depthwiseBackpropInputConfig(tf: Tf): tfjs.KernelConfig {
       const w = { tf, backend } as Wasm;
       const [n, h, wd, c] = inputShape;
       const m = filter.shape[3]!;
+      const simd = inputViaSimdLoop(w, dy, filter, info);
+      if (simd !== undefined) return simd;
       const perPair = fullConvolution(w, dy, filter, info, true);
       if (m === 1) return perPair;
       const pairs = reshape(w, perPair, [n, h, wd, c, m]);

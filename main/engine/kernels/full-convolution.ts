@@ -113,6 +113,9 @@ function rotate(w: Wasm, filter: Info, rows: number[], cols: number[], depthwise
   return out;
 }
 
+/** From this many channels a pixel is copied as one block (a typed-array copy), not value by value in JS. */
+const BLOCK_COPY = 16;
+
 /** Each phase's rows and columns into their places in dx; rows and columns of no phase (taps < stride) stay zero. */
 function interleave(dx: Float32Array, phases: Array<Phase & { values: Float32Array }>, info: Conv2DInfo, c: number): void {
   const { batchSize, inHeight, inWidth } = info;
@@ -124,7 +127,8 @@ function interleave(dx: Float32Array, phases: Array<Phase & { values: Float32Arr
         const ih = (rows.first + i) * rows.stride + rows.phase - rows.pad;
         for (let j = 0; j < cols.count; j++, from += c) {
           const to = ((b * inHeight + ih) * inWidth + (cols.first + j) * cols.stride + cols.phase - cols.pad) * c;
-          for (let ch = 0; ch < c; ch++) dx[to + ch] = values[from + ch]!;
+          if (c >= BLOCK_COPY) dx.set(values.subarray(from, from + c), to);
+          else for (let ch = 0; ch < c; ch++) dx[to + ch] = values[from + ch]!;
         }
       }
     }

@@ -1,7 +1,7 @@
 // Tests (Node, tfjs cpu vs wasm and tensorflow): our depthwise conv gradients (depthwise and separable layers) equal the cpu backend's.
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { depthwiseFilterLoop } from '../../../../main/engine/kernels/depthwise-filter-simd.js';
+import { depthwiseFilterLoop, depthwiseInputLoop } from '../../../../main/engine/kernels/depthwise-simd.js';
 import { forEachBackend } from '../backends.js';
 import { expectSame, random, reportWorst } from './harness.js';
 
@@ -81,7 +81,7 @@ forEachBackend((backend) => {
     });
 
     if (backend === 'wasm')
-      it('has the SIMD loop for channels in fours on wasm', () => {
+      it('has the SIMD loops for channels in fours on wasm', () => {
         const geometry = {
           outHeight: 9,
           outWidth: 9,
@@ -93,6 +93,7 @@ forEachBackend((backend) => {
         };
         expect(depthwiseFilterLoop(tf.backend() as never, geometry)).not.toBeNull();
         expect(depthwiseFilterLoop(tf.backend() as never, { ...geometry, channels: 6 })).toBeNull();
+        expect(depthwiseInputLoop(tf.backend() as never, geometry)).not.toBeNull();
       });
   });
 

@@ -70,6 +70,21 @@ describe('loops split over the kernel helper threads (threaded wasm build)', () 
     expect(errors(got, want).rel).toBeLessThan(1e-5);
   });
 
+  // Stride 2, 32 images: 2.4M multiply-adds, split in two, each into its own images of dx.
+  it('DepthwiseConv2dNativeBackpropInput with a stride matches cpu', async () => {
+    const dx = () =>
+      tf
+        .engine()
+        .runKernel(
+          tf.DepthwiseConv2dNativeBackpropInput,
+          { dy: tensor([32, 16, 16, 32], 12), filter: tensor([3, 3, 32, 1], 13) },
+          { strides: 2, dilations: 1, pad: 'same', inputShape: [32, 32, 32, 32] },
+        ) as tf.Tensor;
+    const want = await on('cpu', dx);
+    const got = await on('wasm', dx);
+    expect(errors(got, want).rel).toBeLessThan(1e-5);
+  });
+
   it('reports a helper that traps as an error, and the next split still runs', () => {
     const loop = compiledLoop(backend(), 'test storeAt', () => storeAt)!;
     const scratch = backend().makeOutput([4], 'float32');

@@ -1,4 +1,4 @@
-// Runs in the training thread: the weight gradient of a depthwise conv (channel multiplier 1) as a generated WebAssembly SIMD loop.
+// Runs in the training thread: the weight and input gradients of a depthwise conv (channel multiplier 1) as generated WebAssembly SIMD loops.
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import {
   advanceBy,
@@ -17,7 +17,7 @@ import {
   type LoopFunction,
 } from './wasm-asm.js';
 
-/** One depthwise conv shape, in bytes where it says so; the loop is generated for it with these as constants. */
+/** One depthwise conv shape, in bytes where it says so; the loops are generated for it with these as constants. */
 export interface DepthwiseGeometry {
   outHeight: number;
   outWidth: number;
@@ -110,6 +110,84 @@ function depthwiseFilterFunction(g: DepthwiseGeometry): LoopFunction {
     ...countDown(ROWS),
     ...end,
     ...advanceBy(g.imageBytes, X),
+    ...countDown(IMAGES),
+    ...end,
+    ...i32(0),
+  ];
+  return { params: 4, i32Locals: 9, v128Locals: 1 + taps.length, body };
+}
+
+/** Adds dy[window] * filter[tap] into dx[window + tap] for every window of `images` images (the caller zeroes the padded dx). */
+export type DepthwiseInputLoop = (dy: number, filter: number, dx: number, images: number) => number;
+
+/** The compiled input-gradient loop for this geometry (offsets into the padded dx), or null where it does not apply. */
+export function depthwiseInputLoop(backend: BackendWasm, g: DepthwiseGeometry): CompiledLoop | null {
+  if (g.channels % 4 !== 0 || g.tapOffsets.length > MAX_TAPS) return null;
+  return compiledLoop(backend, `depthwiseInput ${JSON.stringify(g)}`, () => depthwiseInputFunction(g));
+}
+
+// The input gradient's parameters: dy, the filter, the padded dx, images; its locals are the filter loop's.
+const FILTER = 1,
+  DX = 2,
+  DY_IN = 0;
+
+/**
+ * The filter loop's walk turned around: for each image, output row and 4 channels, the taps' filter values in
+ * registers, and along the row each dy vector times each tap added into its place in dx (windows overlap when the
+ * stride is below the filter size, so a place is added to by several windows, in order, on one thread).
+ */
+function depthwiseInputFunction(g: DepthwiseGeometry): LoopFunction {
+  const c = g.channels * 4;
+  const taps = g.tapOffsets.map((offset, t) => ({ offset, weight: ACC + t }));
+  const body = [
+    ...loop,
+    ...get(DX),
+    ...set(X_ROW),
+    ...i32(g.outHeight),
+    ...set(ROWS),
+    ...loop,
+    ...get(FILTER),
+    ...set(DWP),
+    ...get(X_ROW),
+    ...set(XC),
+    ...get(DY_IN),
+    ...set(DYC),
+    ...i32(g.channels / 4),
+    ...set(LEFT),
+    ...loop,
+    ...taps.flatMap(({ weight }, t) => [...get(DWP), ...load(t * c), ...set(weight)]),
+    ...get(XC),
+    ...set(XP),
+    ...get(DYC),
+    ...set(DYP),
+    ...i32(g.outWidth),
+    ...set(COLUMNS),
+    ...loop,
+    ...get(DYP),
+    ...load(),
+    ...set(D),
+    ...taps.flatMap(({ offset, weight }) => [
+      ...get(XP),
+      ...get(XP),
+      ...load(offset),
+      ...get(D),
+      ...get(weight),
+      ...f32x4Mul,
+      ...f32x4Add,
+      ...store(offset),
+    ]),
+    ...advanceBy(g.columnStepBytes, XP),
+    ...advanceBy(c, DYP),
+    ...countDown(COLUMNS),
+    ...end,
+    ...advanceBy(16, DWP, XC, DYC),
+    ...countDown(LEFT),
+    ...end,
+    ...advanceBy(g.outWidth * c, DY_IN),
+    ...advanceBy(g.rowStepBytes, X_ROW),
+    ...countDown(ROWS),
+    ...end,
+    ...advanceBy(g.imageBytes, DX),
     ...countDown(IMAGES),
     ...end,
     ...i32(0),
