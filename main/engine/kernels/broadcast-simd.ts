@@ -81,3 +81,45 @@ function rowsFunction(op: number[], vectorLeft: boolean, columns: number): LoopF
   ];
   return { params: 4, i32Locals: 2, v128Locals: 0, body };
 }
+
+/** out[i] = op(a[i], b[i]) for `count` floats (a multiple of 4): byte addresses. */
+export type ElementwiseLoop = (a: number, b: number, out: number, count: number) => void;
+
+/** Below this many floats per thread, waking a helper costs more than it saves. */
+const MIN_ELEMENTS_PER_THREAD = 1 << 17;
+
+/** The same-shape loop for `op` on this backend's memory, split over the kernel threads by ranges, or null. */
+export function elementwiseLoop(backend: BackendWasm, op: RowOp): ElementwiseLoop | null {
+  const loop = compiledLoop(backend, `elementwise ${op}`, () => elementwiseFunction(OPS[op]));
+  if (loop === null) return null;
+  const threads = loopThreadCount(backend);
+  return (a, b, out, count) => {
+    const parts = Math.max(1, Math.min(threads, Math.floor(count / MIN_ELEMENTS_PER_THREAD)));
+    // Part boundaries on whole vectors.
+    const bounds = Array.from({ length: parts + 1 }, (_, i) => 4 * Math.round((count / 4) * (i / parts)));
+    const part = (from: number, to: number) => ({ loop, args: [a + from * 4, b + from * 4, out + from * 4, (to - from) / 4] });
+    runSplit(
+      backend,
+      bounds.slice(1).map((to, i) => part(bounds[i]!, to)),
+    );
+  };
+}
+
+/** Four floats at a time, `vectors` times (at least 1). */
+function elementwiseFunction(op: number[]): LoopFunction {
+  const body = [
+    ...loop,
+    ...get(OUT),
+    ...get(MATRIX),
+    ...load(),
+    ...get(VECTOR),
+    ...load(),
+    ...op,
+    ...store(),
+    ...advanceBy(16, MATRIX, VECTOR, OUT),
+    ...countDown(ROWS),
+    ...end,
+    ...i32(0),
+  ];
+  return { params: 4, i32Locals: 0, v128Locals: 0, body };
+}

@@ -88,7 +88,14 @@ forEachBackend((backend) => {
       });
     }
 
-    it('same shapes and scalars still match cpu (stock kernels)', async () => {
+    // 131072 floats: the SIMD loop on wasm (split over the kernel threads in the threaded build).
+    for (const [name, op] of Object.entries(ops))
+      it(`${name} of large same-shape tensors equals cpu exactly`, async () => {
+        const f = () => op(tensor([8, 64, 64, 4], 5, 0.5, 2), tensor([8, 64, 64, 4], 6, 0.5, 2));
+        expect((await expectSame(name, f, 1e-12)).maxAbs).toBe(0);
+      });
+
+    it('small same shapes and scalars still match cpu (stock kernels)', async () => {
       await expectSame('Multiply', () => tf.mul(tensor([3, 4, 8], 1), tensor([3, 4, 8], 2)), 1e-12);
       await expectSame('Sub', () => tf.sub(tensor([3, 4, 8], 1), tf.scalar(0.25)), 1e-12);
     });

@@ -40,7 +40,8 @@ describe('loops split over the kernel helper threads (threaded wasm build)', () 
     ['x * [C]', () => tf.mul(tensor([8, 32, 32, 32], 1), tensor([32], 2))],
     ['[1,1,1,C] - x', () => tf.sub(tensor([1, 1, 1, 32], 3), tensor([8, 32, 32, 32], 4))],
     ['x / [C]', () => tf.div(tensor([8, 32, 32, 32], 5), tensor([32], 6))],
-  ])('per-channel %s equals cpu exactly', async (_, f) => {
+    ['x * y, same shapes (2 x 131072 floats)', () => tf.mul(tensor([8, 64, 64, 8], 14), tensor([8, 64, 64, 8], 15))],
+  ])('%s equals cpu exactly', async (_, f) => {
     expect(await difference(f)).toBe(0);
   });
 
