@@ -21,6 +21,12 @@ const names = [
   'Identity',
   'Cast',
   'Transpose',
+  'Mean',
+  'Tile',
+  'Add',
+  'Sub',
+  'Multiply',
+  'RealDiv',
 ];
 
 describe('registerWasmTrainingKernels', () => {
