@@ -46,12 +46,13 @@ const MAX_ARGS = 12;
 const TIMEOUT_MS = 60_000;
 
 interface Helper {
-  worker: Worker;
   words: Int32Array;
   port: MessagePort;
   /** The loops (by id) already sent to this helper. */
   sent: Set<number>;
   job: number;
+  /** Set when its thread has ended (it never should): its parts then run on the calling thread. */
+  lost: boolean;
 }
 
 interface Pool {
@@ -80,8 +81,10 @@ export function runSplit(backend: BackendWasm, parts: LoopPart[]): void {
   if (pool === null) return void parts.forEach(runHere);
   if (there.length > pool.helpers.length)
     throw new Error(`a loop split in ${parts.length} parts, with ${pool.helpers.length} helper threads`);
-  const started = there.map((part, i) => start(pool, pool.helpers[i]!, part));
+  const helpers = pool.helpers.slice(0, there.length);
+  const started = there.flatMap((part, i) => (helpers[i]!.lost ? [] : [start(pool, helpers[i]!, part)]));
   if (here) runHere(here);
+  for (const [i, part] of there.entries()) if (helpers[i]!.lost) runHere(part);
   started.forEach(finish);
 }
 
@@ -105,9 +108,12 @@ function startHelper(memory: Memory): Helper {
   const { port1, port2 } = new MessageChannel();
   // No execArgv: the script is plain CommonJS, whatever loader flags (tsx, --input-type) this process runs with.
   const worker = new Worker(HELPER, { eval: true, execArgv: [], workerData: { memory, control, port: port2 }, transferList: [port2] });
+  const helper: Helper = { words: new Int32Array(control), port: port1, sent: new Set(), job: 0, lost: false };
   // Blocked in Atomics.wait for good: it must not keep the process alive.
   worker.unref();
-  return { worker, words: new Int32Array(control), port: port1, sent: new Set(), job: 0 };
+  worker.on('error', () => (helper.lost = true));
+  worker.on('exit', () => (helper.lost = true));
+  return helper;
 }
 
 function start(pool: Pool, helper: Helper, { loop, args }: LoopPart): Helper {
