@@ -29,7 +29,7 @@ const MIN_SPLIT_WORK = 1 << 20;
 
 /**
  * Channel multiplier 1 (MobileNet's depthwise layers), channels in fours: a SIMD loop over x and dy in place, 4 channels
- * by all taps at a time ([32,48,48,32], 3x3: 272 ms through XNNPACK's huge-kernel conv, a few ms here), its images
+ * by all taps at a time ([32,48,48,32], 3x3: 272-540 ms through XNNPACK's huge-kernel conv, 18-36 ms here), its images
  * split over the kernel threads, each into its own sums. Undefined where it does not apply (negative pads, windows
  * past the padded input, other multipliers, no SIMD): then the swapped conv below.
  */
@@ -105,7 +105,8 @@ function threadsFor(w: Wasm, info: tfjs.backend_util.Conv2DInfo): number {
 
 /**
  * With a stride (multiplier 1, channels in fours), dy times each tap added into a zeroed, padded dx, then cropped:
- * XNNPACK's route takes stride*stride odd-sized depthwise convs and an interleave ([32,48,48,96] stride 2: 153 ms).
+ * XNNPACK's route takes stride*stride odd-sized depthwise convs and an interleave ([32,48,48,96] stride 2: 153-203 ms
+ * against 102 ms, loaded machine).
  * Stride 1 keeps the one XNNPACK conv, which is as fast. Images split over the kernel threads, each into its own dx.
  */
 function inputViaSimdLoop(w: Wasm, dy: Info, filter: Info, info: tfjs.backend_util.Conv2DInfo): Info | undefined {
