@@ -123,3 +123,56 @@ function elementwiseFunction(op: number[]): LoopFunction {
   ];
   return { params: 4, i32Locals: 0, v128Locals: 0, body };
 }
+
+/** out[r, j] = (x[r, j] - p[j]) * p[columns + j] + p[2 * columns + j]: BatchNorm with its per-channel mean, factor and offset at p. */
+export type ChannelAffineLoop = (x: number, p: number, out: number, rows: number) => void;
+
+/** The loop for rows of `columns` floats (a multiple of 4), split by rows over the kernel threads, or null. */
+export function channelAffineLoop(backend: BackendWasm, columns: number): ChannelAffineLoop | null {
+  if (columns % 4 !== 0 || columns === 0) return null;
+  const loop = compiledLoop(backend, `channelAffine ${columns}`, () => channelAffineFunction(columns));
+  if (loop === null) return null;
+  const threads = loopThreadCount(backend);
+  return (x, p, out, rows) => {
+    const parts = Math.max(1, Math.min(threads, Math.floor(rows / MIN_ROWS_PER_THREAD)));
+    const bounds = Array.from({ length: parts + 1 }, (_, i) => Math.round((rows * i) / parts));
+    const rowBytes = columns * 4;
+    const part = (from: number, to: number) => ({ loop, args: [x + from * rowBytes, p, out + from * rowBytes, to - from] });
+    runSplit(
+      backend,
+      bounds.slice(1).map((to, i) => part(bounds[i]!, to)),
+    );
+  };
+}
+
+function channelAffineFunction(columns: number): LoopFunction {
+  const bytes = columns * 4;
+  const body = [
+    ...loop,
+    ...get(VECTOR),
+    ...set(VP),
+    ...i32(columns / 4),
+    ...set(LEFT),
+    ...loop,
+    ...get(OUT),
+    ...get(MATRIX),
+    ...load(),
+    ...get(VP),
+    ...load(),
+    ...f32x4Sub,
+    ...get(VP),
+    ...load(bytes),
+    ...f32x4Mul,
+    ...get(VP),
+    ...load(2 * bytes),
+    ...f32x4Add,
+    ...store(),
+    ...advanceBy(16, MATRIX, OUT, VP),
+    ...countDown(LEFT),
+    ...end,
+    ...countDown(ROWS),
+    ...end,
+    ...i32(0),
+  ];
+  return { params: 4, i32Locals: 2, v128Locals: 0, body };
+}

@@ -2,6 +2,7 @@
 import type * as tfjs from '@tensorflow/tfjs';
 import { castConfig, identityConfig } from './alias.js';
 import { batchMatMulConfig } from './batch-mat-mul.js';
+import { fusedBatchNormConfig } from './batch-norm.js';
 import { rowBroadcastConfig } from './broadcast-binary.js';
 import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter.js';
 import { conv2DBackpropInputConfig } from './conv2d-backprop-input.js';
@@ -35,13 +36,14 @@ const WRAPPERS: Array<[string, (tf: Tf, stock: tfjs.KernelConfig) => tfjs.Kernel
   ['Sub', rowBroadcastConfig('sub')],
   ['Multiply', rowBroadcastConfig('mul')],
   ['RealDiv', rowBroadcastConfig('div')],
+  ['FusedBatchNorm', fusedBatchNormConfig],
 ];
 
 /**
  * Replaces or adds, for the 'wasm' backend: Conv2DBackpropFilter, Conv2DBackpropInput, MaxPoolGrad, OneHot,
  * UnsortedSegmentSum, DepthwiseConv2dNativeBackpropFilter, DepthwiseConv2dNativeBackpropInput, Conv3DBackpropFilterV2,
  * Conv3DBackpropInputV2, and wrapping the stock ones: BatchMatMul, Sum, Identity, Cast, Transpose, Mean, Tile, and
- * Add, Sub, Multiply and RealDiv (per-channel broadcasts).
+ * Add, Sub, Multiply, RealDiv and FusedBatchNorm.
  * Call it after importing '@tensorflow/tfjs-backend-wasm' (whose stock kernels the wrappers call), before or after
  * tf.setBackend('wasm'). Returns the kernel names it registered on this call.
  */

@@ -1,4 +1,4 @@
-// Tests (Node, tfjs cpu vs wasm and tensorflow): Tile, Mean over leading axes and per-channel Add/Sub/Multiply/RealDiv (ours on wasm) match cpu's.
+// Tests (Node, tfjs cpu vs wasm and tensorflow): Tile, leading-axes Mean, per-channel Add/Sub/Multiply/RealDiv and FusedBatchNorm (ours on wasm) match cpu.
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { rowsLoop } from '../../../../main/engine/kernels/broadcast-simd.js';
@@ -76,6 +76,27 @@ forEachBackend((backend) => {
       [[4, 6, 8], [0, 2], true],
     ] as const)('matches cpu: x %j over axes %j, keepDims %s', async (shape, axis, keepDims) => {
       await expectSame('Mean', () => tf.mean(tensor([...shape], 9), [...axis], keepDims), 1e-6);
+    });
+  });
+
+  describe('FusedBatchNorm', () => {
+    // Ours computes the per-channel factor in float64, then (x - mean) * factor + offset in float32: cpu's to 1e-7.
+    it.each([
+      ['with scale and offset, C = 8', [3, 5, 4, 8], true],
+      ['without scale or offset, C = 12', [2, 3, 3, 12], false],
+      ['C = 6 (stock kernel)', [2, 3, 3, 6], true],
+    ] as const)('matches cpu: %s', async (_, shape, affine) => {
+      const c = shape[3];
+      const f = () =>
+        tf.batchNorm(
+          tensor([...shape], 21),
+          tensor([c], 22),
+          tensor([c], 23, 0.1, 2),
+          affine ? tensor([c], 24) : undefined,
+          affine ? tensor([c], 25) : undefined,
+          0.001,
+        );
+      await expectSame('FusedBatchNorm', f, 1e-6);
     });
   });
 

@@ -45,6 +45,13 @@ describe('loops split over the kernel helper threads (threaded wasm build)', () 
     expect(await difference(f)).toBe(0);
   });
 
+  it('FusedBatchNorm (8192 rows of 32, two parts) matches cpu', async () => {
+    const c = [32];
+    const f = () => tf.batchNorm(tensor([8, 32, 32, 32], 16), tensor(c, 17), tensor(c, 18), tensor(c, 19), tensor(c, 20), 0.001);
+    const want = await on('cpu', f);
+    expect(errors(await on('wasm', f), want).rel).toBeLessThan(1e-6);
+  });
+
   // 64 columns are 4 passes, 2 per thread; each column is still summed in row order.
   it('Sum over leading axes equals cpu exactly, and Mean matches it', async () => {
     expect(await difference(() => tf.sum(tensor([16, 16, 16, 64], 7), [0, 1, 2]))).toBe(0);

@@ -27,6 +27,7 @@ const names = [
   'Sub',
   'Multiply',
   'RealDiv',
+  'FusedBatchNorm',
 ];
 
 describe('registerWasmTrainingKernels', () => {
