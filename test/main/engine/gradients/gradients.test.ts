@@ -7,7 +7,7 @@ import type { TrainingBackend } from '../backends.js';
 import { expectClose, random, reportWorst, type Run } from '../kernels/harness.js';
 
 /** tfjs-core's gradients, taken before ours replace them: the reference, run on the cpu backend. */
-const NAMES = ['FusedBatchNorm', 'Relu', 'Relu6'];
+const NAMES = ['FusedBatchNorm', 'Mean', 'Relu', 'Relu6'];
 const stock = NAMES.map((name) => tf.getGradient(name)!);
 registerTrainingGradients(tf);
 const ours = NAMES.map((name) => tf.getGradient(name)!);
@@ -116,6 +116,16 @@ forEachBackend((backend) => {
     const names = kernels.map((kernel) => kernel.name);
     if (backend === 'tensorflow') expect(names).toEqual(expect.arrayContaining(['FusedBatchNormGradV3', 'ReluGrad', 'Relu6Grad']));
     else expect(names.filter((name) => ['Tile', 'FusedBatchNormGradV3', 'ReluGrad'].includes(name))).toEqual([]);
+  });
+
+  describe('the Mean gradient', () => {
+    it("equals tfjs-core's over some axes, all axes, and with kept dimensions", async () => {
+      const x = input([3, 4, 5, 6], 16);
+      await expectStockGradients('Mean NHW', backend, (v) => tf.mean(v.x!, [0, 1, 2]), { x });
+      await expectStockGradients('Mean all', backend, (v) => tf.mean(v.x!), { x });
+      await expectStockGradients('Mean axis 1 kept', backend, (v) => tf.mean(v.x!, 1, true), { x });
+      await expectStockGradients('Mean axes -1, 0', backend, (v) => tf.mean(v.x!, [-1, 0]), { x });
+    });
   });
 
   describe('the ReLU and ReLU6 gradients', () => {
