@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import type * as TfjsWasm from '@tensorflow/tfjs-backend-wasm';
 import { BACKENDS } from '../../common/training-config.js';
 import type { BackendName } from '../../common/training-config.js';
+import { registerTrainingGradients } from './gradients/index.js';
 import type * as Kernels from './kernels/index.js';
 import type * as KernelSelfTest from './kernels/self-test.js';
 import { disableWasmThreads, enableWasmThreads, finishWasmThreads } from './wasm-threads.js';
@@ -65,6 +66,8 @@ type Outcome = Pick<BackendReport, 'wasm' | 'tensorflow' | 'selfTest' | 'warning
  */
 export async function selectBackend(options: SelectBackendOptions = {}): Promise<BackendReport> {
   silenceCpuBanner();
+  // Before any self-test, so that the gradients every backend is checked and trained with are the ones it will use.
+  registerTrainingGradients(tf);
   const requested = requestedBackend(options);
   const order = requested ? [requested.name, ...BACKENDS.filter((name) => name !== requested.name)] : BACKENDS;
   const report: Omit<BackendReport, 'name'> = { tf, tried: [], ...(requested && { requested }) };
