@@ -170,11 +170,8 @@ export async function chooseBackend(report: BackendReport, options: ChooseOption
     try {
       rates = await measureBackends(report.tf, [first, ...started.keys()], target, limits);
     } catch (error) {
-      await restore(
-        report,
-        first,
-        `the backend probe failed (${error instanceof Error ? error.message : String(error)}), so ${first} stays`,
-      );
+      const failed = `the backend probe failed (${error instanceof Error ? error.message : String(error)}), so ${first} stays`;
+      await restore(report, first, problem === undefined ? failed : `${problem}; ${failed}`);
       return true;
     }
     probe = { rates, measuredAt: new Date().toISOString(), ms: Math.round(performance.now() - begun), cached: false };

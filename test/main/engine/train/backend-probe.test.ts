@@ -20,8 +20,8 @@ import type { ToyParty } from './toy-party.js';
 
 const SHAPE = { height: 12, width: 12, channels: 1 };
 
-function target(builtin: 'mnist-cnn' | 'mlp', batchSize = 16): ProbeTarget {
-  const spec = ModelSectionSchema.parse({ builtin });
+function target(builtin: 'mnist-cnn' | 'mlp', batchSize = 16, learningRate = 0.001): ProbeTarget {
+  const spec = ModelSectionSchema.parse({ builtin, learning_rate: learningRate });
   const build = () => buildModel(tf, spec, { inputShape: [12, 12, 1], numClasses: 3, baseDir: '.' });
   return { build, sampleShape: SHAPE, numClasses: 3, batchSize };
 }
@@ -30,10 +30,10 @@ function target(builtin: 'mnist-cnn' | 'mlp', batchSize = 16): ProbeTarget {
 async function choose(
   builtin: 'mnist-cnn' | 'mlp',
   cacheFile: string,
-  options: { batchSize?: number; prefer?: 'tensorflow' | 'wasm'; env?: NodeJS.ProcessEnv } = {},
+  options: { batchSize?: number; learningRate?: number; prefer?: 'tensorflow' | 'wasm'; env?: NodeJS.ProcessEnv } = {},
 ): Promise<{ report: BackendReport; rebuild: boolean }> {
   const report = await selectBackend({ env: options.env ?? {}, ...(options.prefer && { prefer: options.prefer }) });
-  const probed = target(builtin, options.batchSize);
+  const probed = target(builtin, options.batchSize, options.learningRate);
   const model = await probed.build();
   try {
     const rebuild = await chooseBackend(report, { model, target: probed, cacheFile, select: { env: options.env ?? {} } });
@@ -118,6 +118,22 @@ forEachBackend(() => {
         expect(describeBackend(report)).toMatch(/; warning: the backend probe cache .* ignored, the backends were measured again$/);
         expect((await readProbeCache(cacheFile)).entries).toHaveLength(1);
       }
+    });
+
+    it('keeps the first backend, with a warning, when the probe fails, and caches nothing', async () => {
+      const cacheFile = path.join(dir, 'failed', 'backend-probe.json');
+      const before = tf.memory().numTensors;
+      // Adam at a rate of 1e30 turns the weights to 1e30 in the warm-up step, and the next step's loss is not a number.
+      const { report, rebuild } = await choose('mnist-cnn', cacheFile, { learningRate: 1e30 });
+      expect(tf.memory().numTensors).toBe(before);
+      expect(rebuild).toBe(true);
+      expect(report.name).toBe('tensorflow');
+      expect(tf.getBackend()).toBe('tensorflow');
+      expect(report.probe).toBeUndefined();
+      expect(describeBackend(report)).toMatch(
+        /; warning: the backend probe failed \(epoch 1, batch 1: the loss is NaN, .*\), so tensorflow stays$/,
+      );
+      await expect(readFile(cacheFile)).rejects.toThrow(/ENOENT/);
     });
 
     it('is skipped when a backend is asked for, by the config or the CLI or TRIBUTARY_BACKEND', async () => {
