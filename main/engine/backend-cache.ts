@@ -19,6 +19,7 @@ const RateSchema = z.strictObject({
   name: z.enum(BACKENDS),
   samplesPerSec: z.number().positive(),
   steps: z.number().int().nonnegative(),
+  samples: z.number().int().positive().optional(),
 });
 
 const EntrySchema = z.strictObject({

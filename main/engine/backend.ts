@@ -50,8 +50,10 @@ export interface BackendReport {
 export interface ProbeRate {
   name: BackendName;
   samplesPerSec: number;
-  /** Timed steps after the warm-up; 0 when the backend was so much slower in its warm-up step that it was not timed further. */
+  /** Timed steps after the warm-up; 0 when the backend was so much slower in its first step that it was not timed further. */
   steps: number;
+  /** That first step's samples, when it was a scout of part of the batch (a long step is not taken whole on a backend that is far slower). */
+  samples?: number;
 }
 
 export interface BackendProbe {
@@ -166,9 +168,10 @@ export function describeBackend(report: BackendReport): string {
 
 /** `probe: tensorflow 48 samples/s, wasm 9 samples/s in 1.3 s`, or `..., cached 2026-12-06` when an earlier probe measured them. */
 function probeWords({ rates, cached, measuredAt, ms }: BackendProbe): string {
-  const each = rates.map(
-    ({ name, samplesPerSec, steps }) => `${name} ${rateWords(samplesPerSec)} samples/s${steps === 0 ? ' (warm-up step only)' : ''}`,
-  );
+  const each = rates.map(({ name, samplesPerSec, steps, samples }) => {
+    const untimed = samples === undefined ? ' (first step only)' : ` (first step only, ${samples} samples)`;
+    return `${name} ${rateWords(samplesPerSec)} samples/s${steps === 0 ? untimed : ''}`;
+  });
   const when = cached ? `cached ${measuredAt.slice(0, 10)}` : `in ${(ms / 1000).toFixed(1)} s`;
   return `probe: ${each.join(', ')}, ${when}`;
 }

@@ -11,21 +11,24 @@ import { trainEpochs } from './trainer.js';
 export interface ProbeLimits {
   /** Timed steps per backend at most, after its one warm-up step. */
   steps: number;
-  /** Timed steps per backend at least, unless its warm-up step already showed it far slower. */
+  /** Timed steps per backend at least, unless its first step already showed it far slower. */
   minSteps: number;
   /** Once every backend has minSteps, no further round starts after this long. */
   budgetMs: number;
-  /** A backend whose warm-up step took this many times the fastest one's is not timed further. */
+  /** Another backend whose first step took this many times the first backend's median step (per sample) is not timed further. */
   cutoff: number;
+  /** When the first backend's median step takes this long, another's first step is a scout of 1/scoutFraction of the batch. */
+  scoutAfterMs: number;
+  scoutFraction: number;
 }
 
 /**
  * Under a second on the MNIST CNN at batch 64 (two backends); a model whose step takes seconds stops at minSteps. The
- * cutoff leaves room for first steps that differ: tensorflow's first MNIST step took 3.9x its next ones here (oneDNN
- * makes its kernels for each new shape), wasm's 1.6x; on a ResNet-style model at 64x64 wasm's first step took 10x
- * tensorflow's, so wasm is not timed further there.
+ * cutoff leaves room for a first step slower than the next ones (wasm's first MNIST step took 1.6x its next ones here),
+ * so a backend is cut only when it is clearly slower. The scout keeps a slow backend from costing a whole batch: on a
+ * ResNet-style CNN at 64x64, batch 32, a wasm step took 4-5 s on an idle machine, a scout of 4 samples a fraction of it.
  */
-export const PROBE_LIMITS: ProbeLimits = { steps: 4, minSteps: 2, budgetMs: 500, cutoff: 4 };
+export const PROBE_LIMITS: ProbeLimits = { steps: 4, minSteps: 2, budgetMs: 500, cutoff: 4, scoutAfterMs: 250, scoutFraction: 8 };
 
 export interface ProbeTarget {
   /** Builds the compiled model on the current backend. */
@@ -38,15 +41,19 @@ export interface ProbeTarget {
 interface Contender {
   name: BackendName;
   model: tfjs.LayersModel;
-  warmSeconds: number;
+  /** Its first step, untimed in the rate unless it is all there is (then `cut`), and how many samples it had. */
+  first: { seconds: number; samples: number };
   steps: number[];
+  cut: boolean;
 }
 
 /**
- * Trains `names` (each started already) alternately, one step each in turn, so that a load on a shared machine falls on
- * all of them alike: one warm-up step each (allocations, first kernel calls), then timed steps. A step is the trainer's
- * own (trainEpochs over a one-batch generator), so the probe times what training runs. Fastest first; the current
- * backend afterwards is unspecified.
+ * Times `names` (each started already; the first is the one selectBackend chose) on the model. The first backend goes
+ * alone: a warm-up step (allocations, first kernel calls) and minSteps timed steps. Each other one then takes a first
+ * step (a scout of part of the batch when a step is long) and is not timed further when that step per sample took more
+ * than `cutoff` times the first backend's; the rest take timed steps in turn with the first, so that a load on a shared
+ * machine falls on all of them alike. A step is the trainer's own (trainEpochs over a one-batch generator), so the probe
+ * times what training runs. Fastest first; the current backend afterwards is unspecified.
  */
 export async function measureBackends(
   tf: Tf,
@@ -54,23 +61,27 @@ export async function measureBackends(
   target: ProbeTarget,
   limits = PROBE_LIMITS,
 ): Promise<ProbeRate[]> {
-  const batch = new SyntheticBatch(target);
+  const full = new SyntheticBatch(target, target.batchSize);
   const contenders: Contender[] = [];
   try {
-    for (const name of names) {
-      await tf.setBackend(name);
-      const model = await target.build();
-      contenders.push({ name, model, warmSeconds: 0, steps: [] });
-      contenders.at(-1)!.warmSeconds = await timedStep(tf, model, batch);
+    const [leaderName, ...others] = names;
+    const leader = await enter(tf, contenders, leaderName!, target, full);
+    for (let i = 0; i < limits.minSteps; i++) leader.steps.push(await timedStep(tf, leader.model, full));
+    const perSample = median(leader.steps) / target.batchSize;
+    const scouting = median(leader.steps) * 1000 >= limits.scoutAfterMs && target.batchSize > 1;
+    const scout = scouting ? new SyntheticBatch(target, Math.ceil(target.batchSize / limits.scoutFraction)) : full;
+    for (const name of others) {
+      const contender = await enter(tf, contenders, name, target, scout);
+      contender.cut = contender.first.seconds / contender.first.samples > limits.cutoff * perSample;
+      if (!contender.cut && scout !== full) await timedStep(tf, contender.model, full); // its warm-up at the whole batch
     }
-    const fastestWarm = Math.min(...contenders.map((c) => c.warmSeconds));
-    const timed = contenders.filter((c) => c.warmSeconds <= limits.cutoff * fastestWarm);
+    const timed = contenders.filter((c) => !c.cut);
     const started = performance.now();
     for (let round = 0; round < limits.steps; round++) {
       if (round >= limits.minSteps && performance.now() - started > limits.budgetMs) break;
-      for (const contender of timed) {
+      for (const contender of timed.filter((c) => c.steps.length <= round)) {
         await tf.setBackend(contender.name);
-        contender.steps.push(await timedStep(tf, contender.model, batch));
+        contender.steps.push(await timedStep(tf, contender.model, full));
       }
     }
   } finally {
@@ -83,11 +94,26 @@ export async function measureBackends(
   return contenders.map((c) => rateOf(c, target.batchSize)).sort((a, b) => b.samplesPerSec - a.samplesPerSec);
 }
 
-/** The median step, against a noisy neighbour's burst; a backend cut after its warm-up is rated by that step (its rate is at least this). */
-function rateOf({ name, warmSeconds, steps }: Contender, batchSize: number): ProbeRate {
-  const sorted = [...steps].sort((a, b) => a - b);
-  const seconds = sorted.length === 0 ? warmSeconds : (sorted[(sorted.length - 1) >> 1]! + sorted[sorted.length >> 1]!) / 2;
-  return { name, samplesPerSec: batchSize / seconds, steps: steps.length };
+/** Makes `name` current, builds the model on it and takes its first step on `batch`. */
+async function enter(tf: Tf, contenders: Contender[], name: BackendName, target: ProbeTarget, batch: SyntheticBatch): Promise<Contender> {
+  await tf.setBackend(name);
+  const model = await target.build();
+  const contender: Contender = { name, model, first: { seconds: 0, samples: batch.sampleCount }, steps: [], cut: false };
+  contenders.push(contender);
+  contender.first.seconds = await timedStep(tf, model, batch);
+  return contender;
+}
+
+/** The median step, against a noisy neighbour's burst; a backend cut after its first step is rated by that step (its rate is at least this). */
+function rateOf({ name, first, steps, cut }: Contender, batchSize: number): ProbeRate {
+  if (cut)
+    return { name, samplesPerSec: first.samples / first.seconds, steps: 0, ...(first.samples < batchSize && { samples: first.samples }) };
+  return { name, samplesPerSec: batchSize / median(steps), steps: steps.length };
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return (sorted[(sorted.length - 1) >> 1]! + sorted[sorted.length >> 1]!) / 2;
 }
 
 async function timedStep(tf: Tf, model: tfjs.LayersModel, generator: DataGenerator): Promise<number> {
@@ -97,9 +123,10 @@ async function timedStep(tf: Tf, model: tfjs.LayersModel, generator: DataGenerat
 }
 
 /**
- * One batch of the data's shape, dtype and batch size, of seeded values in [0, 1) with every class present. Not a batch
- * of the data: reading one would decode files (timing the disk, not the backend) and the kernels' speed does not depend
- * on the values; nor does the train split's state (its epoch, its decode threads) change.
+ * One batch of the data's shape and dtype (of the train split's batch size, or a scout's part of it), of seeded values
+ * in [0, 1) with every class present. Not a batch of the data: reading one would decode files (timing the disk, not the
+ * backend) and the kernels' speed does not depend on the values; nor does the train split's state (its epoch, its
+ * decode threads) change.
  */
 class SyntheticBatch extends DataGenerator {
   readonly sampleCount: number;
@@ -107,7 +134,7 @@ class SyntheticBatch extends DataGenerator {
   readonly sampleShape: SampleShape;
   readonly #batch: Batch;
 
-  constructor({ sampleShape, numClasses, batchSize }: ProbeTarget) {
+  constructor({ sampleShape, numClasses }: ProbeTarget, batchSize: number) {
     super({ batchSize, shuffle: false });
     this.sampleCount = batchSize;
     this.sampleShape = sampleShape;

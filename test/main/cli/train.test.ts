@@ -14,7 +14,7 @@ const examples = fileURLToPath(new URL('../../../examples/', import.meta.url));
 const IMAGE_FOLDER = path.join(examples, 'image-folder', 'party.yaml');
 const MNIST_HANDLER = path.join(examples, 'mnist-handler', 'party.yaml');
 /** With tfjs-node built, both backends start and the probe's rates choose between them (a rate measured or cached). */
-const RATE = String.raw`(tensorflow|wasm) \d+(\.\d)? samples/s( \(warm-up step only\))?`;
+const RATE = String.raw`(tensorflow|wasm) \d+(\.\d)? samples/s( \(first step only(, \d+ samples)?\))?`;
 const PROBED = new RegExp(
   String.raw`^backend: (tensorflow \(TensorFlow \d+\.\d+\.\d+|wasm \((no )?simd, \d+ threads?(: [^;]*)?); ` +
     String.raw`probe: ${RATE}, ${RATE}, (in \d+\.\d s|cached \d{4}-\d\d-\d\d)\)$`,

@@ -45,7 +45,7 @@ async function choose(
 }
 
 const LINE =
-  /^backend: (tensorflow|wasm) \(.*probe: (tensorflow|wasm) \d+(\.\d)? samples\/s, (tensorflow|wasm) \d+(\.\d)? samples\/s.*, (in \d+\.\d s|cached \d{4}-\d\d-\d\d)\)/;
+  /^backend: (tensorflow|wasm) \(.*probe: (tensorflow|wasm) \d+(\.\d)? samples\/s( \(first step only[^)]*\))?, (tensorflow|wasm) \d+(\.\d)? samples\/s( \(first step only[^)]*\))?, (in \d+\.\d s|cached \d{4}-\d\d-\d\d)\)/;
 
 forEachBackend(() => {
   let dir: string;
@@ -148,20 +148,31 @@ forEachBackend(() => {
       await expect(readFile(cacheFile)).rejects.toThrow(/ENOENT/);
     });
 
-    it('times every backend for as many steps as asked, and stops timing one whose warm-up step was far slower', async () => {
+    it('times every backend for as many steps as asked, and stops timing one whose first step was far slower', async () => {
       await selectBackend({ env: {} });
       await selectBackend({ prefer: 'wasm', env: {} });
-      const all = await measureBackends(tf, ['tensorflow', 'wasm'], target('mlp'), {
-        steps: 3,
-        minSteps: 3,
-        budgetMs: 0,
-        cutoff: Infinity,
-      });
+      const limits = { ...PROBE_LIMITS, steps: 3, minSteps: 3, budgetMs: 0 };
+      const all = await measureBackends(tf, ['tensorflow', 'wasm'], target('mlp'), { ...limits, cutoff: Infinity, scoutAfterMs: Infinity });
       expect(all.map((rate) => rate.steps)).toEqual([3, 3]);
-      // A cutoff of 1 times only the backend whose warm-up step was the fastest; the other is rated by its warm-up step.
-      const cut = await measureBackends(tf, ['tensorflow', 'wasm'], target('mlp'), { steps: 2, minSteps: 2, budgetMs: 0, cutoff: 1 });
-      expect(cut.map((rate) => rate.steps).sort()).toEqual([0, 2]);
-      expect(cut.every((rate) => rate.samplesPerSec > 0)).toBe(true);
+      // A cutoff of 0 cuts every backend after the first one's: the first is timed, the other rated by its first step.
+      const cut = await measureBackends(tf, ['tensorflow', 'wasm'], target('mlp'), { ...limits, cutoff: 0, scoutAfterMs: Infinity });
+      expect(Object.fromEntries(cut.map(({ name, ...rate }) => [name, rate]))).toEqual({
+        tensorflow: { samplesPerSec: expect.any(Number), steps: 3 },
+        wasm: { samplesPerSec: expect.any(Number), steps: 0 },
+      });
+      // A scout takes that first step on 1/8 of the batch of 16 (2 samples) and, not cut, goes on with the whole batch.
+      const scouted = await measureBackends(tf, ['tensorflow', 'wasm'], target('mlp'), { ...limits, scoutAfterMs: 0, cutoff: 0 });
+      expect(scouted.find((rate) => rate.name === 'wasm')).toEqual({
+        name: 'wasm',
+        samplesPerSec: expect.any(Number),
+        steps: 0,
+        samples: 2,
+      });
+      const notCut = await measureBackends(tf, ['tensorflow', 'wasm'], target('mlp'), { ...limits, scoutAfterMs: 0, cutoff: Infinity });
+      expect(notCut.map((rate) => rate.steps)).toEqual([3, 3]);
+      expect([...all, ...cut, ...scouted, ...notCut].every((rate) => rate.samplesPerSec > 0 && Number.isFinite(rate.samplesPerSec))).toBe(
+        true,
+      );
     });
   });
 
@@ -271,7 +282,7 @@ describe('the backend line with a probe', () => {
     probe: {
       rates: [
         { name: 'tensorflow', samplesPerSec: 48.4, steps: 2 },
-        { name: 'wasm', samplesPerSec: 8.96, steps: 0 },
+        { name: 'wasm', samplesPerSec: 8.96, steps: 0, samples: 4 },
       ],
       measuredAt: '2026-12-06T23:00:00.000Z',
       ms: 6240,
@@ -281,10 +292,10 @@ describe('the backend line with a probe', () => {
 
   it('names the chosen backend and both measured rates, and how long the probe took or when it was cached', () => {
     expect(describeBackend(report)).toBe(
-      'backend: tensorflow (TensorFlow 2.21.0; probe: tensorflow 48 samples/s, wasm 9.0 samples/s (warm-up step only), in 6.2 s)',
+      'backend: tensorflow (TensorFlow 2.21.0; probe: tensorflow 48 samples/s, wasm 9.0 samples/s (first step only, 4 samples), in 6.2 s)',
     );
     expect(describeBackend({ ...report, probe: { ...report.probe!, cached: true } })).toBe(
-      'backend: tensorflow (TensorFlow 2.21.0; probe: tensorflow 48 samples/s, wasm 9.0 samples/s (warm-up step only), cached 2026-12-06)',
+      'backend: tensorflow (TensorFlow 2.21.0; probe: tensorflow 48 samples/s, wasm 9.0 samples/s (first step only, 4 samples), cached 2026-12-06)',
     );
   });
 });
