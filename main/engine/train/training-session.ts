@@ -35,8 +35,9 @@ export class TrainingSession {
   #opened: Opened | null = null;
 
   /**
-   * Reads the config, starts a backend, opens the data and builds the model for it; an error names the step that
-   * failed. The model, the backend to try first and the wasm threads come from the config unless the request names them.
+   * Reads the config, starts a backend, opens the data and builds the model for it, on the faster backend measured
+   * (backend-probe.ts) unless one was asked for; an error names the step that failed. The model, the backend to try
+   * first and the wasm threads come from the config unless the request names them.
    */
   async open(request: OpenRequest): Promise<OpenedInfo> {
     if (this.#opened) {
