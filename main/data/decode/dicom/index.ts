@@ -1,0 +1,106 @@
+// Runs in a decode worker thread (or inline): one DICOM Part 10 file to float32 frames, for the Dicom handler and the decode pool.
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { decodeCompressed, type RawFrame } from './codecs.js';
+import { DicomDecodeError } from './errors.js';
+import { encapsulatedFrames, endsWithEoi, nativeFrames } from './frames.js';
+import {
+  DEFAULT_LIMITS,
+  identifying,
+  parseDataSet,
+  readHeader,
+  type DicomLimits,
+  type IdentifyingFields,
+  type ImageHeader,
+} from './header.js';
+import { toFloat, type Layout } from './pixels.js';
+import { decodeRle } from './rle.js';
+import { SYNTAXES, syntaxName } from './syntaxes.js';
+
+export { DicomDecodeError } from './errors.js';
+export { isDicom, type DicomLimits, type IdentifyingFields, type ImageHeader } from './header.js';
+
+export interface DecodedDicom {
+  header: ImageHeader;
+  /** One [rows, columns, channels] array per frame: modality values (HU for CT), RGB for color. */
+  frames: Float32Array[];
+  channels: 1 | 3;
+  /** IDENTIFYING (patient and study keys): present only when the caller asked with `identifying: true`. */
+  identifying?: IdentifyingFields;
+}
+
+export interface DecodeDicomOptions extends Partial<DicomLimits> {
+  identifying?: boolean;
+}
+
+/**
+ * Decode a whole file. `file` is the name put in errors. Everything the header claims is checked against the bytes
+ * before a buffer of that size exists; a damaged compressed frame is an error, never a frame of wrong pixels.
+ */
+export async function decodeDicom(bytes: Uint8Array, file: string, options: DecodeDicomOptions = {}): Promise<DecodedDicom> {
+  const limits = { ...DEFAULT_LIMITS, ...options };
+  const dataSet = parseDataSet(bytes, file, limits);
+  const header = readHeader(dataSet, file, limits);
+  const syntax = SYNTAXES[header.transferSyntax];
+  if (!syntax)
+    throw new DicomDecodeError(file, `unsupported transfer syntax ${header.transferSyntax} (${syntaxName(header.transferSyntax)})`);
+  const frames: Float32Array[] = [];
+  if (syntax.codec === 'native') {
+    const layout = { bytesPerSample: header.bitsAllocated / 8, planar: header.planar, photometric: header.photometric };
+    for (const frame of nativeFrames(dataSet, header, file)) frames.push(toFloat(frame, header, layout));
+  } else {
+    for (const frame of encapsulatedFrames(dataSet, header, file)) {
+      const raw = await decodeFrame(syntax.codec, frame, header, file);
+      frames.push(toFloat(raw.bytes, header, compressedLayout(syntax.codec, header, raw)));
+    }
+  }
+  const decoded: DecodedDicom = { header, frames, channels: header.samplesPerPixel };
+  if (options.identifying) decoded.identifying = identifying(dataSet);
+  return decoded;
+}
+
+async function decodeFrame(codec: (typeof SYNTAXES)[string]['codec'], frame: Uint8Array, h: ImageHeader, file: string): Promise<RawFrame> {
+  if (codec === 'rle') {
+    const bytesPerSample = h.bitsAllocated / 8;
+    return { bytes: decodeRle(frame, h.rows, h.columns, h.samplesPerPixel, bytesPerSample, file), bytesPerSample };
+  }
+  if (codec === 'native') throw new Error('native frames are not compressed');
+  if (!endsWithEoi(frame))
+    throw new DicomDecodeError(
+      file,
+      `corrupt ${syntaxName(h.transferSyntax)} fragment: the codestream has no end marker (cut short or damaged)`,
+    );
+  const shape = { rows: h.rows, columns: h.columns, samples: h.samplesPerPixel, bitsAllocated: h.bitsAllocated };
+  const raw = await decodeCompressed(codec, frame, shape, file);
+  if (raw.bytesPerSample > h.bitsAllocated / 8)
+    throw new DicomDecodeError(
+      file,
+      `the ${syntaxName(h.transferSyntax)} codestream has more bits per sample than BitsAllocated ${h.bitsAllocated}`,
+    );
+  return raw;
+}
+
+/**
+ * Codecs return interleaved samples. libjpeg-turbo and OpenJPEG (with its multiple-component transform) hand back RGB
+ * for YBR_FULL_422 / YBR_ICT / YBR_RCT; the lossless codecs return the stored YBR_FULL samples unchanged.
+ */
+function compressedLayout(codec: string, h: ImageHeader, raw: RawFrame): Layout {
+  const converted = codec === 'jpeg-baseline' || codec === 'j2k' || h.photometric !== 'YBR_FULL';
+  const photometric = h.samplesPerPixel === 3 && converted ? 'RGB' : h.photometric;
+  return { bytesPerSample: raw.bytesPerSample, planar: false, photometric };
+}
+
+/** Read a file for decodeDicom, refusing one over the size limit by its size, before any of it is read. */
+export function readDicomFile(path: string, maxBytes = DEFAULT_LIMITS.maxBytes): Uint8Array {
+  const fd = openSync(path, 'r');
+  try {
+    const stat = fstatSync(fd);
+    const size = stat.size;
+    if (!stat.isFile()) throw new DicomDecodeError(path, 'not a regular file');
+    if (size > maxBytes) throw new DicomDecodeError(path, `file is ${size} bytes, over the limit of ${maxBytes}`);
+    const bytes = new Uint8Array(size);
+    if (readSync(fd, bytes, 0, size, 0) !== size) throw new DicomDecodeError(path, 'the file changed size while it was read');
+    return bytes;
+  } finally {
+    closeSync(fd);
+  }
+}
