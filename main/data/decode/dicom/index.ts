@@ -1,5 +1,5 @@
 // Runs in a decode worker thread (or inline): one DICOM Part 10 file to float32 frames, for the Dicom handler and the decode pool.
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { decodeCompressed, type RawFrame } from './codecs.js';
 import { DicomDecodeError } from './errors.js';
 import { encapsulatedFrames, endsWithEoi, nativeFrames } from './frames.js';
@@ -89,9 +89,12 @@ function compressedLayout(codec: string, h: ImageHeader, raw: RawFrame): Layout 
   return { bytesPerSample: raw.bytesPerSample, planar: false, photometric };
 }
 
-/** Read a file for decodeDicom, refusing one over the size limit by its size, before any of it is read. */
+/**
+ * Read a file for decodeDicom, refusing one over the size limit by its size, before any of it is read. Opened
+ * non-blocking, so a FIFO named like a DICOM file is refused as not a regular file instead of hanging the thread.
+ */
 export function readDicomFile(path: string, maxBytes = DEFAULT_LIMITS.maxBytes): Uint8Array {
-  const fd = openSync(path, 'r');
+  const fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
   try {
     const stat = fstatSync(fd);
     const size = stat.size;

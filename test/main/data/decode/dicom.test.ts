@@ -5,6 +5,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import type { DicomJob } from '../../../../main/data/decode/decode-jobs.js';
+import { leaseDecodePool } from '../../../../main/data/decode/decode-pool.js';
 import { DicomDecodeError, decodeDicom, readDicomFile, type DecodedDicom } from '../../../../main/data/decode/dicom/index.js';
 
 interface Entry {
@@ -137,6 +139,25 @@ describe('decodeDicom refuses broken and hostile files, naming the file', () => 
     const file = path.join(dir, 'note.dcm');
     writeFileSync(file, 'patient list\n'.repeat(20));
     await expect(decodeDicom(readFileSync(file), 'note.dcm')).rejects.toThrow("note.dcm: not a DICOM Part 10 file: no 'DICM' at byte 128");
+  });
+});
+
+describe('the decode pool', () => {
+  it('decodes a DICOM file in a worker thread, frames transferred as float32, errors naming the file', async () => {
+    const lease = leaseDecodePool(1);
+    try {
+      const file = path.join(dir, entry('multi16-jpeg-ls').file);
+      const job: DicomJob = { kind: 'dicom', path: file };
+      const pooled = (await lease.pool.run(job)) as DecodedDicom;
+      const inline = await decodeDicom(readFileSync(file), file);
+      expect(pooled.frames.map((f) => f.constructor.name)).toEqual(['Float32Array', 'Float32Array', 'Float32Array']);
+      expect(pooled.frames).toEqual(inline.frames);
+      expect(pooled.identifying).toBeUndefined();
+      const bad = path.join(dir, entry('bad-rle-stomped').file);
+      await expect(lease.pool.run({ kind: 'dicom', path: bad } satisfies DicomJob)).rejects.toThrow(`${bad}: corrupt RLE fragment`);
+    } finally {
+      await lease.release();
+    }
   });
 });
 
