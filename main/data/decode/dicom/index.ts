@@ -1,6 +1,7 @@
 // Runs in a decode worker thread (or inline): one DICOM Part 10 file to float32 frames, for the Dicom handler and the decode pool.
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { decodeCompressed, type RawFrame } from './codecs.js';
+import { codestreamSize } from './codestream.js';
 import { DicomDecodeError } from './errors.js';
 import { encapsulatedFrames, endsWithEoi, nativeFrames } from './frames.js';
 import {
@@ -14,7 +15,7 @@ import {
 } from './header.js';
 import { toFloat, type Layout } from './pixels.js';
 import { decodeRle } from './rle.js';
-import { SYNTAXES, syntaxName } from './syntaxes.js';
+import { SYNTAXES, syntaxName, type Codec } from './syntaxes.js';
 
 export { DicomDecodeError } from './errors.js';
 export { isDicom, type DicomLimits, type IdentifyingFields, type ImageHeader } from './header.js';
@@ -37,20 +38,21 @@ export interface DecodeDicomOptions extends Partial<DicomLimits> {
  * before a buffer of that size exists; a damaged compressed frame is an error, never a frame of wrong pixels.
  */
 export async function decodeDicom(bytes: Uint8Array, file: string, options: DecodeDicomOptions = {}): Promise<DecodedDicom> {
-  const limits = { ...DEFAULT_LIMITS, ...options };
+  const limits = { maxBytes: options.maxBytes ?? DEFAULT_LIMITS.maxBytes, maxPixels: options.maxPixels ?? DEFAULT_LIMITS.maxPixels };
   const dataSet = parseDataSet(bytes, file, limits);
   const header = readHeader(dataSet, file, limits);
   const syntax = SYNTAXES[header.transferSyntax];
   if (!syntax)
     throw new DicomDecodeError(file, `unsupported transfer syntax ${header.transferSyntax} (${syntaxName(header.transferSyntax)})`);
   const frames: Float32Array[] = [];
-  if (syntax.codec === 'native') {
+  const { codec } = syntax;
+  if (codec === 'native') {
     const layout = { bytesPerSample: header.bitsAllocated / 8, planar: header.planar, photometric: header.photometric };
     for (const frame of nativeFrames(dataSet, header, file)) frames.push(toFloat(frame, header, layout));
   } else {
     for (const frame of encapsulatedFrames(dataSet, header, file)) {
-      const raw = await decodeFrame(syntax.codec, frame, header, file);
-      frames.push(toFloat(raw.bytes, header, compressedLayout(syntax.codec, header, raw)));
+      const raw = await decodeFrame(codec, frame, header, file);
+      frames.push(toFloat(raw.bytes, header, compressedLayout(codec, header, raw)));
     }
   }
   const decoded: DecodedDicom = { header, frames, channels: header.samplesPerPixel };
@@ -58,25 +60,33 @@ export async function decodeDicom(bytes: Uint8Array, file: string, options: Deco
   return decoded;
 }
 
-async function decodeFrame(codec: (typeof SYNTAXES)[string]['codec'], frame: Uint8Array, h: ImageHeader, file: string): Promise<RawFrame> {
-  if (codec === 'rle') {
-    const bytesPerSample = h.bitsAllocated / 8;
-    return { bytes: decodeRle(frame, h.rows, h.columns, h.samplesPerPixel, bytesPerSample, file), bytesPerSample };
-  }
-  if (codec === 'native') throw new Error('native frames are not compressed');
-  if (!endsWithEoi(frame))
-    throw new DicomDecodeError(
-      file,
-      `corrupt ${syntaxName(h.transferSyntax)} fragment: the codestream has no end marker (cut short or damaged)`,
-    );
+async function decodeFrame(codec: Exclude<Codec, 'native'>, frame: Uint8Array, h: ImageHeader, file: string): Promise<RawFrame> {
+  const bytesPerSample = h.bitsAllocated / 8;
+  if (codec === 'rle') return { bytes: decodeRle(frame, h.rows, h.columns, h.samplesPerPixel, bytesPerSample, file), bytesPerSample };
+  checkCodestream(frame, h, file);
   const shape = { rows: h.rows, columns: h.columns, samples: h.samplesPerPixel, bitsAllocated: h.bitsAllocated };
   const raw = await decodeCompressed(codec, frame, shape, file);
-  if (raw.bytesPerSample > h.bitsAllocated / 8)
+  if (raw.bytesPerSample > bytesPerSample)
     throw new DicomDecodeError(
       file,
       `the ${syntaxName(h.transferSyntax)} codestream has more bits per sample than BitsAllocated ${h.bitsAllocated}`,
     );
   return raw;
+}
+
+/** Before a codec sees a frame: it must end in its end marker and claim the header's size, so no codec allocates for a lie. */
+function checkCodestream(frame: Uint8Array, h: ImageHeader, file: string): void {
+  const name = syntaxName(h.transferSyntax);
+  if (!endsWithEoi(frame))
+    throw new DicomDecodeError(file, `corrupt ${name} fragment: the codestream has no end marker (cut short or damaged)`);
+  const size = codestreamSize(frame, name, file);
+  if (size.width !== h.columns || size.height !== h.rows || size.components !== h.samplesPerPixel) {
+    const claim = `${size.width}x${size.height} with ${size.components} component(s)`;
+    throw new DicomDecodeError(
+      file,
+      `the ${name} codestream is ${claim}, the header says ${h.columns}x${h.rows} with ${h.samplesPerPixel}`,
+    );
+  }
 }
 
 /**
