@@ -6,6 +6,7 @@
  */
 import type { DataSet, Element } from 'dicom-parser';
 import { inflateRawSync } from 'node:zlib';
+import { DEFAULT_MAX_PIXELS } from '../../../../common/data-config.js';
 import { DicomDecodeError, describeThrown } from './errors.js';
 import { dicomParser } from './parser.js';
 
@@ -16,7 +17,8 @@ export interface DicomLimits {
   maxPixels: number;
 }
 
-export const DEFAULT_LIMITS: DicomLimits = { maxBytes: 1 << 30, maxPixels: 256 * 2 ** 20 };
+/** 512 MiB covers a 1000-frame 512x512 16-bit series; a deflated data set may inflate to no more than this either. */
+export const DEFAULT_LIMITS: DicomLimits = { maxBytes: 512 * 2 ** 20, maxPixels: DEFAULT_MAX_PIXELS };
 
 /** What decoding needs and a scan may show: structure only, nothing that identifies a patient. */
 export interface ImageHeader {

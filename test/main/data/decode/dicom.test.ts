@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { deflateRawSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { DicomJob } from '../../../../main/data/decode/decode-jobs.js';
 import { leaseDecodePool } from '../../../../main/data/decode/decode-pool.js';
@@ -133,6 +134,19 @@ describe('decodeDicom refuses broken and hostile files, naming the file', () => 
     const size = readFileSync(path.join(dir, f.file)).length;
     const error = await failure(f, { maxBytes: size + 100 });
     expect(error.message).toContain(`does not inflate within ${size + 100} bytes`);
+  });
+
+  it('stops a deflate bomb at the limit, and without holding what it would inflate to', async () => {
+    const real = readFileSync(path.join(dir, entry('ct16-deflated').file));
+    // The meta header (group 0002, never deflated) ends where its group length, the first element after DICM, says.
+    const bodyStart = 132 + 12 + real.readUInt32LE(140);
+    const bomb = Buffer.concat([real.subarray(0, bodyStart), deflateRawSync(Buffer.alloc(64 * 2 ** 20), { level: 9 })]);
+    expect(bomb.length).toBeLessThan(2 ** 20);
+    const before = process.memoryUsage().arrayBuffers;
+    await expect(decodeDicom(bomb, 'bomb.dcm', { maxBytes: 8 * 2 ** 20 })).rejects.toThrow(
+      `bomb.dcm: deflated data set does not inflate within ${8 * 2 ** 20} bytes`,
+    );
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(16 * 2 ** 20);
   });
 
   it('says which PNG-looking or text file is not DICOM', async () => {
