@@ -53,11 +53,15 @@ export async function decodeCompressed(
   file: string,
 ): Promise<RawFrame> {
   const name = codec === 'jpeg-lossless' ? 'JPEG lossless' : WASM[codec].name;
+  // jpeg-lossless-decoder-js reads three components only at 8 bits (wider ones it would fold into one).
+  if (codec === 'jpeg-lossless' && shape.samples === 3 && shape.bitsAllocated > 8)
+    throw new DicomDecodeError(file, `JPEG lossless color above 8 bits (BitsAllocated ${shape.bitsAllocated}) is not supported`);
   let raw: RawFrame;
   try {
-    // libjpeg-turbo 3 decodes lossless JPEG of up to 8 bits exactly; wider samples need jpeg-lossless-decoder-js.
+    // libjpeg-turbo 3 decodes 8-bit lossless gray exactly, but would turn three components it guesses to be YCbCr
+    // into rounded RGB; those and wider samples go to jpeg-lossless-decoder-js, which returns the stored values.
     if (codec !== 'jpeg-lossless') raw = await decodeWasm(codec, frame);
-    else raw = shape.bitsAllocated === 8 ? await decodeWasm('jpeg-baseline', frame) : decodeLossless(frame);
+    else raw = shape.bitsAllocated === 8 && shape.samples === 1 ? await decodeWasm('jpeg-baseline', frame) : decodeLossless(frame, shape);
   } catch (thrown) {
     throw new DicomDecodeError(file, `corrupt ${name} fragment: the codec failed (${describeThrown(thrown)})`);
   }
@@ -87,8 +91,8 @@ async function decodeWasm(codec: keyof typeof WASM, frame: Uint8Array): Promise<
  * jpeg-lossless-decoder-js (2.1.2) can stop one pixel short when the last code runs into the end marker, leaving it 0
  * (seen here on 8-bit frames): its own output position, which it advances per pixel, must have passed the last row.
  */
-function decodeLossless(frame: Uint8Array): RawFrame {
-  const bytesPerSample = 2;
+function decodeLossless(frame: Uint8Array, shape: FrameShape): RawFrame {
+  const bytesPerSample = shape.bitsAllocated > 8 ? 2 : 1;
   const decoder = new LosslessDecoder();
   const decoded = decoder.decode(frame.buffer as ArrayBuffer, frame.byteOffset, frame.length, bytesPerSample);
   if (decoder.yLoc !== decoder.yDim) throw new Error(`the codestream ends at row ${decoder.yLoc} of ${decoder.yDim}`);

@@ -20,6 +20,9 @@ import { SYNTAXES, syntaxName, type Codec } from './syntaxes.js';
 export { DicomDecodeError } from './errors.js';
 export { isDicom, type DicomLimits, type IdentifyingFields, type ImageHeader } from './header.js';
 
+/** The photometrics of JPEG 2000's component transforms, which OpenJPEG undoes (to RGB) as it decodes. */
+const MCT_PHOTOMETRICS = ['YBR_RCT', 'YBR_ICT'];
+
 export interface DecodedDicom {
   header: ImageHeader;
   /** One [rows, columns, channels] array per frame: modality values (HU for CT), RGB for color. */
@@ -44,8 +47,10 @@ export async function decodeDicom(bytes: Uint8Array, file: string, options: Deco
   const syntax = SYNTAXES[header.transferSyntax];
   if (!syntax)
     throw new DicomDecodeError(file, `unsupported transfer syntax ${header.transferSyntax} (${syntaxName(header.transferSyntax)})`);
-  const frames: Float32Array[] = [];
   const { codec } = syntax;
+  if (MCT_PHOTOMETRICS.includes(header.photometric) && codec !== 'j2k')
+    throw new DicomDecodeError(file, `PhotometricInterpretation ${header.photometric} exists only in JPEG 2000, not in ${syntax.name}`);
+  const frames: Float32Array[] = [];
   if (codec === 'native') {
     const layout = { bytesPerSample: header.bitsAllocated / 8, planar: header.planar, photometric: header.photometric };
     for (const frame of nativeFrames(dataSet, header, file)) frames.push(toFloat(frame, header, layout));
@@ -90,13 +95,12 @@ function checkCodestream(frame: Uint8Array, h: ImageHeader, file: string): void 
 }
 
 /**
- * Codecs return interleaved samples. libjpeg-turbo and OpenJPEG (with its multiple-component transform) hand back RGB
- * for YBR_FULL_422 / YBR_ICT / YBR_RCT; the lossless codecs return the stored YBR_FULL samples unchanged.
+ * Codecs return interleaved samples. libjpeg-turbo turns a baseline frame's YCbCr into RGB itself, and OpenJPEG
+ * undoes the component transform that YBR_RCT / YBR_ICT name; YBR_FULL in any other codec is still YBR_FULL.
  */
-function compressedLayout(codec: string, h: ImageHeader, raw: RawFrame): Layout {
-  const converted = codec === 'jpeg-baseline' || codec === 'j2k' || h.photometric !== 'YBR_FULL';
-  const photometric = h.samplesPerPixel === 3 && converted ? 'RGB' : h.photometric;
-  return { bytesPerSample: raw.bytesPerSample, planar: false, photometric };
+function compressedLayout(codec: Codec, h: ImageHeader, raw: RawFrame): Layout {
+  const converted = codec === 'jpeg-baseline' || MCT_PHOTOMETRICS.includes(h.photometric);
+  return { bytesPerSample: raw.bytesPerSample, planar: false, photometric: converted ? 'RGB' : h.photometric };
 }
 
 /**
