@@ -46,7 +46,7 @@ export function printParties(federation: LocalFederation, labels: Uint8Array, pa
   console.log(
     `model: ${model} (${first?.info.model.parameters.toLocaleString('en-US')} parameters); ` +
       `${options.rounds} rounds of ${options.epochs} local epoch${options.epochs > 1 ? 's' : ''}; ` +
-      `each party on ${first?.info.backend.description.split(';')[0]}`,
+      `each party on ${first?.info.backend.name}`,
   );
   const rows = federation.parties.map((local, index) => [
     local.site.name,

@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import type * as TfjsWasm from '@tensorflow/tfjs-backend-wasm';
 import { BACKENDS } from '../../common/training-config.js';
 import type { BackendName } from '../../common/training-config.js';
+import { registerTrainingGradients } from './gradients/index.js';
 import type * as Kernels from './kernels/index.js';
 import type * as KernelSelfTest from './kernels/self-test.js';
 import { disableWasmThreads, enableWasmThreads, finishWasmThreads } from './wasm-threads.js';
@@ -28,7 +29,7 @@ export interface BackendAttempt {
 export interface BackendReport {
   tf: Tf;
   name: BackendName;
-  /** Every backend tried, in order; the last one is the one chosen. */
+  /** Every backend tried, in order: those selectBackend tried (the last is the one it started), then any started for the probe. */
   tried: BackendAttempt[];
   /** The backend asked for by `prefer` or by TRIBUTARY_BACKEND, if any. */
   requested?: { name: BackendName; by: 'prefer' | typeof BACKEND_ENV };
@@ -40,6 +41,30 @@ export interface BackendReport {
   selfTest?: KernelSelfTest.GradientSelfTest;
   /** Set when training will be slow (the cpu backend, wasm without its threads): log it at warn level and show it in the UI. */
   warning?: string;
+  /** The timed probe that chose among the backends that start (backend-probe.ts): absent when one was requested or only one starts. */
+  probe?: BackendProbe;
+  /** Why the probe or its cache did not work as it should (an unreadable cache file, a probe that failed): training goes on regardless. */
+  probeProblem?: string;
+}
+
+/** One backend's training speed on the model and batch being trained, as the probe measured it. */
+export interface ProbeRate {
+  name: BackendName;
+  samplesPerSec: number;
+  /** Timed steps after the warm-up; 0 when the backend was so much slower in its first step that it was not timed further. */
+  steps: number;
+  /** That first step's samples, when it was a scout of part of the batch (a long step is not taken whole on a backend that is far slower). */
+  samples?: number;
+}
+
+export interface BackendProbe {
+  /** Fastest first. */
+  rates: ProbeRate[];
+  /** When the rates were measured (ISO 8601), and how long the probe took. */
+  measuredAt: string;
+  ms: number;
+  /** True when the rates came from the cache of an earlier probe on this machine, not from this run. */
+  cached: boolean;
 }
 
 export interface SelectBackendOptions {
@@ -65,22 +90,60 @@ type Outcome = Pick<BackendReport, 'wasm' | 'tensorflow' | 'selfTest' | 'warning
  */
 export async function selectBackend(options: SelectBackendOptions = {}): Promise<BackendReport> {
   silenceCpuBanner();
+  // Before any self-test, so that the gradients every backend is checked and trained with are the ones it will use.
+  registerTrainingGradients(tf);
   const requested = requestedBackend(options);
   const order = requested ? [requested.name, ...BACKENDS.filter((name) => name !== requested.name)] : BACKENDS;
   const report: Omit<BackendReport, 'name'> = { tf, tried: [], ...(requested && { requested }) };
   for (const name of order) {
-    const started = performance.now();
-    const outcome = await START[name](options.env ?? process.env, options.threads);
-    const ms = Math.round((performance.now() - started) * 10) / 10;
-    report.tried.push({ name, ok: outcome.reason === undefined, ...(outcome.reason !== undefined && { reason: outcome.reason }), ms });
-    if (outcome.wasm) report.wasm = outcome.wasm;
-    if (outcome.tensorflow) report.tensorflow = outcome.tensorflow;
-    if (outcome.selfTest) report.selfTest = outcome.selfTest;
+    const outcome = await attempt(report, name, options);
     if (outcome.reason !== undefined) continue;
     const warning = outcome.warning ?? (name === 'cpu' ? CPU_WARNING : undefined);
     return { ...report, name, ...(warning !== undefined && { warning }) };
   }
   throw new Error('no tfjs backend started, not even cpu');
+}
+
+/**
+ * The faster backends selectBackend did not try because it stopped at the first that started: what the probe may
+ * still measure against the one chosen. None when a backend was requested (an explicit choice is not second-guessed) or
+ * when only cpu started (nothing else does).
+ */
+export function untriedBackends(report: BackendReport): BackendName[] {
+  if (report.requested || report.name === 'cpu') return [];
+  return BACKENDS.filter((name) => name !== 'cpu' && !report.tried.some((tried) => tried.name === name));
+}
+
+/** What switching the report to a backend started by startBackend takes: its self-test and warning replace the first one's. */
+export type StartedBackend = Pick<BackendReport, 'selfTest' | 'warning'>;
+
+/**
+ * Starts one more backend beside the chosen one, for the probe (it becomes the current backend; the caller switches
+ * back). The attempt goes into report.tried, so a failure is reported like selectBackend's; the chosen backend's
+ * name, self-test and warning stay. Undefined when it did not start.
+ */
+export async function startBackend(
+  report: BackendReport,
+  name: BackendName,
+  options: SelectBackendOptions = {},
+): Promise<StartedBackend | undefined> {
+  const { selfTest } = report;
+  const outcome = await attempt(report, name, options);
+  if (selfTest) report.selfTest = selfTest;
+  else delete report.selfTest;
+  if (outcome.reason !== undefined) return undefined;
+  return { ...(outcome.selfTest && { selfTest: outcome.selfTest }), ...(outcome.warning !== undefined && { warning: outcome.warning }) };
+}
+
+async function attempt(report: Omit<BackendReport, 'name'>, name: BackendName, options: SelectBackendOptions): Promise<Outcome> {
+  const started = performance.now();
+  const outcome = await START[name](options.env ?? process.env, options.threads);
+  const ms = Math.round((performance.now() - started) * 10) / 10;
+  report.tried.push({ name, ok: outcome.reason === undefined, ...(outcome.reason !== undefined && { reason: outcome.reason }), ms });
+  if (outcome.wasm) report.wasm = outcome.wasm;
+  if (outcome.tensorflow) report.tensorflow = outcome.tensorflow;
+  if (outcome.selfTest) report.selfTest = outcome.selfTest;
+  return outcome;
 }
 
 /** One line for the CLI and the log: the backend in use, then why each faster one was not used. */
@@ -94,6 +157,7 @@ export function describeBackend(report: BackendReport): string {
     );
   }
   if (report.requested?.name === report.name) details.push(requestedWords(report.requested));
+  if (report.probe) details.push(probeWords(report.probe));
   const head = `backend: ${report.name}${details.length ? ` (${details.join('; ')})` : ''}`;
   const failures = report.tried
     .filter((attempt) => !attempt.ok)
@@ -101,7 +165,22 @@ export function describeBackend(report: BackendReport): string {
       const asked = report.requested?.name === attempt.name ? ` (${requestedWords(report.requested)})` : '';
       return `${attempt.name}${asked} not used: ${attempt.reason}`;
     });
-  return [head, ...failures].join('; ');
+  const problem = report.probeProblem === undefined ? [] : [`warning: ${report.probeProblem}`];
+  return [head, ...failures, ...problem].join('; ');
+}
+
+/** `probe: tensorflow 48 samples/s, wasm 9 samples/s in 1.3 s`, or `..., cached 2026-12-06` when an earlier probe measured them. */
+function probeWords({ rates, cached, measuredAt, ms }: BackendProbe): string {
+  const each = rates.map(({ name, samplesPerSec, steps, samples }) => {
+    const untimed = samples === undefined ? ' (first step only)' : ` (first step only, ${samples} samples)`;
+    return `${name} ${rateWords(samplesPerSec)} samples/s${steps === 0 ? untimed : ''}`;
+  });
+  const when = cached ? `cached ${measuredAt.slice(0, 10)}` : `in ${(ms / 1000).toFixed(1)} s`;
+  return `probe: ${each.join(', ')}, ${when}`;
+}
+
+function rateWords(samplesPerSec: number): string {
+  return samplesPerSec >= 10 ? String(Math.round(samplesPerSec)) : samplesPerSec.toPrecision(2);
 }
 
 /** Plain words for a failed `import('@tensorflow/tfjs-node')`: absent, or present without its native library. */

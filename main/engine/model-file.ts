@@ -2,6 +2,7 @@
 import { mkdir, readFile, realpath, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type * as tfjs from '@tensorflow/tfjs';
+import { fsProblem } from '../config/fs-problem.js';
 
 type Artifacts = tfjs.io.ModelArtifacts;
 
@@ -80,7 +81,7 @@ async function readOrExplain(file: string, modelJson: string): Promise<Buffer> {
     const listed = file === modelJson ? '' : ` (listed in ${modelJson})`;
     if (code === 'ENOENT') throw new ModelError(file, `file not found${listed}`, { cause: error });
     if (code === 'EISDIR') throw new ModelError(file, `is a folder, not a file${listed}`, { cause: error });
-    throw new ModelError(file, `cannot be read${listed}: ${(error as Error).message}`, { cause: error });
+    throw new ModelError(file, `cannot be read${listed}: ${fsProblem(error)}`, { cause: error });
   }
 }
 

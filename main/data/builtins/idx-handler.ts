@@ -7,6 +7,7 @@ import { closeSplits, DataHandler, type DataSplits } from '../data-handler.js';
 import { readIdxHeader, uncompressedIdx, type IdxHeader } from '../idx.js';
 import { IdxGenerator } from '../idx-generator.js';
 import { infoError, resolveFrom } from './image-setup.js';
+import { fsProblem } from '../../config/fs-problem.js';
 
 interface SplitFiles {
   split: 'train' | 'test';
@@ -60,11 +61,10 @@ export class Idx extends DataHandler {
       try {
         return { source, header: await readIdxHeader(await uncompressedIdx(source, cacheDir)) };
       } catch (error) {
-        throw infoError(
-          key,
-          (error as NodeJS.ErrnoException).code === 'ENOENT' ? `${source} does not exist` : (error as Error).message,
-          error,
-        );
+        // An IdxError names the file itself; a file system error gets it named here.
+        const { code } = error as NodeJS.ErrnoException;
+        const problem = code === 'ENOENT' ? `${source} does not exist` : code ? `${source}: ${fsProblem(error)}` : (error as Error).message;
+        throw infoError(key, problem, error);
       }
     };
     const images = await open(`${split}_images`, imagesPath);

@@ -1,6 +1,7 @@
-// Runs in a decode worker thread: turns batches of sample indices into model-ready float32 rows, or probes files for a scan.
+// Runs in a decode worker thread: turns batches of sample indices into model-ready float32 rows, probes files for a scan, or decodes a DICOM file.
 import { openSync, readSync, writeSync } from 'node:fs';
 import { FileList, type SharedFileList } from '../sources/file-list.js';
+import { decodeDicom, readDicomFile, type DecodedDicom } from './dicom/index.js';
 import { decodeImage, type TargetSpec } from './image.js';
 import { readImageFileReused } from './read-file.js';
 
@@ -55,7 +56,15 @@ export interface ProbeJob {
   indices: Uint32Array;
 }
 
-export type Job = DecodeJob | ProbeJob;
+/** Decode one DICOM file whole, every frame as float32 at its own size; needs no context. */
+export interface DicomJob {
+  kind: 'dicom';
+  path: string;
+  /** Also return the identifying fields (patient and study keys): only for the handler that labels and splits by them. */
+  identifying?: boolean;
+}
+
+export type Job = DecodeJob | ProbeJob | DicomJob;
 
 export interface RowFailure {
   row: number;
@@ -79,7 +88,7 @@ export interface ProbedFile {
   bytes?: number;
 }
 
-export type DecodeResult = DecodedRows | ProbedFile[];
+export type DecodeResult = DecodedRows | ProbedFile[] | DecodedDicom;
 
 const handles = new Map<string, number>();
 
@@ -198,7 +207,14 @@ async function probeFiles(job: ProbeJob, context: FilesContext): Promise<ProbedF
   return probed;
 }
 
-export async function runJob(job: Job, context: DecodeContext): Promise<{ value: DecodeResult; transfer?: ArrayBuffer[] }> {
+async function decodeDicomFile(job: DicomJob): Promise<{ value: DecodedDicom; transfer: ArrayBuffer[] }> {
+  const decoded = await decodeDicom(readDicomFile(job.path), job.path, { identifying: job.identifying === true });
+  return { value: decoded, transfer: decoded.frames.map((frame) => frame.buffer as ArrayBuffer) };
+}
+
+export async function runJob(job: Job, context: DecodeContext | undefined): Promise<{ value: DecodeResult; transfer?: ArrayBuffer[] }> {
+  if (job.kind === 'dicom') return decodeDicomFile(job);
+  if (!context) throw new Error('a decode job came without its context');
   if (job.kind === 'probe') {
     if (context.kind !== 'files') throw new Error('only image files can be probed');
     return { value: await probeFiles(job, context) };

@@ -85,13 +85,46 @@ export function checkPixelLimit(width: number, height: number, maxPixels: number
 
 export function decodePng(bytes: Uint8Array, maxPixels: number): DecodedImage {
   const chunks = readChunks(bytes, maxPixels);
+  return toChannels(...unfilteredRows(chunks), chunks);
+}
+
+/** Samples at the file's own depth: a 16-bit PNG keeps all 16 bits (0..65535), not only the high byte. */
+export interface FullDepthImage {
+  width: number;
+  height: number;
+  channels: 1 | 2 | 3 | 4;
+  /** 65535 for 16-bit files, 255 for the rest (decoded as decodePng does). */
+  maxValue: number;
+  data: Float32Array;
+}
+
+/**
+ * decodePng without the 8-bit step, for the float32 paths (medical and scientific images). A 16-bit file's tRNS color
+ * key adds no alpha channel here: alpha is dropped on the way to the model anyway.
+ */
+export function decodePngFullDepth(bytes: Uint8Array, maxPixels: number): FullDepthImage {
+  const chunks = readChunks(bytes, maxPixels);
+  const { width, height, depth, colorType } = chunks.header;
+  const [rows, rowBytes] = unfilteredRows(chunks);
+  if (depth !== 16) {
+    const image = toChannels(rows, rowBytes, chunks);
+    return { width, height, channels: image.channels, maxValue: 255, data: Float32Array.from(image.data) };
+  }
+  const channels = COLOR_TYPES[colorType]!.samples;
+  const data = new Float32Array(width * height * channels);
+  for (let i = 0; i < data.length; i++) data[i] = (rows[2 * i]! << 8) | rows[2 * i + 1]!; // rows are packed, big-endian
+  return { width, height, channels, maxValue: 65535, data };
+}
+
+/** The image data inflated and unfiltered into packed rows, and the bytes per row. */
+function unfilteredRows(chunks: Chunks): [rows: Uint8Array, rowBytes: number] {
   const { header } = chunks;
   if (header.interlaced) throw new NeedsSharp('Adam7-interlaced PNG');
   const bitsPerPixel = header.depth * COLOR_TYPES[header.colorType]!.samples;
   const rowBytes = Math.ceil((header.width * bitsPerPixel) / 8);
   const rows = inflateRows(chunks.idat, header, rowBytes);
   unfilter(rows, header.height, rowBytes, Math.max(1, bitsPerPixel >> 3));
-  return toChannels(rows, chunks, rowBytes);
+  return [rows, rowBytes];
 }
 
 function readChunks(bytes: Uint8Array, maxPixels: number): Chunks {
@@ -259,7 +292,7 @@ function unPaeth(buf: Uint8Array, src: number, dst: number, n: number, bpp: numb
  * palettes expand to RGB (RGBA when tRNS is present), a tRNS key adds an alpha channel to gray or RGB, 1/2/4-bit gray
  * scales up to 0..255, and 16-bit samples keep their high byte (sharp's 8-bit output truncates, it does not round).
  */
-function toChannels(rows: Uint8Array, { header, palette, transparency }: Chunks, rowBytes: number): DecodedImage {
+function toChannels(rows: Uint8Array, rowBytes: number, { header, palette, transparency }: Chunks): DecodedImage {
   const { width, height, depth, colorType } = header;
   if (colorType === PALETTE) return expandPalette(rows, header, rowBytes, palette!, transparency);
   const samples = COLOR_TYPES[colorType]!.samples;

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { FileList } from './file-list.js';
 import { ListingReport } from './problems.js';
+import { fsProblem } from '../../config/fs-problem.js';
 
 export interface ManifestRow {
   line: number;
@@ -19,7 +20,7 @@ export interface ManifestColumns {
 /** The rows of a manifest; a missing column or an unparsable file is an error naming the file. */
 export async function readManifest(csvFile: string, columns: ManifestColumns): Promise<ManifestRow[]> {
   const text = await fsp.readFile(csvFile, 'utf8').catch((error: NodeJS.ErrnoException) => {
-    throw new Error(error.code === 'ENOENT' ? `manifest ${csvFile} does not exist` : `cannot read ${csvFile}: ${error.message}`);
+    throw new Error(error.code === 'ENOENT' ? `manifest ${csvFile} does not exist` : `cannot read ${csvFile}: ${fsProblem(error)}`);
   });
   let records: { record: Record<string, string>; info: { lines: number } }[];
   try {

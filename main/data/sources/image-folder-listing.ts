@@ -3,6 +3,7 @@ import { promises as fsp, type Dirent } from 'node:fs';
 import path from 'node:path';
 import { FileList } from './file-list.js';
 import { ListingReport } from './problems.js';
+import { fsProblem } from '../../config/fs-problem.js';
 
 const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg', '.webp']);
 
@@ -18,7 +19,7 @@ export function compareNames(a: string, b: string): number {
 /** The class folder names under `root`, sorted; throws a plain message when `root` is not a readable folder. */
 export async function listClassFolders(root: string): Promise<string[]> {
   const stat = await fsp.stat(root).catch((error: NodeJS.ErrnoException) => {
-    throw new Error(error.code === 'ENOENT' ? `folder ${root} does not exist` : `cannot open ${root}: ${error.message}`);
+    throw new Error(error.code === 'ENOENT' ? `folder ${root} does not exist` : `cannot open ${root}: ${fsProblem(error)}`);
   });
   if (!stat.isDirectory()) throw new Error(`${root} is not a folder`);
   const names: string[] = [];

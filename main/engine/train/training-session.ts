@@ -11,6 +11,7 @@ import { openData } from '../../data/handler-loader.js';
 import { describeBackend, selectBackend } from '../backend.js';
 import type { BackendReport } from '../backend.js';
 import { buildModel, learningRateOf, setLearningRate } from '../model-spec.js';
+import { chooseBackend } from './backend-probe.js';
 import { seedMathRandom } from './seeded-random.js';
 import { getWeights, setWeights } from '../weights.js';
 import type { CheckedWeights, NamedArray } from '../weights.js';
@@ -34,8 +35,9 @@ export class TrainingSession {
   #opened: Opened | null = null;
 
   /**
-   * Reads the config, starts a backend, opens the data and builds the model for it; an error names the step that
-   * failed. The model, the backend to try first and the wasm threads come from the config unless the request names them.
+   * Reads the config, starts a backend, opens the data and builds the model for it, on the faster backend measured
+   * (backend-probe.ts) unless one was asked for; an error names the step that failed. The model, the backend to try
+   * first and the wasm threads come from the config unless the request names them.
    */
   async open(request: OpenRequest): Promise<OpenedInfo> {
     if (this.#opened) {
@@ -56,14 +58,22 @@ export class TrainingSession {
     try {
       const reference = await step('checking the data', async () => agreeingSplit(splits));
       const { height, width, channels } = reference.sampleShape;
+      const numClasses = reference.classNames.length;
+      const build = () => buildModel(backend.tf, spec, { inputShape: [height, width, channels], numClasses, baseDir: loaded.baseDir });
       seedMathRandom(spec.seed);
-      const model = await step('building the model', () =>
-        buildModel(backend.tf, spec, {
-          inputShape: [height, width, channels],
-          numClasses: reference.classNames.length,
-          baseDir: loaded.baseDir,
-        }),
-      );
+      let model = await step('building the model', build);
+      const batchSize = splits.train?.batchSize;
+      if (batchSize !== undefined) {
+        const target = { build, sampleShape: reference.sampleShape, numClasses, batchSize };
+        const rebuild = await step('timing the backends', () => chooseBackend(backend, { model, target, select: { threads } }));
+        if (rebuild) {
+          // As if built on the chosen backend alone: the same seeded weights and, after them, the same random draws.
+          model.optimizer.dispose(); // not the model's own (built and passed to compile): dispose() would leave it
+          model.dispose();
+          seedMathRandom(spec.seed);
+          model = await step('building the model', build);
+        }
+      }
       this.#opened = { configFile: loaded.file, backend, splits, model };
       return {
         backend: { name: backend.name, description: describeBackend(backend), ...(backend.warning && { warning: backend.warning }) },

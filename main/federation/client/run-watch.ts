@@ -20,6 +20,14 @@ function finishedAs(answer: GetRunResponse | TransportError): string | null {
 }
 
 /**
+ * A refusal from a server that did answer, not a network failure or a gateway's "not now": asking again would only repeat
+ * it. Flower's REST routes turn every refusal into a bare HTTP 500 (and log a traceback each time), so a 500 counts too.
+ */
+function refusedOutright(error: TransportError): boolean {
+  return !error.retryable || error.code === 'HTTP 500';
+}
+
+/**
  * A restarted aggregator starts a new run whose rounds count from 1 again: whatever keeps or shows rounds must know
  * which run each belongs to, from the first batch of training on. When the run is over the server closes sooner or
  * later; the operator is told the federation finished, not shown the connection error that follows.
@@ -29,6 +37,8 @@ export class RunWatch {
   #checkedAt = -Infinity;
   /** The server was lost and the operator told so; until it answers again, nothing more is said. */
   #lost = false;
+  /** The run whose GetRun the server refused without saying it finished: not asked again. */
+  #unansweredRunId: string | null = null;
 
   constructor(private readonly emit: (event: PartyEvent) => void) {}
 
@@ -52,21 +62,41 @@ export class RunWatch {
     this.#run = { ...run, lastRound: Math.max(run.lastRound ?? round, round) };
   }
 
-  /** No work came: every so often, ask the server (GetRun) whether the run has finished. Any failure is for the next poll to find. */
+  /**
+   * No work came: every so often, ask the server (GetRun) whether the run has finished. A network failure is for the next
+   * poll to find; a plain refusal is said once and that run is not asked about again.
+   */
   async check(client: FleetClient, nodeId: bigint, signal: AbortSignal): Promise<void> {
     const run = this.#run;
-    if (!run || run.finished || performance.now() - this.#checkedAt < RUN_CHECK_EVERY_MS) return;
+    if (!run || run.finished || run.runId === this.#unansweredRunId || performance.now() - this.#checkedAt < RUN_CHECK_EVERY_MS) return;
     this.#checkedAt = performance.now();
-    const subStatus = await client
+    const answer = await client
       .getRun(nodeId, BigInt(run.runId), { signal, timeoutMs: RUN_CHECK_EVERY_MS })
-      .then(finishedAs, (error: unknown) => (error instanceof TransportError ? finishedAs(error) : null));
-    if (subStatus === null || this.#run !== run) return;
+      .catch((error: unknown) => (error instanceof TransportError ? error : null));
+    const current = this.#run; // a round may have been served meanwhile
+    if (answer === null || current?.runId !== run.runId || current.finished) return;
+    const subStatus = finishedAs(answer);
+    if (subStatus !== null) this.#finished(current, subStatus);
+    else if (answer instanceof TransportError && refusedOutright(answer)) this.#giveUpAsking(current, answer);
+  }
+
+  #finished(run: ServedRun, subStatus: string): void {
     this.#run = { ...run, finished: true };
     const how = subStatus && subStatus !== 'completed' ? ` (${subStatus})` : '';
     this.emit({ type: 'run', ...this.#run });
     this.emit({
       type: 'notice',
       message: `federation finished${how}: ${this.#words(this.#run)}, the server says; staying connected in case it starts another run`,
+    });
+  }
+
+  #giveUpAsking(run: ServedRun, refusal: TransportError): void {
+    this.#unansweredRunId = run.runId;
+    this.emit({
+      type: 'notice',
+      message:
+        `the server does not say whether run ${run.runId} has finished (GetRun refused: ${refusal.code}); ` +
+        'not asking again during this run, serving on',
     });
   }
 

@@ -1,6 +1,6 @@
 // Runs in the renderer: the form fields of a built-in handler's `info`, derived from its schema in common/, never listed by hand.
 import { z } from 'zod';
-import { BUILTIN_INFO_SCHEMAS } from '../../../common/data-config.js';
+import { BUILTIN_INFO_SCHEMAS, DataSectionSchema } from '../../../common/data-config.js';
 import type { BuiltinHandlerName } from '../../../common/data-config.js';
 
 interface FieldBase {
@@ -44,11 +44,25 @@ const cache = new Map<BuiltinHandlerName, InfoField[]>();
 export function infoFields(handler: BuiltinHandlerName): InfoField[] {
   let fields = cache.get(handler);
   if (!fields) {
-    const json = z.toJSONSchema(BUILTIN_INFO_SCHEMAS[handler], { io: 'input', unrepresentable: 'any' }) as JsonSchema;
-    fields = Object.entries(json.properties ?? {}).map(([key, schema]) => fieldOf(key, schema));
+    fields = fieldsOf(BUILTIN_INFO_SCHEMAS[handler]);
     cache.set(handler, fields);
   }
   return fields;
+}
+
+/** Keys of the `data` section the form shows elsewhere: the handler picker and the info fields. */
+const SECTION_KEYS_SHOWN_ELSEWHERE = new Set(['name', 'path', 'info']);
+let sectionCache: InfoField[] | undefined;
+
+/** The `data` section's own keys beside the handler and its `info` (e.g. `on_non_finite`): they hold for every handler, a site's too. */
+export function sectionFields(): InfoField[] {
+  sectionCache ??= fieldsOf(DataSectionSchema).filter((field) => !SECTION_KEYS_SHOWN_ELSEWHERE.has(field.key));
+  return sectionCache;
+}
+
+function fieldsOf(schema: z.ZodType): InfoField[] {
+  const json = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
+  return Object.entries(json.properties ?? {}).map(([key, property]) => fieldOf(key, property));
 }
 
 function fieldOf(key: string, schema: JsonSchema): InfoField {

@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { captureConsole } from './console-capture.js';
 import { main } from '../../../main/cli/index.js';
 import { tempDir } from '../../fixtures/corpus.js';
@@ -13,15 +13,24 @@ import { forEachBackend, isRequired, whyAbsent } from '../engine/backends.js';
 const examples = fileURLToPath(new URL('../../../examples/', import.meta.url));
 const IMAGE_FOLDER = path.join(examples, 'image-folder', 'party.yaml');
 const MNIST_HANDLER = path.join(examples, 'mnist-handler', 'party.yaml');
+/** With tfjs-node built, both backends start and the probe's rates choose between them (a rate measured or cached). */
+const RATE = String.raw`(tensorflow|wasm) \d+(\.\d)? samples/s( \(first step only(, \d+ samples)?\))?`;
+const PROBED = new RegExp(
+  String.raw`^backend: (tensorflow \(TensorFlow \d+\.\d+\.\d+|wasm \((no )?simd, \d+ threads?(: [^;]*)?); ` +
+    String.raw`probe: ${RATE}, ${RATE}, (in \d+\.\d s|cached \d{4}-\d\d-\d\d)\)$`,
+  'm',
+);
 /** The line where tfjs-node is built (CI requires it: scripts/build-tfjs-node.sh), and where it is not. */
 const BACKEND_LINE =
   whyAbsent('tensorflow') === undefined || isRequired('tensorflow')
-    ? /^backend: tensorflow \(TensorFlow \d+\.\d+\.\d+\)$/
+    ? PROBED
     : /^backend: wasm \((no )?simd, \d+ threads?(: .*)?\); tensorflow not used: @tensorflow\/tfjs-node is not installed/;
 /** tfjs's "Hi, looks like you are running TensorFlow.js in Node.js..." banner. */
 const BANNER = /TensorFlow\.js in Node\.js|=====/;
 
 const { spies, printed, complained, progressWritten } = captureConsole({ stderr: true });
+// The backend probe's cache, here and not in ~/.cache; the training threads and the CLI's processes inherit it.
+vi.stubEnv('TRIBUTARY_CACHE_DIR', await tempDir('tributary-train-cache-'));
 
 describe('tributary train', () => {
   it('reports the backend, trains mnist-cnn on the sample PNGs with progress, and prints the evaluation with its confusion matrix', async () => {
@@ -111,7 +120,7 @@ forEachBackend(() => {
   it('trains in a fresh process that exits by itself, with none of TensorFlow INFO lines on stderr', async () => {
     const { code, stdout, stderr } = await runCli(['train', '--config', IMAGE_FOLDER, '--epochs', '1']).done;
     expect(code).toBe(0);
-    expect(stdout).toMatch(/^backend: tensorflow \(TensorFlow \d+\.\d+\.\d+\)$/m);
+    expect(stdout).toMatch(PROBED);
     expect(stdout).toMatch(/^test: loss \d+\.\d{4}, accuracy 0\.\d{4} \(200 samples\)$/m);
     expect(stderr).not.toMatch(/cpu_feature_guard/); // "This TensorFlow binary is optimized to use available CPU instructions ..."
   });

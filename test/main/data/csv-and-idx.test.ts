@@ -66,6 +66,14 @@ describe('CsvManifest', () => {
       /data\.info\.train: .*train\.csv: no column "label" \(columns are: path, class\)/,
     );
   });
+
+  it('says a manifest that is a folder in plain words, not the system error', async () => {
+    const dir = await tempDir();
+    await fsp.mkdir(path.join(dir, 'train.csv'));
+    await expect(new CsvManifest({ train: 'train.csv' }, { baseDir: dir }).getData()).rejects.toThrow(
+      /data\.info\.train: cannot read .*train\.csv: it is a folder, not a file$/,
+    );
+  });
 });
 
 describe('Idx', () => {
@@ -96,5 +104,7 @@ describe('Idx', () => {
     await expect(open('short', 'labels3')).rejects.toThrow(/data\.info\.train_images: .*short: truncated/);
     await expect(open('floats', 'labels3')).rejects.toThrow(/data\.info\.train_images: expected ubyte images/);
     await expect(open('nothing', 'labels3')).rejects.toThrow(/data\.info\.train_images: .*nothing does not exist/);
+    await fsp.mkdir(path.join(dir, 'folder'));
+    await expect(open('folder', 'labels3')).rejects.toThrow(/data\.info\.train_images: .*folder: it is a folder, not a file$/);
   });
 });

@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe } from 'vitest';
 import { loadTfjsNode } from '../../../main/engine/backend.js';
+import { registerTrainingGradients } from '../../../main/engine/gradients/index.js';
 import { registerWasmTrainingKernels } from '../../../main/engine/kernels/index.js';
 
 /** The backends Tributary chooses to train on; cpu, its last resort, is the reference the kernels are held to. */
@@ -56,8 +57,9 @@ export async function initWasmWithKernels(): Promise<void> {
   registerWasmTrainingKernels(tf);
 }
 
-/** Makes `backend` current (wasm with Tributary's training kernels); throws, saying why, when it cannot run here. */
+/** Makes `backend` current (wasm with Tributary's training kernels, every backend with its gradients); throws, saying why, when it cannot run here. */
 export async function useBackend(backend: TestBackend): Promise<void> {
+  registerTrainingGradients(tf);
   const reason = whyAbsent(backend);
   if (reason !== undefined) {
     const required = isRequired(backend) ? ` (${REQUIRE_ENV}=${process.env[REQUIRE_ENV]} requires it)` : '';

@@ -1,6 +1,6 @@
 // Runs anywhere in Node: one array as an Array object over ArrayChunk objects, and back, with the npy checks.
 import { WireError } from '../errors.js';
-import { isDtype, type AnyNdArray } from '../npy/dtypes.js';
+import { DTYPES, elementCount, isDtype, type AnyNdArray } from '../npy/dtypes.js';
 import { decodeNpy, encodeNpy } from '../npy/npy.js';
 import type { ObjectTree } from '../proto/record-types.js';
 import type { ParsedObject } from './object-bytes.js';
@@ -56,6 +56,23 @@ export function inflateArray(
   if (!legacy) checkAgrees(meta, decoded, what);
   budget.bytes -= npy.length;
   return decoded;
+}
+
+/** What an Array's body says of its values before any chunk is read. */
+export interface DeclaredArray {
+  dtype: string;
+  shape: number[];
+  bytes: number;
+}
+
+/** Undefined where the body does not say (Flower's legacy arrays) or cannot be read: inflating it gives the reason then. */
+export function declaredArray(array: ParsedObject): DeclaredArray | undefined {
+  try {
+    const { dtype, shape } = parseArrayBody(array, 'array');
+    return isDtype(dtype) ? { dtype, shape, bytes: DTYPES[dtype].itemSize * elementCount(shape) } : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**

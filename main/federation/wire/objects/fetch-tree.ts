@@ -2,7 +2,9 @@
 import { WireError } from '../errors.js';
 import { MAX_STRUCTURE_OBJECT_BYTES } from '../limits.js';
 import type { ObjectTree } from '../proto/record-types.js';
+import { declaredArray } from './array-objects.js';
 import { OBJECT_ID_PATTERN, parseObject, type ParsedObject } from './object-bytes.js';
+import { parseStringEntries } from './python-json.js';
 
 /** Returns an object's bytes (the transport's PullObject, retried until available). */
 export type FetchObject = (objectId: string) => Promise<Uint8Array> | Uint8Array;
@@ -18,10 +20,11 @@ export interface TreeLimits {
 }
 
 /**
- * Every object of `tree`, fetched once per id (children first, `concurrency` at a time) and checked on arrival:
- * its bytes hash to its id, its header parses, its header's children are the tree's children, an object that is
- * not array data is no bigger than structure ever is, and the bytes fetched so far stay within `maxBytes`. A tree
- * with more than `maxObjects` objects is refused before anything is fetched.
+ * Every object of `tree`, fetched once per id (`concurrency` at a time) and checked on arrival: its bytes hash to its
+ * id, its header parses, its header's children are the tree's children, an object that is not array data is no bigger
+ * than structure ever is, and the bytes fetched so far stay within `maxBytes`. A tree with more than `maxObjects`
+ * objects is refused before anything is fetched; arrays whose bodies declare more than `maxBytes` together are refused
+ * before any of their chunks is, since the objects with children (the structure) are fetched before the leaves.
  */
 export async function fetchTree(
   tree: ObjectTree,
@@ -33,7 +36,7 @@ export async function fetchTree(
   const childrenById = treeObjects(tree, maxObjects);
   const objects = new Map<string, ParsedObject>();
   let fetched = 0;
-  await forEachLimited([...childrenById.keys()], concurrency, async (id) => {
+  const fetchOne = async (id: string) => {
     const bytes = await fetch(id);
     fetched += bytes.length;
     if (fetched > maxBytes) throw new WireError(`object ${id}: the message's objects exceed the ceiling of ${maxBytes} bytes`);
@@ -50,8 +53,49 @@ export async function fetchTree(
       );
     }
     objects.set(id, object);
-  });
+  };
+  const ids = [...childrenById.keys()];
+  await forEachLimited(
+    ids.filter((id) => childrenById.get(id)!.length > 0),
+    concurrency,
+    fetchOne,
+  );
+  refuseOversizedArrays(objects, maxBytes);
+  await forEachLimited(
+    ids.filter((id) => childrenById.get(id)!.length === 0),
+    concurrency,
+    fetchOne,
+  );
   return objects;
+}
+
+/** Arrays whose bodies declare more bytes than the whole message may hold: refused, naming the largest, before their chunks are pulled. */
+function refuseOversizedArrays(structure: ReadonlyMap<string, ParsedObject>, maxBytes: number): void {
+  const arrays = [...structure.values()].flatMap((object) => {
+    const declared = object.type === 'Array' ? declaredArray(object) : undefined;
+    return declared ? [{ id: object.id, ...declared }] : [];
+  });
+  const total = arrays.reduce((sum, array) => sum + array.bytes, 0);
+  if (total <= maxBytes) return;
+  const largest = arrays.reduce((a, b) => (b.bytes > a.bytes ? b : a));
+  throw new WireError(
+    `the message's arrays declare ${total} bytes, more than the ${maxBytes} it may hold (the largest: ${arrayName(structure, largest.id)}, ` +
+      `${largest.dtype} [${largest.shape.join(', ')}], ${largest.bytes} bytes); none of their data was pulled`,
+  );
+}
+
+/** An array's name in the ArrayRecord that lists it, for an operator; its object id where no record names it. */
+function arrayName(structure: ReadonlyMap<string, ParsedObject>, arrayId: string): string {
+  for (const object of structure.values()) {
+    if (object.type !== 'ArrayRecord') continue;
+    try {
+      const entry = parseStringEntries(new TextDecoder().decode(object.body), 'ArrayRecord').find(([, id]) => id === arrayId);
+      if (entry) return `array ${JSON.stringify(entry[0])}`;
+    } catch {
+      // a record body that does not parse is refused, with its reason, when the message is inflated
+    }
+  }
+  return `array object ${arrayId}`;
 }
 
 /**

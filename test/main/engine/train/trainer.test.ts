@@ -118,6 +118,30 @@ forEachBackend((backend) => {
       m.dispose();
     });
 
+    it("checks the weights every 16 batches, at an epoch's end and at a stop, not every batch", async () => {
+      const m = await model();
+      const controller = new AbortController();
+      const ruin = () => {
+        // A NaN in the output bias after the first batch; the stop comes before a next batch could show it in the loss.
+        const bias = m.trainableWeights.at(-1)!.read() as tf.Variable;
+        bias.assign(tf.fill(bias.shape, NaN));
+        controller.abort();
+      };
+      const run = trainEpochs(tf, m, splits.train, {
+        epochs: 1,
+        signal: controller.signal,
+        progressEveryMs: 0,
+        onProgress: (event) => event.type === 'batch' && ruin(),
+      });
+      await expect(run).rejects.toThrow(/^epoch 1, by batch 1: a weight is not a finite number, so training diverged/);
+      const reads = vi.spyOn(tf.Tensor.prototype, 'dataSync');
+      await trainEpochs(tf, await model(), new MemoryGenerator({ count: 8 * 20 }), { epochs: 1 });
+      // One read a batch for the loss (trainOnBatch's own, through data()), and the weights' two: after batch 16 and at the end.
+      expect(reads.mock.calls.length).toBe(2);
+      reads.mockRestore();
+      m.dispose();
+    });
+
     it('stops within one batch: no batch starts after the stop, the weights stay finite, and training can go on', async () => {
       const m = await model();
       const controller = new AbortController();
@@ -214,9 +238,9 @@ forEachBackend((backend) => {
       const poisoned = new MemoryGenerator({ count: 16, value: (sample) => (sample === 11 ? 3e38 : 0.5) });
       await expect(trainEpochs(tf, m, poisoned, { epochs: 2 })).rejects.toThrow(DivergedError);
       // On wasm the loss stays finite: XNNPACK's ReLU turns the NaN activations into 0, so only the weights tell.
-      const what = backend === 'wasm' ? 'a weight is not a finite number' : 'the loss is NaN';
+      const what = backend === 'wasm' ? 'by batch 2: a weight is not a finite number' : 'batch 2: the loss is NaN';
       await expect(trainEpochs(tf, await model(), poisoned, { epochs: 2 })).rejects.toThrow(
-        new RegExp(`^epoch 1, batch 2: ${what}, so training diverged and the weights are unusable; lower learning_rate or check the data$`),
+        new RegExp(`^epoch 1, ${what}, so training diverged and the weights are unusable; lower learning_rate or check the data$`),
       );
       m.dispose();
     });

@@ -39,9 +39,9 @@ const cases: [string, () => Instruction, RegExp][] = [
     /npy dtype \|O holds Python objects \(a pickle\); refused/,
   ],
   [
-    'a .npy declaring 2 GB over a few bytes',
+    'an Array and its .npy declaring 2 GB over a few bytes',
     () => instructionWithNpy(nodeId, npyFile('<f4', [536_870_912]), { dtype: 'float32', shape: [536_870_912] }),
-    /declares 2147483648 bytes, more than the ceiling/,
+    /the message's arrays declare 2147483648 bytes, more than the \d+ it may hold \(the largest: array "dense\/kernel"/,
   ],
   [
     'one array too few',

@@ -147,8 +147,14 @@ const ATTACKS: Attack[] = [
     refusal: /object tree: [0-9a-f]{64} lies deeper than 5 levels/,
   },
   {
-    name: 'a .npy declaring 2 GiB over a few bytes',
+    name: 'an Array declaring 2 GiB (refused before its chunks are pulled)',
     launch: ({ nodeId }) => instructionWithNpy(nodeId, npyFile('<f4', [536_870_912]), { dtype: 'float32', shape: [536_870_912] }),
+    refusal:
+      /the message's arrays declare 2147483648 bytes, more than the \d+ it may hold \(the largest: array "[^"]+", float32 \[536870912\]/,
+  },
+  {
+    name: 'a .npy declaring 2 GiB over a few bytes, under an Array that says 2 values',
+    launch: ({ nodeId }) => instructionWithNpy(nodeId, npyFile('<f4', [536_870_912]), { dtype: 'float32', shape: [2] }),
     refusal: /declares 2147483648 bytes, more than the ceiling of \d+/,
   },
   {

@@ -1,6 +1,13 @@
 // Tests (Node): a message whose objects were tampered with, malformed or oversized is refused, naming what is at fault.
 import { describe, expect, it } from 'vitest';
-import { WireError, deflateMessage, inflateMessage, wireCodecs, type ObjectTree } from '../../../../main/federation/wire/index.js';
+import {
+  WireError,
+  deflateMessage,
+  inflateMessage,
+  parseObject,
+  wireCodecs,
+  type ObjectTree,
+} from '../../../../main/federation/wire/index.js';
 import { craftArrayMessage, craftMessage, fetchFrom, named, npyFile, rawArray, type Crafted } from './craft.js';
 import { errorMessage, scenarioMetadata, trainMessage } from './flower-scenario.js';
 
@@ -59,8 +66,23 @@ describe('inflateMessage refuses objects that are not what they claim', () => {
     ).toMatch(/lies deeper than 5 levels/);
   });
 
-  it('objects that add up past the ceiling', async () => {
-    expect(await refusal(honestCrafted, 1_000_000)).toMatch(/the message's objects exceed the ceiling of 1000000 bytes/);
+  it('arrays declaring more than the ceiling, naming the largest, before any chunk is pulled', async () => {
+    const fetched: string[] = [];
+    const fetch = (id: string) => (fetched.push(id), honest.objects.get(id)!);
+    const error = await inflateMessage(honest.message, honest.tree, fetch, { maxBytes: 1_000_000 }).catch((caught: unknown) => caught);
+    expect((error as WireError).message).toMatch(
+      /^the message's arrays declare \d+ bytes, more than the 1000000 it may hold \(the largest: array "big", float32 \[4000000\], 16000000 bytes\); none of their data was pulled$/,
+    );
+    expect(fetched.filter((id) => parseObject(id, honest.objects.get(id)!).type === 'ArrayChunk')).toEqual([]);
+  });
+
+  it("objects that add up past the ceiling where the arrays do not declare their size (Flower's legacy arrays)", async () => {
+    const legacy = craftArrayMessage((sink) =>
+      rawArray(sink, arrayBody({ dtype: '', shape: [] }), [
+        npyFile("{'descr': '<f4', 'fortran_order': False, 'shape': (50000,), }", f32(new Array(50_000).fill(0))),
+      ]),
+    );
+    expect(await refusal(legacy, 100_000)).toMatch(/the message's objects exceed the ceiling of 100000 bytes/);
   });
 
   it('a tree of more objects than a message may hold, before fetching anything', async () => {

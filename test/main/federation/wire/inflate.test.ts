@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import {
   deflateMessage,
   inflateMessage,
+  parseObject,
   type AnyNdArray,
   type ArrayRecord,
   type ConfigRecord,
@@ -68,7 +69,7 @@ describe('inflateMessage', () => {
     expect(arrays.get('bias-again')).toBe(arrays.get('dense/bias'));
   });
 
-  it('fetches each object once, children first, a few at a time', async () => {
+  it('fetches each object once, the structure (objects with children) before any leaf, a few at a time', async () => {
     const calls: string[] = [];
     let inFlight = 0;
     let most = 0;
@@ -81,7 +82,10 @@ describe('inflateMessage', () => {
     };
     await inflateMessage(deflated.message, deflated.tree, fetch, { concurrency: 3 });
     expect(calls.toSorted()).toEqual([...deflated.objects.keys()].toSorted());
-    expect(calls.at(-1)).toBe(deflated.messageId);
+    const hasChildren = (id: string) => parseObject(id, deflated.objects.get(id)!).childIds.length > 0;
+    const firstLeaf = calls.findIndex((id) => !hasChildren(id));
+    expect(calls.slice(0, firstLeaf).every(hasChildren) && calls.slice(firstLeaf).every((id) => !hasChildren(id))).toBe(true);
+    expect(calls).toContain(deflated.messageId);
     expect(most).toBe(3);
   });
 

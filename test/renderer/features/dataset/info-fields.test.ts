@@ -1,7 +1,7 @@
 // Tests (Node): the Dataset form's fields come from each built-in's schema in common/, with the right control for each key.
 import { describe, expect, it } from 'vitest';
 import { BUILTIN_INFO_SCHEMAS } from '../../../../common/data-config.js';
-import { BUILTIN_HANDLERS, infoFields, isBuiltinHandler } from '../../../../renderer/features/dataset/info-fields.js';
+import { BUILTIN_HANDLERS, infoFields, isBuiltinHandler, sectionFields } from '../../../../renderer/features/dataset/info-fields.js';
 
 describe('infoFields', () => {
   it("has a field for every key of every built-in's info, in the schema's order", () => {
@@ -21,6 +21,18 @@ describe('infoFields', () => {
     expect(byKey.image_size).toMatchObject({ kind: 'pair', labels: ['height', 'width'], min: 1 });
     expect(byKey.class_names).toMatchObject({ kind: 'list' });
     expect(byKey.normalize).toMatchObject({ kind: 'yaml', default: 'unit' });
+  });
+
+  it("has the data section's own keys for every handler (on_non_finite), not the handler's name, path or info", () => {
+    expect(sectionFields()).toEqual([
+      {
+        key: 'on_non_finite',
+        kind: 'choice',
+        options: ['fail', 'skip'],
+        default: 'fail',
+        description: 'a sample holding NaN or Infinity: stop (fail), or leave it out and count it (skip)',
+      },
+    ]);
   });
 
   it('knows the built-in names and nothing else', () => {

@@ -1,0 +1,80 @@
+// Runs wherever DICOM is decoded: raw little-endian samples to float32 values, masked, sign-extended, rescaled, in RGB.
+import type { ImageHeader } from './header.js';
+
+/** How the samples of one frame are laid out once any codec has run. */
+export interface Layout {
+  bytesPerSample: number;
+  planar: boolean;
+  /** The photometric of these samples: a JPEG baseline decoder has already turned YBR into RGB. */
+  photometric: string;
+}
+
+/** [rows, columns, channels] float32 of one frame; every step is in float, none rounds to 8 bits. */
+export function toFloat(bytes: Uint8Array, h: ImageHeader, layout: Layout): Float32Array {
+  const channels = h.samplesPerPixel;
+  const out = new Float32Array(h.rows * h.columns * channels);
+  if (layout.photometric === 'YBR_FULL_422') readSubsampled(bytes, out, h);
+  else readSamples(bytes, out, h, layout);
+  if (layout.photometric === 'YBR_FULL' || layout.photometric === 'YBR_FULL_422') ybrToRgb(out, h.bitsStored);
+  return out;
+}
+
+/** The stored value of each sample, through MONOCHROME1 inversion and the modality rescale. */
+function valueOf(h: ImageHeader): (raw: number) => number {
+  const bits = h.bitsStored;
+  const mask = bits === 32 ? 0xffffffff : 2 ** bits - 1;
+  const top = 2 ** (bits - 1);
+  const invert = h.photometric === 'MONOCHROME1';
+  const { slope, intercept } = h;
+  return (raw) => {
+    let v = bits === 32 ? raw : raw % (mask + 1); // % not &: a 32-bit & would turn to a signed int
+    if (h.signed && v >= top) v -= 2 * top;
+    if (invert) v = h.signed ? -1 - v : mask - v; // ~v within BitsStored bits
+    return v * slope + intercept;
+  };
+}
+
+function readSamples(bytes: Uint8Array, out: Float32Array, h: ImageHeader, layout: Layout): void {
+  const value = valueOf(h);
+  const size = layout.bytesPerSample;
+  const count = out.length;
+  const plane = h.rows * h.columns;
+  const channels = h.samplesPerPixel;
+  for (let i = 0; i < count; i++) {
+    // Planar files store all of red, then green, then blue; out is always interleaved.
+    const src = layout.planar ? (i % channels) * plane + Math.floor(i / channels) : i;
+    const at = src * size;
+    const raw = size === 1 ? bytes[at]! : size === 2 ? bytes[at]! | (bytes[at + 1]! << 8) : readUint32(bytes, at);
+    out[i] = value(raw);
+  }
+}
+
+function readUint32(bytes: Uint8Array, at: number): number {
+  return (bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16)) + bytes[at + 3]! * 2 ** 24;
+}
+
+/** YBR_FULL_422 (native): Y1 Y2 Cb Cr for each pair of pixels along a row, Cb and Cr shared by the pair. */
+function readSubsampled(bytes: Uint8Array, out: Float32Array, h: ImageHeader): void {
+  const value = valueOf(h);
+  for (let p = 0; p < h.rows * h.columns; p++) {
+    const pair = (p >> 1) * 4;
+    out[p * 3] = value(bytes[pair + (p & 1)]!);
+    out[p * 3 + 1] = value(bytes[pair + 2]!);
+    out[p * 3 + 2] = value(bytes[pair + 3]!);
+  }
+}
+
+/** PS3.3 C.7.6.3.1.2, in float and clipped to the stored range, as pydicom + numpy compute it in the fixtures. */
+function ybrToRgb(out: Float32Array, bits: number): void {
+  const half = 2 ** (bits - 1);
+  const max = 2 ** bits - 1;
+  const clip = (v: number) => (v < 0 ? 0 : v > max ? max : v);
+  for (let i = 0; i < out.length; i += 3) {
+    const y = out[i]!,
+      cb = out[i + 1]! - half,
+      cr = out[i + 2]! - half;
+    out[i] = clip(y + 1.402 * cr);
+    out[i + 1] = clip(y - 0.344136 * cb - 0.714136 * cr);
+    out[i + 2] = clip(y + 1.772 * cb);
+  }
+}
