@@ -16,7 +16,8 @@ export function freezeLayers(model: tfjs.LayersModel, patterns: readonly string[
   for (const pattern of patterns) {
     const matcher = globRegExp(pattern);
     const matched = layers.filter((layer) => matcher.test(layer.name));
-    if (matched.length === 0) throw new ModelError('model.freeze', `${JSON.stringify(pattern)} matches no layer of ${model.name} (${someNames(layers)})`);
+    if (matched.length === 0)
+      throw new ModelError('model.freeze', `${JSON.stringify(pattern)} matches no layer of ${model.name} (${someNames(layers)})`);
     matched.forEach((layer) => frozen.add(layer));
   }
   const weighted = layers.filter((layer) => layer.trainableWeights.length > 0);

@@ -10,7 +10,10 @@ export type Tf = typeof tfjs;
  */
 export function imageInput(tf: Tf, builtin: string, inputShape: readonly number[], minSide: number): tfjs.SymbolicTensor {
   if (inputShape.length !== 3) {
-    throw new ModelError('model.builtin', `${builtin} needs images (height x width x channels), but the data's shape is [${inputShape.join(', ')}]`);
+    throw new ModelError(
+      'model.builtin',
+      `${builtin} needs images (height x width x channels), but the data's shape is [${inputShape.join(', ')}]`,
+    );
   }
   const [height = 0, width = 0] = inputShape;
   if (Math.min(height, width) < minSide) {

@@ -31,7 +31,12 @@ const BLOCKS: readonly (readonly [number, number, number])[] = [
  * layers, names, output shapes and parameter count (2,270,218 at 96x96x1, alpha 1.0, 10 classes). Keras refuses images
  * under 32x32, and so does this.
  */
-export function mobileNetV2(tf: Tf, inputShape: readonly number[], numClasses: number, { alpha = 1 }: { alpha?: number }): tfjs.LayersModel {
+export function mobileNetV2(
+  tf: Tf,
+  inputShape: readonly number[],
+  numClasses: number,
+  { alpha = 1 }: { alpha?: number },
+): tfjs.LayersModel {
   const input = imageInput(tf, 'mobilenetv2', inputShape, 32);
   const layers = new MobileNetLayers(tf);
   let x = layers.conv('Conv1', makeDivisible(32 * alpha), 3, 2, input);
@@ -43,7 +48,9 @@ export function mobileNetV2(tf: Tf, inputShape: readonly number[], numClasses: n
   x = layers.conv('Conv_1', alpha > 1 ? makeDivisible(1280 * alpha) : 1280, 1, 1, x);
   x = layers.relu6('out_relu', layers.bn('Conv_1_bn', x));
   x = tf.layers.globalAveragePooling2d({ name: 'global_average_pooling2d' }).apply(x) as Node;
-  const output = tf.layers.dense({ name: 'predictions', units: numClasses, activation: 'softmax', kernelInitializer: 'glorotUniform' }).apply(x);
+  const output = tf.layers
+    .dense({ name: 'predictions', units: numClasses, activation: 'softmax', kernelInitializer: 'glorotUniform' })
+    .apply(x);
   return tf.model({ name: `mobilenetv2_${alpha.toFixed(2)}_${inputShape[0]}`, inputs: input, outputs: output as Node });
 }
 
@@ -75,7 +82,15 @@ class MobileNetLayers {
   constructor(private readonly tf: Tf) {}
 
   conv(name: string, filters: number, kernelSize: number, strides: number, x: Node): Node {
-    const layer = this.tf.layers.conv2d({ name, filters, kernelSize, strides, padding: 'same', useBias: false, kernelInitializer: 'glorotUniform' });
+    const layer = this.tf.layers.conv2d({
+      name,
+      filters,
+      kernelSize,
+      strides,
+      padding: 'same',
+      useBias: false,
+      kernelInitializer: 'glorotUniform',
+    });
     return layer.apply(x) as Node;
   }
 
@@ -92,7 +107,8 @@ class MobileNetLayers {
     const inChannels = input.shape.at(-1)!;
     const prefix = id === 0 ? 'expanded_conv_' : `block_${id}_`;
     let x = input;
-    if (id !== 0) x = this.relu6(`${prefix}expand_relu`, this.bn(`${prefix}expand_BN`, this.conv(`${prefix}expand`, expansion * inChannels, 1, 1, x)));
+    if (id !== 0)
+      x = this.relu6(`${prefix}expand_relu`, this.bn(`${prefix}expand_BN`, this.conv(`${prefix}expand`, expansion * inChannels, 1, 1, x)));
     if (stride === 2) x = this.tf.layers.zeroPadding2d({ name: `${prefix}pad`, padding: correctPad(x.shape.slice(1, 3)) }).apply(x) as Node;
     const depthwise = this.tf.layers.depthwiseConv2d({
       name: `${prefix}depthwise`,

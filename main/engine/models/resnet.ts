@@ -15,7 +15,12 @@ export interface ResnetOptions {
  * parameters with width 32, depth 1 on one channel and 10 classes. Channels last, `same` padding, bias-free convs
  * before each BatchNormalization (Keras's momentum 0.99, epsilon 0.001), Glorot-uniform kernels as Keras's defaults.
  */
-export function resnet(tf: Tf, inputShape: readonly number[], numClasses: number, { depth = 1, width = 32 }: ResnetOptions): tfjs.LayersModel {
+export function resnet(
+  tf: Tf,
+  inputShape: readonly number[],
+  numClasses: number,
+  { depth = 1, width = 32 }: ResnetOptions,
+): tfjs.LayersModel {
   const input = imageInput(tf, 'resnet', inputShape, 1);
   const layers = new ResnetLayers(tf);
   let x = layers.relu('conv1_relu', layers.bn('conv1_bn', layers.conv('conv1', width, 3, 1, input)));
@@ -26,7 +31,9 @@ export function resnet(tf: Tf, inputShape: readonly number[], numClasses: number
     }
   }
   const pooled = tf.layers.globalAveragePooling2d({ name: 'avg_pool' }).apply(x);
-  const output = tf.layers.dense({ name: 'predictions', units: numClasses, activation: 'softmax', kernelInitializer: 'glorotUniform' }).apply(pooled);
+  const output = tf.layers
+    .dense({ name: 'predictions', units: numClasses, activation: 'softmax', kernelInitializer: 'glorotUniform' })
+    .apply(pooled);
   return tf.model({ name: 'resnet', inputs: input, outputs: output as tfjs.SymbolicTensor });
 }
 
@@ -36,7 +43,15 @@ class ResnetLayers {
   constructor(private readonly tf: Tf) {}
 
   conv(name: string, filters: number, kernelSize: number, strides: number, x: Node): Node {
-    const layer = this.tf.layers.conv2d({ name, filters, kernelSize, strides, padding: 'same', useBias: false, kernelInitializer: 'glorotUniform' });
+    const layer = this.tf.layers.conv2d({
+      name,
+      filters,
+      kernelSize,
+      strides,
+      padding: 'same',
+      useBias: false,
+      kernelInitializer: 'glorotUniform',
+    });
     return layer.apply(x) as Node;
   }
 
@@ -50,7 +65,16 @@ class ResnetLayers {
 
   /** Two 3x3 convs beside a shortcut: the input itself, or a strided 1x1 conv where the shape changes. */
   block(prefix: string, x: Node, filters: number, strides: number): Node {
-    const y = this.bn(`${prefix}_bn2`, this.conv(`${prefix}_conv2`, filters, 3, 1, this.relu(`${prefix}_relu1`, this.bn(`${prefix}_bn1`, this.conv(`${prefix}_conv1`, filters, 3, strides, x)))));
+    const y = this.bn(
+      `${prefix}_bn2`,
+      this.conv(
+        `${prefix}_conv2`,
+        filters,
+        3,
+        1,
+        this.relu(`${prefix}_relu1`, this.bn(`${prefix}_bn1`, this.conv(`${prefix}_conv1`, filters, 3, strides, x))),
+      ),
+    );
     const same = strides === 1 && x.shape.at(-1) === filters;
     const shortcut = same ? x : this.bn(`${prefix}_shortcut_bn`, this.conv(`${prefix}_shortcut`, filters, 1, strides, x));
     const sum = this.tf.layers.add({ name: `${prefix}_add` }).apply([shortcut, y]) as Node;
