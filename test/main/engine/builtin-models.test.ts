@@ -36,7 +36,7 @@ function layerRows(model: tf.LayersModel): LayerRow[] {
 }
 
 function counts(model: tf.LayersModel): KerasModel {
-  const trainable = model.trainableWeights.reduce((sum, w) => sum + w.shape.reduce((a, b) => a * b, 1), 0);
+  const trainable = model.trainableWeights.reduce((sum, w) => sum + w.shape.reduce((a, b) => a! * b!, 1)!, 0);
   return { params: model.countParams(), trainable };
 }
 
