@@ -65,16 +65,8 @@ class ResnetLayers {
 
   /** Two 3x3 convs beside a shortcut: the input itself, or a strided 1x1 conv where the shape changes. */
   block(prefix: string, x: Node, filters: number, strides: number): Node {
-    const y = this.bn(
-      `${prefix}_bn2`,
-      this.conv(
-        `${prefix}_conv2`,
-        filters,
-        3,
-        1,
-        this.relu(`${prefix}_relu1`, this.bn(`${prefix}_bn1`, this.conv(`${prefix}_conv1`, filters, 3, strides, x))),
-      ),
-    );
+    let y = this.relu(`${prefix}_relu1`, this.bn(`${prefix}_bn1`, this.conv(`${prefix}_conv1`, filters, 3, strides, x)));
+    y = this.bn(`${prefix}_bn2`, this.conv(`${prefix}_conv2`, filters, 3, 1, y));
     const same = strides === 1 && x.shape.at(-1) === filters;
     const shortcut = same ? x : this.bn(`${prefix}_shortcut_bn`, this.conv(`${prefix}_shortcut`, filters, 1, strides, x));
     const sum = this.tf.layers.add({ name: `${prefix}_add` }).apply([shortcut, y]) as Node;

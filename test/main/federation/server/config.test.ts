@@ -70,7 +70,9 @@ describe('loadAggregatorConfig', () => {
 
   it('refuses a model given both as a built-in and as a file', async () => {
     const file = await yaml('model.yaml', ['model: { builtin: mlp, path: m.json }', 'insecure: true']);
-    expect(await problems(loadAggregatorConfig(file))).toMatch(/model: set either `builtin` \(mnist-cnn or mlp or resnet or mobilenetv2\) or `path`/);
+    expect(await problems(loadAggregatorConfig(file))).toMatch(
+      /model: set either `builtin` \(mnist-cnn or mlp or resnet or mobilenetv2\) or `path`/,
+    );
   });
 
   it('refuses an alias inside the value it repeats on its line, and reads the file with the party config reader', async () => {
