@@ -80,6 +80,11 @@ async function measure(runner: RunnerName, m: ModelPlan, venv: VenvResult): Prom
   return run.ok ? { ok: true, load, ...run.value } : { ok: false, load, note: run.note };
 }
 
+function describe(outcome: Outcome): string {
+  if (!outcome.ok) return outcome.note;
+  return `${Math.round(outcome.samples_per_s)} samples/s, loss ${round(outcome.loss_at, 4)}, test acc ${round(outcome.test_acc, 4)}`;
+}
+
 async function measureModel(m: ModelPlan, repeats: number, venv: VenvResult): Promise<ModelReport> {
   log(`${m.name} at ${m.side}x${m.side}, batch ${m.batch}: checking parameter counts...`);
   const report: ModelReport = { plan: m, runs: {}, ...(await checkParameters(m, venv)) };
@@ -91,10 +96,7 @@ async function measureModel(m: ModelPlan, repeats: number, venv: VenvResult): Pr
     for (const runner of ORDER) {
       log(`  ${runner} (${repeat}/${repeats}): ${m.steps} steps...`);
       const outcome = await measure(runner, m, venv);
-      log(
-        `    ${outcome.ok ? `${Math.round(outcome.samples_per_s)} samples/s, loss ${round(outcome.loss_at, 4)}, acc ${round(outcome.test_acc, 4)}` : ''}`,
-      );
-      if (!outcome.ok) log(`    ${outcome.note}`);
+      log(`    ${describe(outcome)}`);
       (report.runs[runner] ??= []).push(outcome);
     }
   }

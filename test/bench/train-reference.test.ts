@@ -60,27 +60,9 @@ describe.skipIf(!existsSync(path.join(FASHION_MNIST, 't10k-images-idx3-ubyte.gz'
   },
 );
 
-// The venv is built by `npm run bench:train` (pip, minutes, about 2 GB), never by CI: without it these are skipped.
+// The venv is built by `npm run bench:train` (pip, minutes, about 2 GB), never by CI: without it this is skipped. The run
+// takes about 5 s of CPU (importing torch, reading the IDX files); the timeout allows for a machine loaded many times over.
 describe.skipIf(!existsSync(VENV_READY))('the references in the bench venv (.bench/venv, made by npm run bench:train)', () => {
-  it('counts the resnet twins as the spec does: 309,418 in Keras and in PyTorch', async () => {
-    const counts = await Promise.all(
-      (['keras', 'torch'] as const).map(async (framework) => {
-        const args = [
-          path.join(REFERENCE, 'train_reference.py'),
-          '--framework',
-          framework,
-          '--model',
-          'resnet',
-          '--size',
-          '64',
-          '--params-only',
-        ];
-        return JSON.parse((await run(VENV_PYTHON, args, { env })).stdout.trim().split('\n').pop()!).parameters as number;
-      }),
-    );
-    expect(counts).toEqual([309_418, 309_418]);
-  }, 60_000);
-
   it('trains mnist-cnn for 3 PyTorch steps and prints finite measurements', async () => {
     const args = ['--framework', 'torch', '--model', 'mnist-cnn', '--batch', '8', '--steps', '3', '--warmup', '1', '--test-per-class', '2'];
     const { stdout } = await run(VENV_PYTHON, [path.join(REFERENCE, 'train_reference.py'), ...args], { env });
@@ -88,5 +70,5 @@ describe.skipIf(!existsSync(VENV_READY))('the references in the bench venv (.ben
     expect(result).toMatchObject({ parameters: 34_826, steps: 3, batch: 8, test_samples: 20 });
     for (const key of ['samples_per_s', 'cpu_cores', 'loss_at', 'peak_rss_mb']) expect(result[key], key).toBeGreaterThan(0);
     expect(result.test_acc).toBeGreaterThanOrEqual(0);
-  }, 60_000);
+  }, 120_000);
 });
