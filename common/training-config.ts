@@ -11,6 +11,12 @@ export type BackendChoice = (typeof BACKEND_CHOICES)[number];
 /** The `training:` section; every key has a default, so the section may be left out. */
 export const TrainingSectionSchema = z.strictObject({
   epochs: z.number().int().min(1).default(1).describe('local epochs of `tributary train` (a federation round sets its own)'),
+  max_steps: z
+    .number()
+    .int()
+    .min(1)
+    .optional()
+    .describe('`tributary train` stops after this many batches in all, even within an epoch; `--steps` wins over it'),
   backend: z.enum(BACKEND_CHOICES).default('auto').describe('the tfjs backend to try first; TRIBUTARY_BACKEND wins over it'),
   threads: z.number().int().min(1).max(64).optional().describe('wasm threads; default: every core; TRIBUTARY_WASM_THREADS wins over it'),
 });

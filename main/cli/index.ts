@@ -29,9 +29,10 @@ const COMMANDS: Record<string, { usage: string; run: (args: string[]) => Promise
     run: preview,
   },
   train: {
-    usage: `  tributary train --config party.yaml [--epochs N] [--backend auto|tensorflow|wasm|cpu] [--log FILE]
+    usage: `  tributary train --config party.yaml [--epochs N | --steps N] [--backend auto|tensorflow|wasm|cpu] [--log FILE]
       train the config's model on its train split, then evaluate it on its test split; Ctrl-C stops
-      within a batch. --log appends the run (backend, epochs, evaluation) to FILE as JSON lines`,
+      within a batch. --steps trains exactly N batches (the last epoch partial) instead of epochs.
+      --log appends the run (backend, epochs, evaluation) to FILE as JSON lines`,
     run: train,
   },
   party: {
@@ -136,14 +137,27 @@ async function preview(args: string[]): Promise<number> {
 async function train(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: { config: { type: 'string' }, epochs: { type: 'string' }, backend: { type: 'string' }, log: { type: 'string' } },
+    options: {
+      config: { type: 'string' },
+      epochs: { type: 'string' },
+      steps: { type: 'string' },
+      backend: { type: 'string' },
+      log: { type: 'string' },
+    },
   });
   if (!values.config) throw new UsageError('--config is required');
-  const epochs = values.epochs === undefined ? undefined : Number(values.epochs);
-  if (epochs !== undefined && !(Number.isInteger(epochs) && epochs >= 1))
-    throw new UsageError(`--epochs takes a whole number >= 1, not ${values.epochs}`);
+  if (values.epochs !== undefined && values.steps !== undefined) throw new UsageError('--epochs and --steps: give one or the other');
+  const epochs = wholeFlag('--epochs', values.epochs);
+  const steps = wholeFlag('--steps', values.steps);
   const loaded = await loadPartyConfig(values.config);
-  return trainCommand({ loaded, epochs, backend: backendFlag(values.backend), log: values.log });
+  return trainCommand({ loaded, epochs, steps, backend: backendFlag(values.backend), log: values.log });
+}
+
+function wholeFlag(flag: string, value: string | undefined): number | undefined {
+  const number = value === undefined ? undefined : Number(value);
+  if (number !== undefined && !(Number.isInteger(number) && number >= 1))
+    throw new UsageError(`${flag} takes a whole number >= 1, not ${value}`);
+  return number;
 }
 
 async function party(args: string[]): Promise<number> {

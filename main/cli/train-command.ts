@@ -1,4 +1,5 @@
 // Runs in the CLI process: `tributary train --config party.yaml`: trains the config's model on its data in a training thread, then evaluates it.
+import { BUILTIN_MODELS } from '../../common/model-config.js';
 import type { BackendChoice } from '../../common/training-config.js';
 import { ConfigError } from '../config/errors.js';
 import type { LoadedConfig } from '../config/party-config.js';
@@ -12,8 +13,10 @@ import { formatEpoch, formatEvaluation, formatOpened, trainingProgress } from '.
 
 export interface TrainCommandOptions {
   loaded: LoadedConfig;
-  /** Instead of the config's `training.epochs`. */
+  /** Instead of the config's `training.epochs` (and its `max_steps`). */
   epochs?: number;
+  /** Exactly this many batches, instead of the config's `training.max_steps` or epochs. */
+  steps?: number;
   /** Instead of the config's `training.backend`. */
   backend?: BackendChoice;
   /** A JSON-lines file to append the run's record to. */
@@ -21,19 +24,27 @@ export interface TrainCommandOptions {
 }
 
 /** Exit code 0 when trained and evaluated, 130 when Ctrl-C stopped it (143: SIGTERM); throws what failed. */
-export async function trainCommand({ loaded, epochs: asked, backend, log: logFile }: TrainCommandOptions): Promise<number> {
+export async function trainCommand({
+  loaded,
+  epochs: asked,
+  steps: askedSteps,
+  backend,
+  log: logFile,
+}: TrainCommandOptions): Promise<number> {
   const { file, config } = loaded;
   const { model } = config;
   if (!model) {
     throw new ConfigError({
       file,
       key: 'model',
-      problem: 'missing: training needs a `model:` section (`builtin: mnist-cnn` or `mlp`, or `path:` to a model.json)',
+      problem: `missing: training needs a \`model:\` section (\`builtin:\` ${BUILTIN_MODELS.join(', ')}, or \`path:\` to a model.json)`,
     });
   }
-  const epochs = asked ?? config.training.epochs;
+  // A flag wins over the config; steps win over epochs. Every epoch trains at least a batch, so `steps` epochs always hold `steps` batches.
+  const steps = askedSteps ?? (asked === undefined ? config.training.max_steps : undefined);
+  const epochs = steps ?? asked ?? config.training.epochs;
   const log: RunLog = logFile ? runLog(logFile) : () => {};
-  log('start', { config: file, epochs, ...(backend && { backend }) });
+  log('start', { config: file, epochs, ...(steps && { steps }), ...(backend && { backend }) });
   const runner = new TrainingRunner();
   const progress = trainingProgress();
   return interruptible(
@@ -44,13 +55,17 @@ export async function trainCommand({ loaded, epochs: asked, backend, log: logFil
       if (info.backend.warning) console.error(`warning: ${info.backend.warning}`);
       console.log(formatOpened(info, model));
       if (signal.aborted) return stopped(log, 'before training started', interruptOf(signal));
+      let shownEpochs = epochs; // the epochs the steps take, as the first batch event reports them
       const onProgress = (event: TrainProgress) => {
-        if (event.type === 'batch') return progress.batch(event);
+        if (event.type === 'batch') {
+          shownEpochs = event.epochs;
+          return progress.batch(event);
+        }
         progress.clear();
-        console.log(formatEpoch(event, epochs));
+        console.log(formatEpoch(event, shownEpochs));
         log('epoch', event);
       };
-      const trained = await runner.train(epochs, { onProgress });
+      const trained = await runner.train(epochs, { ...(steps && { maxSteps: steps }), onProgress });
       progress.clear();
       if (trained.stopped)
         return stopped(log, `after ${trained.samples} samples (${trained.epochs.length} whole epochs)`, interruptOf(signal));

@@ -2,17 +2,41 @@
 import type * as tfjs from '@tensorflow/tfjs';
 import type { BuiltinModel } from '../../common/model-config.js';
 import { ModelError } from './model-file.js';
+import { mobileNetV2 } from './models/mobilenet-v2.js';
+import { resnet } from './models/resnet.js';
 
 type Tf = typeof tfjs;
 /** Moved to the contract (common/model-config.ts); re-exported while main/federation/ still imports it from here. */
 export { BUILTIN_MODELS } from '../../common/model-config.js';
 
+/** What shapes a built-in beyond the data: the `model:` keys of the same names; each built-in takes its own. */
+export interface BuiltinOptions {
+  depth?: number;
+  width?: number;
+  alpha?: number;
+}
+
 /**
  * Layer names are set, not left to tfjs: its generated names depend on how many layers the process has made, and a
  * weight's name (`conv2d/kernel`) must be the same at every party and on every run.
  */
-export function buildBuiltin(tf: Tf, builtin: BuiltinModel, inputShape: readonly number[], numClasses: number): tfjs.Sequential {
-  return builtin === 'mnist-cnn' ? mnistCnn(tf, inputShape, numClasses) : mlp(tf, inputShape, numClasses);
+export function buildBuiltin(
+  tf: Tf,
+  builtin: BuiltinModel,
+  inputShape: readonly number[],
+  numClasses: number,
+  options: BuiltinOptions = {},
+): tfjs.LayersModel {
+  switch (builtin) {
+    case 'mnist-cnn':
+      return mnistCnn(tf, inputShape, numClasses);
+    case 'mlp':
+      return mlp(tf, inputShape, numClasses);
+    case 'resnet':
+      return resnet(tf, inputShape, numClasses, options);
+    case 'mobilenetv2':
+      return mobileNetV2(tf, inputShape, numClasses, options);
+  }
 }
 
 /** Keras's mnist_convnet example, layer for layer: 34,826 parameters on 28x28x1 with 10 classes. */

@@ -4,6 +4,7 @@ import type * as tfjs from '@tensorflow/tfjs';
 import type { ModelSection } from '../../common/model-config.js';
 import { buildBuiltin } from './builtin-models.js';
 import { ModelError, modelFile } from './model-file.js';
+import { freezeLayers, frozenBatchNormInInference } from './models/freeze.js';
 
 type Tf = typeof tfjs;
 /** Moved to the contract (common/model-config.ts); re-exported while main/federation/ still imports it from here. */
@@ -19,15 +20,23 @@ export interface BuildModelOptions {
 
 /**
  * A compiled model: a built-in, or a model.json loaded from disk (with its weights, if it lists any). The config's
- * optimizer, loss and metrics win over any training config stored in the model.json.
+ * optimizer, loss and metrics win over any training config stored in the model.json; its `freeze` patterns are applied
+ * before compiling, and every frozen BatchNormalization runs in inference mode, as in Keras.
  */
 export async function buildModel(tf: Tf, spec: ModelSection, options: BuildModelOptions): Promise<tfjs.LayersModel> {
   const { inputShape, numClasses, baseDir } = options;
   if (spec.builtin === undefined && spec.path === undefined) throw new ModelError('model', 'set `builtin` or `path`');
   const model =
     spec.builtin !== undefined
-      ? buildBuiltin(tf, spec.builtin, inputShape, numClasses)
+      ? buildBuiltin(tf, spec.builtin, inputShape, numClasses, spec)
       : await loadModel(tf, path.resolve(baseDir, spec.path!), inputShape, numClasses);
+  try {
+    if (spec.freeze) freezeLayers(model, spec.freeze);
+  } catch (error) {
+    model.dispose();
+    throw error;
+  }
+  frozenBatchNormInInference(model);
   model.compile({ optimizer: optimizer(tf, spec), loss: spec.loss, metrics: [...spec.metrics] });
   return model;
 }

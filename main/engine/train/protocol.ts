@@ -38,7 +38,14 @@ export const RequestSchema = z.discriminatedUnion('type', [
     /** The backend to try first, instead of the config's `training.backend`; TRIBUTARY_BACKEND still wins, as in selectBackend. */
     backend: z.enum(BACKEND_CHOICES).optional(),
   }),
-  z.strictObject({ type: z.literal('train'), id, epochs: z.number().int().min(1), progressEveryMs: z.number().min(0).optional() }),
+  z.strictObject({
+    type: z.literal('train'),
+    id,
+    epochs: z.number().int().min(1),
+    /** Batches to train in all, if fewer than the epochs hold (`training.max_steps`, `--steps`). */
+    maxSteps: z.number().int().min(1).optional(),
+    progressEveryMs: z.number().min(0).optional(),
+  }),
   /** A round's settings, for the trainings that follow; what is left out stays as it is. */
   z.strictObject({
     type: z.literal('configure'),

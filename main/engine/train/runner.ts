@@ -78,13 +78,18 @@ export class TrainingRunner extends EventEmitter<RunnerEvents> {
     return (await this.#call({ type: 'configure', ...settings }, 'configured')).settings;
   }
 
-  /** Resolves when the epochs are done or a stop took effect (then `stopped` is true). */
+  /** Resolves when the epochs (or `maxSteps` batches, if fewer) are done or a stop took effect (then `stopped` is true). */
   async train(
     epochs: number,
-    options: { progressEveryMs?: number; onProgress?: (event: TrainProgress) => void } = {},
+    options: { maxSteps?: number; progressEveryMs?: number; onProgress?: (event: TrainProgress) => void } = {},
   ): Promise<TrainResult> {
-    const { onProgress, progressEveryMs } = options;
-    const request: Unsent<'train'> = { type: 'train', epochs, ...(progressEveryMs !== undefined && { progressEveryMs }) };
+    const { onProgress, progressEveryMs, maxSteps } = options;
+    const request: Unsent<'train'> = {
+      type: 'train',
+      epochs,
+      ...(maxSteps !== undefined && { maxSteps }),
+      ...(progressEveryMs !== undefined && { progressEveryMs }),
+    };
     return (await this.#call(request, 'trained', [], onProgress)).result;
   }
 

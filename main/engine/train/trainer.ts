@@ -7,6 +7,8 @@ import { accuracyIndex, batchTensors, nextTurn } from './batch-tensors.js';
 
 export interface TrainOptions {
   epochs: number;
+  /** Batches to train in all, then stop: the epoch it falls in ends there, reported as a (partial) epoch. Unset: every batch of every epoch. */
+  maxSteps?: number;
   /** Stops between batches: the batch being trained finishes (an optimizer step is never cut in half), no other starts. */
   signal?: AbortSignal;
   onProgress?: (event: TrainProgress) => void;
@@ -66,23 +68,28 @@ interface Run {
   options: Required<Omit<TrainOptions, 'signal'>> & Pick<TrainOptions, 'signal'>;
   accuracyAt: number;
   samples: number;
+  /** Batches trained in this call, over every epoch. */
+  steps: number;
   lastReport: number;
 }
 
 export async function trainEpochs(tf: Tf, model: tfjs.LayersModel, generator: DataGenerator, options: TrainOptions): Promise<TrainResult> {
-  const { epochs, signal, onProgress = () => {}, progressEveryMs = 250 } = options;
+  const { epochs, maxSteps = Infinity, signal, onProgress = () => {}, progressEveryMs = 250 } = options;
   if (!Number.isInteger(epochs) || epochs < 1) throw new RangeError(`epochs must be a whole number >= 1, got ${epochs}`);
+  if (maxSteps !== Infinity && !(Number.isInteger(maxSteps) && maxSteps >= 1))
+    throw new RangeError(`maxSteps must be a whole number >= 1, got ${maxSteps}`);
   const run: Run = {
     tf,
     model,
     generator,
-    options: { epochs, signal, onProgress, progressEveryMs },
+    options: { epochs, maxSteps, signal, onProgress, progressEveryMs },
     accuracyAt: accuracyIndex(model),
     samples: 0,
+    steps: 0,
     lastReport: -Infinity,
   };
   const results: EpochResult[] = [];
-  for (let epoch = 1; epoch <= epochs; epoch++) {
+  for (let epoch = 1; epoch <= epochs && run.steps < maxSteps; epoch++) {
     const result = await trainEpoch(run, epoch);
     if (result === null) return { epochs: results, stopped: true, samples: run.samples };
     results.push(result);
@@ -110,9 +117,12 @@ async function trainEpoch(run: Run, epoch: number): Promise<EpochResult | null> 
             'so training diverged and the weights are unusable; lower learning_rate or check the data',
         );
       }
-      meter.add(n, loss, accuracy);
+      meter.add(n, loss, accuracy, batch.skipped.length);
       run.samples += n;
+      run.steps++;
       report(run, epoch, meter);
+      // Leaving the loop early returns the generator (see above): the epoch ends here, and the generator's does not.
+      if (run.steps === options.maxSteps) return meter.result(epoch, meter.skipped);
       await nextTurn();
     }
   } catch (error) {
@@ -147,19 +157,22 @@ function weightsFinite({ tf, model }: Run): boolean {
 }
 
 function report(run: Run, epoch: number, meter: Meter): void {
-  const { epochs, onProgress, progressEveryMs } = run.options;
+  const { maxSteps, onProgress, progressEveryMs } = run.options;
+  // The epochs maxSteps lets run, when fewer than asked (a whole-skipped batch aside): the progress line's total.
+  const epochs = Math.min(run.options.epochs, Math.ceil(maxSteps / run.generator.length));
   const now = performance.now();
   if (now - run.lastReport < progressEveryMs) return;
   run.lastReport = now;
   const samplesPerSec = meter.samplesPerSec();
   // Samples still to train: the rest of this epoch and every later one (skipped files make this a slight overestimate).
-  const remaining = (epochs - epoch + 1) * run.generator.sampleCount - meter.samples;
+  const byEpochs = (epochs - epoch + 1) * run.generator.sampleCount - meter.samples;
+  const remaining = Math.min(byEpochs, (maxSteps - run.steps) * run.generator.batchSize);
   onProgress({
     type: 'batch',
     epoch,
     epochs,
     batch: meter.batches,
-    batches: run.generator.length,
+    batches: Math.min(run.generator.length, maxSteps - (run.steps - meter.batches)),
     loss: meter.loss(),
     accuracy: meter.accuracy(),
     samplesPerSec,
@@ -175,9 +188,12 @@ class Meter {
   samples = 0;
   #lossSum = 0;
   #accuracySum: number | null = 0;
+  /** Samples the yielded batches left out: an epoch cut short by maxSteps has no generator summary to count them. */
+  skipped = 0;
 
-  add(n: number, loss: number, accuracy: number | null): void {
+  add(n: number, loss: number, accuracy: number | null, skipped: number): void {
     this.batches++;
+    this.skipped += skipped;
     this.samples += n;
     this.#lossSum += loss * n;
     this.#accuracySum = accuracy === null || this.#accuracySum === null ? null : this.#accuracySum + accuracy * n;

@@ -1,5 +1,6 @@
 // Runs in the training thread: what the thread owns (the tfjs backend, the data handler's splits, the compiled model) and what each request does with it.
 import type * as tfjs from '@tensorflow/tfjs';
+import { BUILTIN_MODELS } from '../../../common/model-config.js';
 import type { ModelSection } from '../../../common/model-config.js';
 import { ConfigError } from '../../config/errors.js';
 import { loadPartyConfig } from '../../config/party-config.js';
@@ -142,7 +143,8 @@ function configuredModel({ file, config }: LoadedConfig): ModelSection {
     file,
     key: 'model',
     problem:
-      'missing: add a `model:` section (`builtin: mnist-cnn` or `mlp`, or `path:` to a model.json) to train, or have the federation offer one',
+      `missing: add a \`model:\` section (\`builtin:\` ${BUILTIN_MODELS.join(', ')}, or \`path:\` to a model.json) to train, ` +
+      'or have the federation offer one',
   });
 }
 

@@ -64,6 +64,7 @@ async function answer(request: Exclude<CheckedRequest, { type: 'stop' | 'close' 
         signal,
         onProgress,
         ...(request.progressEveryMs !== undefined && { progressEveryMs: request.progressEveryMs }),
+        ...(request.maxSteps !== undefined && { maxSteps: request.maxSteps }),
       });
       return post({ type: 'trained', id, result });
     }

@@ -67,9 +67,31 @@ describe('tributary train', () => {
     expect(events[1]!.backend!.description).toBe(lines[0]);
   });
 
+  it('trains exactly --steps batches: a whole epoch, then a partial one reported as an epoch, then evaluates', async () => {
+    const logFile = path.join(await tempDir(), 'run.jsonl');
+    expect(await main(['train', '--config', IMAGE_FOLDER, '--steps', '20', '--log', logFile])).toBe(0);
+    const lines = printed().split('\n');
+    // 1000 samples in batches of 64: 16 batches, then 4 more (256 samples).
+    expect(lines[3]).toMatch(/^epoch 1\/2: loss \d+\.\d{4}, accuracy 0\.\d{4}, 1000 samples in /);
+    expect(lines[4]).toMatch(/^epoch 2\/2: loss \d+\.\d{4}, accuracy 0\.\d{4}, 256 samples in /);
+    expect(lines[5]).toMatch(/^test: loss /);
+    const events = (await fsp.readFile(logFile, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { event: string; steps?: number });
+    expect(events.map((e) => e.event)).toEqual(['start', 'opened', 'epoch', 'epoch', 'evaluated']);
+    expect(events[0]!.steps).toBe(20);
+  });
+
   it('returns 2 for bad usage, and for a config without a model, before starting a training thread', async () => {
     expect(await main(['train', '--config', IMAGE_FOLDER, '--epochs', '0'])).toBe(2);
     expect(complained()).toBe('tributary train: --epochs takes a whole number >= 1, not 0');
+    spies.error.mockClear();
+    expect(await main(['train', '--config', IMAGE_FOLDER, '--steps', '2.5'])).toBe(2);
+    expect(complained()).toBe('tributary train: --steps takes a whole number >= 1, not 2.5');
+    spies.error.mockClear();
+    expect(await main(['train', '--config', IMAGE_FOLDER, '--epochs', '1', '--steps', '3'])).toBe(2);
+    expect(complained()).toBe('tributary train: --epochs and --steps: give one or the other');
     spies.error.mockClear();
     expect(await main(['train', '--config', IMAGE_FOLDER, '--backend', 'gpu'])).toBe(2);
     expect(complained()).toBe('tributary train: --backend gpu: use one of auto, tensorflow, wasm, cpu');

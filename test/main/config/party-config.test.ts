@@ -143,7 +143,7 @@ describe('loadPartyConfig', () => {
     ]);
     const neither = await configFile('data:\n  name: Idx\nmodel:\n  seed: 3\n', 'neither.yaml');
     expect((await failure(loadPartyConfig(neither))).message).toBe(
-      `${neither}:3: model: set \`builtin\` (mnist-cnn or mlp) or \`path\` (a model.json)`,
+      `${neither}:3: model: set \`builtin\` (mnist-cnn or mlp or resnet or mobilenetv2) or \`path\` (a model.json)`,
     );
   });
 
@@ -335,6 +335,17 @@ describe('validateSection', () => {
       `${file}:6: model.learning_rate: expected a number > 0, got infinity`,
       `${file}:8: training.threads: expected a whole number from 1 to 64, got 1e20`,
     ]);
+  });
+
+  it("names the image built-ins' keys, model.freeze and training.max_steps when they are wrong", async () => {
+    const lines = ['data:', '  name: Idx', 'model:', '  builtin: resnet', '  freeze: conv1', 'training:', '  max_steps: 0', ''];
+    const file = await configFile(lines.join('\n'));
+    expect((await failure(loadPartyConfig(file))).message.split('\n')).toEqual([
+      `${file}:5: model.freeze: expected a list, got "conv1"`,
+      `${file}:7: training.max_steps: expected a whole number >= 1, got 0`,
+    ]);
+    const other = await configFile('data:\n  name: Idx\nmodel:\n  builtin: mnist-cnn\n  width: 16\n', 'other.yaml');
+    expect((await failure(loadPartyConfig(other))).message).toBe(`${other}:5: model.width: only \`builtin: resnet\` takes \`width\``);
   });
 
   it('returns the parsed value with defaults', () => {

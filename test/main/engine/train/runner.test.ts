@@ -260,7 +260,7 @@ describe('TrainingRunner, whatever the backend', () => {
     await expect(runner.open({ configFile: party.configFile, model: { path: 'nowhere/model.json' }, backend: 'cpu' })).rejects.toThrow(
       `open failed: building the model: ${path.join(party.dir, 'nowhere/model.json')}: file not found`,
     );
-    await expect(runner.open({ configFile: party.configFile, model: { builtin: 'resnet' } as never })).rejects.toThrow(
+    await expect(runner.open({ configFile: party.configFile, model: { builtin: 'vgg16' } as never })).rejects.toThrow(
       /^bad request "open" to the training thread: model\.builtin: /,
     );
     await expect(runner.setWeights([{ name: 'dense/kernel', shape: [1], dtype: 'float32', data: [1] }] as never)).rejects.toThrow(

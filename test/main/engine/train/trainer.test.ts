@@ -235,6 +235,50 @@ forEachBackend((backend) => {
       await expect(trainEpochs(tf, m, splits.train, { epochs: 0 })).rejects.toThrow('epochs must be a whole number >= 1, got 0');
       m.dispose();
     });
+
+    it('trains exactly maxSteps batches, over as many epochs as they take, the last one partial and reported as an epoch', async () => {
+      const m = await model();
+      const events: TrainProgress[] = [];
+      const epochBefore = splits.train.epoch;
+      const result = await trainEpochs(tf, m, splits.train, {
+        epochs: 10,
+        maxSteps: BATCHES + 2,
+        progressEveryMs: 0,
+        onProgress: (event) => events.push(event),
+      });
+      expect(result.stopped).toBe(false);
+      expect(iterations(m)).toBe(BATCHES + 2);
+      expect(result.samples).toBe(party.trainSamples + 2 * 8);
+      expect(result.epochs.map((e) => [e.epoch, e.samples])).toEqual([
+        [1, party.trainSamples],
+        [2, 16],
+      ]);
+      expect(events.map((e) => (e.type === 'batch' ? `${e.epoch}.${e.batch}/${e.batches} of ${e.epochs}` : `epoch ${e.epoch}`))).toEqual([
+        ...[1, 2, 3, 4, 5, 6].map((b) => `1.${b}/6 of 2`),
+        'epoch 1',
+        '2.1/2 of 2',
+        '2.2/2 of 2',
+        'epoch 2',
+      ]);
+      expect((events.at(-2) as BatchProgress).etaSec).toBe(0);
+      expect(splits.train.epoch).toBe(epochBefore + 1); // the partial epoch does not end the generator's
+      m.dispose();
+    });
+
+    it('stops within the first epoch when maxSteps is fewer than its batches', async () => {
+      const m = await model();
+      const result = await trainEpochs(tf, m, splits.train, { epochs: 3, maxSteps: 1 });
+      expect(result).toMatchObject({ stopped: false, samples: 8 });
+      expect(result.epochs).toHaveLength(1);
+      expect(iterations(m)).toBe(1);
+      await expect(trainEpochs(tf, m, splits.train, { epochs: 1, maxSteps: 0 })).rejects.toThrow(
+        'maxSteps must be a whole number >= 1, got 0',
+      );
+      await expect(trainEpochs(tf, m, splits.train, { epochs: 1, maxSteps: 1.5 })).rejects.toThrow(
+        'maxSteps must be a whole number >= 1, got 1.5',
+      );
+      m.dispose();
+    });
   });
 
   describe('evaluate', () => {
