@@ -36,7 +36,7 @@ export interface StepsResult {
   backend: string;
   description: string;
   parameters: number;
-  /** Steps trained in all: the bench stops training after `steps`, and a stop lands within one more batch. */
+  /** Steps trained in all: `steps`, as the runner's maxSteps caps them. */
   trained_steps: number;
   samples_per_s: number;
   cpu_cores: number;
@@ -85,9 +85,8 @@ async function steps(runner: TrainingRunner, request: Extract<RunRequest, { mode
     const now = { wall: performance.now() / 1000, cpu: cpuSeconds() };
     if (done === request.warmup) start = now;
     end = now;
-    if (done === request.steps) void runner.stop();
   };
-  const trained = await runner.train(Math.ceil(request.steps / perEpoch), { progressEveryMs: 0, onProgress });
+  const trained = await runner.train(Math.ceil(request.steps / perEpoch), { maxSteps: request.steps, progressEveryMs: 0, onProgress });
   const trainRss = peakRssMb();
   const evaluated = await runner.evaluate();
   const wall = end.wall - start.wall;
