@@ -7,7 +7,7 @@ import type { EpochsResult, StepsResult } from './tributary-run.js';
 export type RunnerName = 'keras' | 'torch' | 'tensorflow' | 'wasm';
 type Measured = Pick<
   StepsResult & ReferenceResult,
-  'samples_per_s' | 'cpu_cores' | 'loss_at' | 'test_acc' | 'peak_rss_mb' | 'test_samples'
+  'samples_per_s' | 'cpu_cores' | 'loss_at' | 'test_acc' | 'peak_rss_mb' | 'train_peak_rss_mb' | 'test_samples'
 >;
 export type Outcome =
   ({ ok: true; load: number } & Measured & Partial<StepsResult & ReferenceResult>) | { ok: false; load: number; note: string };
@@ -32,6 +32,8 @@ interface Aggregate {
   lossAt: number;
   testAcc: number;
   peakRssMb: number;
+  /** The peak as training ended, before the test pass. */
+  trainPeakRssMb: number;
   cores: number;
   loads: number[];
   version?: string;
@@ -70,6 +72,7 @@ function aggregate(outcomes: Outcome[] | undefined): Aggregate | undefined {
     lossAt: mean(ok.map((o) => o.loss_at)),
     testAcc: mean(ok.map((o) => o.test_acc)),
     peakRssMb: Math.max(...ok.map((o) => o.peak_rss_mb)),
+    trainPeakRssMb: Math.max(...ok.map((o) => o.train_peak_rss_mb)),
     cores: mean(ok.map((o) => o.cpu_cores)),
     loads: outcomes!.map((o) => o.load),
     ...(ok[0]!.version && { version: ok[0]!.version }),
@@ -122,6 +125,7 @@ export function summarise(report: ModelReport): Summary {
           loss_at: round(a.lossAt, 4),
           test_acc: round(a.testAcc, 4),
           peak_rss_mb: round(a.peakRssMb, 1),
+          train_peak_rss_mb: round(a.trainPeakRssMb, 1),
           cpu_cores: round(a.cores),
           load_avg_1min: a.loads,
         },
