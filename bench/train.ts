@@ -1,161 +1,150 @@
-// Runs as `npm run bench:train`: mnist-cnn on Fashion-MNIST, samples/s per tfjs backend against PyTorch in the same run.
+// Runs as `npm run bench:train`: Tributary's training on each tfjs backend against Keras 3 and PyTorch in the same run, plus the end-to-end PNG row.
 import os from 'node:os';
-import path from 'node:path';
+import { parseArgs } from 'node:util';
 import { table } from '../main/cli/table.js';
-import type { BackendName } from '../main/engine/backend.js';
-import { measureEventLoopLag, type EventLoopLag } from '../main/engine/train/event-loop-lag.js';
-import { TrainingRunner } from '../main/engine/train/runner.js';
-import type { TrainProgress } from '../main/engine/train/trainer.js';
-import { machine, recordInDocs, repoRoot, round, type BenchResult } from './lib/report.js';
-import { runTorchReference } from './reference/train_reference.js';
+import { machine, recordInDocs, round, type BenchResult } from './lib/report.js';
+import {
+  endToEndMarkdown,
+  modelsMarkdown,
+  ratiosOf,
+  summarise,
+  type EndToEnd,
+  type ModelReport,
+  type Outcome,
+  type RunnerName,
+} from './lib/train-report.js';
+import { makePlan, type ModelName, type ModelPlan } from './lib/train-plan.js';
+import { referenceParams, referenceSteps, tributaryEpochs, tributaryParams, tributarySteps, tutorialFit } from './lib/train-runs.js';
+import { ensureVenv, type VenvResult } from './lib/venv.js';
 
-const BATCH = 64;
-/** Batches left out of the steady-state rate: start-up, JIT and first allocations. */
-const WARMUP_BATCHES = 20;
-/** The cpu backend trains a few samples a second: a slice of this many batches (after one warm-up) is enough. */
-const CPU_BATCHES = 3;
-/** Fashion-MNIST from Debian's dataset-fashion-mnist, read by the Idx handler, batch 64. */
-const CONFIG = path.join(repoRoot, 'examples', 'idx', 'party.yaml');
-const MODEL = { builtin: 'mnist-cnn', optimizer: 'adam', learning_rate: 0.001, seed: 0 } as const;
+const USAGE = `npm run bench:train -- [--quick] [--models mnist-cnn,resnet,mobilenetv2] [--repeats N] [--record]
+  --quick     a few steps per model, one repeat, one end-to-end epoch: checks the bench works in minutes (not recorded unless --record)
+  --models    which models to measure (default: all three)
+  --repeats   runs of each framework, alternating (default 2; 1 with --quick)
+  --record    write the result into docs/benchmarks.md (a full run always does)`;
 
-interface BackendRun {
-  backend: BackendName;
-  ok: boolean;
-  note?: string;
-  samplesPerSec?: number;
-  testAccuracy?: number;
-  epochSeconds?: number;
-  /** The machine's 1-minute load average as the run started: other load slows PyTorch's 2 threads most. */
-  load: number;
-  /** How late this (the host's) event loop ran while the training thread trained: what a UI in this process would feel. */
-  lag?: EventLoopLag;
+const MODEL_NAMES: ModelName[] = ['mnist-cnn', 'resnet', 'mobilenetv2'];
+/** A repeat's order: each framework in its own process, references and tfjs alternating. */
+const ORDER: RunnerName[] = ['keras', 'tensorflow', 'torch', 'wasm'];
+const log = (line: string) => console.error(line);
+const loadAverage = () => round(os.loadavg()[0]!, 2);
+
+function options() {
+  const { values } = parseArgs({
+    options: {
+      quick: { type: 'boolean', default: false },
+      models: { type: 'string' },
+      repeats: { type: 'string' },
+      record: { type: 'boolean', default: false },
+    },
+  });
+  const models = (values.models?.split(',') ?? MODEL_NAMES).map((name) => name.trim());
+  const unknown = models.filter((name) => !MODEL_NAMES.includes(name as ModelName));
+  if (unknown.length > 0) throw new Error(`--models: unknown ${unknown.join(', ')} (choose from ${MODEL_NAMES.join(', ')})\n${USAGE}`);
+  const repeats = values.repeats === undefined ? (values.quick ? 1 : 2) : Number(values.repeats);
+  if (!Number.isInteger(repeats) || repeats < 1)
+    throw new Error(`--repeats: expected a whole number of at least 1, got ${values.repeats}\n${USAGE}`);
+  return { quick: values.quick, models: models as ModelName[], repeats, record: values.record || !values.quick };
 }
 
-/** Samples/s over the batches after `skip`, timed as their progress events arrive on this thread. */
-function steadyRate(): { onProgress: (event: TrainProgress) => void; rate: (skip: number) => number; batches: () => number } {
-  const times: number[] = [];
+/** Parameter counts of tfjs and the references must agree before anything is timed: otherwise the models differ. */
+async function checkParameters(m: ModelPlan, venv: VenvResult): Promise<Pick<ModelReport, 'parameters' | 'chosen' | 'skip'>> {
+  const tfjs = await tributaryParams(m);
+  if (!tfjs.ok) return { parameters: {}, skip: `Tributary cannot build ${m.name}: ${tfjs.note}` };
+  const parameters: ModelReport['parameters'] = { tfjs: tfjs.value.parameters };
+  const chosen = { backend: tfjs.value.backend, description: tfjs.value.description };
+  if (!venv.ok) return { parameters, chosen };
+  for (const framework of ['keras', 'torch'] as const) {
+    const counted = await referenceParams(venv.python, framework, m);
+    if (!counted.ok) return { parameters, chosen, skip: `${framework} cannot build ${m.name}: ${counted.note}` };
+    parameters[framework] = counted.value.parameters;
+  }
+  const differ = parameters.keras !== parameters.tfjs || parameters.torch !== parameters.tfjs;
   return {
-    onProgress: (event) => {
-      if (event.type === 'batch') times.push(performance.now());
-    },
-    batches: () => times.length,
-    rate: (skip) => {
-      const from = Math.min(skip, times.length - 2);
-      return ((times.length - 1 - from) * BATCH) / ((times.at(-1)! - times[from]!) / 1000);
-    },
+    parameters,
+    chosen,
+    ...(differ && {
+      skip: `parameter counts differ (tfjs ${parameters.tfjs}, keras ${parameters.keras}, torch ${parameters.torch}): not timed`,
+    }),
   };
 }
 
-async function measure(backend: BackendName): Promise<BackendRun> {
+async function measure(runner: RunnerName, m: ModelPlan, venv: VenvResult): Promise<Outcome> {
   const load = loadAverage();
-  const runner = new TrainingRunner();
-  try {
-    const opened = await runner.open({ configFile: CONFIG, model: MODEL, backend });
-    if (opened.backend.name !== backend) return { backend, ok: false, note: opened.backend.description, load };
-    const meter = steadyRate();
-    if (backend === 'cpu') {
-      const training = runner.train(1, {
-        progressEveryMs: 0,
-        onProgress: (event) => {
-          meter.onProgress(event);
-          if (meter.batches() === CPU_BATCHES + 1) void runner.stop();
-        },
-      });
-      await training;
-      return { backend, ok: true, samplesPerSec: meter.rate(1), note: `a slice of ${CPU_BATCHES} batches after one warm-up`, load };
-    }
-    // Every batch's progress event crosses to this thread (progressEveryMs 0): the host's busiest case.
-    const { result: trained, lag } = await measureEventLoopLag(() => runner.train(1, { progressEveryMs: 0, onProgress: meter.onProgress }));
-    const evaluated = await runner.evaluate();
-    return {
-      backend,
-      ok: true,
-      samplesPerSec: meter.rate(WARMUP_BATCHES),
-      testAccuracy: evaluated.accuracy,
-      epochSeconds: trained.epochs[0]!.seconds,
-      load,
-      lag,
-    };
-  } catch (error) {
-    return { backend, ok: false, note: (error as Error).message, load };
-  } finally {
-    await runner.close().catch(() => {});
+  if (runner === 'keras' || runner === 'torch') {
+    if (!venv.ok) return { ok: false, load, note: venv.note };
+    const run = await referenceSteps(venv.python, runner, m);
+    return run.ok ? { ok: true, load, ...run.value } : { ok: false, load, note: run.note };
   }
+  const run = await tributarySteps(m, runner);
+  return run.ok ? { ok: true, load, ...run.value } : { ok: false, load, note: run.note };
 }
 
-function loadAverage(): number {
-  return round(os.loadavg()[0]!, 2);
+function describe(outcome: Outcome): string {
+  if (!outcome.ok) return outcome.note;
+  return `${Math.round(outcome.samples_per_s)} samples/s, loss ${round(outcome.loss_at, 4)}, test acc ${round(outcome.test_acc, 4)}`;
+}
+
+async function measureModel(m: ModelPlan, repeats: number, venv: VenvResult): Promise<ModelReport> {
+  log(`${m.name} at ${m.side}x${m.side}, batch ${m.batch}: checking parameter counts...`);
+  const report: ModelReport = { plan: m, runs: {}, ...(await checkParameters(m, venv)) };
+  if (report.skip) {
+    log(`  ${report.skip}`);
+    return report;
+  }
+  for (let repeat = 1; repeat <= repeats; repeat++) {
+    for (const runner of ORDER) {
+      log(`  ${runner} (${repeat}/${repeats}): ${m.steps} steps...`);
+      const outcome = await measure(runner, m, venv);
+      log(`    ${describe(outcome)}`);
+      (report.runs[runner] ??= []).push(outcome);
+    }
+  }
+  return report;
+}
+
+async function endToEnd(trainDir: string, configFile: string, epochs: number, venv: VenvResult): Promise<EndToEnd> {
+  if (!venv.ok) return { skip: venv.note };
+  log(`end to end: the tutorial's Sequence + model.fit, ${epochs} epoch(s) over the PNG tree...`);
+  const referenceLoad = loadAverage();
+  const reference = await tutorialFit(venv.python, trainDir, epochs);
+  if (!reference.ok) return { skip: `the tutorial's generator + fit failed: ${reference.note}` };
+  const target = reference.value.epochs.at(-1)!.test_acc;
+  log(`end to end: Tributary (ImageFolder, chosen backend) until test accuracy ${target}, at most ${epochs} epoch(s)...`);
+  const tributaryLoad = loadAverage();
+  const tributary = await tributaryEpochs(configFile, epochs, target);
+  if (!tributary.ok) return { skip: `Tributary's run failed: ${tributary.note}` };
+  return { reference: reference.value, tributary: tributary.value, target, load: { reference: referenceLoad, tributary: tributaryLoad } };
 }
 
 async function main(): Promise<void> {
-  const runs: BackendRun[] = [];
-  for (const backend of ['tensorflow', 'wasm', 'cpu'] as const) {
-    console.error(`tfjs ${backend}: mnist-cnn, 1 epoch of Fashion-MNIST, batch ${BATCH}...`);
-    runs.push(await measure(backend));
-  }
-  console.error('PyTorch (Debian python3-torch, 2 threads): the same model, 1 epoch from memory...');
-  const torchLoad = loadAverage();
-  const torch = await runTorchReference({ epochs: 1, threads: 2, warmupBatches: WARMUP_BATCHES });
-  const keras = 'Keras/TensorFlow: not measured (TensorFlow is not installable on this machine: no package for it here)';
+  const opts = options();
+  const venv = await ensureVenv(log);
+  log(venv.ok ? `references: ${venv.versions} (${venv.python})` : `references not measured: ${venv.note}`);
+  log('preparing Fashion-MNIST as a PNG tree (cached after the first run)...');
+  const plan = await makePlan(opts);
+  const reports: ModelReport[] = [];
+  for (const m of plan.models) reports.push(await measureModel(m, plan.repeats, venv));
+  const e2e = await endToEnd(plan.pngTree.train, plan.endToEndConfig, plan.endToEndEpochs, venv);
 
-  const rate = (name: BackendName) => runs.find((r) => r.backend === name && r.ok)?.samplesPerSec;
-  const wasm = runs.find((r) => r.backend === 'wasm' && r.ok);
+  const summaries = reports.map(summarise);
+  const ratios = ratiosOf(summaries, e2e);
   const metrics = {
-    samples_per_s: {
-      ...Object.fromEntries(runs.filter((r) => r.ok).map((r) => [r.backend, Math.round(r.samplesPerSec!)])),
-      ...(torch.ok && { torch: Math.round(torch.samples_per_s) }),
-    },
-    test_acc_1epoch: wasm?.testAccuracy ?? null,
-    torch_test_acc_1epoch: torch.ok ? torch.test_acc : null,
-    epoch_seconds: { ...(wasm && { wasm: round(wasm.epochSeconds!, 1) }), ...(torch.ok && { torch: round(torch.epoch_seconds[0]!, 1) }) },
-    load_avg_1min: { ...(wasm && { wasm: wasm.load }), torch: torchLoad },
-    host_event_loop_lag_ms: wasm?.lag ? { p50: wasm.lag.p50Ms, p99: wasm.lag.p99Ms, max: wasm.lag.maxMs } : null,
-    notes: [...runs.filter((r) => r.note).map((r) => `${r.backend}: ${r.note}`), ...(torch.ok ? [] : [`torch: ${torch.note}`]), keras],
-  };
-  const ratios = {
-    wasm_vs_torch: rate('wasm') && torch.ok ? round(rate('wasm')! / torch.samples_per_s) : null,
-    ...(rate('tensorflow') !== undefined && { node_vs_keras: null }),
+    quick: plan.quick,
+    repeats: plan.repeats,
+    references: venv.ok ? venv.versions : null,
+    models: Object.fromEntries(summaries.map((s) => [s.name, s.metrics])),
+    end_to_end:
+      'skip' in e2e
+        ? { skip: e2e.skip }
+        : { reference: e2e.reference, tributary: e2e.tributary, target_acc: e2e.target, load_avg_1min: e2e.load },
+    load_avg_1min_at_end: loadAverage(),
   };
   const result: BenchResult = { bench: 'train', metrics, ratios, machine: machine() };
-  const verdict = (ok: boolean | null) => (ok === null ? 'n/a' : ok ? 'met' : 'MISSED');
-  const rows = [
-    ...runs.map((r) => [
-      `tfjs ${r.backend}`,
-      r.ok ? Math.round(r.samplesPerSec!) : '-',
-      r.testAccuracy?.toFixed(4) ?? '-',
-      r.ok ? (r.note ?? '') : `not available: ${r.note}`,
-    ]),
-    [
-      'PyTorch 2 threads (reference)',
-      torch.ok ? Math.round(torch.samples_per_s) : '-',
-      torch.ok ? torch.test_acc.toFixed(4) : '-',
-      torch.ok ? `torch ${torch.version}` : torch.note,
-    ],
-  ];
-  const markdown = [
-    'mnist-cnn (the Keras mnist_convnet example, 34,826 parameters) on Fashion-MNIST ' +
-      `(60,000 training images from Debian's dataset-fashion-mnist), batch ${BATCH}, Adam 0.001, one epoch; ` +
-      `samples/s in steady state (after ${WARMUP_BATCHES} batches), training in Tributary's training thread.`,
-    '',
-    '| run | samples/s | test accuracy after 1 epoch | |',
-    '|---|---|---|---|',
-    ...rows.map((row) => `| ${row.join(' | ')} |`),
-    '',
-    `wasm vs PyTorch: ${ratios.wasm_vs_torch ?? '-'}x ` +
-      `(target >= 0.6x: ${verdict(ratios.wasm_vs_torch === null ? null : ratios.wasm_vs_torch >= 0.6)}); ` +
-      `test accuracy after one epoch >= 0.85: ${verdict(wasm?.testAccuracy === undefined ? null : wasm.testAccuracy >= 0.85)}.`,
-    '',
-    "Host event-loop lag while wasm trained in its thread (every batch's progress event delivered): " +
-      `p50 ${wasm?.lag?.p50Ms ?? '-'} ms, p99 ${wasm?.lag?.p99Ms ?? '-'} ms, max ${wasm?.lag?.maxMs ?? '-'} ms ` +
-      `(target p99 < 50 ms: ${verdict(wasm?.lag === undefined ? null : wasm.lag.p99Ms < 50)}).`,
-    '',
-    `1-minute load average as each run started: wasm ${wasm?.load ?? '-'}, PyTorch ${torchLoad} ` +
-      "(about 0 on an idle machine; other load slows PyTorch's 2 threads most).",
-    '',
-    keras + '.',
-  ].join('\n');
-  console.log(table(['run', 'samples/s', 'test acc (1 epoch)', 'note'], rows));
-  console.log(`\nrecorded in ${await recordInDocs(result, markdown)}`);
+  for (const s of summaries) console.log(`\n${s.title}\n${s.skip ?? table(s.headers, s.rows)}`);
+  const e2eText = endToEndMarkdown(e2e, ratios);
+  console.log(`\n${e2eText}`);
+  if (opts.record) console.log(`\nrecorded in ${await recordInDocs(result, [modelsMarkdown(summaries, plan), '', e2eText].join('\n'))}`);
   console.log(JSON.stringify(result));
 }
 
