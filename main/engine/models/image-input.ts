@@ -1,4 +1,4 @@
-// Runs where training runs (plain Node): the input of an image built-in, checked against the data's shape first.
+// Runs where training runs (plain Node): what the image built-ins share: their input, checked against the data's shape, and their convolution.
 import type * as tfjs from '@tensorflow/tfjs';
 import { ModelError } from '../model-file.js';
 
@@ -20,4 +20,18 @@ export function imageInput(tf: Tf, builtin: string, inputShape: readonly number[
     throw new ModelError('model.builtin', `${builtin} needs images of at least ${minSide}x${minSide}, but the data is ${height}x${width}`);
   }
   return tf.input({ name: 'input_layer', shape: [...inputShape] });
+}
+
+/** A 'same'-padded convolution without a bias (a BatchNormalization follows it), with Keras's default glorot-uniform kernel. */
+export function convWithoutBias(tf: Tf, name: string, filters: number, kernelSize: number, strides: number, x: tfjs.SymbolicTensor) {
+  const layer = tf.layers.conv2d({
+    name,
+    filters,
+    kernelSize,
+    strides,
+    padding: 'same',
+    useBias: false,
+    kernelInitializer: 'glorotUniform',
+  });
+  return layer.apply(x) as tfjs.SymbolicTensor;
 }

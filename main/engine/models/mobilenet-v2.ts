@@ -1,6 +1,6 @@
 // Runs where training runs (plain Node): the `mobilenetv2` built-in, keras.applications.MobileNetV2 (Keras 3.15) layer for layer.
 import type * as tfjs from '@tensorflow/tfjs';
-import { imageInput } from './image-input.js';
+import { convWithoutBias, imageInput } from './image-input.js';
 import type { Tf } from './image-input.js';
 
 type Node = tfjs.SymbolicTensor;
@@ -82,16 +82,7 @@ class MobileNetLayers {
   constructor(private readonly tf: Tf) {}
 
   conv(name: string, filters: number, kernelSize: number, strides: number, x: Node): Node {
-    const layer = this.tf.layers.conv2d({
-      name,
-      filters,
-      kernelSize,
-      strides,
-      padding: 'same',
-      useBias: false,
-      kernelInitializer: 'glorotUniform',
-    });
-    return layer.apply(x) as Node;
+    return convWithoutBias(this.tf, name, filters, kernelSize, strides, x);
   }
 
   bn(name: string, x: Node): Node {
