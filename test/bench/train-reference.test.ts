@@ -62,7 +62,9 @@ describe.skipIf(!existsSync(path.join(FASHION_MNIST, 't10k-images-idx3-ubyte.gz'
 
 // The venv is built by `npm run bench:train` (pip, minutes, about 2 GB), never by CI: without it this is skipped. The run
 // takes about 5 s of CPU (importing torch, reading the IDX files); the timeout allows for a machine loaded many times over.
-describe.skipIf(!existsSync(VENV_READY))('the references in the bench venv (.bench/venv, made by npm run bench:train)', () => {
+const venvReady = existsSync(VENV_READY);
+const venvSuite = `the references in the bench venv${venvReady ? '' : ' (skipped: .bench/venv is not built; npm run bench:train makes it)'}`;
+describe.skipIf(!venvReady)(venvSuite, () => {
   it('trains mnist-cnn for 3 PyTorch steps and prints finite measurements', async () => {
     const args = ['--framework', 'torch', '--model', 'mnist-cnn', '--batch', '8', '--steps', '3', '--warmup', '1', '--test-per-class', '2'];
     const { stdout } = await run(VENV_PYTHON, [path.join(REFERENCE, 'train_reference.py'), ...args], { env });
