@@ -17,29 +17,60 @@ interface TapeNode {
 interface EngineInternals {
   state?: { activeTape: TapeNode[] | null; gradientDepth: number };
   addTapeNode?: (...args: unknown[]) => void;
-  tidy: (f: () => T) => T;
 }
 
 const installed = Symbol.for('tributary.earlyFree');
 
+/** The last node the backward pass reached: what it alone needed, freed once the pass moves to the next node. */
+interface Pending {
+  tensors: (T | null)[];
+  /** The gradients its thunks returned: tfjs keeps them (one may be a dy passed straight through). */
+  results: Set<T>;
+}
+
 /**
- * Wraps each tape node's gradient so that, when the backward pass reaches it, it takes the gradients of all the node's
- * inputs at once and then disposes what only that node needed: its saved tensors and the gradients of its outputs
- * (each tensor is the output of one node, so its gradient has no other reader). The values are the same as tfjs's own,
- * op for op. Returns false, changing nothing, when the engine is not shaped as expected (another tfjs version).
- * It also takes the gradient of an input off the path from the variables (the image, the labels), which tfjs skips: a
- * small cost (the first layer's input gradient). Idempotent.
+ * Wraps each tape node's gradient so that, when the backward pass moves on from a node, the tensors only that node
+ * needed are disposed: its saved tensors and the gradients of its outputs (each tensor is the output of one node, so
+ * its gradient has no other reader). tfjs calls a node's thunks, for the inputs on the path from the variables, before
+ * it calls the next node's gradient, so that call is the moment; the last node's are left to tfjs's own cleanup at
+ * the end of the pass. The thunks are tfjs's, called as tfjs calls them: the gradients are the same, bit for bit.
+ * Returns false, changing nothing, when the engine is not shaped as expected (another tfjs version). Idempotent.
  */
 export function freeBackpropEarly(tf: Tf): boolean {
   const engine = tf.engine() as unknown as EngineInternals & { [installed]?: true };
   if (engine[installed]) return true;
   const addTapeNode = engine.addTapeNode;
   if (typeof addTapeNode !== 'function' || typeof engine.state?.gradientDepth !== 'number') return false;
+  let pending: Pending | null = null;
+  const release = () => {
+    for (const tensor of pending?.tensors ?? []) if (tensor != null && !pending!.results.has(tensor)) tensor.dispose();
+    pending = null;
+  };
   engine.addTapeNode = function (this: EngineInternals, ...args: unknown[]) {
     addTapeNode.apply(this, args);
     const tape = engine.state!.activeTape;
     const node = tape?.[tape.length - 1];
-    if (node?.gradient) node.gradient = freeing(engine, node, node.gradient);
+    const gradient = node?.gradient;
+    if (!node || !gradient) return;
+    node.gradient = (dys) => {
+      release();
+      const thunks = gradient(dys);
+      // Nested gradients (a gradient of a gradient) read the saved tensors again: tfjs keeps them then, and so does this.
+      if (engine.state!.gradientDepth !== 0) return thunks;
+      // A null dy (an output off the path to the loss) is made zeros inside `gradient`, in the backward scope that frees it.
+      const current: Pending = { tensors: [...dys, ...(node.saved ?? [])], results: new Set() };
+      pending = current;
+      return Object.fromEntries(
+        Object.entries(thunks).map(([input, thunk]) => [
+          input,
+          () => {
+            const dx = thunk();
+            current.results.add(dx);
+            return dx;
+          },
+        ]),
+      );
+    };
   };
   engine[installed] = true;
   return true;
@@ -50,28 +81,4 @@ export function undoFreeBackpropEarly(tf: Tf): void {
   const engine = tf.engine() as unknown as EngineInternals & { [installed]?: true };
   delete engine.addTapeNode; // the own property: the class's method shows through again
   delete engine[installed];
-}
-
-function freeing(engine: EngineInternals, node: TapeNode, gradient: (dys: T[]) => GradientThunks): (dys: T[]) => GradientThunks {
-  return (dys) => {
-    const thunks = gradient(dys);
-    // Nested gradients (a gradient of a gradient) read the saved tensors again: tfjs keeps them then, and so does this.
-    if (engine.state!.gradientDepth !== 0) return thunks;
-    const computed: GradientThunks = {};
-    const results = new Set<T>();
-    for (const [input, thunk] of Object.entries(thunks)) {
-      let dx: T;
-      try {
-        dx = engine.tidy(thunk); // as tfjs calls it, one tidy per input
-      } catch {
-        // Left to tfjs, which calls it only for an input on the path from the variables, and reports its error then.
-        return thunks;
-      }
-      results.add(dx);
-      computed[input] = () => dx;
-    }
-    // A null dy (an output off the path to the loss) is made zeros inside `gradient`, in the backward scope that frees it.
-    for (const tensor of [...dys, ...(node.saved ?? [])]) if (tensor != null && !results.has(tensor)) tensor.dispose();
-    return computed;
-  };
 }
