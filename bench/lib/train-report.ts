@@ -2,13 +2,10 @@
 import { round } from './report.js';
 import type { ModelPlan, Plan } from './train-plan.js';
 import type { ReferenceResult, TutorialFitResult } from './train-runs.js';
-import type { EpochsResult, StepsResult } from './tributary-run.js';
+import type { EpochsResult, StepsMeasurement, StepsResult } from './tributary-run.js';
 
 export type RunnerName = 'keras' | 'torch' | 'tensorflow' | 'wasm';
-type Measured = Pick<
-  StepsResult & ReferenceResult,
-  'samples_per_s' | 'cpu_cores' | 'loss_at' | 'test_acc' | 'peak_rss_mb' | 'train_peak_rss_mb' | 'test_samples'
->;
+type Measured = Omit<StepsMeasurement, 'parameters'>;
 export type Outcome =
   ({ ok: true; load: number } & Measured & Partial<StepsResult & ReferenceResult>) | { ok: false; load: number; note: string };
 

@@ -5,7 +5,7 @@ import type { BackendChoice } from '../../common/training-config.js';
 import { runJson, type JsonRun } from './python.js';
 import { repoRoot } from './report.js';
 import type { ModelPlan } from './train-plan.js';
-import type { EpochsResult, ParamsResult, RunRequest, StepsResult } from './tributary-run.js';
+import type { EpochsResult, ParamsResult, RunRequest, StepsMeasurement, StepsResult } from './tributary-run.js';
 
 export type Framework = 'keras' | 'torch';
 const REFERENCE_DIR = path.join(repoRoot, 'bench', 'reference');
@@ -14,19 +14,11 @@ const RUN_TIMEOUT_MS = 90 * 60_000;
 const PARAMS_TIMEOUT_MS = 5 * 60_000;
 
 /** What train_reference.py prints for a timed run. */
-export interface ReferenceResult {
+export interface ReferenceResult extends StepsMeasurement {
   framework: Framework;
   version: string;
-  parameters: number;
   threads: number;
   jit_compile?: boolean;
-  samples_per_s: number;
-  cpu_cores: number;
-  loss_at: number;
-  test_acc: number;
-  test_samples: number;
-  train_peak_rss_mb: number;
-  peak_rss_mb: number;
 }
 
 /** What tutorial_fit.py prints. */

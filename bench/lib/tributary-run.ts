@@ -32,12 +32,9 @@ export interface ParamsResult {
   description: string;
 }
 
-export interface StepsResult {
-  backend: string;
-  description: string;
+/** What every timed run measures, Tributary's and the references' alike (the report reads both through this). */
+export interface StepsMeasurement {
   parameters: number;
-  /** Steps trained in all: `steps`, as the runner's maxSteps caps them. */
-  trained_steps: number;
   samples_per_s: number;
   cpu_cores: number;
   loss_at: number;
@@ -45,6 +42,13 @@ export interface StepsResult {
   test_samples: number;
   train_peak_rss_mb: number;
   peak_rss_mb: number;
+}
+
+export interface StepsResult extends StepsMeasurement {
+  backend: string;
+  description: string;
+  /** Steps trained in all: `steps`, as the runner's maxSteps caps them. */
+  trained_steps: number;
 }
 
 export interface EpochsResult {
