@@ -36,7 +36,7 @@ describe('P-384 keys and the shared key', () => {
 
   it('refuses a key on another curve, a non-key and an oversized PEM, naming the key', async () => {
     const { generateKeyPairSync } = await import('node:crypto');
-    const p256 = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).publicKey.export({ type: 'spki', format: 'pem' });
+    const p256 = String(generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).publicKey.export({ type: 'spki', format: 'pem' }));
     expect(() => publicKeyFromPem(ascii(p256), 'pk1 of node 7')).toThrow(/pk1 of node 7: expected an EC key on secp384r1/);
     expect(() => publicKeyFromPem(ascii('not a key'), 'pk2')).toThrow(SecAggError);
     expect(() => publicKeyFromPem(new Uint8Array(2000), 'pk2')).toThrow(/larger than 1024/);
