@@ -4,6 +4,7 @@ import { backoffDelay, retry, sleep, type RetryInfo } from '../transport/backoff
 import type { NodeIdentity } from '../transport/node-identity.js';
 import type { MessageLimits } from '../wire/limits.js';
 import type { PullMessagesResponse } from '../wire/proto/fleet-types.js';
+import { SecAggPlusClient } from '../secagg/client.js';
 import type { AuditLog } from './audit-log.js';
 import type { FleetClient } from './fleet-client.js';
 import type { InHandFile } from './in-hand.js';
@@ -127,6 +128,7 @@ async function pollLoop(env: LoopEnv, nodeId: bigint, signal: AbortSignal, cache
     audit: env.audit,
     inHand: env.inHand,
     work: env.work,
+    secagg: new SecAggPlusClient(),
     emit: env.emit,
     declining: () => controls.declining(),
     stopRequested: () => controls.stopRequested,

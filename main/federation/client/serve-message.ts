@@ -12,6 +12,8 @@ import type { PartyEvent, RoundOutcome, RoundSummary } from './party-events.js';
 import { confirmReceived, receiveMessage } from './receive.js';
 import type { Instruction, Unserved } from './pulled.js';
 import { CLIENT_APP_CRASHED, CLIENT_APP_RAISED_EXCEPTION, MOD_FAILED_PRECONDITION, ReplyNotStored, replyTo, sendReply } from './send.js';
+import type { SecAggPlusClient } from '../secagg/client.js';
+import { isSecAggMessage, secAggWork } from './secagg-work.js';
 import { readTask } from './task.js';
 import { doWork, WorkAborted, type WorkContext } from './work.js';
 
@@ -28,6 +30,8 @@ export interface ServeContext {
   /** Where the message being served is noted until its reply is sent. */
   inHand: InHandFile;
   work: WorkContext;
+  /** This node's SecAgg+ state, kept from one stage's message to the next. */
+  secagg: SecAggPlusClient;
   /** Why this site will not work on a message now (paused, leaving), or null to work. */
   declining: () => string | null;
   /** The operator asked to abort the task in hand. */
@@ -153,7 +157,9 @@ async function answerFor(
 async function work(message: Message, context: ServeContext): Promise<Answer> {
   const { messageType, messageId } = message.metadata;
   try {
-    return await doWork(readTask(message), roundOf(message, message.metadata), context.work);
+    const round = roundOf(message, message.metadata);
+    if (isSecAggMessage(message)) return await secAggWork(message, context.nodeId, round, context.work, context.secagg);
+    return await doWork(readTask(message), round, context.work);
   } catch (error) {
     if (context.signal.aborted) throw error;
     if (error instanceof WorkAborted || context.stopRequested()) {
@@ -163,7 +169,7 @@ async function work(message: Message, context: ServeContext): Promise<Answer> {
         reason: `this site's operator stopped "${messageType}" before it finished`,
       };
     }
-    const refused = ['TaskRefused', 'ModelMismatchError', 'RoundConfigRefused'].includes((error as Error).name);
+    const refused = ['TaskRefused', 'ModelMismatchError', 'RoundConfigRefused', 'SecAggError'].includes((error as Error).name);
     const reason = `${refused ? 'refused' : 'failed'} "${messageType}" (message ${messageId}): ${(error as Error).message}`;
     context.emit({ type: 'error', message: reason });
     return { outcome: refused ? 'refused' : 'failed', code: CLIENT_APP_RAISED_EXCEPTION, reason };

@@ -6,8 +6,9 @@ import { privateKeyFromPem, publicKeyFromPem } from '../../../../main/federation
 import { maskUpdate, quantizeUpdate, roundHalfEven, type FitOutcome } from '../../../../main/federation/secagg/masking.js';
 import { addInPlace, type IntVector } from '../../../../main/federation/secagg/modular.js';
 import { Mt19937 } from '../../../../main/federation/secagg/mt19937.js';
+import type { Stage } from '../../../../main/federation/secagg/protocol.js';
 import type { SetupParams } from '../../../../main/federation/secagg/stage-configs.js';
-import { runWorkflow, type SimParty, type WorkflowSettings } from './flower-workflow.js';
+import { inProcess, runWorkflow, type WorkflowSettings } from './flower-workflow.js';
 import { ascii, hex, vectors } from './vectors.js';
 
 describe('collect_masked_vectors arithmetic', () => {
@@ -35,7 +36,7 @@ const SETTINGS: Omit<WorkflowSettings, 'numShares' | 'threshold'> = {
 const IDS = [2n ** 63n + 11n, 7n, 2n ** 64n - 5n, 12345n, 2n ** 62n];
 
 /** A party with small random weights (two arrays, one 0-d) and its own seeded rounding draws. */
-function party(index: number, lastStage?: SimParty['lastStage']): SimParty & { seed: number } {
+function party(index: number, lastStage?: Stage) {
   const seed = 1000 + index;
   const generator = new Mt19937(seed);
   const weights = Float32Array.from({ length: 10 }, () => generator.nextDouble() * 2 - 1);
@@ -47,7 +48,8 @@ function party(index: number, lastStage?: SimParty['lastStage']): SimParty & { s
     numExamples: 100 + 37 * index,
   };
   const rounding = new Mt19937(seed + 1);
-  return { nid: IDS[index]!, fit, seed, lastStage, client: new SecAggPlusClient({ uniform: () => rounding.nextDouble() }) };
+  const client = new SecAggPlusClient({ uniform: () => rounding.nextDouble() });
+  return { ...inProcess(IDS[index]!, client, fit, lastStage), fit, seed };
 }
 
 function expectedSum(parties: ReturnType<typeof party>[], params: SetupParams): IntVector[] {

@@ -12,12 +12,23 @@ import { decodeNpy, type ConfigValue } from '../../../../main/federation/wire/in
 import { configRecord } from '../../../../main/federation/wire/records/model.js';
 import { configRecordBody, configRecordFromBody } from '../../../../main/federation/wire/records/record-bodies.js';
 
+type Configs = Map<string, ConfigValue>;
+
 export interface SimParty {
   nid: bigint;
-  client: SecAggPlusClient;
-  fit: FitOutcome;
+  /** The party's reply (its secaggplus_configs) to one stage's configs. */
+  answer: (stage: Stage, configs: Configs) => Promise<Configs>;
   /** The last stage this party answers; it sends nothing after it (a dropout). */
   lastStage?: Stage;
+}
+
+/**
+ * A SecAggPlusClient in this process, its messages carried through the ConfigRecord protobuf codec both ways unless
+ * `codec` is false: the wire layer refuses a setting over 64 KiB, and masked_params of a real model are larger.
+ */
+export function inProcess(nid: bigint, client: SecAggPlusClient, fit: FitOutcome, lastStage?: Stage, codec = true): SimParty {
+  const carry = codec ? wire : (configs: Configs) => configs;
+  return { nid, lastStage, answer: async (_stage, configs) => carry(await client.handle(nid, carry(configs), () => Promise.resolve(fit))) };
 }
 
 export interface WorkflowSettings {
@@ -39,16 +50,13 @@ export interface WorkflowResult {
   active: bigint[];
 }
 
-type Configs = Map<string, ConfigValue>;
-
-/** One stage: each listed party gets its configs (through the wire codec) and replies unless it has dropped. */
+/** One stage: each listed party gets its configs and replies unless it has dropped. */
 async function send(parties: Map<bigint, SimParty>, ids: Iterable<bigint>, stage: Stage, make: (nid: bigint) => Configs) {
   const replies = new Map<bigint, Configs>();
   for (const nid of ids) {
     const party = parties.get(nid)!;
     if (party.lastStage && STAGE_ORDER.indexOf(stage) > STAGE_ORDER.indexOf(party.lastStage)) continue;
-    const configs = wire(new Map([['stage', stage], ...make(nid)]));
-    replies.set(nid, wire(await party.client.handle(nid, configs, () => Promise.resolve(party.fit))));
+    replies.set(nid, await party.answer(stage, new Map([['stage', stage], ...make(nid)])));
   }
   return replies;
 }

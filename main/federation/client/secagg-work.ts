@@ -1,0 +1,58 @@
+// Runs in the party (plain Node): a train message carrying Flower's secaggplus_configs, served as Flower's secaggplus_mod serves it.
+import type { SecAggPlusClient } from '../secagg/client.js';
+import { SecAggError } from '../secagg/errors.js';
+import type { FitOutcome } from '../secagg/masking.js';
+import { RECORD_KEY_CONFIGS } from '../secagg/protocol.js';
+import { arrayRecord, configRecord, recordDict, type ConfigRecord, type Message, type RecordDict } from '../wire/records/model.js';
+import { readTask, TaskRefused } from './task.js';
+import { doWork, type WorkContext, type WorkDone } from './work.js';
+
+/** Flower's SecAggPlusWorkflow sends every stage as a "train" message with this ConfigRecord. */
+export function isSecAggMessage(message: Message): boolean {
+  return message.metadata.messageType === 'train' && message.content?.get(RECORD_KEY_CONFIGS)?.kind === 'config';
+}
+
+/**
+ * Runs the stage in the message. collect_masked_vectors also trains on the legacy FitIns it carries; like Flower's
+ * mod, the reply keeps fitres.num_examples, fitres.metrics and fitres.status, empties fitres.parameters, and the
+ * weights leave only masked, in secaggplus_configs.
+ */
+export async function secAggWork(
+  message: Message,
+  nodeId: bigint,
+  round: number | null,
+  work: WorkContext,
+  client: SecAggPlusClient,
+): Promise<WorkDone> {
+  const content = message.content!;
+  const configs = (content.get(RECORD_KEY_CONFIGS) as ConfigRecord).items;
+  let trained: WorkDone | undefined;
+  const reply = await client.handle(nodeId, configs, async () => {
+    const task = readTask({ ...message, content: recordDict([...content].filter(([key]) => key !== RECORD_KEY_CONFIGS)) });
+    if (task.kind !== 'train' || task.style !== 'legacy')
+      throw new TaskRefused(
+        'SecAgg+ collect_masked_vectors: expected the legacy FitIns ("fitins.parameters"), as SecAggPlusWorkflow sends',
+      );
+    trained = await doWork(task, round, work);
+    return fitOutcome(trained.content);
+  });
+  const out = trained ? withoutArrays(trained.content) : recordDict([]);
+  out.set(RECORD_KEY_CONFIGS, configRecord(reply));
+  return { content: out, metrics: trained?.metrics ?? {} };
+}
+
+function fitOutcome(content: RecordDict): FitOutcome {
+  const parameters = content.get('fitres.parameters');
+  const count = content.get('fitres.num_examples')?.items.get('num_examples');
+  if (parameters?.kind !== 'arrays' || typeof count !== 'bigint')
+    throw new SecAggError('SecAgg+ collect_masked_vectors: training gave no fitres');
+  const arrays = [...parameters.items.values()].map((array) => {
+    if (array.dtype !== 'float32') throw new SecAggError(`SecAgg+ collect_masked_vectors: a trained array is ${array.dtype}, not float32`);
+    return { shape: array.shape, data: array.data };
+  });
+  return { arrays, numExamples: Number(count) };
+}
+
+function withoutArrays(content: RecordDict): RecordDict {
+  return recordDict([...content].map(([key, record]) => [key, record.kind === 'arrays' ? arrayRecord([]) : record]));
+}

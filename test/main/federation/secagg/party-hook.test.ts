@@ -1,0 +1,123 @@
+// Tests (Node, a real training thread): the party's message handling serves Flower's SecAgg+ stages, training in
+// collect_masked_vectors, beside two in-process parties under an in-process Flower SecAggPlusWorkflow.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { FederationSectionSchema } from '../../../../common/federation-config.js';
+import { isSecAggMessage, secAggWork } from '../../../../main/federation/client/secagg-work.js';
+import type { WorkContext } from '../../../../main/federation/client/work.js';
+import { SecAggPlusClient } from '../../../../main/federation/secagg/client.js';
+import type { Stage } from '../../../../main/federation/secagg/protocol.js';
+import {
+  arrayRecord,
+  configRecord,
+  recordDict,
+  type ConfigRecord,
+  type ConfigValue,
+  type Message,
+} from '../../../../main/federation/wire/index.js';
+import { openRunner, TRAIN_SAMPLES, type OpenedRunner } from '../client/party-fixture.js';
+import { inProcess, runWorkflow, type SimParty } from './flower-workflow.js';
+
+let opened: OpenedRunner;
+beforeAll(async () => {
+  opened = await openRunner();
+}, 120_000);
+afterAll(() => opened.runner.close());
+
+const NID = 2n ** 63n + 77n;
+
+function workContext(): WorkContext {
+  const section = FederationSectionSchema.parse({ server: '127.0.0.1:9092', transport: 'grpc', insecure: true, local_epochs: 1 });
+  return {
+    runner: opened.runner,
+    slots: opened.weights.map(({ name, shape }) => ({ name, shape })),
+    defaults: opened.info.settings,
+    section,
+    stopRequested: () => false,
+    onTraining: () => {},
+    onEpoch: () => {},
+    onEvaluating: () => {},
+    notice: () => {},
+  };
+}
+
+/** This site, answering each stage through the party's own handling of a Flower train message. */
+function site(): SimParty & { replies: Message['content'][] } {
+  const [work, client, replies] = [workContext(), new SecAggPlusClient(), [] as Message['content'][]];
+  const fitins = [
+    [
+      'fitins.parameters',
+      arrayRecord(opened.weights.map((w, i) => [String(i), { dtype: 'float32' as const, shape: [...w.shape], data: w.data }])),
+    ],
+    ['fitins.config', configRecord({})],
+  ] as const;
+  const answer = async (stage: Stage, configs: Map<string, ConfigValue>) => {
+    const content = recordDict([...(stage === 'collect_masked_vectors' ? fitins : []), ['secaggplus_configs', configRecord(configs)]]);
+    const metadata = {
+      runId: 1n,
+      messageId: 'm',
+      srcNodeId: 1n,
+      dstNodeId: NID,
+      replyToMessageId: '',
+      groupId: '1',
+      ttl: 600,
+      messageType: 'train',
+      createdAt: 0,
+    };
+    const message: Message = { metadata, content };
+    expect(isSecAggMessage(message)).toBe(true);
+    const done = await secAggWork(message, NID, 1, work, client);
+    replies.push(done.content);
+    return (done.content.get('secaggplus_configs') as ConfigRecord).items;
+  };
+  return { nid: NID, answer, replies };
+}
+
+describe("the party's SecAgg+ hook", () => {
+  it('trains in collect_masked_vectors, sends the fitres fields with empty parameters, and its update unmasks into the FedAvg', async () => {
+    const me = site();
+    const others = [300, 500].map((numExamples, k) => {
+      const arrays = opened.weights.map((w) => ({
+        shape: [...w.shape],
+        data: w.data.map((value, i) => value + ((i % 7) - 3) * 0.01 * (k + 1)),
+      }));
+      return { ...inProcess(BigInt(11 + k), new SecAggPlusClient(), { arrays, numExamples }, undefined, false), arrays, numExamples };
+    });
+    const settings = {
+      numShares: 3,
+      threshold: 2,
+      clippingRange: 8,
+      quantizationRange: 2 ** 22,
+      modRange: 2 ** 32,
+      maxWeight: 2000,
+      shuffle: (ids: bigint[]) => ids,
+    };
+    const result = await runWorkflow([me, ...others], settings);
+
+    const collected = me.replies[2]!;
+    expect([...collected.keys()]).toEqual([
+      'fitres.metrics',
+      'fitres.num_examples',
+      'fitres.parameters',
+      'fitres.status',
+      'secaggplus_configs',
+    ]);
+    expect(collected.get('fitres.parameters')!.items.size).toBe(0);
+    expect(collected.get('fitres.num_examples')!.items.get('num_examples')).toBe(BigInt(TRAIN_SAMPLES));
+    expect([...me.replies[0]!.keys()]).toEqual(['secaggplus_configs']);
+
+    const trained = await opened.runner.getWeights();
+    const total = TRAIN_SAMPLES + 800;
+    const tolerance = (3 * 2 * 8) / result.unmasked[0]!.data[0]! + 1e-5;
+    let worst = 0;
+    result.aggregate.forEach((array, a) =>
+      array.forEach((value, i) => {
+        const expected =
+          (trained[a]!.data[i]! * TRAIN_SAMPLES + others[0]!.arrays[a]!.data[i]! * 300 + others[1]!.arrays[a]!.data[i]! * 500) / total;
+        worst = Math.max(worst, Math.abs(value - expected));
+      }),
+    );
+    expect(worst).toBeLessThan(tolerance);
+    expect(trained.some((w, a) => w.data.some((value, i) => value !== opened.weights[a]!.data[i]))).toBe(true);
+  }, 120_000);
+});
