@@ -3,7 +3,16 @@ import type { SecAggPlusClient } from '../secagg/client.js';
 import { SecAggError } from '../secagg/errors.js';
 import type { FitOutcome } from '../secagg/masking.js';
 import { RECORD_KEY_CONFIGS } from '../secagg/protocol.js';
-import { arrayRecord, configRecord, recordDict, type ConfigRecord, type Message, type RecordDict } from '../wire/records/model.js';
+import type { AnyNdArray } from '../wire/npy/dtypes.js';
+import {
+  arrayRecord,
+  configRecord,
+  recordDict,
+  type AnyRecord,
+  type ConfigRecord,
+  type Message,
+  type RecordDict,
+} from '../wire/records/model.js';
 import { readTask, TaskRefused } from './task.js';
 import { doWork, type WorkContext, type WorkDone } from './work.js';
 
@@ -28,7 +37,8 @@ export async function secAggWork(
   const configs = (content.get(RECORD_KEY_CONFIGS) as ConfigRecord).items;
   let trained: WorkDone | undefined;
   const reply = await client.handle(nodeId, configs, async () => {
-    const task = readTask({ ...message, content: recordDict([...content].filter(([key]) => key !== RECORD_KEY_CONFIGS)) });
+    const fitIns = [...content].filter(([key]) => key !== RECORD_KEY_CONFIGS).map(([key, record]) => [key, asFloat32(record)] as const);
+    const task = readTask({ ...message, content: recordDict(fitIns) });
     if (task.kind !== 'train' || task.style !== 'legacy')
       throw new TaskRefused(
         'SecAgg+ collect_masked_vectors: expected the legacy FitIns ("fitins.parameters"), as SecAggPlusWorkflow sends',
@@ -51,6 +61,20 @@ function fitOutcome(content: RecordDict): FitOutcome {
     return { shape: array.shape, data: array.data };
   });
   return { arrays, numExamples: Number(count) };
+}
+
+/**
+ * SecAggPlusWorkflow's aggregate is float64 (its dequantisation computes in float64), so from the second round on the
+ * global model arrives as float64: narrowed to the model's float32 here, and checked (finite, shapes) as any weights.
+ */
+function asFloat32(record: AnyRecord): AnyRecord {
+  if (record.kind !== 'arrays') return record;
+  return arrayRecord(
+    [...record.items].map(([name, array]): [string, AnyNdArray] => [
+      name,
+      array.dtype === 'float64' ? { dtype: 'float32', shape: array.shape, data: Float32Array.from(array.data) } : array,
+    ]),
+  );
 }
 
 function withoutArrays(content: RecordDict): RecordDict {
