@@ -34,7 +34,7 @@ export async function partyCommand({ loaded, backend, signals = process, stream 
   try {
     const info = await runner.open({ configFile: file, ...(backend && { backend }) });
     console.log(`${info.backend.description}\n${formatOpened(info, config.model)}`);
-    const party = new Party({ section, baseDir, runner, settings: info.settings });
+    const party = new Party({ section, baseDir, runner, settings: info.settings, ...(config.privacy && { privacy: config.privacy }) });
     const display = partyDisplay(section, stream);
     party.on('event', display);
     await interruptible(

@@ -158,6 +158,7 @@ export class PartyService {
         runner,
         settings: info.settings,
         ...this.#nodeKeyOption(loaded.baseDir, section),
+        ...(loaded.config.privacy && { privacy: loaded.config.privacy }),
       });
       const facts = { file, baseDir: loaded.baseDir, section, info, auditLog: party.audit.file };
       const history = await this.#readHistory(facts.auditLog);
