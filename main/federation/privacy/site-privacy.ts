@@ -3,7 +3,7 @@ import type { PrivacySection } from '../../../common/privacy-config.js';
 import type { NamedArray } from '../../engine/weights.js';
 import type { ConfigValues } from '../client/round-config.js';
 import { roundEpsilon, spent, type DpRelease } from './accountant.js';
-import { PrivacyLedger } from './ledger.js';
+import { LedgerUnreadable, PrivacyLedger } from './ledger.js';
 import { cryptoRandom, localDpNoiseStd, type RandomSource } from './noise.js';
 import { checkBudget, checkRequest, type RoundRequest } from './policy.js';
 import { releaseUpdate } from './release.js';
@@ -59,7 +59,13 @@ export class SitePrivacy {
     const refused = checkRequest(this.policy, request);
     if (request.kind === 'train') this.#clipping(request.config); // a bad clipping_norm is refused before training, not after
     if (refused !== null || request.kind !== 'train' || !this.policy.local_dp) return refused;
-    const releases = await this.ledger.releases(runId);
+    let releases: DpRelease[];
+    try {
+      releases = await this.ledger.releases(runId);
+    } catch (error) {
+      if (!(error instanceof LedgerUnreadable)) throw error;
+      return `the privacy budget cannot be counted, so no update may leave: ${error.message}`;
+    }
     const { delta } = this.policy.local_dp;
     const next = [...releases, this.#nextRelease(null)];
     return checkBudget(this.policy, spent(releases, delta, this.policy.accountant), spent(next, delta, this.policy.accountant));
