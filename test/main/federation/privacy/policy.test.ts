@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PartyConfigSchema } from '../../../../common/party-config.js';
+import { loadPartyConfig } from '../../../../main/config/party-config.js';
 import { PrivacySectionSchema, type PrivacySectionInput } from '../../../../common/privacy-config.js';
 import type { NamedArray } from '../../../../main/engine/weights.js';
 import { checkParties, checkRequest, type RoundRequest } from '../../../../main/federation/privacy/policy.js';
@@ -40,6 +41,21 @@ describe('the privacy section', () => {
     expect(issues({ local_dp: { clipping_norm: 1, epsilon: 1, delta: 1 } })?.[0]).toMatch(/^local_dp.delta/);
     expect(issues({ server_may_set: { learning_rate: { min: 0.1, max: 0.01 } } })?.[0]).toMatch(/^server_may_set.learning_rate: `min`/);
     expect(issues({ epsilon: 1 })?.[0]).toMatch(/Unrecognized key/);
+  });
+
+  it('names the file, the key and its line when a party config file breaks a rule', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'tributary-privacy-config-'));
+    const file = path.join(dir, 'party.yaml');
+    const yaml = ['data:', '  name: ImageFolder', '  info: { train: train, test: test }', 'privacy:', '  max_total_epsilon: 4', ''].join(
+      '\n',
+    );
+    await writeFile(file, yaml);
+    const error = await loadPartyConfig(file).then(
+      () => null,
+      (e: unknown) => e as { key: string; file: string; line?: number; message: string },
+    );
+    expect(error).toMatchObject({ file, key: 'privacy.max_total_epsilon', line: 5 });
+    expect(error!.message).toMatch(/needs `local_dp`/);
   });
 });
 
