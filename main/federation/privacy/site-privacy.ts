@@ -42,8 +42,17 @@ export interface ReleaseRequest {
   config: ConfigValues;
 }
 
+/** A run's local-DP spend as last read or written: what a status shows without reading the ledger. */
+export interface RunSpent {
+  runId: string;
+  epsilon: number;
+  delta: number;
+  rounds: number;
+}
+
 export class SitePrivacy {
   readonly ledger: PrivacyLedger;
+  #latest: RunSpent | null = null;
 
   /** `ledgerFile`: beside the audit log. `random`: the noise's source, the OS CSPRNG unless a test needs repeatable noise. */
   constructor(
@@ -67,8 +76,9 @@ export class SitePrivacy {
       return `the privacy budget cannot be counted, so no update may leave: ${error.message}`;
     }
     const { delta } = this.policy.local_dp;
-    const next = [...releases, this.#nextRelease(null)];
-    return checkBudget(this.policy, spent(releases, delta, this.policy.accountant), spent(next, delta, this.policy.accountant));
+    const now = spent(releases, delta, this.policy.accountant);
+    this.#latest = { runId, ...now, rounds: releases.length };
+    return checkBudget(this.policy, now, spent([...releases, this.#nextRelease(null)], delta, this.policy.accountant));
   }
 
   /**
@@ -97,7 +107,9 @@ export class SitePrivacy {
     if (!dp) return { weights: released.weights, audit };
     const release = this.#nextRelease(round);
     await this.ledger.record(runId, release);
-    const total = spent(await this.ledger.releases(runId), dp.delta, this.policy.accountant);
+    const releases = await this.ledger.releases(runId);
+    const total = spent(releases, dp.delta, this.policy.accountant);
+    this.#latest = { runId, ...total, rounds: releases.length };
     Object.assign(audit, {
       epsilon: dp.epsilon,
       delta: dp.delta,
@@ -110,6 +122,11 @@ export class SitePrivacy {
       accountant: this.policy.accountant,
     });
     return { weights: released.weights, audit };
+  }
+
+  /** The spend of the run this site last checked or sent a noised update for; null before any (or without local_dp). */
+  get latest(): RunSpent | null {
+    return this.#latest;
   }
 
   /** The run's epsilon so far, for whoever shows the budget. */
