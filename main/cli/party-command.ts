@@ -41,6 +41,7 @@ export async function partyCommand({ loaded, backend, signals = process, stream 
       async () => {
         await party.join();
         console.log(`node key ${party.fingerprint} (${section.key_file}); audit log ${party.audit.file}`);
+        if (config.privacy) console.log(`privacy policy in force (privacy:); budget ledger ${party.privacy.ledger.file}`);
         await party.left();
       },
       { onInterrupt: (count) => leave(party, count), handles: Infinity, signals },
