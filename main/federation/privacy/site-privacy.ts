@@ -95,9 +95,9 @@ export class SitePrivacy {
   }: ReleaseRequest): Promise<{ weights: NamedArray[]; audit: PrivacyAudit | null }> {
     const clip = this.#clipping(config);
     const dp = this.policy.local_dp;
+    if (!clip && !dp) return { weights: [...trained], audit: null };
     const noiseStd = dp ? localDpNoiseStd(dp.sensitivity, dp.epsilon, dp.delta) : null;
     const released = releaseUpdate(received, trained, { clippingNorm: clip?.norm ?? null, noiseStd }, this.random);
-    if (!clip && !dp) return { weights: released.weights, audit: null };
     const audit: PrivacyAudit = {
       clippingNorm: clip?.norm ?? null,
       clippingNormFrom: clip?.from ?? null,

@@ -52,7 +52,7 @@ async function withAggregator(
   }
 }
 
-describe('a party under a privacy policy, with the reference aggregator', () => {
+describe('a party under a privacy policy, with the reference aggregator', { timeout: 120_000 }, () => {
   it('sends round 1 clipped and noised, declines round 2 once the budget would be passed, and its audit lines say so', async () => {
     const policy = { local_dp: { clipping_norm: 1, epsilon: 1, delta: 1e-5 }, max_total_epsilon: 1, accountant: 'basic' } as const;
     await withAggregator(policy, (result, audit) => {
@@ -92,7 +92,7 @@ describe('a party under a privacy policy, with the reference aggregator', () => 
   });
 });
 
-describe('a party under a privacy policy, with a fake fleet', () => {
+describe('a party under a privacy policy, with a fake fleet', { timeout: 120_000 }, () => {
   const weightsOf = (reply: { message: { content?: Map<string, { kind: string; items: Map<string, unknown> }> } }): NamedArray[] =>
     [...(reply.message.content!.get('arrays')!.items as Map<string, { shape: number[]; data: Float32Array }>)].map(([name, a]) => ({
       name,

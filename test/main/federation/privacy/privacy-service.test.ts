@@ -40,7 +40,7 @@ afterAll(async () => {
   for (const cleanup of cleanups.reverse()) await cleanup();
 });
 
-describe('the party service under a privacy policy', () => {
+describe('the party service under a privacy policy', { timeout: 120_000 }, () => {
   it('reports the policy and the epsilon spent against the budget, and the audit rows carry each update’s privacy', async () => {
     const dir = await tempDir('tributary-privacy-service-');
     cleanups.push(() => fsp.rm(dir, { recursive: true, force: true }));
