@@ -18,7 +18,7 @@ export interface AuditRow {
   bytesDetail: string;
   values: string;
   valuesDetail: string;
-  /** A sent update's clipping, noise and epsilon spent; '—' when it had none. */
+  /** A sent update's clipping, noise and epsilon spent ('—' when it had none); empty on a received line. */
   privacy: string;
   error: string | null;
 }
@@ -46,7 +46,7 @@ function auditRow(entry: AuditEntry, index: number): AuditRow {
         ? `${values.slice(0, VALUES_SHOWN).join(', ')}, +${values.length - VALUES_SHOWN} more`
         : values.join(', ') || '—',
     valuesDetail: values.join('\n'),
-    privacy: auditPrivacy(entry.privacy),
+    privacy: entry.direction === 'sent' ? auditPrivacy(entry.privacy) : '',
     error: entry.error,
   };
 }

@@ -1,6 +1,7 @@
 // Tests (Node): the site's privacy policy, spent budget and an audit line's privacy, in words.
 import { describe, expect, it } from 'vitest';
 import type { PrivacyStatus } from '../../../../common/contract/party-api.js';
+import { auditRows } from '../../../../renderer/features/federation/audit-rows.js';
 import { auditPrivacy, budgetWords, privacyLines } from '../../../../renderer/features/federation/privacy-words.js';
 
 const policy = (overrides: Partial<PrivacyStatus> = {}): PrivacyStatus => ({
@@ -72,5 +73,23 @@ describe('auditPrivacy', () => {
         epsilonBudget: 8,
       }),
     ).toBe('clipped to 1 (site); noise sd 9.69; epsilon 0.751 of 8');
+  });
+
+  it('fills the audit table’s Privacy cell on sent lines only', () => {
+    const line = { time: '2026-01-01T00:00:00.000Z', messageType: 'train', round: 1, group: '1', messageId: 'm', replyTo: null };
+    const rows = auditRows([
+      { ...line, direction: 'received', arrays: [], values: {}, bytes: 0, error: null },
+      {
+        ...line,
+        direction: 'sent',
+        arrays: [],
+        values: {},
+        bytes: 0,
+        error: null,
+        privacy: { clippingNorm: 2, clippingNormFrom: 'site', scaledDown: false, noised: false },
+      },
+      { ...line, direction: 'sent', arrays: [], values: {}, bytes: 0, error: null },
+    ]);
+    expect(rows.map((row) => row.privacy)).toEqual(['—', 'clipped to 2 (site)', '']);
   });
 });
