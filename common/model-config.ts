@@ -43,6 +43,24 @@ export const OPTIMIZERS = ['adam', 'sgd', 'rmsprop'] as const;
 /** Keys that shape one built-in architecture, and that architecture. */
 const BUILTIN_KEYS = { depth: 'resnet', width: 'resnet', alpha: 'mobilenetv2' } as const;
 
+/** The keys that shape a built-in architecture: the aggregator's `model:` takes them too, so its global model is the parties'. */
+export const ARCHITECTURE_KEYS = {
+  depth: z.number().int().min(1).max(64).optional().describe('resnet: residual blocks per stage (default 1)'),
+  width: z.number().int().min(1).max(1024).optional().describe("resnet: the first stage's filters (default 32)"),
+  alpha: z.number().positive().max(4).optional().describe("mobilenetv2: the width multiplier, as Keras's alpha (default 1.0)"),
+};
+
+type ArchitectureSection = { builtin?: BuiltinModel } & Partial<Record<keyof typeof BUILTIN_KEYS, number>>;
+
+/** Each architecture key set only beside the built-in it shapes. */
+export function checkArchitectureKeys(section: ArchitectureSection, context: z.RefinementCtx): void {
+  for (const [key, builtin] of Object.entries(BUILTIN_KEYS)) {
+    if (section[key as keyof typeof BUILTIN_KEYS] !== undefined && section.builtin !== builtin) {
+      context.addIssue({ code: 'custom', path: [key], message: `only \`builtin: ${builtin}\` takes \`${key}\`` });
+    }
+  }
+}
+
 /** The `model:` section: an architecture (built in, or a model.json) and how it is compiled. */
 export const ModelSectionSchema = z
   .strictObject({
@@ -53,20 +71,14 @@ export const ModelSectionSchema = z
     loss: z.enum(LOSSES).default('categoricalCrossentropy'),
     metrics: z.array(z.enum(METRICS)).default(['accuracy']),
     seed: z.number().int().default(0).describe('seeds weight initialisation and dropout, so a run can be repeated exactly'),
-    depth: z.number().int().min(1).max(64).optional().describe('resnet: residual blocks per stage (default 1)'),
-    width: z.number().int().min(1).max(1024).optional().describe("resnet: the first stage's filters (default 32)"),
-    alpha: z.number().positive().max(4).optional().describe("mobilenetv2: the width multiplier, as Keras's alpha (default 1.0)"),
+    ...ARCHITECTURE_KEYS,
     freeze: z
       .array(z.string().min(1))
       .optional()
       .describe('layers not to train (fine-tuning): names or patterns where * is any run of characters and ? any one'),
   })
   .superRefine((section, context) => {
-    for (const [key, builtin] of Object.entries(BUILTIN_KEYS)) {
-      if (section[key as keyof typeof BUILTIN_KEYS] !== undefined && section.builtin !== builtin) {
-        context.addIssue({ code: 'custom', path: [key], message: `only \`builtin: ${builtin}\` takes \`${key}\`` });
-      }
-    }
+    checkArchitectureKeys(section, context);
     if (section.builtin !== undefined && section.path !== undefined) {
       context.addIssue({ code: 'custom', path: ['path'], message: 'set either `builtin` or `path`, not both' });
     } else if (section.builtin === undefined && section.path === undefined) {

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { DataSectionSchema } from './data-config.js';
 import { FederationSectionSchema } from './federation-config.js';
 import { ModelSectionSchema } from './model-config.js';
+import { PrivacySectionSchema } from './privacy-config.js';
 import { TrainingSectionSchema } from './training-config.js';
 
 /**
@@ -15,5 +16,7 @@ export const PartyConfigSchema = z.strictObject({
   model: ModelSectionSchema.optional(),
   training: TrainingSectionSchema.prefault({}),
   federation: FederationSectionSchema.optional(),
+  /** The site's privacy policy; absent: updates leave as trained, and every round within `federation.bounds` is served. */
+  privacy: PrivacySectionSchema.optional(),
 });
 export type PartyConfig = z.infer<typeof PartyConfigSchema>;

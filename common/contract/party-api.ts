@@ -47,6 +47,49 @@ export type PartyState = z.infer<typeof PartyStateSchema>;
 const STAGES = ['out', 'joining', 'joined', 'leaving'] as const;
 export type PartyStage = (typeof STAGES)[number];
 
+const positive = z.number().positive();
+
+/** What the audit line of a sent update says about its privacy (the party's PrivacyAudit). */
+export const PrivacyAuditSchema = z.object({
+  clippingNorm: positive.nullable().describe('the L2 norm the update was held to; null when it was not clipped'),
+  clippingNormFrom: z.enum(['site', 'server']).nullable().describe("whose norm held: the site policy's, or the server's smaller one"),
+  scaledDown: z.boolean().describe('the update was longer than the norm and was scaled down to it'),
+  noised: z.boolean().describe('local-DP Gaussian noise was added; the fields below are there only then'),
+  epsilon: positive.optional(),
+  delta: positive.optional(),
+  sensitivity: positive.optional(),
+  noiseStd: positive.optional(),
+  roundEpsilon: z.number().nonnegative().optional().describe("this update's exact epsilon at delta"),
+  epsilonSpent: z.number().nonnegative().optional().describe("the run's epsilon after this update"),
+  deltaSpent: z.number().nonnegative().optional(),
+  epsilonBudget: positive.nullable().optional().describe('max_total_epsilon; null when the policy sets none'),
+  accountant: z.enum(['gaussian', 'basic']).optional(),
+});
+export type PrivacyAuditView = z.infer<typeof PrivacyAuditSchema>;
+
+/** The joined party's privacy policy (the config's `privacy:` section) and what its run has spent. */
+const PrivacyStatusSchema = z.object({
+  requireSecureAggregation: z.boolean(),
+  minPartiesPerRound: count.nullable(),
+  localDp: z
+    .object({ clippingNorm: positive, epsilon: positive, delta: positive, sensitivity: positive, noiseStd: positive })
+    .nullable()
+    .describe('per round; null: updates leave without noise'),
+  clippingNorm: positive.nullable().describe('clipping without noise, for server-side DP; null when local_dp clips, or nothing does'),
+  maxTotalEpsilon: positive.nullable(),
+  accountant: z.enum(['gaussian', 'basic']),
+  serverMaySet: z.object({
+    learningRate: z.object({ min: positive, max: positive }).nullable(),
+    maxEpochs: count.nullable(),
+    batchSizes: z.array(count).nullable(),
+  }),
+  spent: z
+    .object({ runId: RunIdSchema, epsilon: z.number().nonnegative(), delta: z.number().nonnegative(), rounds: count })
+    .nullable()
+    .describe("the run's local-DP epsilon so far (at the policy's delta); null before this run's first train message, or without local_dp"),
+});
+export type PrivacyStatus = z.infer<typeof PrivacyStatusSchema>;
+
 const PartyStatusSchema = z.object({
   stage: z
     .enum(STAGES)
@@ -86,6 +129,7 @@ const PartyStatusSchema = z.object({
       samples: z.object({ train: count.nullable(), test: count.nullable() }),
     })
     .nullable(),
+  privacy: PrivacyStatusSchema.optional().describe('the privacy policy the joined party enforces; absent when no party is joined'),
 });
 export type PartyStatus = z.infer<typeof PartyStatusSchema>;
 
@@ -166,6 +210,11 @@ const AuditEntrySchema = z.object({
       'on a received line: bytes of objects reused from the message before instead of downloaded; absent on sent lines and in older logs',
     ),
   error: z.string().nullable(),
+  outcome: z
+    .enum(['replied', 'declined', 'refused', 'aborted', 'failed'])
+    .optional()
+    .describe('on a sent line: what became of the message'),
+  privacy: PrivacyAuditSchema.optional().describe('on a sent train line whose update was clipped or noised'),
 });
 export type AuditEntry = z.infer<typeof AuditEntrySchema>;
 

@@ -34,13 +34,14 @@ export async function partyCommand({ loaded, backend, signals = process, stream 
   try {
     const info = await runner.open({ configFile: file, ...(backend && { backend }) });
     console.log(`${info.backend.description}\n${formatOpened(info, config.model)}`);
-    const party = new Party({ section, baseDir, runner, settings: info.settings });
+    const party = new Party({ section, baseDir, runner, settings: info.settings, ...(config.privacy && { privacy: config.privacy }) });
     const display = partyDisplay(section, stream);
     party.on('event', display);
     await interruptible(
       async () => {
         await party.join();
         console.log(`node key ${party.fingerprint} (${section.key_file}); audit log ${party.audit.file}`);
+        if (config.privacy) console.log(`privacy policy in force (privacy:); budget ledger ${party.privacy.ledger.file}`);
         await party.left();
       },
       { onInterrupt: (count) => leave(party, count), handles: Infinity, signals },

@@ -1,5 +1,5 @@
 // Runs in the services process (plain Node): the party's audit log as the contract carries it, one row per message received or sent.
-import type { AuditEntry as ContractAuditEntry } from '../../common/contract/party-api.js';
+import { PrivacyAuditSchema, type AuditEntry as ContractAuditEntry } from '../../common/contract/party-api.js';
 import { readAuditLines } from '../federation/client/audit-log.js';
 import type { AuditEntry } from '../federation/client/audit-log.js';
 
@@ -13,7 +13,9 @@ export async function readAuditEntries(file: string, last: number): Promise<{ en
  * there only on received lines written since the party keeps objects; older and sent lines go without.
  */
 function contractEntry(entry: AuditEntry): ContractAuditEntry {
-  const { time, direction, messageType, group, serverRound, messageId, replyTo, arrays, values, bytes, cachedBytes, error } = entry;
+  const { time, direction, messageType, group, serverRound, messageId, replyTo, arrays, values, bytes, cachedBytes, error, outcome } =
+    entry;
+  const privacy = PrivacyAuditSchema.safeParse(entry.privacy);
   const groupRound = /^\d+$/.test(group) ? Number(group) : null;
   return {
     time,
@@ -25,10 +27,19 @@ function contractEntry(entry: AuditEntry): ContractAuditEntry {
     bytes,
     error,
     ...(isByteCount(cachedBytes) && { cachedBytes }),
+    ...(isOutcome(outcome) && { outcome }),
+    // A hand-edited line's privacy record that does not read as one is left out rather than break the table.
+    ...(privacy.success && { privacy: privacy.data }),
     round: serverRound ?? groupRound,
     arrays: arrays.map(({ record, name, dtype, shape, bytes: size }) => ({ record, name, dtype, shape, bytes: size })),
     values: Object.fromEntries(Object.entries(values).filter(([, value]) => isFiniteValue(value))),
   };
+}
+
+const OUTCOMES = new Set(['replied', 'declined', 'refused', 'aborted', 'failed']);
+
+function isOutcome(value: unknown): value is NonNullable<ContractAuditEntry['outcome']> {
+  return typeof value === 'string' && OUTCOMES.has(value);
 }
 
 /** A hand-edited or damaged line may hold anything there: only a count is one. */

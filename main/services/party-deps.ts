@@ -3,6 +3,7 @@ import type { PartyState } from '../../common/contract/party-api.js';
 import type { OpenedInfo } from '../engine/train/protocol.js';
 import { TrainingRunner } from '../engine/train/runner.js';
 import type { TrainProgress } from '../engine/train/trainer.js';
+import type { SitePrivacy } from '../federation/privacy/site-privacy.js';
 import { Party } from '../federation/client/party.js';
 import type { PartyOptions } from '../federation/client/party.js';
 import type { PartyEvent, ServedRun } from '../federation/client/party-events.js';
@@ -23,6 +24,8 @@ export interface ServiceParty {
   readonly fingerprint: string | null;
   readonly run: ServedRun | null;
   readonly audit: { readonly file: string };
+  /** The privacy policy it enforces and its spent budget (a stand-in party in a test may have none). */
+  readonly privacy?: SitePrivacy;
   on(event: 'event', listener: (event: PartyEvent) => void): unknown;
   join(): Promise<void>;
   pause(): void;

@@ -16,6 +16,7 @@ import { readHistory } from './party-history-files.js';
 import { loadJoinableConfig } from './party-joining.js';
 import { PartyRelay } from './party-relay.js';
 import { contractState, joinedFacts, NO_FACTS } from './party-status.js';
+import { privacyStatus } from './privacy-status.js';
 import type { JoinedFacts } from './party-status.js';
 import { ServiceError } from './service-errors.js';
 
@@ -158,6 +159,7 @@ export class PartyService {
         runner,
         settings: info.settings,
         ...this.#nodeKeyOption(loaded.baseDir, section),
+        ...(loaded.config.privacy && { privacy: loaded.config.privacy }),
       });
       const facts = { file, baseDir: loaded.baseDir, section, info, auditLog: party.audit.file };
       const history = await this.#readHistory(facts.auditLog);
@@ -252,6 +254,7 @@ export class PartyService {
       leaving: this.#leaving,
       run: session ? session.party.run : this.#lastRun,
       ...(session ? joinedFacts(session.facts, session.party.fingerprint) : { file: this.#file, ...NO_FACTS }),
+      ...(session?.party.privacy && { privacy: privacyStatus(session.party.privacy) }),
     };
   }
 

@@ -1,4 +1,5 @@
 // Runs in the party (plain Node): turns a message received or sent into its audit line: arrays described, metric and config values listed.
+import type { PrivacyAudit } from '../privacy/site-privacy.js';
 import type { Metadata } from '../wire/proto/record-types.js';
 import type { ConfigValue, RecordDict } from '../wire/records/model.js';
 import type { AuditArray, AuditDirection, AuditInput, AuditValue } from './audit-log.js';
@@ -14,9 +15,11 @@ export interface AuditSubject {
   error?: string | null;
   /** A sent reply's: what became of the message it answers. */
   outcome?: RoundOutcome;
+  /** A sent update's: how it was clipped and noised. */
+  privacy?: PrivacyAudit | null;
 }
 
-export function auditEntry({ direction, metadata, content, bytes, cachedBytes, error = null, outcome }: AuditSubject): AuditInput {
+export function auditEntry({ direction, metadata, content, bytes, cachedBytes, error = null, outcome, privacy }: AuditSubject): AuditInput {
   const arrays: AuditArray[] = [];
   const values: Record<string, AuditValue> = {};
   for (const [record, value] of content ?? []) {
@@ -42,6 +45,7 @@ export function auditEntry({ direction, metadata, content, bytes, cachedBytes, e
     ...(cachedBytes !== undefined && { cachedBytes }),
     error,
     ...(outcome !== undefined && { outcome }),
+    ...(privacy && { privacy }),
   };
 }
 

@@ -1,4 +1,5 @@
 // Runs in the party (plain Node): the audit log, one JSON line per Fleet message received or sent: the site's record of what left it.
+import type { PrivacyAudit } from '../privacy/site-privacy.js';
 import { JsonLinesLog, readNewestLines } from './json-lines.js';
 import type { RoundOutcome } from './party-events.js';
 
@@ -46,6 +47,11 @@ export interface AuditEntry {
    * the reply carried; failed when the server did not take the reply). Absent on received lines and in older logs.
    */
   outcome?: RoundOutcome;
+  /**
+   * On a sent train reply, when the site's privacy policy or the server's clipping_norm applied: whether the update
+   * left clipped and noised, with which parameters, and the run's epsilon after it against the budget.
+   */
+  privacy?: PrivacyAudit;
 }
 
 export type AuditInput = Omit<AuditEntry, 'time'>;

@@ -4,7 +4,10 @@ import { EventEmitter } from 'node:events';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { FederationSection } from '../../../common/federation-config.js';
+import { PrivacySectionSchema, type PrivacySection } from '../../../common/privacy-config.js';
 import type { TrainingSettings } from '../../engine/train/protocol.js';
+import type { RandomSource } from '../privacy/noise.js';
+import { SitePrivacy } from '../privacy/site-privacy.js';
 import { createTransport } from '../transport/create-transport.js';
 import type { FleetTransport, TransportOptions } from '../transport/fleet-transport.js';
 import {
@@ -43,6 +46,10 @@ export interface PartyOptions {
    * no key file is read, written or deleted, and the note of the message in hand is `<audit_log>.in-hand.json`.
    */
   nodeKey?: NodeKeySource;
+  /** The config's `privacy:` section; absent, no policy (a server's clipping_norm is still honoured). */
+  privacy?: PrivacySection;
+  /** The local-DP noise's randomness: the OS CSPRNG unless a test needs it repeatable. */
+  privacyRandom?: RandomSource;
 }
 
 /** One site in one federation. Every state change and problem is an 'event'; nothing the server sends makes it throw. */
@@ -50,6 +57,8 @@ export class Party extends EventEmitter<PartyEvents> {
   readonly audit: AuditLog;
   /** Beside the audit log: the epochs of every round trained, which never leave the site. */
   readonly epochLog: EpochLog;
+  /** The site's privacy policy in force; its ledger, `<audit_log>.privacy.json`, counts the budget spent per run. */
+  readonly privacy: SitePrivacy;
   readonly #options: PartyOptions;
   #state: PartyState = { type: 'disconnected', reason: null };
   #identity: NodeIdentity | undefined;
@@ -64,6 +73,8 @@ export class Party extends EventEmitter<PartyEvents> {
       this.#emit({ type: 'error', message: error.message }),
     );
     this.epochLog = new EpochLog(this.audit.file, (message) => this.#emit({ type: 'error', message }));
+    const policy = options.privacy ?? PrivacySectionSchema.parse({});
+    this.privacy = new SitePrivacy(policy, `${this.audit.file}.privacy.json`, options.privacyRandom);
   }
 
   get state(): PartyState {
@@ -185,6 +196,7 @@ export class Party extends EventEmitter<PartyEvents> {
       },
       onEvaluating: (round) => this.#setState({ type: 'evaluating', round }),
       notice: (message) => this.#emit({ type: 'notice', message }),
+      privacy: this.privacy,
     };
   }
 

@@ -25,7 +25,7 @@ export class RoundConfigRefused extends Error {
   override readonly name = 'RoundConfigRefused';
 }
 
-type ConfigValues = ReadonlyMap<string, unknown> | Readonly<Record<string, unknown>>;
+export type ConfigValues = ReadonlyMap<string, unknown> | Readonly<Record<string, unknown>>;
 
 export function roundSettings(config: ConfigValues, bounds: RoundBounds, defaultEpochs: number): RoundSettings {
   const adjustments: string[] = [];
@@ -43,9 +43,17 @@ export function roundSettings(config: ConfigValues, bounds: RoundBounds, default
   };
 }
 
-interface Setting {
+export interface Setting {
   key: string;
   value: number;
+}
+
+/** What a round's config asks for, as sent, before any bound: the site's privacy policy judges the asking itself. */
+export function requestedSettings(config: ConfigValues): { epochs?: Setting; learningRate?: Setting; batchSize?: Setting } {
+  const epochs = find(config, 'epochs', { whole: true });
+  const learningRate = find(config, 'learningRate', { whole: false });
+  const batchSize = find(config, 'batchSize', { whole: true });
+  return { ...(epochs && { epochs }), ...(learningRate && { learningRate }), ...(batchSize && { batchSize }) };
 }
 
 function find(config: ConfigValues, setting: keyof typeof KEYS, { whole }: { whole: boolean }): Setting | undefined {

@@ -14,7 +14,8 @@ import {
   type RecordDict,
 } from '../wire/records/model.js';
 import { readTask, TaskRefused } from './task.js';
-import { doWork, type WorkContext, type WorkDone } from './work.js';
+import { checkParties } from '../privacy/policy.js';
+import { doWork, PrivacyDeclined, type WorkContext, type WorkDone, type WorkRound } from './work.js';
 
 /** Flower's SecAggPlusWorkflow sends every stage as a "train" message with this ConfigRecord. */
 export function isSecAggMessage(message: Message): boolean {
@@ -29,12 +30,13 @@ export function isSecAggMessage(message: Message): boolean {
 export async function secAggWork(
   message: Message,
   nodeId: bigint,
-  round: number | null,
+  round: WorkRound,
   work: WorkContext,
   client: SecAggPlusClient,
 ): Promise<WorkDone> {
   const content = message.content!;
   const configs = (content.get(RECORD_KEY_CONFIGS) as ConfigRecord).items;
+  checkPartyCount(configs, work);
   let trained: WorkDone | undefined;
   const reply = await client.handle(nodeId, configs, async () => {
     const fitIns = [...content].filter(([key]) => key !== RECORD_KEY_CONFIGS).map(([key, record]) => [key, asFloat32(record)] as const);
@@ -43,12 +45,20 @@ export async function secAggWork(
       throw new TaskRefused(
         'SecAgg+ collect_masked_vectors: expected the legacy FitIns ("fitins.parameters"), as SecAggPlusWorkflow sends',
       );
-    trained = await doWork(task, round, work);
+    trained = await doWork(task, { ...round, secure: true }, work);
     return fitOutcome(trained.content);
   });
   const out = trained ? withoutArrays(trained.content) : recordDict([]);
   out.set(RECORD_KEY_CONFIGS, configRecord(reply));
-  return { content: out, metrics: trained?.metrics ?? {} };
+  return { content: out, metrics: trained?.metrics ?? {}, privacy: trained?.privacy ?? null };
+}
+
+/** The site's policy may ask for a minimum number of parties: setup's sample_num says how many the sum is over. */
+function checkPartyCount(configs: ReadonlyMap<string, unknown>, work: WorkContext): void {
+  const parties = configs.get('sample_num');
+  if (!work.privacy || configs.get('stage') !== 'setup' || typeof parties !== 'bigint') return;
+  const declined = checkParties(work.privacy.policy, Number(parties));
+  if (declined) throw new PrivacyDeclined(declined);
 }
 
 function fitOutcome(content: RecordDict): FitOutcome {

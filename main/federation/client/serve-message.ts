@@ -1,4 +1,5 @@
 // Runs in the party (plain Node): one message from the server, end to end: receive and check it, confirm, work or decline, reply, audit.
+import type { PrivacyAudit } from '../privacy/site-privacy.js';
 import type { MessageLimits } from '../wire/limits.js';
 import { deflateMessage } from '../wire/objects/deflate.js';
 import type { MessageProto, Metadata, ObjectTree } from '../wire/proto/record-types.js';
@@ -15,7 +16,7 @@ import { CLIENT_APP_CRASHED, CLIENT_APP_RAISED_EXCEPTION, MOD_FAILED_PRECONDITIO
 import type { SecAggPlusClient } from '../secagg/client.js';
 import { isSecAggMessage, secAggWork } from './secagg-work.js';
 import { readTask } from './task.js';
-import { doWork, WorkAborted, type WorkContext } from './work.js';
+import { doWork, PrivacyDeclined, WorkAborted, type WorkContext } from './work.js';
 
 export interface ServeContext {
   client: FleetClient;
@@ -40,7 +41,8 @@ export interface ServeContext {
 }
 
 type Answer =
-  { content: RecordDict; metrics: Record<string, number> } | { outcome: Exclude<RoundOutcome, 'replied'>; code: bigint; reason: string };
+  | { content: RecordDict; metrics: Record<string, number>; privacy?: PrivacyAudit | null }
+  | { outcome: Exclude<RoundOutcome, 'replied'>; code: bigint; reason: string };
 
 /** Never throws for the message's own faults (they become error replies); rejects only when the session's signal aborts. */
 export async function serveMessage(proto: Instruction, tree: ObjectTree, context: ServeContext): Promise<RoundSummary> {
@@ -54,7 +56,8 @@ export async function serveMessage(proto: Instruction, tree: ObjectTree, context
     'content' in answer.answer ? { content: answer.answer.content } : { error: { code: answer.answer.code, reason: answer.answer.reason } },
   );
   const outcome = 'content' in answer.answer ? 'replied' : answer.answer.outcome;
-  const pushed = await push(outgoing, (performance.now() - started) / 1000, context, outcome);
+  const privacy = 'content' in answer.answer ? answer.answer.privacy : undefined;
+  const pushed = await push(outgoing, (performance.now() - started) / 1000, context, outcome, privacy);
   await context.inHand.clear();
   const seconds = (performance.now() - started) / 1000;
   const summary = {
@@ -157,11 +160,16 @@ async function answerFor(
 async function work(message: Message, context: ServeContext): Promise<Answer> {
   const { messageType, messageId } = message.metadata;
   try {
-    const round = roundOf(message, message.metadata);
+    const round = { round: roundOf(message, message.metadata), runId: String(message.metadata.runId) };
     if (isSecAggMessage(message)) return await secAggWork(message, context.nodeId, round, context.work, context.secagg);
     return await doWork(readTask(message), round, context.work);
   } catch (error) {
     if (context.signal.aborted) throw error;
+    if (error instanceof PrivacyDeclined) {
+      const reason = `this site declined "${messageType}": ${error.message}`;
+      context.emit({ type: 'notice', message: reason });
+      return { outcome: 'declined', code: MOD_FAILED_PRECONDITION, reason };
+    }
     if (error instanceof WorkAborted || context.stopRequested()) {
       return {
         outcome: 'aborted',
@@ -169,7 +177,9 @@ async function work(message: Message, context: ServeContext): Promise<Answer> {
         reason: `this site's operator stopped "${messageType}" before it finished`,
       };
     }
-    const refused = ['TaskRefused', 'ModelMismatchError', 'RoundConfigRefused', 'SecAggError'].includes((error as Error).name);
+    const refused = ['TaskRefused', 'ModelMismatchError', 'RoundConfigRefused', 'ServerClippingRefused', 'SecAggError'].includes(
+      (error as Error).name,
+    );
     const reason = `${refused ? 'refused' : 'failed'} "${messageType}" (message ${messageId}): ${(error as Error).message}`;
     context.emit({ type: 'error', message: reason });
     return { outcome: refused ? 'refused' : 'failed', code: CLIENT_APP_RAISED_EXCEPTION, reason };
@@ -182,12 +192,18 @@ type Pushed = { error: null } | { error: string; notStored: boolean };
  * Pushes the reply and audits it as sent, under its own id whether or not the server took it, with what became of the
  * message it answers (`outcome`, or failed when the reply was not taken): the history reads it back after a restart.
  */
-async function push(outgoing: OutgoingMessage, runtimeSec: number, context: ServeContext, outcome: RoundOutcome): Promise<Pushed> {
+async function push(
+  outgoing: OutgoingMessage,
+  runtimeSec: number,
+  context: ServeContext,
+  outcome: RoundOutcome,
+  privacy?: PrivacyAudit | null,
+): Promise<Pushed> {
   const { client, nodeId, signal, audit } = context;
   const deflated = deflateMessage(outgoing);
   const carried = outgoing.error?.reason ?? null;
   const sentLine = (bytes: number, error: string | null, as: RoundOutcome) =>
-    auditEntry({ direction: 'sent', metadata: deflated.message.metadata!, content: outgoing.content, bytes, error, outcome: as });
+    auditEntry({ direction: 'sent', metadata: deflated.message.metadata!, content: outgoing.content, bytes, error, outcome: as, privacy });
   try {
     await audit.append(sentLine(await sendReply(client, nodeId, deflated, runtimeSec, signal), carried, outcome));
     return { error: null };

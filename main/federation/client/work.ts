@@ -4,6 +4,7 @@ import type { TrainingRunner } from '../../engine/train/runner.js';
 import type { TrainingSettings } from '../../engine/train/protocol.js';
 import type { TrainProgress } from '../../engine/train/trainer.js';
 import type { WeightSlot } from '../../engine/weights.js';
+import type { SitePrivacy, PrivacyAudit } from '../privacy/site-privacy.js';
 import type { RecordDict } from '../wire/records/model.js';
 import { fitToModel } from './model-fit.js';
 import type { EpochDone, TrainingProgress } from './party-events.js';
@@ -28,12 +29,29 @@ export interface WorkContext {
   onEpoch: (done: Omit<EpochDone, 'runId'>) => void;
   onEvaluating: (round: number | null) => void;
   notice: (message: string) => void;
+  /** The site's privacy policy: which messages it declines, and what an update becomes before it leaves. */
+  privacy?: SitePrivacy;
+}
+
+/** Which message is being served: its round, and the federation run it belongs to (the privacy budget is per run). */
+export interface WorkRound {
+  round: number | null;
+  runId: string;
+  /** The update leaves only masked (a SecAgg+ round), so the server never reads it alone. */
+  secure?: boolean;
 }
 
 export interface WorkDone {
   content: RecordDict;
   /** The metrics sent back, for the round summary. */
   metrics: Record<string, number>;
+  /** A train reply's: how its update was clipped and noised (null: it left as trained). */
+  privacy?: PrivacyAudit | null;
+}
+
+/** The site's privacy policy declines the message; the text says why. */
+export class PrivacyDeclined extends Error {
+  override readonly name = 'PrivacyDeclined';
 }
 
 /** Training was stopped (the operator left, aborting): there is nothing to send but an error. */
@@ -41,14 +59,16 @@ export class WorkAborted extends Error {
   override readonly name = 'WorkAborted';
 }
 
-export async function doWork(task: Task, round: number | null, context: WorkContext): Promise<WorkDone> {
+export async function doWork(task: Task, { round, runId, secure = false }: WorkRound, context: WorkContext): Promise<WorkDone> {
   const { runner } = context;
+  const declined = await context.privacy?.check({ kind: task.kind, secure, config: 'config' in task ? task.config : new Map() }, runId);
+  if (declined) throw new PrivacyDeclined(declined);
   if (task.kind === 'get_properties') return { content: propertiesReply(), metrics: {} };
   if (task.kind === 'get_parameters') return { content: parametersReply(await runner.getWeights()), metrics: {} };
-  return workOn(task, round, context);
+  return workOn(task, { round, runId }, context);
 }
 
-async function workOn(task: WorkTask, round: number | null, context: WorkContext): Promise<WorkDone> {
+async function workOn(task: WorkTask, { round, runId }: WorkRound, context: WorkContext): Promise<WorkDone> {
   const { runner } = context;
   const names = task.arrays.map((array) => array.name);
   const weights = fitToModel(task.arrays, context.slots, task.arraysKey);
@@ -63,7 +83,9 @@ async function workOn(task: WorkTask, round: number | null, context: WorkContext
     });
     abortIfStopped(context);
     const outcome = await train(runner, settings.epochs, round, context);
-    return { content: trainReply(task.style, names, outcome), metrics: trainMetrics(outcome) };
+    const released = await context.privacy?.release({ runId, round, received: weights, trained: outcome.weights, config: task.config });
+    const sent = released ? { ...outcome, weights: released.weights } : outcome;
+    return { content: trainReply(task.style, names, sent), metrics: trainMetrics(outcome), privacy: released?.audit ?? null };
   }
   await runner.setWeights(weights);
   abortIfStopped(context);

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { ConfigError, type ConfigIssue } from '../../config/errors.js';
 import { validateSection } from '../../config/party-config.js';
 import { readYamlConfig, type ConfigPath, type YamlConfig } from '../../config/yaml-config.js';
-import { BUILTIN_MODELS } from '../../../common/model-config.js';
+import { ARCHITECTURE_KEYS, BUILTIN_MODELS, checkArchitectureKeys } from '../../../common/model-config.js';
 
 const HOST_PORT = /^(\[[0-9a-fA-F:.]+\]|[^\s:[\]]+):\d{1,5}$/;
 // A custom check, so the report shows this hint rather than a generic "expected text".
@@ -21,10 +21,12 @@ export const AggregatorConfigSchema = z
         input_shape: z.array(z.number().int().min(1)).min(1).default([28, 28, 1]).describe('one sample, without the batch dimension'),
         classes: z.number().int().min(2).default(10),
         seed: z.number().int().default(0).describe('seeds the initial weights, so every run starts from the same model'),
+        ...ARCHITECTURE_KEYS,
       })
       .refine((model) => (model.builtin === undefined) !== (model.path === undefined), {
         message: `set either \`builtin\` (${BUILTIN_MODELS.join(' or ')}) or \`path\` (a model.json), not both (flag: --model)`,
       })
+      .superRefine(checkArchitectureKeys)
       .prefault({}),
     rounds: z.number().int().min(1).default(3),
     min_nodes: z

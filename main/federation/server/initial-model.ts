@@ -23,7 +23,8 @@ export interface GlobalModel {
 export async function buildGlobalModel(section: AggregatorConfig['model'], baseDir: string): Promise<GlobalModel> {
   // The aggregator computes nothing with tfjs: the cpu backend is enough and gives the same initial weights everywhere.
   await useQuietCpuBackend();
-  const spec = ModelSectionSchema.parse({ builtin: section.builtin, path: section.path, seed: section.seed });
+  const { builtin, path: file, seed, depth, width, alpha } = section;
+  const spec = ModelSectionSchema.parse({ builtin, path: file, seed, depth, width, alpha });
   const model = await withSeededMathRandom(section.seed, () =>
     buildModel(tf, spec, { inputShape: section.input_shape, numClasses: section.classes, baseDir }),
   );

@@ -1,6 +1,7 @@
 // Runs in the renderer: audit log entries as table rows: newest first, arrays and values summed up, the full detail kept for a tooltip.
 import type { AuditEntry } from '../../../common/contract/party-api.js';
 import { formatBytes, formatMetric, formatTime } from '../../lib/format.js';
+import { auditPrivacy } from './privacy-words.js';
 
 export interface AuditRow {
   id: string;
@@ -17,6 +18,8 @@ export interface AuditRow {
   bytesDetail: string;
   values: string;
   valuesDetail: string;
+  /** A sent update's clipping, noise and epsilon spent ('—' when it had none); empty on a received line. */
+  privacy: string;
   error: string | null;
 }
 
@@ -43,6 +46,7 @@ function auditRow(entry: AuditEntry, index: number): AuditRow {
         ? `${values.slice(0, VALUES_SHOWN).join(', ')}, +${values.length - VALUES_SHOWN} more`
         : values.join(', ') || '—',
     valuesDetail: values.join('\n'),
+    privacy: entry.direction === 'sent' ? auditPrivacy(entry.privacy) : '',
     error: entry.error,
   };
 }

@@ -2,9 +2,15 @@
 // collect_masked_vectors, beside two in-process parties under an in-process Flower SecAggPlusWorkflow.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { mkdtemp } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+
 import { FederationSectionSchema } from '../../../../common/federation-config.js';
+import { PrivacySectionSchema } from '../../../../common/privacy-config.js';
 import { isSecAggMessage, secAggWork } from '../../../../main/federation/client/secagg-work.js';
 import type { WorkContext } from '../../../../main/federation/client/work.js';
+import { SitePrivacy } from '../../../../main/federation/privacy/site-privacy.js';
 import { SecAggPlusClient } from '../../../../main/federation/secagg/client.js';
 import type { Stage } from '../../../../main/federation/secagg/protocol.js';
 import {
@@ -20,14 +26,18 @@ import { openRunner, TRAIN_SAMPLES, type OpenedRunner } from '../client/party-fi
 import { inProcess, runWorkflow, type SimParty } from './flower-workflow.js';
 
 let opened: OpenedRunner;
+/** The model's initial weights, kept: arrays handed to the training thread are transferred there (detached here). */
+let initial: { shape: number[]; data: Float32Array }[];
 beforeAll(async () => {
   opened = await openRunner();
+  initial = opened.weights.map((w) => ({ shape: [...w.shape], data: w.data.slice() }));
 }, 120_000);
+const initialModel = (): AnyNdArray[] => initial.map((w) => ({ dtype: 'float32', shape: [...w.shape], data: w.data.slice() }));
 afterAll(() => opened.runner.close());
 
 const NID = 2n ** 63n + 77n;
 
-function workContext(): WorkContext {
+function workContext(privacy?: SitePrivacy): WorkContext {
   const section = FederationSectionSchema.parse({ server: '127.0.0.1:9092', transport: 'grpc', insecure: true, local_epochs: 1 });
   return {
     runner: opened.runner,
@@ -39,6 +49,7 @@ function workContext(): WorkContext {
     onEpoch: () => {},
     onEvaluating: () => {},
     notice: () => {},
+    ...(privacy && { privacy }),
   };
 }
 
@@ -46,8 +57,8 @@ function workContext(): WorkContext {
 let globalModel: AnyNdArray[] = [];
 
 /** This site, answering each stage through the party's own handling of a Flower train message. */
-function site(): SimParty & { replies: Message['content'][] } {
-  const [work, client, replies] = [workContext(), new SecAggPlusClient(), [] as Message['content'][]];
+function site(privacy?: SitePrivacy): SimParty & { replies: Message['content'][] } {
+  const [work, client, replies] = [workContext(privacy), new SecAggPlusClient(), [] as Message['content'][]];
   const answer = async (stage: Stage, configs: Map<string, ConfigValue>) => {
     const fitins = [
       ['fitins.parameters', arrayRecord(globalModel.map((array, i) => [String(i), array]))],
@@ -67,7 +78,7 @@ function site(): SimParty & { replies: Message['content'][] } {
     };
     const message: Message = { metadata, content };
     expect(isSecAggMessage(message)).toBe(true);
-    const done = await secAggWork(message, NID, 1, work, client);
+    const done = await secAggWork(message, NID, { round: 1, runId: '1' }, work, client);
     replies.push(done.content);
     return (done.content.get('secaggplus_configs') as ConfigRecord).items;
   };
@@ -78,7 +89,7 @@ describe("the party's SecAgg+ hook", () => {
   it('trains in collect_masked_vectors, sends the fitres fields with empty parameters, and its update unmasks into the FedAvg, round after round', async () => {
     const me = site();
     const others = [300, 500].map((numExamples, k) => {
-      const arrays = opened.weights.map((w) => ({
+      const arrays = initial.map((w) => ({
         shape: [...w.shape],
         data: w.data.map((value, i) => value + ((i % 7) - 3) * 0.01 * (k + 1)),
       }));
@@ -93,7 +104,7 @@ describe("the party's SecAgg+ hook", () => {
       maxWeight: 2000,
       shuffle: (ids: bigint[]) => ids,
     };
-    globalModel = opened.weights.map((w) => ({ dtype: 'float32', shape: [...w.shape], data: w.data }));
+    globalModel = initialModel();
     for (const round of [1, 2]) {
       const result = await runWorkflow([me, ...others], settings);
       const collected = me.replies[4 * round - 2]!;
@@ -122,4 +133,40 @@ describe("the party's SecAgg+ hook", () => {
       globalModel = result.aggregate.map((data, a) => ({ dtype: 'float64', shape: [...trained[a]!.shape], data }));
     }
   }, 120_000);
+});
+
+describe("the site's privacy policy in SecAgg+ rounds", () => {
+  const others = () =>
+    [300, 500].map((numExamples, k) => {
+      const arrays = initial.map((w) => ({ shape: [...w.shape], data: w.data.slice() }));
+      return inProcess(BigInt(21 + k), new SecAggPlusClient(), { arrays, numExamples }, undefined, false);
+    });
+  const settings = {
+    numShares: 3,
+    threshold: 2,
+    clippingRange: 8,
+    quantizationRange: 2 ** 22,
+    modRange: 2 ** 32,
+    maxWeight: 2000,
+    shuffle: (ids: bigint[]) => ids,
+  };
+  const privacy = async (minParties: number) => {
+    const policy = PrivacySectionSchema.parse({ require_secure_aggregation: true, min_parties_per_round: minParties });
+    return new SitePrivacy(policy, path.join(await mkdtemp(path.join(os.tmpdir(), 'secagg-privacy-')), 'ledger.jsonl'));
+  };
+
+  it('serves a SecAgg+ round under a policy that requires secure aggregation and three parties', async () => {
+    globalModel = initialModel();
+    const me = site(await privacy(3));
+    const result = await runWorkflow([me, ...others()], settings);
+    expect(result.active).toHaveLength(3);
+    expect(me.replies[2]!.get('fitres.num_examples')!.items.get('num_examples')).toBe(BigInt(TRAIN_SAMPLES));
+  }, 120_000);
+
+  it('declines setup when the sum would be over fewer parties than the policy asks', async () => {
+    globalModel = initialModel();
+    await expect(runWorkflow([site(await privacy(4)), ...others()], settings)).rejects.toThrow(
+      /secure aggregation over 3 parties, fewer than the 4 the site's privacy policy requires/,
+    );
+  }, 60_000);
 });

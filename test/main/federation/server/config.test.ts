@@ -83,4 +83,10 @@ describe('loadAggregatorConfig', () => {
     const listen = await yaml('listen.yaml', ['model: { builtin: mlp }', 'insecure: true', 'listen:', '  grpc: null']);
     expect(await problems(loadAggregatorConfig(listen))).toBe(`${listen}:3: listen: listen on gRPC, REST or both`);
   });
+  it('takes the keys that shape a built-in, each only beside its built-in', async () => {
+    const ok = await yaml('resnet.yaml', ['model: { builtin: resnet, depth: 2, width: 16 }', 'insecure: true']);
+    expect((await loadAggregatorConfig(ok)).config.model).toMatchObject({ builtin: 'resnet', depth: 2, width: 16 });
+    const bad = await yaml('alpha.yaml', ['model: { builtin: resnet, alpha: 0.5 }', 'insecure: true']);
+    expect(await problems(loadAggregatorConfig(bad))).toContain('model.alpha: only `builtin: mobilenetv2` takes `alpha`');
+  });
 });

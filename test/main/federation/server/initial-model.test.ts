@@ -3,7 +3,10 @@ import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
 import { buildGlobalModel, saveTfjsModel } from '../../../../main/federation/server/initial-model.js';
+import { ModelSectionSchema } from '../../../../common/model-config.js';
+import { buildModel } from '../../../../main/engine/model-spec.js';
 
 const section = (seed: number) => ({ builtin: 'mlp' as const, input_shape: [4], classes: 2, seed });
 
@@ -35,5 +38,18 @@ describe('buildGlobalModel', () => {
     expect(loaded.weights).toEqual(shifted);
     global.model.dispose();
     loaded.model.dispose();
+  });
+
+  it('shapes a built-in with the architecture keys, as a party with the same `model:` section builds it', async () => {
+    const shape = { input_shape: [16, 16, 1], classes: 3, seed: 0 };
+    const global = await buildGlobalModel({ builtin: 'resnet', depth: 2, width: 8, ...shape }, '.');
+    const spec = ModelSectionSchema.parse({ builtin: 'resnet', depth: 2, width: 8 });
+    const party = await buildModel(tf, spec, { inputShape: shape.input_shape, numClasses: shape.classes, baseDir: '.' });
+    expect(global.weights.map((w) => `${w.name} [${w.shape.join(', ')}]`)).toEqual(
+      party.getWeights().map((w, i) => `${party.weights[i]!.originalName} [${w.shape.join(', ')}]`),
+    );
+    expect(global.weights.length).toBeGreaterThan((await buildGlobalModel({ builtin: 'resnet', ...shape }, '.')).weights.length);
+    global.model.dispose();
+    party.dispose();
   });
 });
