@@ -5,8 +5,7 @@
  * values come back mangled; no well-kept JS library resizes float arrays with Pillow's kernels either. This is
  * Pillow's separable convolution (libImaging/Resample.c, ImagingResample): per output pixel, the kernel centred on
  * (x + 0.5) * scale, its support widened by the scale when shrinking (antialiasing), weights normalised to sum 1,
- * horizontal pass then vertical; nearest takes source pixel floor((x + 0.5) * scale) as Pillow's affine transform
- * does. Checked against Pillow's mode 'F' resize in test/main/data/float-path.test.ts.
+ * horizontal pass then vertical; nearest picks source pixels as Pillow's affine scaling does. Checked against Pillow's mode 'F' resize in test/main/data/float-path.test.ts.
  */
 
 export type Interpolation = 'nearest' | 'bilinear' | 'bicubic' | 'lanczos3';
@@ -99,15 +98,25 @@ function pass(
   return out;
 }
 
+/**
+ * Pillow's source positions for nearest (Geometry.c, ImagingScaleAffine): scale / 2, then scale added once per output
+ * pixel, truncated. Added up, not multiplied: the accumulated rounding decides which source pixel a tie picks.
+ */
+function nearestPositions(inSize: number, outSize: number): Int32Array {
+  const scale = inSize / outSize;
+  const positions = new Int32Array(outSize);
+  let at = scale * 0.5;
+  for (let o = 0; o < outSize; o++, at += scale) positions[o] = Math.min(inSize - 1, Math.trunc(at));
+  return positions;
+}
+
 function nearest(src: Float32Array, width: number, height: number, channels: number, outW: number, outH: number): Float32Array {
   const out = new Float32Array(outW * outH * channels);
-  const sx = width / outW;
-  const sy = height / outH;
+  const xs = nearestPositions(width, outW);
+  const ys = nearestPositions(height, outH);
   for (let y = 0; y < outH; y++) {
-    const from = Math.min(height - 1, Math.floor((y + 0.5) * sy));
     for (let x = 0; x < outW; x++) {
-      const fx = Math.min(width - 1, Math.floor((x + 0.5) * sx));
-      for (let c = 0; c < channels; c++) out[(y * outW + x) * channels + c] = src[(from * width + fx) * channels + c]!;
+      for (let c = 0; c < channels; c++) out[(y * outW + x) * channels + c] = src[(ys[y]! * width + xs[x]!) * channels + c]!;
     }
   }
   return out;
