@@ -186,10 +186,9 @@ export function applyIntensity(
   at: number,
 ): void {
   const map = mapping(applied);
-  const { mean, std } = spec;
-  for (let i = 0; i < values.length; i++) {
-    const c = i % channels;
-    out[at + i] = (map(values[i]!) - mean[c]!) / std[c]!;
+  for (let c = 0; c < channels; c++) {
+    const [mean, std] = [spec.mean[c]!, spec.std[c]!];
+    for (let i = c; i < values.length; i += channels) out[at + i] = (map(values[i]!) - mean) / std;
   }
 }
 

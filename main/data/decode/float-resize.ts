@@ -73,28 +73,42 @@ function coefficients(inSize: number, outSize: number, filter: Filter): Coeffici
   return { first, count, weights, ksize };
 }
 
-/** One pass along one axis: `lines` lines of `inSize` samples (each `stride` apart, `channels` interleaved) to `outSize`. */
-function pass(
-  src: Float32Array,
-  geometry: { lines: number; inSize: number; outSize: number; channels: number; along: 'x' | 'y'; lineLength: number },
-  k: Coefficients,
-): Float32Array {
-  const { lines, inSize, outSize, channels, along, lineLength } = geometry;
+/** Along x: each of `lines` rows of `inSize` pixels (`channels` interleaved) to `outSize` pixels. Sums in float64, as Pillow. */
+function horizontal(src: Float32Array, lines: number, inSize: number, outSize: number, channels: number, k: Coefficients): Float32Array {
   const out = new Float32Array(lines * outSize * channels);
+  const { first, count, weights, ksize } = k;
   for (let line = 0; line < lines; line++) {
+    const rowStart = line * inSize * channels;
     for (let o = 0; o < outSize; o++) {
-      const base = o * k.ksize;
+      const base = o * ksize;
+      const from = rowStart + first[o]! * channels;
+      const taps = count[o]!;
       for (let c = 0; c < channels; c++) {
         let sum = 0;
-        for (let t = 0; t < k.count[o]!; t++) {
-          const s = k.first[o]! + t;
-          const index = along === 'x' ? (line * inSize + s) * channels + c : (s * lineLength + line) * channels + c;
-          sum += src[index]! * k.weights[base + t]!;
-        }
-        const at = along === 'x' ? (line * outSize + o) * channels + c : (o * lineLength + line) * channels + c;
-        out[at] = sum;
+        for (let t = 0, at = from + c; t < taps; t++, at += channels) sum += src[at]! * weights[base + t]!;
+        out[(line * outSize + o) * channels + c] = sum;
       }
     }
+  }
+  return out;
+}
+
+/**
+ * Along y: whole rows at a time (rowLength values each), each output row the weighted sum of its source rows,
+ * added tap by tap into a float64 row: the same sums in the same order as Pillow's, read row-wise for the cache.
+ */
+function vertical(src: Float32Array, rowLength: number, outSize: number, k: Coefficients): Float32Array {
+  const out = new Float32Array(outSize * rowLength);
+  const sums = new Float64Array(rowLength);
+  const { first, count, weights, ksize } = k;
+  for (let o = 0; o < outSize; o++) {
+    sums.fill(0);
+    for (let t = 0; t < count[o]!; t++) {
+      const w = weights[o * ksize + t]!;
+      const row = (first[o]! + t) * rowLength;
+      for (let i = 0; i < rowLength; i++) sums[i]! += src[row + i]! * w;
+    }
+    out.set(sums, o * rowLength);
   }
   return out;
 }
@@ -135,13 +149,7 @@ export function resizeFloat(
   if (interpolation === 'nearest') return nearest(src, width, height, channels, to.width, to.height);
   const filter = FILTERS[interpolation];
   let data = src;
-  if (to.width !== width) {
-    const k = coefficients(width, to.width, filter);
-    data = pass(data, { lines: height, inSize: width, outSize: to.width, channels, along: 'x', lineLength: to.width }, k);
-  }
-  if (to.height !== height) {
-    const k = coefficients(height, to.height, filter);
-    data = pass(data, { lines: to.width, inSize: height, outSize: to.height, channels, along: 'y', lineLength: to.width }, k);
-  }
+  if (to.width !== width) data = horizontal(data, height, width, to.width, channels, coefficients(width, to.width, filter));
+  if (to.height !== height) data = vertical(data, to.width * channels, to.height, coefficients(height, to.height, filter));
   return data;
 }

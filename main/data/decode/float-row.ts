@@ -20,7 +20,7 @@ export interface ResizedImage {
  * Alpha is dropped (as for 8-bit images); gray is repeated to three channels; color to one channel is ITU-R 601-2
  * luma, unrounded (the 8-bit path rounds as Pillow does, a float path has no grey levels to round to).
  */
-export function toChannelsFloat({ data, channels }: FloatImage, target: 1 | 3): Float32Array {
+export function toChannelsFloat({ data, channels }: Pick<FloatImage, 'data' | 'channels'>, target: 1 | 3): Float32Array {
   if (channels === target) return data;
   const count = data.length / channels;
   const out = new Float32Array(count * target);
@@ -35,10 +35,16 @@ export function toChannelsFloat({ data, channels }: FloatImage, target: 1 | 3): 
   return out;
 }
 
-/** Channels, then resize in float: the values the model row is made of, still in stored units. */
+/**
+ * Channels, then resize in float: the values the model row is made of, still in stored units. Gray going to three
+ * channels is resized once and then repeated (resizing is per channel, so the result is the same at a third of the work).
+ */
 export function resizedImage(image: FloatImage, target: RowTarget): ResizedImage {
-  const converted = toChannelsFloat(image, target.channels);
-  const values = resizeFloat(converted, { ...image, channels: target.channels }, target, target.interpolation);
+  const gray = image.channels <= 2;
+  const working = gray ? 1 : target.channels;
+  const converted = toChannelsFloat(image, working);
+  const resized = resizeFloat(converted, { ...image, channels: working }, target, target.interpolation);
+  const values = working === target.channels ? resized : toChannelsFloat({ ...target, channels: 1, data: resized }, target.channels);
   return {
     values,
     ...(image.fullScale !== undefined && { fullScale: image.fullScale }),
