@@ -91,6 +91,10 @@ const ImageOptionsSchema = {
   normalize: NormalizeSchema.default('unit'),
   interpolation: z.enum(['nearest', 'bilinear', 'bicubic', 'lanczos3']).default('bilinear'),
   window: WindowSchema,
+  dicom_frames: z
+    .enum(['first', 'all'])
+    .default('first')
+    .describe('a multi-frame DICOM file gives one sample, its first frame, or one per frame (all: each header is read at start-up)'),
   on_bad_file: z.enum(['skip', 'fail']).default('skip'),
   max_pixels: positiveInt.default(DEFAULT_MAX_PIXELS),
   cache: z.boolean().default(false).describe('write decoded pixels to a cache file in the first epoch, stream it after'),

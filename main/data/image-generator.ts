@@ -79,7 +79,8 @@ export class ImageFilesGenerator extends PooledGenerator {
   }
 
   override describeSample(index: number): string {
-    return this.#options.files.path(index);
+    const { files, frames } = this.#options;
+    return frames ? `${files.path(index)} (frame ${frames[index]})` : files.path(index);
   }
 
   override labelOf(index: number): number {

@@ -9,6 +9,7 @@ import { decodeFullDepth } from '../decode/full-depth.js';
 import { cacheKey, openDecodedCache, type DecodedCache } from '../decoded-cache.js';
 import { closeSplits } from '../data-handler.js';
 import { ImageFilesGenerator, type ImageTarget } from '../image-generator.js';
+import { expandFrames } from '../sources/dicom-frames.js';
 import type { FileList } from '../sources/file-list.js';
 import type { ListingReport } from '../sources/problems.js';
 
@@ -103,12 +104,14 @@ async function openCache(
   baseDir: string,
   files: FileList,
   target: ImageTarget,
+  frames?: Uint32Array,
 ): Promise<{ cache?: DecodedCache; notes: string[] }> {
   if (!options.cache) return { notes: [] };
   const dir = options.cache_dir ? resolveFrom(baseDir, options.cache_dir) : path.join(defaultCacheDir(), 'decoded');
   const { height, width, channels, interpolation, maxPixels } = target;
   const values = (await floatValues(options, files, maxPixels)) ? 'f32' : 'u8';
-  const key = await cacheKey((i) => files.path(i), files.length, { height, width, channels, interpolation, maxPixels, values });
+  const settings = { height, width, channels, interpolation, maxPixels, values, ...(frames && { frames: [...frames] }) };
+  const key = await cacheKey((i) => files.path(i), files.length, settings);
   const recordBytes = values === 'f32' ? floatRecordBytes(height * width * channels) : height * width * channels;
   const opened = await openDecodedCache(dir, key, files.length, recordBytes, values).catch((error: Error) => {
     throw infoError(options.cache_dir ? 'cache_dir' : 'cache', `cannot open the decoded cache in ${dir}: ${error.message}`, error);
@@ -125,9 +128,15 @@ export async function imageGenerators(options: ImageOptions, baseDir: string, cl
   const target = await resolveTarget(options, listings);
   const generators: Partial<Record<'train' | 'test', ImageFilesGenerator>> = {};
   try {
-    for (const { split, files, report } of listings) {
+    for (const listing of listings) {
+      const { split, report } = listing;
+      const { files, frames } =
+        options.dicom_frames === 'all'
+          ? await expandFrames(listing.files, options.max_pixels)
+          : { files: listing.files, frames: undefined };
       generators[split] = new ImageFilesGenerator({
         files,
+        ...(frames && { frames }),
         listing: report,
         classNames,
         target,
@@ -140,7 +149,7 @@ export async function imageGenerators(options: ImageOptions, baseDir: string, cl
         seed: options.seed,
         workers: options.workers,
         prefetch: options.prefetch,
-        ...(await openCache(options, baseDir, files, target)),
+        ...(await openCache(options, baseDir, files, target, frames)),
       });
       await generators[split]!.start();
     }

@@ -262,6 +262,20 @@ describe('the listing contract: entry i is frame frames[i] of its file', () => {
   });
 });
 
+describe('dicom_frames', () => {
+  it('first (the default): one sample per file, its first frame; all: one per frame, named with its frame', async () => {
+    const first = await manifestSplit(['mf/mf.dcm'], { window: 'lung' });
+    expect(first.sampleCount).toBe(1);
+    expect(maxDifference((await rows(first, [0])).rows[0]!, npy('mf/lung-0'))).toBeLessThan(1e-6);
+    const all = await manifestSplit(['mf/mf.dcm', 'png16/a.png'], { window: 'lung', dicom_frames: 'all', image_size: [20, 24] });
+    expect(all.sampleCount).toBe(4);
+    expect(all.describeSample(2)).toBe(`${path.join(dir, 'mf/mf.dcm')} (frame 2)`);
+    expect(all.describeSample(3)).toBe(`${path.join(dir, 'png16/a.png')} (frame 0)`);
+    const { rows: got } = await rows(all, [0, 1, 2]);
+    got.forEach((row, frame) => expect(maxDifference(row, npy(`mf/lung-${frame}`))).toBeLessThan(1e-6));
+  });
+});
+
 describe('DICOM trees in ImageFolder', () => {
   it('class folders of DICOM files, named .dcm or not at all, are listed by content; the README is not', async () => {
     const splits = await new ImageFolder({ train: 'tree', window: 'lung', color_mode: 'grayscale' }, { baseDir: dir }).getData();
