@@ -1,8 +1,12 @@
 // Runs in a decode worker thread: turns batches of sample indices into model-ready float32 rows, probes files for a scan, or decodes a DICOM file.
 import { openSync, readSync, writeSync } from 'node:fs';
+import type { AppliedIntensity, IntensitySpec } from '../intensity.js';
 import { FileList, type SharedFileList } from '../sources/file-list.js';
 import { decodeDicom, readDicomFile, type DecodedDicom } from './dicom/index.js';
-import { decodeImage, type TargetSpec } from './image.js';
+import { decodeFloatRecord, encodeFloatRecord } from './float-record.js';
+import { resizedImage, writeResized, type ResizedImage } from './float-row.js';
+import { decodeFullDepth } from './full-depth.js';
+import { decodeImage, type TargetImage, type TargetSpec } from './image.js';
 import { readImageFileReused } from './read-file.js';
 
 /** Where decoded pixels are kept between epochs (see decoded-cache.ts for the file layout). */
@@ -10,6 +14,8 @@ export interface CacheRef {
   file: string;
   dataOffset: number;
   recordBytes: number;
+  /** u8: 8-bit pixels (full-depth images stay uncached); f32: a float record (decoded-cache.ts) for every image. */
+  values: 'u8' | 'f32';
 }
 
 /** A sample's entry in a decoded cache's slot table: not cached (yet), or else 1 + its record's slot. */
@@ -20,8 +26,12 @@ export interface FilesContext {
   kind: 'files';
   files: SharedFileList;
   target: TargetSpec & { height: number; width: number };
-  /** channels x 256 values: the model input for each pixel value of each channel. */
+  /** channels x 256 values: the model input for each pixel value of each channel (8-bit images under the default window). */
   lut: Float32Array;
+  /** How full-depth images (and every image when `window` is set) become model inputs. */
+  intensity: IntensitySpec;
+  /** Entry i is frame frames[i] of files.path(i) (multi-frame DICOM); absent: frame 0 of every file. */
+  frames?: Uint32Array;
   cache?: CacheRef;
 }
 
@@ -76,6 +86,10 @@ export interface DecodedRows {
   x?: Float32Array;
   ok: Uint8Array;
   failures: RowFailure[];
+  /** Per packed row: the window or scaling its values got (null: the 8-bit lookup table); absent when every row is null. */
+  applied?: (AppliedIntensity | null)[];
+  /** Rows that decoded but were not written to the cache (full-depth images in an 8-bit cache); not given slots. */
+  uncached?: number[];
 }
 
 export interface ProbedFile {
@@ -141,40 +155,99 @@ function fileList(shared: SharedFileList): FileList {
   return list;
 }
 
+/** One image at the model's size and channels, before intensity: 8-bit pixels, or full-depth values. */
+type RowValues = { u8: Uint8Array } | { resized: ResizedImage };
+
+/** Decode one listed file (a frame of it, for multi-frame DICOM) to the model's size, at its own depth. */
+async function decodeRow(bytes: Uint8Array, context: FilesContext, frame: number, file: string): Promise<RowValues> {
+  const full = await decodeFullDepth(bytes, context.target.maxPixels, frame, file);
+  if (full) return { resized: resizedImage(full.image, context.target) };
+  return { u8: (await decodeImage(bytes, context.target)).pixels };
+}
+
+/** 8-bit pixels to model inputs: under the default window through the lookup table (exact, fast), else in float. */
+function emitPixels(pixels: Uint8Array, context: FilesContext, out: Float32Array, at: number): AppliedIntensity | null {
+  const { channels } = context.target;
+  if (context.intensity.window.kind === 'default') {
+    writeRows(pixels, context.lut, channels, out, at);
+    return null;
+  }
+  return writeResized(asResized(pixels), channels, context.intensity, out, at);
+}
+
+function emitRow(values: RowValues, context: FilesContext, out: Float32Array, at: number): AppliedIntensity | null {
+  if ('u8' in values) return emitPixels(values.u8, context, out, at);
+  return writeResized(values.resized, context.target.channels, context.intensity, out, at);
+}
+
+function asResized(pixels: Uint8Array): ResizedImage {
+  return { values: Float32Array.from(pixels), fullScale: 255 };
+}
+
+/** The decoded record of a row for the cache, or null when this cache cannot hold it (full depth in an 8-bit cache). */
+function cacheRecord(values: RowValues, cache: CacheRef): Uint8Array | null {
+  if (cache.values === 'u8') return 'u8' in values ? values.u8 : null;
+  return encodeFloatRecord('u8' in values ? asResized(values.u8) : values.resized);
+}
+
+/** A float record from the cache to model inputs. */
+function emitFloatRecord(record: Uint8Array, context: FilesContext, out: Float32Array, at: number): AppliedIntensity {
+  return writeResized(decodeFloatRecord(record), context.target.channels, context.intensity, out, at);
+}
+
 async function decodeFiles(job: DecodeJob, context: FilesContext): Promise<DecodedRows> {
-  const { target, lut, cache } = context;
+  const { target, cache, frames, lut } = context;
+  /** An 8-bit cache under the default window: every cached row goes through the lookup table. */
+  const lutRows = cache?.values === 'u8' && context.intensity.window.kind === 'default';
   const { indices, slots } = job;
   const files = fileList(context.files);
   const rowValues = target.height * target.width * target.channels;
   const x = rowsBuffer(job, indices.length * rowValues);
   const ok = new Uint8Array(indices.length);
   const failures: RowFailure[] = [];
-  const pixels = new Uint8Array(rowValues);
-  const fresh = cache ? pendingBuffer(indices.length * rowValues) : null;
-  let packed = 0;
+  const applied: (AppliedIntensity | null)[] = [];
+  const uncached: number[] = [];
+  const record = new Uint8Array(cache?.recordBytes ?? 0);
+  const fresh = cache ? pendingBuffer(indices.length * cache.recordBytes) : null;
   let freshCount = 0;
   for (let row = 0; row < indices.length; row++) {
     const slot = slots?.[row] ?? CACHE_EMPTY;
     try {
+      const at = applied.length * rowValues;
       if (slot !== CACHE_EMPTY) {
-        readSync(handle(cache!.file, 'r+'), pixels, 0, rowValues, cache!.dataOffset + (slot - 1) * cache!.recordBytes);
-        writeRows(pixels, lut, target.channels, x, packed * rowValues);
+        // Warm epochs run this for every sample: kept as plain as it was before float records existed.
+        readSync(handle(cache!.file, 'r+'), record, 0, cache!.recordBytes, cache!.dataOffset + (slot - 1) * cache!.recordBytes);
+        if (!lutRows) applied.push(cache!.values === 'u8' ? emitPixels(record, context, x, at) : emitFloatRecord(record, context, x, at));
+        else {
+          writeRows(record, lut, target.channels, x, at);
+          applied.push(null);
+        }
       } else {
-        const image = await decodeImage(readImageFileReused(files.path(indices[row]!), target.maxPixels), target);
-        writeRows(image.pixels, lut, target.channels, x, packed * rowValues);
-        fresh?.set(image.pixels, freshCount++ * rowValues);
+        const file = files.path(indices[row]!);
+        const values = await decodeRow(readImageFileReused(file, target.maxPixels), context, frames?.[indices[row]!] ?? 0, file);
+        const bytes = cache ? cacheRecord(values, cache) : null;
+        if (bytes) fresh!.set(bytes, freshCount++ * cache!.recordBytes);
+        else if (cache) uncached.push(row);
+        applied.push(emitRow(values, context, x, at));
       }
       ok[row] = 1;
-      packed++;
     } catch (error) {
       failures.push({ row, reason: (error as Error).message });
     }
   }
   if (cache && freshCount > 0)
-    writeSync(handle(cache.file, 'r+'), fresh!, 0, freshCount * rowValues, cache.dataOffset + job.firstNewSlot! * cache.recordBytes);
-  if (job.out) return { ok, failures };
+    writeSync(
+      handle(cache.file, 'r+'),
+      fresh!,
+      0,
+      freshCount * cache.recordBytes,
+      cache.dataOffset + job.firstNewSlot! * cache.recordBytes,
+    );
+  const packed = applied.length;
+  const extras = { ...(applied.some(Boolean) && { applied }), ...(uncached.length > 0 && { uncached }) };
+  if (job.out) return { ok, failures, ...extras };
   // A short batch is copied once so the transferred buffer holds only its rows.
-  return { x: packed === indices.length ? x : x.slice(0, packed * rowValues), ok, failures };
+  return { x: packed === indices.length ? x : x.slice(0, packed * rowValues), ok, failures, ...extras };
 }
 
 function decodeIdx(job: DecodeJob, context: IdxContext): DecodedRows {
@@ -197,14 +270,21 @@ async function probeFiles(job: ProbeJob, context: FilesContext): Promise<ProbedF
   const probed: ProbedFile[] = [];
   for (const index of job.indices) {
     try {
-      const bytes = readImageFileReused(files.path(index), target.maxPixels);
-      const { original } = await decodeImage(bytes, target);
+      const file = files.path(index);
+      const bytes = readImageFileReused(file, target.maxPixels);
+      const original = await probeImage(bytes, target, file);
       probed.push({ ok: true, ...original, bytes: bytes.length });
     } catch (error) {
       probed.push({ ok: false, reason: (error as Error).message });
     }
   }
   return probed;
+}
+
+/** What an image is, at any depth: full-depth images are decoded as such (a DICOM file is not an 8-bit image at all). */
+export async function probeImage(bytes: Uint8Array, spec: TargetSpec, file: string): Promise<TargetImage['original']> {
+  const full = await decodeFullDepth(bytes, spec.maxPixels, 0, file);
+  return full ? full.original : (await decodeImage(bytes, spec)).original;
 }
 
 async function decodeDicomFile(job: DicomJob): Promise<{ value: DecodedDicom; transfer: ArrayBuffer[] }> {
