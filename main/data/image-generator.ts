@@ -18,6 +18,8 @@ export interface ImageGeneratorOptions extends PooledOptions {
   classNames: readonly string[];
   target: ImageTarget;
   onBadFile: 'skip' | 'fail';
+  /** Entry i is frame frames[i] of its file (shared memory, parallel to `files`); absent: frame 0 of every file. */
+  frames?: Uint32Array;
   /** The `window` option (see intensity.ts); unset keeps 8-bit images on their lookup table. */
   window?: WindowOption;
   cache?: DecodedCache;
@@ -53,7 +55,8 @@ export class ImageFilesGenerator extends PooledGenerator {
     this.sampleShape = { height, width, channels };
     const lut = normalizeLut(options.normalize, channels);
     const intensity = intensitySpec(options, channels);
-    this.#context = { kind: 'files', files: options.files.shared(), target: options.target, lut, intensity, cache: options.cache?.ref };
+    const { files, target, frames, cache } = options;
+    this.#context = { kind: 'files', files: files.shared(), target, lut, intensity, ...(frames && { frames }), cache: cache?.ref };
   }
 
   get cache(): DecodedCache | undefined {

@@ -19,6 +19,8 @@ export interface SplitListing {
   source: string;
   files: FileList;
   report: ListingReport;
+  /** Which frame of its file each entry is (multi-frame DICOM), in shared memory; absent: frame 0 of every file. */
+  frames?: Uint32Array;
 }
 
 export function resolveFrom(baseDir: string, file: string): string {
@@ -87,11 +89,14 @@ async function openCache(
   baseDir: string,
   files: FileList,
   target: ImageTarget,
+  frames?: Uint32Array,
 ): Promise<{ cache?: DecodedCache; notes: string[] }> {
   if (!options.cache) return { notes: [] };
   const dir = options.cache_dir ? resolveFrom(baseDir, options.cache_dir) : path.join(defaultCacheDir(), 'decoded');
   const { height, width, channels, interpolation, maxPixels } = target;
-  const key = await cacheKey((i) => files.path(i), files.length, { height, width, channels, interpolation, maxPixels });
+  // Two frames of one file are two records: the frame is part of what names a sample.
+  const name = frames ? (i: number) => `${files.path(i)}#${frames[i]}` : (i: number) => files.path(i);
+  const key = await cacheKey(name, files.length, { height, width, channels, interpolation, maxPixels });
   const opened = await openDecodedCache(dir, key, files.length, height * width * channels).catch((error: Error) => {
     throw infoError(options.cache_dir ? 'cache_dir' : 'cache', `cannot open the decoded cache in ${dir}: ${error.message}`, error);
   });
@@ -107,9 +112,10 @@ export async function imageGenerators(options: ImageOptions, baseDir: string, cl
   const target = await resolveTarget(options, listings);
   const generators: Partial<Record<'train' | 'test', ImageFilesGenerator>> = {};
   try {
-    for (const { split, files, report } of listings) {
+    for (const { split, files, report, frames } of listings) {
       generators[split] = new ImageFilesGenerator({
         files,
+        ...(frames && { frames }),
         listing: report,
         classNames,
         target,
@@ -121,7 +127,7 @@ export async function imageGenerators(options: ImageOptions, baseDir: string, cl
         seed: options.seed,
         workers: options.workers,
         prefetch: options.prefetch,
-        ...(await openCache(options, baseDir, files, target)),
+        ...(await openCache(options, baseDir, files, target, frames)),
       });
       await generators[split]!.start();
     }

@@ -60,7 +60,8 @@ export async function readDicomLabels(file: string, keyColumn: string, labelColu
     throw new Error(error.code === 'ENOENT' ? `labels file ${file} does not exist` : `cannot read ${file}: ${fsProblem(error)}`);
   });
   if (!stat.isFile()) throw new Error(`${file} is not a file`);
-  if (stat.size > MAX_LABELS_BYTES) throw new Error(`${file} is ${stat.size} bytes, over the ${MAX_LABELS_BYTES}-byte limit of a labels file`);
+  if (stat.size > MAX_LABELS_BYTES)
+    throw new Error(`${file} is ${stat.size} bytes, over the ${MAX_LABELS_BYTES}-byte limit of a labels file`);
   const text = await fsp.readFile(file, 'utf8');
   let records: { record: Record<string, string>; info: { lines: number } }[];
   try {
@@ -68,6 +69,7 @@ export async function readDicomLabels(file: string, keyColumn: string, labelColu
   } catch (error) {
     // csv-parse quotes the offending field in some messages: a key in the clear, so only its position is kept (and no cause).
     const { lines } = error as { lines?: number };
+    // eslint-disable-next-line preserve-caught-error -- the cause's message may hold a patient key
     throw new Error(`${file}: not a readable CSV${lines ? ` (at line ${lines})` : ''}`);
   }
   const header = Object.keys(records[0]?.record ?? {});
