@@ -144,7 +144,7 @@ export const DicomInfoSchema = z
     labels: z.string().min(1).describe('CSV of one key and one label per row, relative to the config file'),
     label_key: z.enum(DICOM_LABEL_KEYS).default('StudyInstanceUID').describe('the DICOM attribute the CSV rows are keyed by'),
     key_column: z.string().min(1).optional().describe('the CSV column holding the keys; default: the name of label_key'),
-    label_column: z.string().min(1).default('label'),
+    label_column: z.string().min(1).default('label').describe('the CSV column holding the labels'),
     modality: DicomValuesSchema.describe('only images whose Modality is one of these (e.g. [CT, MR]); default: all'),
     body_part_examined: DicomValuesSchema.describe('only images whose BodyPartExamined is one of these (case-insensitive)'),
     series_description: DicomValuesSchema.describe('only images whose SeriesDescription contains one of these (case-insensitive)'),
@@ -163,7 +163,7 @@ export const DicomInfoSchema = z
       .describe("where the header index and the site's hashing salt are kept; default: the cache folder"),
     ...ImageOptionsSchema,
     // Most DICOM is gray: one channel unless an ImageNet-style model wants it repeated to three.
-    color_mode: z.enum(['grayscale', 'rgb']).default('grayscale'),
+    color_mode: z.enum(['grayscale', 'rgb']).default('grayscale').describe('grayscale: one channel; rgb: gray repeated to three'),
   })
   .refine((info) => (info.path === undefined) !== (info.train === undefined && info.test === undefined), {
     message: 'name either `path` (one export, split by patient) or `train` and/or `test` (two exports)',

@@ -30,6 +30,7 @@ interface JsonSchema {
   items?: JsonSchema | false;
   prefixItems?: JsonSchema[];
   properties?: Record<string, JsonSchema>;
+  anyOf?: JsonSchema[];
 }
 
 export const BUILTIN_HANDLERS = Object.keys(BUILTIN_INFO_SCHEMAS) as BuiltinHandlerName[];
@@ -90,6 +91,10 @@ function fieldOf(key: string, schema: JsonSchema): InfoField {
     };
   }
   if (schema.type === 'array' && schema.items && schema.items.type === 'string') return { ...base, kind: 'list' };
+  // One name or several (the Dicom handler's folders): a list control, which writes one name as a list of one.
+  const [one, many] = schema.anyOf ?? [];
+  if (schema.anyOf?.length === 2 && one?.type === 'string' && many?.type === 'array' && many.items && many.items.type === 'string')
+    return { ...base, kind: 'list' };
   return { ...base, kind: 'yaml', ...(schema.default !== undefined && { default: schema.default }) };
 }
 

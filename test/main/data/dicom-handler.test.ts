@@ -1,0 +1,227 @@
+// Tests (Node, real DICOM trees made by pydicom and dcmtk at test time, real decode threads): the Dicom handler's listing,
+// labels, filters, samples, split by patient, scan summary, and that no PHI reaches anything it writes or says.
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { DicomInfoSchema } from '../../../common/data-config.js';
+import { Dicom } from '../../../main/data/builtins/dicom-handler.js';
+import { closeSplits, type DataSplits } from '../../../main/data/data-handler.js';
+import { scanSplit } from '../../../main/data/scan.js';
+import { indexDicomTree } from '../../../main/data/sources/dicom-index.js';
+import { selectSamples } from '../../../main/data/sources/dicom-listing.js';
+import { DicomLabels } from '../../../main/data/sources/dicom-labels.js';
+import { dicomSummaryOf } from '../../../main/data/sources/dicom-summary.js';
+import { siteHasher } from '../../../main/data/sources/phi-hash.js';
+import { tempDir } from '../../fixtures/corpus.js';
+import { everyFile, makeFixtureTree, phiIn } from './dicom-fixture-tree.js';
+
+const tree = makeFixtureTree(await tempDir('tributary-dicom-tree-'));
+afterAll(() => fsp.rm(tree.dir, { recursive: true, force: true }));
+
+const opened: DataSplits[] = [];
+afterEach(async () => {
+  for (const splits of opened.splice(0)) await closeSplits(splits);
+});
+
+async function open(info: Record<string, unknown>): Promise<DataSplits> {
+  const splits = await new Dicom(
+    { labels: 'labels-patient.csv', label_key: 'PatientID', image_size: [16, 16], workers: 1, ...info },
+    {
+      baseDir: tree.dir,
+    },
+  ).getData();
+  opened.push(splits);
+  return splits;
+}
+
+async function failure(info: Record<string, unknown>): Promise<Error> {
+  const error = await open(info).then(
+    () => undefined,
+    (thrown: unknown) => thrown as Error,
+  );
+  expect(error, 'getData() succeeded').toBeInstanceOf(Error);
+  return error!;
+}
+
+const ONE_EXPORT = { path: ['tree/site-a', 'tree/site-b'] };
+const pathsOf = (splits: DataSplits, split: 'train' | 'test') =>
+  Array.from({ length: splits[split]?.sampleCount ?? 0 }, (_, i) => splits[split]!.describeSample(i));
+const patientOf = (file: string) => tree.images.find((image) => file.endsWith(image.path))!.patient;
+
+describe('Dicom: one export, split by patient', () => {
+  it('puts every patient on one side only, holds out round(test_fraction x patients), and is seeded', async () => {
+    const indexDir = await tempDir();
+    const splits = await open({ ...ONE_EXPORT, index_dir: indexDir, test_fraction: 0.25, seed: 3 });
+    const train = new Set(pathsOf(splits, 'train').map(patientOf));
+    const test = new Set(pathsOf(splits, 'test').map(patientOf));
+    expect(train.size + test.size).toBe(8);
+    expect(test.size).toBe(2);
+    expect([...train].filter((p) => test.has(p))).toEqual([]);
+    // 8 patients x (3 CT slices + 1 MR) + 1 CR in the CD folder: every image once.
+    expect(splits.train!.sampleCount + splits.test!.sampleCount).toBe(33);
+    const again = await open({ ...ONE_EXPORT, index_dir: indexDir, test_fraction: 0.25, seed: 3 });
+    expect(pathsOf(again, 'test')).toEqual(pathsOf(splits, 'test'));
+    const seeds = await Promise.all([4, 5, 6].map((seed) => open({ ...ONE_EXPORT, index_dir: indexDir, test_fraction: 0.25, seed })));
+    const heldOut = seeds.map((s) => [...new Set(pathsOf(s, 'test').map(patientOf))].sort().join());
+    expect(new Set([...heldOut, [...test].sort().join()]).size).toBeGreaterThan(1);
+  });
+
+  it('reports headers, patients and studies per class and every file not used, with relative paths', async () => {
+    const splits = await open({ ...ONE_EXPORT, index_dir: await tempDir(), test_fraction: 0.25 });
+    const train = dicomSummaryOf(splits.train!)!;
+    const test = dicomSummaryOf(splits.test!)!;
+    expect(train.patients + test.patients).toBe(8);
+    expect(test.studies).toBe(2);
+    expect(train.classes.map((c) => c.key)).toEqual(['abnormal', 'normal']);
+    expect(train.classes.reduce((n, c) => n + c.patients, 0)).toBe(train.patients);
+    expect(train.modalities.map((m) => m.key).sort()).toEqual(['CR', 'CT', 'MR']);
+    expect(train.transferSyntaxes.map((t) => t.key)).toContain('1.2.840.10008.1.2.4.80 (JPEG-LS lossless)');
+    expect(train.frames).toContainEqual({ key: 2, count: train.modalities.find((m) => m.key === 'MR')!.count });
+    expect(train.unmatchedLabelRows).toEqual({ count: 1, lines: [10] });
+    expect(train.sharedPatients).toBe(0);
+    expect(test.trees).toBeUndefined();
+    const trees = train.trees!;
+    expect(trees.folders).toEqual(['tree/site-a', 'tree/site-b']);
+    expect(trees.nonImage.map((f) => f.path).sort()).toEqual([
+      'tree/site-a/CDROM/DICOMDIR',
+      'tree/site-a/broken/nopixels',
+      'tree/site-a/docs/report',
+      'tree/site-a/docs/report.pdf.dcm',
+    ]);
+    expect(trees.unreadable.map((f) => f.path).sort()).toEqual([
+      'tree/site-a/broken/bigendian.dcm',
+      'tree/site-a/broken/empty.dcm',
+      'tree/site-a/broken/garbage',
+      'tree/site-a/broken/truncated.dcm',
+    ]);
+    expect(trees.notDicom).toEqual([{ path: 'tree/site-a/broken/README.txt', reason: expect.stringContaining('DICM') }]);
+    const scan = await scanSplit('train', splits.train!);
+    expect(scan.dicom).toBe(train);
+    expect(scan.listingProblemCount).toBe(8);
+  });
+
+  it('filters on Modality, BodyPartExamined and SeriesDescription, and makes one sample per frame', async () => {
+    const ct = await open({ ...ONE_EXPORT, modality: ['ct'], test_fraction: 0 });
+    expect(ct.test).toBeUndefined();
+    expect(pathsOf(ct, 'train').every((p) => /IM000\d$|_ct_\d\.dcm$/.test(p))).toBe(true);
+    expect(ct.train!.sampleCount).toBe(24);
+    expect(dicomSummaryOf(ct.train!)!.selection.filteredOut.modality).toBe(9);
+    const head = await open({ ...ONE_EXPORT, body_part_examined: ['Head'], sample: 'frame', test_fraction: 0 });
+    expect(head.train!.sampleCount).toBe(16); // 8 MR files of 2 frames
+    const described = await open({ ...ONE_EXPORT, series_description: ['scout', 't2'], test_fraction: 0 });
+    expect(described.train!.sampleCount).toBe(9);
+  });
+
+  it('makes one sample per series, its middle slice by position, not by InstanceNumber or file name', async () => {
+    const splits = await open({
+      ...ONE_EXPORT,
+      labels: 'labels-series.csv',
+      label_key: 'SeriesInstanceUID',
+      sample: 'series',
+      test_fraction: 0,
+    });
+    const files = pathsOf(splits, 'train');
+    expect(files).toHaveLength(17);
+    const ct = files.filter((f) => /IM000\d$|_ct_\d\.dcm$/.test(f));
+    expect(ct).toHaveLength(8);
+    // Slices at z = 10, 0, 5 (files 0, 1, 2), instance numbers 1, 3, 2: the middle by position is file 2.
+    expect(ct.every((f) => /IM0002$|_ct_2\.dcm$/.test(f))).toBe(true);
+  });
+
+  it('refuses a single patient, and a labelling that leaves nothing, naming what the folders held', async () => {
+    expect((await failure({ path: 'tree/site-a/PAT01' })).message).toMatch(
+      /^data\.info\.test_fraction: the images come from 1 patient: a split by patient needs two/,
+    );
+    expect((await failure({ ...ONE_EXPORT, modality: ['US'] })).message).toMatch(
+      /^data\.info\.path: no labelled images to read in tree\/site-a, tree\/site-b: 42 files, 33 DICOM images, 4 non-image objects, 4 unreadable, 1 not DICOM/,
+    );
+  });
+});
+
+describe('Dicom: two exports', () => {
+  it('reads train and test as given when they share no patient', async () => {
+    const splits = await open({ train: 'tree/site-a', test: 'tree/site-b' });
+    expect([splits.train!.sampleCount, splits.test!.sampleCount]).toEqual([21, 12]);
+    expect(dicomSummaryOf(splits.test!)!.trees!.folders).toEqual(['tree/site-b']);
+  });
+
+  it('refuses patients present in both, naming how many, by salted hash only', async () => {
+    const indexDir = await tempDir();
+    const error = await failure({ train: 'tree/site-a', test: ['tree/site-b', 'tree/site-b-overlap'], index_dir: indexDir });
+    const hash = (await siteHasher(indexDir)).hash('PHIPID0005');
+    expect(error.message).toBe(
+      `data.info.test: 1 patient(s) have images in both train and test (by salted hash: ${hash}): ` +
+        'a test split must hold patients the model never saw; remove them from one export',
+    );
+  });
+
+  it('will not key a series by SOPInstanceUID', () => {
+    const parsed = DicomInfoSchema.safeParse({ path: 'x', labels: 'l.csv', label_key: 'SOPInstanceUID', sample: 'series' });
+    expect(parsed.error?.issues[0]).toMatchObject({ path: ['label_key'] });
+  });
+});
+
+describe('selectSamples', () => {
+  it('picks frames of a multi-frame series by `slice`, and counts a slice past the end', async () => {
+    const hasher = await siteHasher(await tempDir());
+    const index = await indexDicomTree(path.join(tree.root, 'site-b'), {
+      cacheDir: await tempDir(),
+      hasher,
+      limits: { maxHeaderBytes: 2 ** 20, maxPixels: 2 ** 28 },
+    });
+    const mr = tree.images.filter((i) => i.modality === 'MR' && i.path.startsWith('site-b/'));
+    const labels = new DicomLabels(
+      'l.csv',
+      mr.map((i, k) => ({ line: k + 2, key: i.SeriesInstanceUID, label: 'a' })),
+      hasher,
+    );
+    const select = (slice: 'first' | 'last' | number) =>
+      selectSamples([{ name: 'b', index }], { sample: 'series', slice, labelKey: 'SeriesInstanceUID' }, labels, ['a']);
+    expect(select('last').samples.map((s) => s.frame)).toEqual([1, 1, 1]);
+    expect(select('first').samples.map((s) => s.frame)).toEqual([0, 0, 0]);
+    expect(select(1).samples.map((s) => s.frame)).toEqual([1, 1, 1]);
+    const past = select(2);
+    expect(past.samples).toEqual([]);
+    expect(past.counts.sliceOutOfRange).toBe(3);
+    expect(past.counts.unlabelled).toBe(3); // the CT series have no row in these labels
+  });
+});
+
+describe('PHI', () => {
+  it('appears in no byte of the index folder, no scan JSON and no error message', async () => {
+    const raw = await fsp.readFile(path.join(tree.root, tree.images[0]!.path));
+    expect(phiIn(raw.toString('latin1'), tree.phi)).toHaveLength(5); // the search finds PHI where there is some
+    const indexDir = await tempDir();
+    const texts: string[] = [];
+    const splits = await open({ ...ONE_EXPORT, index_dir: indexDir, test_fraction: 0.25 });
+    for (const split of ['train', 'test'] as const) texts.push(JSON.stringify(await scanSplit(split, splits[split]!)));
+    const series = await open({
+      ...ONE_EXPORT,
+      index_dir: indexDir,
+      labels: 'labels-series.csv',
+      label_key: 'SeriesInstanceUID',
+      sample: 'series',
+      test_fraction: 0,
+    });
+    texts.push(JSON.stringify(await scanSplit('train', series.train!)));
+    const badLabels = path.join(tree.dir, 'labels-bad.csv');
+    await fsp.writeFile(badLabels, `PatientID,label\nPHIPID0001,a\nPHIPID0001,b\n`);
+    for (const info of [
+      { train: 'tree/site-a', test: ['tree/site-b', 'tree/site-b-overlap'] },
+      { ...ONE_EXPORT, labels: 'labels-bad.csv' },
+      { ...ONE_EXPORT, labels: 'labels-patient.csv', key_column: 'PatientName' },
+      { ...ONE_EXPORT, modality: ['US'] },
+      { ...ONE_EXPORT, on_bad_file: 'fail' },
+    ]) {
+      const error = await failure({ index_dir: indexDir, ...info });
+      texts.push(error.message, String(error.cause ?? ''));
+    }
+    await fsp.writeFile(badLabels, `PatientID,label\n"PHIPID0002,unclosed\n`);
+    texts.push((await failure({ ...ONE_EXPORT, labels: 'labels-bad.csv', index_dir: indexDir })).message);
+    expect(texts.join('\n')).toMatch(/line 3 gives the key of line 2 another label/); // the errors were made, and said something
+    for (const text of texts) expect(phiIn(text, tree.phi)).toEqual([]);
+    const written = await everyFile(indexDir);
+    expect(written.length).toBeGreaterThan(1);
+    for (const { file, bytes } of written) expect(phiIn(bytes.toString('latin1'), tree.phi), file).toEqual([]);
+  });
+});
