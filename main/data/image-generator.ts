@@ -20,6 +20,8 @@ export interface ImageGeneratorOptions extends PooledOptions {
   onBadFile: 'skip' | 'fail';
   /** Entry i is frame frames[i] of its file (shared memory, parallel to `files`); absent: frame 0 of every file. */
   frames?: Uint32Array;
+  /** How a sample is named in reports and previews; default: its file's path. */
+  describe?: (index: number) => string;
   /** The `window` option (see intensity.ts); unset keeps 8-bit images on their lookup table. */
   window?: WindowOption;
   cache?: DecodedCache;
@@ -72,7 +74,7 @@ export class ImageFilesGenerator extends PooledGenerator {
   }
 
   override describeSample(index: number): string {
-    return this.#options.files.path(index);
+    return this.#options.describe?.(index) ?? this.#options.files.path(index);
   }
 
   override labelOf(index: number): number {
@@ -114,7 +116,7 @@ export class ImageFilesGenerator extends PooledGenerator {
 
   #toBatch(indices: Uint32Array, rows: DecodedRows, x: Float32Array): Batch {
     const { files } = this.#options;
-    const skipped = rows.failures.map(({ row, reason }) => ({ index: indices[row]!, source: files.path(indices[row]!), reason }));
+    const skipped = rows.failures.map(({ row, reason }) => ({ index: indices[row]!, source: this.describeSample(indices[row]!), reason }));
     if (skipped.length > 0 && this.#options.onBadFile === 'fail') throw new BadFileError(skipped);
     const kept = skipped.length ? indices.filter((_, row) => rows.ok[row] === 1) : indices.slice();
     const labels = Int32Array.from(kept, (i) => files.label(i));

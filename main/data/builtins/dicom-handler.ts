@@ -46,7 +46,7 @@ export class Dicom extends DataHandler {
       ),
     );
     const unmatched = labels.unmatchedLines();
-    const listings = splits.map(({ split, samples }) => listing(split, samples, splits.find((s) => s.split === split)!.trees));
+    const listings = splits.map(({ split, samples, trees }) => listing(split, samples, folderNames(info, split), trees));
     const generators = await imageGenerators(info, this.context.baseDir, classNames, listings);
     for (const { split, samples, counts, trees } of splits) {
       const summary: DicomSplitSummary = summarizeSplit(samples, classNames, counts, unmatched, trees);
@@ -128,8 +128,13 @@ function refuseNone(key: string, samples: DicomSample[], trees: DicomTree[]): vo
   );
 }
 
-/** The samples as a file list with each one's frame, and the trees' unusable files as the listing's problems. */
-function listing(split: Split, samples: DicomSample[], trees: DicomTree[] | undefined): SplitListing {
+/** The folders a split's samples come from, as the config names them. */
+function folderNames(info: DicomInfo, split: Split): string {
+  return [info.path ?? info[split] ?? []].flat().join(', ');
+}
+
+/** The samples as a file list with each one's frame, and the trees' unusable files (if given) as the listing's problems. */
+function listing(split: Split, samples: DicomSample[], source: string, trees: DicomTree[] | undefined): SplitListing {
   const files = new FileList();
   const frames = new Uint32Array(new SharedArrayBuffer(4 * Math.max(1, samples.length)), 0, samples.length);
   samples.forEach(({ tree, entry, frame, label }, i) => {
@@ -145,5 +150,10 @@ function listing(split: Split, samples: DicomSample[], trees: DicomTree[] | unde
       else if (entry.kind === 'not-dicom') report.ignoredFiles++;
     }
   }
-  return { split, source: trees?.map((t) => t.name).join(', ') ?? split, files: files.seal(), report, frames };
+  // Named relative to the folder as configured, with the frame and the patient's salted hash (a preview shows them).
+  const describe = (i: number) => {
+    const { tree, entry, frame } = samples[i]!;
+    return `${tree.name}/${entry.path}${entry.frames > 1 ? ` frame ${frame + 1} of ${entry.frames}` : ''} (patient ${entry.patient})`;
+  };
+  return { split, source, files: files.seal(), report, frames, describe };
 }

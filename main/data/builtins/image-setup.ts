@@ -21,6 +21,8 @@ export interface SplitListing {
   report: ListingReport;
   /** Which frame of its file each entry is (multi-frame DICOM), in shared memory; absent: frame 0 of every file. */
   frames?: Uint32Array;
+  /** How a sample is named in reports and previews; default: its file's path. */
+  describe?: (index: number) => string;
 }
 
 export function resolveFrom(baseDir: string, file: string): string {
@@ -112,10 +114,11 @@ export async function imageGenerators(options: ImageOptions, baseDir: string, cl
   const target = await resolveTarget(options, listings);
   const generators: Partial<Record<'train' | 'test', ImageFilesGenerator>> = {};
   try {
-    for (const { split, files, report, frames } of listings) {
+    for (const { split, files, report, frames, describe } of listings) {
       generators[split] = new ImageFilesGenerator({
         files,
         ...(frames && { frames }),
+        ...(describe && { describe }),
         listing: report,
         classNames,
         target,

@@ -45,8 +45,8 @@ async function failure(info: Record<string, unknown>): Promise<Error> {
 
 const ONE_EXPORT = { path: ['tree/site-a', 'tree/site-b'] };
 const pathsOf = (splits: DataSplits, split: 'train' | 'test') =>
-  Array.from({ length: splits[split]?.sampleCount ?? 0 }, (_, i) => splits[split]!.describeSample(i));
-const patientOf = (file: string) => tree.images.find((image) => file.endsWith(image.path))!.patient;
+  Array.from({ length: splits[split]?.sampleCount ?? 0 }, (_, i) => splits[split]!.describeSample(i).split(' ')[0]!);
+const patientOf = (file: string) => tree.images.find((image) => file === `tree/${image.path}`)!.patient;
 
 describe('Dicom: one export, split by patient', () => {
   it('puts every patient on one side only, holds out round(test_fraction x patients), and is seeded', async () => {
@@ -110,6 +110,14 @@ describe('Dicom: one export, split by patient', () => {
     expect(head.train!.sampleCount).toBe(16); // 8 MR files of 2 frames
     const described = await open({ ...ONE_EXPORT, series_description: ['scout', 't2'], test_fraction: 0 });
     expect(described.train!.sampleCount).toBe(9);
+  });
+
+  it('names samples relative to the folder, with the frame and the hashed patient', async () => {
+    const indexDir = await tempDir();
+    const splits = await open({ ...ONE_EXPORT, index_dir: indexDir, sample: 'frame', modality: ['MR'], test_fraction: 0 });
+    const hash = (await siteHasher(indexDir)).hash('PHIPID0001');
+    expect(splits.train!.describeSample(0)).toBe(`tree/site-a/PAT01/STUDY1/SER2/mr.dcm frame 1 of 2 (patient ${hash})`);
+    expect(splits.train!.describeSample(1)).toBe(`tree/site-a/PAT01/STUDY1/SER2/mr.dcm frame 2 of 2 (patient ${hash})`);
   });
 
   it('makes one sample per series, its middle slice by position, not by InstanceNumber or file name', async () => {
