@@ -75,7 +75,7 @@ describe('Dicom: one export, split by patient', () => {
     expect(train.classes.map((c) => c.key)).toEqual(['abnormal', 'normal']);
     expect(train.classes.reduce((n, c) => n + c.patients, 0)).toBe(train.patients);
     expect(train.modalities.map((m) => m.key).sort()).toEqual(['CR', 'CT', 'MR']);
-    expect(train.transferSyntaxes.map((t) => t.key)).toContain('1.2.840.10008.1.2.4.80 (JPEG-LS lossless)');
+    expect([...train.transferSyntaxes, ...test.transferSyntaxes].map((t) => t.key)).toContain('1.2.840.10008.1.2.4.80 (JPEG-LS lossless)');
     expect(train.frames).toContainEqual({ key: 2, count: train.modalities.find((m) => m.key === 'MR')!.count });
     expect(train.unmatchedLabelRows).toEqual({ count: 1, lines: [10] });
     expect(train.sharedPatients).toBe(0);
@@ -143,6 +143,40 @@ describe('Dicom: one export, split by patient', () => {
     expect((await failure({ ...ONE_EXPORT, modality: ['US'] })).message).toMatch(
       /^data\.info\.path: no labelled images to read in tree\/site-a, tree\/site-b: 42 files, 33 DICOM images, 4 non-image objects, 4 unreadable, 1 not DICOM/,
     );
+  });
+});
+
+describe('Dicom: pixels', () => {
+  it("reads each series' chosen slice in Hounsfield units through the window", async () => {
+    const info = { labels: 'labels-series.csv', label_key: 'SeriesInstanceUID', sample: 'series', modality: ['CT'], window: [500, 1001] };
+    const splits = await open({ ...ONE_EXPORT, ...info, test_fraction: 0 });
+    const { train } = splits;
+    const batch = await train!.readSamples(Uint32Array.from({ length: train!.sampleCount }, (_, i) => i));
+    expect(batch.skipped).toEqual([]);
+    expect(batch.shape).toEqual([8, 16, 16, 1]);
+    batch.indices.forEach((index, row) => {
+      // Slice z = 5 of patient p holds HU 100 p + 5; the window [500, 1001] maps x to (x - 499.5) / 1000 + 0.5.
+      const hu = 100 * patientOf(pathsOf(splits, 'train')[index]!) + 5;
+      const values = batch.x.subarray(row * 256, (row + 1) * 256);
+      expect(values.every((v) => Math.abs(v - ((hu - 499.5) / 1000 + 0.5)) < 1e-6)).toBe(true);
+    });
+  });
+
+  it('reads the frame each sample names', async () => {
+    const splits = await open({
+      ...ONE_EXPORT,
+      modality: ['MR'],
+      sample: 'frame',
+      image_size: [28, 28],
+      window: [2048, 4096],
+      test_fraction: 0,
+    });
+    const batch = await splits.train!.readSamples(Uint32Array.from([0, 1]));
+    const [first, second] = [batch.x.subarray(0, 784), batch.x.subarray(784, 1568)];
+    expect(first).not.toEqual(second);
+    const flipped = new Float32Array(784);
+    for (let y = 0; y < 28; y++) flipped.set(first.subarray(y * 28, (y + 1) * 28), (27 - y) * 28);
+    expect(second).toEqual(flipped);
   });
 });
 
