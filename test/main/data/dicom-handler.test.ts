@@ -6,6 +6,9 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { DicomInfoSchema } from '../../../common/data-config.js';
 import { Dicom } from '../../../main/data/builtins/dicom-handler.js';
 import { closeSplits, type DataSplits } from '../../../main/data/data-handler.js';
+import { datasetMethods } from '../../../common/contract/dataset-api.js';
+import { writePreview } from '../../../main/cli/preview-command.js';
+import { formatScan } from '../../../main/cli/scan-command.js';
 import { scanSplit } from '../../../main/data/scan.js';
 import { indexDicomTree } from '../../../main/data/sources/dicom-index.js';
 import { selectSamples } from '../../../main/data/sources/dicom-listing.js';
@@ -97,6 +100,10 @@ describe('Dicom: one export, split by patient', () => {
     expect(trees.notDicom).toEqual([{ path: 'tree/site-a/broken/README.txt', reason: expect.stringContaining('DICM') }]);
     const scan = await scanSplit('train', splits.train!);
     expect(scan.dicom).toBe(train);
+    // The summary crosses to the Dataset page whole: the contract's schema keeps every key of it.
+    const crossed = datasetMethods['dataset.scan'].result.parse({ file: 'party.yaml', splits: [scan] });
+    expect(crossed.splits[0]!.dicom).toEqual(train);
+    expect(formatScan(scan)).toContain('patients 6, studies 6');
     expect(scan.listingProblemCount).toBe(8);
   });
 
@@ -230,13 +237,16 @@ describe('selectSamples', () => {
 });
 
 describe('PHI', () => {
-  it('appears in no byte of the index folder, no scan JSON and no error message', async () => {
+  it('appears in no byte of the index folder, no scan JSON, no preview file and no error message', async () => {
     const raw = await fsp.readFile(path.join(tree.root, tree.images[0]!.path));
     expect(phiIn(raw.toString('latin1'), tree.phi)).toHaveLength(5); // the search finds PHI where there is some
     const indexDir = await tempDir();
     const texts: string[] = [];
     const splits = await open({ ...ONE_EXPORT, index_dir: indexDir, test_fraction: 0.25 });
     for (const split of ['train', 'test'] as const) texts.push(JSON.stringify(await scanSplit(split, splits[split]!)));
+    const previewDir = await tempDir();
+    const preview = await writePreview(splits.train!, { out: previewDir, n: 6, seed: 1 });
+    expect(preview.samples.map((p) => p.source)).toContainEqual(expect.stringMatching(/ \(patient [0-9a-f]{16}\)$/));
     const series = await open({
       ...ONE_EXPORT,
       index_dir: indexDir,
@@ -262,7 +272,7 @@ describe('PHI', () => {
     texts.push((await failure({ ...ONE_EXPORT, labels: 'labels-bad.csv', index_dir: indexDir })).message);
     expect(texts.join('\n')).toMatch(/line 3 gives the key of line 2 another label/); // the errors were made, and said something
     for (const text of texts) expect(phiIn(text, tree.phi)).toEqual([]);
-    const written = await everyFile(indexDir);
+    const written = [...(await everyFile(indexDir)), ...(await everyFile(previewDir))];
     expect(written.length).toBeGreaterThan(1);
     for (const { file, bytes } of written) expect(phiIn(bytes.toString('latin1'), tree.phi), file).toEqual([]);
   });
