@@ -91,7 +91,8 @@ export function selectSamples(
     }
   } else {
     for (const { tree, entry } of kept) {
-      if (selection.sample === 'image') add(tree, entry, pick(entry.frames, selection.slice));
+      // `slice` chooses among a multi-frame file's frames; a single-frame image is its only frame, whatever it says.
+      if (selection.sample === 'image') add(tree, entry, entry.frames === 1 ? 0 : pick(entry.frames, selection.slice));
       else for (let frame = 0; frame < entry.frames; frame++) add(tree, entry, frame);
     }
   }

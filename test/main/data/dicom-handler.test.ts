@@ -224,6 +224,11 @@ describe('selectSamples', () => {
       mr.map((i, k) => ({ line: k + 2, key: i.SeriesInstanceUID, label: 'a' })),
       hasher,
     );
+    const patients = new DicomLabels(
+      'p.csv',
+      [6, 7, 8].map((p) => ({ line: p, key: `PHIPID000${p}`, label: 'a' })),
+      hasher,
+    );
     const select = (slice: 'first' | 'last' | number) =>
       selectSamples([{ name: 'b', index }], { sample: 'series', slice, labelKey: 'SeriesInstanceUID' }, labels, ['a']);
     expect(select('last').samples.map((s) => s.frame)).toEqual([1, 1, 1]);
@@ -233,6 +238,11 @@ describe('selectSamples', () => {
     expect(past.samples).toEqual([]);
     expect(past.counts.sliceOutOfRange).toBe(3);
     expect(past.counts.unlabelled).toBe(3); // the CT series have no row in these labels
+    const images = selectSamples([{ name: 'b', index }], { sample: 'image', slice: 1, labelKey: 'PatientID' }, patients, ['a']);
+    // Frame 1 of each 2-frame MR file; a single-frame CT slice is its frame 0 whatever `slice` says.
+    expect(images.samples.map((s) => [s.entry.path, s.frame])).toContainEqual(['p6_mr.dcm', 1]);
+    expect(images.samples.map((s) => [s.entry.path, s.frame])).toContainEqual(['p6_ct_0.dcm', 0]);
+    expect(images.samples).toHaveLength(12);
   });
 });
 
