@@ -167,6 +167,7 @@ export const DicomInfoSchema = z
   })
   .refine((info) => (info.path === undefined) !== (info.train === undefined && info.test === undefined), {
     message: 'name either `path` (one export, split by patient) or `train` and/or `test` (two exports)',
+    path: ['path'],
   })
   .refine((info) => !(info.sample === 'series' && info.label_key === 'SOPInstanceUID'), {
     message: 'a series has many SOPInstanceUIDs: with `sample: series`, key the labels by PatientID, StudyInstanceUID or SeriesInstanceUID',
