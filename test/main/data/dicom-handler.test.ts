@@ -19,20 +19,18 @@ import { tempDir } from '../../fixtures/corpus.js';
 import { everyFile, makeFixtureTree, phiIn } from './dicom-fixture-tree.js';
 
 const tree = makeFixtureTree(await tempDir('tributary-dicom-tree-'));
-afterAll(() => fsp.rm(tree.dir, { recursive: true, force: true }));
+afterAll(() => Promise.all([tree.dir, sharedIndex].map((dir) => fsp.rm(dir, { recursive: true, force: true }))));
 
+/** Never the per-user cache folder: the tests leave no index or salt behind. */
+const sharedIndex = await tempDir('tributary-dicom-index-');
 const opened: DataSplits[] = [];
 afterEach(async () => {
   for (const splits of opened.splice(0)) await closeSplits(splits);
 });
 
 async function open(info: Record<string, unknown>): Promise<DataSplits> {
-  const splits = await new Dicom(
-    { labels: 'labels-patient.csv', label_key: 'PatientID', image_size: [16, 16], workers: 1, ...info },
-    {
-      baseDir: tree.dir,
-    },
-  ).getData();
+  const defaults = { labels: 'labels-patient.csv', label_key: 'PatientID', image_size: [16, 16], workers: 1, index_dir: sharedIndex };
+  const splits = await new Dicom({ ...defaults, ...info }, { baseDir: tree.dir }).getData();
   opened.push(splits);
   return splits;
 }
