@@ -152,7 +152,7 @@ function inSliceOrder(members: Kept[]): Kept[] {
 }
 
 /** The index `slice` names among `count`, or undefined when a numbered slice is past the end. */
-export function pick(count: number, slice: DicomSelection['slice']): number | undefined {
+function pick(count: number, slice: DicomSelection['slice']): number | undefined {
   if (slice === 'first') return 0;
   if (slice === 'last') return count - 1;
   if (slice === 'middle') return Math.floor((count - 1) / 2);

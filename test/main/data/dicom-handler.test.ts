@@ -71,6 +71,7 @@ describe('Dicom: one export, split by patient', () => {
     const splits = await open({ ...ONE_EXPORT, index_dir: await tempDir(), test_fraction: 0.25 });
     const train = dicomSummaryOf(splits.train!)!;
     const test = dicomSummaryOf(splits.test!)!;
+    expect((await scanSplit('test', splits.test!)).unreadable).toEqual([]);
     expect(train.patients + test.patients).toBe(8);
     expect(test.studies).toBe(2);
     expect(train.classes.map((c) => c.key)).toEqual(['abnormal', 'normal']);
@@ -99,6 +100,7 @@ describe('Dicom: one export, split by patient', () => {
     expect(trees.notDicom).toEqual([{ path: 'tree/site-a/broken/README.txt', reason: expect.stringContaining('DICM') }]);
     const scan = await scanSplit('train', splits.train!);
     expect(scan.dicom).toBe(train);
+    expect([scan.readable, scan.unreadable]).toEqual([scan.samples, []]); // every sample decodes: JPEG-LS and deflated ones too
     // The summary crosses to the Dataset page whole: the contract's schema keeps every key of it.
     const crossed = datasetMethods['dataset.scan'].result.parse({ file: 'party.yaml', splits: [scan] });
     expect(crossed.splits[0]!.dicom).toEqual(train);

@@ -61,7 +61,8 @@ describe('indexDicomTree', () => {
       'site-a/broken/README.txt': "not-dicom: not a DICOM Part 10 file: no 'DICM' at byte 128",
     });
     const syntaxes = new Set(images.map((e) => e.kind === 'image' && e.transferSyntax));
-    expect(syntaxes).toEqual(new Set(['1.2.840.10008.1.2.1', '1.2.840.10008.1.2.4.80']));
+    expect(syntaxes).toEqual(new Set(['1.2.840.10008.1.2.1', '1.2.840.10008.1.2.4.80', '1.2.840.10008.1.2.1.99']));
+    expect(byPath.get('site-b/p7_ct_0.dcm')).toMatchObject({ transferSyntax: '1.2.840.10008.1.2.1.99', rows: 16, position: 10 });
   });
 
   it('orders a series by position along the slice normal', async () => {
