@@ -18,12 +18,12 @@ export interface ImageGeneratorOptions extends PooledOptions {
   classNames: readonly string[];
   target: ImageTarget;
   onBadFile: 'skip' | 'fail';
-  /** Entry i is frame frames[i] of its file (shared memory, parallel to `files`); absent: frame 0 of every file. */
-  frames?: Uint32Array;
   /** How a sample is named in reports and previews; default: its file's path. */
   describe?: (index: number) => string;
   /** The `window` option (see intensity.ts); unset keeps 8-bit images on their lookup table. */
   window?: WindowOption;
+  /** Entry i is frame frames[i] of its file (multi-frame DICOM); shared memory, parallel to `files`. Default: frame 0. */
+  frames?: Uint32Array;
   cache?: DecodedCache;
   /** What listing the files found and did not use (reported by scans). */
   listing?: ListingReport;
@@ -57,8 +57,15 @@ export class ImageFilesGenerator extends PooledGenerator {
     this.sampleShape = { height, width, channels };
     const lut = normalizeLut(options.normalize, channels);
     const intensity = intensitySpec(options, channels);
-    const { files, target, frames, cache } = options;
-    this.#context = { kind: 'files', files: files.shared(), target, lut, intensity, ...(frames && { frames }), cache: cache?.ref };
+    this.#context = {
+      kind: 'files',
+      files: options.files.shared(),
+      target: options.target,
+      lut,
+      intensity,
+      cache: options.cache?.ref,
+      ...(options.frames && { frames: options.frames }),
+    };
   }
 
   get cache(): DecodedCache | undefined {

@@ -21,6 +21,12 @@ describe('infoFields', () => {
     expect(byKey.image_size).toMatchObject({ kind: 'pair', labels: ['height', 'width'], min: 1 });
     expect(byKey.class_names).toMatchObject({ kind: 'list' });
     expect(byKey.normalize).toMatchObject({ kind: 'yaml', default: 'unit' });
+    expect(byKey.window).toMatchObject({
+      kind: 'choice',
+      options: ['file', 'lung', 'mediastinum', 'bone', 'brain', 'soft_tissue', 'minmax', 'zscore'],
+      pair: { labels: ['center', 'width'] },
+    });
+    expect(infoFields('Idx').some((f) => f.key === 'window')).toBe(false); // IDX files are 8-bit: normalize only
   });
 
   it("gives the Dicom handler's keys their controls: folders as a list, the label key and sampling as choices", () => {
