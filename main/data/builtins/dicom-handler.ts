@@ -5,7 +5,14 @@ import { defaultCacheDir } from '../cache-dir.js';
 import { DataHandler, type DataSplits } from '../data-handler.js';
 import { indexDicomTree } from '../sources/dicom-index.js';
 import { readDicomLabels } from '../sources/dicom-labels.js';
-import { selectSamples, sharedPatients, splitByPatient, type DicomSample, type DicomTree } from '../sources/dicom-listing.js';
+import {
+  selectSamples,
+  sharedPatients,
+  splitByPatient,
+  type DicomSample,
+  type DicomTree,
+  type SelectionCounts,
+} from '../sources/dicom-listing.js';
 import { attachSummary, summarizeSplit, treeFindings, type DicomSplitSummary } from '../sources/dicom-summary.js';
 import { FileList } from '../sources/file-list.js';
 import { siteHasher, type PhiHasher } from '../sources/phi-hash.js';
@@ -13,6 +20,14 @@ import { ListingReport } from '../sources/problems.js';
 import { imageGenerators, infoError, resolveFrom, type SplitListing } from './image-setup.js';
 
 type Split = 'train' | 'test';
+
+/** One split's samples, what selecting them counted, and (where the split reports them) the folders they came from. */
+interface SplitSamples {
+  split: Split;
+  samples: DicomSample[];
+  counts: SelectionCounts;
+  trees?: DicomTree[];
+}
 
 /** Hashes named in the error that refuses two exports sharing patients. */
 const SHARED_NAMED = 5;
@@ -60,14 +75,14 @@ export class Dicom extends DataHandler {
     info: DicomInfo,
     indexDir: string,
     hasher: PhiHasher,
-    select: (trees: DicomTree[]) => ReturnType<typeof selectSamples>,
-  ): Promise<{ split: Split; samples: DicomSample[]; counts: ReturnType<typeof selectSamples>['counts']; trees?: DicomTree[] }[]> {
+    select: (trees: DicomTree[]) => { samples: DicomSample[]; counts: SelectionCounts },
+  ): Promise<SplitSamples[]> {
     const index = (key: 'path' | Split, folders: string | string[]) =>
       this.#trees(key, folders, indexDir, hasher, info.max_header_bytes, info.max_pixels);
     if (info.path !== undefined) {
       const trees = await index('path', info.path);
       const { samples, counts } = select(trees);
-      refuseNone('path', samples, trees);
+      refuseNone('path', samples, counts, trees);
       const { train, test, patients } = splitByPatient(samples, info.test_fraction, info.seed);
       if (info.test_fraction > 0 && patients < 2)
         throw infoError(
@@ -79,13 +94,13 @@ export class Dicom extends DataHandler {
         ...(test.length ? [{ split: 'test' as const, samples: test, counts }] : []),
       ];
     }
-    const out = [];
+    const out: SplitSamples[] = [];
     for (const split of ['train', 'test'] as const) {
       const folders = info[split];
       if (folders === undefined) continue;
       const trees = await index(split, folders);
       const { samples, counts } = select(trees);
-      refuseNone(split, samples, trees);
+      refuseNone(split, samples, counts, trees);
       out.push({ split, samples, counts, trees });
     }
     const [train, test] = out;
@@ -116,15 +131,23 @@ export class Dicom extends DataHandler {
   }
 }
 
-/** No sample at all: say what the folders held instead, so the fix (filters, labels, paths) is plain. */
-function refuseNone(key: string, samples: DicomSample[], trees: DicomTree[]): void {
+/** No sample at all: say what the folders held and why their images were left out, so the fix (filters, labels) is plain. */
+function refuseNone(key: string, samples: DicomSample[], counts: SelectionCounts, trees: DicomTree[]): void {
   if (samples.length > 0) return;
   const found = treeFindings(trees);
+  const { modality, bodyPart, seriesDescription } = counts.filteredOut;
+  const why = [
+    [modality + bodyPart + seriesDescription, 'filtered out'],
+    [counts.unlabelled, 'without a labels row'],
+    [counts.labelNotInClasses, 'labelled outside class_names'],
+    [counts.noPatientId, 'without PatientID'],
+    [counts.sliceOutOfRange, 'with no such slice'],
+  ].filter(([n]) => n);
   throw infoError(
     key,
-    `no labelled images to read in ${found.folders.join(', ')}: ${found.files} files, ${found.images} DICOM images, ` +
-      `${found.nonImageCount} non-image objects, ${found.unreadableCount} unreadable, ${found.notDicomCount} not DICOM ` +
-      '(check the filters, `labels` and `label_key`)',
+    `no labelled images to read in ${found.folders.join(', ')}: ${found.files} files, ${found.images} DICOM images` +
+      `${why.length ? ` (${why.map(([n, what]) => `${n} ${what}`).join(', ')})` : ''}, ${found.nonImageCount} non-image objects, ` +
+      `${found.unreadableCount} unreadable, ${found.notDicomCount} not DICOM (check the filters, \`labels\` and \`label_key\`)`,
   );
 }
 

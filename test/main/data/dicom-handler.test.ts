@@ -149,7 +149,7 @@ describe('Dicom: one export, split by patient', () => {
       /^data\.info\.test_fraction: the images come from 1 patient: a split by patient needs two/,
     );
     expect((await failure({ ...ONE_EXPORT, modality: ['US'] })).message).toMatch(
-      /^data\.info\.path: no labelled images to read in tree\/site-a, tree\/site-b: 42 files, 33 DICOM images, 4 non-image objects, 4 unreadable, 1 not DICOM/,
+      /^data\.info\.path: no labelled images to read in tree\/site-a, tree\/site-b: 42 files, 33 DICOM images \(33 filtered out\), 4 non-image objects, 4 unreadable, 1 not DICOM/,
     );
   });
 });
