@@ -186,6 +186,13 @@ describe('Dicom: pixels', () => {
     for (let y = 0; y < 28; y++) flipped.set(first.subarray(y * 28, (y + 1) * 28), (27 - y) * 28);
     expect(second).toEqual(flipped);
   });
+
+  it('takes image_size from the first image when the config leaves it out', async () => {
+    const splits = await open({ ...ONE_EXPORT, modality: ['MR'], image_size: undefined, test_fraction: 0 });
+    expect(splits.train!.sampleShape).toEqual({ height: 28, width: 28, channels: 1 });
+    const rgb = await open({ ...ONE_EXPORT, modality: ['CT'], image_size: undefined, color_mode: 'rgb', test_fraction: 0 });
+    expect(rgb.train!.sampleShape).toEqual({ height: 16, width: 16, channels: 3 });
+  });
 });
 
 describe('Dicom: two exports', () => {
