@@ -133,8 +133,58 @@ export const IdxInfoSchema = z
   .refine((i) => Boolean(i.test_images) === Boolean(i.test_labels), { message: '`test_images` and `test_labels` go together' })
   .refine((i) => i.train_images || i.test_images, { message: 'name the train or the test files' });
 
+/** The DICOM attributes a labels CSV may be keyed by. */
+export const DICOM_LABEL_KEYS = ['PatientID', 'StudyInstanceUID', 'SeriesInstanceUID', 'SOPInstanceUID'] as const;
+
+const DicomFoldersSchema = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
+const DicomValuesSchema = z.array(z.string().min(1)).min(1).optional();
+
+// The Dicom handler picks frames with `sample` and `slice`: ImageFolder's dicom_frames would be a second, conflicting key.
+const { dicom_frames: _chosenBySample, ...DicomImageOptionsSchema } = ImageOptionsSchema;
+
+export const DicomInfoSchema = z
+  .strictObject({
+    path: DicomFoldersSchema.optional().describe('one export: a folder of DICOM files in any layout (or a list); split by patient'),
+    train: DicomFoldersSchema.optional().describe('instead of `path`, two exports: the training folder(s)'),
+    test: DicomFoldersSchema.optional().describe('and the test folder(s); a patient found in both train and test is refused'),
+    test_fraction: z.number().min(0).max(0.9).default(0.2).describe('with `path`: the share of patients (never images) held out for test'),
+    labels: z.string().min(1).describe('CSV of one key and one label per row, relative to the config file'),
+    label_key: z.enum(DICOM_LABEL_KEYS).default('StudyInstanceUID').describe('the DICOM attribute the CSV rows are keyed by'),
+    key_column: z.string().min(1).optional().describe('the CSV column holding the keys; default: the name of label_key'),
+    label_column: z.string().min(1).default('label').describe('the CSV column holding the labels'),
+    modality: DicomValuesSchema.describe('only images whose Modality is one of these (e.g. [CT, MR]); default: all'),
+    body_part_examined: DicomValuesSchema.describe('only images whose BodyPartExamined is one of these (case-insensitive)'),
+    series_description: DicomValuesSchema.describe('only images whose SeriesDescription contains one of these (case-insensitive)'),
+    sample: z.enum(['image', 'frame', 'series']).default('image').describe('one sample per image file, per frame, or per series'),
+    slice: z
+      .union([z.enum(['middle', 'first', 'last']), z.number().int().min(0)])
+      .default('middle')
+      .describe("the series' slice (by position, else InstanceNumber) or the multi-frame image's frame a sample is"),
+    max_header_bytes: positiveInt
+      .default(4 * 2 ** 20)
+      .describe('a file whose header (all before PixelData) is longer is not indexed, and listed as unreadable'),
+    index_dir: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("where the header index and the site's hashing salt are kept; default: the cache folder"),
+    ...DicomImageOptionsSchema,
+    // Most DICOM is gray: one channel unless an ImageNet-style model wants it repeated to three.
+    color_mode: z.enum(['grayscale', 'rgb']).default('grayscale').describe('grayscale: one channel; rgb: gray repeated to three'),
+  })
+  .refine((info) => (info.path === undefined) !== (info.train === undefined && info.test === undefined), {
+    message: 'name either `path` (one export, split by patient) or `train` and/or `test` (two exports)',
+    path: ['path'],
+  })
+  .refine((info) => !(info.sample === 'series' && info.label_key === 'SOPInstanceUID'), {
+    message: 'a series has many SOPInstanceUIDs: with `sample: series`, key the labels by PatientID, StudyInstanceUID or SeriesInstanceUID',
+    path: ['label_key'],
+  });
+
 export type Normalize = z.infer<typeof NormalizeSchema>;
 export type WindowOption = z.infer<typeof WindowSchema>;
+export type DicomInfo = z.infer<typeof DicomInfoSchema>;
+export type DicomLabelKey = (typeof DICOM_LABEL_KEYS)[number];
 export type ImageFolderInfo = z.infer<typeof ImageFolderInfoSchema>;
 export type CsvManifestInfo = z.infer<typeof CsvManifestInfoSchema>;
 export type IdxInfo = z.infer<typeof IdxInfoSchema>;
@@ -145,5 +195,6 @@ export const BUILTIN_INFO_SCHEMAS = {
   ImageFolder: ImageFolderInfoSchema,
   CsvManifest: CsvManifestInfoSchema,
   Idx: IdxInfoSchema,
+  Dicom: DicomInfoSchema,
 } as const;
 export type BuiltinHandlerName = keyof typeof BUILTIN_INFO_SCHEMAS;

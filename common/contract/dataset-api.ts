@@ -7,6 +7,49 @@ const SplitSchema = z.enum(['train', 'test']);
 const count = z.number().int().nonnegative();
 const tallyOf = <K extends z.ZodType>(key: K) => z.array(z.object({ key, count }));
 
+const FindingSchema = z.object({ path: z.string().describe('relative to the folder as the config names it'), reason: z.string() });
+
+/** The Dicom handler's part of a split's scan: no identifier in the clear (patients are counted, or named by salted hash). */
+const DicomSummarySchema = z.object({
+  samples: count,
+  patients: count,
+  studies: count,
+  classes: z.array(z.object({ key: z.string(), samples: count, patients: count, studies: count })),
+  modalities: tallyOf(z.string()),
+  transferSyntaxes: tallyOf(z.string()),
+  bitsStored: tallyOf(z.number().int()),
+  photometrics: tallyOf(z.string()),
+  sizes: tallyOf(z.string()),
+  frames: tallyOf(z.number().int()),
+  selection: z.object({
+    images: count,
+    filteredOut: z.object({ modality: count, bodyPart: count, seriesDescription: count }),
+    duplicates: count,
+    noPatientId: count,
+    unlabelled: count,
+    labelNotInClasses: count,
+    sliceOutOfRange: count,
+  }),
+  unmatchedLabelRows: z.object({ count, lines: z.array(count) }).describe('labels rows no image matched, by line number only'),
+  sharedPatients: count,
+  trees: z
+    .object({
+      folders: z.array(z.string()),
+      files: count,
+      images: count,
+      headersRead: count,
+      nonImage: z.array(FindingSchema),
+      nonImageCount: count,
+      unreadable: z.array(FindingSchema),
+      unreadableCount: count,
+      notDicom: z.array(FindingSchema),
+      notDicomCount: count,
+      notes: z.array(z.string()),
+    })
+    .optional()
+    .describe("what indexing the split's folders found (with one export split by patient: on the train split)"),
+});
+
 const SplitScanSchema = z.object({
   split: SplitSchema,
   samples: count.describe('samples listed'),
@@ -22,6 +65,7 @@ const SplitScanSchema = z.object({
   listingProblemCount: count,
   ignoredFiles: count.describe('files that are not images by their name'),
   notes: z.array(z.string()).describe('how the split is read, where the operator should know'),
+  dicom: DicomSummarySchema.optional().describe('DICOM: headers tallied, patients and studies per class, files not used'),
 });
 export type SplitScan = z.infer<typeof SplitScanSchema>;
 

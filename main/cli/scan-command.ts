@@ -1,6 +1,7 @@
 // Runs in the CLI process: `tributary scan --config party.yaml`: what each split holds and what cannot be read.
 import { scanSplit, type SplitScan } from '../data/scan.js';
 import type { DataSplits } from '../data/data-handler.js';
+import type { DicomSplitSummary } from '../data/sources/dicom-summary.js';
 import { progressBar } from './progress.js';
 import { table } from './table.js';
 
@@ -18,6 +19,40 @@ export async function scanAll(splits: DataSplits, showProgress = true): Promise<
   return scans;
 }
 
+const tally = (counts: { key: string | number; count: number }[]) => counts.map((c) => `${c.key} x${c.count}`).join(', ');
+
+/** The Dicom handler's findings: headers, patients and studies per class, and what was left out and why (counted). */
+function dicomLines(d: DicomSplitSummary): string[] {
+  const s = d.selection;
+  const unmatched = d.unmatchedLabelRows;
+  const perClass = d.classes.map((c) => `${c.key} ${c.patients}/${c.studies}`).join(', ');
+  const left = [
+    [s.filteredOut.modality + s.filteredOut.bodyPart + s.filteredOut.seriesDescription, 'filtered out'],
+    [s.unlabelled, 'without a labels row'],
+    [s.labelNotInClasses, 'labelled outside class_names'],
+    [s.noPatientId, 'without PatientID'],
+    [s.duplicates, 'duplicate SOPInstanceUID'],
+    [s.sliceOutOfRange, 'slice out of range'],
+  ].filter(([n]) => n);
+  return [
+    `DICOM: patients ${d.patients}, studies ${d.studies}; per class: ${perClass} (patients/studies)`,
+    `  modality: ${tally(d.modalities)}; transfer syntax: ${tally(d.transferSyntaxes)}`,
+    `  bits stored: ${tally(d.bitsStored)}; photometric: ${tally(d.photometrics)}; size: ${tally(d.sizes)}; frames: ${tally(d.frames)}`,
+    ...(left.length ? [`  images not used: ${left.map(([n, why]) => `${n} ${why}`).join(', ')}`] : []),
+    ...(unmatched.count ? [`  labels rows matching no image: ${unmatched.count} (lines ${unmatched.lines.slice(0, 20).join(', ')})`] : []),
+    ...(d.trees ? treeLines(d.trees) : []),
+  ];
+}
+
+function treeLines(t: NonNullable<DicomSplitSummary['trees']>): string[] {
+  const lines = [
+    `  ${t.folders.join(', ')}: ${t.files} files, ${t.images} images, ${t.nonImageCount} non-image, ${t.unreadableCount} unreadable, ` +
+      `${t.notDicomCount} not DICOM (${t.headersRead} headers read, the rest from the index)`,
+  ];
+  for (const f of [...t.nonImage, ...t.unreadable, ...t.notDicom].slice(0, SHOWN_PROBLEMS)) lines.push(`    ${f.path}: ${f.reason}`);
+  return lines;
+}
+
 export function formatScan(scan: SplitScan): string {
   const { height, width, channels } = scan.sampleShape;
   const lines = [
@@ -30,6 +65,7 @@ export function formatScan(scan: SplitScan): string {
   if (scan.sizes.length) lines.push(`sizes (WxH): ${scan.sizes.map((s) => `${s.key} x${s.count}`).join(', ')}`);
   if (scan.channels.length) lines.push(`channels: ${scan.channels.map((s) => `${s.key} x${s.count}`).join(', ')}`);
   if (scan.formats.length) lines.push(`formats: ${scan.formats.map((s) => `${s.key} x${s.count}`).join(', ')}`);
+  if (scan.dicom) lines.push(...dicomLines(scan.dicom));
   if (scan.ignoredFiles) lines.push(`ignored (not images by name): ${scan.ignoredFiles} files`);
   for (const note of scan.notes) lines.push(`note: ${note}`);
   const problems = [...scan.unreadable.map((u) => [u.source, u.reason]), ...scan.listingProblems.map((p) => [p.path, p.reason])];

@@ -18,6 +18,8 @@ export interface ImageGeneratorOptions extends PooledOptions {
   classNames: readonly string[];
   target: ImageTarget;
   onBadFile: 'skip' | 'fail';
+  /** How a sample is named in reports and previews; default: its file's path. */
+  describe?: (index: number) => string;
   /** The `window` option (see intensity.ts); unset keeps 8-bit images on their lookup table. */
   window?: WindowOption;
   /** Entry i is frame frames[i] of its file (multi-frame DICOM); shared memory, parallel to `files`. Default: frame 0. */
@@ -79,8 +81,8 @@ export class ImageFilesGenerator extends PooledGenerator {
   }
 
   override describeSample(index: number): string {
-    const { files, frames } = this.#options;
-    return frames ? `${files.path(index)} (frame ${frames[index]})` : files.path(index);
+    const { files, frames, describe } = this.#options;
+    return describe?.(index) ?? (frames ? `${files.path(index)} (frame ${frames[index]})` : files.path(index));
   }
 
   override labelOf(index: number): number {
@@ -122,7 +124,7 @@ export class ImageFilesGenerator extends PooledGenerator {
 
   #toBatch(indices: Uint32Array, rows: DecodedRows, x: Float32Array): Batch {
     const { files } = this.#options;
-    const skipped = rows.failures.map(({ row, reason }) => ({ index: indices[row]!, source: files.path(indices[row]!), reason }));
+    const skipped = rows.failures.map(({ row, reason }) => ({ index: indices[row]!, source: this.describeSample(indices[row]!), reason }));
     if (skipped.length > 0 && this.#options.onBadFile === 'fail') throw new BadFileError(skipped);
     const kept = skipped.length ? indices.filter((_, row) => rows.ok[row] === 1) : indices.slice();
     const labels = Int32Array.from(kept, (i) => files.label(i));

@@ -2,6 +2,7 @@
 import type { DataGenerator } from './data-generator.js';
 import { ImageFilesGenerator } from './image-generator.js';
 import type { SkippedSample } from './types.js';
+import { dicomSummaryOf, type DicomSplitSummary } from './sources/dicom-summary.js';
 import type { ListingProblem } from './sources/problems.js';
 
 export interface Tally<K> {
@@ -31,6 +32,8 @@ export interface SplitScan {
   ignoredFiles: number;
   /** How this split is read, where the operator should know (e.g. why it runs without its cache). */
   notes: string[];
+  /** The Dicom handler's splits: headers tallied, patients and studies per class, every file not used. */
+  dicom?: DicomSplitSummary;
 }
 
 export interface ScanProgress {
@@ -111,7 +114,13 @@ export async function scanSplit(split: 'train' | 'test', generator: DataGenerato
     listingProblemCount: listing?.problemCount ?? 0,
     ignoredFiles: listing?.ignoredFiles ?? 0,
     notes: generator instanceof ImageFilesGenerator ? [...generator.notes] : [],
+    ...withDicom(generator),
   };
+}
+
+function withDicom(generator: DataGenerator): { dicom?: DicomSplitSummary } {
+  const dicom = dicomSummaryOf(generator);
+  return dicom ? { dicom } : {};
 }
 
 /** Run `work` over 0..count in chunks, `parallel` chunks at a time, in order of start. */

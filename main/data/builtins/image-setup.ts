@@ -22,6 +22,10 @@ export interface SplitListing {
   source: string;
   files: FileList;
   report: ListingReport;
+  /** Which frame of its file each entry is (multi-frame DICOM), in shared memory; absent: frame 0 of every file. */
+  frames?: Uint32Array;
+  /** How a sample is named in reports and previews; default: its file's path. */
+  describe?: (index: number) => string;
 }
 
 export function resolveFrom(baseDir: string, file: string): string {
@@ -110,8 +114,9 @@ async function openCache(
   const dir = options.cache_dir ? resolveFrom(baseDir, options.cache_dir) : path.join(defaultCacheDir(), 'decoded');
   const { height, width, channels, interpolation, maxPixels } = target;
   const values = (await floatValues(options, files, maxPixels)) ? 'f32' : 'u8';
-  const settings = { height, width, channels, interpolation, maxPixels, values, ...(frames && { frames: [...frames] }) };
-  const key = await cacheKey((i) => files.path(i), files.length, settings);
+  // Two frames of one file are two records: the frame is part of what names a sample.
+  const name = frames ? (i: number) => `${files.path(i)}#${frames[i]}` : (i: number) => files.path(i);
+  const key = await cacheKey(name, files.length, { height, width, channels, interpolation, maxPixels, values });
   const recordBytes = values === 'f32' ? floatRecordBytes(height * width * channels) : height * width * channels;
   const opened = await openDecodedCache(dir, key, files.length, recordBytes, values).catch((error: Error) => {
     throw infoError(options.cache_dir ? 'cache_dir' : 'cache', `cannot open the decoded cache in ${dir}: ${error.message}`, error);
@@ -129,14 +134,14 @@ export async function imageGenerators(options: ImageOptions, baseDir: string, cl
   const generators: Partial<Record<'train' | 'test', ImageFilesGenerator>> = {};
   try {
     for (const listing of listings) {
-      const { split, report } = listing;
+      const { split, report, describe } = listing;
+      // A handler that names frames itself (Dicom) keeps them; else dicom_frames: all gives each frame of a file its sample.
       const { files, frames } =
-        options.dicom_frames === 'all'
-          ? await expandFrames(listing.files, options.max_pixels)
-          : { files: listing.files, frames: undefined };
+        listing.frames || options.dicom_frames !== 'all' ? listing : await expandFrames(listing.files, options.max_pixels);
       generators[split] = new ImageFilesGenerator({
         files,
         ...(frames && { frames }),
+        ...(describe && { describe }),
         listing: report,
         classNames,
         target,

@@ -94,6 +94,10 @@ function fieldOf(key: string, schema: JsonSchema): InfoField {
     };
   }
   if (schema.type === 'array' && schema.items && schema.items.type === 'string') return { ...base, kind: 'list' };
+  // One name or several (the Dicom handler's folders): a list control, which writes one name as a list of one.
+  const [one, many] = schema.anyOf ?? [];
+  if (schema.anyOf?.length === 2 && one?.type === 'string' && many?.type === 'array' && many.items && many.items.type === 'string')
+    return { ...base, kind: 'list' };
   return { ...base, kind: 'yaml', ...(schema.default !== undefined && { default: schema.default }) };
 }
 

@@ -142,3 +142,36 @@ describe('Idx', () => {
     expect(on(empty, 'data.info.train_images', 5, 'Idx')).toBe(`${path.join(dir, 'none')} holds no images (0 records)`);
   });
 });
+
+describe('Dicom', () => {
+  it('a folder without DICOM images, a missing labels file or column and an index_dir that is a file are each on their key', async () => {
+    const dir = await tempDir();
+    await mkdir(path.join(dir, 'export'));
+    await writeFile(path.join(dir, 'export', 'README.txt'), 'exported by the PACS\n');
+    await writeFile(path.join(dir, 'labels.csv'), 'PatientID,label\nP1,a\n');
+    await writeFile(path.join(dir, 'not-a-folder'), '');
+    const empty = await failure(dir, 'Dicom', [
+      'path: export',
+      'labels: labels.csv',
+      'label_key: PatientID',
+      `index_dir: ${path.join(dir, 'index')}`,
+    ]);
+    expect(on(empty, 'data.info.path', 4, 'Dicom')).toBe(
+      'no labelled images to read in export: 1 files, 0 DICOM images, 0 non-image objects, 0 unreadable, 1 not DICOM ' +
+        '(check the filters, `labels` and `label_key`)',
+    );
+    const column = await failure(dir, 'Dicom', ['path: export', 'labels: labels.csv', `index_dir: ${path.join(dir, 'index')}`]);
+    expect(on(column, 'data.info.labels', 5, 'Dicom')).toBe(
+      `${path.join(dir, 'labels.csv')}: no column "StudyInstanceUID" (columns are: PatientID, label)`,
+    );
+    const missing = await failure(dir, 'Dicom', [
+      'path: export',
+      'labels: missing.csv',
+      'label_key: PatientID',
+      `index_dir: ${path.join(dir, 'index')}`,
+    ]);
+    expect(on(missing, 'data.info.labels', 5, 'Dicom')).toBe(`labels file ${path.join(dir, 'missing.csv')} does not exist`);
+    const file = await failure(dir, 'Dicom', ['path: export', 'labels: labels.csv', 'label_key: PatientID', 'index_dir: not-a-folder']);
+    expect(on(file, 'data.info.index_dir', 7, 'Dicom')).toMatch(/^cannot keep the header index and its hashing salt in .*not-a-folder: /);
+  });
+});

@@ -97,7 +97,7 @@ function inflate(array: Uint8Array, at: number, file: string, limits: DicomLimit
 }
 
 /** dicom-parser stops at an element longer than what is left and hands back the data set so far: name that element. */
-function overrunError(thrown: unknown, file: string): DicomDecodeError | undefined {
+export function overrunError(thrown: unknown, file: string): DicomDecodeError | undefined {
   if (typeof thrown !== 'object' || thrown === null || !('dataSet' in thrown)) return undefined;
   const partial = (thrown as { dataSet: DataSet }).dataSet;
   const tags = Object.keys(partial.elements);
@@ -142,10 +142,19 @@ export function identifying(dataSet: DataSet): IdentifyingFields {
   };
 }
 
+/** What a non-image SOP class is, in words (a DICOMDIR, a structured report ...), or undefined for any other class. */
+export function nonImageClass(sopClass: string): string | undefined {
+  return NON_IMAGE.find(([prefix]) => sopClass.startsWith(prefix))?.[1];
+}
+
+export function sopClassOf(dataSet: DataSet): string {
+  return dataSet.string('x00020002') ?? dataSet.string('x00080016') ?? '';
+}
+
 export function readHeader(dataSet: DataSet, file: string, limits: DicomLimits): ImageHeader {
-  const sopClass = dataSet.string('x00020002') ?? dataSet.string('x00080016') ?? '';
-  const nonImage = NON_IMAGE.find(([prefix]) => sopClass.startsWith(prefix));
-  if (nonImage) throw new DicomDecodeError(file, `not an image: ${nonImage[1]}, SOP class ${sopClass}`);
+  const sopClass = sopClassOf(dataSet);
+  const nonImage = nonImageClass(sopClass);
+  if (nonImage) throw new DicomDecodeError(file, `not an image: ${nonImage}, SOP class ${sopClass}`);
   if (!dataSet.elements[PIXEL_DATA])
     throw new DicomDecodeError(file, `not an image: no PixelData ${tagName(PIXEL_DATA)}, SOP class ${sopClass || 'unknown'}`);
   const number = (tag: string, name: string, fallback?: number): number => {

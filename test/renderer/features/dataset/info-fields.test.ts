@@ -5,7 +5,7 @@ import { BUILTIN_HANDLERS, infoFields, isBuiltinHandler, sectionFields } from '.
 
 describe('infoFields', () => {
   it("has a field for every key of every built-in's info, in the schema's order", () => {
-    expect(BUILTIN_HANDLERS).toEqual(['ImageFolder', 'CsvManifest', 'Idx']);
+    expect(BUILTIN_HANDLERS).toEqual(['ImageFolder', 'CsvManifest', 'Idx', 'Dicom']);
     for (const handler of BUILTIN_HANDLERS) {
       expect(infoFields(handler).map((f) => f.key)).toEqual(Object.keys(BUILTIN_INFO_SCHEMAS[handler].shape));
     }
@@ -27,6 +27,27 @@ describe('infoFields', () => {
       pair: { labels: ['center', 'width'] },
     });
     expect(infoFields('Idx').some((f) => f.key === 'window')).toBe(false); // IDX files are 8-bit: normalize only
+  });
+
+  it("gives the Dicom handler's keys their controls: folders as a list, the label key and sampling as choices", () => {
+    const byKey = Object.fromEntries(infoFields('Dicom').map((f) => [f.key, f]));
+    for (const key of ['path', 'train', 'test', 'modality', 'body_part_examined', 'series_description'])
+      expect(byKey[key]).toMatchObject({ kind: 'list' });
+    expect(byKey.label_key).toMatchObject({
+      kind: 'choice',
+      options: ['PatientID', 'StudyInstanceUID', 'SeriesInstanceUID', 'SOPInstanceUID'],
+      default: 'StudyInstanceUID',
+    });
+    expect(byKey.sample).toMatchObject({ kind: 'choice', options: ['image', 'frame', 'series'], default: 'image' });
+    expect(byKey.test_fraction).toMatchObject({ kind: 'number', integer: false, min: 0, max: 0.9, default: 0.2 });
+    expect(byKey.labels).toMatchObject({ kind: 'text' });
+    expect(byKey.color_mode).toMatchObject({ kind: 'choice', default: 'grayscale' });
+    expect(byKey.slice).toMatchObject({ kind: 'yaml', default: 'middle' });
+    expect(
+      Object.values(byKey)
+        .filter((f) => !f.description)
+        .map((f) => f.key),
+    ).not.toContain('label_key');
   });
 
   it("has the data section's own keys for every handler (on_non_finite), not the handler's name, path or info", () => {
