@@ -50,13 +50,47 @@ const NormalizeSchema = z.union([
     .describe('(pixels / 255 - mean) / std, per channel, as torchvision does'),
 ]);
 
-/** Options of the handlers that decode image files (PNG, JPEG, WebP). */
+/**
+ * Named CT windows as [center, width] in Hounsfield units. Values from Radiopaedia, "Windowing (CT)"
+ * (https://radiopaedia.org/articles/windowing-ct): lungs W:1500 L:-600, mediastinum W:350 L:50, bone W:1800 L:400,
+ * brain W:80 L:40, soft tissues W:350-400 L:20-60 (here 400 / 50, the value of the upper end most viewers ship).
+ */
+export const WINDOW_PRESETS = {
+  lung: { center: -600, width: 1500 },
+  mediastinum: { center: 50, width: 350 },
+  bone: { center: 400, width: 1800 },
+  brain: { center: 40, width: 80 },
+  soft_tissue: { center: 50, width: 400 },
+} as const;
+export type WindowPreset = keyof typeof WINDOW_PRESETS;
+const PRESET_NAMES = Object.keys(WINDOW_PRESETS) as [WindowPreset, ...WindowPreset[]];
+
+/** The per-image modes of `window`: not a window but a stretch or a standardisation of each image's own values. */
+export const PER_IMAGE_MODES = ['minmax', 'zscore'] as const;
+
+const WindowSchema = z
+  .union([
+    z.literal('file').describe("the image's own WindowCenter / WindowWidth (DICOM; the first when several)"),
+    z.enum(PRESET_NAMES).describe('a named CT window in Hounsfield units'),
+    z.enum(PER_IMAGE_MODES).describe('per image: (v - min) / (max - min), or (v - mean) / std'),
+    z
+      .tuple([z.number(), z.number().min(1, 'a window width is at least 1 (DICOM linear window)')])
+      .describe('[center, width] in the stored units (Hounsfield for CT)'),
+  ])
+  .optional()
+  .describe(
+    'how stored values become model inputs before `normalize`: file, a preset (lung, mediastinum, bone, brain, soft_tissue), ' +
+      '[center, width], minmax or zscore. Default: 8- and 16-bit images v / 255 or v / 65535; DICOM its own window, else minmax',
+  );
+
+/** Options of the handlers that decode image files (PNG, JPEG, WebP, TIFF, DICOM). */
 const ImageOptionsSchema = {
   ...GeneratorOptionsSchema,
   image_size: z.tuple([positiveInt, positiveInt]).optional().describe('[height, width]; default: the first image read'),
   color_mode: z.enum(['grayscale', 'rgb']).default('rgb'),
   normalize: NormalizeSchema.default('unit'),
   interpolation: z.enum(['nearest', 'bilinear', 'bicubic', 'lanczos3']).default('bilinear'),
+  window: WindowSchema,
   on_bad_file: z.enum(['skip', 'fail']).default('skip'),
   max_pixels: positiveInt.default(DEFAULT_MAX_PIXELS),
   cache: z.boolean().default(false).describe('write decoded pixels to a cache file in the first epoch, stream it after'),
@@ -96,6 +130,7 @@ export const IdxInfoSchema = z
   .refine((i) => i.train_images || i.test_images, { message: 'name the train or the test files' });
 
 export type Normalize = z.infer<typeof NormalizeSchema>;
+export type WindowOption = z.infer<typeof WindowSchema>;
 export type ImageFolderInfo = z.infer<typeof ImageFolderInfoSchema>;
 export type CsvManifestInfo = z.infer<typeof CsvManifestInfoSchema>;
 export type IdxInfo = z.infer<typeof IdxInfoSchema>;

@@ -1,8 +1,10 @@
 // Runs anywhere in main: the generator over image files (folder or manifest), decoding on the thread pool, optionally cached.
+import type { WindowOption } from '../../common/data-config.js';
 import { makeBatch } from './data-generator.js';
 import { CACHE_EMPTY, type DecodedRows, type DecodeJob, type FilesContext, type ProbedFile } from './decode/decode-jobs.js';
 import type { TargetSpec } from './decode/image.js';
 import type { DecodedCache } from './decoded-cache.js';
+import { intensitySpec } from './intensity.js';
 import { normalizeLut } from './normalize.js';
 import { PooledGenerator, type PooledOptions } from './pooled-generator.js';
 import type { FileList } from './sources/file-list.js';
@@ -16,6 +18,8 @@ export interface ImageGeneratorOptions extends PooledOptions {
   classNames: readonly string[];
   target: ImageTarget;
   onBadFile: 'skip' | 'fail';
+  /** The `window` option (see intensity.ts); unset keeps 8-bit images on their lookup table. */
+  window?: WindowOption;
   cache?: DecodedCache;
   /** What listing the files found and did not use (reported by scans). */
   listing?: ListingReport;
@@ -48,7 +52,8 @@ export class ImageFilesGenerator extends PooledGenerator {
     const { height, width, channels } = options.target;
     this.sampleShape = { height, width, channels };
     const lut = normalizeLut(options.normalize, channels);
-    this.#context = { kind: 'files', files: options.files.shared(), target: options.target, lut, cache: options.cache?.ref };
+    const intensity = intensitySpec(options, channels);
+    this.#context = { kind: 'files', files: options.files.shared(), target: options.target, lut, intensity, cache: options.cache?.ref };
   }
 
   get cache(): DecodedCache | undefined {

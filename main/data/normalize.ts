@@ -1,21 +1,6 @@
 // Runs anywhere in main: turns the `normalize` option into a per-channel lookup table, and back for previews.
 import type { Normalize } from '../../common/data-config.js';
-
-/** mean/std for `channels`: one value is shared by all channels, else there must be one per channel. */
-function perChannel(normalize: Normalize, channels: number): { mean: number[]; std: number[] } {
-  if (normalize === 'unit') return { mean: Array(channels).fill(0), std: Array(channels).fill(1) };
-  const spread = (values: number[], key: string) => {
-    if (values.length === 1) return Array(channels).fill(values[0]!);
-    if (values.length !== channels) {
-      const allowed = channels === 1 ? '1 value' : `1 value or ${channels}`;
-      throw new Error(
-        `data.info.normalize.${key}: ${values.length} values for ${channels} channel${channels === 1 ? '' : 's'} (give ${allowed})`,
-      );
-    }
-    return values;
-  };
-  return { mean: spread(normalize.mean, 'mean'), std: spread(normalize.std, 'std') };
-}
+import { perChannel } from './intensity.js';
 
 /** channels x 256 floats: the model input for pixel value v of channel c is lut[c * 256 + v]. */
 export function normalizeLut(normalize: Normalize, channels: number): Float32Array {

@@ -1,5 +1,6 @@
 // Runs in a decode worker thread: turns batches of sample indices into model-ready float32 rows, probes files for a scan, or decodes a DICOM file.
 import { openSync, readSync, writeSync } from 'node:fs';
+import type { AppliedIntensity, IntensitySpec } from '../intensity.js';
 import { FileList, type SharedFileList } from '../sources/file-list.js';
 import { decodeDicom, readDicomFile, type DecodedDicom } from './dicom/index.js';
 import { decodeImage, type TargetSpec } from './image.js';
@@ -20,8 +21,12 @@ export interface FilesContext {
   kind: 'files';
   files: SharedFileList;
   target: TargetSpec & { height: number; width: number };
-  /** channels x 256 values: the model input for each pixel value of each channel. */
+  /** channels x 256 values: the model input for each pixel value of each channel (8-bit images under the default window). */
   lut: Float32Array;
+  /** How full-depth images (and every image when `window` is set) become model inputs. */
+  intensity: IntensitySpec;
+  /** Entry i is frame frames[i] of files.path(i) (multi-frame DICOM); absent: frame 0 of every file. */
+  frames?: Uint32Array;
   cache?: CacheRef;
 }
 
@@ -76,6 +81,8 @@ export interface DecodedRows {
   x?: Float32Array;
   ok: Uint8Array;
   failures: RowFailure[];
+  /** Per packed row: the window or scaling its values got; absent for rows that went through the 8-bit lookup table. */
+  applied?: (AppliedIntensity | null)[];
 }
 
 export interface ProbedFile {
