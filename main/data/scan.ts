@@ -1,6 +1,7 @@
 // Runs anywhere in main: the scan of a split: counts per class, image sizes, channels and formats seen, every unreadable file.
 import type { DataGenerator } from './data-generator.js';
 import { ImageFilesGenerator } from './image-generator.js';
+import { NiftiSlicesGenerator, type VolumeSummary } from './nifti-generator.js';
 import type { SkippedSample } from './types.js';
 import type { ListingProblem } from './sources/problems.js';
 
@@ -31,6 +32,9 @@ export interface SplitScan {
   ignoredFiles: number;
   /** How this split is read, where the operator should know (e.g. why it runs without its cache). */
   notes: string[];
+  /** NIfTI: each volume's dims, datatype, spacing, hashed subject and slices; distinct subjects per class. */
+  volumes?: VolumeSummary[];
+  subjects?: Tally<string>[];
 }
 
 export interface ScanProgress {
@@ -74,6 +78,7 @@ export async function scanSplit(split: 'train' | 'test', generator: DataGenerato
     done += indices.length;
     options.onProgress?.({ split, done, total: generator.sampleCount });
   };
+  const volumes = generator instanceof NiftiSlicesGenerator ? generator.volumeTally() : null;
   if (generator instanceof ImageFilesGenerator) {
     await eachChunk(generator.sampleCount, generator.pool().size * 2, options.signal, async (indices) => {
       const probed = await generator.probe(indices);
@@ -90,20 +95,21 @@ export async function scanSplit(split: 'train' | 'test', generator: DataGenerato
   } else {
     await eachChunk(generator.sampleCount, 2, options.signal, async (indices) => {
       const batch = await generator.readSamples(indices, options.signal);
+      volumes?.add(batch.indices);
       batch.labels.forEach((label) => perClass[label]!++);
       batch.skipped.forEach(noteUnreadable);
       step(indices);
     });
   }
-  const listing = generator instanceof ImageFilesGenerator ? generator.listing : undefined;
+  const listing = generator instanceof ImageFilesGenerator || generator instanceof NiftiSlicesGenerator ? generator.listing : undefined;
   return {
     split,
     samples: generator.sampleCount,
     readable: generator.sampleCount - unreadableCount,
     classes: generator.classNames.map((key, i) => ({ key, count: perClass[i]! })),
-    sizes: sizes.tallies(),
+    sizes: volumes?.sizes() ?? sizes.tallies(),
     channels: channels.tallies(),
-    formats: formats.tallies(),
+    formats: volumes?.formats() ?? formats.tallies(),
     sampleShape: generator.sampleShape,
     unreadable,
     unreadableCount,
@@ -111,6 +117,7 @@ export async function scanSplit(split: 'train' | 'test', generator: DataGenerato
     listingProblemCount: listing?.problemCount ?? 0,
     ignoredFiles: listing?.ignoredFiles ?? 0,
     notes: generator instanceof ImageFilesGenerator ? [...generator.notes] : [],
+    ...(volumes && { volumes: volumes.volumes(), subjects: volumes.subjects() }),
   };
 }
 

@@ -4,7 +4,8 @@ import type { DataHandler, HandlerContext } from '../data-handler.js';
 import { CsvManifest } from './csv-manifest.js';
 import { Idx } from './idx-handler.js';
 import { ImageFolder } from './image-folder.js';
+import { Nifti } from './nifti-handler.js';
 
 export type DataHandlerClass = new (info: Record<string, unknown>, context: HandlerContext) => DataHandler;
 
-export const BUILTIN_HANDLERS: Record<BuiltinHandlerName, DataHandlerClass> = { ImageFolder, CsvManifest, Idx };
+export const BUILTIN_HANDLERS: Record<BuiltinHandlerName, DataHandlerClass> = { ImageFolder, CsvManifest, Idx, Nifti };

@@ -4,6 +4,7 @@ import type { AppliedIntensity, IntensitySpec } from '../intensity.js';
 import { FileList, type SharedFileList } from '../sources/file-list.js';
 import { decodeDicom, readDicomFile, type DecodedDicom } from './dicom/index.js';
 import { decodeImage, type TargetSpec } from './image.js';
+import { runNiftiJob, type NiftiJob } from './nifti/job.js';
 import { readImageFileReused } from './read-file.js';
 
 /** Where decoded pixels are kept between epochs (see decoded-cache.ts for the file layout). */
@@ -69,7 +70,7 @@ export interface DicomJob {
   identifying?: boolean;
 }
 
-export type Job = DecodeJob | ProbeJob | DicomJob;
+export type Job = DecodeJob | ProbeJob | DicomJob | NiftiJob;
 
 export interface RowFailure {
   row: number;
@@ -221,6 +222,7 @@ async function decodeDicomFile(job: DicomJob): Promise<{ value: DecodedDicom; tr
 
 export async function runJob(job: Job, context: DecodeContext | undefined): Promise<{ value: DecodeResult; transfer?: ArrayBuffer[] }> {
   if (job.kind === 'dicom') return decodeDicomFile(job);
+  if (job.kind === 'nifti') return runNiftiJob(job);
   if (!context) throw new Error('a decode job came without its context');
   if (job.kind === 'probe') {
     if (context.kind !== 'files') throw new Error('only image files can be probed');

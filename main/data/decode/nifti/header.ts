@@ -51,6 +51,8 @@ export interface NiftiHeader {
   voxOffset: number;
   /** scl_slope and scl_inter when they apply; null when the file asks for none (slope 0 or not finite, per the standard). */
   scaling: { slope: number; inter: number } | null;
+  /** cal_min / cal_max, the display range of the scaled values, when the file sets one (max above min). */
+  displayRange: { min: number; max: number } | null;
   voxels: number;
 }
 
@@ -66,11 +68,6 @@ function versionOf(bytes: Uint8Array, file: string): { version: 1 | 2; littleEnd
     if (size === 348 || size === 540) return { version: size === 348 ? 1 : 2, littleEndian };
   }
   throw new NiftiDecodeError(file, 'not a NIfTI file (sizeof_hdr is neither 348 nor 540)');
-}
-
-/** How many header bytes this file has: its sizeof_hdr (the parser is given no more, so it reads no extension). */
-export function headerLength(bytes: Uint8Array, file: string): number {
-  return versionOf(bytes, file).version === 1 ? 348 : 540;
 }
 
 /**
@@ -112,6 +109,10 @@ export function parseHeader(bytes: Uint8Array, file: string, limits: NiftiLimits
     bytesPerVoxel: type.bytes,
     voxOffset,
     scaling: scalingOf(header.scl_slope, header.scl_inter, file),
+    displayRange:
+      Number.isFinite(header.cal_min) && Number.isFinite(header.cal_max) && header.cal_max > header.cal_min
+        ? { min: header.cal_min, max: header.cal_max }
+        : null,
     voxels,
   };
 }

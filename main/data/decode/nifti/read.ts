@@ -187,6 +187,8 @@ async function readGzip(file: string, fd: number, limits: NiftiLimits | undefine
     }
   } catch (error) {
     if (error instanceof NiftiDecodeError) throw error;
+    // zlib's "unexpected end of file": a cut file, said as the volume's truncation.
+    if ((error as NodeJS.ErrnoException).code === 'Z_BUF_ERROR') collector.finish();
     throw new NiftiDecodeError(file, `gzip stream is corrupt: ${(error as Error).message}`, { cause: error });
   } finally {
     source.destroy();
