@@ -129,9 +129,12 @@ export class NiftiSlicesGenerator extends PooledGenerator {
     return new VolumeTally(this.#options.samples, this.classNames);
   }
 
+  /** The file and slice; with a subject column, the subject too, as its salted hash (for previews and skipped samples). */
   override describeSample(index: number): string {
     const { samples, axis } = this.#options;
-    return `${samples.volumes[samples.volume[index]!]!.path} slice ${samples.slice[index]} along axis ${axis}`;
+    const { path, subject } = samples.volumes[samples.volume[index]!]!;
+    const who = subject === path ? '' : ` (subject #${subjectHash(subject)})`;
+    return `${path} slice ${samples.slice[index]} along axis ${axis}${who}`;
   }
 
   override labelOf(index: number): number {

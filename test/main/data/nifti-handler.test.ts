@@ -1,14 +1,18 @@
 // Runs under vitest (real files, real decode threads): the Nifti handler on a small study nibabel writes at test time
 // (test/fixtures/nifti-set.py): listing, labels, slices, the split by subject, rows through the float path, and the scan.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { ConfigError } from '../../../main/config/errors.js';
+import { loadPartyConfig } from '../../../main/config/party-config.js';
 import { Nifti, pickSlices } from '../../../main/data/builtins/nifti-handler.js';
+import { openData } from '../../../main/data/handler-loader.js';
 import type { DataSplits } from '../../../main/data/data-handler.js';
 import { windowValue } from '../../../main/data/intensity.js';
 import type { NiftiSlicesGenerator } from '../../../main/data/nifti-generator.js';
+import { previewSamples } from '../../../main/data/preview.js';
 import { scanSplit } from '../../../main/data/scan.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'tributary-nifti-set-'));
@@ -56,6 +60,7 @@ describe('Nifti: one set split by subject', () => {
     expect([...trainPatients].filter((p) => testPatients.has(p))).toEqual([]);
     expect(trainPatients.size + testPatients.size).toBe(6);
     expect(testPatients.size).toBe(2); // round(0.34 x 6)
+    expect(train!.describeSample(0)).toMatch(/ slice 0 along axis 2 \(subject #[0-9a-f]{12}\)$/);
     const again = await open(info);
     expect(volumeNames(again.test!)).toEqual(volumeNames(test!));
     const other = await Promise.all([1, 2, 4, 5].map((seed) => open({ ...info, seed })));
@@ -171,6 +176,30 @@ describe('Nifti: listing, slices and rows', () => {
   });
 });
 
+describe('Nifti through the config loader', () => {
+  /** The error of a party config naming the Nifti built-in with these `info` lines. */
+  async function configError(info: string[]): Promise<ConfigError> {
+    const file = path.join(dir, 'party.yaml');
+    writeFileSync(file, ['data:', '  name: Nifti', '  info:', ...info.map((line) => `    ${line}`), ''].join('\n'));
+    const error = await openData(await loadPartyConfig(file)).then(
+      async (data) => {
+        await Promise.all([data.splits.train?.close(), data.splits.test?.close()]);
+        return undefined;
+      },
+      (thrown: unknown) => thrown,
+    );
+    expect(error).toBeInstanceOf(ConfigError);
+    return error as ConfigError;
+  }
+
+  it('places a shared-subject refusal on the line of `test`, and a bad axis on its own', async () => {
+    const shared = await configError(['train: train.csv', 'subject_column: patient', 'test: overlap-test.csv']);
+    expect(shared).toMatchObject({ key: 'data.info.test', line: 6 });
+    const axis = await configError(['path: all.csv', 'axis: 5']);
+    expect(axis).toMatchObject({ key: 'data.info.axis', line: 5 });
+  });
+});
+
 describe('Nifti: scan', () => {
   it('reports per volume dims, datatype, spacing and slices, subjects per class as hashes, and every unreadable file', async () => {
     const { train } = await open({ train: 'vols', labels: 'labels.csv', subject_column: 'patient', image_size: [8, 8] });
@@ -195,5 +224,20 @@ describe('Nifti: scan', () => {
     const written = JSON.stringify(scan);
     for (const patient of PATIENTS) expect(written).not.toContain(patient);
     expect(byFile.get('vol-0.nii')!.subject).toMatch(/^#[0-9a-f]{12}$/);
+  });
+});
+
+describe('Nifti: preview', () => {
+  it('renders slices as the model sees them, with the file, slice and hashed subject as their source', async () => {
+    const { train } = await open({ path: 'all.csv', subject_column: 'patient', image_size: [12, 9], window: 'minmax' });
+    const { samples } = await previewSamples(train!, { n: 4, seed: 1 });
+    expect(samples).toHaveLength(4);
+    for (const sample of samples) {
+      expect([sample.height, sample.width, sample.channels]).toEqual([12, 9, 1]);
+      expect(sample.source).toMatch(/vol-\d+\.nii(\.gz)? slice \d along axis 2 \(subject #[0-9a-f]{12}\)$/);
+      expect(sample.range[0]).toBe(0); // minmax per slice: every slice spans 0 to 1
+      expect(sample.range[1]).toBe(1);
+      for (const patient of PATIENTS) expect(sample.source).not.toContain(patient);
+    }
   });
 });
