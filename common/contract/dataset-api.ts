@@ -52,6 +52,10 @@ const PreviewSampleSchema = z.object({
   channels: count,
   range: z.tuple([z.number(), z.number()]).describe('smallest and largest model input value'),
   display: z.enum(['denormalized', 'stretched']),
+  intensity: z
+    .string()
+    .optional()
+    .describe('how stored values became model inputs: the window, preset, minmax or z-score used for this image'),
 });
 
 export const datasetMethods = {

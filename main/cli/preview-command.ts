@@ -22,7 +22,8 @@ function indexPage(samples: PreviewSample[], names: string[]): string {
   const cells = samples.map(
     (s, k) =>
       `<figure><img src="${encodeURI(names[k]!)}" width="${s.width * 3}" style="image-rendering: pixelated">` +
-      `<figcaption><b>${escapeHtml(s.className)}</b><br><small>${escapeHtml(s.source)}</small></figcaption></figure>`,
+      `<figcaption><b>${escapeHtml(s.className)}</b><br><small>${escapeHtml(s.source)}</small>` +
+      `${s.intensity ? `<br><small>${escapeHtml(s.intensity)}</small>` : ''}</figcaption></figure>`,
   );
   return (
     '<!doctype html><meta charset="utf-8"><title>Tributary preview</title>' +
@@ -31,7 +32,7 @@ function indexPage(samples: PreviewSample[], names: string[]): string {
   );
 }
 
-/** Writes the PNGs, samples.json (label, class, source, value range per file) and index.html; returns what it wrote. */
+/** Writes the PNGs, samples.json (label, class, source, value range and window per file) and index.html; returns what it wrote. */
 export async function writePreview(
   generator: DataGenerator,
   options: PreviewCommandOptions,

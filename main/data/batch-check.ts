@@ -233,6 +233,7 @@ function withoutRows(batch: Batch, drop: Set<number>, classCount: number, reason
     oneHot,
     indices: Uint32Array.from(kept, (row) => batch.indices[row]!),
     skipped: [...batch.skipped, ...reasons],
+    ...(batch.applied && { applied: batch.applied }), // keyed by sample, so still right without the dropped rows
   };
 }
 

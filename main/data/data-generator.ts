@@ -2,6 +2,7 @@
 import { BadBatchError, BatchProblem, checkBatch, listed, originOf } from './batch-check.js';
 import { epochOrder } from './shuffle.js';
 import type { Batch, EpochSummary, SampleShape, SkippedSample } from './types.js';
+import type { AppliedIntensity } from './intensity.js';
 
 export interface GeneratorOptions {
   batchSize: number;
@@ -244,6 +245,7 @@ export function makeBatch(parts: {
   labels: Int32Array;
   numClasses: number;
   skipped?: SkippedSample[];
+  applied?: ReadonlyMap<number, AppliedIntensity>;
 }): Batch {
   const n = parts.indices.length;
   const oneHot = new Float32Array(n * parts.numClasses);
@@ -259,5 +261,6 @@ export function makeBatch(parts: {
     oneHot,
     indices: parts.indices,
     skipped: parts.skipped ?? [],
+    ...(parts.applied && { applied: parts.applied }),
   };
 }

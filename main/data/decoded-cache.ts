@@ -5,8 +5,9 @@ import path from 'node:path';
 import { CACHE_EMPTY, type CacheRef } from './decode/decode-jobs.js';
 
 /**
- * Layout: a 64-byte header (magic, version, record count, record size, slots used), a slot table of one uint32 per
- * sample (0: not cached; else 1 + the slot of its record), then records of decoded uint8 pixels, slot after slot.
+ * Layout: a 64-byte header (magic, version, record count, record size, slots used, value kind), a slot table of one
+ * uint32 per sample (0: not cached; else 1 + the slot of its record), then records, slot after slot: decoded uint8
+ * pixels, or for full-depth images float records (decode/float-record.ts: float32 values, never rounded to 8 bits).
  * Each decode job writes the records of its new samples to consecutive slots in one write (a write per image at a
  * random offset cost a sixth of a decode thread's time). This thread keeps the slot table and writes it out every
  * few seconds and at each epoch's end, only ever after the records it points at were written, so a run killed
@@ -33,8 +34,9 @@ export class DecodedCache {
     readonly slots: Uint32Array,
     nextSlot: number,
     private readonly lock: CacheLock,
+    values: CacheRef['values'] = 'u8',
   ) {
-    this.ref = { file, dataOffset: dataOffset(count), recordBytes };
+    this.ref = { file, dataOffset: dataOffset(count), recordBytes, values };
     this.#nextSlot = nextSlot;
   }
 
@@ -54,7 +56,7 @@ export class DecodedCache {
   flush(): void {
     const fd = openSync(this.ref.file, 'r+');
     try {
-      writeSync(fd, header(this.count, this.ref.recordBytes, this.#nextSlot), 0, HEADER_BYTES, 0);
+      writeSync(fd, header(this.count, this.ref.recordBytes, this.#nextSlot, this.ref.values), 0, HEADER_BYTES, 0);
       writeSync(fd, this.slots, 0, this.slots.byteLength, HEADER_BYTES);
     } finally {
       closeSync(fd);
@@ -79,13 +81,17 @@ function dataOffset(count: number): number {
   return Math.ceil((HEADER_BYTES + 4 * count) / PAGE) * PAGE;
 }
 
-function header(count: number, recordBytes: number, nextSlot: number): Buffer {
+/** The value kind's code in the header: 0 for u8, so caches written before float records existed still open. */
+const VALUE_CODES = { u8: 0, f32: 1 } as const;
+
+function header(count: number, recordBytes: number, nextSlot: number, values: CacheRef['values']): Buffer {
   const bytes = Buffer.alloc(HEADER_BYTES);
   bytes.write(MAGIC, 0, 'latin1');
   bytes.writeUInt32LE(VERSION, 8);
   bytes.writeUInt32LE(count, 12);
   bytes.writeUInt32LE(recordBytes, 16);
   bytes.writeUInt32LE(nextSlot, 20);
+  bytes.writeUInt32LE(VALUE_CODES[values], 24);
   return bytes;
 }
 
@@ -110,23 +116,24 @@ export async function openDecodedCache(
   key: string,
   count: number,
   recordBytes: number,
+  values: CacheRef['values'] = 'u8',
 ): Promise<DecodedCache | { busy: string }> {
   await fsp.mkdir(dir, { recursive: true });
   const file = path.join(dir, `${key}.tcache`);
   const lock = await CacheLock.take(file);
   if ('busy' in lock) return lock;
-  const existing = await readSlots(file, count, recordBytes);
-  if (existing) return new DecodedCache(file, count, recordBytes, existing.slots, existing.nextSlot, lock);
+  const existing = await readSlots(file, count, recordBytes, values);
+  if (existing) return new DecodedCache(file, count, recordBytes, existing.slots, existing.nextSlot, lock, values);
   const partial = `${file}.${process.pid}.partial`;
   const handle = await fsp.open(partial, 'w');
   try {
-    await handle.write(header(count, recordBytes, 0), 0, HEADER_BYTES, 0);
+    await handle.write(header(count, recordBytes, 0, values), 0, HEADER_BYTES, 0);
     await handle.truncate(dataOffset(count)); // an empty slot table; records are appended as epochs decode them
   } finally {
     await handle.close();
   }
   await fsp.rename(partial, file);
-  return new DecodedCache(file, count, recordBytes, new Uint32Array(count), 0, lock);
+  return new DecodedCache(file, count, recordBytes, new Uint32Array(count), 0, lock, values);
 }
 
 /** `<cache>.lock` holds the writer's pid; a lock whose process is gone is taken over. */
@@ -169,7 +176,12 @@ function isAlive(pid: number): boolean {
   }
 }
 
-async function readSlots(file: string, count: number, recordBytes: number): Promise<{ slots: Uint32Array; nextSlot: number } | null> {
+async function readSlots(
+  file: string,
+  count: number,
+  recordBytes: number,
+  values: CacheRef['values'],
+): Promise<{ slots: Uint32Array; nextSlot: number } | null> {
   const handle = await fsp.open(file, 'r').catch(() => null);
   if (!handle) return null;
   try {
@@ -179,7 +191,8 @@ async function readSlots(file: string, count: number, recordBytes: number): Prom
       head.toString('latin1', 0, 8) === MAGIC &&
       head.readUInt32LE(8) === VERSION &&
       head.readUInt32LE(12) === count &&
-      head.readUInt32LE(16) === recordBytes;
+      head.readUInt32LE(16) === recordBytes &&
+      head.readUInt32LE(24) === VALUE_CODES[values];
     if (!matches) return null;
     const slots = new Uint32Array(count);
     await handle.read(new Uint8Array(slots.buffer), 0, slots.byteLength, HEADER_BYTES);

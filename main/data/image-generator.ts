@@ -4,7 +4,7 @@ import { makeBatch } from './data-generator.js';
 import { CACHE_EMPTY, type DecodedRows, type DecodeJob, type FilesContext, type ProbedFile } from './decode/decode-jobs.js';
 import type { TargetSpec } from './decode/image.js';
 import type { DecodedCache } from './decoded-cache.js';
-import { intensitySpec } from './intensity.js';
+import { intensitySpec, type AppliedIntensity } from './intensity.js';
 import { normalizeLut } from './normalize.js';
 import { PooledGenerator, type PooledOptions } from './pooled-generator.js';
 import type { FileList } from './sources/file-list.js';
@@ -115,18 +115,38 @@ export class ImageFilesGenerator extends PooledGenerator {
     if (skipped.length > 0 && this.#options.onBadFile === 'fail') throw new BadFileError(skipped);
     const kept = skipped.length ? indices.filter((_, row) => rows.ok[row] === 1) : indices.slice();
     const labels = Int32Array.from(kept, (i) => files.label(i));
-    return makeBatch({ x, shape: this.sampleShape, indices: kept, labels, numClasses: this.classNames.length, skipped });
+    const applied = appliedBySample(kept, rows);
+    return makeBatch({
+      x,
+      shape: this.sampleShape,
+      indices: kept,
+      labels,
+      numClasses: this.classNames.length,
+      skipped,
+      ...(applied && { applied }),
+    });
   }
+}
+
+/** The 8-bit lookup table's mapping, before normalize. */
+const EIGHT_BIT: AppliedIntensity = { kind: 'scale', fullScale: 255 };
+
+/** What each packed row's values got, by sample index; none at all for a batch of 8-bit rows only (the common case costs nothing). */
+function appliedBySample(kept: Uint32Array, rows: DecodedRows): Map<number, AppliedIntensity> | undefined {
+  if (!rows.applied) return undefined;
+  return new Map(rows.applied.map((applied, packed) => [kept[packed]!, applied ?? EIGHT_BIT]));
 }
 
 /**
  * The slots the worker wrote this job's new records to, in row order: successes only, from firstNewSlot on. A
- * sample that failed stays uncached and is tried again next epoch: a file may be fixed, a share may come back.
+ * sample that failed stays uncached and is tried again next epoch: a file may be fixed, a share may come back. So does a
+ * full-depth image in an 8-bit cache, decoded again each epoch rather than stored rounded.
  */
 function recordSlots(cache: DecodedCache, job: DecodeJob, rows: DecodedRows): void {
   let next = job.firstNewSlot!;
+  const uncached = new Set(rows.uncached);
   job.indices.forEach((index, row) => {
-    if (job.slots![row] === CACHE_EMPTY && rows.ok[row]) cache.slots[index] = 1 + next++;
+    if (job.slots![row] === CACHE_EMPTY && rows.ok[row] && !uncached.has(row)) cache.slots[index] = 1 + next++;
   });
   cache.written();
 }

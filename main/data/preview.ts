@@ -1,6 +1,7 @@
 // Runs anywhere in main: samples of a split rendered as PNG bytes, exactly as the generator yields them to the model.
 import type { DataGenerator } from './data-generator.js';
 import { encodePng } from './decode/png-encode.js';
+import { describeIntensity } from './intensity.js';
 import { sampleIndices } from './shuffle.js';
 import type { SkippedSample } from './types.js';
 
@@ -17,6 +18,8 @@ export interface PreviewSample {
   range: [number, number];
   /** How values became pixels: the inverse of the generator's normalization, or a min-max stretch where unknown. */
   display: 'denormalized' | 'stretched';
+  /** How the image's stored values became model inputs (window, preset, minmax, zscore, v / 65535), where the generator says. */
+  intensity?: string;
 }
 
 export interface PreviewOptions {
@@ -47,7 +50,10 @@ export async function previewSamples(
     const values = batch.x.subarray(row * rowValues, (row + 1) * rowValues);
     const index = batch.indices[row]!;
     const range = valueRange(values);
-    const data = toPixel ? denormalize(values, channels, toPixel) : stretch(values, range);
+    const applied = batch.applied?.get(index);
+    // A z-score has no [0, 1] scale to undo: stretched, as values of unknown meaning are.
+    const invert = applied?.kind === 'zscore' ? null : toPixel;
+    const data = invert ? denormalize(values, channels, invert) : stretch(values, range);
     const png = encodePng(displayable(data, width, height, channels));
     samples.push({
       index,
@@ -59,7 +65,8 @@ export async function previewSamples(
       width,
       channels,
       range,
-      display: toPixel ? 'denormalized' : 'stretched',
+      display: invert ? 'denormalized' : 'stretched',
+      ...(applied && { intensity: describeIntensity(applied) }),
     });
   }
   return { samples, skipped: batch.skipped };

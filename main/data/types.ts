@@ -1,4 +1,5 @@
 // Runs anywhere in main (plain Node): the shapes that cross between data handlers, generators and their consumers.
+import type { AppliedIntensity } from './intensity.js';
 
 /** One batch as a generator yields it: what the model sees, plus where each row came from. */
 export interface Batch {
@@ -13,6 +14,8 @@ export interface Batch {
   indices: Uint32Array;
   /** Samples of this batch left out: unreadable (on_bad_file: skip), or holding non-finite values (on_non_finite: skip). */
   skipped: SkippedSample[];
+  /** By dataset index: the window or scaling each full-depth row got (for previews); absent when none did. */
+  applied?: ReadonlyMap<number, AppliedIntensity>;
 }
 
 export interface SkippedSample {

@@ -3,7 +3,9 @@ import path from 'node:path';
 import type { ImageOptions } from '../../../common/data-config.js';
 import { defaultCacheDir } from '../cache-dir.js';
 import { readImageFile } from '../decode/read-file.js';
-import { decodeImage } from '../decode/image.js';
+import { probeImage } from '../decode/decode-jobs.js';
+import { floatRecordBytes } from '../decode/float-record.js';
+import { decodeFullDepth } from '../decode/full-depth.js';
 import { cacheKey, openDecodedCache, type DecodedCache } from '../decoded-cache.js';
 import { closeSplits } from '../data-handler.js';
 import { ImageFilesGenerator, type ImageTarget } from '../image-generator.js';
@@ -67,7 +69,7 @@ async function resolveTarget(options: ImageOptions, listings: SplitListing[]): P
   for (const { files } of listings) {
     for (let i = 0; i < Math.min(files.length, INFER_TRIES); i++) {
       try {
-        const { original } = await decodeImage(readImageFile(files.path(i), base.maxPixels), base);
+        const original = await probeImage(readImageFile(files.path(i), base.maxPixels), base, files.path(i));
         return { ...base, height: original.height, width: original.width };
       } catch (error) {
         errors.push(`${files.path(i)}: ${(error as Error).message}`);
@@ -81,6 +83,20 @@ async function resolveTarget(options: ImageOptions, listings: SplitListing[]): P
   );
 }
 
+/**
+ * Whether the cache keeps float records: with a `window` every image's values go the float way, and a split whose
+ * first readable file is full-depth (16-bit, DICOM) is taken to be all so. An 8-bit cache leaves full-depth images
+ * uncached (decoded each epoch) rather than storing them rounded.
+ */
+async function floatValues(options: ImageOptions, files: FileList, maxPixels: number): Promise<boolean> {
+  if (options.window !== undefined) return true;
+  for (let i = 0; i < Math.min(files.length, INFER_TRIES); i++) {
+    const full = await decodeFullDepth(readImageFile(files.path(i), maxPixels), maxPixels, 0, files.path(i)).catch(() => undefined);
+    if (full !== undefined) return full !== null;
+  }
+  return false;
+}
+
 /** The decoded cache, or a note on why there is none although the config asked for one. */
 async function openCache(
   options: ImageOptions,
@@ -91,8 +107,10 @@ async function openCache(
   if (!options.cache) return { notes: [] };
   const dir = options.cache_dir ? resolveFrom(baseDir, options.cache_dir) : path.join(defaultCacheDir(), 'decoded');
   const { height, width, channels, interpolation, maxPixels } = target;
-  const key = await cacheKey((i) => files.path(i), files.length, { height, width, channels, interpolation, maxPixels });
-  const opened = await openDecodedCache(dir, key, files.length, height * width * channels).catch((error: Error) => {
+  const values = (await floatValues(options, files, maxPixels)) ? 'f32' : 'u8';
+  const key = await cacheKey((i) => files.path(i), files.length, { height, width, channels, interpolation, maxPixels, values });
+  const recordBytes = values === 'f32' ? floatRecordBytes(height * width * channels) : height * width * channels;
+  const opened = await openDecodedCache(dir, key, files.length, recordBytes, values).catch((error: Error) => {
     throw infoError(options.cache_dir ? 'cache_dir' : 'cache', `cannot open the decoded cache in ${dir}: ${error.message}`, error);
   });
   return 'busy' in opened ? { notes: [`decoding without a cache: ${opened.busy}`] } : { cache: opened, notes: [] };
@@ -114,6 +132,7 @@ export async function imageGenerators(options: ImageOptions, baseDir: string, cl
         classNames,
         target,
         normalize: options.normalize,
+        ...(options.window !== undefined && { window: options.window }),
         onBadFile: options.on_bad_file,
         batchSize: options.batch_size,
         // The test split is read in order: evaluation needs no shuffling and gains from reproducible batches.

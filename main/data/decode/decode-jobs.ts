@@ -3,7 +3,10 @@ import { openSync, readSync, writeSync } from 'node:fs';
 import type { AppliedIntensity, IntensitySpec } from '../intensity.js';
 import { FileList, type SharedFileList } from '../sources/file-list.js';
 import { decodeDicom, readDicomFile, type DecodedDicom } from './dicom/index.js';
-import { decodeImage, type TargetSpec } from './image.js';
+import { decodeFloatRecord, encodeFloatRecord } from './float-record.js';
+import { resizedImage, writeResized, type ResizedImage } from './float-row.js';
+import { decodeFullDepth } from './full-depth.js';
+import { decodeImage, type TargetImage, type TargetSpec } from './image.js';
 import { runNiftiJob, type NiftiJob } from './nifti/job.js';
 import { readImageFileReused } from './read-file.js';
 
@@ -12,6 +15,8 @@ export interface CacheRef {
   file: string;
   dataOffset: number;
   recordBytes: number;
+  /** u8: 8-bit pixels (full-depth images stay uncached); f32: a float record (decoded-cache.ts) for every image. */
+  values: 'u8' | 'f32';
 }
 
 /** A sample's entry in a decoded cache's slot table: not cached (yet), or else 1 + its record's slot. */
@@ -82,8 +87,10 @@ export interface DecodedRows {
   x?: Float32Array;
   ok: Uint8Array;
   failures: RowFailure[];
-  /** Per packed row: the window or scaling its values got; absent for rows that went through the 8-bit lookup table. */
+  /** Per packed row: the window or scaling its values got (null: the 8-bit lookup table); absent when every row is null. */
   applied?: (AppliedIntensity | null)[];
+  /** Rows that decoded but were not written to the cache (full-depth images in an 8-bit cache); not given slots. */
+  uncached?: number[];
 }
 
 export interface ProbedFile {
@@ -149,40 +156,88 @@ function fileList(shared: SharedFileList): FileList {
   return list;
 }
 
+/** One image at the model's size and channels, before intensity: 8-bit pixels, or full-depth values. */
+type RowValues = { u8: Uint8Array } | { resized: ResizedImage };
+
+/** Decode one listed file (a frame of it, for multi-frame DICOM) to the model's size, at its own depth. */
+async function decodeRow(bytes: Uint8Array, context: FilesContext, frame: number, file: string): Promise<RowValues> {
+  const full = await decodeFullDepth(bytes, context.target.maxPixels, frame, file);
+  if (full) return { resized: resizedImage(full.image, context.target) };
+  return { u8: (await decodeImage(bytes, context.target)).pixels };
+}
+
+/** Values to model inputs: 8-bit pixels under the default window through the lookup table (exact, fast), the rest in float. */
+function emitRow(values: RowValues, context: FilesContext, out: Float32Array, at: number): AppliedIntensity | null {
+  const { channels } = context.target;
+  if ('u8' in values) {
+    if (context.intensity.window.kind === 'default') {
+      writeRows(values.u8, context.lut, channels, out, at);
+      return null;
+    }
+    return writeResized(asResized(values.u8), channels, context.intensity, out, at);
+  }
+  return writeResized(values.resized, channels, context.intensity, out, at);
+}
+
+function asResized(pixels: Uint8Array): ResizedImage {
+  return { values: Float32Array.from(pixels), fullScale: 255 };
+}
+
+/** The decoded record of a row for the cache, or null when this cache cannot hold it (full depth in an 8-bit cache). */
+function cacheRecord(values: RowValues, cache: CacheRef): Uint8Array | null {
+  if (cache.values === 'u8') return 'u8' in values ? values.u8 : null;
+  return encodeFloatRecord('u8' in values ? asResized(values.u8) : values.resized);
+}
+
+function readCached(cache: CacheRef, slot: number, record: Uint8Array): RowValues {
+  readSync(handle(cache.file, 'r+'), record, 0, cache.recordBytes, cache.dataOffset + (slot - 1) * cache.recordBytes);
+  return cache.values === 'u8' ? { u8: record } : { resized: decodeFloatRecord(record) };
+}
+
 async function decodeFiles(job: DecodeJob, context: FilesContext): Promise<DecodedRows> {
-  const { target, lut, cache } = context;
+  const { target, cache, frames } = context;
   const { indices, slots } = job;
   const files = fileList(context.files);
   const rowValues = target.height * target.width * target.channels;
   const x = rowsBuffer(job, indices.length * rowValues);
   const ok = new Uint8Array(indices.length);
   const failures: RowFailure[] = [];
-  const pixels = new Uint8Array(rowValues);
-  const fresh = cache ? pendingBuffer(indices.length * rowValues) : null;
-  let packed = 0;
+  const applied: (AppliedIntensity | null)[] = [];
+  const uncached: number[] = [];
+  const record = new Uint8Array(cache?.recordBytes ?? 0);
+  const fresh = cache ? pendingBuffer(indices.length * cache.recordBytes) : null;
   let freshCount = 0;
   for (let row = 0; row < indices.length; row++) {
     const slot = slots?.[row] ?? CACHE_EMPTY;
     try {
-      if (slot !== CACHE_EMPTY) {
-        readSync(handle(cache!.file, 'r+'), pixels, 0, rowValues, cache!.dataOffset + (slot - 1) * cache!.recordBytes);
-        writeRows(pixels, lut, target.channels, x, packed * rowValues);
-      } else {
-        const image = await decodeImage(readImageFileReused(files.path(indices[row]!), target.maxPixels), target);
-        writeRows(image.pixels, lut, target.channels, x, packed * rowValues);
-        fresh?.set(image.pixels, freshCount++ * rowValues);
+      let values: RowValues;
+      if (slot !== CACHE_EMPTY) values = readCached(cache!, slot, record);
+      else {
+        const file = files.path(indices[row]!);
+        values = await decodeRow(readImageFileReused(file, target.maxPixels), context, frames?.[indices[row]!] ?? 0, file);
+        const bytes = cache ? cacheRecord(values, cache) : null;
+        if (bytes) fresh!.set(bytes, freshCount++ * cache!.recordBytes);
+        else if (cache) uncached.push(row);
       }
+      applied.push(emitRow(values, context, x, applied.length * rowValues));
       ok[row] = 1;
-      packed++;
     } catch (error) {
       failures.push({ row, reason: (error as Error).message });
     }
   }
   if (cache && freshCount > 0)
-    writeSync(handle(cache.file, 'r+'), fresh!, 0, freshCount * rowValues, cache.dataOffset + job.firstNewSlot! * cache.recordBytes);
-  if (job.out) return { ok, failures };
+    writeSync(
+      handle(cache.file, 'r+'),
+      fresh!,
+      0,
+      freshCount * cache.recordBytes,
+      cache.dataOffset + job.firstNewSlot! * cache.recordBytes,
+    );
+  const packed = applied.length;
+  const extras = { ...(applied.some(Boolean) && { applied }), ...(uncached.length > 0 && { uncached }) };
+  if (job.out) return { ok, failures, ...extras };
   // A short batch is copied once so the transferred buffer holds only its rows.
-  return { x: packed === indices.length ? x : x.slice(0, packed * rowValues), ok, failures };
+  return { x: packed === indices.length ? x : x.slice(0, packed * rowValues), ok, failures, ...extras };
 }
 
 function decodeIdx(job: DecodeJob, context: IdxContext): DecodedRows {
@@ -205,14 +260,21 @@ async function probeFiles(job: ProbeJob, context: FilesContext): Promise<ProbedF
   const probed: ProbedFile[] = [];
   for (const index of job.indices) {
     try {
-      const bytes = readImageFileReused(files.path(index), target.maxPixels);
-      const { original } = await decodeImage(bytes, target);
+      const file = files.path(index);
+      const bytes = readImageFileReused(file, target.maxPixels);
+      const original = await probeImage(bytes, target, file);
       probed.push({ ok: true, ...original, bytes: bytes.length });
     } catch (error) {
       probed.push({ ok: false, reason: (error as Error).message });
     }
   }
   return probed;
+}
+
+/** What an image is, at any depth: full-depth images are decoded as such (a DICOM file is not an 8-bit image at all). */
+export async function probeImage(bytes: Uint8Array, spec: TargetSpec, file: string): Promise<TargetImage['original']> {
+  const full = await decodeFullDepth(bytes, spec.maxPixels, 0, file);
+  return full ? full.original : (await decodeImage(bytes, spec)).original;
 }
 
 async function decodeDicomFile(job: DicomJob): Promise<{ value: DecodedDicom; transfer: ArrayBuffer[] }> {

@@ -5,7 +5,8 @@
  * values come back mangled; no well-kept JS library resizes float arrays with Pillow's kernels either. This is
  * Pillow's separable convolution (libImaging/Resample.c, ImagingResample): per output pixel, the kernel centred on
  * (x + 0.5) * scale, its support widened by the scale when shrinking (antialiasing), weights normalised to sum 1,
- * horizontal pass then vertical; nearest picks source pixels as Pillow's affine scaling does. Checked against Pillow's mode 'F' resize in test/main/data/float-path.test.ts.
+ * horizontal pass then vertical; nearest picks source pixels as Pillow's affine scaling does. Checked against
+ * Pillow's mode 'F' resize in test/main/data/float-path.test.ts.
  */
 
 export type Interpolation = 'nearest' | 'bilinear' | 'bicubic' | 'lanczos3';

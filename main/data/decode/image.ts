@@ -20,9 +20,9 @@ export interface TargetImage {
   original: { width: number; height: number; channels: number; format: string };
 }
 
-type Format = 'png' | 'jpeg' | 'webp' | 'gif';
+export type Format = 'png' | 'jpeg' | 'webp' | 'gif' | 'tiff';
 
-const FORMAT_NAMES: Record<Format, string> = { png: 'PNG', jpeg: 'JPEG', webp: 'WebP', gif: 'GIF' };
+const FORMAT_NAMES: Record<Format, string> = { png: 'PNG', jpeg: 'JPEG', webp: 'WebP', gif: 'GIF', tiff: 'TIFF' };
 const KERNELS = { nearest: 'nearest', bilinear: 'linear', bicubic: 'cubic', lanczos3: 'lanczos3' } as const;
 
 // The decode pool already runs one image per thread, so libvips threads within an image would only oversubscribe the
@@ -38,6 +38,7 @@ export function sniffFormat(bytes: Uint8Array): Format | undefined {
   if (bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return 'jpeg';
   if (ascii(0, 4) === 'RIFF' && ascii(8, 12) === 'WEBP') return 'webp';
   if (ascii(0, 6) === 'GIF87a' || ascii(0, 6) === 'GIF89a') return 'gif';
+  if (ascii(0, 4) === 'II*\0' || ascii(0, 4) === 'MM\0*') return 'tiff';
   return undefined;
 }
 
@@ -87,7 +88,7 @@ async function decodeWithSharp(
   };
 }
 
-async function sharpCall<T>(format: Format, call: () => Promise<T>): Promise<T> {
+export async function sharpCall<T>(format: Format, call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (error) {

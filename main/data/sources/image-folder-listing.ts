@@ -1,14 +1,34 @@
-// Runs anywhere in main: lists root/<class>/**/*.png|jpg|jpeg|webp into a FileList, reporting whatever it cannot use.
-import { promises as fsp, type Dirent } from 'node:fs';
+// Runs anywhere in main: lists root/<class>/**/*.png|jpg|jpeg|webp|tif|tiff and DICOM files into a FileList, reporting whatever it cannot use.
+import { constants, promises as fsp, type Dirent } from 'node:fs';
 import path from 'node:path';
 import { FileList } from './file-list.js';
 import { ListingReport } from './problems.js';
 import { fsProblem } from '../../config/fs-problem.js';
 
-const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg', '.webp']);
+const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg', '.webp', '.tif', '.tiff']);
 
 export function isImageName(name: string): boolean {
   return IMAGE_EXTENSIONS.has(path.extname(name).toLowerCase());
+}
+
+const DICOM_PROBE_BYTES = 132;
+
+/**
+ * A DICOM Part 10 file by content ('DICM' after the 128-byte preamble), whatever its name: PACS exports name files
+ * 1.2.840..., IM000001 or .dcm. Opened non-blocking, so a FIFO cannot hang the listing; any failure means "no".
+ */
+export async function isDicomFile(file: string): Promise<boolean> {
+  const handle = await fsp.open(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0)).catch(() => null);
+  if (!handle) return false;
+  try {
+    const head = new Uint8Array(DICOM_PROBE_BYTES);
+    const { bytesRead } = await handle.read(head, 0, DICOM_PROBE_BYTES, 0);
+    return bytesRead === DICOM_PROBE_BYTES && String.fromCharCode(...head.subarray(128)) === 'DICM';
+  } catch {
+    return false;
+  } finally {
+    await handle.close();
+  }
 }
 
 /** Byte-order comparison: the same order on every machine and locale (readdir's own order is the filesystem's). */
@@ -107,7 +127,7 @@ async function walk(folder: string, label: number, files: FileList, report: List
 async function entryKind(folder: string, entry: Dirent, report: ListingReport): Promise<'image' | 'folder' | 'other'> {
   const full = path.join(folder, entry.name);
   if (entry.isDirectory()) return 'folder';
-  if (entry.isFile()) return counted(isImageName(entry.name), report);
+  if (entry.isFile()) return counted(await isImage(full, entry.name), report);
   if (entry.isSymbolicLink()) {
     const target = await fsp.stat(full).catch((error: NodeJS.ErrnoException) => error);
     if (target instanceof Error) {
@@ -115,11 +135,15 @@ async function entryKind(folder: string, entry: Dirent, report: ListingReport): 
       return 'other';
     }
     if (target.isDirectory()) return 'folder';
-    if (target.isFile()) return counted(isImageName(entry.name), report);
+    if (target.isFile()) return counted(await isImage(full, entry.name), report);
   }
   if (isImageName(entry.name)) report.problem(full, 'not a regular file (a pipe, socket or device)');
   else report.ignoredFiles++;
   return 'other';
+}
+
+async function isImage(file: string, name: string): Promise<boolean> {
+  return isImageName(name) || (await isDicomFile(file));
 }
 
 function counted(isImage: boolean, report: ListingReport): 'image' | 'other' {
