@@ -4,7 +4,7 @@ import type { DecodeContext, DecodedRows, DecodeResult, Job } from './decode/dec
 import type { RowTarget } from './decode/float-row.js';
 import type { NiftiJob } from './decode/nifti/job.js';
 import type { Axis } from './decode/nifti/index.js';
-import { intensitySpec, type IntensitySpec } from './intensity.js';
+import { intensitySpec, type AppliedIntensity, type IntensitySpec } from './intensity.js';
 import { BadFileError } from './image-generator.js';
 import { PooledGenerator, type PooledOptions } from './pooled-generator.js';
 import type { Volume } from './sources/nifti-listing.js';
@@ -175,6 +175,8 @@ export class NiftiSlicesGenerator extends PooledGenerator {
     if (skipped.length > 0 && this.#options.onBadFile === 'fail') throw new BadFileError(skipped);
     const kept = skipped.length ? indices.filter((_, row) => rows.ok[row] === 1) : indices.slice();
     const labels = Int32Array.from(kept, (i) => this.labelOf(i));
-    return makeBatch({ x, shape: this.sampleShape, indices: kept, labels, numClasses: this.classNames.length, skipped });
+    // The window each slice got (minmax and zscore differ per slice), by sample: previews say it.
+    const applied = new Map(Array.from(kept, (index, packed): [number, AppliedIntensity] => [index, rows.applied![packed]!]));
+    return makeBatch({ x, shape: this.sampleShape, indices: kept, labels, numClasses: this.classNames.length, skipped, applied });
   }
 }

@@ -237,6 +237,7 @@ describe('Nifti: preview', () => {
       expect(sample.source).toMatch(/vol-\d+\.nii(\.gz)? slice \d along axis 2 \(subject #[0-9a-f]{12}\)$/);
       expect(sample.range[0]).toBe(0); // minmax per slice: every slice spans 0 to 1
       expect(sample.range[1]).toBe(1);
+      expect(sample.intensity).toMatch(/^minmax: -?[\d.]+ to -?[\d.]+$/); // each slice's own range, in stored units
       for (const patient of PATIENTS) expect(sample.source).not.toContain(patient);
     }
   });
