@@ -167,6 +167,12 @@ export const NiftiInfoSchema = z
     max_voxels: positiveInt
       .default(2 ** 27)
       .describe('a volume declaring more voxels is refused before it is read (2^27 is 512 x 512 x 512)'),
+    kept_volumes_mb: z
+      .number()
+      .int()
+      .min(0)
+      .default(256)
+      .describe('MB of whole volumes the decode threads keep between batches, so a shuffled epoch reads each once per thread; 0: none'),
     ...GeneratorOptionsSchema,
     image_size: z.tuple([positiveInt, positiveInt]).optional().describe('[height, width]; default: the first volume’s slice size'),
     // A volume is gray: one channel unless an ImageNet-style model wants it repeated to three.

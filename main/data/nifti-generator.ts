@@ -29,6 +29,8 @@ export interface NiftiGeneratorOptions extends PooledOptions {
   target: RowTarget;
   window?: WindowOption;
   maxVoxels: number;
+  /** Whole volumes the decode threads keep between jobs, all threads together (each keeps its share). */
+  keptVolumeBytes: number;
   onBadFile: 'skip' | 'fail';
   listing: ListingReport;
 }
@@ -162,6 +164,7 @@ export class NiftiSlicesGenerator extends PooledGenerator {
       target,
       intensity: this.#intensity,
       maxVoxels,
+      keepBytes: Math.floor(this.#options.keptVolumeBytes / this.pool().size),
     };
     if (out) job.out = out.buffer as SharedArrayBuffer;
     const rows = (await this.runOnPool(job)) as DecodedRows;

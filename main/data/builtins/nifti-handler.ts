@@ -57,6 +57,7 @@ export class Nifti extends DataHandler {
           target,
           window: info.window,
           maxVoxels: info.max_voxels,
+          keptVolumeBytes: info.kept_volumes_mb * 2 ** 20,
           onBadFile: info.on_bad_file,
           listing: report,
           normalize: info.normalize,

@@ -54,7 +54,10 @@ export async function readCsv(file: string, columns: CsvColumns): Promise<CsvRow
   try {
     records = parse(await fsp.readFile(file, 'utf8'), { columns: true, skip_empty_lines: true, trim: true, info: true, bom: true });
   } catch (error) {
-    throw new Error(`${file}: ${(error as Error).message}`, { cause: error });
+    // Said by code and line only: csv-parse quotes the offending field, which may be a patient's identifier.
+    const { code, lines } = error as { code?: string; lines?: number };
+    // eslint-disable-next-line preserve-caught-error -- the cause is left off for the same reason
+    throw new Error(`${file}: not a readable CSV (${code ?? 'parse error'}${lines ? ` at line ${lines}` : ''})`);
   }
   const header = Object.keys(records[0]?.record ?? {});
   for (const column of [columns.file, columns.label, columns.subject].filter((c) => c !== undefined)) {

@@ -108,6 +108,16 @@ describe('Nifti: listing, slices and rows', () => {
     expect(problems).toEqual([expect.stringMatching(/^cut\.nii: truncated: the header declares \d+ bytes/)]);
   });
 
+  it('an unparsable CSV is refused by code and line, never quoting the field (it may be a patient identifier)', async () => {
+    writeFileSync(path.join(dir, 'bad.csv'), 'file,label,patient\nvols/vol-0.nii,healthy,x"PAT-4471"\n');
+    const error = await open({ path: 'bad.csv', subject_column: 'patient' }).then(
+      () => undefined,
+      (thrown: Error) => thrown,
+    );
+    expect(error?.message).toMatch(/^data\.info\.path: .*bad\.csv: not a readable CSV \(INVALID_OPENING_QUOTE at line 2\)$/);
+    expect(error?.message).not.toContain('PAT-4471');
+  });
+
   it('a folder without labels is refused on its key', async () => {
     await expect(open({ train: 'vols' })).rejects.toThrow(/^data\.info\.train: .*vols is a folder: name the CSV of its labels in `labels`/);
   });

@@ -3,8 +3,9 @@ import type { AppliedIntensity, FloatImage, IntensitySpec } from '../../intensit
 import type { DecodedRows, RowFailure } from '../decode-jobs.js';
 import { writeFloatRow, type RowTarget } from '../float-row.js';
 import { NiftiDecodeError } from './errors.js';
-import { readNiftiVoxels } from './read.js';
-import { sliceRange, sliceToFloat32, type Axis, type Slice } from './voxels.js';
+import { keep, keepable, keptVolume, stampOf, type KeptVolume } from './kept-volumes.js';
+import { readNiftiVoxels, type VoxelRange } from './read.js';
+import { sliceOfValues, sliceRange, valuesOf, type Axis, type Slice } from './voxels.js';
 import type { NiftiHeader } from './header.js';
 
 /** Decode these slices to rows; needs no context (the paths travel with the job: a few hundred bytes a batch). */
@@ -17,6 +18,8 @@ export interface NiftiJob {
   target: RowTarget;
   intensity: IntensitySpec;
   maxVoxels: number;
+  /** Bytes of whole volumes this thread may keep between jobs (kept-volumes.ts). */
+  keepBytes: number;
   /** Shared memory to write the rows into (see IterateOptions.reuseBuffers); else the result brings its own. */
   out?: SharedArrayBuffer;
 }
@@ -35,19 +38,32 @@ export function sliceImage(slice: Slice, header: NiftiHeader): FloatImage {
 }
 
 /**
- * Slices of one volume that come together in a job are read from one read of the volume: the rows of a batch
- * name their volume, so the same file is not inflated twice for one batch.
+ * The slices `indices` of one volume. A volume this thread keeps is not read at all; one small enough to keep is
+ * read whole and kept; a larger one only from its first asked-for slice to its last. Slices of one volume in the
+ * same job share that one read.
  */
-async function readSlices(path: string, axis: Axis, indices: number[], maxVoxels: number): Promise<Map<number, FloatImage>> {
-  const lowest = Math.min(...indices);
+async function readSlices(path: string, job: NiftiJob, indices: number[]): Promise<Map<number, FloatImage>> {
+  const { axis } = job;
+  const images = (volume: KeptVolume, range: VoxelRange) =>
+    new Map([...new Set(indices)].map((k) => [k, sliceImage(sliceOfValues(volume.values, volume.header, range, axis, k), volume.header)]));
   const highest = Math.max(...indices);
-  const { header, raw, range } = await readNiftiVoxels(path, { maxVoxels }, (h) => {
-    if (highest >= h.dims[axis]) throw new RangeError(`${path}: slice ${highest} along axis ${axis} is outside 0..${h.dims[axis] - 1}`);
-    return { start: sliceRange(h, axis, lowest).start, end: sliceRange(h, axis, highest).end };
+  const checkIndex = (header: NiftiHeader) => {
+    if (highest >= header.dims[axis]) throw new RangeError(`slice ${highest} along axis ${axis} is outside 0..${header.dims[axis] - 1}`);
+  };
+  const known = keptVolume(path);
+  if (known) {
+    checkIndex(known.header);
+    return images(known, { start: 0, end: known.header.voxels });
+  }
+  const stamp = stampOf(path);
+  const { header, raw, range } = await readNiftiVoxels(path, { maxVoxels: job.maxVoxels }, (h) => {
+    checkIndex(h);
+    if (stamp && keepable(h.voxels * h.bytesPerVoxel, job.keepBytes)) return { start: 0, end: h.voxels };
+    return { start: sliceRange(h, axis, Math.min(...indices)).start, end: sliceRange(h, axis, highest).end };
   });
-  const images = new Map<number, FloatImage>();
-  for (const index of new Set(indices)) images.set(index, sliceImage(sliceToFloat32(raw, header, range, axis, index), header));
-  return images;
+  const volume = { header, values: valuesOf(raw, header) };
+  if (range.start === 0 && range.end === header.voxels && stamp) keep(path, stamp, volume, job.keepBytes);
+  return images(volume, range);
 }
 
 /** The rows, with their buffers listed for transfer back to the generator. */
@@ -66,9 +82,8 @@ export async function runNiftiJob(job: NiftiJob): Promise<{ value: DecodedRows; 
     try {
       const images = await readSlices(
         path,
-        job.axis,
+        job,
         rowsOfPath.map((row) => job.slices[row]!),
-        job.maxVoxels,
       );
       for (const row of rowsOfPath) decoded.set(row, images.get(job.slices[row]!)!);
     } catch (error) {

@@ -6,7 +6,8 @@ export type Axis = 0 | 1 | 2;
 
 const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
-type Values = Uint8Array | Int8Array | Int16Array | Uint16Array | Int32Array | Uint32Array | Float32Array | Float64Array;
+/** Voxel values in the host's byte order, as the typed array of their datatype. */
+export type Values = Uint8Array | Int8Array | Int16Array | Uint16Array | Int32Array | Uint32Array | Float32Array | Float64Array;
 
 const VIEWS = {
   uint8: Uint8Array,
@@ -19,8 +20,8 @@ const VIEWS = {
   float64: Float64Array,
 } as const;
 
-/** The raw bytes as numbers of the file's datatype; bytes of the other byte order are swapped in place (raw is ours). */
-function valuesOf(raw: Uint8Array, header: NiftiHeader): Values {
+/** The raw bytes as numbers of the file's datatype; bytes of the other byte order are swapped in place (raw is ours, read once). */
+export function valuesOf(raw: Uint8Array, header: NiftiHeader): Values {
   const size = header.bytesPerVoxel;
   if (size > 1 && header.littleEndian !== HOST_LITTLE_ENDIAN) swapBytes(raw, size);
   const aligned = raw.byteOffset % size === 0 ? raw : raw.slice();
@@ -97,7 +98,11 @@ export interface Slice {
  * no reorientation to a display convention.
  */
 export function sliceToFloat32(raw: Uint8Array, header: NiftiHeader, range: VoxelRange, axis: Axis, index: number): Slice {
-  const values = valuesOf(raw, header);
+  return sliceOfValues(valuesOf(raw, header), header, range, axis, index);
+}
+
+/** The same from values already in host order (a volume kept by a decode thread). */
+export function sliceOfValues(values: Values, header: NiftiHeader, range: VoxelRange, axis: Axis, index: number): Slice {
   const stride = strides(header.dims);
   const [rowAxis, columnAxis] = planeAxes(axis);
   const height = header.dims[rowAxis];
