@@ -20,6 +20,8 @@ export interface ImageGeneratorOptions extends PooledOptions {
   onBadFile: 'skip' | 'fail';
   /** The `window` option (see intensity.ts); unset keeps 8-bit images on their lookup table. */
   window?: WindowOption;
+  /** Entry i is frame frames[i] of its file (multi-frame DICOM); shared memory, parallel to `files`. Default: frame 0. */
+  frames?: Uint32Array;
   cache?: DecodedCache;
   /** What listing the files found and did not use (reported by scans). */
   listing?: ListingReport;
@@ -53,7 +55,15 @@ export class ImageFilesGenerator extends PooledGenerator {
     this.sampleShape = { height, width, channels };
     const lut = normalizeLut(options.normalize, channels);
     const intensity = intensitySpec(options, channels);
-    this.#context = { kind: 'files', files: options.files.shared(), target: options.target, lut, intensity, cache: options.cache?.ref };
+    this.#context = {
+      kind: 'files',
+      files: options.files.shared(),
+      target: options.target,
+      lut,
+      intensity,
+      cache: options.cache?.ref,
+      ...(options.frames && { frames: options.frames }),
+    };
   }
 
   get cache(): DecodedCache | undefined {

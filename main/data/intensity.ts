@@ -9,9 +9,11 @@
  * out, at)` writes one row and returns the AppliedIntensity, which travels with the sample for previews.
  *
  * Contract for handlers that bring their own files (the Dicom tree handler, the NIfTI handler):
- * - A listing entry is "this file, frame k": a FileList (sources/file-list.ts) plus, in FilesContext, `frames`, a
- *   Uint32Array over a SharedArrayBuffer parallel to the list: entry i is frame frames[i] of files.path(i); without
- *   `frames` every entry is frame 0. A DICOM entry decodes through the `decode` job of decode-jobs.ts as it is.
+ * - A listing entry is "this file, frame k": a FileList (sources/file-list.ts) plus `frames`, a Uint32Array parallel
+ *   to it (ImageGeneratorOptions.frames, carried in FilesContext; over a SharedArrayBuffer it is not even copied):
+ *   entry i is frame frames[i] of files.path(i); without `frames` every entry is frame 0. So a Dicom handler needs
+ *   no generator of its own: ImageFilesGenerator({ files, frames, target, window, ... }) decodes its entries through
+ *   the pool's `decode` job, cache and preview included (test/main/data/float-path.test.ts, "multi-frame").
  * - A volume's slice k (NIfTI) is decoded by its handler into a FloatImage (scl_slope / scl_inter applied, no
  *   fullScale, no fileWindow unless the header has cal_min / cal_max) and passed to writeFloatRow, in its own job.
  * - The intensity settings go to threads as an IntensitySpec (plain data): build it once with intensitySpec(info).

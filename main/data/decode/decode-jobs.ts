@@ -166,17 +166,19 @@ async function decodeRow(bytes: Uint8Array, context: FilesContext, frame: number
   return { u8: (await decodeImage(bytes, context.target)).pixels };
 }
 
-/** Values to model inputs: 8-bit pixels under the default window through the lookup table (exact, fast), the rest in float. */
-function emitRow(values: RowValues, context: FilesContext, out: Float32Array, at: number): AppliedIntensity | null {
+/** 8-bit pixels to model inputs: under the default window through the lookup table (exact, fast), else in float. */
+function emitPixels(pixels: Uint8Array, context: FilesContext, out: Float32Array, at: number): AppliedIntensity | null {
   const { channels } = context.target;
-  if ('u8' in values) {
-    if (context.intensity.window.kind === 'default') {
-      writeRows(values.u8, context.lut, channels, out, at);
-      return null;
-    }
-    return writeResized(asResized(values.u8), channels, context.intensity, out, at);
+  if (context.intensity.window.kind === 'default') {
+    writeRows(pixels, context.lut, channels, out, at);
+    return null;
   }
-  return writeResized(values.resized, channels, context.intensity, out, at);
+  return writeResized(asResized(pixels), channels, context.intensity, out, at);
+}
+
+function emitRow(values: RowValues, context: FilesContext, out: Float32Array, at: number): AppliedIntensity | null {
+  if ('u8' in values) return emitPixels(values.u8, context, out, at);
+  return writeResized(values.resized, context.target.channels, context.intensity, out, at);
 }
 
 function asResized(pixels: Uint8Array): ResizedImage {
@@ -189,13 +191,15 @@ function cacheRecord(values: RowValues, cache: CacheRef): Uint8Array | null {
   return encodeFloatRecord('u8' in values ? asResized(values.u8) : values.resized);
 }
 
-function readCached(cache: CacheRef, slot: number, record: Uint8Array): RowValues {
-  readSync(handle(cache.file, 'r+'), record, 0, cache.recordBytes, cache.dataOffset + (slot - 1) * cache.recordBytes);
-  return cache.values === 'u8' ? { u8: record } : { resized: decodeFloatRecord(record) };
+/** A float record from the cache to model inputs. */
+function emitFloatRecord(record: Uint8Array, context: FilesContext, out: Float32Array, at: number): AppliedIntensity {
+  return writeResized(decodeFloatRecord(record), context.target.channels, context.intensity, out, at);
 }
 
 async function decodeFiles(job: DecodeJob, context: FilesContext): Promise<DecodedRows> {
-  const { target, cache, frames } = context;
+  const { target, cache, frames, lut } = context;
+  /** An 8-bit cache under the default window: every cached row goes through the lookup table. */
+  const lutRows = cache?.values === 'u8' && context.intensity.window.kind === 'default';
   const { indices, slots } = job;
   const files = fileList(context.files);
   const rowValues = target.height * target.width * target.channels;
@@ -210,16 +214,23 @@ async function decodeFiles(job: DecodeJob, context: FilesContext): Promise<Decod
   for (let row = 0; row < indices.length; row++) {
     const slot = slots?.[row] ?? CACHE_EMPTY;
     try {
-      let values: RowValues;
-      if (slot !== CACHE_EMPTY) values = readCached(cache!, slot, record);
-      else {
+      const at = applied.length * rowValues;
+      if (slot !== CACHE_EMPTY) {
+        // Warm epochs run this for every sample: kept as plain as it was before float records existed.
+        readSync(handle(cache!.file, 'r+'), record, 0, cache!.recordBytes, cache!.dataOffset + (slot - 1) * cache!.recordBytes);
+        if (!lutRows) applied.push(cache!.values === 'u8' ? emitPixels(record, context, x, at) : emitFloatRecord(record, context, x, at));
+        else {
+          writeRows(record, lut, target.channels, x, at);
+          applied.push(null);
+        }
+      } else {
         const file = files.path(indices[row]!);
-        values = await decodeRow(readImageFileReused(file, target.maxPixels), context, frames?.[indices[row]!] ?? 0, file);
+        const values = await decodeRow(readImageFileReused(file, target.maxPixels), context, frames?.[indices[row]!] ?? 0, file);
         const bytes = cache ? cacheRecord(values, cache) : null;
         if (bytes) fresh!.set(bytes, freshCount++ * cache!.recordBytes);
         else if (cache) uncached.push(row);
+        applied.push(emitRow(values, context, x, at));
       }
-      applied.push(emitRow(values, context, x, applied.length * rowValues));
       ok[row] = 1;
     } catch (error) {
       failures.push({ row, reason: (error as Error).message });

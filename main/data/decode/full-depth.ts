@@ -28,9 +28,8 @@ export async function decodeFullDepth(bytes: Uint8Array, maxPixels: number, fram
 }
 
 async function dicomFrame(bytes: Uint8Array, maxPixels: number, frame: number, file: string): Promise<FullDepthDecoded> {
-  const { header, frames, channels } = await decodeDicom(bytes, file, { maxPixels });
-  const data = frames[frame];
-  if (!data) throw new ImageDecodeError(`frame ${frame} asked of a DICOM file with ${frames.length} frame(s)`);
+  const { header, frames, channels } = await decodeDicom(bytes, file, { maxPixels, frame });
+  const data = frames[0]!;
   const { windowCenter: center, windowWidth: width } = header;
   // A width under 1 is not a usable linear window (PS3.3 C.11.2.1.2.1): the image then has no window of its own.
   const fileWindow = center !== undefined && width !== undefined && width >= 1 ? { center, width } : undefined;

@@ -14,7 +14,7 @@ export type InfoField = FieldBase &
     | { kind: 'text' }
     | { kind: 'number'; integer: boolean; min?: number; max?: number; default?: number }
     | { kind: 'boolean'; default?: boolean }
-    | { kind: 'choice'; options: string[]; default?: string }
+    | { kind: 'choice'; options: string[]; default?: string; pair?: { labels: [string, string] } }
     | { kind: 'pair'; labels: [string, string]; min?: number }
     | { kind: 'list' }
     | { kind: 'yaml'; default?: unknown }
@@ -29,6 +29,8 @@ interface JsonSchema {
   maximum?: number;
   items?: JsonSchema | false;
   prefixItems?: JsonSchema[];
+  const?: unknown;
+  anyOf?: JsonSchema[];
   properties?: Record<string, JsonSchema>;
 }
 
@@ -80,6 +82,8 @@ function fieldOf(key: string, schema: JsonSchema): InfoField {
       ...bounds(schema),
       ...(typeof schema.default === 'number' && { default: schema.default }),
     };
+  const union = choiceOrPair(schema);
+  if (union) return { ...base, kind: 'choice', ...union };
   const pair = schema.prefixItems;
   if (schema.type === 'array' && pair?.length === 2 && pair.every((item) => item.type === 'integer')) {
     return {
@@ -91,6 +95,25 @@ function fieldOf(key: string, schema: JsonSchema): InfoField {
   }
   if (schema.type === 'array' && schema.items && schema.items.type === 'string') return { ...base, kind: 'list' };
   return { ...base, kind: 'yaml', ...(schema.default !== undefined && { default: schema.default }) };
+}
+
+/**
+ * A union of names and a [number, number] pair (`window`: file, a preset, minmax, zscore or [center, width]): a
+ * choice of the names with the pair as one more option, its parts named by its description. Null when the union
+ * holds anything else, which stays a YAML field.
+ */
+function choiceOrPair(schema: JsonSchema): { options: string[]; pair?: { labels: [string, string] } } | null {
+  if (!schema.anyOf) return null;
+  const options: string[] = [];
+  let pair: { labels: [string, string] } | undefined;
+  for (const member of schema.anyOf) {
+    if (typeof member.const === 'string') options.push(member.const);
+    else if (member.enum?.every((v) => typeof v === 'string')) options.push(...member.enum);
+    else if (member.prefixItems?.length === 2 && member.prefixItems.every((item) => item.type === 'number'))
+      pair = { labels: pairLabels(member.description) };
+    else return null;
+  }
+  return options.length ? { options, ...(pair && { pair }) } : null;
 }
 
 /** JSON Schema writes "any safe integer" as ±2^53-1, which is no bound a person needs to see. */

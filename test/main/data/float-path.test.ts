@@ -16,8 +16,9 @@ import { resizeFloat, type Interpolation } from '../../../main/data/decode/float
 import { decodeImage } from '../../../main/data/decode/image.js';
 import type { DataGenerator } from '../../../main/data/data-generator.js';
 import { openData } from '../../../main/data/handler-loader.js';
-import type { ImageFilesGenerator } from '../../../main/data/image-generator.js';
+import { ImageFilesGenerator } from '../../../main/data/image-generator.js';
 import { previewSamples } from '../../../main/data/preview.js';
+import { FileList } from '../../../main/data/sources/file-list.js';
 import { TrainingRunner } from '../../../main/engine/train/runner.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'tributary-full-depth-'));
@@ -230,6 +231,34 @@ describe('CT DICOM: Hounsfield units windowed as numpy computes it from pydicom'
     expect(second.rows).toEqual(first.rows);
     expect([...second.batch.applied!.values()].map((a) => a.kind)).toEqual(['window', 'minmax', 'minmax']);
     expect([...second.batch.applied!]).toEqual([...first.batch.applied!]);
+  });
+});
+
+describe('the listing contract: entry i is frame frames[i] of its file', () => {
+  it('multi-frame: entries of one file, frames 2, 0, 1, each windowed as numpy computes it; frame 3 is no frame', async () => {
+    const files = new FileList();
+    for (let k = 0; k < 4; k++) files.addPath(dir, 'mf/mf.dcm', 0);
+    const target = { height: 20, width: 24, channels: 1, interpolation: 'bilinear', maxPixels: 1e6 } as const;
+    const generator = new ImageFilesGenerator({
+      files: files.seal(),
+      frames: Uint32Array.from([2, 0, 1, 3]),
+      classNames: ['ct'],
+      target,
+      window: 'lung',
+      normalize: 'unit',
+      onBadFile: 'skip',
+      batchSize: 4,
+      shuffle: false,
+    });
+    try {
+      const { rows: got, batch } = await rows(generator, [0, 1, 2, 3]);
+      expect(batch.indices).toEqual(Uint32Array.from([0, 1, 2]));
+      expect(batch.skipped.map((s) => s.reason)).toEqual([expect.stringContaining('frame 3 asked of a file with 3 frame(s)')]);
+      [2, 0, 1].forEach((frame, k) => expect(maxDifference(got[k]!, npy(`mf/lung-${frame}`))).toBeLessThan(1e-6));
+      expect(maxDifference(got[1]!, got[2]!)).toBeGreaterThan(0.01); // the frames differ, so the test tells them apart
+    } finally {
+      await generator.close();
+    }
   });
 });
 

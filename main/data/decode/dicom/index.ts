@@ -25,7 +25,7 @@ const MCT_PHOTOMETRICS = ['YBR_RCT', 'YBR_ICT'];
 
 export interface DecodedDicom {
   header: ImageHeader;
-  /** One [rows, columns, channels] array per frame: modality values (HU for CT), RGB for color. */
+  /** One [rows, columns, channels] array per frame: modality values (HU for CT), RGB for color; only `frame` when asked. */
   frames: Float32Array[];
   channels: 1 | 3;
   /** IDENTIFYING (patient and study keys): present only when the caller asked with `identifying: true`. */
@@ -34,6 +34,8 @@ export interface DecodedDicom {
 
 export interface DecodeDicomOptions extends Partial<DicomLimits> {
   identifying?: boolean;
+  /** Decode this frame only (frames then holds just it): a sample that is one frame of a long series. */
+  frame?: number;
 }
 
 /**
@@ -51,11 +53,15 @@ export async function decodeDicom(bytes: Uint8Array, file: string, options: Deco
   if (MCT_PHOTOMETRICS.includes(header.photometric) && codec !== 'j2k')
     throw new DicomDecodeError(file, `PhotometricInterpretation ${header.photometric} exists only in JPEG 2000, not in ${syntax.name}`);
   const frames: Float32Array[] = [];
+  const only = options.frame;
+  if (only !== undefined && !(Number.isInteger(only) && only >= 0 && only < header.frames))
+    throw new DicomDecodeError(file, `frame ${only} asked of a file with ${header.frames} frame(s)`);
+  const pick = (all: Uint8Array[]) => (only === undefined ? all : [all[only]!]);
   if (codec === 'native') {
     const layout = { bytesPerSample: header.bitsAllocated / 8, planar: header.planar, photometric: header.photometric };
-    for (const frame of nativeFrames(dataSet, header, file)) frames.push(toFloat(frame, header, layout));
+    for (const frame of pick(nativeFrames(dataSet, header, file))) frames.push(toFloat(frame, header, layout));
   } else {
-    for (const frame of encapsulatedFrames(dataSet, header, file)) {
+    for (const frame of pick(encapsulatedFrames(dataSet, header, file))) {
       const raw = await decodeFrame(codec, frame, header, file);
       frames.push(toFloat(raw.bytes, header, compressedLayout(codec, header, raw)));
     }

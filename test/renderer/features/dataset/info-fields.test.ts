@@ -21,6 +21,12 @@ describe('infoFields', () => {
     expect(byKey.image_size).toMatchObject({ kind: 'pair', labels: ['height', 'width'], min: 1 });
     expect(byKey.class_names).toMatchObject({ kind: 'list' });
     expect(byKey.normalize).toMatchObject({ kind: 'yaml', default: 'unit' });
+    expect(byKey.window).toMatchObject({
+      kind: 'choice',
+      options: ['file', 'lung', 'mediastinum', 'bone', 'brain', 'soft_tissue', 'minmax', 'zscore'],
+      pair: { labels: ['center', 'width'] },
+    });
+    expect(infoFields('Idx').some((f) => f.key === 'window')).toBe(false); // IDX files are 8-bit: normalize only
   });
 
   it("has the data section's own keys for every handler (on_non_finite), not the handler's name, path or info", () => {
