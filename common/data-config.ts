@@ -181,6 +181,67 @@ export const DicomInfoSchema = z
     path: ['label_key'],
   });
 
+/** The axis NIfTI slices are cut along: a voxel axis (0, 1, 2 = i, j, k) or its usual name (sagittal = i, coronal = j, axial = k). */
+export const NIFTI_AXIS_NAMES = ['sagittal', 'coronal', 'axial'] as const;
+
+const NiftiSetSchema = z.string().min(1);
+
+export const NiftiInfoSchema = z
+  .strictObject({
+    path: NiftiSetSchema.optional().describe(
+      'one set: a folder of .nii / .nii.gz volumes (labels from `labels`), or a CSV of file, label (and subject) rows; split by subject',
+    ),
+    train: NiftiSetSchema.optional().describe('instead of `path`, two sets: the training folder or CSV'),
+    test: NiftiSetSchema.optional().describe('and the test folder or CSV; a subject found in both train and test is refused'),
+    test_fraction: z.number().min(0).max(0.9).default(0.2).describe('with `path`: the share of subjects (never slices) held out for test'),
+    labels: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('for a folder: CSV of file (relative to that folder) and label rows, relative to the config file'),
+    file_column: z.string().min(1).default('file').describe('the CSV column holding each volume’s file'),
+    label_column: z.string().min(1).default('label'),
+    subject_column: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('the CSV column naming each volume’s subject (patient), kept in one split; default: every volume is its own subject'),
+    axis: z
+      .union([z.enum(NIFTI_AXIS_NAMES), z.literal([0, 1, 2])])
+      .default('axial')
+      .describe('slices are cut across this voxel axis: 0 (sagittal), 1 (coronal) or 2 (axial), as stored, not reoriented'),
+    slices: z
+      .union([z.enum(['all', 'middle']), z.tuple([z.number().int().min(0), z.number().int().min(0)])])
+      .default('all')
+      .describe(
+        'which slices of each volume are samples: all, the middle one, or [from, to] inclusive (2-D samples: the engine takes no 3-D input)',
+      ),
+    max_voxels: positiveInt
+      .default(2 ** 27)
+      .describe('a volume declaring more voxels is refused before it is read (2^27 is 512 x 512 x 512)'),
+    kept_volumes_mb: z
+      .number()
+      .int()
+      .min(0)
+      .default(256)
+      .describe('MB of whole volumes the decode threads keep between batches, so a shuffled epoch reads each once per thread; 0: none'),
+    ...GeneratorOptionsSchema,
+    image_size: z.tuple([positiveInt, positiveInt]).optional().describe('[height, width]; default: the first volume’s slice size'),
+    // A volume is gray: one channel unless an ImageNet-style model wants it repeated to three.
+    color_mode: z.enum(['grayscale', 'rgb']).default('grayscale'),
+    normalize: NormalizeSchema.default('unit'),
+    interpolation: z.enum(['nearest', 'bilinear', 'bicubic', 'lanczos3']).default('bilinear'),
+    window: WindowSchema,
+    on_bad_file: z.enum(['skip', 'fail']).default('skip'),
+  })
+  .refine((info) => (info.path === undefined) !== (info.train === undefined && info.test === undefined), {
+    message: 'name either `path` (one set, split by subject) or `train` and/or `test` (two sets)',
+  })
+  .refine((info) => !Array.isArray(info.slices) || info.slices[0] <= info.slices[1], {
+    message: 'slices [from, to]: from is after to',
+    path: ['slices'],
+  });
+
 export type Normalize = z.infer<typeof NormalizeSchema>;
 export type WindowOption = z.infer<typeof WindowSchema>;
 export type DicomInfo = z.infer<typeof DicomInfoSchema>;
@@ -188,6 +249,7 @@ export type DicomLabelKey = (typeof DICOM_LABEL_KEYS)[number];
 export type ImageFolderInfo = z.infer<typeof ImageFolderInfoSchema>;
 export type CsvManifestInfo = z.infer<typeof CsvManifestInfoSchema>;
 export type IdxInfo = z.infer<typeof IdxInfoSchema>;
+export type NiftiInfo = z.infer<typeof NiftiInfoSchema>;
 export type ImageOptions = Omit<ImageFolderInfo, 'train' | 'test'>;
 
 /** The built-in handlers by the name a config gives them, with the schema of their `info`. */
@@ -196,5 +258,6 @@ export const BUILTIN_INFO_SCHEMAS = {
   CsvManifest: CsvManifestInfoSchema,
   Idx: IdxInfoSchema,
   Dicom: DicomInfoSchema,
+  Nifti: NiftiInfoSchema,
 } as const;
 export type BuiltinHandlerName = keyof typeof BUILTIN_INFO_SCHEMAS;

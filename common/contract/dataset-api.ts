@@ -66,6 +66,22 @@ const SplitScanSchema = z.object({
   ignoredFiles: count.describe('files that are not images by their name'),
   notes: z.array(z.string()).describe('how the split is read, where the operator should know'),
   dicom: DicomSummarySchema.optional().describe('DICOM: headers tallied, patients and studies per class, files not used'),
+  volumes: z
+    .array(
+      z.object({
+        file: z.string(),
+        subject: z.string().describe('salted hash'),
+        dims: z.tuple([count, count, count]),
+        datatype: z.string(),
+        spacing: z.tuple([z.number(), z.number(), z.number()]),
+        gzip: z.boolean(),
+        slices: count,
+        readable: count,
+      }),
+    )
+    .optional()
+    .describe('NIfTI: each volume with its header facts and the slices it gave'),
+  subjects: tallyOf(z.string()).optional().describe('NIfTI: distinct subjects per class'),
 });
 export type SplitScan = z.infer<typeof SplitScanSchema>;
 

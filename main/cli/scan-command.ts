@@ -62,10 +62,17 @@ export function formatScan(scan: SplitScan): string {
       scan.classes.map((c) => [c.key, c.count]),
     ),
   ];
-  if (scan.sizes.length) lines.push(`sizes (WxH): ${scan.sizes.map((s) => `${s.key} x${s.count}`).join(', ')}`);
+  const sizes = scan.volumes ? 'volume sizes (i x j x k)' : 'sizes (WxH)';
+  if (scan.sizes.length) lines.push(`${sizes}: ${scan.sizes.map((s) => `${s.key} x${s.count}`).join(', ')}`);
   if (scan.channels.length) lines.push(`channels: ${scan.channels.map((s) => `${s.key} x${s.count}`).join(', ')}`);
   if (scan.formats.length) lines.push(`formats: ${scan.formats.map((s) => `${s.key} x${s.count}`).join(', ')}`);
   if (scan.dicom) lines.push(...dicomLines(scan.dicom));
+  if (scan.subjects) lines.push(`subjects per class (distinct): ${scan.subjects.map((s) => `${s.key} ${s.count}`).join(', ')}`);
+  for (const v of scan.volumes?.slice(0, SHOWN_PROBLEMS) ?? [])
+    lines.push(
+      `  ${v.file}: ${v.dims.join('x')} ${v.datatype}, spacing ${v.spacing.map((s) => Number(s.toPrecision(6))).join(' x ')}, ` +
+        `${v.readable} of ${v.slices} slices read`,
+    );
   if (scan.ignoredFiles) lines.push(`ignored (not images by name): ${scan.ignoredFiles} files`);
   for (const note of scan.notes) lines.push(`note: ${note}`);
   const problems = [...scan.unreadable.map((u) => [u.source, u.reason]), ...scan.listingProblems.map((p) => [p.path, p.reason])];

@@ -1,6 +1,7 @@
 // Runs anywhere in main: the scan of a split: counts per class, image sizes, channels and formats seen, every unreadable file.
 import type { DataGenerator } from './data-generator.js';
 import { ImageFilesGenerator } from './image-generator.js';
+import { NiftiSlicesGenerator, type VolumeSummary } from './nifti-generator.js';
 import type { SkippedSample } from './types.js';
 import { dicomSummaryOf, type DicomSplitSummary } from './sources/dicom-summary.js';
 import type { ListingProblem } from './sources/problems.js';
@@ -34,6 +35,9 @@ export interface SplitScan {
   notes: string[];
   /** The Dicom handler's splits: headers tallied, patients and studies per class, every file not used. */
   dicom?: DicomSplitSummary;
+  /** NIfTI: each volume's dims, datatype, spacing, hashed subject and slices; distinct subjects per class. */
+  volumes?: VolumeSummary[];
+  subjects?: Tally<string>[];
 }
 
 export interface ScanProgress {
@@ -77,6 +81,7 @@ export async function scanSplit(split: 'train' | 'test', generator: DataGenerato
     done += indices.length;
     options.onProgress?.({ split, done, total: generator.sampleCount });
   };
+  const volumes = generator instanceof NiftiSlicesGenerator ? generator.volumeTally() : null;
   if (generator instanceof ImageFilesGenerator) {
     await eachChunk(generator.sampleCount, generator.pool().size * 2, options.signal, async (indices) => {
       const probed = await generator.probe(indices);
@@ -93,20 +98,21 @@ export async function scanSplit(split: 'train' | 'test', generator: DataGenerato
   } else {
     await eachChunk(generator.sampleCount, 2, options.signal, async (indices) => {
       const batch = await generator.readSamples(indices, options.signal);
+      volumes?.add(batch.indices);
       batch.labels.forEach((label) => perClass[label]!++);
       batch.skipped.forEach(noteUnreadable);
       step(indices);
     });
   }
-  const listing = generator instanceof ImageFilesGenerator ? generator.listing : undefined;
+  const listing = generator instanceof ImageFilesGenerator || generator instanceof NiftiSlicesGenerator ? generator.listing : undefined;
   return {
     split,
     samples: generator.sampleCount,
     readable: generator.sampleCount - unreadableCount,
     classes: generator.classNames.map((key, i) => ({ key, count: perClass[i]! })),
-    sizes: sizes.tallies(),
+    sizes: volumes?.sizes() ?? sizes.tallies(),
     channels: channels.tallies(),
-    formats: formats.tallies(),
+    formats: volumes?.formats() ?? formats.tallies(),
     sampleShape: generator.sampleShape,
     unreadable,
     unreadableCount,
@@ -115,6 +121,7 @@ export async function scanSplit(split: 'train' | 'test', generator: DataGenerato
     ignoredFiles: listing?.ignoredFiles ?? 0,
     notes: generator instanceof ImageFilesGenerator ? [...generator.notes] : [],
     ...withDicom(generator),
+    ...(volumes && { volumes: volumes.volumes(), subjects: volumes.subjects() }),
   };
 }
 

@@ -7,6 +7,7 @@ import { decodeFloatRecord, encodeFloatRecord } from './float-record.js';
 import { resizedImage, writeResized, type ResizedImage } from './float-row.js';
 import { decodeFullDepth } from './full-depth.js';
 import { decodeImage, type TargetImage, type TargetSpec } from './image.js';
+import { runNiftiJob, type NiftiJob } from './nifti/job.js';
 import { readImageFileReused } from './read-file.js';
 
 /** Where decoded pixels are kept between epochs (see decoded-cache.ts for the file layout). */
@@ -74,7 +75,7 @@ export interface DicomJob {
   identifying?: boolean;
 }
 
-export type Job = DecodeJob | ProbeJob | DicomJob;
+export type Job = DecodeJob | ProbeJob | DicomJob | NiftiJob;
 
 export interface RowFailure {
   row: number;
@@ -294,6 +295,7 @@ async function decodeDicomFile(job: DicomJob): Promise<{ value: DecodedDicom; tr
 
 export async function runJob(job: Job, context: DecodeContext | undefined): Promise<{ value: DecodeResult; transfer?: ArrayBuffer[] }> {
   if (job.kind === 'dicom') return decodeDicomFile(job);
+  if (job.kind === 'nifti') return runNiftiJob(job);
   if (!context) throw new Error('a decode job came without its context');
   if (job.kind === 'probe') {
     if (context.kind !== 'files') throw new Error('only image files can be probed');

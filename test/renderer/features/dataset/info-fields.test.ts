@@ -5,7 +5,7 @@ import { BUILTIN_HANDLERS, infoFields, isBuiltinHandler, sectionFields } from '.
 
 describe('infoFields', () => {
   it("has a field for every key of every built-in's info, in the schema's order", () => {
-    expect(BUILTIN_HANDLERS).toEqual(['ImageFolder', 'CsvManifest', 'Idx', 'Dicom']);
+    expect(BUILTIN_HANDLERS).toEqual(['ImageFolder', 'CsvManifest', 'Idx', 'Dicom', 'Nifti']);
     for (const handler of BUILTIN_HANDLERS) {
       expect(infoFields(handler).map((f) => f.key)).toEqual(Object.keys(BUILTIN_INFO_SCHEMAS[handler].shape));
     }
