@@ -45,6 +45,8 @@ export interface BackendReport {
   probe?: BackendProbe;
   /** Why the probe or its cache did not work as it should (an unreadable cache file, a probe that failed): training goes on regardless. */
   probeProblem?: string;
+  /** How a training step runs on tensorflow, once the model is built: `step: one TensorFlow graph` or `step: eager (why)` (graph/step-choice.ts). */
+  step?: string;
 }
 
 /** One backend's training speed on the model and batch being trained, as the probe measured it. */
@@ -158,6 +160,7 @@ export function describeBackend(report: BackendReport): string {
   }
   if (report.requested?.name === report.name) details.push(requestedWords(report.requested));
   if (report.probe) details.push(probeWords(report.probe));
+  if (report.step) details.push(report.step);
   const head = `backend: ${report.name}${details.length ? ` (${details.join('; ')})` : ''}`;
   const failures = report.tried
     .filter((attempt) => !attempt.ok)

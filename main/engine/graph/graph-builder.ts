@@ -1,53 +1,48 @@
 // Runs in the training thread on the tensorflow backend: builds a TensorFlow GraphDef node by node (ops, attributes, constants, placeholders).
 import { proto } from './proto.js';
-import type { Message } from './proto.js';
+import type { AttrValueMsg, GraphDefMsg, NodeDefMsg, TensorShapeMsg } from './proto.js';
 
 /** TensorFlow's DataType enum values for the dtypes the training graph uses. */
 export const DT_FLOAT = 1;
 export const DT_INT32 = 3;
 
-type Msg = Message & Record<string, (...args: unknown[]) => unknown>;
-
 /** An attribute value, made by the `attr` helpers below. */
-export type Attr = Msg;
+export type Attr = AttrValueMsg;
 
-const attrValue = (): Msg => new (proto().AttrValue)() as Msg;
+const attrValue = (): AttrValueMsg => new (proto().AttrValue)();
 
-function shapeProto(dims: readonly (number | null)[]): Msg {
+function shapeProto(dims: readonly (number | null)[]): TensorShapeMsg {
   const { TensorShape } = proto();
-  const shape = new TensorShape() as Msg;
+  const shape = new TensorShape();
   for (const size of dims) {
-    const dim = new TensorShape.Dim() as Msg;
+    const dim = new TensorShape.Dim();
     dim.setSize(size ?? -1);
     shape.addDim(dim);
   }
   return shape;
 }
 
-function listValue(fill: (list: Msg) => void): Attr {
-  const list = new (proto().AttrValue.ListValue)() as Msg;
-  fill(list);
+function withValue(set: (value: AttrValueMsg) => void): Attr {
   const value = attrValue();
-  value.setList(list);
+  set(value);
   return value;
 }
 
 /** Attribute values by kind: a dtype, an int, a float, a bool, a string, a list of ints, a shape. */
 export const attr = {
-  type: (dtype: number): Attr => withValue('setType', dtype),
-  int: (value: number): Attr => withValue('setI', value),
-  float: (value: number): Attr => withValue('setF', value),
-  bool: (value: boolean): Attr => withValue('setB', value),
-  str: (value: string): Attr => withValue('setS', new TextEncoder().encode(value)),
-  ints: (values: readonly number[]): Attr => listValue((list) => list.setIList([...values])),
-  shape: (dims: readonly (number | null)[]): Attr => withValue('setShape', shapeProto(dims)),
+  type: (dtype: number): Attr => withValue((a) => a.setType(dtype)),
+  int: (value: number): Attr => withValue((a) => a.setI(value)),
+  float: (value: number): Attr => withValue((a) => a.setF(value)),
+  bool: (value: boolean): Attr => withValue((a) => a.setB(value)),
+  str: (value: string): Attr => withValue((a) => a.setS(new TextEncoder().encode(value))),
+  ints: (values: readonly number[]): Attr =>
+    withValue((a) => {
+      const list = new (proto().AttrValue.ListValue)();
+      list.setIList([...values]);
+      a.setList(list);
+    }),
+  shape: (dims: readonly (number | null)[]): Attr => withValue((a) => a.setShape(shapeProto(dims))),
 };
-
-function withValue(setter: string, value: unknown): Attr {
-  const message = attrValue();
-  message[setter]!(value);
-  return message;
-}
 
 /** A dtype attribute for float32, the one every float op here takes. */
 export const FLOAT: Attr = attr.type(DT_FLOAT);
@@ -57,7 +52,7 @@ export const FLOAT: Attr = attr.type(DT_FLOAT);
  * with the same values share one node.
  */
 export class GraphBuilder {
-  readonly #nodes: Msg[] = [];
+  readonly #nodes: NodeDefMsg[] = [];
   readonly #used = new Set<string>();
   readonly #constants = new Map<string, string>();
   #scope = '';
@@ -101,11 +96,11 @@ export class GraphBuilder {
     return this.#constant(DT_INT32, list, shape ?? (typeof values === 'number' ? [] : [list.length]));
   }
 
-  toGraphDef(): Message {
+  toGraphDef(): GraphDefMsg {
     const { GraphDef, VersionDef } = proto();
-    const graph = new GraphDef() as Msg;
+    const graph = new GraphDef();
     for (const node of this.#nodes) graph.addNode(node);
-    const versions = new VersionDef() as Msg;
+    const versions = new VersionDef();
     // TensorFlow 2.x graphs: producer 1,205+ (TF 2.15+) knows every op used here.
     versions.setProducer(1205);
     graph.setVersions(versions);
@@ -116,7 +111,7 @@ export class GraphBuilder {
     const key = `${dtype}|${shape.join(',')}|${values.join(',')}`;
     const known = this.#constants.get(key);
     if (known !== undefined) return known;
-    const tensor = new (proto().Tensor)() as Msg;
+    const tensor = new (proto().Tensor)();
     tensor.setDtype(dtype);
     tensor.setTensorShape(shapeProto(shape));
     if (dtype === DT_FLOAT) tensor.setFloatValList([...values]);
@@ -130,11 +125,11 @@ export class GraphBuilder {
 
   #node(type: string, base: string, inputs: readonly string[], attrs: Record<string, Attr>, global: boolean): string {
     const name = this.#unique(global ? sanitize(base) : `${this.#scope ? `${this.#scope}/` : ''}${base}`);
-    const node = new (proto().NodeDef)() as Msg;
+    const node = new (proto().NodeDef)();
     node.setName(name);
     node.setOp(type);
     for (const input of inputs) node.addInput(input);
-    const map = node.getAttrMap() as { set(key: string, value: Attr): void };
+    const map = node.getAttrMap();
     for (const [key, value] of Object.entries(attrs)) map.set(key, value);
     this.#nodes.push(node);
     return name;

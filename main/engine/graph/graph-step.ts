@@ -24,12 +24,16 @@ export interface StepTensors {
 /**
  * A compiled model's training step as one TensorFlow graph. Every weight, moving statistic and optimizer slot is an
  * input of the graph and comes back as an output, which feeds the next step as it is (no copy, no read): the model's
- * own variables are stale between write-backs, so whoever reads the model calls writeBack() first.
+ * own variables are stale between write-backs, so whoever reads the model calls writeBack() first. The session stays
+ * loaded for the model's life; begin() and end() bracket one trainEpochs call.
  */
 export class GraphStep {
-  readonly #state: tfjs.Tensor[];
-  /** Whether state[i] was made by this step (and is disposed when replaced), or is a tfjs variable. */
-  readonly #owned: boolean[];
+  /** The step's current weights, slots and scalars, in graph.state's order; null outside begin() ... end(). */
+  #state: tfjs.Tensor[] | null = null;
+  /** Whether state[i] was made by this step (and is disposed when replaced), or is tfjs's own variable. */
+  #owned: boolean[] = [];
+  /** The data each weight's tfjs variable held when the step last took or wrote it: another value means someone else wrote it. */
+  #seen: unknown[] = [];
   readonly #inputInfos: { name: string; tfDtype: string }[];
   readonly #outputs: string[];
   #seed: tfjs.Tensor | null;
@@ -45,8 +49,6 @@ export class GraphStep {
     private readonly session: number,
     seed: number,
   ) {
-    this.#state = graph.state.map((entry) => initialValue(tf, model, entry));
-    this.#owned = graph.state.map((entry, i) => entry.owner.kind === 'slot' && !this.#slotVariable(entry));
     this.#seed = graph.seed ? tf.tensor1d([seed, 0], 'int32') : null;
     const info = (name: string, tfDtype = 'DT_FLOAT') => ({ name: `${name}:0`, tfDtype });
     this.#inputInfos = [
@@ -75,10 +77,21 @@ export class GraphStep {
     return new GraphStep(tf, model, graph, session, seed);
   }
 
+  /** Takes the model's current weights, moving statistics and optimizer state (set since the last end(), perhaps by a federation round). */
+  begin(): void {
+    if (this.#disposed) throw new Error('the graph step was disposed');
+    this.end();
+    this.#state = this.graph.state.map((entry) => initialValue(this.tf, this.model, entry));
+    this.#owned = this.graph.state.map((entry) => entry.owner.kind === 'slot' && slotVariable(this.model, entry) === undefined);
+    this.#seen = this.graph.state.map((entry) => dataOf(entry));
+  }
+
   /** One training step on a batch; the caller keeps xs and ys (and disposes them) and the returned tensors. */
   run(xs: tfjs.Tensor, ys: tfjs.Tensor): StepTensors {
-    if (this.#disposed) throw new Error('the graph step was disposed');
-    const inputs = [xs, ys, this.#rate(), ...(this.#seed ? [this.#seed] : []), ...this.#state];
+    const state = this.#state;
+    if (state === null) throw new Error('the graph step runs between begin() and end()');
+    this.#adoptWrites(state);
+    const inputs = [xs, ys, this.#rate(), ...(this.#seed ? [this.#seed] : []), ...state];
     const outputs = (this.tf.backend() as unknown as NodeBackend).runSavedModel(this.session, inputs, this.#inputInfos, this.#outputs);
     let k = 0;
     const loss = outputs[k++]!;
@@ -89,8 +102,8 @@ export class GraphStep {
     }
     this.graph.state.forEach((entry, i) => {
       if (!entry.output) return;
-      if (this.#owned[i]) this.#state[i]!.dispose();
-      this.#state[i] = outputs[k++]!;
+      if (this.#owned[i]) state[i]!.dispose();
+      state[i] = outputs[k++]!;
       this.#owned[i] = true;
     });
     this.#unwritten++;
@@ -99,14 +112,18 @@ export class GraphStep {
 
   /** Makes the model's weights, moving statistics and optimizer state the step's current values (no copy: they share them). */
   writeBack(): void {
-    if (this.#unwritten === 0) return;
+    const state = this.#state;
+    if (state === null || this.#unwritten === 0) return;
+    this.#adoptWrites(state);
     const optimizer = this.model.optimizer as unknown as Fields;
     this.graph.state.forEach((entry, i) => {
-      const value = this.#state[i]!;
+      const value = state[i]!;
       const { owner } = entry;
-      if (!entry.output) return;
-      if (owner.kind === 'weight') owner.variable.write(value);
-      else if (owner.kind === 'scalar') (optimizer[owner.field] as tfjs.Variable).assign(value);
+      if (!entry.output || (owner.kind === 'weight' && !this.#owned[i])) return;
+      if (owner.kind === 'weight') {
+        owner.variable.write(value);
+        this.#seen[i] = dataOf(entry);
+      } else if (owner.kind === 'scalar') (optimizer[owner.field] as tfjs.Variable).assign(value);
       else {
         const slots = optimizer[owner.field] as { originalName: string; variable: tfjs.Variable }[];
         const slot = slots[owner.index];
@@ -114,19 +131,40 @@ export class GraphStep {
         else slots[owner.index] = { originalName: `${this.#trainedName(owner.index)}/${owner.suffix}`, variable: value.variable(false) };
       }
     });
-    optimizer['iterations_'] = (optimizer['iterations_'] as number) + this.#unwritten;
+    // tfjs's iteration count (what getWeights saves, and `iterations` reads): unset until its first step.
+    optimizer['iterations_'] = this.model.optimizer.iterations + this.#unwritten;
     this.#unwritten = 0;
   }
 
-  /** Writes back, then frees the session and every tensor the step owns. */
+  /** Writes back, and lets go of the step's tensors: the model's variables hold the values now. */
+  end(): void {
+    this.writeBack();
+    this.#state?.forEach((tensor, i) => this.#owned[i] && tensor.dispose());
+    this.#state = null;
+  }
+
+  /** Ends, then frees the session. */
   dispose(): void {
     if (this.#disposed) return;
-    this.writeBack();
+    this.end();
     this.#disposed = true;
-    this.#state.forEach((tensor, i) => this.#owned[i] && tensor.dispose());
     this.#seed?.dispose();
     this.#learningRate?.tensor.dispose();
     (this.tf.backend() as unknown as NodeBackend).deleteSavedModel(this.session);
+  }
+
+  /**
+   * A weight someone wrote since the step last took or wrote it (a test ruining a weight, a caller setting one between
+   * batches) is taken as the step's value, as the eager step would: the graph never overwrites it with an older one.
+   */
+  #adoptWrites(state: tfjs.Tensor[]): void {
+    this.graph.state.forEach((entry, i) => {
+      if (entry.owner.kind !== 'weight' || dataOf(entry) === this.#seen[i]) return;
+      if (this.#owned[i]) state[i]!.dispose();
+      state[i] = entry.owner.variable.read();
+      this.#owned[i] = false;
+      this.#seen[i] = dataOf(entry);
+    });
   }
 
   /** The optimizer's learning rate as a scalar tensor, remade only when it changes (a federation round may set it). */
@@ -139,16 +177,22 @@ export class GraphStep {
     return this.#learningRate.tensor;
   }
 
-  #slotVariable(entry: StateTensor): tfjs.Variable | undefined {
-    if (entry.owner.kind !== 'slot') return undefined;
-    const slots = (this.model.optimizer as unknown as Fields)[entry.owner.field] as ({ variable: tfjs.Variable } | undefined)[];
-    return slots[entry.owner.index]?.variable;
-  }
-
   #trainedName(index: number): string {
-    const trained = (this.model as unknown as { collectedTrainableWeights?: LayerVariable[] }).collectedTrainableWeights ?? this.model.trainableWeights;
-    return trained[index]!.read().name;
+    const trained =
+      (this.model as unknown as { collectedTrainableWeights?: LayerVariable[] }).collectedTrainableWeights ?? this.model.trainableWeights;
+    return (trained[index]!.read() as tfjs.Variable).name;
   }
+}
+
+/** The data a weight's variable holds now (tfjs swaps it on every write). */
+function dataOf(entry: StateTensor): unknown {
+  return entry.owner.kind === 'weight' ? entry.owner.variable.read().dataId : undefined;
+}
+
+function slotVariable(model: tfjs.LayersModel, entry: StateTensor): tfjs.Variable | undefined {
+  if (entry.owner.kind !== 'slot') return undefined;
+  const slots = (model.optimizer as unknown as Fields)[entry.owner.field] as ({ variable: tfjs.Variable } | undefined)[];
+  return slots[entry.owner.index]?.variable;
 }
 
 /** The value a state tensor starts from: the variable itself (not copied), or zeros for an optimizer slot tfjs has not made yet. */
@@ -157,6 +201,5 @@ function initialValue(tf: Tf, model: tfjs.LayersModel, entry: StateTensor): tfjs
   if (owner.kind === 'weight') return owner.variable.read();
   const optimizer = model.optimizer as unknown as Fields;
   if (owner.kind === 'scalar') return optimizer[owner.field] as tfjs.Variable;
-  const slot = (optimizer[owner.field] as ({ variable: tfjs.Variable } | undefined)[])[owner.index];
-  return slot?.variable ?? tf.zeros(entry.shape);
+  return slotVariable(model, entry) ?? tf.zeros([...entry.shape]);
 }

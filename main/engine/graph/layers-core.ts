@@ -18,7 +18,8 @@ export function dense(ctx: EmitContext, layer: Layer, [x]: readonly string[]): E
   const bias = field<LayerVariable | null>(layer, 'bias');
   const mm = g.op('MatMul', [x!, ctx.weight(kernel)], { ...T, transpose_a: attr.bool(false), transpose_b: attr.bool(false) });
   return withBiasAndActivation(ctx, layer, mm, bias, (dz, needed) => {
-    if (ctx.trains(kernel)) ctx.gradient(kernel, g.op('MatMul', [x!, dz], { ...T, transpose_a: attr.bool(true), transpose_b: attr.bool(false) }));
+    if (ctx.trains(kernel))
+      ctx.gradient(kernel, g.op('MatMul', [x!, dz], { ...T, transpose_a: attr.bool(true), transpose_b: attr.bool(false) }));
     return needed ? g.op('MatMul', [dz, ctx.weight(kernel)], { ...T, transpose_a: attr.bool(false), transpose_b: attr.bool(true) }) : null;
   });
 }
@@ -47,7 +48,12 @@ function convolution(ctx: EmitContext, layer: Layer, x: string, kernelField: str
   const { g } = ctx;
   const c = config(layer);
   const dilation = [c['dilationRate']].flat() as number[];
-  refuseUnless(layer, 'dilationRate', dilation.every((d) => d === 1), c['dilationRate']);
+  refuseUnless(
+    layer,
+    'dilationRate',
+    dilation.every((d) => d === 1),
+    c['dilationRate'],
+  );
   refuseUnless(layer, 'dataFormat', c['dataFormat'] === 'channelsLast', c['dataFormat']);
   const [sh, sw] = pair(c['strides']);
   const attrs: Record<string, Attr> = {
@@ -61,7 +67,7 @@ function convolution(ctx: EmitContext, layer: Layer, x: string, kernelField: str
   const w = ctx.weight(kernel);
   const z = g.op(ops.forward, [x, w], attrs);
   return withBiasAndActivation(ctx, layer, z, field<LayerVariable | null>(layer, 'bias'), (dz, needed) => {
-    if (ctx.trains(kernel)) ctx.gradient(kernel, g.op(ops.filter, [x, g.int(kernel.shape), dz], attrs));
+    if (ctx.trains(kernel)) ctx.gradient(kernel, g.op(ops.filter, [x, g.int(kernel.shape as number[]), dz], attrs));
     return needed ? g.op(ops.input, [shapeOf(g, x), w, dz], attrs) : null;
   });
 }

@@ -26,7 +26,9 @@ export function activation(ctx: EmitContext, layer: Layer, [x]: readonly string[
 /** Flatten: a reshape to [batch, rest], and back to the input's shape. */
 export function flatten(ctx: EmitContext, layer: Layer, [x]: readonly string[]): Emitted {
   const { g } = ctx;
-  const rest = inputShape(layer).slice(1).reduce<number>((a, b) => a * b!, 1);
+  const rest = inputShape(layer)
+    .slice(1)
+    .reduce<number>((a, b) => a * b!, 1);
   return { output: reshape(g, x!, g.int([-1, rest])), backward: (dy) => [reshape(g, dy, shapeOf(g, x!))] };
 }
 
@@ -100,4 +102,3 @@ export function dropout(ctx: EmitContext, layer: Layer, [x]: readonly string[]):
   const keep = div(g, unary(g, 'Floor', g.op('AddV2', [u, g.float(keepProb)], T)), g.float(keepProb));
   return { output: mul(g, x!, keep), backward: (dy) => [mul(g, dy, keep)] };
 }
-

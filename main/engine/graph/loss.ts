@@ -31,7 +31,10 @@ export function lossOps(g: GraphBuilder, loss: string, metrics: readonly string[
   const invN = unary(g, 'Reciprocal', cast(g, g.op('Size', [perSample], { T: FLOAT, out_type: attr.type(DT_INT32) }), DT_INT32, DT_FLOAT));
   // d/dq: -t / (n clipped), where the clip passed q through.
   const dClipped = div(g, mul(g, unary(g, 'Neg', t), invN), clipped);
-  const inside = g.op('LogicalAnd', [g.op('GreaterEqual', [q, g.float(EPSILON)], { T: FLOAT }), g.op('LessEqual', [q, g.float(1 - EPSILON)], { T: FLOAT })]);
+  const inside = g.op('LogicalAnd', [
+    g.op('GreaterEqual', [q, g.float(EPSILON)], { T: FLOAT }),
+    g.op('LessEqual', [q, g.float(1 - EPSILON)], { T: FLOAT }),
+  ]);
   const dq = g.op('SelectV2', [inside, dClipped, g.float(0)], { T: FLOAT });
   // q = p / sum: dp = dq / sum - sum(dq p) / sum^2, the second term broadcast over the classes.
   const dOutput = sub(g, div(g, dq, sum), div(g, reduce(g, 'Sum', mul(g, dq, p), -1, true), unary(g, 'Square', sum)));

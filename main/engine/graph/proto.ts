@@ -1,27 +1,72 @@
 // Runs in the training thread on the tensorflow backend: the TensorFlow protobuf classes tfjs-node ships (GraphDef, SavedModel, ...), loaded on demand.
 import { createRequire } from 'node:module';
 
-/** The few google-protobuf message methods the graph step uses; tfjs-node's generated classes have no TypeScript types. */
+/** What the graph step calls on tfjs-node's generated google-protobuf messages (the package has no types for them). */
 export interface Message {
   serializeBinary(): Uint8Array;
-  [setter: string]: unknown;
 }
-
-type MessageClass = new () => Message & Record<string, (...args: never[]) => unknown>;
+export interface TensorShapeMsg extends Message {
+  addDim(dim: DimMsg): void;
+}
+export interface DimMsg extends Message {
+  setSize(size: number): void;
+}
+export interface TensorMsg extends Message {
+  setDtype(dtype: number): void;
+  setTensorShape(shape: TensorShapeMsg): void;
+  setFloatValList(values: number[]): void;
+  setIntValList(values: number[]): void;
+}
+export interface ListValueMsg extends Message {
+  setIList(values: number[]): void;
+}
+export interface AttrValueMsg extends Message {
+  setType(dtype: number): void;
+  setI(value: number): void;
+  setF(value: number): void;
+  setB(value: boolean): void;
+  setS(value: Uint8Array): void;
+  setShape(value: TensorShapeMsg): void;
+  setTensor(value: TensorMsg): void;
+  setList(value: ListValueMsg): void;
+}
+export interface NodeDefMsg extends Message {
+  setName(name: string): void;
+  setOp(op: string): void;
+  addInput(input: string): void;
+  getAttrMap(): { set(key: string, value: AttrValueMsg): void };
+  getName(): string;
+}
+export interface GraphDefMsg extends Message {
+  addNode(node: NodeDefMsg): void;
+  setVersions(versions: VersionDefMsg): void;
+  getNodeList(): NodeDefMsg[];
+}
+export interface VersionDefMsg extends Message {
+  setProducer(producer: number): void;
+}
+export interface MetaInfoDefMsg extends Message {
+  addTags(tag: string): void;
+}
+export interface MetaGraphDefMsg extends Message {
+  setMetaInfoDef(info: MetaInfoDefMsg): void;
+  setGraphDef(graph: GraphDefMsg): void;
+}
+export interface SavedModelMsg extends Message {
+  setSavedModelSchemaVersion(version: number): void;
+  addMetaGraphs(metaGraph: MetaGraphDefMsg): void;
+}
 
 /** The classes of tfjs-node's dist/proto/api_pb.js: TensorFlow's own .proto files, generated for google-protobuf. */
 export interface Proto {
-  GraphDef: MessageClass;
-  NodeDef: MessageClass;
-  AttrValue: MessageClass & { ListValue: MessageClass };
-  Tensor: MessageClass;
-  TensorShape: MessageClass & { Dim: MessageClass };
-  VersionDef: MessageClass;
-  MetaGraphDef: MessageClass & { MetaInfoDef: MessageClass };
-  SignatureDef: MessageClass;
-  TensorInfo: MessageClass;
-  SavedModel: MessageClass;
-  DataType: Record<string, number>;
+  GraphDef: new () => GraphDefMsg;
+  NodeDef: new () => NodeDefMsg;
+  AttrValue: (new () => AttrValueMsg) & { ListValue: new () => ListValueMsg };
+  Tensor: new () => TensorMsg;
+  TensorShape: (new () => TensorShapeMsg) & { Dim: new () => DimMsg };
+  VersionDef: new () => VersionDefMsg;
+  MetaGraphDef: (new () => MetaGraphDefMsg) & { MetaInfoDef: new () => MetaInfoDefMsg };
+  SavedModel: new () => SavedModelMsg;
 }
 
 let loaded: Proto | undefined;

@@ -3,9 +3,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { proto } from './proto.js';
-import type { Message } from './proto.js';
-
-type Msg = Message & Record<string, (...args: unknown[]) => unknown>;
+import type { GraphDefMsg } from './proto.js';
 
 /** The tag TensorFlow's loader is asked for. */
 export const TAG = 'serve';
@@ -16,14 +14,14 @@ export const TAG = 'serve';
  * run of the same model and settings finds it. Without a variables/ folder TensorFlow's loader skips the restore: every
  * weight is an input of the graph.
  */
-export function writeSavedModel(root: string, graphDef: Message): string {
+export function writeSavedModel(root: string, graphDef: GraphDefMsg): string {
   const { MetaGraphDef, SavedModel } = proto();
-  const metaInfo = new MetaGraphDef.MetaInfoDef() as Msg;
+  const metaInfo = new MetaGraphDef.MetaInfoDef();
   metaInfo.addTags(TAG);
-  const metaGraph = new MetaGraphDef() as Msg;
+  const metaGraph = new MetaGraphDef();
   metaGraph.setMetaInfoDef(metaInfo);
   metaGraph.setGraphDef(graphDef);
-  const savedModel = new SavedModel() as Msg;
+  const savedModel = new SavedModel();
   savedModel.setSavedModelSchemaVersion(1);
   savedModel.addMetaGraphs(metaGraph);
   const bytes = savedModel.serializeBinary();

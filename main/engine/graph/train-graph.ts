@@ -1,7 +1,7 @@
 // Runs in the training thread on the tensorflow backend: one training step of a tfjs LayersModel (forward, loss, backward, optimizer) as one TensorFlow graph.
 import type * as tfjs from '@tensorflow/tfjs';
 import { DT_FLOAT, DT_INT32, GraphBuilder, attr } from './graph-builder.js';
-import type { Message } from './proto.js';
+import type { GraphDefMsg } from './proto.js';
 import { UnsupportedLayer, config } from './emitter.js';
 import type { EmitContext, Emitted, Emitter, Layer, LayerVariable } from './emitter.js';
 import { batchNormalization } from './batch-norm.js';
@@ -33,12 +33,15 @@ export interface StateTensor {
   input: string;
   output: string | null;
   /** Where the value lives in tfjs: a layer weight, an optimizer slot of a weight, or an optimizer scalar field. */
-  owner: { kind: 'weight'; variable: LayerVariable } | { kind: 'slot'; field: string; suffix: string; index: number } | { kind: 'scalar'; field: string };
-  shape: number[];
+  owner:
+    | { kind: 'weight'; variable: LayerVariable }
+    | { kind: 'slot'; field: string; suffix: string; index: number }
+    | { kind: 'scalar'; field: string };
+  shape: readonly number[];
 }
 
 export interface TrainGraph {
-  graphDef: Message;
+  graphDef: GraphDefMsg;
   x: string;
   y: string;
   learningRate: string;
@@ -138,10 +141,20 @@ class StepBuilder {
         const [weight, ...slots] = g.scoped(`opt/${index}`, () => plan.update(g, learningRate, input, gradient, slotInputs, scalars));
         output = weight!;
         plan.slots.forEach((slot, k) => {
-          state.push({ input: slotInputs[k]!, output: g.named(`${slotInputs[k]}_out`, slots[k]!), owner: { kind: 'slot', ...slot, index }, shape: variable.shape });
+          state.push({
+            input: slotInputs[k]!,
+            output: g.named(`${slotInputs[k]}_out`, slots[k]!),
+            owner: { kind: 'slot', ...slot, index },
+            shape: variable.shape as number[],
+          });
         });
       }
-      state.push({ input, output: output === null ? null : g.named(`${input}_out`, output), owner: { kind: 'weight', variable }, shape: variable.shape });
+      state.push({
+        input,
+        output: output === null ? null : g.named(`${input}_out`, output),
+        owner: { kind: 'weight', variable },
+        shape: variable.shape as number[],
+      });
     }
     const stepped = plan.step(g, scalars);
     plan.scalars.forEach((field, k) => {
@@ -153,7 +166,10 @@ class StepBuilder {
   seedState(): { input: string; output: string } | null {
     if (this.#seed.draws === 0) return null;
     const { g } = this;
-    return { input: this.#seed.input, output: g.named('seed_out', g.op('AddV2', [this.#seed.input, g.int([0, 1])], { T: attr.type(DT_INT32) }), DT_INT32) };
+    return {
+      input: this.#seed.input,
+      output: g.named('seed_out', g.op('AddV2', [this.#seed.input, g.int([0, 1])], { T: attr.type(DT_INT32) }), DT_INT32),
+    };
   }
 
   #visit(tensor: Symbolic): string {
