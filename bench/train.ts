@@ -25,7 +25,7 @@ const USAGE = `npm run bench:train -- [--quick] [--models mnist-cnn,resnet,mobil
 
 const MODEL_NAMES: ModelName[] = ['mnist-cnn', 'resnet', 'mobilenetv2'];
 /** A repeat's order: each framework in its own process, references and tfjs alternating. */
-const ORDER: RunnerName[] = ['keras', 'tensorflow', 'torch', 'wasm'];
+const ORDER: RunnerName[] = ['keras', 'tensorflow', 'tensorflow-eager', 'torch', 'wasm'];
 const log = (line: string) => console.error(line);
 const loadAverage = () => round(os.loadavg()[0]!, 2);
 
@@ -76,7 +76,7 @@ async function measure(runner: RunnerName, m: ModelPlan, venv: VenvResult): Prom
     const run = await referenceSteps(venv.python, runner, m);
     return run.ok ? { ok: true, load, ...run.value } : { ok: false, load, note: run.note };
   }
-  const run = await tributarySteps(m, runner);
+  const run = await (runner === 'tensorflow-eager' ? tributarySteps(m, 'tensorflow', 'eager') : tributarySteps(m, runner));
   return run.ok ? { ok: true, load, ...run.value } : { ok: false, load, note: run.note };
 }
 

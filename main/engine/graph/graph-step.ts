@@ -143,6 +143,13 @@ export class GraphStep {
     this.#state = null;
   }
 
+  /** What frees the TensorFlow session once the model is gone: it holds nothing of the model itself. */
+  sessionCloser(): () => void {
+    const { session } = this;
+    const backend = this.tf.backend() as unknown as NodeBackend;
+    return () => backend.deleteSavedModel(session);
+  }
+
   /** Ends, then frees the session. */
   dispose(): void {
     if (this.#disposed) return;

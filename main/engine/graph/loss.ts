@@ -20,10 +20,8 @@ const EPSILON = 1e-7;
  * those same ops (clip passes the gradient where eps <= q <= 1 - eps; the division's gradient reaches p twice), so the
  * step matches the eager one, not just the textbook (p - t) / n.
  */
-export function lossOps(g: GraphBuilder, loss: string, metrics: readonly string[], p: string, t: string): LossOps {
+export function lossOps(g: GraphBuilder, loss: string, withAccuracy: boolean, p: string, t: string): LossOps {
   if (loss !== 'categoricalCrossentropy') throw new UnsupportedLayer(`loss ${loss}`);
-  const unknown = metrics.filter((name) => name !== 'acc' && name !== 'accuracy');
-  if (unknown.length > 0) throw new UnsupportedLayer(`metric ${unknown.join(', ')}`);
   const sum = reduce(g, 'Sum', p, -1, true);
   const q = div(g, p, sum);
   const clipped = g.op('ClipByValue', [q, g.float(EPSILON), g.float(1 - EPSILON)], { T: FLOAT });
@@ -41,7 +39,7 @@ export function lossOps(g: GraphBuilder, loss: string, metrics: readonly string[
   return {
     loss: reduce(g, 'Mean', perSample, 0),
     dOutput,
-    accuracy: metrics.length > 0 ? accuracy(g, p, t) : null,
+    accuracy: withAccuracy ? accuracy(g, p, t) : null,
   };
 }
 

@@ -13,6 +13,8 @@ export type StepChoice = { kind: 'graph'; step: GraphStep } | { kind: 'eager'; r
 
 /** A model's graph step, kept while the model and its compiled optimizer live: building and loading it takes up to a second. */
 const chosen = new WeakMap<tfjs.LayersModel, { optimizer: tfjs.Optimizer; choice: StepChoice }>();
+/** A model that is collected takes its TensorFlow session with it (a model recompiled keeps its older ones until then). */
+const sessions = new FinalizationRegistry<() => void>((close) => close());
 
 /**
  * The step a model trains with on the current backend: one TensorFlow graph where the backend is tensorflow and every
@@ -30,6 +32,7 @@ export function chooseStep(tf: Tf, model: tfjs.LayersModel, env: NodeJS.ProcessE
   if (known?.optimizer === model.optimizer) return known.choice;
   const choice = makeChoice(tf, model);
   chosen.set(model, { optimizer: model.optimizer, choice });
+  if (choice.kind === 'graph') sessions.register(model, choice.step.sessionCloser());
   return choice;
 }
 

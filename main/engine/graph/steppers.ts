@@ -86,7 +86,7 @@ interface Unread {
 
 /** The one-graph step: its loss and accuracy stay tensors until settle() reads them all in one go. */
 class GraphStepper implements Stepper {
-  /** A loss that is not finite is found within this many batches; reading it costs a wait for the step in flight, so not every batch. */
+  /** A loss that is not finite is found within this many batches; each read is an op and a copy out of TensorFlow, so not every batch. */
   readonly readEvery = 16;
   #unread: Unread[] = [];
 

@@ -10,6 +10,7 @@ import { activation, addLayer, dropout, flatten, globalAveragePooling2d, pooling
 import { lossOps } from './loss.js';
 import { optimizerPlan } from './optimizers.js';
 import { addN } from './ops.js';
+import { accuracyIndex } from '../train/batch-tensors.js';
 
 /** The layers the graph step covers, by tfjs class name. */
 const EMITTERS: Record<string, Emitter> = {
@@ -54,7 +55,6 @@ export interface TrainGraph {
 
 interface ModelInternals {
   collectedTrainableWeights?: LayerVariable[];
-  metricsNames: string[];
 }
 
 /** Builds the step's graph, or throws UnsupportedLayer saying what of the model it does not cover. */
@@ -70,8 +70,8 @@ export function buildTrainGraph(model: tfjs.LayersModel): TrainGraph {
   const trained = new Set(internals.collectedTrainableWeights ?? model.trainableWeights);
   const builder = new StepBuilder(g, trained);
   const output = builder.forward(model, x);
-  const metrics = internals.metricsNames.slice(1);
-  const { loss, dOutput, accuracy } = lossOps(g, model.loss, metrics, output, y);
+  // The trainer reads the loss and accuracy alone (batch-tensors.ts): other metrics are not computed.
+  const { loss, dOutput, accuracy } = lossOps(g, model.loss, accuracyIndex(model) >= 0, output, y);
   builder.backward(model.outputs[0]!, dOutput);
   const state = builder.state(optimizerPlan(model.optimizer), learningRate, [...trained]);
   const seed = builder.seedState();
@@ -88,7 +88,8 @@ class StepBuilder {
   readonly #needsGradient = new Map<number, boolean>();
   readonly #emitted: { layer: Layer; inputs: Symbolic[]; output: Symbolic; emitted: Emitted }[] = [];
   readonly #weights = new Map<LayerVariable, string>();
-  readonly #gradients = new Map<LayerVariable, string>();
+  /** Every gradient reaching a weight: a layer applied twice (shared) contributes twice. */
+  readonly #gradients = new Map<LayerVariable, string[]>();
   readonly #updates = new Map<LayerVariable, string>();
   readonly #seed: { input: string; draws: number } = { input: '', draws: 0 };
   readonly #ctx: EmitContext;
@@ -101,7 +102,7 @@ class StepBuilder {
       g,
       weight: (variable) => this.#weight(variable),
       trains: (variable) => trained.has(variable),
-      gradient: (variable, tensor) => this.#gradients.set(variable, tensor),
+      gradient: (variable, tensor) => this.#gradients.set(variable, [...(this.#gradients.get(variable) ?? []), tensor]),
       update: (variable, tensor) => this.#updates.set(variable, tensor),
       seed: () => this.#drawSeed(),
     };
@@ -134,7 +135,8 @@ class StepBuilder {
     const scalars = plan.scalars.map((field) => g.placeholder(`opt/${field}`, DT_FLOAT, []));
     for (const [variable, input] of this.#weights) {
       const index = trainedOrder.indexOf(variable);
-      const gradient = this.#gradients.get(variable);
+      const terms = this.#gradients.get(variable);
+      const gradient = terms && addN(g, terms);
       let output = this.#updates.get(variable) ?? null;
       if (index >= 0 && gradient !== undefined) {
         const slotInputs = plan.slots.map((slot) => g.placeholder(`opt/${slot.suffix}_${index}`, DT_FLOAT, variable.shape));
