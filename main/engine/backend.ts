@@ -152,6 +152,7 @@ async function attempt(report: Omit<BackendReport, 'name'>, name: BackendName, o
 export function describeBackend(report: BackendReport): string {
   const details: string[] = [];
   if (report.name === 'tensorflow' && report.tensorflow) details.push(`TensorFlow ${report.tensorflow.version}`);
+  if (report.step) details.push(report.step);
   if (report.name === 'wasm' && report.wasm) {
     const { simd, threads, singleThreaded } = report.wasm;
     details.push(
@@ -160,7 +161,6 @@ export function describeBackend(report: BackendReport): string {
   }
   if (report.requested?.name === report.name) details.push(requestedWords(report.requested));
   if (report.probe) details.push(probeWords(report.probe));
-  if (report.step) details.push(report.step);
   const head = `backend: ${report.name}${details.length ? ` (${details.join('; ')})` : ''}`;
   const failures = report.tried
     .filter((attempt) => !attempt.ok)

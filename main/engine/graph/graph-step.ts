@@ -36,7 +36,10 @@ export class GraphStep {
   #seen: unknown[] = [];
   readonly #inputInfos: { name: string; tfDtype: string }[];
   readonly #outputs: string[];
-  #seed: tfjs.Tensor | null;
+  /** Dropout's seed: [seed, steps taken], which the graph advances itself; a tensor only between begin() and end(). */
+  readonly #seedValue: number;
+  #steps = 0;
+  #seed: tfjs.Tensor | null = null;
   #learningRate: { value: number; tensor: tfjs.Tensor } | null = null;
   /** Steps since the last write-back: the optimizer's iteration count moves by this much then. */
   #unwritten = 0;
@@ -49,7 +52,7 @@ export class GraphStep {
     private readonly session: number,
     seed: number,
   ) {
-    this.#seed = graph.seed ? tf.tensor1d([seed, 0], 'int32') : null;
+    this.#seedValue = seed;
     const info = (name: string, tfDtype = 'DT_FLOAT') => ({ name: `${name}:0`, tfDtype });
     this.#inputInfos = [
       info(graph.x),
@@ -84,6 +87,7 @@ export class GraphStep {
     this.#state = this.graph.state.map((entry) => initialValue(this.tf, this.model, entry));
     this.#owned = this.graph.state.map((entry) => entry.owner.kind === 'slot' && slotVariable(this.model, entry) === undefined);
     this.#seen = this.graph.state.map((entry) => dataOf(entry));
+    if (this.graph.seed) this.#seed = this.tf.tensor1d([this.#seedValue, this.#steps], 'int32');
   }
 
   /** One training step on a batch; the caller keeps xs and ys (and disposes them) and the returned tensors. */
@@ -107,6 +111,7 @@ export class GraphStep {
       this.#owned[i] = true;
     });
     this.#unwritten++;
+    this.#steps++;
     return { loss, accuracy };
   }
 
@@ -141,6 +146,11 @@ export class GraphStep {
     this.writeBack();
     this.#state?.forEach((tensor, i) => this.#owned[i] && tensor.dispose());
     this.#state = null;
+    // Nothing stays between trainEpochs calls but the session: a model disposed after training leaves no tensor behind.
+    this.#seed?.dispose();
+    this.#seed = null;
+    this.#learningRate?.tensor.dispose();
+    this.#learningRate = null;
   }
 
   /** What frees the TensorFlow session once the model is gone: it holds nothing of the model itself. */
@@ -155,8 +165,6 @@ export class GraphStep {
     if (this.#disposed) return;
     this.end();
     this.#disposed = true;
-    this.#seed?.dispose();
-    this.#learningRate?.tensor.dispose();
     (this.tf.backend() as unknown as NodeBackend).deleteSavedModel(this.session);
   }
 
