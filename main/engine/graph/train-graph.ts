@@ -88,7 +88,7 @@ class StepBuilder {
   readonly #needsGradient = new Map<number, boolean>();
   readonly #emitted: { layer: Layer; inputs: Symbolic[]; output: Symbolic; emitted: Emitted }[] = [];
   readonly #weights = new Map<LayerVariable, string>();
-  /** Every gradient reaching a weight: a layer applied twice (shared) contributes twice. */
+  /** Every gradient reaching a weight (a weight two layers share gets both). */
   readonly #gradients = new Map<LayerVariable, string[]>();
   readonly #updates = new Map<LayerVariable, string>();
   readonly #seed: { input: string; draws: number } = { input: '', draws: 0 };
@@ -183,6 +183,8 @@ class StepBuilder {
     const names = inputs.map((input) => this.#visit(input));
     const emitter = EMITTERS[layer.getClassName()];
     if (emitter === undefined) throw new UnsupportedLayer(`layer ${layer.getClassName()} (${layer.name})`);
+    // The emitters read a layer's input shape from layer.input, which tfjs refuses for a layer applied more than once.
+    if (layer.inboundNodes.length > 1) throw new UnsupportedLayer(`layer ${layer.name} applied more than once (shared)`);
     refuseExtras(layer);
     const emitted = this.g.scoped(layer.name, () => emitter(this.#ctx, layer, names));
     const trains = layer.weights.some((weight) => this.trained.has(weight));
