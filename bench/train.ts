@@ -17,15 +17,16 @@ import { makePlan, type ModelName, type ModelPlan } from './lib/train-plan.js';
 import { referenceParams, referenceSteps, tributaryEpochs, tributaryParams, tributarySteps, tutorialFit } from './lib/train-runs.js';
 import { ensureVenv, type VenvResult } from './lib/venv.js';
 
-const USAGE = `npm run bench:train -- [--quick] [--models mnist-cnn,resnet,mobilenetv2] [--repeats N] [--record]
+const USAGE = `npm run bench:train -- [--quick] [--models mnist-cnn,resnet,mobilenetv2] [--runners keras,tensorflow,...] [--repeats N] [--record]
   --quick     a few steps per model, one repeat, one end-to-end epoch: checks the bench works in minutes (not recorded unless --record)
   --models    which models to measure (default: all three)
+  --runners   which runs to time (default: keras, tensorflow, tensorflow-eager, torch, wasm)
   --repeats   runs of each framework, alternating (default 2; 1 with --quick)
   --record    write the result into docs/benchmarks.md (a full run always does)`;
 
 const MODEL_NAMES: ModelName[] = ['mnist-cnn', 'resnet', 'mobilenetv2'];
 /** A repeat's order: each framework in its own process, references and tfjs alternating. */
-const ORDER: RunnerName[] = ['keras', 'tensorflow', 'torch', 'wasm'];
+const ORDER: RunnerName[] = ['keras', 'tensorflow', 'tensorflow-eager', 'torch', 'wasm'];
 const log = (line: string) => console.error(line);
 const loadAverage = () => round(os.loadavg()[0]!, 2);
 
@@ -34,6 +35,7 @@ function options() {
     options: {
       quick: { type: 'boolean', default: false },
       models: { type: 'string' },
+      runners: { type: 'string' },
       repeats: { type: 'string' },
       record: { type: 'boolean', default: false },
     },
@@ -41,10 +43,14 @@ function options() {
   const models = (values.models?.split(',') ?? MODEL_NAMES).map((name) => name.trim());
   const unknown = models.filter((name) => !MODEL_NAMES.includes(name as ModelName));
   if (unknown.length > 0) throw new Error(`--models: unknown ${unknown.join(', ')} (choose from ${MODEL_NAMES.join(', ')})\n${USAGE}`);
+  const runners = values.runners?.split(',').map((name) => name.trim()) ?? ORDER;
+  const strangers = runners.filter((name) => !ORDER.includes(name as RunnerName));
+  if (strangers.length > 0) throw new Error(`--runners: unknown ${strangers.join(', ')} (choose from ${ORDER.join(', ')})\n${USAGE}`);
   const repeats = values.repeats === undefined ? (values.quick ? 1 : 2) : Number(values.repeats);
   if (!Number.isInteger(repeats) || repeats < 1)
     throw new Error(`--repeats: expected a whole number of at least 1, got ${values.repeats}\n${USAGE}`);
-  return { quick: values.quick, models: models as ModelName[], repeats, record: values.record || !values.quick };
+  const order = ORDER.filter((name) => runners.includes(name));
+  return { quick: values.quick, models: models as ModelName[], order, repeats, record: values.record || !values.quick };
 }
 
 /** Parameter counts of tfjs and the references must agree before anything is timed: otherwise the models differ. */
@@ -76,7 +82,7 @@ async function measure(runner: RunnerName, m: ModelPlan, venv: VenvResult): Prom
     const run = await referenceSteps(venv.python, runner, m);
     return run.ok ? { ok: true, load, ...run.value } : { ok: false, load, note: run.note };
   }
-  const run = await tributarySteps(m, runner);
+  const run = await (runner === 'tensorflow-eager' ? tributarySteps(m, 'tensorflow', 'eager') : tributarySteps(m, runner));
   return run.ok ? { ok: true, load, ...run.value } : { ok: false, load, note: run.note };
 }
 
@@ -85,7 +91,7 @@ function describe(outcome: Outcome): string {
   return `${Math.round(outcome.samples_per_s)} samples/s, loss ${round(outcome.loss_at, 4)}, test acc ${round(outcome.test_acc, 4)}`;
 }
 
-async function measureModel(m: ModelPlan, repeats: number, venv: VenvResult): Promise<ModelReport> {
+async function measureModel(m: ModelPlan, repeats: number, order: readonly RunnerName[], venv: VenvResult): Promise<ModelReport> {
   log(`${m.name} at ${m.side}x${m.side}, batch ${m.batch}: checking parameter counts...`);
   const report: ModelReport = { plan: m, runs: {}, ...(await checkParameters(m, venv)) };
   if (report.skip) {
@@ -93,7 +99,7 @@ async function measureModel(m: ModelPlan, repeats: number, venv: VenvResult): Pr
     return report;
   }
   for (let repeat = 1; repeat <= repeats; repeat++) {
-    for (const runner of ORDER) {
+    for (const runner of order) {
       log(`  ${runner} (${repeat}/${repeats}): ${m.steps} steps...`);
       const outcome = await measure(runner, m, venv);
       log(`    ${describe(outcome)}`);
@@ -124,7 +130,7 @@ async function main(): Promise<void> {
   log('preparing Fashion-MNIST as a PNG tree (cached after the first run)...');
   const plan = await makePlan(opts);
   const reports: ModelReport[] = [];
-  for (const m of plan.models) reports.push(await measureModel(m, plan.repeats, venv));
+  for (const m of plan.models) reports.push(await measureModel(m, plan.repeats, opts.order, venv));
   const e2e = await endToEnd(plan.pngTree.train, plan.endToEndConfig, plan.endToEndEpochs, venv);
 
   const summaries = reports.map(summarise);

@@ -4,7 +4,9 @@ import type { ModelPlan, Plan } from './train-plan.js';
 import type { ReferenceResult, TutorialFitResult } from './train-runs.js';
 import type { EpochsResult, StepsMeasurement, StepsResult } from './tributary-run.js';
 
-export type RunnerName = 'keras' | 'torch' | 'tensorflow' | 'wasm';
+/** Tributary's tensorflow backend twice: with the step it chooses (one TensorFlow graph where it can) and with the eager step forced. */
+export const RUNNERS = ['keras', 'torch', 'tensorflow', 'tensorflow-eager', 'wasm'] as const;
+export type RunnerName = (typeof RUNNERS)[number];
 type Measured = Omit<StepsMeasurement, 'parameters'>;
 export type Outcome =
   ({ ok: true; load: number } & Measured & Partial<StepsResult & ReferenceResult>) | { ok: false; load: number; note: string };
@@ -56,6 +58,7 @@ const LABELS: Record<RunnerName, string> = {
   keras: 'Keras (reference)',
   torch: 'PyTorch',
   tensorflow: 'tfjs tensorflow',
+  'tensorflow-eager': 'tfjs tensorflow, eager step',
   wasm: 'tfjs wasm',
 };
 const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
@@ -84,13 +87,13 @@ export function summarise(report: ModelReport): Summary {
     `Keras ${report.parameters.keras ?? '-'}, PyTorch ${report.parameters.torch ?? '-'}` +
     (report.chosen ? `; Tributary chooses ${report.chosen.backend} ("${report.chosen.description}")` : '');
   const aggregates: Summary['aggregates'] = {};
-  for (const runner of ['keras', 'torch', 'tensorflow', 'wasm'] as const) {
+  for (const runner of RUNNERS) {
     const value = aggregate(report.runs[runner]);
     if (value) aggregates[runner] = value;
   }
   const keras = aggregates.keras;
   const notes = (runner: RunnerName) => [...new Set((report.runs[runner] ?? []).flatMap((o) => (o.ok ? [] : [o.note])))].join('; ');
-  const rows = (['keras', 'torch', 'tensorflow', 'wasm'] as const).map((runner) => {
+  const rows = RUNNERS.map((runner) => {
     const a = aggregates[runner];
     const label = `${LABELS[runner]}${report.chosen?.backend === runner ? ' (chosen)' : ''}`;
     if (!a) return [label, '-', '-', '-', '-', '-', '-', '-', notes(runner) || 'not run'];
@@ -128,7 +131,7 @@ export function summarise(report: ModelReport): Summary {
         },
       ]),
     ),
-    failures: Object.fromEntries((['keras', 'torch', 'tensorflow', 'wasm'] as const).filter((r) => notes(r)).map((r) => [r, notes(r)])),
+    failures: Object.fromEntries(RUNNERS.filter((r) => notes(r)).map((r) => [r, notes(r)])),
   };
   return {
     name: m.name,
@@ -146,10 +149,12 @@ export function ratiosOf(summaries: Summary[], e2e: EndToEnd): Record<string, nu
   const ratios: Record<string, number | null> = {};
   for (const s of summaries) {
     const keras = s.aggregates.keras;
-    for (const runner of ['torch', 'tensorflow', 'wasm'] as const) {
+    for (const runner of RUNNERS.filter((name) => name !== 'keras')) {
       const a = s.aggregates[runner];
       ratios[`${s.name}_${runner}_vs_keras`] = a && keras ? round(a.samplesPerS / keras.samplesPerS) : null;
     }
+    const [graph, eager] = [s.aggregates.tensorflow, s.aggregates['tensorflow-eager']];
+    ratios[`${s.name}_tensorflow_vs_eager_step`] = graph && eager ? round(graph.samplesPerS / eager.samplesPerS) : null;
     const chosen = s.chosen === 'tensorflow' || s.chosen === 'wasm' ? s.aggregates[s.chosen] : undefined;
     ratios[`${s.name}_chosen_vs_keras`] = chosen && keras ? round(chosen.samplesPerS / keras.samplesPerS) : null;
     ratios[`${s.name}_chosen_loss_vs_keras`] = chosen && keras ? round(chosen.lossAt / keras.lossAt, 3) : null;
@@ -202,7 +207,8 @@ function verdicts(s: Summary): string[] {
 export function modelsMarkdown(summaries: Summary[], plan: Plan): string {
   const parts = [
     `${plan.quick ? 'A --quick run (few steps: the figures check the bench, they are not the record). ' : ''}` +
-      `Each framework in its own process, ${plan.repeats} run(s) each, alternating (Keras, tfjs tensorflow, PyTorch, tfjs wasm); ` +
+      `Each framework in its own process, ${plan.repeats} run(s) each, alternating (Keras, tfjs tensorflow, ` +
+      'tfjs tensorflow with the eager step forced, PyTorch, tfjs wasm); ' +
       "samples/s is the mean of the runs (each run's in brackets), x Keras against Keras's mean in the same bench run; " +
       'cores = process CPU time / wall over the timed steps; load 1m = the 1-minute load average as each run started.',
   ];

@@ -37,12 +37,14 @@ function tributary<T>(request: RunRequest): Promise<JsonRun<T>> {
 
 export const tributaryParams = (m: ModelPlan) => tributary<ParamsResult>({ mode: 'params', configFile: m.configFile, model: m.model });
 
-export const tributarySteps = (m: ModelPlan, backend: BackendChoice) =>
+/** `step: 'eager'` forces tfjs's eager step on tensorflow (TRIBUTARY_TRAIN_STEP), for the row that compares it with the graph step. */
+export const tributarySteps = (m: ModelPlan, backend: BackendChoice, step?: 'eager') =>
   tributary<StepsResult>({
     mode: 'steps',
     configFile: m.configFile,
     model: m.model,
     backend,
+    ...(step && { step }),
     steps: m.steps,
     warmup: m.warmup,
     lossAt: m.lossAt,

@@ -1,5 +1,6 @@
 // Runs as a child process of bench:train: one Tributary training run (its own process, so its peak RSS and CPU time are its own), one JSON line out.
 import type { BackendChoice } from '../../common/training-config.js';
+import { TRAIN_STEP_ENV } from '../../main/engine/graph/step-choice.js';
 import type { OpenOptions } from '../../main/engine/train/runner.js';
 import { TrainingRunner } from '../../main/engine/train/runner.js';
 import type { TrainProgress } from '../../main/engine/train/trainer.js';
@@ -12,6 +13,8 @@ export type RunRequest =
       configFile: string;
       model: OpenOptions['model'];
       backend: BackendChoice;
+      /** Forces tfjs's eager step on tensorflow instead of the one-graph step. */
+      step?: 'eager';
       steps: number;
       warmup: number;
       lossAt: number;
@@ -130,6 +133,8 @@ async function epochs(runner: TrainingRunner, request: Extract<RunRequest, { mod
 
 async function main(): Promise<void> {
   const request = JSON.parse(process.argv[2] ?? '') as RunRequest;
+  // Before the runner starts its training thread, which takes this process's environment.
+  if (request.mode === 'steps' && request.step === 'eager') process.env[TRAIN_STEP_ENV] = 'eager';
   const runner = new TrainingRunner();
   try {
     if (request.mode === 'params') {

@@ -45,6 +45,8 @@ export interface BackendReport {
   probe?: BackendProbe;
   /** Why the probe or its cache did not work as it should (an unreadable cache file, a probe that failed): training goes on regardless. */
   probeProblem?: string;
+  /** How a training step runs on tensorflow, once the model is built: `step: one TensorFlow graph` or `step: eager (why)` (graph/step-choice.ts). */
+  step?: string;
 }
 
 /** One backend's training speed on the model and batch being trained, as the probe measured it. */
@@ -150,6 +152,7 @@ async function attempt(report: Omit<BackendReport, 'name'>, name: BackendName, o
 export function describeBackend(report: BackendReport): string {
   const details: string[] = [];
   if (report.name === 'tensorflow' && report.tensorflow) details.push(`TensorFlow ${report.tensorflow.version}`);
+  if (report.step) details.push(report.step);
   if (report.name === 'wasm' && report.wasm) {
     const { simd, threads, singleThreaded } = report.wasm;
     details.push(

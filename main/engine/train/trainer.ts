@@ -1,9 +1,10 @@
 // Runs in the training thread: trains a compiled model for a number of epochs over a DataGenerator, reporting progress, stoppable between batches.
 import type * as tfjs from '@tensorflow/tfjs';
 import type { DataGenerator } from '../../data/data-generator.js';
-import type { Batch } from '../../data/types.js';
 import type { Tf } from '../backend.js';
-import { accuracyIndex, batchTensors, nextTurn } from './batch-tensors.js';
+import { stepperFor } from '../graph/steppers.js';
+import type { Stepper } from '../graph/steppers.js';
+import { nextTurn } from './batch-tensors.js';
 
 export interface TrainOptions {
   epochs: number;
@@ -66,7 +67,8 @@ interface Run {
   model: tfjs.LayersModel;
   generator: DataGenerator;
   options: Required<Omit<TrainOptions, 'signal'>> & Pick<TrainOptions, 'signal'>;
-  accuracyAt: number;
+  /** The epoch's step: the one-graph step on tensorflow, tfjs's trainOnBatch elsewhere (graph/step-choice.ts). */
+  stepper: Stepper | null;
   samples: number;
   /** Batches trained in this call, over every epoch. */
   steps: number;
@@ -83,7 +85,7 @@ export async function trainEpochs(tf: Tf, model: tfjs.LayersModel, generator: Da
     model,
     generator,
     options: { epochs, maxSteps, signal, onProgress, progressEveryMs },
-    accuracyAt: accuracyIndex(model),
+    stepper: null,
     samples: 0,
     steps: 0,
     lastReport: -Infinity,
@@ -100,24 +102,33 @@ export async function trainEpochs(tf: Tf, model: tfjs.LayersModel, generator: Da
 
 /** One epoch, or null when the signal stopped it. A stop during the last batch lets the epoch end as a whole one. */
 async function trainEpoch(run: Run, epoch: number): Promise<EpochResult | null> {
+  if (run.options.signal?.aborted) return null;
+  const stepper = stepperFor(run.tf, run.model, run.generator);
+  run.stepper = stepper;
+  try {
+    return await epochBatches(run, stepper, epoch);
+  } finally {
+    // The model's variables get the graph step's newest weights: the epoch event, evaluation and a federation round read them.
+    stepper.end();
+    run.stepper = null;
+  }
+}
+
+async function epochBatches(run: Run, stepper: Stepper, epoch: number): Promise<EpochResult | null> {
   const { generator, options } = run;
   const { signal } = options;
-  if (signal?.aborted) return null;
   const meter = new Meter();
   try {
     // Breaking out of this loop (a stop) returns the generator, which waits for its loads in flight to settle.
     for await (const batch of generator.iterateEpoch({ signal, reuseBuffers: true })) {
       if (signal?.aborted) return stopped(run, epoch, meter);
-      const { loss, accuracy } = await trainBatch(run, batch);
-      const n = batch.indices.length;
-      if (!Number.isFinite(loss)) throw diverged(`epoch ${epoch}, batch ${meter.batches + 1}: the loss is ${loss}`);
-      meter.add(n, loss, accuracy, batch.skipped.length);
-      run.samples += n;
+      await stepper.train(batch);
       run.steps++;
-      if (meter.batches % WEIGHTS_CHECK_EVERY === 0) checkWeights(run, epoch, meter);
-      report(run, epoch, meter);
+      if (stepper.pending >= stepper.readEvery || performance.now() - run.lastReport >= options.progressEveryMs)
+        await settle(run, epoch, meter);
       // Leaving the loop early returns the generator (see above): the epoch ends here, and the generator's does not.
       if (run.steps === options.maxSteps) {
+        await settle(run, epoch, meter);
         checkWeights(run, epoch, meter);
         return meter.result(epoch, meter.skipped);
       }
@@ -128,6 +139,7 @@ async function trainEpoch(run: Run, epoch: number): Promise<EpochResult | null> 
     if (signal?.aborted && !(error instanceof DivergedError)) return stopped(run, epoch, meter);
     throw error;
   }
+  await settle(run, epoch, meter);
   checkWeights(run, epoch, meter);
   const skipped = generator.lastEpochSummary?.skipped ?? 0;
   if (meter.samples === 0)
@@ -135,14 +147,18 @@ async function trainEpoch(run: Run, epoch: number): Promise<EpochResult | null> 
   return meter.result(epoch, skipped);
 }
 
-async function trainBatch({ tf, model, generator, accuracyAt }: Run, batch: Batch): Promise<{ loss: number; accuracy: number | null }> {
-  const { xs, ys } = batchTensors(tf, model, batch, generator.classNames.length);
-  try {
-    const values = [await model.trainOnBatch(xs, ys)].flat();
-    return { loss: values[0]!, accuracy: accuracyAt < 0 ? null : values[accuracyAt]! };
-  } finally {
-    tf.dispose([xs, ys]);
+/** Counts the batches trained since the last settle, in order: a loss that is not finite stops training, naming its batch. */
+async function settle(run: Run, epoch: number, meter: Meter): Promise<void> {
+  const outcomes = (await run.stepper?.settle()) ?? [];
+  if (outcomes.length === 0) return;
+  const before = meter.batches;
+  for (const { n, skipped, loss, accuracy } of outcomes) {
+    if (!Number.isFinite(loss)) throw diverged(`epoch ${epoch}, batch ${meter.batches + 1}: the loss is ${loss}`);
+    meter.add(n, loss, accuracy, skipped);
+    run.samples += n;
   }
+  if (Math.floor(meter.batches / WEIGHTS_CHECK_EVERY) > Math.floor(before / WEIGHTS_CHECK_EVERY)) checkWeights(run, epoch, meter);
+  report(run, epoch, meter);
 }
 
 /**
@@ -166,8 +182,9 @@ function checkWeights(run: Run, epoch: number, meter: Meter): void {
   meter.weightsCheckedAt = meter.batches;
 }
 
-/** A stopped epoch (null), once its weights are known to be finite: the caller may still use them. */
-function stopped(run: Run, epoch: number, meter: Meter): null {
+/** A stopped epoch (null), once its batches are counted and its weights known to be finite: the caller may still use them. */
+async function stopped(run: Run, epoch: number, meter: Meter): Promise<null> {
+  await settle(run, epoch, meter);
   checkWeights(run, epoch, meter);
   return null;
 }
@@ -176,7 +193,8 @@ function stopped(run: Run, epoch: number, meter: Meter): null {
  * Every trainable weight finite, in one scalar read (w * 0 is NaN where w is NaN or infinite). The loss alone misses a
  * ruined model on wasm: XNNPACK's fused ReLU turns NaN into 0, so NaN weights still give a finite loss there.
  */
-function weightsFinite({ tf, model }: Run): boolean {
+function weightsFinite({ tf, model, stepper }: Run): boolean {
+  stepper?.sync();
   const weights = model.trainableWeights.map((weight) => weight.read());
   if (weights.length === 0) return true;
   return tf.tidy(() => Number.isFinite(tf.addN(weights.map((weight) => tf.sum(tf.mul(weight, 0)))).dataSync()[0]));

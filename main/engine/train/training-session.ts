@@ -11,6 +11,7 @@ import type { DataSplits } from '../../data/data-handler.js';
 import { openData } from '../../data/handler-loader.js';
 import { describeBackend, selectBackend } from '../backend.js';
 import type { BackendReport } from '../backend.js';
+import { chooseStep, describeStep } from '../graph/step-choice.js';
 import { buildModel, learningRateOf, setLearningRate } from '../model-spec.js';
 import { chooseBackend } from './backend-probe.js';
 import { seedMathRandom } from './seeded-random.js';
@@ -75,6 +76,7 @@ export class TrainingSession {
           model = await step('building the model', build);
         }
       }
+      if (backend.name === 'tensorflow') backend.step = describeStep(chooseStep(backend.tf, model));
       this.#opened = { configFile: loaded.file, backend, splits, model };
       return {
         backend: { name: backend.name, description: describeBackend(backend), ...(backend.warning && { warning: backend.warning }) },
