@@ -10,6 +10,7 @@ import { writeTextAtomically } from '../config/atomic-write.js';
 import { defaultCacheDir } from '../data/cache-dir.js';
 import type { SampleShape } from '../data/types.js';
 import type { BackendProbe, BackendReport } from './backend.js';
+import { TRAIN_STEP_ENV } from './graph/step-choice.js';
 
 /** A machine trains a handful of models: the newest probes are kept, the rest dropped, so the file stays a few kilobytes. */
 export const PROBE_CACHE_KEPT = 32;
@@ -44,10 +45,14 @@ export interface SignatureParts {
   batchSize: number;
 }
 
+/** What the probe times; a new scheme re-measures every model. 2: tensorflow trains with the one-graph step (docs/engine.md). */
+const PROBE_SCHEME = 2;
+
 /**
  * What a probe's rates depend on: the model (its architecture as tfjs writes it to a model.json, its loss and
  * optimizer), the input and batch shapes, and the machine (CPU, cores, the tfjs and TensorFlow builds, the wasm threads
- * asked for). Any of them changing makes another key, so the backends are measured again.
+ * asked for), and the step trained: which step tensorflow takes (PROBE_SCHEME, the override). Any of them changing
+ * makes another key, so the backends are measured again.
  */
 export function probeKey({ model, sampleShape, batchSize }: SignatureParts, report: BackendReport, env: NodeJS.ProcessEnv): string {
   const signature = {
@@ -65,7 +70,8 @@ export function probeKey({ model, sampleShape, batchSize }: SignatureParts, repo
     tensorflow: report.tensorflow?.version ?? null,
     wasmThreads: env[WASM_THREADS_ENV] ?? null,
   };
-  return createHash('sha256').update(JSON.stringify({ signature, machine })).digest('hex');
+  const step = { scheme: PROBE_SCHEME, override: env[TRAIN_STEP_ENV] ?? null };
+  return createHash('sha256').update(JSON.stringify({ signature, machine, step })).digest('hex');
 }
 
 /** The entries of the cache file (none when there is none yet), and why its content was ignored, if it was. */

@@ -1,5 +1,6 @@
 // Runs in a decode worker thread (or inline): one full-depth image to one model row: channels, float resize, intensity.
 import { applyIntensity, resolveIntensity, type AppliedIntensity, type FloatImage, type IntensitySpec, type Window } from '../intensity.js';
+import { convertChannels } from './channels.js';
 import { resizeFloat, type Interpolation } from './float-resize.js';
 
 export interface RowTarget {
@@ -21,18 +22,11 @@ export interface ResizedImage {
  * luma, unrounded (the 8-bit path rounds as Pillow does, a float path has no grey levels to round to).
  */
 export function toChannelsFloat({ data, channels }: Pick<FloatImage, 'data' | 'channels'>, target: 1 | 3): Float32Array {
-  if (channels === target) return data;
-  const count = data.length / channels;
-  const out = new Float32Array(count * target);
-  const gray = channels <= 2;
-  for (let p = 0, i = 0, o = 0; p < count; p++, i += channels, o += target) {
-    if (target === 3) {
-      out[o] = data[i]!;
-      out[o + 1] = data[gray ? i : i + 1]!;
-      out[o + 2] = data[gray ? i : i + 2]!;
-    } else out[o] = gray ? data[i]! : 0.299 * data[i]! + 0.587 * data[i + 1]! + 0.114 * data[i + 2]!;
-  }
-  return out;
+  return convertChannels(data, channels, target, (length) => new Float32Array(length), floatLuma);
+}
+
+function floatLuma(r: number, g: number, b: number): number {
+  return 0.299 * r + 0.587 * g + 0.114 * b;
 }
 
 /**

@@ -1,5 +1,6 @@
 // Runs in a decode worker thread (or inline): one image file's bytes to pixels at the model's size and channel count.
 import sharp from 'sharp';
+import { convertChannels } from './channels.js';
 import { checkPixelLimit, decodePng, ImageDecodeError, isPng, NeedsSharp, unrecognizedFile, type DecodedImage } from './png-decode.js';
 
 export interface TargetSpec {
@@ -97,20 +98,8 @@ export async function sharpCall<T>(format: Format, call: () => Promise<T>): Prom
   }
 }
 
-/** Alpha is dropped, not composited over a background, as PIL's convert('RGB') and convert('L') do. */
 function toChannels({ data, channels }: DecodedImage, target: 1 | 3): Uint8Array {
-  if (channels === target) return data;
-  const count = data.length / channels;
-  const out = new Uint8Array(count * target);
-  const gray = channels <= 2;
-  for (let p = 0, i = 0, o = 0; p < count; p++, i += channels, o += target) {
-    if (target === 3) {
-      out[o] = data[i]!;
-      out[o + 1] = data[gray ? i : i + 1]!;
-      out[o + 2] = data[gray ? i : i + 2]!;
-    } else out[o] = gray ? data[i]! : luma(data[i]!, data[i + 1]!, data[i + 2]!);
-  }
-  return out;
+  return convertChannels(data, channels, target, (length) => new Uint8Array(length), luma);
 }
 
 /**

@@ -1,20 +1,12 @@
 // Runs wherever DICOM is decoded: the one error type, which names the file and never a patient.
-import { ImageDecodeError } from '../png-decode.js';
+import { FileDecodeError } from '../file-decode-error.js';
 
 /**
  * A DICOM file that cannot be decoded. `reason` is built only from structure (tags, sizes, UIDs of transfer syntaxes
  * and SOP classes), never from element values that may identify a patient.
  */
-export class DicomDecodeError extends ImageDecodeError {
-  constructor(
-    readonly file: string,
-    reason: string,
-    options?: ErrorOptions,
-  ) {
-    super(reason, options);
-    this.message = `${file}: ${reason}`;
-    this.name = 'DicomDecodeError';
-  }
+export class DicomDecodeError extends FileDecodeError {
+  override readonly name: string = 'DicomDecodeError';
 }
 
 /** A thrown value of any kind (dicom-parser throws strings and objects, emscripten numbers) as text. */

@@ -91,13 +91,15 @@ forEachBackend(() => {
       expect(describeBackend(report)).toMatch(new RegExp(`, cached ${first.probe!.measuredAt.slice(0, 10)}\\)$`));
     });
 
-    it('measures again for another model or batch size, keeping the earlier entries', async () => {
+    it('measures again for another model, batch size or training step, keeping the earlier entries', async () => {
       const cacheFile = path.join(dir, 'signature', 'backend-probe.json');
       await choose('mnist-cnn', cacheFile);
       expect((await choose('mnist-cnn', cacheFile, { batchSize: 8 })).report.probe!.cached).toBe(false);
       expect((await choose('mlp', cacheFile)).report.probe!.cached).toBe(false);
       expect((await choose('mnist-cnn', cacheFile)).report.probe!.cached).toBe(true);
+      expect((await choose('mnist-cnn', cacheFile, { env: { TRIBUTARY_TRAIN_STEP: 'eager' } })).report.probe!.cached).toBe(false);
       expect((await readProbeCache(cacheFile)).entries.map((entry) => entry.about)).toEqual([
+        'mnist_cnn, 12x12x1, batch 16',
         'mlp, 12x12x1, batch 16',
         'mnist_cnn, 12x12x1, batch 8',
         'mnist_cnn, 12x12x1, batch 16',
