@@ -55,6 +55,7 @@ export const PrivacyAuditSchema = z.object({
   clippingNormFrom: z.enum(['site', 'server']).nullable().describe("whose norm held: the site policy's, or the server's smaller one"),
   scaledDown: z.boolean().describe('the update was longer than the norm and was scaled down to it'),
   noised: z.boolean().describe('local-DP Gaussian noise was added; the fields below are there only then'),
+  masked: z.literal(true).optional().describe("the update left masked by SecAgg+: the server sees only the round's sum"),
   epsilon: positive.optional(),
   delta: positive.optional(),
   sensitivity: positive.optional(),
@@ -214,7 +215,7 @@ const AuditEntrySchema = z.object({
     .enum(['replied', 'declined', 'refused', 'aborted', 'failed'])
     .optional()
     .describe('on a sent line: what became of the message'),
-  privacy: PrivacyAuditSchema.optional().describe('on a sent train line whose update was clipped or noised'),
+  privacy: PrivacyAuditSchema.optional().describe('on a sent train line whose update was clipped, noised or masked'),
 });
 export type AuditEntry = z.infer<typeof AuditEntrySchema>;
 

@@ -15,6 +15,7 @@ import {
 } from '../wire/records/model.js';
 import { readTask, TaskRefused } from './task.js';
 import { checkParties } from '../privacy/policy.js';
+import type { PrivacyAudit } from '../privacy/site-privacy.js';
 import { doWork, PrivacyDeclined, type WorkContext, type WorkDone, type WorkRound } from './work.js';
 
 /** Flower's SecAggPlusWorkflow sends every stage as a "train" message with this ConfigRecord. */
@@ -50,8 +51,13 @@ export async function secAggWork(
   });
   const out = trained ? withoutArrays(trained.content) : recordDict([]);
   out.set(RECORD_KEY_CONFIGS, configRecord(reply));
-  return { content: out, metrics: trained?.metrics ?? {}, privacy: trained?.privacy ?? null };
+  // The reply that carries the update (collect_masked_vectors) says in its audit line that it left masked.
+  const privacy = trained ? { ...(trained.privacy ?? LEFT_AS_TRAINED), masked: true as const } : null;
+  return { content: out, metrics: trained?.metrics ?? {}, privacy };
 }
+
+/** An update the site's policy neither clipped nor noised. */
+const LEFT_AS_TRAINED: PrivacyAudit = { clippingNorm: null, clippingNormFrom: null, scaledDown: false, noised: false };
 
 /** The site's policy may ask for a minimum number of parties: setup's sample_num says how many the sum is over. */
 function checkPartyCount(configs: ReadonlyMap<string, unknown>, work: WorkContext): void {

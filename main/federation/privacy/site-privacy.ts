@@ -20,6 +20,8 @@ export interface PrivacyAudit {
   scaledDown: boolean;
   /** Local-DP noise was added; the fields below are set only then. */
   noised: boolean;
+  /** The update left masked by SecAgg+ (set only then): the server can unmask only the sum of the round's updates. */
+  masked?: true;
   epsilon?: number;
   delta?: number;
   sensitivity?: number;

@@ -60,10 +60,10 @@ export function budgetWords(privacy: PrivacyStatus): BudgetWords {
   };
 }
 
-/** An audit line's privacy, in a table cell: clipped, noised, spent. */
+/** An audit line's privacy, in a table cell: masked, clipped, noised, spent. */
 export function auditPrivacy(privacy: PrivacyAuditView | undefined): string {
   if (!privacy) return '—';
-  const parts: string[] = [];
+  const parts: string[] = privacy.masked ? ['masked (SecAgg+)'] : [];
   if (privacy.clippingNorm !== null)
     parts.push(
       `clipped to ${formatMetric(privacy.clippingNorm)} (${privacy.clippingNormFrom})${privacy.scaledDown ? ', scaled down' : ''}`,

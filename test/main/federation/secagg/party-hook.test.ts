@@ -79,6 +79,12 @@ function site(privacy?: SitePrivacy): SimParty & { replies: Message['content'][]
     const message: Message = { metadata, content };
     expect(isSecAggMessage(message)).toBe(true);
     const done = await secAggWork(message, NID, { round: 1, runId: '1' }, work, client);
+    // Only the reply that carries the update is marked; no policy here, so it left neither clipped nor noised.
+    expect(done.privacy).toEqual(
+      stage === 'collect_masked_vectors'
+        ? { clippingNorm: null, clippingNormFrom: null, scaledDown: false, noised: false, masked: true }
+        : null,
+    );
     replies.push(done.content);
     return (done.content.get('secaggplus_configs') as ConfigRecord).items;
   };

@@ -73,6 +73,12 @@ describe('auditPrivacy', () => {
         epsilonBudget: 8,
       }),
     ).toBe('clipped to 1 (site); noise sd 9.69; epsilon 0.751 of 8');
+    expect(auditPrivacy({ clippingNorm: null, clippingNormFrom: null, scaledDown: false, noised: false, masked: true })).toBe(
+      'masked (SecAgg+)',
+    );
+    expect(auditPrivacy({ clippingNorm: 3, clippingNormFrom: 'site', scaledDown: false, noised: false, masked: true })).toBe(
+      'masked (SecAgg+); clipped to 3 (site)',
+    );
   });
 
   it('fills the audit table’s Privacy cell on sent lines only', () => {
