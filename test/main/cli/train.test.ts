@@ -16,7 +16,7 @@ const MNIST_HANDLER = path.join(examples, 'mnist-handler', 'party.yaml');
 /** With tfjs-node built, both backends start and the probe's rates choose between them (a rate measured or cached). */
 const RATE = String.raw`(tensorflow|wasm) \d+(\.\d)? samples/s( \(first step only(, \d+ samples)?\))?`;
 const PROBED = new RegExp(
-  String.raw`^backend: (tensorflow \(TensorFlow \d+\.\d+\.\d+|wasm \((no )?simd, \d+ threads?(: [^;]*)?); ` +
+  String.raw`^backend: (tensorflow \(TensorFlow \d+\.\d+\.\d+; step: one TensorFlow graph|wasm \((no )?simd, \d+ threads?(: [^;]*)?); ` +
     String.raw`probe: ${RATE}, ${RATE}, (in \d+\.\d s|cached \d{4}-\d\d-\d\d)\)$`,
   'm',
 );
