@@ -229,10 +229,11 @@ export const NiftiInfoSchema = z
     image_size: z.tuple([positiveInt, positiveInt]).optional().describe('[height, width]; default: the first volume’s slice size'),
     // A volume is gray: one channel unless an ImageNet-style model wants it repeated to three.
     color_mode: z.enum(['grayscale', 'rgb']).default('grayscale'),
-    normalize: NormalizeSchema.default('unit'),
-    interpolation: z.enum(['nearest', 'bilinear', 'bicubic', 'lanczos3']).default('bilinear'),
-    window: WindowSchema,
-    on_bad_file: z.enum(['skip', 'fail']).default('skip'),
+    // The image handlers' own keys: a slice is resized, windowed and normalised as an image is.
+    normalize: ImageOptionsSchema.normalize,
+    interpolation: ImageOptionsSchema.interpolation,
+    window: ImageOptionsSchema.window,
+    on_bad_file: ImageOptionsSchema.on_bad_file,
   })
   .refine((info) => (info.path === undefined) !== (info.train === undefined && info.test === undefined), {
     message: 'name either `path` (one set, split by subject) or `train` and/or `test` (two sets)',
