@@ -1,6 +1,6 @@
 // Runs anywhere in main: DICOM index entries to labelled samples (image, frame or series slice), filtered, and split by patient.
 import type { DicomLabelKey } from '../../../common/data-config.js';
-import { splitmix32 } from '../shuffle.js';
+import { heldOutSubjects, sharedSubjects } from '../subject-split.js';
 import type { FileStamp, ImageEntry } from './dicom-header.js';
 import type { DicomIndex } from './dicom-index.js';
 import type { DicomLabels } from './dicom-labels.js';
@@ -160,31 +160,25 @@ function pick(count: number, slice: DicomSelection['slice']): number | undefined
 }
 
 /**
- * One export split by patient: the patients (sorted by hash, so the split depends on the seed and the patients
- * only, not on the tree's layout) shuffled with the seed, and the first round(fraction x patients) held out.
+ * One export split by patient: the patients (hashes, so the split depends on the seed and the patients only, not on
+ * the tree's layout) held out as every handler holds out subjects (heldOutSubjects).
  */
 export function splitByPatient(
   samples: DicomSample[],
   fraction: number,
   seed: number,
 ): { train: DicomSample[]; test: DicomSample[]; patients: number } {
-  const patients = [...new Set(samples.map((s) => s.entry.patient!))].sort();
-  const next = splitmix32(seed);
-  for (let i = patients.length - 1; i > 0; i--) {
-    const j = next() % (i + 1);
-    [patients[i], patients[j]] = [patients[j]!, patients[i]!];
-  }
-  const held = fraction === 0 ? 0 : Math.min(patients.length - 1, Math.max(1, Math.round(fraction * patients.length)));
-  const test = new Set(patients.slice(0, held));
+  const patients = new Set(samples.map((s) => s.entry.patient!));
+  const test = heldOutSubjects(patients, fraction, seed);
   return {
     train: samples.filter((s) => !test.has(s.entry.patient!)),
     test: samples.filter((s) => test.has(s.entry.patient!)),
-    patients: patients.length,
+    patients: patients.size,
   };
 }
 
 /** The (hashed) patients with samples on both sides, sorted. */
 export function sharedPatients(train: DicomSample[], test: DicomSample[]): string[] {
-  const inTrain = new Set(train.map((s) => s.entry.patient!));
-  return [...new Set(test.map((s) => s.entry.patient!).filter((p) => inTrain.has(p)))].sort();
+  const patient = (s: DicomSample) => s.entry.patient!;
+  return sharedSubjects(train.map(patient), test.map(patient)).sort();
 }
