@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { ConfigFileSchema } from './config-api.js';
 import { event, method } from './define.js';
+import { LocalEvaluationSchema } from './evaluation-api.js';
 
 const count = z.number().int().nonnegative();
 const round = z.number().int().nullable().describe("the server's round number; null when a message carried none");
@@ -186,6 +187,7 @@ const RunHistorySchema = z.object({
   runId: RunIdSchema,
   rounds: z.array(RoundSummarySchema).describe('oldest first'),
   epochs: z.array(EpochProgressSchema).describe('oldest first'),
+  evaluations: z.array(LocalEvaluationSchema).describe('the global model on the test split, by round, oldest first; kept on site'),
 });
 export type RunHistory = z.infer<typeof RunHistorySchema>;
 

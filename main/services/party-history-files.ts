@@ -2,8 +2,10 @@
 import { z } from 'zod';
 import { events } from '../../common/contract/contract.js';
 import type { EpochProgress, RoundSummary } from '../../common/contract/party-api.js';
+import type { LocalEvaluationResult } from '../../common/local-evaluation.js';
 import { readAuditLines } from '../federation/client/audit-log.js';
 import { epochLogOf } from '../federation/client/epoch-log.js';
+import { evaluationLogOf } from '../federation/client/evaluation-log.js';
 import { readNewestLines, type NewestLines } from '../federation/client/json-lines.js';
 import { PartyHistory } from './party-history.js';
 
@@ -11,6 +13,8 @@ import { PartyHistory } from './party-history.js';
 const AUDIT_LINES_READ = 4000;
 /** An epoch line is about 250 bytes: the newest 4000 or so. */
 const EPOCH_BYTES_READ = 1024 * 1024;
+/** A 10-class evaluation line is about 600 bytes, a 1000-class one a few MB: the newest rounds that fit. */
+const EVALUATION_BYTES_READ = 32 * 1024 * 1024;
 
 /** The fields of an audit line the history reads; a line without them (edited, from another tool) is counted, not guessed at. */
 const AuditLineSchema = z.object({
@@ -36,10 +40,14 @@ const EpochLineSchema = z.object({ time: z.string() }).passthrough();
  * Both are read from the end, bounded: the newest runs are the ones an operator looks back on.
  */
 export async function readHistory(auditLog: string): Promise<PartyHistory> {
-  const [audit, epochs] = await Promise.all([readAuditLines(auditLog, { last: AUDIT_LINES_READ }), readEpochLines(epochLogOf(auditLog))]);
+  const [audit, epochs, evaluations] = await Promise.all([
+    readAuditLines(auditLog, { last: AUDIT_LINES_READ }),
+    readEpochLines(epochLogOf(auditLog)),
+    readEvaluationLines(evaluationLogOf(auditLog)),
+  ]);
   const lines = audit.entries.map((entry) => AuditLineSchema.safeParse(entry));
   const usable = lines.flatMap((line) => (line.success ? [line.data] : []));
-  const history = new PartyHistory(audit.unreadableLines + lines.length - usable.length + epochs.unreadable);
+  const history = new PartyHistory(audit.unreadableLines + lines.length - usable.length + epochs.unreadable + evaluations.unreadable);
   const received = new Map(usable.filter((line) => line.direction === 'received').map((line) => [line.messageId, line]));
   for (const sent of usable) {
     const asked = sent.direction === 'sent' && sent.replyTo !== null ? received.get(sent.replyTo) : undefined;
@@ -47,6 +55,7 @@ export async function readHistory(auditLog: string): Promise<PartyHistory> {
     if (asked?.runId === sent.runId) history.addRound(roundOf(asked, sent), sent.time, asked.time);
   }
   for (const { time, epoch } of epochs.values) history.addEpoch(epoch, time);
+  for (const evaluation of evaluations.values) history.addEvaluation(evaluation);
   return history;
 }
 
@@ -114,6 +123,19 @@ function epochLine(line: string): EpochLine | undefined {
     const { time, ...rest } = EpochLineSchema.parse(JSON.parse(line));
     const epoch = events['party.progress'].payload.parse(rest);
     return epoch.kind === 'epoch' && epoch.runId !== null ? { time, epoch } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The newest lines of the evaluation log, each as the contract reads it; a missing file is an empty log. */
+function readEvaluationLines(file: string): Promise<NewestLines<LocalEvaluationResult>> {
+  return readNewestLines(file, 'evaluation log', { last: Infinity, maxBytes: EVALUATION_BYTES_READ, parse: evaluationLine });
+}
+
+function evaluationLine(line: string): LocalEvaluationResult | undefined {
+  try {
+    return events['party.evaluation'].payload.parse(JSON.parse(line));
   } catch {
     return undefined;
   }

@@ -1,11 +1,15 @@
 // Runs in the services process (plain Node): the federation runs a site took part in, each with its round summaries and finished epochs, kept apart.
 import type { ResultIn } from '../../common/contract/contract.js';
 import type { EpochProgress, RoundSummary, RunHistory, RunSummary } from '../../common/contract/party-api.js';
+import type { LocalEvaluationResult } from '../../common/local-evaluation.js';
 
 /** A federation of a thousand rounds is long; beyond that a run's oldest go, so memory stays flat on a party left running for months. */
 const KEPT = 1000;
 /** A site that rejoins a restarted aggregator every day has a long list: the oldest runs go first. */
 const RUNS_KEPT = 50;
+/** A run's evaluations: at most this many rounds, and this many matrix cells in all (a 1000-class model keeps its last 4 rounds). */
+const EVALUATIONS_KEPT = 200;
+const EVALUATION_CELLS_KEPT = 4_000_000;
 
 interface Run {
   runId: string;
@@ -13,6 +17,7 @@ interface Run {
   lastAt: string;
   rounds: RoundSummary[];
   epochs: EpochProgress[];
+  evaluations: LocalEvaluationResult[];
 }
 
 /**
@@ -35,6 +40,18 @@ export class PartyHistory {
     if (epoch.runId !== null) keep(this.#run(epoch.runId, at, at).epochs, epoch);
   }
 
+  /** A global model judged on the test split; a second evaluation of the same round replaces the first. */
+  addEvaluation(evaluation: LocalEvaluationResult): void {
+    const { evaluations } = this.#run(evaluation.runId, evaluation.time, evaluation.time);
+    const same = evaluations.findIndex(({ round }) => round !== null && round === evaluation.round);
+    if (same >= 0) evaluations.splice(same, 1);
+    evaluations.push(evaluation);
+    let cells = evaluations.reduce((sum, { classes }) => sum + classes.length ** 2, 0);
+    while (evaluations.length > 1 && (evaluations.length > EVALUATIONS_KEPT || cells > EVALUATION_CELLS_KEPT)) {
+      cells -= evaluations.shift()!.classes.length ** 2;
+    }
+  }
+
   /** Oldest first. */
   runs(): RunSummary[] {
     return [...this.#runs.values()].map(({ runId, startedAt, lastAt, rounds }) => {
@@ -47,7 +64,7 @@ export class PartyHistory {
   /** `runId`'s rounds and epochs, oldest first; the newest run's without one; null when there is no such run. */
   run(runId?: string): RunHistory | null {
     const run = runId === undefined ? [...this.#runs.values()].at(-1) : this.#runs.get(runId);
-    return run ? { runId: run.runId, rounds: [...run.rounds], epochs: [...run.epochs] } : null;
+    return run ? { runId: run.runId, rounds: [...run.rounds], epochs: [...run.epochs], evaluations: [...run.evaluations] } : null;
   }
 
   answer(runId?: string): ResultIn<'party.history'> {
@@ -55,7 +72,7 @@ export class PartyHistory {
   }
 
   #run(runId: string, startedAt: string, at: string): Run {
-    const run = this.#runs.get(runId) ?? { runId, startedAt, lastAt: at, rounds: [], epochs: [] };
+    const run = this.#runs.get(runId) ?? { runId, startedAt, lastAt: at, rounds: [], epochs: [], evaluations: [] };
     if (startedAt < run.startedAt) run.startedAt = startedAt;
     if (at > run.lastAt) run.lastAt = at;
     if (!this.#runs.has(runId)) {

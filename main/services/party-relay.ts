@@ -47,6 +47,11 @@ export class PartyRelay {
         return this.#options.onStateChange();
       case 'epoch':
         return this.#onEpoch(event);
+      case 'evaluation': {
+        const { type: _type, ...evaluation } = event;
+        this.#options.history.addEvaluation(evaluation);
+        return this.#emit('party.evaluation', evaluation);
+      }
       default:
         this.#training = null;
         return this.#options.onStateChange();

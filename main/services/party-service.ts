@@ -7,6 +7,7 @@ import type { FederationSection } from '../../common/federation-config.js';
 import { loadPartyConfig } from '../config/party-config.js';
 import type { PartyOptions } from '../federation/client/party.js';
 import type { EventBus } from './event-bus.js';
+import { exportEvaluation } from './evaluation-export.js';
 import { sealedNodeKey } from './node-key-storage.js';
 import { readAuditEntries } from './party-audit.js';
 import { DEFAULT_DEPS } from './party-deps.js';
@@ -115,6 +116,12 @@ export class PartyService {
     if (session && (file === undefined || path.resolve(file) === session.facts.file)) return session.history.answer(runId);
     const auditLog = await this.#auditLog(file);
     return (auditLog === null ? new PartyHistory() : await readHistory(auditLog)).answer(runId);
+  };
+
+  /** The figures come from the history the page shows, so an export matches what the operator saw. */
+  exportEvaluation = async (args: ArgsOf<'party.exportEvaluation'>): Promise<ResultIn<'party.exportEvaluation'>> => {
+    const { run } = await this.history({ file: args.file, runId: args.runId });
+    return exportEvaluation(run?.evaluations ?? [], args);
   };
 
   audit = async ({ file, last }: ArgsOf<'party.audit'>): Promise<ResultIn<'party.audit'>> => {

@@ -54,6 +54,7 @@ export function createServicesHost(options: HostOptions): ServicesHost {
     'party.savePublicKey': nodeKey.savePublicKey,
     'party.resetNodeKey': nodeKey.reset,
     'party.audit': party.audit,
+    'party.exportEvaluation': party.exportEvaluation,
   };
   return { handlers, events, close: () => party.close().finally(dataset.close) };
 }

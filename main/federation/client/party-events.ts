@@ -1,4 +1,5 @@
 // Runs in the party (plain Node): the party's states and events, the one stream a UI or the CLI watches.
+import type { LocalEvaluationResult } from '../../../common/local-evaluation.js';
 
 /** Where training stands, as often as the training thread reports a batch. */
 export interface TrainingProgress {
@@ -77,7 +78,9 @@ export type PartyEvent =
   /** The run served is another one, or has finished. */
   | ({ type: 'run' } & ServedRun)
   /** An epoch of the round's training finished (the party has written it to its epoch log). */
-  | ({ type: 'epoch' } & EpochDone);
+  | ({ type: 'epoch' } & EpochDone)
+  /** A global model was evaluated on the test split (the party has written it to its evaluation log); it never leaves the site. */
+  | ({ type: 'evaluation' } & LocalEvaluationResult);
 
 export interface PartyEvents {
   event: [event: PartyEvent];

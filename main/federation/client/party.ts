@@ -5,6 +5,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { FederationSection } from '../../../common/federation-config.js';
 import { PrivacySectionSchema, type PrivacySection } from '../../../common/privacy-config.js';
+import type { EvaluateResult } from '../../engine/train/evaluator.js';
 import type { TrainingSettings } from '../../engine/train/protocol.js';
 import type { RandomSource } from '../privacy/noise.js';
 import { SitePrivacy } from '../privacy/site-privacy.js';
@@ -18,6 +19,7 @@ import {
 } from '../transport/node-identity.js';
 import { AuditLog, readAuditLog, type AuditEntry, type ReadAuditOptions } from './audit-log.js';
 import { EpochLog } from './epoch-log.js';
+import { EvaluationLog, localEvaluation } from './evaluation-log.js';
 import { FleetClient } from './fleet-client.js';
 import { InHandFile } from './in-hand.js';
 import { inboundLimits } from './inbound-limits.js';
@@ -57,6 +59,8 @@ export class Party extends EventEmitter<PartyEvents> {
   readonly audit: AuditLog;
   /** Beside the audit log: the epochs of every round trained, which never leave the site. */
   readonly epochLog: EpochLog;
+  /** Beside the audit log: each global model's confusion matrix on the test split, which never leaves the site. */
+  readonly evaluationLog: EvaluationLog;
   /** The site's privacy policy in force; its ledger, `<audit_log>.privacy.json`, counts the budget spent per run. */
   readonly privacy: SitePrivacy;
   readonly #options: PartyOptions;
@@ -73,6 +77,7 @@ export class Party extends EventEmitter<PartyEvents> {
       this.#emit({ type: 'error', message: error.message }),
     );
     this.epochLog = new EpochLog(this.audit.file, (message) => this.#emit({ type: 'error', message }));
+    this.evaluationLog = new EvaluationLog(this.audit.file, (message) => this.#emit({ type: 'error', message }));
     const policy = options.privacy ?? PrivacySectionSchema.parse({});
     this.privacy = new SitePrivacy(policy, `${this.audit.file}.privacy.json`, options.privacyRandom);
   }
@@ -137,7 +142,7 @@ export class Party extends EventEmitter<PartyEvents> {
       retireKey: () => this.#retireKey(),
     }).finally(async () => {
       client.close();
-      await this.epochLog.flushed();
+      await Promise.all([this.epochLog.flushed(), this.evaluationLog.flushed()]);
       this.#loop = undefined;
     });
   }
@@ -195,9 +200,22 @@ export class Party extends EventEmitter<PartyEvents> {
         this.#emit({ type: 'epoch', ...epoch });
       },
       onEvaluating: (round) => this.#setState({ type: 'evaluating', round }),
+      onEvaluated: (round, result) => this.#evaluated(round, result),
       notice: (message) => this.#emit({ type: 'notice', message }),
       privacy: this.privacy,
     };
+  }
+
+  #evaluated(round: number | null, result: EvaluateResult): void {
+    const runId = this.#runs.run?.runId;
+    if (runId === undefined) return; // a message's run is known before it is served: there is always one
+    const evaluation = localEvaluation(runId, round, result);
+    if (evaluation === null) {
+      this.#emit({ type: 'notice', message: `per-class results not kept: ${result.perClass.length} classes is more than a confusion matrix is kept for` });
+      return;
+    }
+    void this.evaluationLog.append(evaluation);
+    this.#emit({ type: 'evaluation', ...evaluation });
   }
 
   #keyFile(): string {

@@ -1,5 +1,6 @@
 // Runs in the party (plain Node): does what a task asks with the training thread: set the server's weights, apply the round's settings, train or evaluate.
 import type { FederationSection } from '../../../common/federation-config.js';
+import type { EvaluateResult } from '../../engine/train/evaluator.js';
 import type { TrainingRunner } from '../../engine/train/runner.js';
 import type { TrainingSettings } from '../../engine/train/protocol.js';
 import type { TrainProgress } from '../../engine/train/trainer.js';
@@ -28,6 +29,8 @@ export interface WorkContext {
   /** An epoch of the round's training finished; the party adds the run. */
   onEpoch: (done: Omit<EpochDone, 'runId'>) => void;
   onEvaluating: (round: number | null) => void;
+  /** The global model was evaluated: its per-class result stays on site (the reply carries loss, accuracy and count only). */
+  onEvaluated?: (round: number | null, result: EvaluateResult) => void;
   notice: (message: string) => void;
   /** The site's privacy policy: which messages it declines, and what an update becomes before it leaves. */
   privacy?: SitePrivacy;
@@ -91,6 +94,7 @@ async function workOn(task: WorkTask, { round, runId }: WorkRound, context: Work
   abortIfStopped(context);
   context.onEvaluating(round);
   const result = await runner.evaluate();
+  context.onEvaluated?.(round, result);
   const outcome = { loss: result.loss, accuracy: result.accuracy, numExamples: result.samples };
   return { content: evaluateReply(task.style, outcome), metrics: evaluateMetrics(outcome) };
 }
