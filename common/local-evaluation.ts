@@ -47,7 +47,16 @@ export function perClassCsv(evaluations: readonly LocalEvaluationResult[]): stri
   for (const evaluation of evaluations) {
     for (const figures of classFigures(evaluation)) {
       const { name, support, correct, accuracy, precision, recall } = figures;
-      rows.push([evaluation.runId, text(evaluation.round), name, String(support), String(correct), text(accuracy), text(precision), text(recall)]);
+      rows.push([
+        evaluation.runId,
+        text(evaluation.round),
+        name,
+        String(support),
+        String(correct),
+        text(accuracy),
+        text(precision),
+        text(recall),
+      ]);
     }
   }
   return csv(rows);
@@ -64,5 +73,8 @@ function text(value: number | null): string {
 
 /** RFC 4180: a field with a comma, quote or line break is quoted, its quotes doubled. */
 function csv(rows: string[][]): string {
-  return rows.map((row) => row.map((field) => (/[",\r\n]/.test(field) ? `"${field.replace(/"/g, '""')}"` : field)).join(',')).join('\r\n') + '\r\n';
+  return (
+    rows.map((row) => row.map((field) => (/[",\r\n]/.test(field) ? `"${field.replace(/"/g, '""')}"` : field)).join(',')).join('\r\n') +
+    '\r\n'
+  );
 }

@@ -11,8 +11,14 @@ import type { Envelope } from './envelope.js';
 /** Names are `area.verb`: the area groups the UI's API (`api.config.open`), the verb names the task. */
 type EntryName = `${string}.${string}`;
 
-export const methods = { ...appMethods, ...configMethods, ...datasetMethods, ...partyMethods, ...evaluationMethods } satisfies Record<EntryName, MethodSpec>;
-export const events = { ...appEvents, ...configEvents, ...datasetEvents, ...partyEvents, ...evaluationEvents } satisfies Record<EntryName, EventSpec>;
+export const methods = { ...appMethods, ...configMethods, ...datasetMethods, ...partyMethods, ...evaluationMethods } satisfies Record<
+  EntryName,
+  MethodSpec
+>;
+export const events = { ...appEvents, ...configEvents, ...datasetEvents, ...partyEvents, ...evaluationEvents } satisfies Record<
+  EntryName,
+  EventSpec
+>;
 
 type Methods = typeof methods;
 type Events = typeof events;

@@ -17,7 +17,10 @@ export const LocalEvaluationSchema = z
     accuracy: z.number().nullable(),
     samples: count,
     classes: z.array(z.string()).max(LOCAL_EVALUATION_MAX_CLASSES),
-    confusion: z.array(z.array(count).max(LOCAL_EVALUATION_MAX_CLASSES)).max(LOCAL_EVALUATION_MAX_CLASSES).describe('[true class][predicted class]'),
+    confusion: z
+      .array(z.array(count).max(LOCAL_EVALUATION_MAX_CLASSES))
+      .max(LOCAL_EVALUATION_MAX_CLASSES)
+      .describe('[true class][predicted class]'),
   })
   .refine(({ classes, confusion }) => confusion.length === classes.length && confusion.every((row) => row.length === classes.length), {
     message: 'the confusion matrix must be classes x classes',

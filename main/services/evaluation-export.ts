@@ -11,10 +11,14 @@ type ExportArgs = ArgsOf<'party.exportEvaluation'>;
 /** The heat map is about this many pixels across whatever the class count; a cell is never smaller than a pixel. */
 const HEAT_MAP_PX = 600;
 
-export async function exportEvaluation(evaluations: readonly LocalEvaluationResult[], args: ExportArgs): Promise<ResultIn<'party.exportEvaluation'>> {
+export async function exportEvaluation(
+  evaluations: readonly LocalEvaluationResult[],
+  args: ExportArgs,
+): Promise<ResultIn<'party.exportEvaluation'>> {
   const last = evaluations.at(-1);
   if (last === undefined) throw new ServiceError('failed', 'there is no evaluation of a global model on this site to export yet');
-  if (args.saveTo !== undefined && !path.isAbsolute(args.saveTo)) throw new ServiceError('bad-request', `saveTo must be an absolute path, not "${args.saveTo}"`);
+  if (args.saveTo !== undefined && !path.isAbsolute(args.saveTo))
+    throw new ServiceError('bad-request', `saveTo must be an absolute path, not "${args.saveTo}"`);
   const chosen = args.round === undefined ? last : evaluations.find(({ round }) => round === args.round);
   if (chosen === undefined) throw new ServiceError('failed', `round ${args.round} of run ${last.runId} has no local evaluation kept`);
   const { data, mediaType, fileName } = await render(evaluations, chosen, args.format);
@@ -28,8 +32,10 @@ export async function exportEvaluation(evaluations: readonly LocalEvaluationResu
 async function render(evaluations: readonly LocalEvaluationResult[], chosen: LocalEvaluationResult, format: ExportArgs['format']) {
   const name = `tributary-run-${chosen.runId}`;
   const round = `round-${chosen.round ?? 'none'}`;
-  if (format === 'per-class-csv') return { data: Buffer.from(perClassCsv(evaluations)), mediaType: 'text/csv' as const, fileName: `${name}-per-class.csv` };
-  if (format === 'confusion-csv') return { data: Buffer.from(confusionCsv(chosen)), mediaType: 'text/csv' as const, fileName: `${name}-${round}-confusion.csv` };
+  if (format === 'per-class-csv')
+    return { data: Buffer.from(perClassCsv(evaluations)), mediaType: 'text/csv' as const, fileName: `${name}-per-class.csv` };
+  if (format === 'confusion-csv')
+    return { data: Buffer.from(confusionCsv(chosen)), mediaType: 'text/csv' as const, fileName: `${name}-${round}-confusion.csv` };
   return { data: await heatMapPng(chosen.confusion), mediaType: 'image/png' as const, fileName: `${name}-${round}-confusion.png` };
 }
 
@@ -45,9 +51,13 @@ export async function heatMapPng(confusion: readonly (readonly number[])[]): Pro
   const pixels = Buffer.alloc(size * size * 4, 255);
   confusion.forEach((row, r) => {
     const total = row.reduce((sum, count) => sum + count, 0);
-    row.forEach((count, c) => fillCell(pixels, size, { x: c * cell, y: r * cell, side: cell - gap }, shade(total === 0 ? 0 : count / total)));
+    row.forEach((count, c) =>
+      fillCell(pixels, size, { x: c * cell, y: r * cell, side: cell - gap }, shade(total === 0 ? 0 : count / total)),
+    );
   });
-  return sharp(pixels, { raw: { width: size, height: size, channels: 4 } }).png().toBuffer();
+  return sharp(pixels, { raw: { width: size, height: size, channels: 4 } })
+    .png()
+    .toBuffer();
 }
 
 /** White (0) to a deep blue (1). */
@@ -56,7 +66,12 @@ function shade(share: number): [number, number, number] {
   return [mix(255, 8), mix(255, 48), mix(255, 107)];
 }
 
-function fillCell(pixels: Buffer, size: number, { x, y, side }: { x: number; y: number; side: number }, [r, g, b]: [number, number, number]): void {
+function fillCell(
+  pixels: Buffer,
+  size: number,
+  { x, y, side }: { x: number; y: number; side: number },
+  [r, g, b]: [number, number, number],
+): void {
   for (let row = y; row < y + Math.max(1, side); row++) {
     for (let col = x; col < x + Math.max(1, side); col++) {
       const at = (row * size + col) * 4;

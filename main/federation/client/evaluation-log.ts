@@ -10,7 +10,12 @@ export function evaluationLogOf(auditLog: string): string {
 }
 
 /** What the party keeps of an evaluation; null (not kept) for a model with more classes than a matrix is kept for. */
-export function localEvaluation(runId: string, round: number | null, result: EvaluateResult, now = new Date()): LocalEvaluationResult | null {
+export function localEvaluation(
+  runId: string,
+  round: number | null,
+  result: EvaluateResult,
+  now = new Date(),
+): LocalEvaluationResult | null {
   const classes = result.perClass.map(({ name }) => name);
   if (classes.length > LOCAL_EVALUATION_MAX_CLASSES) return null;
   const finite = (value: number) => (Number.isFinite(value) ? value : null);

@@ -211,7 +211,10 @@ export class Party extends EventEmitter<PartyEvents> {
     if (runId === undefined) return; // a message's run is known before it is served: there is always one
     const evaluation = localEvaluation(runId, round, result);
     if (evaluation === null) {
-      this.#emit({ type: 'notice', message: `per-class results not kept: ${result.perClass.length} classes is more than a confusion matrix is kept for` });
+      this.#emit({
+        type: 'notice',
+        message: `per-class results not kept: ${result.perClass.length} classes is more than a confusion matrix is kept for`,
+      });
       return;
     }
     void this.evaluationLog.append(evaluation);

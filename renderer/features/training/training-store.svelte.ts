@@ -2,6 +2,7 @@
 // capped so a long run stays cheap.
 import type { PayloadOf } from '../../../common/contract/contract.js';
 import type { EpochProgress, RoundSummary, RunHistory, RunSummary } from '../../../common/contract/party-api.js';
+import type { LocalEvaluationResult } from '../../../common/local-evaluation.js';
 import { api } from '../../lib/api.js';
 import { withRound, withRun } from './runs.js';
 import { batchPosition } from './training-points.js';
@@ -35,6 +36,8 @@ class TrainingStore {
   batchRound = $state.raw<BatchesOf | null>(null);
   epochs = $state.raw<EpochProgress[]>([]);
   rounds = $state.raw<RoundSummary[]>([]);
+  /** Each global model of the shown run judged on this site's test split, oldest first (the services bound how many). */
+  evaluations = $state.raw<LocalEvaluationResult[]>([]);
   unreadableLines = $state(0);
   error = $state<string | null>(null);
 
@@ -89,10 +92,16 @@ class TrainingStore {
     if (this.#arrived(round.runId)) this.rounds = [...this.rounds, round];
   };
 
+  onEvaluation = (evaluation: LocalEvaluationResult): void => {
+    if (!this.#arrived(evaluation.runId)) return;
+    const others = this.evaluations.filter(({ round }) => round === null || round !== evaluation.round);
+    this.evaluations = [...others, evaluation];
+  };
+
   /** True when `runId` is the run shown, which it becomes if it is new and the page follows new runs. */
   #arrived(runId: string): boolean {
     this.runs = withRun(this.runs, runId, new Date().toISOString());
-    if (this.following && runId !== this.shown) this.#show({ runId, rounds: [], epochs: [] });
+    if (this.following && runId !== this.shown) this.#show({ runId, rounds: [], epochs: [], evaluations: [] });
     return runId === this.shown;
   }
 
@@ -105,6 +114,7 @@ class TrainingStore {
     this.shown = run?.runId ?? null;
     this.rounds = run?.rounds ?? [];
     this.epochs = (run?.epochs ?? []).slice(-EPOCHS_KEPT);
+    this.evaluations = run?.evaluations ?? [];
   }
 }
 

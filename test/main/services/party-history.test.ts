@@ -180,7 +180,7 @@ describe('readHistory', () => {
       [1, 1],
       [1, 2],
     ]);
-    expect(history.run('22')).toEqual({ runId: '22', rounds: [], epochs: [epoch('22', 1, 1)] });
+    expect(history.run('22')).toEqual({ runId: '22', rounds: [], epochs: [epoch('22', 1, 1)], evaluations: [] });
     expect(history.runs().map((run) => [run.runId, run.rounds])).toEqual([
       ['11', 1],
       ['22', 0],
