@@ -346,6 +346,27 @@ forEachBackend((backend) => {
       m.dispose();
     });
 
+    it('counts each sample in the matrix cell its true and argmax-predicted class name, as worked out by hand', async () => {
+      // Output 0 sums the left third's pixels, output 2 the middle and right thirds', output 1 nothing: a left band is called
+      // left, a middle or a right band is called right, and nothing is called middle (a band outweighs the dark noise twice over).
+      const m = tf.sequential({
+        layers: [tf.layers.flatten({ inputShape: [12, 12, 1] }), tf.layers.dense({ units: 3, activation: 'softmax' })],
+      });
+      m.compile({ optimizer: 'sgd', loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+      const kernel = new Float32Array(12 * 12 * 3);
+      for (let pixel = 0; pixel < 144; pixel++) kernel[pixel * 3 + (pixel % 12 < 4 ? 0 : 2)] = 1;
+      m.layers[1]!.setWeights([tf.tensor2d(kernel, [144, 3]), tf.zeros([3])]);
+      const result = await evaluate(tf, m, splits.test);
+      expect(result.confusion).toEqual([
+        [6, 0, 0],
+        [0, 0, 6],
+        [0, 0, 6],
+      ]);
+      expect(result.perClass.map((c) => c.accuracy)).toEqual([1, 0, 1]);
+      expect(result.accuracy).toBeCloseTo(12 / 18, 12);
+      m.dispose();
+    });
+
     it.each([
       'categoricalCrossentropy',
       'sparseCategoricalCrossentropy',
