@@ -5,6 +5,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { epochLogOf } from '../../../../main/federation/client/epoch-log.js';
+import { evaluationLogOf } from '../../../../main/federation/client/evaluation-log.js';
 import type { ArrayRecord, MetricRecord, RecordDict } from '../../../../main/federation/wire/records/model.js';
 import { FakeFleet, waitFor } from './fake-fleet.js';
 import { fedAvgContent, instruction, RUN_ID } from './instructions.js';
@@ -117,6 +118,16 @@ describe('a party at a Flower-like server over gRPC', () => {
         .split('\n')
         .map((line) => JSON.parse(line));
       expect(logged).toEqual(epochs.map(({ type: _type, ...epoch }) => ({ time: expect.any(String), kind: 'epoch', ...epoch })));
+
+      // The global model's confusion matrix on the test split stays on site: said, written beside the audit log, not sent.
+      const evaluations = events.flatMap((event) => (event.type === 'evaluation' ? [event] : []));
+      expect(evaluations.map((e) => [e.runId, e.round, e.samples])).toEqual([[String(RUN_ID), 1, TEST_SAMPLES]]);
+      const [{ type: _type, ...kept }] = evaluations as [(typeof evaluations)[number]];
+      expect(kept.confusion.flat().reduce((a, b) => a + b, 0)).toBe(TEST_SAMPLES);
+      expect(kept.confusion).toHaveLength(kept.classes.length);
+      expect(kept.accuracy).toBeCloseTo(Number(evalMetrics.items.get('eval_acc')), 6);
+      expect(JSON.parse(await readFile(evaluationLogOf(party.audit.file), 'utf8'))).toEqual(kept);
+      expect(Object.keys(audit[3]!.values).sort()).toEqual(['metrics.eval_acc', 'metrics.eval_loss', 'metrics.num-examples']);
     } finally {
       await party.leave({ finish: false });
       await fleet.close();
