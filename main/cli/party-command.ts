@@ -6,6 +6,7 @@ import type { LoadedConfig } from '../config/party-config.js';
 import { TrainingRunner } from '../engine/train/runner.js';
 import { Party } from '../federation/client/party.js';
 import type { PartyEvent, RoundSummary, TrainingProgress } from '../federation/client/party-events.js';
+import { evaluationLine } from './evaluation-line.js';
 import { interruptible } from './interrupts.js';
 import { steadyPace } from './progress.js';
 import { formatOpened } from './train-progress.js';
@@ -119,6 +120,8 @@ export function partyDisplay(section: FederationSection, stream: NodeJS.WriteStr
         return line(event.reason ?? 'disconnected');
       case 'round':
         return line(roundLine(event));
+      case 'evaluation':
+        return line(evaluationLine(event));
       case 'notice':
         return line(event.message);
       case 'error':
