@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../fixtures/corpus.js';
 import { startAggregator } from './aggregator.js';
 import type { RunningAggregator } from './aggregator.js';
-import { openConsole } from './harness.js';
+import { openConsole, SCREENSHOTS } from './harness.js';
 import type { Harness } from './harness.js';
 import { AppShell } from './pages/app-shell.js';
 import { FederationPage } from './pages/federation-page.js';
@@ -149,6 +149,28 @@ describe('the Training page', () => {
     const round = (await training.rounds()).find((row) => row.round === String(first));
     expect(round).toEqual({ round: String(first), train: 'replied', evaluate: 'replied' });
     await harness.screenshot('10-training');
+  });
+
+  it("shows the global model judged on this site's test split, class by class, with its confusion matrix, and exports it", async () => {
+    const panel = harness.page.locator('section.local-evaluation');
+    const classRows = panel.locator('table[aria-label="Per-class results of the latest global model"] tbody tr');
+    await classRows.first().waitFor({ timeout: 60_000 });
+    const classes = await classRows.count();
+    expect(classes).toBeGreaterThan(1);
+    const matrix = panel.locator('table.matrix');
+    expect(await matrix.locator('tbody tr').count()).toBe(classes);
+    expect(await matrix.locator('tbody td').count()).toBe(classes * classes);
+    const counted = (await matrix.locator('tbody td').allTextContents()).reduce((sum, text) => sum + Number(text), 0);
+    expect(await panel.locator('h3').first().textContent()).toContain(`${counted} test samples`);
+    const [download] = await Promise.all([
+      harness.page.waitForEvent('download'),
+      panel.getByRole('button', { name: 'Export per-class CSV' }).click(),
+    ]);
+    expect(download.suggestedFilename()).toMatch(/^tributary-run-\d+-per-class\.csv$/);
+    const csv = await fsp.readFile((await download.path())!, 'utf8');
+    expect(csv.split('\r\n')[0]).toBe('run,round,class,support,correct,accuracy,precision,recall');
+    await panel.scrollIntoViewIfNeeded();
+    await panel.screenshot({ path: path.join(SCREENSHOTS, '18-local-evaluation.png') });
   });
 
   it('pauses: the party declines, and the aggregator goes on without this site', async () => {

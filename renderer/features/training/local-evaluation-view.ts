@@ -1,4 +1,4 @@
-// Runs in the renderer: the Local evaluation panel's view model: the latest global model's per-class figures with the change since the round before, and a round's confusion matrix.
+// Runs in the renderer: the Local evaluation panel's view model: the latest global model per class, with the change since the round before; a round's matrix.
 import { classFigures, type LocalEvaluationResult } from '../../../common/local-evaluation.js';
 import { formatMetric } from '../../lib/format.js';
 
