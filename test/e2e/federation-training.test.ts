@@ -192,6 +192,11 @@ describe('the Training page', () => {
     const next = Number(await training.waitForTraining('replied', declined));
     expect(next).toBeGreaterThan(declined);
     expect(aggregator.rounds.find((record) => record.round === next)?.status ?? 'completed').toBe('completed');
+    // A second global model evaluated here: each class shows its change since the one before.
+    const changes = harness.page.locator('section.local-evaluation td.trend:is(.up, .down, .same)');
+    await changes.first().waitFor({ timeout: 60_000 });
+    expect(await changes.first().textContent()).toMatch(/^(\+\d+\.\d|−\d+\.\d|±0)$/);
+    await harness.page.locator('section.local-evaluation').screenshot({ path: path.join(SCREENSHOTS, '19-local-evaluation-rounds.png') });
   });
 });
 
