@@ -200,6 +200,20 @@ describe('events', () => {
     party.say({ ...trainRound(3), metrics: { train_loss: 0.4, train_acc: 0.8, 'num-examples': 12, nan: NaN } });
     party.say({ type: 'notice', message: 'joined 127.0.0.1:9092 as node 7' });
     party.say({ type: 'error', message: 'a reply could not be pushed' });
+    const evaluation = {
+      runId: RUN,
+      round: 3,
+      time: new Date().toISOString(),
+      loss: 0.3,
+      accuracy: 0.5,
+      samples: 2,
+      classes: ['a', 'b'],
+      confusion: [
+        [1, 0],
+        [1, 0],
+      ],
+    };
+    party.say({ type: 'evaluation', ...evaluation });
     const progress = payloads('party.progress');
     expect(progress).toEqual([
       {
@@ -233,10 +247,11 @@ describe('events', () => {
     ]);
     expect(payloads('party.notice')).toEqual([{ time: expect.any(String), message: 'joined 127.0.0.1:9092 as node 7' }]);
     expect(payloads('party.error')).toEqual([{ time: expect.any(String), message: 'a reply could not be pushed' }]);
+    expect(payloads('party.evaluation')).toEqual([evaluation]);
     expect(payloads('party.state').at(-1)).toMatchObject({ state: { type: 'training', runId: RUN, round: 3 } });
     expect(await value('party.history')).toEqual({
       runs: [{ runId: RUN, startedAt: expect.any(String), lastAt: expect.any(String), rounds: 1, lastRound: 3 }],
-      run: { runId: RUN, rounds: payloads('party.round'), epochs: [progress[2]] },
+      run: { runId: RUN, rounds: payloads('party.round'), epochs: [progress[2]], evaluations: [evaluation] },
       unreadableLines: 0,
     });
   });
