@@ -93,11 +93,13 @@ export function gaussianMu(epsilon: number, delta: number): number {
 /**
  * The noise multiplier per round that makes `rounds` equal Gaussian releases cost `totalEpsilon` at `delta` in total
  * under the gaussian accountant: they compose into mu = sqrt(rounds) / z, so z = sqrt(rounds) / gaussianMu(total).
- * The least noise a run of that many rounds can have within that budget (the basic accountant would need more).
+ * The least noise a run of that many rounds can have within that budget (the basic accountant would need more), plus
+ * one part in 10^9: the bisections and the round trip through Flower's formula round both ways, and a run calibrated
+ * to its budget must not come out a hair over it (the party would decline its last round).
  */
 export function noiseMultiplierForRun(totalEpsilon: number, delta: number, rounds: number): number {
   if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`noiseMultiplierForRun: rounds ${rounds} must be a whole number from 1`);
-  return Math.sqrt(rounds) / gaussianMu(totalEpsilon, delta);
+  return (Math.sqrt(rounds) / gaussianMu(totalEpsilon, delta)) * (1 + 1e-9);
 }
 
 function normalCdf(x: number): number {
