@@ -48,6 +48,8 @@ interface Outcome {
   /** The accountant's epsilon after each round (party-1's ledger; every party's is checked to be the same). */
   spentAfter: number[];
   roundEpsilon: number | null;
+  /** The global model's parameter count (what the noise is spread over). */
+  parameters: number;
   seconds: number;
 }
 
@@ -80,17 +82,17 @@ async function runOnce(plan: Plan, budget: number | null, sites: Awaited<ReturnT
     if (failed)
       throw new Error(`budget ${budget ?? 'none'}: round ${failed.round} did not complete (${failed.reason ?? 'no reason given'})`);
     const accuracy = result.records.map((record) => record.eval_accuracy);
-    if (!privacy?.local_dp) return { budget, configEpsilon: null, noiseStd: null, accuracy, spentAfter: [], roundEpsilon: null, seconds };
+    const parameters = result.weights.reduce((sum, weight) => sum + weight.data.length, 0);
+    const common = { budget, accuracy, parameters, seconds };
+    if (!privacy?.local_dp) return { ...common, configEpsilon: null, noiseStd: null, spentAfter: [], roundEpsilon: null };
     const spentAfter = await ledgerSpend(federation.parties, String(federation.aggregator.state.runId), plan.rounds);
     const releases = await new PrivacyLedger(ledgerFile(federation.parties[0]!)).releases(String(federation.aggregator.state.runId));
     return {
-      budget,
+      ...common,
       configEpsilon: privacy.local_dp.epsilon,
       noiseStd: releases[0]!.noiseMultiplier * 2 * CLIPPING_NORM,
-      accuracy,
       spentAfter,
       roundEpsilon: roundEpsilon(releases[0]!),
-      seconds,
     };
   } finally {
     await federation.close();
@@ -146,6 +148,7 @@ async function report(plan: Plan, outcomes: Outcome[], perSite: number, load: nu
     'setting',
     'local_dp.epsilon',
     'noise std',
+    'noise/update',
     'accuracy by round',
     'final accuracy',
     'vs no DP',
@@ -156,6 +159,7 @@ async function report(plan: Plan, outcomes: Outcome[], perSite: number, load: nu
     outcome.budget === null ? 'no DP' : `epsilon ${outcome.budget} per run`,
     outcome.configEpsilon === null ? '—' : outcome.configEpsilon.toFixed(3),
     outcome.noiseStd === null ? '—' : outcome.noiseStd.toFixed(3),
+    noiseToUpdate(outcome)?.toFixed(0) ?? '—',
     outcome.accuracy.map((value) => value?.toFixed(4) ?? '—').join(' '),
     final(outcome)?.toFixed(4) ?? '—',
     ratio(final(outcome), final(baseline))?.toFixed(3) ?? '—',
@@ -183,6 +187,7 @@ async function report(plan: Plan, outcomes: Outcome[], perSite: number, load: nu
       epsilon_spent_by_round: outcome.spentAfter,
       epsilon_spent_total: outcome.spentAfter.at(-1) ?? null,
       noise_std: outcome.noiseStd,
+      noise_to_update: noiseToUpdate(outcome),
       run_s: round(outcome.seconds, 1),
     };
     if (outcome.budget !== null) ratios[`accuracy_${key}_vs_no_dp`] = ratio(final(outcome), final(baseline));
@@ -202,6 +207,11 @@ async function report(plan: Plan, outcomes: Outcome[], perSite: number, load: nu
     '',
     markdownTable(headers, rows),
     '',
+    '*noise std*: per weight, per party, per round. *noise/update*: the L2 norm of the noise in the averaged update ' +
+      `(std x sqrt(parameters / ${PARTIES}): ${PARTIES} equal parties' independent noise averaged) over the largest norm the ` +
+      'averaged clipped updates can have (the clipping norm). *epsilon spent by round*: the gaussian accountant on each ' +
+      "party's ledger after each round (every party's is checked to be the same), at the delta above.",
+    '',
     `1-minute load average before the first run and after each: ${load.map((value) => value.toFixed(2)).join(', ')} ` +
       '(2 cores shared with other jobs: the run times are not comparable across machines or runs).',
   ].join('\n');
@@ -209,6 +219,11 @@ async function report(plan: Plan, outcomes: Outcome[], perSite: number, load: nu
   // A --quick run is a check that the bench works, on a tenth of the data: it does not replace the recorded figures.
   console.log(plan.quick ? '\n--quick: not recorded in docs/benchmarks.md' : `\nrecorded in ${await recordInDocs(result, markdown)}`);
   console.log(JSON.stringify(result));
+}
+
+/** How many times longer the noise in the averaged update is than the averaged clipped updates can be. */
+function noiseToUpdate({ noiseStd, parameters }: Outcome): number | null {
+  return noiseStd === null ? null : (noiseStd * Math.sqrt(parameters / PARTIES)) / CLIPPING_NORM;
 }
 
 const ratio = (value: number | null, base: number | null) => (value === null || base === null || base === 0 ? null : value / base);
