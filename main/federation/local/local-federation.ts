@@ -119,6 +119,7 @@ async function startParty(site: Site, settings: SiteSettings, openTransport: Par
       runner: timedRunner(runner, compute),
       settings: info.settings,
       replyReadMs: 0,
+      ...(loaded.config.privacy && { privacy: loaded.config.privacy }),
       ...(openTransport && { openTransport }),
     });
     const local: LocalParty = { site, party, runner, info, compute, events: [], nodeId: null };

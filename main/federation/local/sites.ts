@@ -33,6 +33,8 @@ export interface SiteSettings {
   transport: 'grpc' | 'rest';
   /** Seconds between polls when idle. */
   pollInterval: number;
+  /** Every site's `privacy:` section (the DP bench sets local DP); unset: none. */
+  privacy?: PartyConfigInput['privacy'];
 }
 
 /**
@@ -66,7 +68,7 @@ export async function writeSites(dataset: Dataset, parts: readonly number[][], r
 }
 
 export async function writeSiteConfig(site: Site, settings: SiteSettings): Promise<string> {
-  const { model, learningRate, batchSize, seed, threads } = settings;
+  const { model, learningRate, batchSize, seed, threads, privacy } = settings;
   const info = {
     ...site.data.info,
     class_names: FASHION_CLASSES,
@@ -87,6 +89,7 @@ export async function writeSiteConfig(site: Site, settings: SiteSettings): Promi
       key_file: 'node-key.pem',
       audit_log: 'federation-audit.jsonl',
     },
+    ...(privacy && { privacy }),
   });
   return site.configFile;
 }
