@@ -85,7 +85,7 @@ export function openInvitation(input: string, now = new Date()): OpenedInvitatio
 
 /** SHA-256 of the public key's DER SubjectPublicKeyInfo in groups of four, to read out over the phone. */
 export function keyFingerprint(key: KeyObject): string {
-  const der = createPublicKey(key).export({ type: 'spki', format: 'der' });
+  const der = (key.type === 'public' ? key : createPublicKey(key)).export({ type: 'spki', format: 'der' });
   return createHash('sha256').update(der).digest('hex').match(/.{4}/g)!.join('-');
 }
 
@@ -140,16 +140,10 @@ function checkDates(body: InvitationBody, now: Date): void {
 
 /** The CA the coordinator carries: exactly one certificate, a CA, in date, and the one its fingerprint names. Returns its subject. */
 function checkedCa(pem: string, sha256: string, now: Date): string {
-  const certificate = parseCertificate(
-    pem,
-    (message) => new InvitationError('certificate', `the CA certificate in the invitation ${message}`),
-  );
-  if (certificate.fingerprint256 !== sha256)
-    throw new InvitationError(
-      'certificate',
-      `the CA certificate in the invitation has fingerprint ${certificate.fingerprint256}, not the ${sha256} the invitation pins`,
-    );
-  caProblems(certificate, now, (message) => new InvitationError('certificate', `the CA certificate in the invitation ${message}`));
+  const fail = (message: string) => new InvitationError('certificate', `the CA certificate in the invitation ${message}`);
+  const certificate = parseCertificate(pem, fail);
+  caProblems(certificate, now, fail);
+  if (certificate.fingerprint256 !== sha256) throw fail(`has fingerprint ${certificate.fingerprint256}, not the ${sha256} the invitation pins`);
   return oneLine(certificate.subject);
 }
 
