@@ -84,7 +84,10 @@ export async function writeInvitation(flags: InvitationFlags): Promise<string> {
   });
   await writeFile(flags.out, flags.out.endsWith('.json') ? invitationJson(signed) : `${invitationText(signed)}\n`);
   const { view } = openInvitation(invitationText(signed));
-  return `invitation to ${view.federation} written to ${flags.out} (expires ${view.expires})\n${describeView(view)}\nTell each site this issuer fingerprint over a second channel (a phone call): it is how they know the invitation is yours`;
+  return (
+    `invitation to ${view.federation} written to ${flags.out} (expires ${view.expires})\n${describeView(view)}\n` +
+    'Tell each site this issuer fingerprint over a second channel (a phone call): it is how they know the invitation is yours'
+  );
 }
 
 export async function joinCommand(args: string[]): Promise<number> {

@@ -143,7 +143,8 @@ function checkedCa(pem: string, sha256: string, now: Date): string {
   const fail = (message: string) => new InvitationError('certificate', `the CA certificate in the invitation ${message}`);
   const certificate = parseCertificate(pem, fail);
   caProblems(certificate, now, fail);
-  if (certificate.fingerprint256 !== sha256) throw fail(`has fingerprint ${certificate.fingerprint256}, not the ${sha256} the invitation pins`);
+  if (certificate.fingerprint256 !== sha256)
+    throw fail(`has fingerprint ${certificate.fingerprint256}, not the ${sha256} the invitation pins`);
   return oneLine(certificate.subject);
 }
 
