@@ -1,5 +1,6 @@
 // Runs anywhere in main: the CA an invitation pinned: the CA file must still be that certificate, and the server's verified chain must lead to it.
 import { X509Certificate } from 'node:crypto';
+import { status as GrpcStatus } from '@grpc/grpc-js';
 import { checkServerIdentity, type DetailedPeerCertificate, type PeerCertificate } from 'node:tls';
 import type { FleetTransport } from './fleet-transport.js';
 import { TransportError } from './transport-error.js';
@@ -51,8 +52,16 @@ export function withPinnedCaMessages(transport: FleetTransport, pin: string): Fl
   };
 }
 
+/**
+ * A handshake that failed over the certificate's issuer. Not a server's own answer (an HTTP status, a gRPC status other
+ * than UNAVAILABLE, which is how grpc-js reports a failed handshake), and not a name mismatch: a certificate from the
+ * pinned CA for another host name is a different problem, and its own message says so.
+ */
 function isCertificateFailure(error: TransportError): boolean {
-  return /certificate|self[- ]signed|unable to verify|pinned CA|UNABLE_TO_|CERT_/i.test(`${error.code} ${error.details}`);
+  const text = `${error.code} ${error.details}`;
+  if (error.code.startsWith('HTTP ') || (error.code in GrpcStatus && error.code !== 'UNAVAILABLE')) return false;
+  if (/altname|does not match certificate|ERR_TLS_CERT_ALTNAME/i.test(text)) return false;
+  return /certificate|self[- ]signed|unable to verify|pinned CA|UNABLE_TO_|CERT_/i.test(text);
 }
 
 function chainOf(certificate: PeerCertificate): PeerCertificate[] {

@@ -136,10 +136,15 @@ export function makeTestCertificates(dir: string): TestCertificates {
   return { caFile: path.join(dir, 'ca.pem'), ...server, otherCaFile: path.join(dir, 'other-ca.pem') };
 }
 
-/** A server certificate for 127.0.0.1 and localhost, `<name>.pem` and `<name>.key`, signed by the CA `<ca>.pem` made in `dir`. */
-export function makeServerCertificate(dir: string, ca: string, name: string): { certFile: string; keyFile: string } {
+/** A server certificate for 127.0.0.1 and localhost (or `san`), `<name>.pem` and `<name>.key`, signed by the CA `<ca>.pem` made in `dir`. */
+export function makeServerCertificate(
+  dir: string,
+  ca: string,
+  name: string,
+  san = 'IP:127.0.0.1,DNS:localhost',
+): { certFile: string; keyFile: string } {
   openssl(dir, 'req', ...EC_KEY, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', '/CN=localhost');
-  writeFileSync(path.join(dir, `${name}.ext`), 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
+  writeFileSync(path.join(dir, `${name}.ext`), `subjectAltName=${san}\nextendedKeyUsage=serverAuth\n`);
   openssl(
     dir,
     'x509',

@@ -88,6 +88,19 @@ describe.each<TransportKind>(['grpc', 'rest'])('%s with a pinned CA', (kind) => 
   });
 });
 
+describe('a certificate from the pinned CA for another host name', () => {
+  it('is refused with the name mismatch, not taken for a changed CA', async () => {
+    const elsewhere = makeServerCertificate(dir, 'ca', 'elsewhere', 'DNS:elsewhere.example');
+    const server = await startServer('rest', echoHandler, elsewhere);
+    const client = await createTransport(options('rest', server.port, { rootCertificatesFile: certs.caFile, pinnedCaSha256: pin }));
+    const error = await transportFailure(client.call('GetRun', new Uint8Array([1])));
+    expect(error.code).toBe('ERR_TLS_CERT_ALTNAME_INVALID');
+    expect(error.message).not.toContain('pinned CA');
+    client.close();
+    await server.close();
+  });
+});
+
 describe('the CA file against the pin', () => {
   it('refuses a CA file that is not the pinned CA before connecting, naming both fingerprints', async () => {
     const swapped = createTransport(options('rest', 1, { rootCertificatesFile: certs.otherCaFile, pinnedCaSha256: pin }));
