@@ -1,5 +1,8 @@
-// Runs in bench:train's Tributary child (Node): the initial weights every run of a model starts from, as a file the Keras reference reads too.
+// Runs in bench:train's Tributary child (Node): the initial weights and the sample order every run of a model starts from, as files the references read too.
 import { promises as fsp } from 'node:fs';
+import { loadPartyConfig } from '../../main/config/party-config.js';
+import { closeSplits } from '../../main/data/data-handler.js';
+import { openData } from '../../main/data/handler-loader.js';
 import type { NamedArray, WeightSlot } from '../../main/engine/weights.js';
 
 /**
@@ -28,4 +31,31 @@ export async function readInitWeights(base: string): Promise<NamedArray[]> {
     offset += sizes[i]!;
     return { name, shape: [...shape], dtype: 'float32', data };
   });
+}
+
+/**
+ * The Fashion-MNIST records of the first `samples` samples Tributary trains on from a config, in its order: each
+ * sample's source names its record, as `<file> record N` (Idx) or as the PNG tree's `NNNNN.png` (ImageFolder), and
+ * the references train on those records so that every framework sees the same batches. Written as little-endian uint32.
+ */
+export async function writeTrainOrder(file: string, configFile: string, samples: number): Promise<void> {
+  const loaded = await loadPartyConfig(configFile);
+  const { splits } = await openData(loaded);
+  try {
+    const train = splits.train;
+    if (!train) throw new Error(`${configFile} has no train split to take an order from`);
+    const order = new Uint32Array(samples);
+    for (let k = 0, batch = 0; k < samples; batch++) {
+      for (const index of train.batchIndices(batch % train.length)) if (k < samples) order[k++] = recordOf(train.describeSample(index));
+    }
+    await fsp.writeFile(file, Buffer.from(order.buffer));
+  } finally {
+    await closeSplits(splits);
+  }
+}
+
+function recordOf(source: string): number {
+  const digits = /(\d+)(?:\.png)?$/.exec(source);
+  if (!digits) throw new Error(`cannot tell which Fashion-MNIST record ${source} is`);
+  return Number(digits[1]);
 }

@@ -35,9 +35,16 @@ function tributary<T>(request: RunRequest): Promise<JsonRun<T>> {
   return runJson<T>(process.execPath, args, request.mode === 'params' ? PARAMS_TIMEOUT_MS : RUN_TIMEOUT_MS);
 }
 
-/** Also writes the model's initial weights to `m.initWeights`, which every timed run of the model then starts from. */
+/** Also writes the model's initial weights and Tributary's sample order, which every timed run of the model then starts from. */
 export const tributaryParams = (m: ModelPlan) =>
-  tributary<ParamsResult>({ mode: 'params', configFile: m.configFile, model: m.model, weightsOut: m.initWeights });
+  tributary<ParamsResult>({
+    mode: 'params',
+    configFile: m.configFile,
+    model: m.model,
+    weightsOut: m.initWeights,
+    orderOut: m.trainOrder,
+    orderSamples: m.steps * m.batch,
+  });
 
 /** `step: 'eager'` forces tfjs's eager step on tensorflow (TRIBUTARY_TRAIN_STEP), for the row that compares it with the graph step. */
 export const tributarySteps = (m: ModelPlan, backend: BackendChoice, step?: 'eager') =>
@@ -76,6 +83,8 @@ function referenceArgs(framework: Framework, m: ModelPlan): string[] {
       String(m.lossAt),
       '--test-per-class',
       String(m.testPerClass),
+      '--order',
+      m.trainOrder,
     ],
   ];
 }

@@ -5,7 +5,7 @@ import type { OpenOptions } from '../../main/engine/train/runner.js';
 import { TrainingRunner } from '../../main/engine/train/runner.js';
 import type { TrainProgress } from '../../main/engine/train/trainer.js';
 import { checkWeights } from '../../main/engine/weights.js';
-import { readInitWeights, writeInitWeights } from './init-weights.js';
+import { readInitWeights, writeInitWeights, writeTrainOrder } from './init-weights.js';
 
 /** What the parent asks for, as the one argument (JSON). */
 export type RunRequest =
@@ -15,6 +15,9 @@ export type RunRequest =
       model: OpenOptions['model'];
       /** Where the built model's initial weights are written (init-weights.ts), for every timed run to start from. */
       weightsOut?: string;
+      /** Where the records of the first `orderSamples` training samples are written, in Tributary's order, for the references. */
+      orderOut?: string;
+      orderSamples?: number;
     }
   | {
       mode: 'steps';
@@ -157,6 +160,7 @@ async function main(): Promise<void> {
     if (request.mode === 'params') {
       const opened = await open(runner, request);
       if (request.weightsOut) await writeInitWeights(request.weightsOut, await runner.getWeights());
+      if (request.orderOut) await writeTrainOrder(request.orderOut, request.configFile, request.orderSamples ?? 0);
       const result: ParamsResult = {
         parameters: opened.model.parameters,
         backend: opened.backend.name,

@@ -37,6 +37,8 @@ def parse_args(argv):
     parser.add_argument('--threads', type=int, default=None, help="intra-op threads; the framework's default unless given")
     parser.add_argument('--data', default='/usr/share/datasets/fashion-mnist', help='folder with the four Fashion-MNIST IDX .gz files')
     parser.add_argument('--params-only', action='store_true', help='print the parameter count and stop')
+    parser.add_argument('--order', default=None,
+                        help="the training records in order (little-endian uint32: Tributary's, bench/lib/init-weights.ts); a seeded permutation unless given")
     parser.add_argument('--init-weights', default=None,
                         help="Keras: start from these weights (BASE.json names and shapes, BASE.f32 values: Tributary's, bench/lib/init-weights.ts)")
     args = parser.parse_args(argv)
@@ -211,7 +213,7 @@ def main(argv):
         return
     from reference_data import bench_data
 
-    data = bench_data(args.data, args.size, args.steps * args.batch, args.seed, args.test_per_class)
+    data = bench_data(args.data, args.size, args.steps * args.batch, args.seed, args.test_per_class, args.order)
     result = run(args, data)
     samples_per_s, cores = result.pop('clock').rates(args.steps, args.batch)
     print(json.dumps({

@@ -5,8 +5,9 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { readInitWeights, writeInitWeights } from '../../bench/lib/init-weights.js';
+import { readInitWeights, writeInitWeights, writeTrainOrder } from '../../bench/lib/init-weights.js';
 import { VENV_DIR, VENV_READY } from '../../bench/lib/venv.js';
+import { epochOrder } from '../../main/data/shuffle.js';
 import { buildBuiltin } from '../../main/engine/builtin-models.js';
 import { getWeights } from '../../main/engine/weights.js';
 import { tempDir } from '../fixtures/corpus.js';
@@ -33,6 +34,17 @@ describe('init-weights files', () => {
     await fsp.writeFile(`${base}.f32`, Buffer.alloc(8));
     await expect(readInitWeights(base)).rejects.toThrow(`${base}.f32: 8 bytes, but ${base}.json describes 12`);
   });
+});
+
+const FASHION_MNIST_TRAIN = '/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz';
+describe.skipIf(!existsSync(FASHION_MNIST_TRAIN))('the train order the references take (needs dataset-fashion-mnist)', () => {
+  it("is the Idx handler's first epoch: its records in the generator's seeded order", async () => {
+    const file = path.join(await tempDir('tributary-order-'), 'order.u32');
+    await writeTrainOrder(file, path.resolve('examples', 'idx', 'party.yaml'), 200);
+    const bytes = await fsp.readFile(file);
+    const order = new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
+    expect(Array.from(order)).toEqual(Array.from(epochOrder(60_000, true, 0, 0).subarray(0, 200)));
+  }, 60_000);
 });
 
 const venvReady = existsSync(VENV_READY);
