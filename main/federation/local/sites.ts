@@ -17,6 +17,9 @@ export interface Site {
   data: PartyConfigInput['data'];
 }
 
+/** Each site's audit log, in its folder: what it received and sent. */
+export const SITE_AUDIT_LOG = 'federation-audit.jsonl';
+
 /** A built-in architecture, or a Keras/tfjs Layers model.json (an absolute path). */
 export type ModelChoice = { builtin: BuiltinModel } | { path: string };
 
@@ -85,7 +88,7 @@ export async function writeSiteConfig(site: Site, settings: SiteSettings): Promi
       poll_interval: settings.pollInterval,
       heartbeat_interval: 10,
       key_file: 'node-key.pem',
-      audit_log: 'federation-audit.jsonl',
+      audit_log: SITE_AUDIT_LOG,
     },
   });
   return site.configFile;
