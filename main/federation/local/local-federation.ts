@@ -127,6 +127,7 @@ async function startParty(site: Site, settings: SiteSettings, openTransport: Par
       settings: info.settings,
       replyReadMs: 0,
       ...(openTransport && { openTransport }),
+      ...(loaded.config.privacy && { privacy: loaded.config.privacy }),
     });
     const local: LocalParty = { site, party, runner, info, compute, events: [], nodeId: null };
     party.on('event', (event) => {
