@@ -82,6 +82,10 @@ export async function demoCommand(args: string[]): Promise<number> {
         (aggregator) => aggregator.events.on(progress),
       );
       printParties(federation, dataset.train.labels, split.parts, options);
+      if (options.secagg)
+        console.log(
+          "secure aggregation: Flower's SecAgg+ (3 shares, threshold 2): each party's update leaves masked, the aggregator unmasks only the sum\n",
+        );
       const result = await federation.run(signal);
       printResults(result.records);
       if (options.secagg) await printMasking(federation, result.records);

@@ -1,5 +1,6 @@
 // Runs in the aggregator (plain Node): the `secagg:` section (Flower's SecAggPlusWorkflow parameters) and what they come to for one round.
 import { z } from 'zod';
+import { roundHalfEven } from '../secagg/masking.js';
 
 /** Flower's `num_shares`/`reconstruction_threshold`: a whole count, or a share (0, 1] of the sampled nodes (1 means all). */
 const countOrShare = (minCount: number) =>
@@ -41,7 +42,7 @@ export const SecAggSectionSchema = z
   })
   .superRefine((section, context) => {
     const { num_shares: shares, reconstruction_threshold: threshold, modulus_range: mod, quantization_range: quant } = section;
-    if (shares > 1 && threshold > 1 && threshold >= shares)
+    if (shares >= 3 && threshold > 1 && threshold >= shares)
       context.addIssue({ code: 'custom', path: ['reconstruction_threshold'], message: `must be less than num_shares (${shares})` });
     if (mod <= quant || (mod & (mod - 1)) !== 0)
       context.addIssue({
@@ -67,18 +68,18 @@ export interface SecAggRoundParams {
 }
 
 /**
- * Flower's setup_stage arithmetic: a share of the nodes becomes a count (made odd, or all nodes when it comes to 2
+ * Flower's setup_stage arithmetic (Python's round, halves to even): a share of the nodes becomes a count (made odd, or all nodes when it comes to 2
  * or less), a share threshold a count of at least 2. Unlike Flower, an even count below the node count is made odd
  * before it is sent, so each node gets as many neighbours as it was told to make shares for (Flower sends one more).
  */
 export function roundParams(section: SecAggSection, sampleNum: number): SecAggRoundParams {
-  let shareNum = section.num_shares <= 1 ? Math.round(section.num_shares * sampleNum) : section.num_shares;
+  let shareNum = section.num_shares <= 1 ? roundHalfEven(section.num_shares * sampleNum) : section.num_shares;
   if (section.num_shares <= 1 && shareNum <= 2) shareNum = sampleNum;
   shareNum = Math.min(shareNum, sampleNum);
   if (shareNum < sampleNum && shareNum % 2 === 0) shareNum += 1;
   const threshold =
     section.reconstruction_threshold <= 1
-      ? Math.max(Math.round(section.reconstruction_threshold * shareNum), 2)
+      ? Math.max(roundHalfEven(section.reconstruction_threshold * shareNum), 2)
       : section.reconstruction_threshold;
   return {
     sampleNum,
