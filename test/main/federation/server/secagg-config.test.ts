@@ -1,6 +1,6 @@
 // Tests (plain Node): the aggregator's `secagg:` section, what it comes to for a round (Flower's arithmetic), and the SecAgg+ reply limits.
 import { describe, expect, it } from 'vitest';
-import { AggregatorConfigSchema } from '../../../../main/federation/server/config.js';
+import { AggregatorConfigSchema, loadAggregatorConfig } from '../../../../main/federation/server/config.js';
 import { neighbourRing, roundParams, roundProblem, SecAggSectionSchema } from '../../../../main/federation/server/secagg-config.js';
 import { secAggReplyLimits } from '../../../../main/federation/server/secagg-limits.js';
 import { messageLimits } from '../../../../main/federation/wire/limits.js';
@@ -33,6 +33,22 @@ describe('the secagg: section', () => {
     expect(issues({ modulus_range: 2 ** 33 })[0]).toMatch(/^modulus_range: /);
     expect(issues({ max_weight: 0 })[0]).toMatch(/^max_weight: /);
     expect(issues({ num_shares: 0.5, reconstruction_threshold: 0.6 })).toEqual([]);
+  });
+
+  it('takes the flags over the file, and blames the flag for a bad value', async () => {
+    const flags = [
+      { key: ['model', 'builtin'], value: 'mlp', flag: '--model' },
+      { key: ['insecure'], value: true, flag: '--insecure' },
+      { key: ['secagg', 'enabled'], value: true, flag: '--secagg' },
+    ];
+    const { config } = await loadAggregatorConfig(undefined, [
+      ...flags,
+      { key: ['secagg', 'num_shares'], value: 5, flag: '--secagg-shares' },
+    ]);
+    expect(config.secagg).toMatchObject({ enabled: true, num_shares: 5, reconstruction_threshold: 2 });
+    await expect(
+      loadAggregatorConfig(undefined, [...flags, { key: ['secagg', 'num_shares'], value: 2, flag: '--secagg-shares' }]),
+    ).rejects.toThrow(/--secagg-shares.*num_shares.*at least 3/s);
   });
 });
 
