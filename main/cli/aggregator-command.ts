@@ -14,8 +14,10 @@ export const AGGREGATOR_USAGE = `  tributary aggregator --model mnist-cnn|mlp|mo
       [--rounds 3] [--min-nodes 2] [--fraction 1] [--fraction-evaluate 1] [--round-timeout 600]
       [--local-epochs 1] [--lr 0.001] [--batch-size 32] [--grpc 0.0.0.0:9092|off] [--rest HOST:PORT|off]
       [--tls-cert cert.pem --tls-key key.pem | --insecure] [--out DIR] [--config aggregator.yaml]
+      [--secagg [--secagg-shares 3] [--secagg-threshold 2] [--secagg-max-weight 1000]]
 ${AGGREGATOR_INVITE_USAGE}
-      serve Flower's Fleet API (gRPC and/or REST) and run FedAvg rounds; flags win over the config file.
+      serve Flower's Fleet API (gRPC and/or REST) and run FedAvg rounds; flags win over the config file;
+      --secagg trains under Flower's SecAgg+ (the aggregator sees only each round's sum of the updates);
       --invite writes a signed invitation to this aggregator once it listens (see tributary invite)`;
 
 type Parse = (text: string, flag: string) => unknown;
@@ -44,6 +46,9 @@ const KEYED_FLAGS: Record<string, { key: string[]; parse: Parse }> = {
   grpc: { key: ['listen', 'grpc'], parse: address },
   rest: { key: ['listen', 'rest'], parse: address },
   out: { key: ['out'], parse: absolute },
+  'secagg-shares': { key: ['secagg', 'num_shares'], parse: number },
+  'secagg-threshold': { key: ['secagg', 'reconstruction_threshold'], parse: number },
+  'secagg-max-weight': { key: ['secagg', 'max_weight'], parse: number },
 };
 
 const OPTIONS = {
@@ -52,6 +57,7 @@ const OPTIONS = {
   'tls-cert': { type: 'string' as const },
   'tls-key': { type: 'string' as const },
   insecure: { type: 'boolean' as const },
+  secagg: { type: 'boolean' as const },
   config: { type: 'string' as const },
   ...AGGREGATOR_INVITE_OPTIONS,
 };
@@ -110,6 +116,7 @@ function overridesFrom(values: Record<string, string | boolean | undefined>): Co
     if (typeof file === 'string') set(['tls', part], path.resolve(file), `--tls-${part}`);
   }
   if (values['tls-cert'] !== undefined || values['tls-key'] !== undefined) set(['insecure'], false, '--tls-cert');
+  if (values.secagg) set(['secagg', 'enabled'], true, '--secagg');
   if (values.insecure) {
     if (values['tls-cert'] !== undefined || values['tls-key'] !== undefined)
       throw new UsageError('give --tls-cert and --tls-key, or --insecure, not both');

@@ -2,6 +2,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { BuiltinModel } from '../../../common/model-config.js';
+import type { PrivacySectionInput } from '../../../common/privacy-config.js';
 import type { PartyConfigInput } from '../../config/party-config.js';
 import { savePartyConfig } from '../../config/party-config.js';
 import { FASHION_CLASSES, type Dataset, type Split } from './fashion-mnist.js';
@@ -16,6 +17,9 @@ export interface Site {
   /** The `data:` section that reads this site's files. */
   data: PartyConfigInput['data'];
 }
+
+/** Each site's audit log, in its folder: what it received and sent. */
+export const SITE_AUDIT_LOG = 'federation-audit.jsonl';
 
 /** A built-in architecture, or a Keras/tfjs Layers model.json (an absolute path). */
 export type ModelChoice = { builtin: BuiltinModel } | { path: string };
@@ -33,8 +37,8 @@ export interface SiteSettings {
   transport: 'grpc' | 'rest';
   /** Seconds between polls when idle. */
   pollInterval: number;
-  /** Every site's `privacy:` section (the DP bench sets local DP); unset: none. */
-  privacy?: PartyConfigInput['privacy'];
+  /** The site's `privacy:` policy, written into its party.yaml; absent: none. */
+  privacy?: PrivacySectionInput;
 }
 
 /**
@@ -87,7 +91,7 @@ export async function writeSiteConfig(site: Site, settings: SiteSettings): Promi
       poll_interval: settings.pollInterval,
       heartbeat_interval: 10,
       key_file: 'node-key.pem',
-      audit_log: 'federation-audit.jsonl',
+      audit_log: SITE_AUDIT_LOG,
     },
     ...(privacy && { privacy }),
   });
