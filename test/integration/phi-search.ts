@@ -36,15 +36,24 @@ export const PHI_FORMS: PhiForm[] = [
   { name: 'utf-16le', encode: (value) => textForms(value).map((text) => Buffer.from(text, 'utf16le')) },
   { name: 'utf-16be', encode: (value) => textForms(value).map((text) => Buffer.from(text, 'utf16le').swap16()) },
   { name: 'url', encode: (value) => textForms(value).map((text) => Buffer.from(encodeURIComponent(text), 'latin1')) },
-  { name: 'hex', encode: (value) => textForms(value).flatMap((text) => [Buffer.from(Buffer.from(text).toString('hex'))]) },
+  { name: 'hex', encode: (value) => textForms(value).map((text) => Buffer.from(Buffer.from(text).toString('hex'))) },
   { name: 'base64', encode: (value) => textForms(value).flatMap(base64Forms) },
 ];
+
+/** Each value's needles by form, made once: a search runs over many buffers. */
+const needles = new Map<string, { form: string; needles: Buffer[] }[]>();
+
+function needlesOf(value: string): { form: string; needles: Buffer[] }[] {
+  let made = needles.get(value);
+  if (!made) needles.set(value, (made = PHI_FORMS.map((form) => ({ form: form.name, needles: form.encode(value) }))));
+  return made;
+}
 
 /** Which values are in `bytes`, and in which form: `value (form)` for each hit. */
 export function phiFound(bytes: Buffer, values: readonly string[]): string[] {
   const hits: string[] = [];
   for (const value of values)
-    for (const form of PHI_FORMS) if (form.encode(value).some((needle) => bytes.includes(needle))) hits.push(`${value} (${form.name})`);
+    for (const { form, needles } of needlesOf(value)) if (needles.some((needle) => bytes.includes(needle))) hits.push(`${value} (${form})`);
   return hits;
 }
 

@@ -1,7 +1,7 @@
 // Integration test (real DICOM made by pydicom and dcmtk, real child processes, real sockets): a site's PACS export with
 // patient names, birth dates, IDs, accession numbers and institutions in every header goes through scan, preview, train and
 // a federation round over gRPC and REST; no byte written, printed or sent holds one of those values in any common form.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import http2 from 'node:http2';
 import type net from 'node:net';
 import { promises as fsp } from 'node:fs';
@@ -28,15 +28,21 @@ const written = path.join(root, 'written');
 const scratch = path.join(root, 'scratch');
 const tree = makeFixtureTree(data);
 const home = path.join(written, 'home');
-const env: NodeJS.ProcessEnv = {
-  ...process.env,
-  HOME: home,
-  XDG_CACHE_HOME: path.join(home, '.cache'),
-  XDG_CONFIG_HOME: path.join(home, '.config'),
-  XDG_DATA_HOME: path.join(home, '.local', 'share'),
-  TRIBUTARY_CACHE_DIR: path.join(written, 'cache'),
-  TMPDIR: path.join(written, 'tmp'),
-};
+const env = environment(written);
+
+/** A child's environment whose home, caches and temporary files are all under `dir`, where the search looks. */
+function environment(dir: string): NodeJS.ProcessEnv {
+  const home = path.join(dir, 'home');
+  return {
+    ...process.env,
+    HOME: home,
+    XDG_CACHE_HOME: path.join(home, '.cache'),
+    XDG_CONFIG_HOME: path.join(home, '.config'),
+    XDG_DATA_HOME: path.join(home, '.local', 'share'),
+    TRIBUTARY_CACHE_DIR: path.join(dir, 'cache'),
+    TMPDIR: path.join(dir, 'tmp'),
+  };
+}
 
 interface Ran {
   code: number | null;
@@ -44,8 +50,8 @@ interface Ran {
 }
 
 /** `tributary ARGS` from source in a child process with the test's environment: its exit code and all it printed. */
-function tributary(args: string[]): Promise<Ran> {
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
+function tributary(args: string[], childEnv = env): Promise<Ran> {
+  const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: childEnv });
   const chunks: Buffer[] = [];
   child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
   child.stderr.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -278,6 +284,55 @@ describe('PHI through scan, preview, train and a federation round', () => {
     // Both parties talked: a round's messages went each way (the model out, the trained model back).
     expect(grpcMessages).toBeGreaterThan(4);
     expect(restStreams.map(({ up }) => up.toString('latin1')).join('')).toMatch(/^POST \/api\/v0\/fleet\//m);
+    expect(leaks).toEqual([]);
+  });
+});
+
+describe('NIfTI subject IDs through scan, preview and a refusal', () => {
+  it('are in no byte written or printed', { timeout: 300_000 }, async () => {
+    const niftiData = path.join(root, 'nifti-data');
+    const niftiWritten = path.join(root, 'nifti-written');
+    execFileSync('/usr/bin/python3', [path.join(import.meta.dirname, '../fixtures/nifti-set.py'), niftiData], {
+      stdio: 'pipe',
+      timeout: 300_000,
+    });
+    const rows = (await fsp.readFile(path.join(niftiData, 'all.csv'), 'utf8')).trim().split('\n').slice(1);
+    const subjects = [...new Set(rows.map((row) => row.split(',')[2]!))];
+    expect(subjects).toHaveLength(6);
+    const childEnv = environment(niftiWritten);
+    await fsp.mkdir(childEnv.TMPDIR!, { recursive: true });
+    const config = async (name: string, info: object) => {
+      const file = path.join(niftiWritten, name, 'party.yaml');
+      await fsp.mkdir(path.dirname(file), { recursive: true });
+      await savePartyConfig(file, {
+        data: { name: 'Nifti', info: { subject_column: 'patient', image_size: [8, 8], workers: 1, ...info } },
+      });
+      return file;
+    };
+    const one = await config('one', { path: path.join(niftiData, 'all.csv'), test_fraction: 0.34 });
+    const shared = await config('shared', { train: path.join(niftiData, 'train.csv'), test: path.join(niftiData, 'overlap-test.csv') });
+    const before = await snapshot(niftiData);
+    const printed: Buffer[] = [];
+    for (const [args, ok] of [
+      [['scan', '--config', one], true],
+      [['scan', '--config', one, '--json'], true],
+      [['preview', '--config', one, '--out', path.join(niftiWritten, 'preview'), '-n', '6'], true],
+      [['scan', '--config', shared], false],
+    ] as const) {
+      const ran = await tributary([...args], childEnv);
+      printed.push(ran.output);
+      expect(ran.code === 0, `tributary ${args.join(' ')}:\n${ran.output.toString()}`).toBe(ok);
+    }
+    const said = Buffer.concat(printed);
+    expect(said.toString()).toMatch(/2 subjects are in both train and test \(#[0-9a-f]{16}, #[0-9a-f]{16}, salted hashes\)/);
+    // The search finds them where they are.
+    expect(phiFound(Buffer.from(subjects.join(' ')), subjects).filter((hit) => hit.endsWith('(utf-8)'))).toHaveLength(6);
+    const leaks = phiFound(said, subjects).map((hit) => `${hit} in what tributary printed`);
+    for (const { file, bytes } of await filesUnder(niftiWritten))
+      leaks.push(...phiFound(bytes, subjects).map((hit) => `${hit} in ${path.relative(root, file)}`));
+    const after = await snapshot(niftiData);
+    for (const [file, stamp] of after)
+      if (before.get(file) !== stamp) leaks.push(...phiFound(await fsp.readFile(file), subjects).map((hit) => `${hit} in ${file}`));
     expect(leaks).toEqual([]);
   });
 });
