@@ -187,6 +187,11 @@ describe('PHI through scan, preview, train and a federation round', () => {
       path.join(data, 'labels-twice.csv'),
       `PatientID,label\n${tree.images[0]!.PatientID},normal\n${tree.images[0]!.PatientID},abnormal\n`,
     );
+    // And one without its header row: its first row is a patient's, not column names to list.
+    await fsp.writeFile(
+      path.join(data, 'labels-headerless.csv'),
+      `${tree.images[0]!.PatientID},normal\n${tree.images.at(-1)!.PatientID},abnormal\n`,
+    );
     const inputsBefore = await snapshot(data);
     const { aggregator, grpc, rest } = await startAggregator();
     const relays = { grpc: await TcpRelay.start(grpc), rest: await TcpRelay.start(rest) };
@@ -205,6 +210,7 @@ describe('PHI through scan, preview, train and a federation round', () => {
           test: [path.join(tree.root, 'site-b'), path.join(tree.root, 'site-b-overlap')],
         }),
         await writeSite('site-by-name', 'unused:1', 'grpc', { key_column: 'PatientName' }),
+        await writeSite('site-headerless', 'unused:1', 'grpc', { labels: path.join(data, 'labels-headerless.csv') }),
       ];
       for (const config of refused) {
         const ran = await tributary(['scan', '--config', config]);

@@ -121,6 +121,23 @@ describe('Nifti: listing, slices and rows', () => {
     expect(error?.message).not.toContain('PAT-4471');
   });
 
+  it('a CSV without its header row is refused without showing its first row (a patient’s) as column names', async () => {
+    writeFileSync(path.join(dir, 'headerless.csv'), 'vols/vol-0.nii,healthy,PAT-4471\nvols/vol-1.nii,lesion,PAT-4471\n');
+    const error = await open({ path: 'headerless.csv', subject_column: 'patient' }).then(
+      () => undefined,
+      (thrown: Error) => thrown,
+    );
+    expect(error?.message).toMatch(
+      /headerless\.csv: no column "file" \(none of "file", "label", "patient" is in its first row: has it a header row\?/,
+    );
+    expect(error?.message).not.toContain('PAT-4471');
+    // With a header that names the other columns, a misspelt one is answered with the file's column names.
+    writeFileSync(path.join(dir, 'misspelt.csv'), 'file,label,patiënt\nvols/vol-0.nii,healthy,PAT-4471\n');
+    await expect(open({ path: 'misspelt.csv', subject_column: 'patient' })).rejects.toThrow(
+      /misspelt\.csv: no column "patient" \(columns are: file, label, patiënt\)$/,
+    );
+  });
+
   it('a folder without labels is refused on its key', async () => {
     await expect(open({ train: 'vols' })).rejects.toThrow(/^data\.info\.train: .*vols is a folder: name the CSV of its labels in `labels`/);
   });
