@@ -15,9 +15,11 @@ import { UsageError } from './usage-error.js';
 import { AGGREGATOR_USAGE, aggregatorCommand } from './aggregator-command.js';
 import { CONSOLE_USAGE, consoleCommand } from './console-command.js';
 import { DEMO_USAGE, demoCommand } from './demo-command.js';
+import { INIT_USAGE, initCommand } from './init-command.js';
 
 /** Each command: how it is called and what it does (its --help), and what runs it. */
 const COMMANDS: Record<string, { usage: string; run: (args: string[]) => Promise<number> }> = {
+  init: { usage: INIT_USAGE, run: initCommand },
   scan: {
     usage: `  tributary scan --config party.yaml [--json]
       decode every sample once: counts per class, image sizes, channels, unreadable files`,
