@@ -19,7 +19,6 @@ import { INIT_USAGE, initCommand } from './init-command.js';
 
 /** Each command: how it is called and what it does (its --help), and what runs it. */
 const COMMANDS: Record<string, { usage: string; run: (args: string[]) => Promise<number> }> = {
-  init: { usage: INIT_USAGE, run: initCommand },
   scan: {
     usage: `  tributary scan --config party.yaml [--json]
       decode every sample once: counts per class, image sizes, channels, unreadable files`,
@@ -46,6 +45,7 @@ const COMMANDS: Record<string, { usage: string; run: (args: string[]) => Promise
   aggregator: { usage: AGGREGATOR_USAGE, run: aggregatorCommand },
   demo: { usage: DEMO_USAGE, run: demoCommand },
   console: { usage: CONSOLE_USAGE, run: consoleCommand },
+  init: { usage: INIT_USAGE, run: initCommand },
 };
 
 const USAGE = `usage:\n${Object.values(COMMANDS)

@@ -26,7 +26,8 @@ export async function initCommand(args: string[]): Promise<number> {
   });
   const { proposal } = site;
   // Checked before the scan, which may take minutes; writeSite refuses a file made meanwhile all the same.
-  if (!values.force && existsSync(site.file)) throw new UsageError(`${site.file} exists: not overwritten (--force replaces it, --out writes elsewhere)`);
+  if (!values.force && existsSync(site.file))
+    throw new UsageError(`${site.file} exists: not overwritten (--force replaces it, --out writes elsewhere)`);
   console.log(`${proposal.folder}: ${proposal.data.name}, because ${proposal.why}`);
   for (const other of proposal.considered) console.log(`  not ${other.handler}: ${other.why}`);
   console.log(`  (${sampledWords(proposal.sampled)})\n`);
@@ -39,7 +40,9 @@ export async function initCommand(args: string[]): Promise<number> {
   const written = await writeSite(site, values.force).catch((error: unknown) => {
     throw error instanceof FileExistsError ? new UsageError(`${error.message} (--force replaces it, --out writes elsewhere)`) : error;
   });
-  console.log(`\nwrote ${written}${path.dirname(written) === proposal.folder ? '' : ` (paths in it are relative to ${path.dirname(written)})`}`);
+  console.log(
+    `\nwrote ${written}${path.dirname(written) === proposal.folder ? '' : ` (paths in it are relative to ${path.dirname(written)})`}`,
+  );
   console.log(`next: tributary preview --config ${written} --out preview/, or open it in the app`);
   return 0;
 }

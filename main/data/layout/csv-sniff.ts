@@ -30,7 +30,10 @@ export async function readCsvHead(file: string): Promise<CsvHead | null> {
     await handle.close();
   }
   try {
-    const rows = parse(text, { columns: true, skip_empty_lines: true, trim: true, bom: true, to_line: ROWS + 1 }) as Record<string, string>[];
+    const rows = parse(text, { columns: true, skip_empty_lines: true, trim: true, bom: true, to_line: ROWS + 1 }) as Record<
+      string,
+      string
+    >[];
     return rows.length ? { file, columns: Object.keys(rows[0]!), rows } : null;
   } catch {
     return null;

@@ -11,7 +11,8 @@ import type { CsvHead } from './csv-sniff.js';
 import { sampledFiles } from './folder-sample.js';
 import type { FolderSample } from './folder-sample.js';
 
-export type Verdict = { handler: BuiltinHandlerName; info: Record<string, unknown>; why: string } | { handler: BuiltinHandlerName; miss: string };
+export type Verdict =
+  { handler: BuiltinHandlerName; info: Record<string, unknown>; why: string } | { handler: BuiltinHandlerName; miss: string };
 
 /** Files probed for the 'DICM' magic: enough to find a DICOM export among a few stray files, few enough to stay quick. */
 const DICOM_PROBES = 48;
@@ -49,9 +50,11 @@ function splitFolder(sample: FolderSample, names: string[]): string | undefined 
 export async function imageFolder(sample: FolderSample): Promise<Verdict> {
   const train = splitFolder(sample, ['train', 'training']);
   const test = splitFolder(sample, ['test', 'testing', 'val', 'validation']);
-  const splits = [train, test].filter((s): s is string => s !== undefined && classFolders(sample, s).length > 0);
-  const roots = splits.length ? splits : classFolders(sample, '').length ? [''] : [];
-  if (!roots.length) return { handler: 'ImageFolder', miss: 'no sub-folders holding images (PNG, JPEG, WebP, TIFF)' };
+  // Two classes at least: one folder of images is a folder of images, not classes.
+  const splits = [train, test].filter((s): s is string => s !== undefined && classFolders(sample, s).length > 1);
+  const roots = splits.length ? splits : classFolders(sample, '').length > 1 ? [''] : [];
+  if (!roots.length)
+    return { handler: 'ImageFolder', miss: 'no two or more sub-folders holding images (PNG, JPEG, WebP, TIFF), one per class' };
   const classes = classFolders(sample, roots[0]!);
   const info: Record<string, unknown> = splits.length ? {} : { train: sample.root };
   if (train && splits.includes(train)) info.train = abs(sample, train);
@@ -94,9 +97,19 @@ async function topCsvs(sample: FolderSample): Promise<CsvHead[]> {
 
 /** Whether the first rows' files exist relative to `base`. */
 async function rowsExist(head: CsvHead, column: string, base: string): Promise<boolean> {
-  const files = head.rows.map((row) => row[column] ?? '').filter(Boolean).slice(0, ROWS_CHECKED);
+  const files = head.rows
+    .map((row) => row[column] ?? '')
+    .filter(Boolean)
+    .slice(0, ROWS_CHECKED);
   if (!files.length) return false;
-  const found = await Promise.all(files.map((file) => fsp.access(path.resolve(base, file)).then(() => true, () => false)));
+  const found = await Promise.all(
+    files.map((file) =>
+      fsp.access(path.resolve(base, file)).then(
+        () => true,
+        () => false,
+      ),
+    ),
+  );
   return found.every(Boolean);
 }
 
@@ -117,7 +130,8 @@ export async function csvManifest(sample: FolderSample): Promise<Verdict> {
     const images = file !== undefined && head.rows.some((row) => isImageName(row[file] ?? ''));
     if (file && label && images && (await rowsExist(head, file, path.dirname(head.file)))) manifests.push(head);
   }
-  if (!manifests.length) return { handler: 'CsvManifest', miss: 'no CSV at the top of the folder lists image files that exist with a label' };
+  if (!manifests.length)
+    return { handler: 'CsvManifest', miss: 'no CSV at the top of the folder lists image files that exist with a label' };
   const { train, test, only } = pickSplits(manifests);
   const main = (train ?? only)!;
   const [file, label] = [fileColumn(main)!, labelColumn(main)!];
@@ -163,7 +177,10 @@ export async function idx(sample: FolderSample): Promise<Verdict> {
       Object.assign(info, { [`${split}_images`]: abs(sample, images), [`${split}_labels`]: abs(sample, labels) });
   }
   if (!Object.keys(info).length)
-    return { handler: 'Idx', miss: files.length ? 'IDX-named files, but no images and labels pair that reads as IDX' : 'no IDX files (*-idx3-ubyte)' };
+    return {
+      handler: 'Idx',
+      miss: files.length ? 'IDX-named files, but no images and labels pair that reads as IDX' : 'no IDX files (*-idx3-ubyte)',
+    };
   const pairs = Object.keys(info).length / 2;
   return { handler: 'Idx', info, why: `${plural(pairs, 'pair')} of IDX images and labels files (MNIST format), named train and t10k/test` };
 }

@@ -40,7 +40,14 @@ export async function recogniseLayout(folder: string, limits: SampleLimits = DEF
   const considered = verdicts
     .filter((v) => v !== chosen)
     .map((v) => ({ handler: v.handler, why: 'miss' in v ? v.miss : `also matches (${v.why}), but ${chosen.handler} comes first` }));
-  return { folder, data: { name: chosen.handler, info: chosen.info }, pathKeys: PATH_KEYS[chosen.handler], why: chosen.why, considered, sampled };
+  return {
+    folder,
+    data: { name: chosen.handler, info: chosen.info },
+    pathKeys: PATH_KEYS[chosen.handler],
+    why: chosen.why,
+    considered,
+    sampled,
+  };
 }
 
 export function sampledWords(s: LayoutProposal['sampled']): string {
