@@ -91,11 +91,27 @@ describe('New site, from an empty start', () => {
     await screenshot('04-dataset-page');
   });
 
+  it('the Dataset page: the scan above the form, and a train folder typed wrong is a problem beside it before any save', async () => {
+    const dataset = new DatasetPage(page);
+    const [scanTop, formTop] = await Promise.all(
+      [page.getByRole('heading', { name: 'Scan', exact: true }), page.getByRole('heading', { name: 'Data section' })].map(async (h) =>
+        h.evaluate((el) => el.getBoundingClientRect().top),
+      ),
+    );
+    expect(scanTop).toBeLessThan(formTop!);
+    await dataset.field('train').fill('fashion/trian');
+    await dataset.waitForProblemBeside('train', `${path.join(dir, 'fashion', 'trian')} does not exist`);
+    await screenshot('05-folder-typed-wrong');
+    await dataset.field('train').fill('fashion/train');
+    await dataset.waitForNoProblemBeside('train');
+    expect(await page.getByText('Unsaved changes').count()).toBe(0);
+  });
+
   it('New site again from the header lists the new config among the recent ones, and Back returns to it', async () => {
     await page.getByRole('button', { name: 'New site' }).click();
     await page.getByRole('heading', { level: 1, name: 'Start' }).waitFor();
     expect(await page.getByRole('region', { name: 'Recent configs' }).innerText()).toContain(path.join(dir, 'site.yaml'));
-    await screenshot('05-start-with-recent');
+    await screenshot('06-start-with-recent');
     await page.getByRole('button', { name: /^Back to / }).click();
     await page.getByRole('heading', { level: 1, name: 'Dataset' }).waitFor();
     expect(problems).toEqual([]);

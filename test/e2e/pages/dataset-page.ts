@@ -4,8 +4,9 @@ import type { Page } from 'playwright-core';
 export class DatasetPage {
   constructor(readonly page: Page) {}
 
+  /** The form control labelled `key` (a scan report's region may carry the same name: `train`). */
   field(key: string) {
-    return this.page.getByLabel(key, { exact: true });
+    return this.page.getByLabel(key, { exact: true }).and(this.page.locator('input, select, textarea'));
   }
 
   /** The problems shown beside a field are the list its input's aria-describedby names. */
