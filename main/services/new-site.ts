@@ -89,10 +89,12 @@ export function configText(proposal: LayoutProposal, file: string): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** Relative when the data is in or near the config's folder; a path three or more levels up reads better absolute. */
+/** Relative when the data is in the config's folder or beside it (one level up, below the root); elsewhere absolute reads better. */
 function relativePath(base: string, target: string): string {
   const relative = path.relative(base, target) || '.';
-  return relative.startsWith('..') && relative.split(path.sep).filter((p) => p === '..').length > 2 ? target : relative;
+  const ups = relative.split(path.sep).filter((part) => part === '..').length;
+  const parentIsRoot = path.dirname(base) === path.parse(base).root;
+  return ups === 0 || (ups === 1 && !parentIsRoot) ? relative : target;
 }
 
 /** The config as loadPartyConfig would load it from the file, from text not yet written. */

@@ -53,7 +53,7 @@ export async function recogniseLayout(folder: string, limits: SampleLimits = DEF
 export function sampledWords(s: LayoutProposal['sampled']): string {
   const { perFolder, folders, depth } = s.limits;
   return (
-    `looked at ${s.entries} entries in ${s.folders} folders` +
+    `looked at ${s.entries} ${s.entries === 1 ? 'entry' : 'entries'} in ${s.folders} folder${s.folders === 1 ? '' : 's'}` +
     (s.partial ? `, a sample: at most ${perFolder} entries a folder, ${folders} folders, ${depth} levels deep` : ', all of them')
   );
 }
