@@ -10,6 +10,7 @@ import type { NodeKeyStorage } from './node-key-storage.js';
 import type { PartyServiceDeps } from './party-deps.js';
 import { PartyService } from './party-service.js';
 import { RecentConfigs } from './recent-configs.js';
+import { SiteService } from './site-service.js';
 
 interface HostOptions {
   version: string;
@@ -36,6 +37,7 @@ export function createServicesHost(options: HostOptions): ServicesHost {
   const dataset = new DatasetService(events);
   const nodeKeys = options.nodeKeys ?? KEY_FILES;
   const party = new PartyService(events, { nodeKeys, ...options.party }, () => config.opened ?? options.startConfig ?? null);
+  const site = new SiteService(events);
   const nodeKey = new NodeKeyService(events, nodeKeys, () => party.federationFile);
   const invitation = new InvitationService(events, nodeKeys, () => party.federationFile);
   const handlers: MethodHandlers = {
@@ -58,6 +60,9 @@ export function createServicesHost(options: HostOptions): ServicesHost {
     'party.audit': party.audit,
     'party.openInvitation': invitation.open,
     'party.applyInvitation': invitation.apply,
+    'site.recognise': site.recognise,
+    'site.scan': site.scan,
+    'site.create': site.create,
   };
   return { handlers, events, close: () => party.close().finally(dataset.close) };
 }
