@@ -5,16 +5,23 @@ import { configEvents, configMethods } from './config-api.js';
 import { datasetEvents, datasetMethods } from './dataset-api.js';
 import type { EventSpec, MethodSpec } from './define.js';
 import { evaluationEvents, evaluationMethods } from './evaluation-api.js';
+import { invitationMethods } from './invitation-api.js';
 import { partyEvents, partyMethods } from './party-api.js';
+import { siteMethods } from './site-api.js';
 import type { Envelope } from './envelope.js';
 
 /** Names are `area.verb`: the area groups the UI's API (`api.config.open`), the verb names the task. */
 type EntryName = `${string}.${string}`;
 
-export const methods = { ...appMethods, ...configMethods, ...datasetMethods, ...partyMethods, ...evaluationMethods } satisfies Record<
-  EntryName,
-  MethodSpec
->;
+export const methods = {
+  ...appMethods,
+  ...configMethods,
+  ...datasetMethods,
+  ...partyMethods,
+  ...invitationMethods,
+  ...siteMethods,
+  ...evaluationMethods,
+} satisfies Record<EntryName, MethodSpec>;
 export const events = { ...appEvents, ...configEvents, ...datasetEvents, ...partyEvents, ...evaluationEvents } satisfies Record<
   EntryName,
   EventSpec

@@ -33,6 +33,18 @@ export async function readCsvRecords(file: string, columns: readonly string[], w
   }
   const header = Object.keys(records[0]?.record ?? {});
   const missing = records.length > 0 ? columns.find((column) => !header.includes(column)) : undefined;
-  if (missing !== undefined) throw new Error(`${file}: no column "${missing}" (columns are: ${header.join(', ')})`);
+  if (missing !== undefined) throw new Error(`${file}: no column "${missing}" (${firstRow(header, missing, columns)})`);
   return records.map(({ record, info }) => ({ line: info.lines, cell: (column) => record[column] ?? '' }));
+}
+
+/**
+ * The first row's cells, for the error about a missing column, only when another named column is among them: then the
+ * row is a header. A file without a header row has a patient's row there (an ID, a name), and it is not shown.
+ */
+function firstRow(header: readonly string[], missing: string, columns: readonly string[]): string {
+  if (columns.some((column) => column !== missing && header.includes(column))) return `columns are: ${header.join(', ')}`;
+  return (
+    `none of ${columns.map((column) => `"${column}"`).join(', ')} is in its first row: has it a header row? ` +
+    'The row is not shown: without a header it is a patient’s row'
+  );
 }

@@ -46,4 +46,15 @@ describe('readCsvRecords', () => {
     expect((error as Error).message).toBe(`${broken}: not a readable CSV (INVALID_OPENING_QUOTE at line 2)`);
     expect(String((error as Error).cause ?? '')).not.toContain('DOE');
   });
+
+  it('does not show the first row of a file without a header row: it is a patient’s, not column names', async () => {
+    const file = path.join(dir, 'headerless.csv');
+    await writeFile(file, 'DOE^JANE,P-0042,1\nROE^RICH,P-0043,0\n');
+    const error = await readCsvRecords(file, ['PatientID', 'label']).catch((e: Error) => e);
+    expect((error as Error).message).toBe(
+      `${file}: no column "PatientID" (none of "PatientID", "label" is in its first row: has it a header row? ` +
+        'The row is not shown: without a header it is a patient’s row)',
+    );
+    expect((error as Error).message).not.toMatch(/DOE|P-0042/);
+  });
 });
