@@ -1,5 +1,6 @@
 // Runs as `npm run bench:federation`: a round's federation overhead and bytes on the wire,
-// 3 parties and the reference aggregator on loopback, for mnist-cnn and a 5M-parameter net.
+// 3 parties and the reference aggregator on loopback, for mnist-cnn and a 5M-parameter net;
+// `-- --secagg`: SecAgg+ against plain FedAvg, alternated, at 3 and 10 parties (bench/federation-secagg.ts).
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -28,14 +29,28 @@ const SETTINGS = {
 };
 const TARGETS = { overhead_fraction: 0.05, wire_vs_raw: 1.05 };
 
-interface ModelRun {
+export interface ModelRun {
   key: string;
   label: string;
   choice: ModelChoice;
   parameters: number;
 }
 
-async function measure(model: ModelRun, transport: 'grpc' | 'rest', sites: Site[], out: string): Promise<CostSummary> {
+export interface MeasureOptions {
+  /** The aggregator trains under SecAgg+ (max_weight: every site's examples, so none is scaled up). */
+  secagg?: boolean;
+  rounds?: number;
+}
+
+export async function measure(
+  model: ModelRun,
+  transport: 'grpc' | 'rest',
+  sites: Site[],
+  out: string,
+  options: MeasureOptions = {},
+): Promise<{ summary: CostSummary; records: RoundRecord[] }> {
+  const rounds = options.rounds ?? ROUNDS;
+  const examples = sites.reduce((sum, site) => sum + site.trainSamples, 0);
   let proxy: ByteProxy | undefined;
   let federation: LocalFederation | undefined;
   const tally = newTally();
@@ -54,9 +69,10 @@ async function measure(model: ModelRun, transport: 'grpc' | 'rest', sites: Site[
         sites,
         settings: { ...SETTINGS, model: model.choice },
         transport,
-        rounds: ROUNDS,
+        rounds,
         localEpochs: 1,
         out,
+        ...(options.secagg && { secagg: { enabled: true, max_weight: examples } }),
         route: async (address) => (proxy = await startByteProxy(address)).address,
         openTransport: countingTransport(tally),
       },
@@ -65,7 +81,7 @@ async function measure(model: ModelRun, transport: 'grpc' | 'rest', sites: Site[
     const result = await federation.run();
     if (result.records.some((record) => record.status !== 'completed'))
       throw new Error(`${model.label} over ${transport}: a round did not complete`);
-    return summarise(costs.slice(1), model.parameters, PARTIES);
+    return { summary: summarise(costs.slice(1), model.parameters, sites.length), records: result.records.slice(1) };
   } finally {
     await federation?.close();
     await proxy?.close();
@@ -87,7 +103,8 @@ async function main(): Promise<void> {
     for (const model of models) {
       for (const transport of TRANSPORTS) {
         console.error(`${model.label} over ${transport}: ${PARTIES} parties x ${ROUNDS} rounds of 1 epoch on 20,000 images each...`);
-        runs.push({ model, transport, summary: await measure(model, transport, sites, path.join(work, `${model.key}-${transport}`)) });
+        const { summary } = await measure(model, transport, sites, path.join(work, `${model.key}-${transport}`));
+        runs.push({ model, transport, summary });
       }
     }
     await report(runs);
@@ -156,4 +173,7 @@ async function report(runs: Run[]): Promise<void> {
   console.log(JSON.stringify(result));
 }
 
-await main();
+if (process.argv.includes('--secagg')) {
+  const { secAggBench } = await import('./federation-secagg.js');
+  await secAggBench(measure);
+} else await main();

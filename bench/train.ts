@@ -22,7 +22,8 @@ const USAGE = `npm run bench:train -- [--quick] [--models mnist-cnn,resnet,mobil
   --models    which models to measure (default: all three)
   --runners   which runs to time (default: keras, tensorflow, tensorflow-eager, torch, wasm)
   --repeats   runs of each framework, alternating (default 2; 1 with --quick)
-  --record    write the result into docs/benchmarks.md (a full run always does)`;
+  --record    write the result into docs/benchmarks.md (a full run always does)
+  --help      print this and stop`;
 
 const MODEL_NAMES: ModelName[] = ['mnist-cnn', 'resnet', 'mobilenetv2'];
 /** A repeat's order: each framework in its own process, references and tfjs alternating. */
@@ -38,8 +39,13 @@ function options() {
       runners: { type: 'string' },
       repeats: { type: 'string' },
       record: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
     },
   });
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
   const models = (values.models?.split(',') ?? MODEL_NAMES).map((name) => name.trim());
   const unknown = models.filter((name) => !MODEL_NAMES.includes(name as ModelName));
   if (unknown.length > 0) throw new Error(`--models: unknown ${unknown.join(', ')} (choose from ${MODEL_NAMES.join(', ')})\n${USAGE}`);

@@ -1,6 +1,7 @@
 // Runs anywhere (the contract): the schema of a party config's `federation:` section: where the aggregator is, how to reach it, what a round may ask.
 import { z } from 'zod';
 import { fleetAddressProblem } from './fleet-address.js';
+import { CertificateFingerprintSchema } from './invitation.js';
 
 /** Flower's SuperLink refuses heartbeat intervals outside 10..1800 s (HEARTBEAT_MIN_INTERVAL, HEARTBEAT_MAX_INTERVAL). */
 export const HEARTBEAT_INTERVAL_RANGE = { min: 10, max: 1800 } as const;
@@ -33,6 +34,9 @@ export const FederationSectionSchema = z
       .describe("the aggregator's Fleet API: host:port (gRPC, Flower's default port 9092) or http(s)://host:port (REST, 9095)"),
     transport: z.enum(['grpc', 'rest']).default('grpc'),
     root_ca: z.string().min(1).optional().describe('PEM file of the CA that signed the server certificate, relative to the config file'),
+    ca_sha256: CertificateFingerprintSchema.optional().describe(
+      "the CA pinned by an invitation (SHA-256, AB:CD:…): root_ca must be that certificate, and the server's chain must lead to it",
+    ),
     insecure: z.boolean().default(false).describe('plain text, no TLS: only for a test federation on a trusted network'),
     key_file: z
       .string()
@@ -66,6 +70,10 @@ export const FederationSectionSchema = z
   })
   .refine((section) => !(section.insecure && section.root_ca !== undefined), {
     message: 'set either `insecure: true` or `root_ca`, not both',
+    path: ['insecure'],
+  })
+  .refine((section) => !(section.insecure && section.ca_sha256 !== undefined), {
+    message: 'set either `insecure: true` or `ca_sha256`, not both: a pinned CA needs TLS',
     path: ['insecure'],
   })
   .superRefine((section, context) => {

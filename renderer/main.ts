@@ -4,7 +4,9 @@ import App from './App.svelte';
 import './app.css';
 import { configStore } from './features/dataset/config-store.svelte.js';
 import { partyStore } from './features/federation/party-store.svelte.js';
+import { startStore } from './features/start/start-store.svelte.js';
 
 mount(App, { target: document.getElementById('app')! });
-void configStore.start();
+// With no config to open, the first screen: New site and the recent configs.
+void configStore.start().then(startStore.settle);
 void partyStore.refresh();

@@ -9,8 +9,9 @@
 #      Only the wheel is installed (--no-deps): the binding needs its headers and its two shared libraries, not Python;
 #   2. @tensorflow/tfjs-node, at package.json's version, from the npm registry with --ignore-scripts if npm left it out;
 #   3. its deps/include and deps/lib pointed at the wheel's headers and libraries (symlinks: keep the venv);
-#   4. its binding built from the package's own sources by the node-gyp inside npm, against Node's installed headers;
-#   5. the .node copied to where tfjs-node loads it (lib/napi-vN), then loaded once to prove it.
+#   4. our patches to its binding's sources applied (scripts/tfjs-node/*.patch: each fixes a fault in tfjs-node itself);
+#   5. its binding built from the package's own sources by the node-gyp inside npm, against Node's installed headers;
+#   6. the .node copied to where tfjs-node loads it (lib/napi-vN), then loaded once to prove it.
 # Idempotent: each step that is already done is skipped. Usage: scripts/build-tfjs-node.sh [--force] (rebuilds the binding).
 set -euo pipefail
 
@@ -34,6 +35,7 @@ need node 'install Node.js (>= 20.19)'
 need npm 'install npm (it ships with Node.js)'
 need python3 'install Python 3 (Debian: apt-get install python3 python3-venv)'
 need make 'install make (Debian: apt-get install make)'
+need patch 'install patch (Debian: apt-get install patch)'
 need g++ 'install a C++ compiler (Debian: apt-get install g++)'
 
 # Node's own headers, so that node-gyp downloads none; npm is often configured with their prefix (nodedir).
@@ -100,8 +102,18 @@ for link in "${!LINKS[@]}"; do
   break
 done
 
-# 4 and 5. The binding, unless the one in place was built from this TensorFlow for this package version and N-API version.
-STAMP="tfjs-node $WANTED, tensorflow-cpu $TF_VERSION at $TF_DIR, napi-v$NAPI"
+# 4. Our patches to the package's binding sources (scripts/tfjs-node/*.patch, each says why), applied once.
+PATCHES=("$ROOT"/scripts/tfjs-node/*.patch)
+for patch_file in "${PATCHES[@]}"; do
+  patch --dry-run --reverse --force --silent -p1 -d "$PACKAGE" <"$patch_file" >/dev/null && continue # applied already
+  patch --forward --silent -p1 -d "$PACKAGE" <"$patch_file" ||
+    fail "$patch_file does not apply to @tensorflow/tfjs-node@$WANTED's sources: remove $PACKAGE and run this again"
+done
+PATCHED=$(cat "${PATCHES[@]}" | sha256sum | cut -c1-12)
+
+# 5 and 6. The binding, unless the one in place was built from this TensorFlow for this package version, N-API version
+# and patches.
+STAMP="tfjs-node $WANTED, tensorflow-cpu $TF_VERSION at $TF_DIR, napi-v$NAPI, patches $PATCHED"
 if [ "$FORCE" = 1 ] || [ ! -f "$BINDING" ] || [ "$(cat "$BINDING.built-from" 2>/dev/null || true)" != "$STAMP" ]; then
   started=$(date +%s)
   say "building tfjs_binding.node (napi-v$NAPI) against $TF_DIR"

@@ -23,6 +23,10 @@ export interface ModelPlan {
   /** Tributary's config for it (written under bench/out/train) and the `model:` section. */
   configFile: string;
   model: OpenOptions['model'];
+  /** The initial weights every run starts from (init-weights.ts: `<base>.json` and `<base>.f32`), written when the parameters are checked. */
+  initWeights: string;
+  /** The records Tributary trains on, in its order (uint32), written with the weights: the references train on the same batches. */
+  trainOrder: string;
 }
 
 export interface Plan {
@@ -78,6 +82,8 @@ export async function makePlan(options: { quick: boolean; models: ModelName[]; r
       ...budget,
       configFile,
       model: { ...model, optimizer: 'adam', learning_rate: 0.001, seed: 0 } as OpenOptions['model'],
+      initWeights: path.join(dir, `${name}-init`),
+      trainOrder: path.join(dir, `${name}-order.u32`),
     });
   }
   const endToEndConfig = path.join(dir, 'end-to-end.yaml');

@@ -35,7 +35,16 @@ function tributary<T>(request: RunRequest): Promise<JsonRun<T>> {
   return runJson<T>(process.execPath, args, request.mode === 'params' ? PARAMS_TIMEOUT_MS : RUN_TIMEOUT_MS);
 }
 
-export const tributaryParams = (m: ModelPlan) => tributary<ParamsResult>({ mode: 'params', configFile: m.configFile, model: m.model });
+/** Also writes the model's initial weights and Tributary's sample order, which every timed run of the model then starts from. */
+export const tributaryParams = (m: ModelPlan) =>
+  tributary<ParamsResult>({
+    mode: 'params',
+    configFile: m.configFile,
+    model: m.model,
+    weightsOut: m.initWeights,
+    orderOut: m.trainOrder,
+    orderSamples: m.steps * m.batch,
+  });
 
 /** `step: 'eager'` forces tfjs's eager step on tensorflow (TRIBUTARY_TRAIN_STEP), for the row that compares it with the graph step. */
 export const tributarySteps = (m: ModelPlan, backend: BackendChoice, step?: 'eager') =>
@@ -48,6 +57,7 @@ export const tributarySteps = (m: ModelPlan, backend: BackendChoice, step?: 'eag
     steps: m.steps,
     warmup: m.warmup,
     lossAt: m.lossAt,
+    initWeights: m.initWeights,
   });
 
 export const tributaryEpochs = (configFile: string, epochs: number, targetAccuracy: number | null) =>
@@ -73,6 +83,8 @@ function referenceArgs(framework: Framework, m: ModelPlan): string[] {
       String(m.lossAt),
       '--test-per-class',
       String(m.testPerClass),
+      '--order',
+      m.trainOrder,
     ],
   ];
 }
@@ -80,8 +92,13 @@ function referenceArgs(framework: Framework, m: ModelPlan): string[] {
 export const referenceParams = (python: string, framework: Framework, m: ModelPlan) =>
   runJson<{ parameters: number; version: string }>(python, [...referenceArgs(framework, m), '--params-only'], PARAMS_TIMEOUT_MS);
 
+/** Keras starts from Tributary's initial weights (the same file); PyTorch from its own, its layers being named and laid out otherwise. */
 export const referenceSteps = (python: string, framework: Framework, m: ModelPlan) =>
-  runJson<ReferenceResult>(python, referenceArgs(framework, m), RUN_TIMEOUT_MS);
+  runJson<ReferenceResult>(
+    python,
+    [...referenceArgs(framework, m), ...(framework === 'keras' ? ['--init-weights', m.initWeights] : [])],
+    RUN_TIMEOUT_MS,
+  );
 
 export const tutorialFit = (python: string, trainDir: string, epochs: number) =>
   runJson<TutorialFitResult>(

@@ -4,10 +4,21 @@ import { TRAIN_STEP_ENV } from '../../main/engine/graph/step-choice.js';
 import type { OpenOptions } from '../../main/engine/train/runner.js';
 import { TrainingRunner } from '../../main/engine/train/runner.js';
 import type { TrainProgress } from '../../main/engine/train/trainer.js';
+import { checkWeights } from '../../main/engine/weights.js';
+import { readInitWeights, writeInitWeights, writeTrainOrder } from './init-weights.js';
 
 /** What the parent asks for, as the one argument (JSON). */
 export type RunRequest =
-  | { mode: 'params'; configFile: string; model: OpenOptions['model'] }
+  | {
+      mode: 'params';
+      configFile: string;
+      model: OpenOptions['model'];
+      /** Where the built model's initial weights are written (init-weights.ts), for every timed run to start from. */
+      weightsOut?: string;
+      /** Where the records of the first `orderSamples` training samples are written, in Tributary's order, for the references. */
+      orderOut?: string;
+      orderSamples?: number;
+    }
   | {
       mode: 'steps';
       configFile: string;
@@ -18,6 +29,8 @@ export type RunRequest =
       steps: number;
       warmup: number;
       lossAt: number;
+      /** Initial weights to start from instead of the model's own (init-weights.ts): the references load the same file. */
+      initWeights?: string;
     }
   | {
       mode: 'epochs';
@@ -75,9 +88,16 @@ async function open(runner: TrainingRunner, request: RunRequest) {
   return opened;
 }
 
+/** Sets the model's weights to the file's, checked against the model's own names and shapes. */
+async function startFrom(runner: TrainingRunner, base: string): Promise<void> {
+  const slots = (await runner.getWeights()).map(({ name, shape }) => ({ name, shape }));
+  await runner.setWeights(checkWeights(await readInitWeights(base), slots));
+}
+
 /** Train `steps` batches; wall and process CPU time from the warm-up's last batch to the last timed one. */
 async function steps(runner: TrainingRunner, request: Extract<RunRequest, { mode: 'steps' }>): Promise<StepsResult> {
   const opened = await open(runner, request);
+  if (request.initWeights) await startFrom(runner, request.initWeights);
   const batch = opened.settings.batchSize;
   if (batch === null || opened.samples.train === null) throw new Error(`${request.configFile} has no train split to time`);
   const perEpoch = Math.ceil(opened.samples.train / batch);
@@ -139,6 +159,8 @@ async function main(): Promise<void> {
   try {
     if (request.mode === 'params') {
       const opened = await open(runner, request);
+      if (request.weightsOut) await writeInitWeights(request.weightsOut, await runner.getWeights());
+      if (request.orderOut) await writeTrainOrder(request.orderOut, request.configFile, request.orderSamples ?? 0);
       const result: ParamsResult = {
         parameters: opened.model.parameters,
         backend: opened.backend.name,

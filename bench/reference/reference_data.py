@@ -38,6 +38,16 @@ def train_order(count, samples, seed):
     return np.concatenate([rng.permutation(count) for _ in range(epochs)])[:samples]
 
 
+def read_order(path, samples, count):
+    """The first `samples` records of an order file, each checked to be a record of the split."""
+    order = np.fromfile(path, dtype='<u4').astype(np.int64)
+    if order.size < samples:
+        raise ValueError(f'{path} holds {order.size} records, the run trains on {samples}')
+    if order.size and order.max() >= count:
+        raise ValueError(f'{path} names record {order.max()}, the split has {count}')
+    return order[:samples]
+
+
 def first_per_class(labels, limit):
     """The first `limit` records of each class in file order: the test subset bench/datasets/fashion-mnist-png.ts writes."""
     seen = np.zeros(CLASSES, dtype=np.int64)
@@ -77,10 +87,14 @@ def _taps(size, side):
     return low, np.minimum(low + 1, size - 1), (centres - low).astype(np.float32)
 
 
-def bench_data(data_dir, side, samples, seed, test_per_class):
-    """(train_x uint8 [samples, side, side], train_y, test_x uint8, test_y) in the bench's order and size."""
+def bench_data(data_dir, side, samples, seed, test_per_class, order_file=None):
+    """(train_x uint8 [samples, side, side], train_y, test_x uint8, test_y) in the bench's order and size.
+
+    The order is the records in `order_file` (little-endian uint32, Tributary's order: the same batches) when given,
+    else seeded permutations of the split.
+    """
     images, labels = load_split(data_dir, 'train')
-    order = train_order(labels.shape[0], samples, seed)
+    order = train_order(labels.shape[0], samples, seed) if order_file is None else read_order(order_file, samples, labels.shape[0])
     test_images, test_labels = load_split(data_dir, 't10k')
     chosen = first_per_class(test_labels, test_per_class)
     return (

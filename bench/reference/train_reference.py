@@ -37,6 +37,10 @@ def parse_args(argv):
     parser.add_argument('--threads', type=int, default=None, help="intra-op threads; the framework's default unless given")
     parser.add_argument('--data', default='/usr/share/datasets/fashion-mnist', help='folder with the four Fashion-MNIST IDX .gz files')
     parser.add_argument('--params-only', action='store_true', help='print the parameter count and stop')
+    parser.add_argument('--order', default=None,
+                        help="the training records in order (little-endian uint32: Tributary's, bench/lib/init-weights.ts); a seeded permutation unless given")
+    parser.add_argument('--init-weights', default=None,
+                        help="Keras: start from these weights (BASE.json names and shapes, BASE.f32 values: Tributary's, bench/lib/init-weights.ts)")
     args = parser.parse_args(argv)
     args.loss_at = args.steps if args.loss_at is None else args.loss_at
     if min(args.size, args.batch, args.steps, args.test_per_class) < 1 or args.warmup < 0:
@@ -87,6 +91,8 @@ def run_keras(args, data):
 
     keras.utils.set_random_seed(args.seed)
     model = BUILD[args.model]((args.size, args.size, 1), 10)
+    if args.init_weights is not None:
+        load_init_weights(model, args.init_weights)
     if data is None:
         return {'parameters': int(model.count_params()), 'version': f'keras {keras.__version__}, tensorflow {tf.__version__}'}
     train_x, train_y, test_x, test_y = data
@@ -118,6 +124,33 @@ def run_keras(args, data):
         'train_peak_rss_mb': train_rss,
         'clock': clock,
     }
+
+
+def load_init_weights(model, base):
+    """Every weight of the model (trainable or not) from Tributary's file, matched by layer and weight name, shapes checked.
+
+    Tributary names a weight `layer/weight`, as Keras 2 did; Keras 3 keys it by its layer's name and its own (a
+    Sequential model's paths carry the model's name too), and calls a depthwise kernel `kernel`, not `depthwise_kernel`.
+    """
+    import numpy as np
+
+    with open(f'{base}.json', encoding='utf-8') as f:
+        manifest = json.load(f)
+    values = np.fromfile(f'{base}.f32', dtype='<f4')
+    sizes = [int(np.prod(entry['shape'])) for entry in manifest]
+    if values.size != sum(sizes):
+        raise SystemExit(f'{base}.f32 holds {values.size} values, {base}.json describes {sum(sizes)}')
+    offsets = np.cumsum([0] + sizes)
+    by_name = {
+        e['name'].replace('/depthwise_kernel', '/kernel'): values[offsets[i]:offsets[i + 1]].reshape(e['shape']) for i, e in enumerate(manifest)
+    }
+    weights = {f'{layer.name}/{weight.name}': weight for layer in model.layers for weight in layer.weights}
+    if sorted(weights) != sorted(by_name):
+        raise SystemExit(f'{base}.json and the Keras model differ in weights: {sorted(set(by_name) ^ set(weights))[:5]}')
+    for name, weight in weights.items():
+        if tuple(weight.shape) != by_name[name].shape:
+            raise SystemExit(f'{base}.json: {name} is {by_name[name].shape}, the Keras model has {tuple(weight.shape)}')
+        weight.assign(by_name[name])
 
 
 def run_torch(args, data):
@@ -180,7 +213,7 @@ def main(argv):
         return
     from reference_data import bench_data
 
-    data = bench_data(args.data, args.size, args.steps * args.batch, args.seed, args.test_per_class)
+    data = bench_data(args.data, args.size, args.steps * args.batch, args.seed, args.test_per_class, args.order)
     result = run(args, data)
     samples_per_s, cores = result.pop('clock').rates(args.steps, args.batch)
     print(json.dumps({

@@ -4,13 +4,22 @@ import { appEvents, appMethods } from './app-api.js';
 import { configEvents, configMethods } from './config-api.js';
 import { datasetEvents, datasetMethods } from './dataset-api.js';
 import type { EventSpec, MethodSpec } from './define.js';
+import { invitationMethods } from './invitation-api.js';
 import { partyEvents, partyMethods } from './party-api.js';
+import { siteMethods } from './site-api.js';
 import type { Envelope } from './envelope.js';
 
 /** Names are `area.verb`: the area groups the UI's API (`api.config.open`), the verb names the task. */
 type EntryName = `${string}.${string}`;
 
-export const methods = { ...appMethods, ...configMethods, ...datasetMethods, ...partyMethods } satisfies Record<EntryName, MethodSpec>;
+export const methods = {
+  ...appMethods,
+  ...configMethods,
+  ...datasetMethods,
+  ...partyMethods,
+  ...invitationMethods,
+  ...siteMethods,
+} satisfies Record<EntryName, MethodSpec>;
 export const events = { ...appEvents, ...configEvents, ...datasetEvents, ...partyEvents } satisfies Record<EntryName, EventSpec>;
 
 type Methods = typeof methods;

@@ -50,7 +50,7 @@ const DicomSummarySchema = z.object({
     .describe("what indexing the split's folders found (with one export split by patient: on the train split)"),
 });
 
-const SplitScanSchema = z.object({
+export const SplitScanSchema = z.object({
   split: SplitSchema,
   samples: count.describe('samples listed'),
   readable: count.describe('samples that decode'),

@@ -224,7 +224,7 @@ const FingerprintSchema = z
   .regex(/^[0-9a-f]{4}(-[0-9a-f]{4}){3}$/, 'a node key fingerprint, e.g. 3fa2-91c0-77de-0b14')
   .describe('the first 8 bytes of SHA-256 over the public key (DER), as the party prints it');
 
-const NodeKeySchema = z.object({
+export const NodeKeySchema = z.object({
   keyFile: z
     .string()
     .nullable()

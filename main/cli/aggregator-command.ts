@@ -5,6 +5,7 @@ import { BUILTIN_MODELS } from '../../common/model-config.js';
 import { Aggregator } from '../federation/server/aggregator.js';
 import { loadAggregatorConfig, type ConfigOverride } from '../federation/server/config.js';
 import { eventLine, fixedWidthLine, ROUND_COLUMNS, roundRow } from '../federation/server/round-table.js';
+import { AGGREGATOR_INVITE_OPTIONS, AGGREGATOR_INVITE_USAGE, checkInviteFlags, writeAggregatorInvitation } from './aggregator-invite.js';
 import { interruptible } from './interrupts.js';
 import { table } from './table.js';
 import { UsageError } from './usage-error.js';
@@ -13,7 +14,11 @@ export const AGGREGATOR_USAGE = `  tributary aggregator --model mnist-cnn|mlp|mo
       [--rounds 3] [--min-nodes 2] [--fraction 1] [--fraction-evaluate 1] [--round-timeout 600]
       [--local-epochs 1] [--lr 0.001] [--batch-size 32] [--grpc 0.0.0.0:9092|off] [--rest HOST:PORT|off]
       [--tls-cert cert.pem --tls-key key.pem | --insecure] [--out DIR] [--config aggregator.yaml]
-      serve Flower's Fleet API (gRPC and/or REST) and run FedAvg rounds; flags win over the config file`;
+      [--secagg [--secagg-shares 3] [--secagg-threshold 2] [--secagg-max-weight 1000]]
+${AGGREGATOR_INVITE_USAGE}
+      serve Flower's Fleet API (gRPC and/or REST) and run FedAvg rounds; flags win over the config file;
+      --secagg trains under Flower's SecAgg+ (the aggregator sees only each round's sum of the updates);
+      --invite writes a signed invitation to this aggregator once it listens (see tributary invite)`;
 
 type Parse = (text: string, flag: string) => unknown;
 const number: Parse = (text, flag) => {
@@ -41,6 +46,9 @@ const KEYED_FLAGS: Record<string, { key: string[]; parse: Parse }> = {
   grpc: { key: ['listen', 'grpc'], parse: address },
   rest: { key: ['listen', 'rest'], parse: address },
   out: { key: ['out'], parse: absolute },
+  'secagg-shares': { key: ['secagg', 'num_shares'], parse: number },
+  'secagg-threshold': { key: ['secagg', 'reconstruction_threshold'], parse: number },
+  'secagg-max-weight': { key: ['secagg', 'max_weight'], parse: number },
 };
 
 const OPTIONS = {
@@ -49,7 +57,9 @@ const OPTIONS = {
   'tls-cert': { type: 'string' as const },
   'tls-key': { type: 'string' as const },
   insecure: { type: 'boolean' as const },
+  secagg: { type: 'boolean' as const },
   config: { type: 'string' as const },
+  ...AGGREGATOR_INVITE_OPTIONS,
 };
 
 /**
@@ -59,6 +69,7 @@ const OPTIONS = {
 export async function aggregatorCommand(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: OPTIONS, strict: true });
   const { config, baseDir } = await loadAggregatorConfig(values.config as string | undefined, overridesFrom(values));
+  checkInviteFlags(values, config);
   const aggregator = new Aggregator(config, baseDir);
   aggregator.events.on((event) => {
     const line = eventLine(event);
@@ -67,7 +78,8 @@ export async function aggregatorCommand(args: string[]): Promise<number> {
   });
   return interruptible(
     async (signal) => {
-      await aggregator.start();
+      const invited = await writeAggregatorInvitation(values, await aggregator.start());
+      if (invited) console.error(invited);
       console.log(fixedWidthLine(ROUND_COLUMNS));
       const { records, runDir, finalModel } = await aggregator.run(signal);
       console.log(
@@ -104,6 +116,7 @@ function overridesFrom(values: Record<string, string | boolean | undefined>): Co
     if (typeof file === 'string') set(['tls', part], path.resolve(file), `--tls-${part}`);
   }
   if (values['tls-cert'] !== undefined || values['tls-key'] !== undefined) set(['insecure'], false, '--tls-cert');
+  if (values.secagg) set(['secagg', 'enabled'], true, '--secagg');
   if (values.insecure) {
     if (values['tls-cert'] !== undefined || values['tls-key'] !== undefined)
       throw new UsageError('give --tls-cert and --tls-key, or --insecure, not both');

@@ -1,4 +1,4 @@
-// Runs in the CLI process: `tributary console --config party.yaml [--port N]`: the app in a browser, for a site without a desktop.
+// Runs in the CLI process: `tributary console [--config party.yaml] [--port N]`: the app in a browser, for a site without a desktop.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -7,9 +7,10 @@ import type { RunningConsole } from '../console/start-console.js';
 import { interruptible } from './interrupts.js';
 import { UsageError } from './usage-error.js';
 
-export const CONSOLE_USAGE = `  tributary console --config party.yaml [--port N]
+export const CONSOLE_USAGE = `  tributary console [--config party.yaml] [--port N]
       the desktop app in a browser: serves it on 127.0.0.1 (a free port unless --port) behind a random
-      access token, against the same services; prints the URL to open. Ctrl-C stops it`;
+      access token, against the same services; prints the URL to open. Without --config it opens on
+      New site (a data folder to a party.yaml) and the recent configs. Ctrl-C stops it`;
 
 interface ConsoleCommandOptions {
   print?: (line: string) => void;
@@ -22,17 +23,16 @@ export async function consoleCommand(
   { print = console.log, untilStopped = untilInterrupted }: ConsoleCommandOptions = {},
 ): Promise<number> {
   const { values } = parseArgs({ args, options: { config: { type: 'string' }, port: { type: 'string' } } });
-  if (!values.config) throw new UsageError('--config is required');
-  const config = path.resolve(values.config);
-  if (!existsSync(config)) throw new UsageError(`--config ${values.config}: no such file`);
+  const config = values.config === undefined ? undefined : path.resolve(values.config);
+  if (config !== undefined && !existsSync(config)) throw new UsageError(`--config ${values.config}: no such file`);
   const port = values.port === undefined ? undefined : Number(values.port);
   if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535))
     throw new UsageError(`--port takes a port number (0 to 65535), not ${values.port}`);
-  const running = await startConsole({ config, ...(port !== undefined && { port }) });
+  const running = await startConsole({ ...(config !== undefined && { config }), ...(port !== undefined && { port }) });
   const { port: bound } = new URL(running.url);
   print(
     [
-      `Tributary console for ${config}`,
+      config ? `Tributary console for ${config}` : 'Tributary console, no config yet: it opens on New site and the recent configs',
       `  open ${running.url}`,
       'Only this machine can connect, and only with the token in that URL: treat it as a password.',
       `From another machine, forward the port first: ssh -L ${bound}:127.0.0.1:${bound} <this host>, then open the same URL there.`,

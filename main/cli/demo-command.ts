@@ -8,15 +8,16 @@ import { loadFull, loadSample } from '../federation/local/fashion-mnist.js';
 import { LocalFederation } from '../federation/local/local-federation.js';
 import { writeSites, type ModelChoice } from '../federation/local/sites.js';
 import { splitSamples } from '../federation/local/split.js';
-import { demoProgress, printParties, printResults } from './demo-report.js';
+import { demoProgress, printMasking, printParties, printResults } from './demo-report.js';
 import { interruptible } from './interrupts.js';
 import { UsageError } from './usage-error.js';
 
 export const DEMO_USAGE = `  tributary demo [--rounds 5] [--parties 3] [--epochs 1] [--model mnist-cnn|mlp|model.json] [--transport grpc|rest]
-      [--non-iid] [--full] [--lr 0.002] [--batch-size 32] [--threads N] [--seed 0] [--out DIR]
+      [--non-iid] [--full] [--lr 0.002] [--batch-size 32] [--threads N] [--seed 0] [--secagg] [--out DIR]
       a federation on this machine: the reference aggregator (embedded, loopback, plain text) and N parties, each
       training on its own share of Fashion-MNIST (the sample in assets/; --full: Debian's dataset-fashion-mnist) and
-      evaluating on the whole test set; prints the global test accuracy per round. --out keeps the sites' folders and the run`;
+      evaluating on the whole test set; prints the global test accuracy per round. --out keeps the sites' folders and the run;
+      --secagg trains under Flower's SecAgg+, so the aggregator sees only each round's sum of the updates`;
 
 export interface DemoOptions {
   rounds: number;
@@ -31,6 +32,8 @@ export interface DemoOptions {
   /** wasm threads per party's training thread. */
   threads: number;
   seed: number;
+  /** Train under SecAgg+. */
+  secagg: boolean;
   out?: string;
 }
 
@@ -73,12 +76,19 @@ export async function demoCommand(args: string[]): Promise<number> {
           rounds: options.rounds,
           localEpochs: options.epochs,
           out: path.join(out, 'aggregator'),
+          // max_weight: every example count, so no site's weights are scaled up (and clipped sooner) before quantisation.
+          ...(options.secagg && { secagg: { enabled: true, max_weight: sites.reduce((sum, site) => sum + site.trainSamples, 0) } }),
         },
         (aggregator) => aggregator.events.on(progress),
       );
       printParties(federation, dataset.train.labels, split.parts, options);
+      if (options.secagg)
+        console.log(
+          "secure aggregation: Flower's SecAgg+ (3 shares, threshold 2): each party's update leaves masked, the aggregator unmasks only the sum\n",
+        );
       const result = await federation.run(signal);
       printResults(result.records);
+      if (options.secagg) await printMasking(federation, result.records);
       return result.records.every((record) => record.status === 'completed') ? 0 : 1;
     },
     {
@@ -114,6 +124,7 @@ export function parseDemoArgs(args: string[]): DemoOptions {
       'batch-size': { type: 'string', default: '32' },
       threads: { type: 'string' },
       seed: { type: 'string', default: '0' },
+      secagg: { type: 'boolean', default: false },
       out: { type: 'string' },
     },
   });
@@ -132,6 +143,7 @@ export function parseDemoArgs(args: string[]): DemoOptions {
     batchSize: whole(values['batch-size'], '--batch-size', 1, 1024),
     threads: values.threads === undefined ? defaultThreads(parties) : whole(values.threads, '--threads', 1, 64),
     seed: whole(values.seed, '--seed', 0, 2 ** 31 - 1),
+    secagg: values.secagg,
     ...(values.out !== undefined && { out: path.resolve(values.out) }),
   };
 }

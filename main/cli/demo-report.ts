@@ -1,5 +1,8 @@
 // Runs in the CLI process: what `tributary demo` prints: the parties and their data, progress as rounds run, and the global test accuracy per round.
+import path from 'node:path';
+import { readAuditLog } from '../federation/client/audit-log.js';
 import type { LocalFederation, LocalParty } from '../federation/local/local-federation.js';
+import { SITE_AUDIT_LOG } from '../federation/local/sites.js';
 import { classCounts } from '../federation/local/split.js';
 import type { AggregatorListener } from '../federation/server/events.js';
 import type { Metrics } from '../federation/server/fedavg.js';
@@ -83,4 +86,32 @@ function metric(metrics: Metrics, key: string): number | null {
 
 function fixed(value: number | null): string {
   return value === null ? '-' : value.toFixed(4);
+}
+
+/**
+ * Under --secagg, what left each site, from its own audit log: the replies that carried its update, and whether
+ * each left masked (SecAgg+'s collect_masked_vectors) or as plain weights; and the dropouts SecAgg+ recovered.
+ */
+export async function printMasking(federation: LocalFederation, records: readonly RoundRecord[]): Promise<void> {
+  const rows = await Promise.all(
+    federation.parties.map(async (local) => {
+      const sent = (await readAuditLog(path.join(local.site.dir, SITE_AUDIT_LOG))).filter(
+        (entry) => entry.direction === 'sent' && entry.messageType === 'train' && entry.outcome === 'replied',
+      );
+      const masked = sent.filter((entry) => entry.privacy?.masked).length;
+      const plain = sent.filter((entry) => entry.arrays.some((array) => array.shape.reduce((n, size) => n * size, 1) > 0)).length;
+      return [local.site.name, masked, plain];
+    }),
+  );
+  console.log(
+    `\nwhat left each site (from its audit log):\n${table(['party', 'updates sent masked (SecAgg+)', 'updates sent in the clear'], rows)}`,
+  );
+  const clear = rows.reduce((sum, row) => sum + (row[2] as number), 0);
+  console.log(
+    clear === 0
+      ? 'every update left its site masked: the aggregator unmasked only each round\'s sum (see metrics.jsonl, "secagg")'
+      : `${clear} update(s) left in the clear`,
+  );
+  const recovered = records.flatMap((record) => record.secagg?.recovered ?? []);
+  if (recovered.length) console.log(`dropouts recovered from their neighbours' shares: ${recovered.length}`);
 }

@@ -15,6 +15,8 @@ import { UsageError } from './usage-error.js';
 import { AGGREGATOR_USAGE, aggregatorCommand } from './aggregator-command.js';
 import { CONSOLE_USAGE, consoleCommand } from './console-command.js';
 import { DEMO_USAGE, demoCommand } from './demo-command.js';
+import { INIT_USAGE, initCommand } from './init-command.js';
+import { INVITE_USAGE, inviteCommand, JOIN_USAGE, joinCommand } from './invite-command.js';
 
 /** Each command: how it is called and what it does (its --help), and what runs it. */
 const COMMANDS: Record<string, { usage: string; run: (args: string[]) => Promise<number> }> = {
@@ -41,9 +43,12 @@ const COMMANDS: Record<string, { usage: string; run: (args: string[]) => Promise
       which leaves after the task in hand (a second Ctrl-C aborts it)`,
     run: party,
   },
+  join: { usage: JOIN_USAGE, run: joinCommand },
   aggregator: { usage: AGGREGATOR_USAGE, run: aggregatorCommand },
+  invite: { usage: INVITE_USAGE, run: inviteCommand },
   demo: { usage: DEMO_USAGE, run: demoCommand },
   console: { usage: CONSOLE_USAGE, run: consoleCommand },
+  init: { usage: INIT_USAGE, run: initCommand },
 };
 
 const USAGE = `usage:\n${Object.values(COMMANDS)

@@ -7,7 +7,8 @@ import { ServicesSupervisor } from '../services/supervisor.js';
 import { startConsoleServer } from './console-server.js';
 
 interface ConsoleOptions {
-  config: string;
+  /** Absent: the app opens on New site and the recent configs. */
+  config?: string;
   port?: number;
 }
 
@@ -23,8 +24,10 @@ export async function startConsole({ config, port }: ConsoleOptions): Promise<Ru
   if (!existsSync(path.join(renderer, 'index.html'))) {
     throw new Error(`the console serves the built renderer, and ${renderer} has none: run \`npm run build\` first`);
   }
-  const startConfig = path.resolve(config);
-  const services = new ServicesSupervisor({ spawn: () => forkServices({ startConfig, recentConfigs: [startConfig] }) });
+  const startConfig = config === undefined ? undefined : path.resolve(config);
+  const services = new ServicesSupervisor({
+    spawn: () => forkServices(startConfig === undefined ? {} : { startConfig, recentConfigs: [startConfig] }),
+  });
   services.start();
   try {
     const server = await startConsoleServer({ rendererDir: renderer, services, ...(port !== undefined && { port }) });

@@ -8,7 +8,7 @@ import { intensitySpec, type AppliedIntensity, type IntensitySpec } from './inte
 import { BadFileError } from './image-generator.js';
 import { PooledGenerator, type PooledOptions } from './pooled-generator.js';
 import type { Volume } from './sources/nifti-listing.js';
-import { subjectHash } from './subject-split.js';
+import type { PhiHasher } from './sources/phi-hash.js';
 import type { ListingReport } from './sources/problems.js';
 import type { WindowOption } from '../../common/data-config.js';
 import type { Batch, SampleShape } from './types.js';
@@ -33,6 +33,8 @@ export interface NiftiGeneratorOptions extends PooledOptions {
   keptVolumeBytes: number;
   onBadFile: 'skip' | 'fail';
   listing: ListingReport;
+  /** The site's salted hasher: a subject is shown only as its hash, the same in every run and under the Dicom handler. */
+  hasher: PhiHasher;
 }
 
 /** What a scan says of one volume: its header's facts, its subject as a salted hash, and the slices that decoded. */
@@ -52,11 +54,13 @@ export interface VolumeSummary {
 export class VolumeTally {
   readonly #samples: NiftiSamples;
   readonly #classNames: readonly string[];
+  readonly #hasher: PhiHasher;
   readonly #readable: Uint32Array;
 
-  constructor(samples: NiftiSamples, classNames: readonly string[]) {
+  constructor(samples: NiftiSamples, classNames: readonly string[], hasher: PhiHasher) {
     this.#samples = samples;
     this.#classNames = classNames;
+    this.#hasher = hasher;
     this.#readable = new Uint32Array(samples.volumes.length);
   }
 
@@ -70,7 +74,7 @@ export class VolumeTally {
     for (const v of volume) listed[v]!++;
     return volumes.map(({ path, subject, header, gzip }, v) => ({
       file: path,
-      subject: `#${subjectHash(subject)}`,
+      subject: `#${this.#hasher.hash(subject)}`,
       dims: header.dims,
       datatype: header.datatype,
       spacing: header.spacing,
@@ -128,14 +132,14 @@ export class NiftiSlicesGenerator extends PooledGenerator {
 
   /** A tally for a scan of this split (per file dims, datatype, spacing, slices; subjects per class). */
   volumeTally(): VolumeTally {
-    return new VolumeTally(this.#options.samples, this.classNames);
+    return new VolumeTally(this.#options.samples, this.classNames, this.#options.hasher);
   }
 
   /** The file and slice; with a subject column, the subject too, as its salted hash (for previews and skipped samples). */
   override describeSample(index: number): string {
     const { samples, axis } = this.#options;
     const { path, subject } = samples.volumes[samples.volume[index]!]!;
-    const who = subject === path ? '' : ` (subject #${subjectHash(subject)})`;
+    const who = subject === path ? '' : ` (subject #${this.#options.hasher.hash(subject)})`;
     return `${path} slice ${samples.slice[index]} along axis ${axis}${who}`;
   }
 

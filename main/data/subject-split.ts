@@ -1,17 +1,6 @@
 // Runs anywhere in main: train/test by subject (patient), never by sample: a seeded hold-out of one set, and the refusal of subjects in two.
-import { createHmac, randomBytes } from 'node:crypto';
 import { splitmix32 } from './shuffle.js';
-
-/*
- * A subject is shown only as a salted hash. Kept local and tiny on purpose: the salt is random per process, so a
- * hash names a subject within one run's messages and links to nothing outside it. The site-wide salted hasher of the
- * DICOM handler (a salt file kept on the machine) is the one to use once both are merged.
- */
-const SALT = randomBytes(32);
-
-export function subjectHash(subject: string): string {
-  return createHmac('sha256', SALT).update(subject, 'utf8').digest('hex').slice(0, 12);
-}
+import type { PhiHasher } from './sources/phi-hash.js';
 
 /**
  * The subjects held out for test: the distinct subjects in byte order, shuffled with `seed`, the first
@@ -35,8 +24,8 @@ export function sharedSubjects(train: Iterable<string>, test: Iterable<string>):
 }
 
 /** The refusal of a two-set config whose sets share subjects: how many, and a few of them as hashes. */
-export function sharedSubjectsProblem(shared: string[], subjectKind: string): string {
-  const shown = shared.slice(0, 5).map((s) => `#${subjectHash(s)}`);
+export function sharedSubjectsProblem(shared: string[], subjectKind: string, hasher: PhiHasher): string {
+  const shown = shared.slice(0, 5).map((s) => `#${hasher.hash(s)}`);
   const more = shared.length > shown.length ? ` and ${shared.length - shown.length} more` : '';
   return (
     `${shared.length} ${subjectKind}${shared.length === 1 ? ' is' : 's are'} in both train and test (${shown.join(', ')}${more}, ` +

@@ -3,12 +3,14 @@ import type { MethodHandlers } from '../../common/contract/contract.js';
 import { ConfigService } from './config-service.js';
 import { DatasetService } from './dataset-service.js';
 import { EventBus } from './event-bus.js';
+import { InvitationService } from './invitation-service.js';
 import { NodeKeyService } from './node-key-service.js';
 import { KEY_FILES } from './node-key-storage.js';
 import type { NodeKeyStorage } from './node-key-storage.js';
 import type { PartyServiceDeps } from './party-deps.js';
 import { PartyService } from './party-service.js';
 import { RecentConfigs } from './recent-configs.js';
+import { SiteService } from './site-service.js';
 
 interface HostOptions {
   version: string;
@@ -35,7 +37,9 @@ export function createServicesHost(options: HostOptions): ServicesHost {
   const dataset = new DatasetService(events);
   const nodeKeys = options.nodeKeys ?? KEY_FILES;
   const party = new PartyService(events, { nodeKeys, ...options.party }, () => config.opened ?? options.startConfig ?? null);
+  const site = new SiteService(events);
   const nodeKey = new NodeKeyService(events, nodeKeys, () => party.federationFile);
+  const invitation = new InvitationService(events, nodeKeys, () => party.federationFile);
   const handlers: MethodHandlers = {
     'app.info': async () => ({ version: options.version, startConfig: options.startConfig ?? null, recentConfigs: recent.list() }),
     'config.open': config.open,
@@ -54,6 +58,11 @@ export function createServicesHost(options: HostOptions): ServicesHost {
     'party.savePublicKey': nodeKey.savePublicKey,
     'party.resetNodeKey': nodeKey.reset,
     'party.audit': party.audit,
+    'party.openInvitation': invitation.open,
+    'party.applyInvitation': invitation.apply,
+    'site.recognise': site.recognise,
+    'site.scan': site.scan,
+    'site.create': site.create,
   };
   return { handlers, events, close: () => party.close().finally(dataset.close) };
 }

@@ -22,18 +22,18 @@ export interface RunningAggregator {
 /**
  * `listen`: a port of its own (0: any free one), or the address of an aggregator closed before, as a coordinator
  * restarting it would. An MLP on 28x28x1 inputs (the sample's images), plain text, one node enough for a round, rounds that wait briefly
- * for replies. More rounds than a test watches: when the party leaves, the rest wait for nodes until close().
+ * for replies (TLS with `tls`). More rounds than a test watches: when the party leaves, the rest wait for nodes until close().
  */
 export async function startAggregator(
   dir: string,
-  { rounds, listen = '127.0.0.1:0' }: { rounds: number; listen?: string },
+  { rounds, listen = '127.0.0.1:0', tls }: { rounds: number; listen?: string; tls?: { cert: string; key: string } },
 ): Promise<RunningAggregator> {
   const config = AggregatorConfigSchema.parse({
     model: { builtin: 'mlp', input_shape: [28, 28, 1], classes: 10 },
     rounds,
     min_nodes: 1,
     round_timeout: 20,
-    insecure: true,
+    ...(tls ? { tls } : { insecure: true }),
     out: path.join(dir, 'aggregator'),
     train: { local_epochs: 1, lr: 0.01, batch_size: 100 },
     listen: { grpc: listen, rest: null },

@@ -158,6 +158,7 @@ describe('the Training page', () => {
     expect(await federation.button('Resume').isEnabled()).toBe(true);
     await shell.goTo('Training');
     declined = Number(await training.waitForTraining('declined'));
+    expect(await training.trainingReason(declined)).toMatch(/^this site declined "train": .*paused/);
     expect(await training.phase()).toBe('paused');
     await expect.poll(() => aggregator.rounds.find((record) => record.round === declined)?.status, { timeout: 30_000 }).toBe('failed');
     await harness.screenshot('11-training-paused');

@@ -10,8 +10,12 @@ export class PartyProcess {
   readonly exited: Promise<number | null>;
   private readonly child: ChildProcess;
 
-  constructor(configFile: string) {
-    this.child = spawn(process.execPath, ['--import', 'tsx', CLI, 'party', '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+  /** `env`: the child's whole environment (default: this process's). */
+  constructor(configFile: string, env?: NodeJS.ProcessEnv) {
+    this.child = spawn(process.execPath, ['--import', 'tsx', CLI, 'party', '--config', configFile], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env,
+    });
     for (const stream of [this.child.stdout!, this.child.stderr!])
       createInterface({ input: stream }).on('line', (line) => this.lines.push(line));
     this.exited = new Promise((resolve) => this.child.once('exit', (code) => resolve(code)));

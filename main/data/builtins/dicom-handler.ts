@@ -1,7 +1,5 @@
 // Runs anywhere in main: the built-in Dicom handler: a PACS export tree of any layout, labels from a CSV, split by patient.
-import path from 'node:path';
 import { DicomInfoSchema, type DicomInfo } from '../../../common/data-config.js';
-import { defaultCacheDir } from '../cache-dir.js';
 import { DataHandler, type DataSplits } from '../data-handler.js';
 import { indexDicomTree } from '../sources/dicom-index.js';
 import { readDicomLabels } from '../sources/dicom-labels.js';
@@ -15,7 +13,7 @@ import {
 } from '../sources/dicom-listing.js';
 import { attachSummary, summarizeSplit, treeFindings, type DicomSplitSummary } from '../sources/dicom-summary.js';
 import { FileList } from '../sources/file-list.js';
-import { siteHasher, type PhiHasher } from '../sources/phi-hash.js';
+import { defaultSaltDir, siteHasher, type PhiHasher } from '../sources/phi-hash.js';
 import { ListingReport } from '../sources/problems.js';
 import { imageGenerators, infoError, resolveFrom, type SplitListing } from './image-setup.js';
 
@@ -35,7 +33,7 @@ const SHARED_NAMED = 5;
 export class Dicom extends DataHandler {
   async getData(): Promise<DataSplits> {
     const info: DicomInfo = DicomInfoSchema.parse(this.info);
-    const indexDir = info.index_dir ? resolveFrom(this.context.baseDir, info.index_dir) : path.join(defaultCacheDir(), 'dicom');
+    const indexDir = info.index_dir ? resolveFrom(this.context.baseDir, info.index_dir) : defaultSaltDir();
     const hasher = await siteHasher(indexDir).catch((error: Error) => {
       throw infoError('index_dir', `cannot keep the header index and its hashing salt in ${indexDir}: ${error.message}`, error);
     });

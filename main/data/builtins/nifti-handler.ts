@@ -5,6 +5,7 @@ import type { Axis } from '../decode/nifti/index.js';
 import { NiftiSlicesGenerator, type NiftiSamples } from '../nifti-generator.js';
 import { compareNames } from '../sources/image-folder-listing.js';
 import { listCsv, listFolder, readHeaders, type CsvColumns, type ListedVolume, type Volume } from '../sources/nifti-listing.js';
+import { defaultSaltDir, siteHasher, type PhiHasher } from '../sources/phi-hash.js';
 import { ListingReport } from '../sources/problems.js';
 import { heldOutSubjects, sharedSubjects, sharedSubjectsProblem } from '../subject-split.js';
 import { infoError, resolveFrom } from './image-setup.js';
@@ -35,7 +36,11 @@ export class Nifti extends DataHandler {
     for (const key of keys) sets.push(await this.#readSet(info, key));
     const classNames = info.class_names ?? [...new Set(sets.flatMap((set) => set.volumes.map((v) => v.label)))].sort(compareNames);
     if (classNames.length === 0) throw infoError(keys[0]!, 'no labelled volume could be read');
-    const splits = info.path ? splitBySubject(sets[0]!, info.test_fraction, info.seed) : twoSets(sets);
+    const saltDir = defaultSaltDir();
+    const hasher = await siteHasher(saltDir).catch((error: Error) => {
+      throw infoError(keys[0]!, `cannot keep the site's hashing salt in ${saltDir}: ${error.message}`, error);
+    });
+    const splits = info.path ? splitBySubject(sets[0]!, info.test_fraction, info.seed) : twoSets(sets, hasher);
     const axis = AXES[info.axis];
     const built = splits.map((split) => ({ ...split, samples: samplesOf(split, classNames, axis, info.slices) }));
     for (const split of built) refuseEmptyOrBad(split, info.on_bad_file);
@@ -60,6 +65,7 @@ export class Nifti extends DataHandler {
           keptVolumeBytes: info.kept_volumes_mb * 2 ** 20,
           onBadFile: info.on_bad_file,
           listing: report,
+          hasher,
           normalize: info.normalize,
           batchSize: info.batch_size,
           shuffle: split === 'train' && info.shuffle,
@@ -110,7 +116,7 @@ function splitBySubject(set: ReadSet, fraction: number, seed: number): SplitVolu
 }
 
 /** Two sets: taken as given, but a subject in both is refused before anything trains. */
-function twoSets(sets: ReadSet[]): SplitVolumes[] {
+function twoSets(sets: ReadSet[], hasher: PhiHasher): SplitVolumes[] {
   const splits = sets.map(({ key, volumes, report }) => ({ split: key as 'train' | 'test', key, volumes, report }));
   const [train, test] = splits;
   if (train && test) {
@@ -118,7 +124,7 @@ function twoSets(sets: ReadSet[]): SplitVolumes[] {
       train.volumes.map((v) => v.subject),
       test.volumes.map((v) => v.subject),
     );
-    if (shared.length > 0) throw infoError('test', sharedSubjectsProblem(shared, 'subject'));
+    if (shared.length > 0) throw infoError('test', sharedSubjectsProblem(shared, 'subject', hasher));
   }
   return splits;
 }

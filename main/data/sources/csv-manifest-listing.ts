@@ -1,10 +1,8 @@
 // Runs anywhere in main: reads a CSV manifest of (image path, label) rows into a FileList, with line numbers in every problem.
-import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { parse } from 'csv-parse/sync';
 import { FileList } from './file-list.js';
 import { ListingReport } from './problems.js';
-import { fsProblem } from '../../config/fs-problem.js';
+import { readCsvRecords } from './csv-records.js';
 
 export interface ManifestRow {
   line: number;
@@ -17,24 +15,10 @@ export interface ManifestColumns {
   label: string;
 }
 
-/** The rows of a manifest; a missing column or an unparsable file is an error naming the file. */
+/** The rows of a manifest; a missing column or an unreadable or oversized file is an error naming the file. */
 export async function readManifest(csvFile: string, columns: ManifestColumns): Promise<ManifestRow[]> {
-  const text = await fsp.readFile(csvFile, 'utf8').catch((error: NodeJS.ErrnoException) => {
-    throw new Error(error.code === 'ENOENT' ? `manifest ${csvFile} does not exist` : `cannot read ${csvFile}: ${fsProblem(error)}`);
-  });
-  let records: { record: Record<string, string>; info: { lines: number } }[];
-  try {
-    records = parse(text, { columns: true, skip_empty_lines: true, trim: true, info: true, bom: true });
-  } catch (error) {
-    throw new Error(`${csvFile}: ${(error as Error).message}`, { cause: error });
-  }
-  const header = Object.keys(records[0]?.record ?? {});
-  for (const column of [columns.path, columns.label]) {
-    if (records.length > 0 && !header.includes(column)) {
-      throw new Error(`${csvFile}: no column "${column}" (columns are: ${header.join(', ')})`);
-    }
-  }
-  return records.map(({ record, info }) => ({ line: info.lines, file: record[columns.path] ?? '', label: record[columns.label] ?? '' }));
+  const records = await readCsvRecords(csvFile, [columns.path, columns.label], 'manifest');
+  return records.map(({ line, cell }) => ({ line, file: cell(columns.path), label: cell(columns.label) }));
 }
 
 /** Rows become files relative to the CSV's folder; rows without a path or with an unknown label are reported. */

@@ -1,11 +1,6 @@
 // Runs anywhere in main: a labels CSV keyed by a DICOM identifier, read into salted hashes so no key is kept or echoed in the clear.
-import { promises as fsp } from 'node:fs';
-import { parse } from 'csv-parse/sync';
-import { fsProblem } from '../../config/fs-problem.js';
+import { readCsvRecords } from './csv-records.js';
 import type { PhiHasher } from './phi-hash.js';
-
-/** A labels file is a spreadsheet export: anything larger is refused before it is read. */
-export const MAX_LABELS_BYTES = 256 * 2 ** 20;
 
 export interface LabelRow {
   line: number;
@@ -56,26 +51,7 @@ export class DicomLabels {
 }
 
 export async function readDicomLabels(file: string, keyColumn: string, labelColumn: string, hasher: PhiHasher): Promise<DicomLabels> {
-  const stat = await fsp.stat(file).catch((error: NodeJS.ErrnoException) => {
-    throw new Error(error.code === 'ENOENT' ? `labels file ${file} does not exist` : `cannot read ${file}: ${fsProblem(error)}`);
-  });
-  if (!stat.isFile()) throw new Error(`${file} is not a file`);
-  if (stat.size > MAX_LABELS_BYTES)
-    throw new Error(`${file} is ${stat.size} bytes, over the ${MAX_LABELS_BYTES}-byte limit of a labels file`);
-  const text = await fsp.readFile(file, 'utf8');
-  let records: { record: Record<string, string>; info: { lines: number } }[];
-  try {
-    records = parse(text, { columns: true, skip_empty_lines: true, trim: true, info: true, bom: true });
-  } catch (error) {
-    // csv-parse quotes the offending field in some messages: a key in the clear, so only its position is kept (and no cause).
-    const { lines } = error as { lines?: number };
-    // eslint-disable-next-line preserve-caught-error -- the cause's message may hold a patient key
-    throw new Error(`${file}: not a readable CSV${lines ? ` (at line ${lines})` : ''}`);
-  }
-  const header = Object.keys(records[0]?.record ?? {});
-  for (const column of [keyColumn, labelColumn]) {
-    if (!header.includes(column)) throw new Error(`${file}: no column "${column}" (columns are: ${header.join(', ') || 'none'})`);
-  }
-  const rows = records.map(({ record, info }) => ({ line: info.lines, key: record[keyColumn] ?? '', label: record[labelColumn] ?? '' }));
+  const records = await readCsvRecords(file, [keyColumn, labelColumn], 'labels file');
+  const rows = records.map(({ line, cell }) => ({ line, key: cell(keyColumn), label: cell(labelColumn) }));
   return new DicomLabels(file, rows, hasher);
 }

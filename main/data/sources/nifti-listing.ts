@@ -1,14 +1,12 @@
 // Runs anywhere in main: a NIfTI set (a folder with a labels CSV, or a CSV of file, label and subject rows) to labelled volumes with their headers read.
 import { promises as fsp, type Dirent } from 'node:fs';
 import path from 'node:path';
-import { parse } from 'csv-parse/sync';
 import { readNiftiHeader, type NiftiHeader, type NiftiLimits } from '../decode/nifti/index.js';
 import { compareNames } from './image-folder-listing.js';
 import type { ListingReport } from './problems.js';
 import { fsProblem } from '../../config/fs-problem.js';
+import { readCsvRecords } from './csv-records.js';
 
-/** A labels CSV larger than this is refused before it is read: 64 MiB is millions of rows. */
-const MAX_CSV_BYTES = 64 * 2 ** 20;
 /** Volumes one folder may list: enough for any study, and a bound on a tree that never ends. */
 const MAX_VOLUMES = 1_000_000;
 /** Headers read at once: each is a small read (or the first few hundred inflated bytes of a .nii.gz). */
@@ -45,30 +43,12 @@ interface CsvRow {
 
 /** The rows of a CSV, bounded in size; a missing column or an unparsable file is an error naming the file. */
 export async function readCsv(file: string, columns: CsvColumns): Promise<CsvRow[]> {
-  const stat = await fsp.stat(file).catch((error: NodeJS.ErrnoException) => {
-    throw new Error(error.code === 'ENOENT' ? `${file} does not exist` : `cannot read ${file}: ${fsProblem(error)}`);
-  });
-  if (!stat.isFile()) throw new Error(`${file} is not a file`);
-  if (stat.size > MAX_CSV_BYTES) throw new Error(`${file} is ${stat.size} bytes, more than a labels CSV may be (${MAX_CSV_BYTES})`);
-  let records: { record: Record<string, string>; info: { lines: number } }[];
-  try {
-    records = parse(await fsp.readFile(file, 'utf8'), { columns: true, skip_empty_lines: true, trim: true, info: true, bom: true });
-  } catch (error) {
-    // Said by code and line only: csv-parse quotes the offending field, which may be a patient's identifier.
-    const { code, lines } = error as { code?: string; lines?: number };
-    // eslint-disable-next-line preserve-caught-error -- the cause is left off for the same reason
-    throw new Error(`${file}: not a readable CSV (${code ?? 'parse error'}${lines ? ` at line ${lines}` : ''})`);
-  }
-  const header = Object.keys(records[0]?.record ?? {});
-  for (const column of [columns.file, columns.label, columns.subject].filter((c) => c !== undefined)) {
-    if (records.length > 0 && !header.includes(column))
-      throw new Error(`${file}: no column "${column}" (columns are: ${header.join(', ')})`);
-  }
-  return records.map(({ record, info }) => ({
-    line: info.lines,
-    file: record[columns.file] ?? '',
-    label: record[columns.label] ?? '',
-    subject: columns.subject ? (record[columns.subject] ?? '') : '',
+  const records = await readCsvRecords(file, [columns.file, columns.label, ...(columns.subject ? [columns.subject] : [])]);
+  return records.map(({ line, cell }) => ({
+    line,
+    file: cell(columns.file),
+    label: cell(columns.label),
+    subject: columns.subject ? cell(columns.subject) : '',
   }));
 }
 

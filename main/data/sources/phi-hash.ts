@@ -8,6 +8,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
+import { defaultCacheDir } from '../cache-dir.js';
 
 const SALT_BYTES = 32;
 
@@ -46,6 +47,14 @@ export async function siteHasher(dir: string): Promise<PhiHasher> {
     await fsp.rm(temporary, { force: true });
   }
   return new PhiHasher((await readSalt(file))!);
+}
+
+/**
+ * Where the site's salt is kept when a handler is not told (the Dicom handler's default index folder): one salt for the
+ * site, so a patient or subject has one hash under every handler and in every run.
+ */
+export function defaultSaltDir(): string {
+  return path.join(defaultCacheDir(), 'dicom');
 }
 
 async function readSalt(file: string): Promise<Buffer | undefined> {

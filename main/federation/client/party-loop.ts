@@ -46,7 +46,9 @@ export interface LoopEnv {
 export async function runParty(env: LoopEnv): Promise<void> {
   const { controls } = env;
   // Kept across reconnects (ids are content hashes, valid at any server), held in memory only, and dropped on leave.
-  const cache = new ObjectCache({ maxBytes: env.messageLimits.bytes });
+  // Four messages: under SecAgg+ the model the last evaluate carried comes back in collect_masked_vectors, after setup
+  // and share_keys (keys only); the byte bound (one message) still holds, so FedAvg keeps what it kept.
+  const cache = new ObjectCache({ maxBytes: env.messageLimits.bytes, maxMessages: 4 });
   let previousNodeId: bigint | undefined;
   for (let failures = 0; !controls.leave;) {
     const signal = controls.startSession();

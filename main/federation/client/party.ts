@@ -111,8 +111,8 @@ export class Party extends EventEmitter<PartyEvents> {
     const security = section.insecure
       ? { insecure: true }
       : section.root_ca
-        ? { rootCertificatesFile: path.resolve(baseDir, section.root_ca) }
-        : {};
+        ? { rootCertificatesFile: path.resolve(baseDir, section.root_ca), pinnedCaSha256: section.ca_sha256 }
+        : { pinnedCaSha256: section.ca_sha256 };
     const target = section.transport === 'grpc' ? { kind: 'grpc' as const, identity } : { kind: 'rest' as const };
     const transport = await openTransport({ ...target, address: section.server, ...security, maxAnswerBytes: limits.largestAnswerBytes });
     const client = new FleetClient(transport, { answerBytes: limits.answerBytes });

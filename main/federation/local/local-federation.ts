@@ -8,6 +8,7 @@ import { Party, type PartyOptions } from '../client/party.js';
 import type { PartyEvent } from '../client/party-events.js';
 import { Aggregator, type AggregatorResult } from '../server/aggregator.js';
 import { AggregatorConfigSchema } from '../server/config.js';
+import type { SecAggSectionInput } from '../server/secagg-config.js';
 import { FASHION_CLASSES } from './fashion-mnist.js';
 import { writeSiteConfig, type Site, type SiteSettings } from './sites.js';
 import { timedRunner, type ComputeSpan } from './timed-runner.js';
@@ -28,6 +29,10 @@ export interface LocalFederationOptions {
   route?: (address: string) => Promise<string>;
   /** How each party opens its Fleet transport (a wrapper that counts calls, say); default: gRPC or REST as configured. */
   openTransport?: PartyOptions['openTransport'];
+  /** The aggregator's `secagg:` section (`enabled: true` trains under SecAgg+); default: plain FedAvg. */
+  secagg?: SecAggSectionInput;
+  /** Share of the nodes asked to evaluate each round (default 1; 0 skips federated evaluation). */
+  fractionEvaluate?: number;
 }
 
 /** One site's party, its training thread, and what it did. */
@@ -94,6 +99,8 @@ async function startAggregator(options: LocalFederationOptions, listen: string, 
     rounds: options.rounds,
     min_nodes: options.minNodes ?? options.sites.length,
     round_timeout: options.roundTimeoutSec ?? 600,
+    ...(options.fractionEvaluate !== undefined && { fraction_evaluate: options.fractionEvaluate }),
+    ...(options.secagg && { secagg: options.secagg }),
     train: { local_epochs: options.localEpochs, lr: settings.learningRate, batch_size: settings.batchSize },
     listen: transport === 'grpc' ? { grpc: listen, rest: null } : { grpc: null, rest: listen },
     insecure: true,
@@ -119,6 +126,7 @@ async function startParty(site: Site, settings: SiteSettings, openTransport: Par
       runner: timedRunner(runner, compute),
       settings: info.settings,
       replyReadMs: 0,
+      ...(loaded.config.privacy && { privacy: loaded.config.privacy }),
       ...(openTransport && { openTransport }),
     });
     const local: LocalParty = { site, party, runner, info, compute, events: [], nodeId: null };

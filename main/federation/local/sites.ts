@@ -2,6 +2,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { BuiltinModel } from '../../../common/model-config.js';
+import type { PrivacySectionInput } from '../../../common/privacy-config.js';
 import type { PartyConfigInput } from '../../config/party-config.js';
 import { savePartyConfig } from '../../config/party-config.js';
 import { FASHION_CLASSES, type Dataset, type Split } from './fashion-mnist.js';
@@ -16,6 +17,9 @@ export interface Site {
   /** The `data:` section that reads this site's files. */
   data: PartyConfigInput['data'];
 }
+
+/** Each site's audit log, in its folder: what it received and sent. */
+export const SITE_AUDIT_LOG = 'federation-audit.jsonl';
 
 /** A built-in architecture, or a Keras/tfjs Layers model.json (an absolute path). */
 export type ModelChoice = { builtin: BuiltinModel } | { path: string };
@@ -33,6 +37,8 @@ export interface SiteSettings {
   transport: 'grpc' | 'rest';
   /** Seconds between polls when idle. */
   pollInterval: number;
+  /** The site's `privacy:` policy, written into its party.yaml; absent: none. */
+  privacy?: PrivacySectionInput;
 }
 
 /**
@@ -66,7 +72,7 @@ export async function writeSites(dataset: Dataset, parts: readonly number[][], r
 }
 
 export async function writeSiteConfig(site: Site, settings: SiteSettings): Promise<string> {
-  const { model, learningRate, batchSize, seed, threads } = settings;
+  const { model, learningRate, batchSize, seed, threads, privacy } = settings;
   const info = {
     ...site.data.info,
     class_names: FASHION_CLASSES,
@@ -85,8 +91,9 @@ export async function writeSiteConfig(site: Site, settings: SiteSettings): Promi
       poll_interval: settings.pollInterval,
       heartbeat_interval: 10,
       key_file: 'node-key.pem',
-      audit_log: 'federation-audit.jsonl',
+      audit_log: SITE_AUDIT_LOG,
     },
+    ...(privacy && { privacy }),
   });
   return site.configFile;
 }

@@ -72,6 +72,36 @@ export function gaussianEpsilon(mu: number, delta: number): number {
   return high;
 }
 
+/**
+ * The inverse of gaussianEpsilon: the mu whose mu-Gaussian mechanism has exactly `epsilon` at `delta` (delta(epsilon)
+ * grows with mu, so a bisection finds it). What a target epsilon allows, before any noise is set.
+ */
+export function gaussianMu(epsilon: number, delta: number): number {
+  if (!(epsilon > 0) || !Number.isFinite(epsilon) || !(delta > 0 && delta < 1))
+    throw new Error(`gaussianMu: epsilon ${epsilon} must be positive and finite, delta ${delta} in (0, 1)`);
+  let high = 1;
+  while (gaussianDelta(epsilon, high) < delta) high *= 2;
+  let low = 0;
+  for (let step = 0; step < 200 && high - low > 1e-12 * high; step++) {
+    const middle = (low + high) / 2;
+    if (gaussianDelta(epsilon, middle) < delta) low = middle;
+    else high = middle;
+  }
+  return low;
+}
+
+/**
+ * The noise multiplier per round that makes `rounds` equal Gaussian releases cost `totalEpsilon` at `delta` in total
+ * under the gaussian accountant: they compose into mu = sqrt(rounds) / z, so z = sqrt(rounds) / gaussianMu(total).
+ * The least noise a run of that many rounds can have within that budget (the basic accountant would need more), plus
+ * one part in 10^9: the bisections and the round trip through Flower's formula round both ways, and a run calibrated
+ * to its budget must not come out a hair over it (the party would decline its last round).
+ */
+export function noiseMultiplierForRun(totalEpsilon: number, delta: number, rounds: number): number {
+  if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`noiseMultiplierForRun: rounds ${rounds} must be a whole number from 1`);
+  return (Math.sqrt(rounds) / gaussianMu(totalEpsilon, delta)) * (1 + 1e-9);
+}
+
 function normalCdf(x: number): number {
   return erfc(-x / Math.SQRT2) / 2;
 }

@@ -60,3 +60,12 @@ export function snappingGrid(std: number): number {
 export function localDpNoiseStd(sensitivity: number, epsilon: number, delta: number): number {
   return (sensitivity * Math.sqrt(2 * Math.log(1.25 / delta))) / epsilon;
 }
+
+/**
+ * The per-round epsilon to configure (`local_dp.epsilon`) for a noise multiplier z = std / sensitivity: Flower's
+ * formula solved for epsilon, sqrt(2 ln(1.25 / delta)) / z. With noiseMultiplierForRun it turns a budget for the
+ * whole run into the party's per-round setting.
+ */
+export function localDpEpsilonFor(noiseMultiplier: number, delta: number): number {
+  return Math.sqrt(2 * Math.log(1.25 / delta)) / noiseMultiplier;
+}

@@ -15,6 +15,8 @@ import { buildGlobalModel, saveTfjsModel, type GlobalModel } from './initial-mod
 import { LinkState } from './link-state.js';
 import type { RoundRecord } from './metrics-history.js';
 import { NodeRegistry } from './node-registry.js';
+import type { SecAggSection } from './secagg-config.js';
+import { secAggReplyLimits, widestLimits } from './secagg-limits.js';
 import { ObjectStore } from './object-store.js';
 
 export interface AggregatorAddresses {
@@ -68,7 +70,9 @@ export class Aggregator {
     }
     const addresses: AggregatorAddresses = { runDir: this.runDir };
     // A node's calls are held to what a reply for the global model can need: one object per PushObject, one tree per PushMessages.
-    const limits = messageLimits(this.global.weights.map((weight) => weight.shape));
+    const shapes = this.global.weights.map((weight) => weight.shape);
+    const limits = this.config.secagg.enabled ? widestLimits(messageLimits(shapes), secAggReplyLimits(shapes)) : messageLimits(shapes);
+    if (this.config.secagg.enabled) this.events.log('info', secAggLine(this.config.secagg));
     for (const transport of ['grpc', 'rest'] as const) {
       const address = this.config.listen[transport];
       if (address) addresses[transport] = await this.listen(transport, address, limits);
@@ -97,6 +101,7 @@ export class Aggregator {
       fractionEvaluate: config.fraction_evaluate,
       roundTimeoutMs: config.round_timeout * 1000,
       train: { localEpochs: config.train.local_epochs, lr: config.train.lr, batchSize: config.train.batch_size },
+      secagg: config.secagg,
     };
     const files = { checkpointsDir: path.join(this.runDir, 'checkpoints'), metricsFile: path.join(this.runDir, 'metrics.jsonl') };
     const { weights, records } = await runFedAvg(this.state, this.events, this.global.weights, plan, files, signal);
@@ -151,6 +156,13 @@ export class Aggregator {
     this.events.emit({ type: 'listening', transport, address: bound, tls: Boolean(tls) });
     return bound;
   }
+}
+
+function secAggLine(secagg: SecAggSection): string {
+  return (
+    `secure aggregation: SecAgg+ (num_shares ${secagg.num_shares}, reconstruction_threshold ${secagg.reconstruction_threshold}, ` +
+    `max_weight ${secagg.max_weight}, clipping_range ${secagg.clipping_range}): the aggregator sees only the sum of each round's updates`
+  );
 }
 
 /** `run-20260101-120000` under the output folder (a suffix if two runs start in the same second): runs never mix. */

@@ -5,6 +5,7 @@ import { ConfigError, type ConfigIssue } from '../../config/errors.js';
 import { validateSection } from '../../config/party-config.js';
 import { readYamlConfig, type ConfigPath, type YamlConfig } from '../../config/yaml-config.js';
 import { ARCHITECTURE_KEYS, BUILTIN_MODELS, checkArchitectureKeys } from '../../../common/model-config.js';
+import { SecAggSectionSchema } from './secagg-config.js';
 
 const HOST_PORT = /^(\[[0-9a-fA-F:.]+\]|[^\s:[\]]+):\d{1,5}$/;
 // A custom check, so the report shows this hint rather than a generic "expected text".
@@ -66,6 +67,7 @@ export const AggregatorConfigSchema = z
       .describe('PEM certificate chain and private key, relative to the config file'),
     insecure: z.boolean().default(false).describe('plain text: only for tests and trusted networks'),
     out: z.string().min(1).default('aggregator-out').describe('checkpoints and metrics history, relative to the config file'),
+    secagg: SecAggSectionSchema.describe("Flower's SecAgg+ for the train phase (flag: --secagg)"),
   })
   .superRefine((config, context) => {
     if (config.insecure && config.tls)

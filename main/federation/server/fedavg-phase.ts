@@ -74,7 +74,7 @@ export async function runFedAvgPhase(state: LinkState, events: AggregatorEvents,
 }
 
 /** Flower's sample_nodes waits, without a limit, until enough nodes are online; so does this, until aborted. */
-async function waitForNodes(state: LinkState, events: AggregatorEvents, needed: number, plan: PhasePlan): Promise<bigint[]> {
+export async function waitForNodes(state: LinkState, events: AggregatorEvents, needed: number, plan: PhasePlan): Promise<bigint[]> {
   let remindAt = 0;
   for (;;) {
     const online = state.registry.onlineNodeIds();

@@ -6,8 +6,10 @@ import type { AggregatorEvents } from './events.js';
 import { federatedAverage } from './fedavg.js';
 import { runFedAvgPhase, type PhasePlan } from './fedavg-phase.js';
 import type { LinkState } from './link-state.js';
-import { appendRoundRecord, evalAccuracy, evalLoss, type PhaseRecord, type RoundRecord } from './metrics-history.js';
+import { appendRoundRecord, evalAccuracy, evalLoss, type PhaseRecord, type RoundRecord, type SecAggRecord } from './metrics-history.js';
 import type { TrainSettings } from './round-content.js';
+import type { SecAggSection } from './secagg-config.js';
+import { runSecAggPhase } from './secagg-phase.js';
 
 export interface RoundPlan {
   rounds: number;
@@ -18,6 +20,8 @@ export interface RoundPlan {
   fractionEvaluate: number;
   roundTimeoutMs: number;
   train: TrainSettings;
+  /** Train under SecAgg+ (when enabled): the aggregator then sees only the sum of the updates. */
+  secagg?: SecAggSection;
 }
 
 /** Where a run writes: `checkpoints/round-NNNN/` per round (round-0000 is the initial model) and `metrics.jsonl`. */
@@ -54,13 +58,9 @@ export async function runFedAvg(
       train: plan.train,
       signal,
     });
-    const train = await runFedAvgPhase(state, events, phasePlan('train', plan.fraction));
-    const failure = shortfall(train.record, plan.minNodes, 'train');
-    if (!failure)
-      weights = federatedAverage(
-        weights,
-        train.accepted.map((reply) => ({ numExamples: reply.numExamples, arrays: reply.arrays! })),
-      );
+    const train = await trainPhase(state, events, phasePlan('train', plan.fraction), plan);
+    const failure = train.failure;
+    if (train.weights) weights = train.weights;
     else events.log('error', `round ${round} failed: ${failure}; the global model is unchanged`);
     let evaluate: PhaseRecord | null = null;
     if (!failure && plan.fractionEvaluate > 0) {
@@ -76,6 +76,7 @@ export async function runFedAvg(
       started_at: startedAt.toISOString(),
       seconds: (Date.now() - startedAt.getTime()) / 1000,
       train: train.record,
+      ...(train.secagg && { secagg: train.secagg }),
       evaluate,
       eval_loss: evalLoss(evaluate?.metrics),
       eval_accuracy: evalAccuracy(evaluate?.metrics),
@@ -86,6 +87,24 @@ export async function runFedAvg(
     events.emit({ type: 'round-done', record });
   }
   return { weights, records };
+}
+
+interface TrainOutcome {
+  record: PhaseRecord;
+  secagg?: SecAggRecord;
+  /** The new global model, or why the round failed. */
+  weights?: NamedArray[];
+  failure?: string;
+}
+
+/** FedAvg of the replies as they are, or (secagg.enabled) of their sum under SecAgg+. */
+async function trainPhase(state: LinkState, events: AggregatorEvents, phasePlan: PhasePlan, plan: RoundPlan): Promise<TrainOutcome> {
+  if (plan.secagg?.enabled) return runSecAggPhase(state, events, { ...phasePlan, secagg: plan.secagg });
+  const train = await runFedAvgPhase(state, events, phasePlan);
+  const failure = shortfall(train.record, plan.minNodes, 'train');
+  if (failure) return { record: train.record, failure };
+  const replies = train.accepted.map((reply) => ({ numExamples: reply.numExamples, arrays: reply.arrays! }));
+  return { record: train.record, weights: federatedAverage(phasePlan.weights, replies) };
 }
 
 /** Why a phase does not count, when fewer usable replies came back than min_nodes. */

@@ -10,15 +10,18 @@ import { SUPERLINK_NODE_ID } from './node-registry.js';
 /** Flower's DEFAULT_TTL: an instruction lives 12 hours; the round timeout, not the TTL, is what ends a round. */
 const MESSAGE_TTL_S = 43_200;
 
+/** One RecordDict for every node, or each node's own (SecAgg+'s stages: its neighbours' keys, the shares sent to it). */
+export type PhaseContent = RecordDict | ((node: bigint) => RecordDict);
+
 /**
- * Stores one instruction per node and returns instruction id -> node. Every message carries the same RecordDict,
+ * Stores one instruction per node and returns instruction id -> node. When every message carries the same RecordDict,
  * so it is deflated (npy-encoded, chunked, hashed) once; each node's Message object differs only in its metadata
  * and points at that same RecordDict, which the object store then holds once for all of them.
  */
 export function sendInstructions(
   state: LinkState,
   nodes: readonly bigint[],
-  content: RecordDict,
+  content: PhaseContent,
   messageType: string,
   round: number,
 ): Map<string, bigint> {
@@ -34,6 +37,15 @@ export function sendInstructions(
     messageType,
     createdAt,
   });
+  if (typeof content === 'function') {
+    // Each its own: the object store still holds an object shared by several (the global model's arrays) once.
+    for (const node of nodes) {
+      const deflated = deflateMessage({ metadata: metadataFor(node), content: content(node) });
+      state.addInstruction(deflated.message.metadata!, deflated.tree, deflated.objects);
+      sent.set(deflated.messageId, node);
+    }
+    return sent;
+  }
   const [first, ...rest] = nodes;
   if (first === undefined) return sent;
   const deflated = deflateMessage({ metadata: metadataFor(first), content });

@@ -22,6 +22,24 @@ export interface PhaseRecord {
   seconds: number;
 }
 
+/** One SecAgg+ stage of a round: how many nodes were asked, how many answered usefully, how long it took. */
+export interface SecAggStageRecord {
+  stage: 'setup' | 'share_keys' | 'collect_masked_vectors' | 'unmask';
+  asked: number;
+  replied: number;
+  seconds: number;
+}
+
+/** How a SecAgg+ round went: the train record's `replied` are the nodes whose masked updates were summed. */
+export interface SecAggRecord {
+  share_num: number;
+  threshold: number;
+  /** Nodes that shared their keys and then dropped: their masks were rebuilt from the others' shares. */
+  recovered: string[];
+  /** The stages that ran, in order (fewer than four when the round stopped). */
+  stages: SecAggStageRecord[];
+}
+
 export interface RoundRecord {
   round: number;
   /** failed: fewer nodes than min_nodes replied to train; the global model did not change. */
@@ -30,6 +48,8 @@ export interface RoundRecord {
   started_at: string;
   seconds: number;
   train: PhaseRecord;
+  /** Present when the round trained under SecAgg+ (the aggregator saw only the sum of the updates). */
+  secagg?: SecAggRecord;
   /** Absent when the round failed or federated evaluation is off. */
   evaluate: PhaseRecord | null;
   eval_loss: number | null;

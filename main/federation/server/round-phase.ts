@@ -2,8 +2,8 @@
 import type { MessageLimits } from '../wire/limits.js';
 import type { ObjectTree } from '../wire/proto/record-types.js';
 import { inflateMessage } from '../wire/objects/inflate.js';
-import type { Message, RecordDict } from '../wire/records/model.js';
-import { sendInstructions } from './instructions.js';
+import type { Message } from '../wire/records/model.js';
+import { sendInstructions, type PhaseContent } from './instructions.js';
 import type { LinkState } from './link-state.js';
 import type { NodeProblem } from './metrics-history.js';
 
@@ -12,7 +12,7 @@ const LIVENESS_CHECK_MS = 200;
 
 export interface PhaseRequest<T> {
   nodes: readonly bigint[];
-  content: RecordDict;
+  content: PhaseContent;
   messageType: 'train' | 'evaluate';
   round: number;
   timeoutMs: number;
@@ -66,6 +66,8 @@ export function runPhase<T extends object>(state: LinkState, request: PhaseReque
       inflateMessage({ metadata }, tree, (id) => state.store.get(id)!, {
         maxBytes: request.limits.bytes,
         maxObjects: request.limits.objects,
+        maxStructureObjectBytes: request.limits.structureObjectBytes,
+        maxSettingBytes: request.limits.settingBytes,
       })
         .then(
           (message) => request.judge(message, node),

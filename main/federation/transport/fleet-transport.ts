@@ -28,6 +28,8 @@ export interface FleetTransport {
 export interface TransportSecurity {
   rootCertificatesFile?: string;
   insecure?: boolean;
+  /** SHA-256 of the CA an invitation pinned (`AB:CD:…`): the CA file must hold it, and the server's chain must lead to it. */
+  pinnedCaSha256?: string;
 }
 
 /** The most bytes any answer may bring (over gRPC the channel's receive limit); default 1 GiB. */

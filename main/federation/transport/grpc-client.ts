@@ -13,6 +13,7 @@ import { fleetMethod, FLOWER_MAX_MESSAGE_BYTES } from './grpc-service.js';
 import type { NodeIdentity } from './node-identity.js';
 import type { FleetRpc } from './rpc.js';
 import { PUBLIC_KEY_HEADER, SIGNATURE_HEADER, signMetadata, TIMESTAMP_HEADER } from './signed-metadata.js';
+import { pinnedServerIdentity } from './pinned-ca.js';
 import { readRootCertificates } from './tls-files.js';
 import { fromGrpcError, tooLargeError, TransportError } from './transport-error.js';
 
@@ -54,7 +55,9 @@ export async function createGrpcTransport(options: GrpcTransportOptions): Promis
 async function channelCredentials(security: TransportSecurity): Promise<ChannelCredentials> {
   const roots = await readRootCertificates(security);
   // With no CA file, grpc-js trusts the system's root certificates, as Flower's client does.
-  return security.insecure ? credentials.createInsecure() : credentials.createSsl(roots ?? null);
+  if (security.insecure) return credentials.createInsecure();
+  const pin = security.pinnedCaSha256;
+  return credentials.createSsl(roots ?? null, null, null, pin ? { checkServerIdentity: pinnedServerIdentity(pin) } : {});
 }
 
 /** Flower signs every call, even over plain text: the SuperLink refuses calls without it. */

@@ -12,6 +12,7 @@ import {
 } from './fleet-transport.js';
 import { asBuffer, asBytes } from './bytes.js';
 import { mediaTypeOf, PROTOBUF_MEDIA_TYPE, restPath, type FleetRpc } from './rpc.js';
+import { pinnedServerIdentity } from './pinned-ca.js';
 import { readRootCertificates } from './tls-files.js';
 import { fromHttpStatus, fromNetworkError, timeoutError, tooLargeError, TransportError } from './transport-error.js';
 
@@ -31,7 +32,8 @@ export async function createRestTransport(options: RestTransportOptions): Promis
   // dropped after 4 s, before servers close theirs (Node's and uvicorn's keep-alive is 5 s), so one is rarely reused
   // just as the server closes it; post() retries the one call where that happens anyway.
   const agentOptions = { keepAlive: true, timeout: IDLE_SOCKET_MS };
-  const agent = base.protocol === 'https:' ? new https.Agent({ ...agentOptions, ca }) : new http.Agent(agentOptions);
+  const pinned = options.pinnedCaSha256 ? { checkServerIdentity: pinnedServerIdentity(options.pinnedCaSha256) } : {};
+  const agent = base.protocol === 'https:' ? new https.Agent({ ...agentOptions, ca, ...pinned }) : new http.Agent(agentOptions);
   const { maxAnswerBytes = DEFAULT_MAX_ANSWER_BYTES } = options;
   let closed = false;
   return {

@@ -13,6 +13,10 @@ export interface MessageLimits {
   objects: number;
   /** One object's bytes: an array's whole .npy in one ArrayChunk at most. */
   objectBytes: number;
+  /** One object that is not array data (default MAX_STRUCTURE_OBJECT_BYTES); SecAgg+'s masked vectors travel in a ConfigRecord. */
+  structureObjectBytes?: number;
+  /** One config value, string or bytes, or each item of a list of them (default MAX_SETTING_BYTES). */
+  settingBytes?: number;
 }
 
 /**

@@ -17,17 +17,22 @@ describe('the table', () => {
       'config.validate',
       'dataset.preview',
       'dataset.scan',
+      'party.applyInvitation',
       'party.audit',
       'party.createNodeKey',
       'party.history',
       'party.join',
       'party.leave',
       'party.nodeKey',
+      'party.openInvitation',
       'party.pause',
       'party.resetNodeKey',
       'party.resume',
       'party.savePublicKey',
       'party.status',
+      'site.create',
+      'site.recognise',
+      'site.scan',
     ]);
     expect([...EVENT_NAMES].sort()).toEqual([
       'app.servicesState',
@@ -88,7 +93,7 @@ describe('the table', () => {
     expectTypeOf<TributaryApi['dataset']['onScanProgress']>().toEqualTypeOf<
       (listener: (payload: PayloadOf<'dataset.scanProgress'>) => void) => () => void
     >();
-    expectTypeOf<keyof TributaryApi>().toEqualTypeOf<'app' | 'config' | 'dataset' | 'party'>();
+    expectTypeOf<keyof TributaryApi>().toEqualTypeOf<'app' | 'config' | 'dataset' | 'party' | 'site'>();
     expectTypeOf<TributaryApi['party']['leave']>().parameter(0).toEqualTypeOf<{ finish: boolean }>();
     expectTypeOf<TributaryApi['party']['status']>().parameters.toEqualTypeOf<[args?: ArgsIn<'party.status'>]>();
     expectTypeOf<TributaryApi['party']['onProgress']>().parameter(0).parameter(0).toEqualTypeOf<PayloadOf<'party.progress'>>();

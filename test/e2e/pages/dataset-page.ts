@@ -4,8 +4,11 @@ import type { Page } from 'playwright-core';
 export class DatasetPage {
   constructor(readonly page: Page) {}
 
+  /** The form control of a config key, labelled in words with the key in small print (`Batch size batch_size`); or the Handler picker. */
   field(key: string) {
-    return this.page.getByLabel(key, { exact: true });
+    return key === 'Handler'
+      ? this.page.getByLabel(key, { exact: true })
+      : this.page.getByLabel(new RegExp(` ${key}$`)).and(this.page.locator('input, select, textarea'));
   }
 
   /** The problems shown beside a field are the list its input's aria-describedby names. */

@@ -108,6 +108,11 @@ export class TrainingPage {
     );
   }
 
+  /** Why a round's training has the outcome it has, as its outcome cell's tooltip gives it ('' when it says nothing). */
+  async trainingReason(round: number): Promise<string> {
+    return (await this.page.locator(`tr[data-round="${round}"] td.outcome`).first().getAttribute('title')) ?? '';
+  }
+
   /** Waits until some round's training has the outcome (replied, declined ...), after round `after` when given. */
   async waitForTraining(outcome: string, after = 0): Promise<string> {
     const handle = await this.page.waitForFunction(

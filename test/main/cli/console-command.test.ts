@@ -39,8 +39,17 @@ describe('tributary console', () => {
     expect(listening()).toEqual(before);
   });
 
-  it('refuses a missing --config, a config that is not there, and a bad --port as usage errors', async () => {
-    await expect(consoleCommand([])).rejects.toMatchObject({ name: 'UsageError', message: '--config is required' });
+  it('starts without --config: says so, and the services have no config to show first', async () => {
+    const lines: string[] = [];
+    let info: unknown;
+    const untilStopped = async (running: { services: { call(method: 'app.info', args: object): Promise<unknown> } }) =>
+      void (info = await running.services.call('app.info', {}));
+    expect(await consoleCommand([], { print: (text) => lines.push(text), untilStopped })).toBe(0);
+    expect(lines.join('\n')).toContain('Tributary console, no config yet: it opens on New site and the recent configs');
+    expect(info).toMatchObject({ ok: true, value: { startConfig: null, recentConfigs: [] } });
+  });
+
+  it('refuses a config that is not there and a bad --port as usage errors', async () => {
     await expect(consoleCommand(['--config', 'nowhere.yaml'])).rejects.toMatchObject({
       name: 'UsageError',
       message: '--config nowhere.yaml: no such file',

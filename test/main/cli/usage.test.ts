@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { captureConsole } from './console-capture.js';
 import { main } from '../../../main/cli/index.js';
 
-const COMMANDS = ['scan', 'preview', 'train', 'party', 'aggregator', 'demo', 'console'];
+const COMMANDS = ['init', 'scan', 'preview', 'train', 'party', 'aggregator', 'demo', 'console'];
 const { spies, printed, complained } = captureConsole();
 
 describe('tributary <command> --help', () => {

@@ -276,9 +276,12 @@ describe('PHI', () => {
     texts.push(JSON.stringify(await scanSplit('train', series.train!)));
     const badLabels = path.join(tree.dir, 'labels-bad.csv');
     await fsp.writeFile(badLabels, `PatientID,label\nPHIPID0001,a\nPHIPID0001,b\n`);
+    // No header row: the first row is a patient's, and must not be shown as the file's column names.
+    await fsp.writeFile(path.join(tree.dir, 'labels-headerless.csv'), `PHIPID0001,normal\nPHIPID0002,abnormal\n`);
     for (const info of [
       { train: 'tree/site-a', test: ['tree/site-b', 'tree/site-b-overlap'] },
       { ...ONE_EXPORT, labels: 'labels-bad.csv' },
+      { ...ONE_EXPORT, labels: 'labels-headerless.csv' },
       { ...ONE_EXPORT, labels: 'labels-patient.csv', key_column: 'PatientName' },
       { ...ONE_EXPORT, modality: ['US'] },
       { ...ONE_EXPORT, on_bad_file: 'fail' },
@@ -289,6 +292,7 @@ describe('PHI', () => {
     await fsp.writeFile(badLabels, `PatientID,label\n"PHIPID0002,unclosed\n`);
     texts.push((await failure({ ...ONE_EXPORT, labels: 'labels-bad.csv', index_dir: indexDir })).message);
     expect(texts.join('\n')).toMatch(/line 3 gives the key of line 2 another label/); // the errors were made, and said something
+    expect(texts.join('\n')).toMatch(/labels-headerless\.csv: no column "PatientID" \(none of "PatientID", "label" is in its first row/);
     for (const text of texts) expect(phiIn(text, tree.phi)).toEqual([]);
     const written = [...(await everyFile(indexDir)), ...(await everyFile(previewDir))];
     expect(written.length).toBeGreaterThan(1);

@@ -14,6 +14,7 @@ import { windowValue } from '../../../main/data/intensity.js';
 import type { NiftiSlicesGenerator } from '../../../main/data/nifti-generator.js';
 import { previewSamples } from '../../../main/data/preview.js';
 import { scanSplit } from '../../../main/data/scan.js';
+import { defaultSaltDir, PhiHasher, siteHasher } from '../../../main/data/sources/phi-hash.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'tributary-nifti-set-'));
 execFileSync('/usr/bin/python3', [path.join(import.meta.dirname, '../../fixtures/nifti-set.py'), dir], { stdio: 'pipe', timeout: 300_000 });
@@ -23,6 +24,8 @@ const expected = JSON.parse(readFileSync(path.join(dir, 'expected.json'), 'utf8'
 >;
 const PATIENTS = [...new Set(Object.values(expected).map((e) => e.patient))];
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+// The site's salt goes in the cache folder: this test's own, never the user's.
+process.env.TRIBUTARY_CACHE_DIR = path.join(dir, 'cache');
 
 const opened: DataSplits[] = [];
 afterEach(async () => {
@@ -60,7 +63,7 @@ describe('Nifti: one set split by subject', () => {
     expect([...trainPatients].filter((p) => testPatients.has(p))).toEqual([]);
     expect(trainPatients.size + testPatients.size).toBe(6);
     expect(testPatients.size).toBe(2); // round(0.34 x 6)
-    expect(train!.describeSample(0)).toMatch(/ slice 0 along axis 2 \(subject #[0-9a-f]{12}\)$/);
+    expect(train!.describeSample(0)).toMatch(/ slice 0 along axis 2 \(subject #[0-9a-f]{16}\)$/);
     const again = await open(info);
     expect(volumeNames(again.test!)).toEqual(volumeNames(test!));
     const other = await Promise.all([1, 2, 4, 5].map((seed) => open({ ...info, seed })));
@@ -87,7 +90,7 @@ describe('Nifti: two sets', () => {
       (thrown: Error) => thrown,
     );
     expect(error?.message).toMatch(
-      /^data\.info\.test: 2 subjects are in both train and test \(#[0-9a-f]{12}, #[0-9a-f]{12}, salted hashes\)/,
+      /^data\.info\.test: 2 subjects are in both train and test \(#[0-9a-f]{16}, #[0-9a-f]{16}, salted hashes\)/,
     );
     for (const patient of PATIENTS) expect(error!.message).not.toContain(patient);
   });
@@ -116,6 +119,23 @@ describe('Nifti: listing, slices and rows', () => {
     );
     expect(error?.message).toMatch(/^data\.info\.path: .*bad\.csv: not a readable CSV \(INVALID_OPENING_QUOTE at line 2\)$/);
     expect(error?.message).not.toContain('PAT-4471');
+  });
+
+  it('a CSV without its header row is refused without showing its first row (a patient’s) as column names', async () => {
+    writeFileSync(path.join(dir, 'headerless.csv'), 'vols/vol-0.nii,healthy,PAT-4471\nvols/vol-1.nii,lesion,PAT-4471\n');
+    const error = await open({ path: 'headerless.csv', subject_column: 'patient' }).then(
+      () => undefined,
+      (thrown: Error) => thrown,
+    );
+    expect(error?.message).toMatch(
+      /headerless\.csv: no column "file" \(none of "file", "label", "patient" is in its first row: has it a header row\?/,
+    );
+    expect(error?.message).not.toContain('PAT-4471');
+    // With a header that names the other columns, a misspelt one is answered with the file's column names.
+    writeFileSync(path.join(dir, 'misspelt.csv'), 'file,label,patiënt\nvols/vol-0.nii,healthy,PAT-4471\n');
+    await expect(open({ path: 'misspelt.csv', subject_column: 'patient' })).rejects.toThrow(
+      /misspelt\.csv: no column "patient" \(columns are: file, label, patiënt\)$/,
+    );
   });
 
   it('a folder without labels is refused on its key', async () => {
@@ -233,7 +253,26 @@ describe('Nifti: scan', () => {
     ]);
     const written = JSON.stringify(scan);
     for (const patient of PATIENTS) expect(written).not.toContain(patient);
-    expect(byFile.get('vol-0.nii')!.subject).toMatch(/^#[0-9a-f]{12}$/);
+    expect(byFile.get('vol-0.nii')!.subject).toMatch(/^#[0-9a-f]{16}$/);
+  });
+});
+
+describe('Nifti: subject hashes', () => {
+  it("are the site's salted hashes: the same in the next run and under the Dicom handler, re-keyed with the salt", async () => {
+    const hashOfFirst = async () => {
+      const { train } = await open({ path: 'all.csv', subject_column: 'patient', test_fraction: 0 });
+      const [, file, hash] = /^(\S+) slice .*\(subject #([0-9a-f]{16})\)$/.exec(train!.describeSample(0))!;
+      return { patient: patientOf.get(path.basename(file!))!, hash: hash! };
+    };
+    const { patient, hash } = await hashOfFirst();
+    // What another process would compute from the salt file alone, and what the Dicom handler's hasher gives.
+    expect(hash).toBe(new PhiHasher(readFileSync(path.join(defaultSaltDir(), 'salt'))).hash(patient));
+    expect(hash).toBe((await siteHasher(defaultSaltDir())).hash(patient));
+    expect((await hashOfFirst()).hash).toBe(hash);
+    rmSync(path.join(defaultSaltDir(), 'salt'));
+    const rekeyed = await hashOfFirst();
+    expect(rekeyed.patient).toBe(patient);
+    expect(rekeyed.hash).not.toBe(hash);
   });
 });
 
@@ -244,7 +283,7 @@ describe('Nifti: preview', () => {
     expect(samples).toHaveLength(4);
     for (const sample of samples) {
       expect([sample.height, sample.width, sample.channels]).toEqual([12, 9, 1]);
-      expect(sample.source).toMatch(/vol-\d+\.nii(\.gz)? slice \d along axis 2 \(subject #[0-9a-f]{12}\)$/);
+      expect(sample.source).toMatch(/vol-\d+\.nii(\.gz)? slice \d along axis 2 \(subject #[0-9a-f]{16}\)$/);
       expect(sample.range[0]).toBe(0); // minmax per slice: every slice spans 0 to 1
       expect(sample.range[1]).toBe(1);
       expect(sample.intensity).toMatch(/^minmax: -?[\d.]+ to -?[\d.]+$/); // each slice's own range, in stored units

@@ -17,6 +17,8 @@ export interface TreeLimits {
   maxBytes: number;
   /** Distinct objects in the tree. */
   maxObjects: number;
+  /** One object that is not an ArrayChunk (default MAX_STRUCTURE_OBJECT_BYTES). */
+  maxStructureObjectBytes?: number;
 }
 
 /**
@@ -32,7 +34,7 @@ export async function fetchTree(
   limits: TreeLimits,
   concurrency: number,
 ): Promise<Map<string, ParsedObject>> {
-  const { maxBytes, maxObjects } = limits;
+  const { maxBytes, maxObjects, maxStructureObjectBytes = MAX_STRUCTURE_OBJECT_BYTES } = limits;
   const childrenById = treeObjects(tree, maxObjects);
   const objects = new Map<string, ParsedObject>();
   let fetched = 0;
@@ -41,9 +43,9 @@ export async function fetchTree(
     fetched += bytes.length;
     if (fetched > maxBytes) throw new WireError(`object ${id}: the message's objects exceed the ceiling of ${maxBytes} bytes`);
     const object = parseObject(id, bytes);
-    if (object.type !== 'ArrayChunk' && bytes.length > MAX_STRUCTURE_OBJECT_BYTES) {
+    if (object.type !== 'ArrayChunk' && bytes.length > maxStructureObjectBytes) {
       throw new WireError(
-        `object ${id}: a ${object.type} of ${bytes.length} bytes; only array data (ArrayChunk) is ever over ${MAX_STRUCTURE_OBJECT_BYTES}`,
+        `object ${id}: a ${object.type} of ${bytes.length} bytes; only array data (ArrayChunk) is ever over ${maxStructureObjectBytes}`,
       );
     }
     const expected = childrenById.get(id)!;

@@ -19,6 +19,10 @@ export interface InflateOptions {
   maxObjects?: number;
   /** Objects fetched at once (default 4). */
   concurrency?: number;
+  /** One object that is not array data (default: the wire layer's 1 MiB). */
+  maxStructureObjectBytes?: number;
+  /** One config value (default: the wire layer's 64 KiB). */
+  maxSettingBytes?: number;
 }
 
 const DEFAULT_MAX_OBJECTS = 65_536;
@@ -35,12 +39,18 @@ export async function inflateMessage(
   fetch: FetchObject,
   options: InflateOptions = {},
 ): Promise<Message> {
-  const { maxBytes = DEFAULT_MAX_BYTES, maxObjects = DEFAULT_MAX_OBJECTS, concurrency = 4 } = options;
+  const {
+    maxBytes = DEFAULT_MAX_BYTES,
+    maxObjects = DEFAULT_MAX_OBJECTS,
+    concurrency = 4,
+    maxStructureObjectBytes,
+    maxSettingBytes,
+  } = options;
   const claimed = message.metadata?.messageId;
   if (claimed !== tree.objectId)
     throw new WireError(`message ${claimed ?? '(no metadata)'}: its object tree is rooted at ${tree.objectId}`);
-  const objects = await fetchTree(tree, fetch, { maxBytes, maxObjects }, concurrency);
-  return new Inflater(objects, maxBytes).message(objects.get(tree.objectId)!);
+  const objects = await fetchTree(tree, fetch, { maxBytes, maxObjects, maxStructureObjectBytes }, concurrency);
+  return new Inflater(objects, maxBytes, maxSettingBytes).message(objects.get(tree.objectId)!);
 }
 
 class Inflater {
@@ -51,6 +61,7 @@ class Inflater {
   constructor(
     private readonly objects: ReadonlyMap<string, ParsedObject>,
     maxBytes: number,
+    private readonly maxSettingBytes?: number,
   ) {
     this.budget = { bytes: maxBytes };
   }
@@ -91,7 +102,7 @@ class Inflater {
       case 'MetricRecord':
         return metricRecordFromBody(object.body, what);
       case 'ConfigRecord':
-        return configRecordFromBody(object.body, what);
+        return configRecordFromBody(object.body, what, this.maxSettingBytes);
       default:
         throw new WireError(`${what}: type ${object.type} is not a record type`);
     }

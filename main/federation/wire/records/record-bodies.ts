@@ -18,16 +18,19 @@ export function metricRecordBody(record: MetricRecord): Uint8Array {
   });
 }
 
-export function configRecordFromBody(body: Uint8Array, what: string): ConfigRecord {
-  return withContext(what, () => configRecord(entriesFrom(wireCodecs.ConfigRecord.decode(body).items)));
+/** `maxSettingBytes` bounds each string or bytes value (each item of a list); larger only where a protocol puts data there (SecAgg+). */
+export function configRecordFromBody(body: Uint8Array, what: string, maxSettingBytes = MAX_SETTING_BYTES): ConfigRecord {
+  return withContext(what, () => configRecord(entriesFrom(wireCodecs.ConfigRecord.decode(body).items, maxSettingBytes)));
 }
 
 /** A MetricRecord body decodes with the MetricRecordValue oneof, so only metric types can come out. */
 export function metricRecordFromBody(body: Uint8Array, what: string): MetricRecord {
-  return withContext(what, () => metricRecord(entriesFrom(wireCodecs.MetricRecord.decode(body).items) as [string, MetricValue][]));
+  return withContext(what, () =>
+    metricRecord(entriesFrom(wireCodecs.MetricRecord.decode(body).items, MAX_SETTING_BYTES) as [string, MetricValue][]),
+  );
 }
 
-function entriesFrom(items: { key: string; value?: ConfigRecordValueProto }[]): [string, ConfigValue][] {
+function entriesFrom(items: { key: string; value?: ConfigRecordValueProto }[], maxSettingBytes: number): [string, ConfigValue][] {
   const seen = new Set<string>();
   return items.map(({ key, value }) => {
     if (key.length > MAX_NAME_CHARS)
@@ -37,10 +40,8 @@ function entriesFrom(items: { key: string; value?: ConfigRecordValueProto }[]): 
     if (!value) throw new WireError(`key ${JSON.stringify(key)} has no value`);
     const decoded = valueFromProto(value);
     const size = settingSize(decoded);
-    if (size > MAX_SETTING_BYTES) {
-      throw new WireError(
-        `key ${JSON.stringify(key)}: a value ${size} long; a setting is at most ${MAX_SETTING_BYTES} characters or bytes`,
-      );
+    if (size > maxSettingBytes) {
+      throw new WireError(`key ${JSON.stringify(key)}: a value ${size} long; a setting is at most ${maxSettingBytes} characters or bytes`);
     }
     return [key, decoded];
   });

@@ -173,12 +173,27 @@ forEachBackend((backend) => {
       const m = await model();
       chooseStep(tf, m); // as the training session does at open: the graph step is built and loaded before the timer starts
       const controller = new AbortController();
-      setTimeout(() => controller.abort(), 100);
-      const started = performance.now();
-      const result = await trainEpochs(tf, m, new MemoryGenerator({ count: 48, stallFrom: 16 }), { epochs: 5, signal: controller.signal });
+      let abortedAt = 0;
+      // The stop comes once the two batches before the stall are trained and the third load hangs, however loaded the machine.
+      const waits = { stalled: false, trained: false };
+      const stopOnceBoth = () => {
+        if (!waits.stalled || !waits.trained || controller.signal.aborted) return;
+        abortedAt = performance.now();
+        controller.abort();
+      };
+      const onStall = () => {
+        waits.stalled = true;
+        setTimeout(stopOnceBoth); // after the load has begun to wait for the stop
+      };
+      const onProgress = (event: TrainProgress) => {
+        waits.trained ||= event.type === 'batch' && event.batch >= 2;
+        stopOnceBoth();
+      };
+      const generator = new MemoryGenerator({ count: 48, stallFrom: 16, onStall });
+      const result = await trainEpochs(tf, m, generator, { epochs: 5, signal: controller.signal, onProgress, progressEveryMs: 0 });
       expect(result).toEqual({ epochs: [], stopped: true, samples: 16 });
       expect(iterations(m)).toBe(2);
-      expect(performance.now() - started).toBeLessThan(1000); // the stalled loads were given up, not waited out
+      expect(performance.now() - abortedAt).toBeLessThan(1000); // the stalled loads were given up, not waited out
       expect(await trainEpochs(tf, m, splits.train, { epochs: 1, signal: AbortSignal.abort() })).toEqual({
         epochs: [],
         stopped: true,
@@ -450,6 +465,8 @@ interface MemoryOptions {
   delayMs?: number;
   /** Batches from this sample on never load: they wait until the iteration is aborted (a stalled network share). */
   stallFrom?: number;
+  /** Called when a load reaches the stall. */
+  onStall?: () => void;
 }
 
 /** In-memory 12x12x1 samples in order, three classes like the toy party's: pixel values and labels from functions. */
@@ -466,9 +483,12 @@ class MemoryGenerator extends DataGenerator {
   }
 
   protected override async loadSamples(indices: Uint32Array, signal?: AbortSignal): Promise<Batch> {
-    const { value = () => 0.5, label = (sample) => sample % 3, delayMs = 0, stallFrom = Infinity } = this.#options;
+    const { value = () => 0.5, label = (sample) => sample % 3, delayMs = 0, stallFrom = Infinity, onStall } = this.#options;
     if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
-    if (indices[0]! >= stallFrom) await new Promise((_, reject) => signal?.addEventListener('abort', () => reject(signal.reason as Error)));
+    if (indices[0]! >= stallFrom) {
+      onStall?.();
+      await new Promise((_, reject) => signal?.addEventListener('abort', () => reject(signal.reason as Error)));
+    }
     signal?.throwIfAborted();
     const size = 12 * 12;
     const x = Float32Array.from({ length: indices.length * size }, (_, i) => value(indices[Math.floor(i / size)]!));

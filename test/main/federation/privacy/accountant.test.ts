@@ -1,7 +1,15 @@
 // Tests (Node, numpy at test time): the accountant's (epsilon, delta) against the definition, integrated numerically, and against RDP's bound.
 import { describe, expect, it } from 'vitest';
-import { gaussianDelta, gaussianEpsilon, roundEpsilon, spent, type DpRelease } from '../../../../main/federation/privacy/accountant.js';
-import { localDpNoiseStd } from '../../../../main/federation/privacy/noise.js';
+import {
+  gaussianDelta,
+  gaussianEpsilon,
+  gaussianMu,
+  noiseMultiplierForRun,
+  roundEpsilon,
+  spent,
+  type DpRelease,
+} from '../../../../main/federation/privacy/accountant.js';
+import { localDpEpsilonFor, localDpNoiseStd } from '../../../../main/federation/privacy/noise.js';
 import { runNumpy } from '../wire/numpy-helper.js';
 
 /**
@@ -113,5 +121,49 @@ describe("a run's total", () => {
     const mu = Math.sqrt(releases.reduce((s, r) => s + r.noiseMultiplier ** -2, 0));
     expect(spent(releases, 1e-5, 'gaussian').epsilon).toBeCloseTo(gaussianEpsilon(mu, 1e-5), 10);
     expect(spent([], 1e-5, 'gaussian')).toEqual({ epsilon: 0, delta: 0 });
+  });
+});
+
+describe('a budget for the whole run, turned into the per-round setting', () => {
+  it('finds the mu whose curve passes through (epsilon, delta): the definition, integrated, gives that delta', () => {
+    const cases = [
+      [1, 1e-5],
+      [4, 1e-5],
+      [8, 1e-5],
+    ] as const;
+    const mus = cases.map(([epsilon, delta]) => gaussianMu(epsilon, delta));
+    const numeric = numericDeltas(cases.map(([epsilon], i) => [epsilon, mus[i]!] as const));
+    cases.forEach(([epsilon, delta], i) => {
+      expect(numeric[i]! / delta - 1).toBeCloseTo(0, 2);
+      expect(gaussianEpsilon(mus[i]!, delta) / epsilon - 1).toBeCloseTo(0, 9);
+    });
+    expect(mus[0]!).toBeLessThan(mus[1]!);
+  });
+
+  it("gives back Flower's epsilon 1 for the 10-round total scipy computed for it (2.688362)", () => {
+    expect(localDpEpsilonFor(noiseMultiplierForRun(2.688362, 1e-5, 10), 1e-5)).toBeCloseTo(1, 5);
+    expect(localDpEpsilonFor(localDpNoiseStd(1, 3, 1e-5), 1e-5)).toBeCloseTo(3, 12);
+  });
+
+  it('sets rounds whose releases, counted by the accountant, spend the budget and not more', () => {
+    for (const [total, rounds] of [
+      [1, 5],
+      [4, 5],
+      [8, 20],
+      [8, 1],
+    ] as const) {
+      const epsilon = localDpEpsilonFor(noiseMultiplierForRun(total, 1e-5, rounds), 1e-5);
+      const releases = Array.from({ length: rounds }, (_, i) => flowerRelease(epsilon, 1e-5, i + 1));
+      const run = spent(releases, 1e-5, 'gaussian').epsilon;
+      expect(run).toBeLessThanOrEqual(total); // never a hair over: the party would decline the last round
+      expect(run / total - 1).toBeCloseTo(0, 7);
+      expect(spent(releases.slice(1), 1e-5, 'gaussian').epsilon).toBeLessThan(total);
+    }
+  });
+
+  it('names what is wrong with a budget it cannot meet', () => {
+    expect(() => gaussianMu(0, 1e-5)).toThrow(/epsilon 0 must be positive/);
+    expect(() => gaussianMu(1, 1)).toThrow(/delta 1 in \(0, 1\)/);
+    expect(() => noiseMultiplierForRun(1, 1e-5, 0)).toThrow(/rounds 0 must be a whole number/);
   });
 });

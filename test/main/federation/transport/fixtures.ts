@@ -132,29 +132,39 @@ function makeCa(dir: string, name: string): void {
 export function makeTestCertificates(dir: string): TestCertificates {
   makeCa(dir, 'ca');
   makeCa(dir, 'other-ca');
-  openssl(dir, 'req', ...EC_KEY, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=localhost');
-  writeFileSync(path.join(dir, 'server.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
+  const server = makeServerCertificate(dir, 'ca', 'server');
+  return { caFile: path.join(dir, 'ca.pem'), ...server, otherCaFile: path.join(dir, 'other-ca.pem') };
+}
+
+/** A server certificate for 127.0.0.1 and localhost (or `san`), `<name>.pem` and `<name>.key`, signed by the CA `<ca>.pem` made in `dir`. */
+export function makeServerCertificate(
+  dir: string,
+  ca: string,
+  name: string,
+  san = 'IP:127.0.0.1,DNS:localhost',
+): { certFile: string; keyFile: string } {
+  openssl(dir, 'req', ...EC_KEY, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', '/CN=localhost');
+  writeFileSync(path.join(dir, `${name}.ext`), `subjectAltName=${san}\nextendedKeyUsage=serverAuth\n`);
   openssl(
     dir,
     'x509',
     '-req',
     '-in',
-    'server.csr',
+    `${name}.csr`,
     '-CA',
-    'ca.pem',
+    `${ca}.pem`,
     '-CAkey',
-    'ca.key',
+    `${ca}.key`,
     '-set_serial',
     '1',
     '-days',
     '2',
     '-extfile',
-    'server.ext',
+    `${name}.ext`,
     '-out',
-    'server.pem',
+    `${name}.pem`,
   );
-  const file = (name: string) => path.join(dir, name);
-  return { caFile: file('ca.pem'), certFile: file('server.pem'), keyFile: file('server.key'), otherCaFile: file('other-ca.pem') };
+  return { certFile: path.join(dir, `${name}.pem`), keyFile: path.join(dir, `${name}.key`) };
 }
 
 export const LOOPBACK = { host: '127.0.0.1', port: 0 } as const;

@@ -1,0 +1,77 @@
+// Tests (real files and keys): applying an invitation through the services host: node auth becomes register: false, a fingerprint-only
+// invitation drops root_ca and pins the fingerprint, the site's own keys stay, an existing node key is kept, and a joined party refuses.
+import { generateKeyPairSync, X509Certificate } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadPartyConfig } from '../../../main/config/party-config.js';
+import { createInvitation } from '../../../main/federation/invitation/invitation.js';
+import { invitationText } from '../../../main/federation/invitation/invitation-text.js';
+import { InvitationService } from '../../../main/services/invitation-service.js';
+import { EventBus } from '../../../main/services/event-bus.js';
+import { KEY_FILES } from '../../../main/services/node-key-storage.js';
+import { makeTestCertificates, type TestCertificates } from '../federation/transport/fixtures.js';
+
+let dir: string;
+let certs: TestCertificates;
+let config: string;
+const key = generateKeyPairSync('ed25519').privateKey;
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'tributary-invite-apply-'));
+  certs = makeTestCertificates(dir);
+  await mkdir(path.join(dir, 'site'));
+  config = path.join(dir, 'site', 'party.yaml');
+  const example = await readFile('examples/image-folder/party.yaml', 'utf8');
+  await writeFile(config, example.replaceAll('../../assets/', `${path.resolve('assets')}/`));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+function invitation(ca: { pem: string } | { sha256: string }, nodeAuth: boolean): string {
+  const signed = createInvitation({
+    federation: 'F',
+    server: 'https://fl.example.org:9095',
+    transport: 'rest',
+    ca,
+    nodeAuth,
+    lifetimeMs: 3_600_000,
+    key,
+  });
+  return invitationText(signed);
+}
+
+describe('party.applyInvitation', () => {
+  it('fills the section for a REST server with node auth, keeps the site keys, and makes the node key once', async () => {
+    const notices: string[] = [];
+    const events = new EventBus();
+    events.subscribe((event, payload) => event === 'party.notice' && notices.push((payload as { message: string }).message));
+    const service = new InvitationService(events, KEY_FILES, () => null);
+    const pem = await readFile(certs.caFile, 'utf8');
+    const first = await service.apply({ file: config, text: invitation({ pem }, true) });
+    const federation = (await loadPartyConfig(config)).config.federation!;
+    expect(federation).toMatchObject({ server: 'https://fl.example.org:9095', transport: 'rest', register: false, insecure: false });
+    expect(federation.bounds.epochs.max).toBe(5);
+    expect(first.keyCreated).toBe(true);
+    expect(notices[0]).toContain(`invitation to F applied to ${config}`);
+
+    const sha256 = new X509Certificate(pem).fingerprint256;
+    const second = await service.apply({ file: config, text: invitation({ sha256 }, false) });
+    expect(second).toMatchObject({ caFile: null, keyCreated: false, nodeKey: { fingerprint: first.nodeKey.fingerprint } });
+    const pinned = (await loadPartyConfig(config)).config.federation!;
+    expect(pinned.root_ca).toBeUndefined();
+    expect([pinned.ca_sha256, pinned.register]).toEqual([sha256, true]);
+  });
+
+  it('refuses while the party is in a federation, and refuses a bad invitation, leaving the config alone', async () => {
+    const before = await readFile(config, 'utf8');
+    const joined = new InvitationService(new EventBus(), KEY_FILES, () => config);
+    const pem = await readFile(certs.caFile, 'utf8');
+    await expect(joined.apply({ file: config, text: invitation({ pem }, false) })).rejects.toThrow('while the party is in the federation');
+    const service = new InvitationService(new EventBus(), KEY_FILES, () => null);
+    await expect(service.apply({ file: config, text: 'tributary-invite:e30' })).rejects.toThrow("the invitation's envelope");
+    expect(await readFile(config, 'utf8')).toBe(before);
+  });
+});
