@@ -29,9 +29,10 @@ describe('tributary demo', () => {
       expect(text).toMatch(/party-1 +[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4} +500 +80 80 80 80 80 20 20 20 20 20/);
       const table = text.slice(text.indexOf('round  global test acc'));
       expect(table.split('\n').filter((line) => /^[12] +0\.\d{4} /.test(line))).toHaveLength(2);
-      // Each site's own folder: its manifest, its config, its audit log and epoch log; and the aggregator's run.
+      // Each site's own folder: its manifest, its config, its audit log, epoch log and local evaluations; and the aggregator's run.
       expect((await readdir(path.join(out, 'party-1'))).sort()).toEqual([
         'federation-audit.epochs.jsonl',
+        'federation-audit.evaluations.jsonl',
         'federation-audit.jsonl',
         'party.yaml',
         'train.csv',
