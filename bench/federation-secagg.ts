@@ -1,5 +1,5 @@
-// Runs from `npm run bench:federation -- --secagg`: what SecAgg+ costs a round over plain FedAvg (time and bytes), mnist-cnn at 3
-// and 10 parties on loopback, the two alternated in one run so a loaded machine weighs on both alike.
+// Runs from `npm run bench:federation -- --secagg`: what SecAgg+ costs a round over plain FedAvg (time and bytes), mnist-cnn and a
+// 5M-parameter MLP at 3 and 10 parties on loopback, the two alternated in one run so a loaded machine weighs on both alike.
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,6 +10,7 @@ import { splitSamples } from '../main/federation/local/split.js';
 import type { RoundRecord } from '../main/federation/server/metrics-history.js';
 import type { ModelRun, measure as Measure } from './federation.js';
 import { machine, recordInDocs, type BenchResult } from './lib/report.js';
+import { writeWideMlp } from './lib/wide-mlp.js';
 import type { CostSummary } from './lib/round-costs.js';
 
 const PARTY_COUNTS = [3, 10];
@@ -19,9 +20,10 @@ const TEST_IMAGES = 1000;
 /** Round 1 is left out, as in the plain bench. */
 const ROUNDS = 3;
 const TARGETS = { overhead_fraction: 0.15, bytes_vs_plain: 1.3 };
-const MODEL: ModelRun = { key: 'mnist_cnn', label: 'mnist-cnn', choice: { builtin: 'mnist-cnn' }, parameters: 34_826 };
+const MNIST_CNN: ModelRun = { key: 'mnist_cnn', label: 'mnist-cnn', choice: { builtin: 'mnist-cnn' }, parameters: 34_826 };
 
 interface Pair {
+  model: ModelRun;
   parties: number;
   plain: CostSummary;
   secagg: CostSummary;
@@ -36,30 +38,46 @@ export async function secAggBench(measure: typeof Measure): Promise<void> {
   const load = os.loadavg()[0]!;
   try {
     const dataset = await loadFull();
+    const wide = path.join(work, 'wide-mlp-5m.json');
+    const models = [
+      MNIST_CNN,
+      { key: 'wide_mlp_5m', label: 'wide MLP 5M', choice: { path: wide }, parameters: await writeWideMlp(wide, [28, 28, 1], 10) },
+    ];
     const pairs: Pair[] = [];
     for (const [index, parties] of PARTY_COUNTS.entries()) {
       const sites = await siteSet(dataset, parties, path.join(work, `sites-${parties}`));
-      // Alternate which goes first, so drift in the machine's load does not always favour one.
-      const order = index % 2 === 0 ? (['plain', 'secagg'] as const) : (['secagg', 'plain'] as const);
-      const runs: Partial<Record<'plain' | 'secagg', { summary: CostSummary; records: RoundRecord[] }>> = {};
-      for (const kind of order) {
-        console.error(`${MODEL.label}, ${parties} parties, ${kind}: ${ROUNDS} rounds of 1 epoch on ${SAMPLES_PER_PARTY} images each...`);
-        runs[kind] = await measure(MODEL, 'grpc', sites, path.join(work, `${parties}-${kind}`), {
-          secagg: kind === 'secagg',
-          rounds: ROUNDS,
-        });
+      for (const [modelIndex, model] of models.entries()) {
+        // Alternate which goes first, so drift in the machine's load does not always favour one.
+        const first = (index + modelIndex) % 2 === 0;
+        pairs.push(await measurePair(measure, model, parties, sites, path.join(work, `${model.key}-${parties}`), first));
       }
-      const keyStagesS = mean(runs.secagg!.records, (record) =>
-        (record.secagg?.stages ?? [])
-          .filter((stage) => stage.stage !== 'collect_masked_vectors')
-          .reduce((sum, stage) => sum + stage.seconds, 0),
-      );
-      pairs.push({ parties, plain: runs.plain!.summary, secagg: runs.secagg!.summary, keyStagesS, order: order.join(' then ') });
     }
     await report(pairs, load);
   } finally {
     await rm(work, { recursive: true, force: true });
   }
+}
+
+async function measurePair(
+  measure: typeof Measure,
+  model: ModelRun,
+  parties: number,
+  sites: Site[],
+  dir: string,
+  plainFirst: boolean,
+): Promise<Pair> {
+  const order = plainFirst ? (['plain', 'secagg'] as const) : (['secagg', 'plain'] as const);
+  const runs: Partial<Record<'plain' | 'secagg', { summary: CostSummary; records: RoundRecord[] }>> = {};
+  for (const kind of order) {
+    console.error(`${model.label}, ${parties} parties, ${kind}: ${ROUNDS} rounds of 1 epoch on ${SAMPLES_PER_PARTY} images each...`);
+    runs[kind] = await measure(model, 'grpc', sites, path.join(dir, kind), { secagg: kind === 'secagg', rounds: ROUNDS });
+  }
+  const keyStagesS = mean(runs.secagg!.records, (record) =>
+    (record.secagg?.stages ?? [])
+      .filter((stage) => stage.stage !== 'collect_masked_vectors')
+      .reduce((sum, stage) => sum + stage.seconds, 0),
+  );
+  return { model, parties, plain: runs.plain!.summary, secagg: runs.secagg!.summary, keyStagesS, order: order.join(' then ') };
 }
 
 /** `parties` IID shares of Fashion-MNIST's training set, cut to SAMPLES_PER_PARTY each, and the first TEST_IMAGES test images. */
@@ -83,10 +101,11 @@ function mean<T>(items: readonly T[], pick: (item: T) => number): number {
 
 async function report(pairs: Pair[], loadBefore: number): Promise<void> {
   const verdict = (value: number, target: number) => (value < target ? 'met' : 'MISSED');
-  const rows = pairs.map(({ parties, plain, secagg, keyStagesS, order }) => {
+  const rows = pairs.map(({ model, parties, plain, secagg, keyStagesS, order }) => {
     const extra = secagg.overhead_s - plain.overhead_s;
     const bytes = secagg.wire_bytes_per_round / plain.wire_bytes_per_round;
     return [
+      model.label,
       String(parties),
       plain.round_s.toFixed(1),
       secagg.round_s.toFixed(1),
@@ -101,6 +120,7 @@ async function report(pairs: Pair[], loadBefore: number): Promise<void> {
     ];
   });
   const headers = [
+    'model',
     'parties',
     'plain round s',
     'SecAgg+ round s',
@@ -121,14 +141,16 @@ async function report(pairs: Pair[], loadBefore: number): Promise<void> {
     load_average_1m_before: loadBefore,
     load_average_1m_after: os.loadavg()[0]!,
   };
-  for (const { parties, plain, secagg, keyStagesS } of pairs) {
-    ratios[`secagg_extra_overhead_fraction_${parties}`] = round4((secagg.overhead_s - plain.overhead_s) / secagg.round_s);
-    ratios[`secagg_bytes_vs_plain_${parties}`] = round4(secagg.wire_bytes_per_round / plain.wire_bytes_per_round);
-    metrics[`parties_${parties}`] = { plain, secagg, key_stages_s: round4(keyStagesS) };
+  for (const { model, parties, plain, secagg, keyStagesS } of pairs) {
+    const key = `${model.key}_${parties}`;
+    ratios[`secagg_extra_overhead_fraction_${key}`] = round4((secagg.overhead_s - plain.overhead_s) / secagg.round_s);
+    ratios[`secagg_bytes_vs_plain_${key}`] = round4(secagg.wire_bytes_per_round / plain.wire_bytes_per_round);
+    metrics[key] = { parameters: model.parameters, plain, secagg, key_stages_s: round4(keyStagesS) };
   }
   const result: BenchResult = { bench: 'federation-secagg', metrics, ratios, machine: machine() };
   const markdown = [
-    `${MODEL.label} (${MODEL.parameters.toLocaleString('en-US')} parameters), the reference aggregator and 3 or 10 parties in one process on ` +
+    `mnist-cnn (${MNIST_CNN.parameters.toLocaleString('en-US')} parameters) and a wide MLP (${pairs.at(-1)!.model.parameters.toLocaleString('en-US')}), ` +
+      'the reference aggregator and 3 or 10 parties in one process on ' +
       `loopback (gRPC, plain text), each party on its own IID share of Fashion-MNIST cut to ${SAMPLES_PER_PARTY} images, evaluating on ` +
       `${TEST_IMAGES} test images; ${ROUNDS} rounds of 1 local epoch, round 1 left out, means per round. Plain FedAvg and SecAgg+ ` +
       '(num_shares 3, threshold 2, max_weight: all examples) alternated in one run. "Extra overhead" is SecAgg+\'s round minus its ' +
@@ -139,7 +161,8 @@ async function report(pairs: Pair[], loadBefore: number): Promise<void> {
     `|${headers.map(() => '---').join('|')}|`,
     ...rows.map((row) => `| ${row.join(' | ')} |`),
     '',
-    `Targets: SecAgg+'s extra overhead under ${TARGETS.overhead_fraction * 100} % of its round at 3 parties, bytes under ${TARGETS.bytes_vs_plain}x plain.`,
+    `Targets: SecAgg+'s extra overhead under ${TARGETS.overhead_fraction * 100} % of its round for mnist-cnn at 3 parties, ` +
+      `bytes under ${TARGETS.bytes_vs_plain}x plain.`,
   ].join('\n');
   console.log(table(headers, rows));
   console.log(`\nrecorded in ${await recordInDocs(result, markdown)}`);
