@@ -1,6 +1,7 @@
 // Runs as a child process of bench/data.ts: epochs through one tree's train generator; prints one JSON line of timings and peak RSS.
 import { parseArgs } from 'node:util';
 import { ImageFolder } from '../main/data/builtins/image-folder.js';
+import { printEpochTimings } from './lib/handler-epochs.js';
 
 const { values } = parseArgs({
   options: {
@@ -26,23 +27,4 @@ const handler = new ImageFolder(
   },
   { baseDir: values.root! },
 );
-const setupStart = performance.now();
-const { train } = await handler.getData();
-const setupSeconds = (performance.now() - setupStart) / 1000;
-const epochs = [];
-for (let e = 0; e < Number(values.epochs); e++) {
-  const start = performance.now();
-  let images = 0;
-  let checksum = 0;
-  for await (const batch of train!.iterateEpoch({ reuseBuffers: true })) {
-    // as training reads it
-    images += batch.shape[0];
-    checksum += batch.x[0]!; // touch the data, as a consumer would
-  }
-  const seconds = (performance.now() - start) / 1000;
-  epochs.push({ seconds, images, images_per_s: images / seconds, skipped: train!.lastEpochSummary!.skipped, checksum });
-}
-await train!.close();
-console.log(
-  JSON.stringify({ setup_seconds: setupSeconds, samples: train!.sampleCount, epochs, peak_rss_mb: process.resourceUsage().maxRSS / 1024 }),
-);
+await printEpochTimings(handler, Number(values.epochs));

@@ -1,6 +1,7 @@
 // Runs in the aggregator (plain Node): the `secagg:` section (Flower's SecAggPlusWorkflow parameters) and what they come to for one round.
 import { z } from 'zod';
 import { roundHalfEven } from '../secagg/masking.js';
+import type { SetupParams } from '../secagg/stage-configs.js';
 
 /** Flower's `num_shares`/`reconstruction_threshold`: a whole count, or a share (0, 1] of the sampled nodes (1 means all). */
 const countOrShare = (minCount: number) =>
@@ -56,16 +57,8 @@ export const SecAggSectionSchema = z
 export type SecAggSection = z.infer<typeof SecAggSectionSchema>;
 export type SecAggSectionInput = z.input<typeof SecAggSectionSchema>;
 
-/** One round's protocol parameters, once the number of sampled nodes is known. */
-export interface SecAggRoundParams {
-  sampleNum: number;
-  shareNum: number;
-  threshold: number;
-  clippingRange: number;
-  targetRange: number;
-  modRange: number;
-  maxWeight: number;
-}
+/** One round's protocol parameters, once the number of sampled nodes is known: what the setup stage sends each node. */
+export type SecAggRoundParams = SetupParams;
 
 /**
  * Flower's setup_stage arithmetic (Python's round, halves to even): a share of the nodes becomes a count (made odd, or all nodes when it comes to 2
