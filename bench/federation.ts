@@ -79,8 +79,11 @@ export async function measure(
       (aggregator) => aggregator.events.on((event) => event.type === 'round-done' && onRoundDone(event.record)),
     );
     const result = await federation.run();
-    if (result.records.some((record) => record.status !== 'completed'))
-      throw new Error(`${model.label} over ${transport}: a round did not complete`);
+    const failed = result.records.filter((record) => record.status !== 'completed');
+    if (failed.length > 0) {
+      const why = failed.map((record) => `round ${record.round}: ${record.reason ?? 'no reason given'}`).join('; ');
+      throw new Error(`${model.label} over ${transport}, ${sites.length} parties: ${failed.length} round(s) did not complete (${why})`);
+    }
     return { summary: summarise(costs.slice(1), model.parameters, sites.length), records: result.records.slice(1) };
   } finally {
     await federation?.close();
