@@ -81,7 +81,14 @@ export async function measure(
     const result = await federation.run();
     const failed = result.records.filter((record) => record.status !== 'completed');
     if (failed.length > 0) {
-      const why = failed.map((record) => `round ${record.round}: ${record.reason ?? 'no reason given'}`).join('; ');
+      // The round's reason, and its first node dropped or reply refused: usually the cause.
+      const firstProblem = ({ train }: RoundRecord) => train.dropped[0] ?? train.refused[0];
+      const why = failed
+        .map((record) => {
+          const problem = firstProblem(record);
+          return `round ${record.round}: ${record.reason ?? 'no reason given'}${problem ? ` (first: node ${problem.node}, ${problem.reason})` : ''}`;
+        })
+        .join('; ');
       throw new Error(`${model.label} over ${transport}, ${sites.length} parties: ${failed.length} round(s) did not complete (${why})`);
     }
     return { summary: summarise(costs.slice(1), model.parameters, sites.length), records: result.records.slice(1) };
