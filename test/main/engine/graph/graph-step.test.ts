@@ -122,11 +122,14 @@ forEachBackend(() => {
         shape: [16, 16, 1],
         steps: 3,
       },
+      // RMSProp divides by the gradient's running size, as Adam does, so an offset whose gradient a flip moved also moves
+      // by about the learning rate: a shortcut BatchNorm's offset was once 10.3% apart (CI); each weight is held to 20%.
       {
         name: 'resnet, rmsprop',
         section: { builtin: 'resnet', width: 8, optimizer: 'rmsprop', learning_rate: 0.001 },
         shape: [16, 16, 1],
         steps: 3,
+        worstGap: 0.2,
       },
       // One step: MobileNetV2 on 8 small images is chaotic (a 1e-6 nudge to its weights moves tfjs's own eager loss by
       // 0.3% at step 2 and 15% at step 3), and with Adam the BatchNorm offsets whose gradient is 0 up to rounding (a
@@ -139,12 +142,12 @@ forEachBackend(() => {
         wholeOnly: true,
       },
     ];
-    for (const { name, section, shape, steps, wholeOnly } of cases) {
+    for (const { name, section, shape, steps, wholeOnly, worstGap = 0.1 } of cases) {
       it(`trains ${name} as tfjs's eager step does: the same losses, weights and moving statistics`, async () => {
         const models = await twins(section, shape);
         const { eagerLosses, graphLosses, worst, total, update } = await runBoth(models, shape, steps);
         expectClose(graphLosses, eagerLosses, 1e-4);
-        if (!wholeOnly) expect(worst.gap, worst.name).toBeLessThan(0.1);
+        if (!wholeOnly) expect(worst.gap, worst.name).toBeLessThan(worstGap);
         expect(total).toBeLessThan(wholeOnly ? 1e-3 : 1e-4);
         expect(update).toBeLessThan(wholeOnly ? 0.1 : 1e-2);
         for (const m of models) m.dispose();

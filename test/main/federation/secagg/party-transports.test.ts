@@ -149,12 +149,15 @@ describe.each<Case>([
     expect(worst).toBeLessThan(tolerance);
     expect(fleet.replies.refused).toEqual([]);
 
-    const audit = (await readFile(path.join(joined.dir, 'federation-audit.jsonl'), 'utf8'))
-      .trim()
-      .split('\n')
-      .map((line) => JSON.parse(line));
-    const sent = audit.filter((line) => line.direction === 'sent' && line.messageType === 'train');
-    expect(sent).toHaveLength(4);
+    const sentTrain = async () =>
+      (await readFile(path.join(joined.dir, 'federation-audit.jsonl'), 'utf8'))
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line))
+        .filter((line) => line.direction === 'sent' && line.messageType === 'train');
+    // The last reply's audit line is appended once its send completes, which can be just after the server has the reply.
+    await expect.poll(async () => (await sentTrain()).length, { timeout: 10_000 }).toBe(4);
+    const sent = await sentTrain();
     expect(sent.filter((line) => line.privacy?.masked === true)).toHaveLength(1);
   }, 180_000);
 });
