@@ -1,16 +1,14 @@
 // Runs in Node: one party's side of Flower 1.29's SecAgg+ (secaggplus_mod), a state machine over a round's four stages.
 import { randomBytes as cryptoRandomBytes, randomInt } from 'node:crypto';
 
-import { encodeNpy, type ConfigValue } from '../wire/index.js';
+import type { ConfigValue } from '../wire/index.js';
 import { fail } from './errors.js';
 import { fernetDecrypt, fernetEncrypt } from './fernet.js';
 import { generateKeyPair, privateKeyFromPem, publicKeyFromPem, sharedFernetKey, type KeyPair } from './keys.js';
-import { maskUpdate, quantizeUpdate, type FitOutcome, type Peer } from './masking.js';
-import { toInt64 } from './modular.js';
-import { Mt19937 } from './mt19937.js';
+import { maskedUpdateInThread } from './masked-update-thread.js';
+import { maskSeeds, type FitOutcome, type Peer } from './masking.js';
 import { concatSharePlaintext, separateSharePlaintext } from './plaintext.js';
 import { KEY, MAX_CIPHERTEXT_BYTES, STAGES, type Stage } from './protocol.js';
-import type { Uniform } from './quantization.js';
 import { createShares, type RandomBytes } from './shamir.js';
 import {
   readCollect,
@@ -26,8 +24,8 @@ import {
 export interface SecAggClientOptions {
   /** Seeds and Shamir coefficients; node:crypto's by default. */
   randomBytes?: RandomBytes;
-  /** Stochastic rounding draws; an MT19937 seeded from node:crypto by default (numpy's global generator in Flower). */
-  uniform?: Uniform;
+  /** Seeds each round's stochastic rounding (an MT19937, numpy's global generator in Flower); node:crypto's by default. */
+  roundingSeed?: () => number;
 }
 
 /** What one round keeps between its stages (Flower's SecAggPlusState). */
@@ -50,11 +48,11 @@ export class SecAggPlusClient {
   private stage: Stage = 'unmask';
   private round: RoundState | undefined;
   private readonly randomBytes: RandomBytes;
-  private readonly uniform: Uniform;
+  private readonly roundingSeed: () => number;
 
   constructor(options: SecAggClientOptions = {}) {
     this.randomBytes = options.randomBytes ?? cryptoRandomBytes;
-    this.uniform = options.uniform ?? mtUniform();
+    this.roundingSeed = options.roundingSeed ?? (() => randomInt(2 ** 32 - 1));
   }
 
   /**
@@ -135,7 +133,7 @@ export class SecAggPlusClient {
     ]);
   }
 
-  /** Keeps the shares sent to this node, trains, then returns the weighted, quantised, masked update. */
+  /** Keeps the shares sent to this node, trains, then returns the weighted, quantised, masked update (masked on a thread of its own). */
   private async collectMaskedVectors(round: RoundState, configs: Configs, train: () => Promise<FitOutcome>): Promise<Reply> {
     const stage = 'collect_masked_vectors';
     const { ctxts, srcs } = readCollect(configs, round.peers.size - 1);
@@ -152,10 +150,9 @@ export class SecAggPlusClient {
       return { nid: src, pk1: publicKeyFromPem(round.peers.get(src)!.pk1, `pk1 of node ${src}`) };
     });
     const fit = checkFit(await train());
-    const quantized = quantizeUpdate(fit, round.params, this.uniform);
-    const sk1 = privateKeyFromPem(round.keys1.privatePem, 'own sk1');
-    const masked = maskUpdate(quantized, round.nid, round.rdSeed, sk1, peers, round.params.modRange);
-    return new Map<string, ConfigValue>([[KEY.maskedParams, masked.map((vector, i) => encodeNpy(toInt64(vector), `masked array ${i}`))]]);
+    const masks = maskSeeds(round.nid, round.rdSeed, privateKeyFromPem(round.keys1.privatePem, 'own sk1'), peers);
+    const files = await maskedUpdateInThread({ fit, params: round.params, masks, roundingSeed: this.roundingSeed() });
+    return new Map<string, ConfigValue>([[KEY.maskedParams, files]]);
   }
 }
 
@@ -191,9 +188,4 @@ function checkFit(fit: FitOutcome): FitOutcome {
     if (!array.data.every(Number.isFinite)) fail('collect_masked_vectors', `fitres.parameters[${i}]`, 'holds a NaN or infinite weight');
   });
   return fit;
-}
-
-function mtUniform(): Uniform {
-  const generator = new Mt19937(randomInt(2 ** 32 - 1));
-  return () => generator.nextDouble();
 }

@@ -2,8 +2,8 @@
 import type { KeyObject } from 'node:crypto';
 
 import { sharedFernetKey } from './keys.js';
-import { pseudoRandGen } from './masks.js';
-import { addInPlace, reduceMod, subtractInPlace, type IntVector } from './modular.js';
+import { applyPseudoRandMasks } from './masks.js';
+import { reduceMod, type IntVector } from './modular.js';
 import { quantize, type FloatVector, type Uniform } from './quantization.js';
 import type { SetupParams } from './stage-configs.js';
 
@@ -30,25 +30,28 @@ export function quantizeUpdate(fit: FitOutcome, params: SetupParams, uniform: Un
   return [{ shape: [1], data: Float64Array.of(qRatio) }, ...arrays];
 }
 
+/** A mask to apply: the seed it is drawn from, and whether it is added (1) or subtracted (-1). */
+export interface MaskSeed {
+  seed: Uint8Array;
+  sign: 1 | -1;
+}
+
 /**
- * Adds this node's private mask (from its own seed) and one pairwise mask per peer whose shares it received (from
- * the ECDH key of sk1 and the peer's pk1): added when this node's id is the larger, subtracted otherwise, so each
- * pair cancels in the server's sum. Everything mod mod_range.
+ * This node's masks: its private one (from its own seed, added) and one pairwise mask per peer whose shares it
+ * received (seeded by the ECDH key of sk1 and the peer's pk1): added when this node's id is the larger, subtracted
+ * otherwise, so each pair cancels in the server's sum.
  */
-export function maskUpdate(
-  vectors: IntVector[],
-  nid: bigint,
-  rdSeed: Uint8Array,
-  sk1: KeyObject,
-  peers: readonly Peer[],
-  modRange: number,
-): IntVector[] {
-  const shapes = vectors.map((vector) => vector.shape);
+export function maskSeeds(nid: bigint, rdSeed: Uint8Array, sk1: KeyObject, peers: readonly Peer[]): MaskSeed[] {
+  return [
+    { seed: rdSeed, sign: 1 },
+    ...peers.map((peer): MaskSeed => ({ seed: sharedFernetKey(sk1, peer.pk1), sign: nid > peer.nid ? 1 : -1 })),
+  ];
+}
+
+/** The quantised vectors reduced mod mod_range with every mask applied. */
+export function maskUpdate(vectors: IntVector[], masks: readonly MaskSeed[], modRange: number): IntVector[] {
   const masked = vectors.map((vector) => reduceMod(vector, modRange));
-  const apply = (masks: IntVector[], add: boolean) =>
-    masks.forEach((mask, i) => (add ? addInPlace(masked[i]!, mask, modRange) : subtractInPlace(masked[i]!, mask, modRange)));
-  apply(pseudoRandGen(rdSeed, modRange, shapes), true);
-  for (const peer of peers) apply(pseudoRandGen(sharedFernetKey(sk1, peer.pk1), modRange, shapes), nid > peer.nid);
+  for (const { seed, sign } of masks) applyPseudoRandMasks(masked, seed, modRange, sign);
   return masked;
 }
 

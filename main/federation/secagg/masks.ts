@@ -1,7 +1,7 @@
 // Runs anywhere: Flower's pseudo_rand_gen: masks drawn by numpy's legacy RandomState(seed32).randint(0, mod_range - 1, dtype=int64).
 import { SecAggError } from './errors.js';
 import { Mt19937 } from './mt19937.js';
-import { elementCount, type IntVector } from './modular.js';
+import type { IntVector } from './modular.js';
 
 const TWO_32 = 2 ** 32;
 
@@ -14,14 +14,20 @@ export function seed32(seed: Uint8Array): number {
   return value >>> 0;
 }
 
-/** One mask per shape, drawn in order from one generator, each element in [0, modRange - 2] as numpy draws them. */
-export function pseudoRandGen(seed: Uint8Array, modRange: number, shapes: readonly (readonly number[])[]): IntVector[] {
+/**
+ * Flower's pseudo_rand_gen applied in place: one mask per vector, drawn in order from one generator (each element in
+ * [0, modRange - 2] as numpy draws them), added (sign 1) or subtracted (sign -1) mod modRange as it is drawn. The
+ * vectors must already lie in [0, modRange). Drawing into the vectors, rather than into mask arrays added afterwards,
+ * saves a 5M-parameter model 40 MB of allocation and one pass per mask: a party applies one mask per neighbour.
+ */
+export function applyPseudoRandMasks(vectors: readonly IntVector[], seed: Uint8Array, modRange: number, sign: 1 | -1): void {
   const draw = boundedDraw(new Mt19937(seed32(seed)), modRange);
-  return shapes.map((shape) => {
-    const data = new Float64Array(elementCount(shape));
-    for (let i = 0; i < data.length; i++) data[i] = draw();
-    return { shape: [...shape], data };
-  });
+  for (const { data } of vectors) {
+    for (let i = 0; i < data.length; i++) {
+      const value = data[i]! + sign * draw();
+      data[i] = value >= modRange ? value - modRange : value < 0 ? value + modRange : value;
+    }
+  }
 }
 
 /**

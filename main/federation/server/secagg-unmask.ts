@@ -4,8 +4,8 @@ import { createPublicKey } from 'node:crypto';
 import { fail } from '../secagg/errors.js';
 import { privateKeyFromPem, publicKeyFromPem, sharedFernetKey } from '../secagg/keys.js';
 import { roundHalfEven } from '../secagg/masking.js';
-import { pseudoRandGen } from '../secagg/masks.js';
-import { addInPlace, subtractInPlace, type IntVector } from '../secagg/modular.js';
+import { applyPseudoRandMasks } from '../secagg/masks.js';
+import type { IntVector } from '../secagg/modular.js';
 import { dequantize } from '../secagg/quantization.js';
 import { combineShares } from '../secagg/shamir.js';
 import type { SecAggRoundParams } from './secagg-config.js';
@@ -33,11 +33,7 @@ export interface UnmaskInput {
  */
 export function unmaskAggregate(input: UnmaskInput): Float64Array[] {
   const { sum, params } = input;
-  const shapes = sum.map((vector) => vector.shape);
-  for (const nid of input.active.keys()) {
-    const seed = secretOf(input, nid, 'mask seed');
-    pseudoRandGen(seed, params.modRange, shapes).forEach((mask, i) => subtractInPlace(sum[i]!, mask, params.modRange));
-  }
+  for (const nid of input.active.keys()) applyPseudoRandMasks(sum, secretOf(input, nid, 'mask seed'), params.modRange, -1);
   for (const nid of input.dead) {
     const sk1 = privateKeyFromPem(secretOf(input, nid, 'private key'), `SecAgg+ unmask: the rebuilt key of node ${nid}`);
     const pk1 = input.pk1.get(nid)!;
@@ -47,8 +43,7 @@ export function unmaskAggregate(input: UnmaskInput): Float64Array[] {
       if (!input.active.has(peer)) continue;
       const key = sharedFernetKey(sk1, publicKeyFromPem(input.pk1.get(peer)!, `pk1 of node ${peer}`));
       // The peer added this mask when its id was the larger: take it out the other way.
-      const apply = nid > peer ? addInPlace : subtractInPlace;
-      pseudoRandGen(key, params.modRange, shapes).forEach((mask, i) => apply(sum[i]!, mask, params.modRange));
+      applyPseudoRandMasks(sum, key, params.modRange, nid > peer ? 1 : -1);
     }
   }
   return dequantizeSum(sum, input);

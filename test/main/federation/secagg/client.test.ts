@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 
 import { SecAggPlusClient } from '../../../../main/federation/secagg/client.js';
 import { privateKeyFromPem, publicKeyFromPem } from '../../../../main/federation/secagg/keys.js';
-import { maskUpdate, quantizeUpdate, roundHalfEven, type FitOutcome } from '../../../../main/federation/secagg/masking.js';
+import { maskSeeds, maskUpdate, quantizeUpdate, roundHalfEven, type FitOutcome } from '../../../../main/federation/secagg/masking.js';
 import { addInPlace, type IntVector } from '../../../../main/federation/secagg/modular.js';
 import { Mt19937 } from '../../../../main/federation/secagg/mt19937.js';
 import type { Stage } from '../../../../main/federation/secagg/protocol.js';
@@ -17,7 +17,7 @@ describe('collect_masked_vectors arithmetic', () => {
     const peers = m.peers.map((peer) => ({ nid: BigInt(peer.nid), pk1: publicKeyFromPem(ascii(peer.public_pem), 'pk1') }));
     const vector = m.vector.map((v) => ({ shape: v.shape, data: Float64Array.from(v.values) }));
     const sk1 = privateKeyFromPem(ascii(m.own.private_pem), 'sk1');
-    const masked = maskUpdate(vector, BigInt(m.nid), hex(m.rd_seed), sk1, peers, m.mod_range);
+    const masked = maskUpdate(vector, maskSeeds(BigInt(m.nid), hex(m.rd_seed), sk1, peers), m.mod_range);
     expect(masked.map((v) => Array.from(v.data))).toEqual(m.masked);
   });
 
@@ -47,8 +47,7 @@ function party(index: number, lastStage?: Stage) {
     ],
     numExamples: 100 + 37 * index,
   };
-  const rounding = new Mt19937(seed + 1);
-  const client = new SecAggPlusClient({ uniform: () => rounding.nextDouble() });
+  const client = new SecAggPlusClient({ roundingSeed: () => seed + 1 });
   return { ...inProcess(IDS[index]!, client, fit, lastStage), fit, seed };
 }
 

@@ -3,9 +3,9 @@
 import { combineShares } from '../../../../main/federation/secagg/shamir.js';
 import type { SecAggPlusClient } from '../../../../main/federation/secagg/client.js';
 import { privateKeyFromPem, publicKeyFromPem, sharedFernetKey } from '../../../../main/federation/secagg/keys.js';
-import { pseudoRandGen } from '../../../../main/federation/secagg/masks.js';
+import { applyPseudoRandMasks } from '../../../../main/federation/secagg/masks.js';
 import type { FitOutcome } from '../../../../main/federation/secagg/masking.js';
-import { addInPlace, fromInt64, subtractInPlace, type IntVector } from '../../../../main/federation/secagg/modular.js';
+import { addInPlace, type IntVector } from '../../../../main/federation/secagg/modular.js';
 import type { Stage } from '../../../../main/federation/secagg/protocol.js';
 import { dequantize } from '../../../../main/federation/secagg/quantization.js';
 import { decodeNpy, type ConfigValue } from '../../../../main/federation/wire/index.js';
@@ -124,7 +124,7 @@ export async function runWorkflow(list: SimParty[], s: WorkflowSettings): Promis
     const vectors = (reply.get('masked_params') as Uint8Array[]).map((npy) => {
       const array = decodeNpy(npy);
       if (array.dtype !== 'int64') throw new Error(`masked_params are ${array.dtype}, Flower sends int64`);
-      return fromInt64(array);
+      return { shape: [...array.shape], data: Float64Array.from(array.data, (value) => Number(value)) };
     });
     if (sum) vectors.forEach((vector, i) => addInPlace(sum![i]!, vector, s.modRange));
     else sum = vectors;
@@ -159,18 +159,17 @@ async function unmaskStage(
     const [nids, shares] = [reply.get('nids') as bigint[], reply.get('shares') as Uint8Array[]];
     nids.forEach((owner, i) => collected.get(owner)!.push(shares[i]!));
   }
-  const shapes = masked.map((vector) => vector.shape);
   for (const [nid, shares] of collected) {
     if (shares.length < s.threshold) throw new Error('Not enough shares to recover secret in unmask vectors stage');
     const secret = combineShares(shares);
     if (active.has(nid)) {
-      pseudoRandGen(secret, s.modRange, shapes).forEach((mask, i) => subtractInPlace(masked[i]!, mask, s.modRange));
+      applyPseudoRandMasks(masked, secret, s.modRange, -1);
       continue;
     }
     const sk1 = privateKeyFromPem(secret, `sk1 of dead node ${nid}`);
     for (const peer of [...neighbours.get(nid)!].filter((id) => id !== nid)) {
-      const masks = pseudoRandGen(sharedFernetKey(sk1, publicKeyFromPem(publicKeys.get(peer)![0]!, 'pk1')), s.modRange, shapes);
-      masks.forEach((mask, i) => (nid > peer ? addInPlace : subtractInPlace)(masked[i]!, mask, s.modRange));
+      const key = sharedFernetKey(sk1, publicKeyFromPem(publicKeys.get(peer)![0]!, 'pk1'));
+      applyPseudoRandMasks(masked, key, s.modRange, nid > peer ? 1 : -1);
     }
   }
   const [ratios, ...weights] = masked;
