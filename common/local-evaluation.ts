@@ -71,10 +71,18 @@ function text(value: number | null): string {
   return value === null ? '' : String(value);
 }
 
-/** RFC 4180: a field with a comma, quote or line break is quoted, its quotes doubled. */
+/**
+ * RFC 4180: a field with a comma, quote or line break is quoted, its quotes doubled. A text field a spreadsheet would
+ * run as a formula (a class name such as "=HYPERLINK(...)": names come from the site's folders and label files) is
+ * kept as text with a leading apostrophe, as OWASP advises; numbers are written as they are.
+ */
 function csv(rows: string[][]): string {
-  return (
-    rows.map((row) => row.map((field) => (/[",\r\n]/.test(field) ? `"${field.replace(/"/g, '""')}"` : field)).join(',')).join('\r\n') +
-    '\r\n'
-  );
+  const cell = (value: string) => {
+    const field = FORMULA_START.test(value) && !NUMBER.test(value) ? `'${value}` : value;
+    return /[",\r\n]/.test(field) ? `"${field.replace(/"/g, '""')}"` : field;
+  };
+  return rows.map((row) => row.map(cell).join(',')).join('\r\n') + '\r\n';
 }
+
+const FORMULA_START = /^[=+\-@\t\r]/;
+const NUMBER = /^[-+]?\d+(\.\d+)?(e[-+]?\d+)?$/i;

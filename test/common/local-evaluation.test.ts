@@ -71,4 +71,22 @@ describe('CSV', () => {
       '',
     ]);
   });
+
+  it('keeps a class name a spreadsheet would run as a formula as text, and numbers as they are', () => {
+    const hostile = {
+      classes: ['=HYPERLINK("http://x")', '-1', '@SUM(A1)'],
+      confusion: [
+        [1, 0, 0],
+        [0, -0, 0],
+        [0, 0, 2],
+      ],
+    };
+    expect(confusionCsv(hostile).split('\r\n')).toEqual([
+      `true \\ predicted,"'=HYPERLINK(""http://x"")",-1,'@SUM(A1)`,
+      `"'=HYPERLINK(""http://x"")",1,0,0`,
+      '-1,0,0,0',
+      "'@SUM(A1),0,0,2",
+      '',
+    ]);
+  });
 });
