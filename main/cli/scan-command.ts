@@ -49,7 +49,8 @@ function treeLines(t: NonNullable<DicomSplitSummary['trees']>): string[] {
     `  ${t.folders.join(', ')}: ${t.files} files, ${t.images} images, ${t.nonImageCount} non-image, ${t.unreadableCount} unreadable, ` +
       `${t.notDicomCount} not DICOM (${t.headersRead} headers read, the rest from the index)`,
   ];
-  for (const f of [...t.nonImage, ...t.unreadable, ...t.notDicom].slice(0, SHOWN_PROBLEMS)) lines.push(`    ${f.path}: ${f.reason}`);
+  // The unreadable and non-image files are the listing's problems, printed under "not used": only these are not.
+  for (const f of t.notDicom.slice(0, SHOWN_PROBLEMS)) lines.push(`    ${f.path}: ${f.reason}`);
   return lines;
 }
 

@@ -104,7 +104,11 @@ describe('Dicom: one export, split by patient', () => {
     // The summary crosses to the Dataset page whole: the contract's schema keeps every key of it.
     const crossed = datasetMethods['dataset.scan'].result.parse({ file: 'party.yaml', splits: [scan] });
     expect(crossed.splits[0]!.dicom).toEqual(train);
-    expect(formatScan(scan)).toContain('patients 6, studies 6');
+    const printed = formatScan(scan);
+    expect(printed).toContain('patients 6, studies 6');
+    // Each unusable file is printed once, with its reason, and the file that is not DICOM with why.
+    for (const { path } of [...trees.nonImage, ...trees.unreadable, ...trees.notDicom])
+      expect(printed.split(`${path}:`).length - 1, path).toBe(1);
     expect(scan.listingProblemCount).toBe(8);
   });
 
