@@ -12,12 +12,17 @@ export class InvitationService {
     readonly storage: NodeKeyStorage,
     /** The config of the federation the party is in, if any: its server and CA must not change under it. */
     readonly federationFile: () => string | null,
+    /** The node key changes' turn-taking: applying may create the key, so it must not run beside a Create or Reset. */
+    readonly exclusive: <T>(task: () => Promise<T>) => Promise<T>,
   ) {}
 
   open = async ({ text }: ArgsOf<'party.openInvitation'>): Promise<ResultIn<'party.openInvitation'>> => openInvitation(text).view;
 
   /** Opened again rather than trusting what the page showed: the text checked is the text applied, at this moment. */
-  apply = async ({ file, text }: ArgsOf<'party.applyInvitation'>): Promise<ResultIn<'party.applyInvitation'>> => {
+  apply = ({ file, text }: ArgsOf<'party.applyInvitation'>): Promise<ResultIn<'party.applyInvitation'>> =>
+    this.exclusive(() => this.#apply(file, text));
+
+  #apply = async (file: string, text: string): Promise<ResultIn<'party.applyInvitation'>> => {
     const joined = this.federationFile();
     if (joined !== null)
       throw new ServiceError('failed', `cannot apply an invitation while the party is in the federation of ${joined}: leave first`);

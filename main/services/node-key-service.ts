@@ -8,8 +8,9 @@ import type { NodeKeyStorage } from './node-key-storage.js';
 import { ServiceError } from './service-errors.js';
 
 /**
- * Changes run one at a time: two Create clicks must not seal two keys under one name, one of them lost. A party in a
- * federation holds its key (it signs every call with it), so creating and resetting wait until it has left.
+ * Changes run one at a time: two Create clicks must not seal two keys under one name, one of them lost (applying an
+ * invitation, which may create the key, takes its turn through `exclusive`). A party in a federation holds its key (it
+ * signs every call with it), so creating and resetting wait until it has left.
  */
 export class NodeKeyService {
   readonly #events: EventBus;
@@ -27,7 +28,7 @@ export class NodeKeyService {
     nodeKeyOf(await loadPartyConfig(file), this.#storage);
 
   create = ({ file }: ArgsOf<'party.createNodeKey'>): Promise<ResultIn<'party.createNodeKey'>> =>
-    this.#oneAtATime(async () => {
+    this.exclusive(async () => {
       this.#refuseInFederation('create a node key');
       const created = await createNodeKey(await loadPartyConfig(file), this.#storage);
       this.#notice(
@@ -37,7 +38,7 @@ export class NodeKeyService {
     });
 
   savePublicKey = ({ file, overwrite }: ArgsOf<'party.savePublicKey'>): Promise<ResultIn<'party.savePublicKey'>> =>
-    this.#oneAtATime(async () => {
+    this.exclusive(async () => {
       const saved = await savePublicKey(await loadPartyConfig(file), this.#storage, overwrite);
       if (saved.outcome === 'written' || saved.outcome === 'replaced')
         this.#notice(`public key of node key ${saved.fingerprint} saved to ${saved.publicKeyFile}`);
@@ -45,7 +46,7 @@ export class NodeKeyService {
     });
 
   reset = ({ file, fingerprint }: ArgsOf<'party.resetNodeKey'>): Promise<ResultIn<'party.resetNodeKey'>> =>
-    this.#oneAtATime(async () => {
+    this.exclusive(async () => {
       this.#refuseInFederation('reset the node key');
       const reset = await resetNodeKey(await loadPartyConfig(file), this.#storage, fingerprint);
       this.#notice(
@@ -55,7 +56,8 @@ export class NodeKeyService {
       return reset;
     });
 
-  #oneAtATime<T>(task: () => Promise<T>): Promise<T> {
+  /** Runs `task` after every key change asked for before it has settled. */
+  exclusive<T>(task: () => Promise<T>): Promise<T> {
     const run = this.#queue.then(task);
     this.#queue = run.catch(() => undefined);
     return run;

@@ -39,7 +39,12 @@ export function createServicesHost(options: HostOptions): ServicesHost {
   const party = new PartyService(events, { nodeKeys, ...options.party }, () => config.opened ?? options.startConfig ?? null);
   const site = new SiteService(events);
   const nodeKey = new NodeKeyService(events, nodeKeys, () => party.federationFile);
-  const invitation = new InvitationService(events, nodeKeys, () => party.federationFile);
+  const invitation = new InvitationService(
+    events,
+    nodeKeys,
+    () => party.federationFile,
+    (task) => nodeKey.exclusive(task),
+  );
   const handlers: MethodHandlers = {
     'app.info': async () => ({ version: options.version, startConfig: options.startConfig ?? null, recentConfigs: recent.list() }),
     'config.open': config.open,

@@ -141,6 +141,11 @@ describe('joining by invitation', () => {
       .getByText(/is not from the pinned CA/)
       .first()
       .waitFor({ timeout: 60_000 });
+    // The status says why it is not connected while it waits to try again, not "Connecting…".
+    const status = harness.page.locator('.status[data-stage]');
+    await expect
+      .poll(() => status.innerText(), { timeout: 30_000, interval: 250 })
+      .toMatch(/is not from the pinned CA[\s\S]*trying again in/);
     await harness.screenshot('36-invitation-certificate-changed');
     expect(aggregator.events.some((event) => event.type === 'round-done')).toBe(false);
   }, 90_000);

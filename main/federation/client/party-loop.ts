@@ -53,12 +53,18 @@ export async function runParty(env: LoopEnv): Promise<void> {
   for (let failures = 0; !controls.leave;) {
     const signal = controls.startSession();
     env.setState({ type: 'connecting', attempt: 1, lastError: null, refused: false, retryInMs: null });
+    let failure: unknown;
     const nodeId = await connect(env, signal, previousNodeId).catch((error: unknown) => {
       if (!signal.aborted) env.emit({ type: 'error', message: `joining failed: ${(error as Error).message}` });
+      failure = error;
       return undefined;
     });
     if (nodeId === undefined) {
-      if (!controls.leave) await controls.idle(backoffDelay(failures++), controls.hard.signal);
+      if (controls.leave) continue;
+      const delayMs = backoffDelay(failures++);
+      // What failed stays in the status while the loop waits (a changed certificate, a refused registration), not "connecting".
+      if (!signal.aborted) env.setState(connectingState({ error: failure, attempt: failures, delayMs }));
+      await controls.idle(delayMs, controls.hard.signal);
       continue;
     }
     failures = 0;

@@ -11,6 +11,7 @@ import { invitationText } from '../../../main/federation/invitation/invitation-t
 import { InvitationService } from '../../../main/services/invitation-service.js';
 import { EventBus } from '../../../main/services/event-bus.js';
 import { KEY_FILES } from '../../../main/services/node-key-storage.js';
+import { NodeKeyService } from '../../../main/services/node-key-service.js';
 import { makeTestCertificates, type TestCertificates } from '../federation/transport/fixtures.js';
 
 let dir: string;
@@ -30,6 +31,12 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+/** The two services as the host wires them: applying takes its turn with the node key changes. */
+function services(events = new EventBus(), federationFile: () => string | null = () => null) {
+  const nodeKeys = new NodeKeyService(events, KEY_FILES, federationFile);
+  return { nodeKeys, invitations: new InvitationService(events, KEY_FILES, federationFile, (task) => nodeKeys.exclusive(task)) };
+}
+
 function invitation(ca: { pem: string } | { sha256: string }, nodeAuth: boolean): string {
   const signed = createInvitation({
     federation: 'F',
@@ -48,7 +55,7 @@ describe('party.applyInvitation', () => {
     const notices: string[] = [];
     const events = new EventBus();
     events.subscribe((event, payload) => event === 'party.notice' && notices.push((payload as { message: string }).message));
-    const service = new InvitationService(events, KEY_FILES, () => null);
+    const service = services(events).invitations;
     const pem = await readFile(certs.caFile, 'utf8');
     const first = await service.apply({ file: config, text: invitation({ pem }, true) });
     const federation = (await loadPartyConfig(config)).config.federation!;
@@ -67,11 +74,24 @@ describe('party.applyInvitation', () => {
 
   it('refuses while the party is in a federation, and refuses a bad invitation, leaving the config alone', async () => {
     const before = await readFile(config, 'utf8');
-    const joined = new InvitationService(new EventBus(), KEY_FILES, () => config);
+    const joined = services(new EventBus(), () => config).invitations;
     const pem = await readFile(certs.caFile, 'utf8');
     await expect(joined.apply({ file: config, text: invitation({ pem }, false) })).rejects.toThrow('while the party is in the federation');
-    const service = new InvitationService(new EventBus(), KEY_FILES, () => null);
+    const service = services().invitations;
     await expect(service.apply({ file: config, text: 'tributary-invite:e30' })).rejects.toThrow("the invitation's envelope");
     expect(await readFile(config, 'utf8')).toBe(before);
+  });
+
+  it('takes its turn with Create node key: clicked together, one key is made and the other is told it exists', async () => {
+    const fresh = path.join(dir, 'site', 'party-race.yaml');
+    await writeFile(fresh, (await readFile(config, 'utf8')).replace(/key_file: .*/, 'key_file: race-node-key.pem'));
+    const { nodeKeys, invitations } = services();
+    const pem = await readFile(certs.caFile, 'utf8');
+    const [applied, created] = await Promise.allSettled([
+      invitations.apply({ file: fresh, text: invitation({ pem }, false) }),
+      nodeKeys.create({ file: fresh }),
+    ]);
+    expect(applied).toMatchObject({ status: 'fulfilled', value: { keyCreated: true } });
+    expect(created).toMatchObject({ status: 'rejected', reason: { message: expect.stringContaining('already has node key') } });
   });
 });
