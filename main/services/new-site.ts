@@ -2,6 +2,7 @@
 import path from 'node:path';
 import { Document } from 'yaml';
 import { BUILTIN_INFO_SCHEMAS } from '../../common/data-config.js';
+import { INIT_HEADER } from '../../common/config-comments.js';
 import { PartyConfigSchema } from '../../common/party-config.js';
 import { validateSection } from '../config/party-config.js';
 import type { LoadedConfig } from '../config/party-config.js';
@@ -67,7 +68,7 @@ export function configText(proposal: LayoutProposal, file: string): string {
   const { name, info } = proposal.data;
   const base = path.dirname(file);
   const lines = [
-    `# Written by \`tributary init\` for ${proposal.folder}.`,
+    `${INIT_HEADER}${proposal.folder}.`,
     ...commentLines(`${name} was chosen: ${proposal.why}. (${sampledWords(proposal.sampled)}.)`),
     '# Relative paths are relative to this file. `tributary scan --config <this file>` shows what the data holds.',
     'data:',

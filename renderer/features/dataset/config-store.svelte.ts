@@ -2,6 +2,7 @@
 import type { ConfigIssue } from '../../../common/contract/config-issue.js';
 import type { ContractError } from '../../../common/contract/envelope.js';
 import { api } from '../../lib/api.js';
+import { withDataChangedNote } from '../../../common/config-comments.js';
 import { readYaml, withValue } from './yaml-edit.js';
 import type { KeyPath } from './yaml-edit.js';
 
@@ -71,8 +72,10 @@ class ConfigStore {
     this.#checkTimer = setTimeout(() => void this.#check(), CHECK_AFTER_MS);
   };
 
+  /** A data setting changed in the form also notes, under `tributary init`'s header, that what it says was found may not hold. */
   setField = (path: KeyPath, value: unknown): void => {
-    this.edit(withValue(this.text, path, value));
+    const text = withValue(this.text, path, value);
+    this.edit(path[0] === 'data' && text !== this.text ? withDataChangedNote(text) : text);
   };
 
   save = async (): Promise<void> => {
