@@ -9,6 +9,7 @@ import type { LoadedConfig } from '../config/party-config.js';
 import { parseYamlConfig } from '../config/yaml-config.js';
 import type { YamlConfig } from '../config/yaml-config.js';
 import { loadDataHandler } from '../data/handler-loader.js';
+import { memoryIssues } from './config-memory.js';
 import { missingPaths } from './config-paths.js';
 import { contractIssue } from './service-errors.js';
 
@@ -33,8 +34,8 @@ async function problems(value: Record<string, unknown>, place: Omit<LoadedConfig
   try {
     const config = validateSection(PartyConfigSchema, value, place);
     if (config.data.path === undefined) await loadDataHandler({ ...place, config });
-    // A folder that is not there is found as it is typed, not at the next scan.
-    return (await missingPaths({ ...place, config })).map(contractIssue);
+    // A folder that is not there, or a batch that cannot fit in memory, is found as it is typed, not at the next scan.
+    return [...(await missingPaths({ ...place, config })), ...memoryIssues({ ...place, config })].map(contractIssue);
   } catch (error) {
     return configIssues(error);
   }
