@@ -62,6 +62,22 @@ describe('the Dataset page', () => {
     expect(saved).toContain('# A party on the built-in ImageFolder handler');
   });
 
+  it('edits normalize in the form: mean and std per channel on one line in the YAML, then back to the default', async () => {
+    await dataset.field('normalize').selectOption({ label: 'mean, std (lists of numbers)' });
+    const mean = harness.page.getByRole('group', { name: 'normalize: mean, std' }).getByLabel('mean');
+    await mean.fill('0.286');
+    await mean.blur();
+    const std = harness.page.getByRole('group', { name: 'normalize: mean, std' }).getByLabel('std');
+    await std.fill('0.353');
+    await std.blur();
+    await dataset.waitForNoProblemBeside('normalize');
+    expect(await dataset.yamlText()).toContain('    normalize: {mean: [0.286], std: [0.353]}\n');
+    await harness.screenshot('02b-dataset-normalize');
+    await dataset.field('normalize').selectOption({ label: 'default (unit)' });
+    expect(await dataset.yamlText()).not.toContain('normalize');
+    await dataset.save();
+  });
+
   it('scans: counts per split and a histogram of the ten classes', async () => {
     await dataset.scan();
     expect(await dataset.counts('train')).toMatchObject({

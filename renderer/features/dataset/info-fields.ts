@@ -8,13 +8,22 @@ interface FieldBase {
   description?: string;
 }
 
-/** `yaml`: a value the form cannot edit well (e.g. `normalize`, a string or a mapping): it is shown, and edited in the YAML view. */
+/**
+ * The one value a choice also takes beside its names: a pair of numbers (`window`: [center, width]), one number
+ * (`slice`: a slice index), or named lists of numbers (`normalize`: mean and std per channel).
+ */
+export type ChoiceOther =
+  | { kind: 'pair'; labels: [string, string]; integer: boolean }
+  | { kind: 'number'; integer: boolean; min?: number }
+  | { kind: 'lists'; keys: string[] };
+
+/** `yaml`: a value the form cannot edit well: it is shown, and edited in the YAML view (no built-in has one today). */
 export type InfoField = FieldBase &
   (
     | { kind: 'text' }
     | { kind: 'number'; integer: boolean; min?: number; max?: number; default?: number }
     | { kind: 'boolean'; default?: boolean }
-    | { kind: 'choice'; options: string[]; default?: string; pair?: { labels: [string, string] } }
+    | { kind: 'choice'; options: (string | number)[]; default?: string | number; other?: ChoiceOther }
     | { kind: 'pair'; labels: [string, string]; min?: number }
     | { kind: 'list' }
     | { kind: 'yaml'; default?: unknown }
@@ -82,8 +91,14 @@ function fieldOf(key: string, schema: JsonSchema): InfoField {
       ...bounds(schema),
       ...(typeof schema.default === 'number' && { default: schema.default }),
     };
-  const union = choiceOrPair(schema);
-  if (union) return { ...base, kind: 'choice', ...union };
+  const union = choiceOrOther(schema);
+  if (union)
+    return {
+      ...base,
+      kind: 'choice',
+      ...union,
+      ...((typeof schema.default === 'string' || typeof schema.default === 'number') && { default: schema.default }),
+    };
   const pair = schema.prefixItems;
   if (schema.type === 'array' && pair?.length === 2 && pair.every((item) => item.type === 'integer')) {
     return {
@@ -102,22 +117,43 @@ function fieldOf(key: string, schema: JsonSchema): InfoField {
 }
 
 /**
- * A union of names and a [number, number] pair (`window`: file, a preset, minmax, zscore or [center, width]): a
- * choice of the names with the pair as one more option, its parts named by its description. Null when the union
- * holds anything else, which stays a YAML field.
+ * A union of names and at most one other value (`window`: file, a preset, minmax, zscore or [center, width]; `slice`:
+ * middle, first, last or a number; `normalize`: unit or {mean, std}): a choice of the names with the other value as
+ * one more option. Null when the union holds anything else, which stays a YAML field.
  */
-function choiceOrPair(schema: JsonSchema): { options: string[]; pair?: { labels: [string, string] } } | null {
+function choiceOrOther(schema: JsonSchema): { options: (string | number)[]; other?: ChoiceOther } | null {
   if (!schema.anyOf) return null;
-  const options: string[] = [];
-  let pair: { labels: [string, string] } | undefined;
+  const options: (string | number)[] = [];
+  let other: ChoiceOther | undefined;
   for (const member of schema.anyOf) {
-    if (typeof member.const === 'string') options.push(member.const);
-    else if (member.enum?.every((v) => typeof v === 'string')) options.push(...member.enum);
-    else if (member.prefixItems?.length === 2 && member.prefixItems.every((item) => item.type === 'number'))
-      pair = { labels: pairLabels(member.description) };
-    else return null;
+    const named = member.const !== undefined ? [member.const] : member.enum;
+    if (named?.every((v) => typeof v === 'string' || typeof v === 'number')) options.push(...(named as (string | number)[]));
+    else {
+      const found = other ? undefined : otherOf(member, schema.description);
+      if (!found) return null;
+      other = found;
+    }
   }
-  return options.length ? { options, ...(pair && { pair }) } : null;
+  return options.length ? { options, ...(other && { other }) } : null;
+}
+
+function otherOf(member: JsonSchema, parentDescription: string | undefined): ChoiceOther | undefined {
+  const numeric = (item: JsonSchema) => item.type === 'number' || item.type === 'integer';
+  const pair = member.prefixItems;
+  if (member.type === 'array' && pair?.length === 2 && pair.every(numeric))
+    return {
+      kind: 'pair',
+      labels: pairLabels(member.description ?? parentDescription),
+      integer: pair.every((item) => item.type === 'integer'),
+    };
+  if (numeric(member) && !member.enum) {
+    const { min } = bounds(member);
+    return { kind: 'number', integer: member.type === 'integer', ...(min !== undefined && { min }) };
+  }
+  const lists = Object.entries(member.properties ?? {});
+  if (member.type === 'object' && lists.length > 0 && lists.every(([, list]) => list.type === 'array' && list.items && numeric(list.items)))
+    return { kind: 'lists', keys: lists.map(([key]) => key) };
+  return undefined;
 }
 
 /** JSON Schema writes "any safe integer" as ±2^53-1, which is no bound a person needs to see. */
@@ -126,8 +162,8 @@ function bounds(schema: JsonSchema): { min?: number; max?: number } {
   return { ...(meaningful(schema.minimum) && { min: schema.minimum }), ...(meaningful(schema.maximum) && { max: schema.maximum }) };
 }
 
-/** A pair's description names its parts the way the YAML is written: "[height, width]; ...". */
+/** A pair's description names its parts the way the YAML is written: "[height, width]; ..." or "... or [from, to] inclusive". */
 function pairLabels(description: string | undefined): [string, string] {
-  const named = /^\[(\w+), (\w+)\]/.exec(description ?? '');
+  const named = /\[(\w+), (\w+)\]/.exec(description ?? '');
   return named ? [named[1]!, named[2]!] : ['first', 'second'];
 }

@@ -1,5 +1,5 @@
 // Runs in the renderer: reads a party config's YAML text, and changes one key in it while keeping the rest of the text as typed.
-import { isScalar, isSeq, parseDocument, stringify } from 'yaml';
+import { isMap, isScalar, isSeq, parseDocument, stringify } from 'yaml';
 
 export type KeyPath = readonly (string | number)[];
 type Primitive = string | number | boolean;
@@ -30,29 +30,39 @@ export function withValue(text: string, path: KeyPath, value: unknown): string {
   const doc = parseDocument(text);
   if (doc.errors.length) return text;
   const node = doc.getIn(path, true);
-  const range = (isScalar(node) || (isSeq(node) && node.flow)) && node.range ? node.range : undefined;
+  const range = (isScalar(node) || ((isSeq(node) || isMap(node)) && node.flow)) && node.range ? node.range : undefined;
   const inline = value === undefined ? undefined : inlineText(value);
-  if (range && inline !== undefined && isSeq(node) === Array.isArray(value)) {
+  if (range && inline !== undefined && shapeOf(node) === shapeOf(value)) {
     return text.slice(0, range[0]) + inline + text.slice(range[1]);
   }
   if (value === undefined) doc.deleteIn(path);
-  else doc.setIn(path, Array.isArray(value) ? flowList(doc, value) : value);
+  else doc.setIn(path, typeof value === 'object' && value !== null ? flowNode(doc, value) : value);
   return doc.toString({ flowCollectionPadding: false });
 }
 
-/** How a value is written on one line (`64`, `"a: b"`, `[28, 28]`), or undefined when it needs more than one. */
+/** A scalar, a list or a mapping, whether a parsed node or a plain value: only a like replaces like in place. */
+function shapeOf(item: unknown): 'list' | 'map' | 'scalar' {
+  if (isSeq(item) || Array.isArray(item)) return 'list';
+  return isMap(item) || (typeof item === 'object' && item !== null && !isScalar(item)) ? 'map' : 'scalar';
+}
+
+/** How a value is written on one line (`64`, `"a: b"`, `[28, 28]`, `{mean: [0.5], std: [0.25]}`), or undefined when it needs more. */
 function inlineText(value: unknown): string | undefined {
-  if (Array.isArray(value) && !value.every(isPrimitive)) return undefined;
-  if (!Array.isArray(value) && !isPrimitive(value)) return undefined;
+  if (!isInline(value)) return undefined;
   const written = stringify(value, { flowCollectionPadding: false, collectionStyle: 'flow', lineWidth: 0 }).replace(/\n$/, '');
   return written.includes('\n') ? undefined : written;
 }
 
-/** Short lists (an image size, class names) read best on one line, as the examples write them. */
-function flowList(doc: ReturnType<typeof parseDocument>, value: unknown[]) {
-  const node = doc.createNode(value);
-  node.flow = true;
-  return node;
+/** A primitive, a list of primitives, or a mapping of those: short enough for one line. */
+function isInline(value: unknown, depth = 0): boolean {
+  if (isPrimitive(value)) return true;
+  if (depth > 1 || typeof value !== 'object' || value === null) return false;
+  return Object.values(value).every((item) => (Array.isArray(item) ? item.every(isPrimitive) : isInline(item, depth + 1)));
+}
+
+/** Short lists and mappings (an image size, class names, mean and std) read best on one line, as the examples write them. */
+function flowNode(doc: ReturnType<typeof parseDocument>, value: object) {
+  return doc.createNode(value, { flow: true });
 }
 
 function isPrimitive(value: unknown): value is Primitive {

@@ -20,11 +20,16 @@ describe('infoFields', () => {
     expect(byKey.color_mode).toEqual({ key: 'color_mode', kind: 'choice', options: ['grayscale', 'rgb'], default: 'rgb' });
     expect(byKey.image_size).toMatchObject({ kind: 'pair', labels: ['height', 'width'], min: 1 });
     expect(byKey.class_names).toMatchObject({ kind: 'list' });
-    expect(byKey.normalize).toMatchObject({ kind: 'yaml', default: 'unit' });
+    expect(byKey.normalize).toMatchObject({
+      kind: 'choice',
+      options: ['unit'],
+      default: 'unit',
+      other: { kind: 'lists', keys: ['mean', 'std'] },
+    });
     expect(byKey.window).toMatchObject({
       kind: 'choice',
       options: ['file', 'lung', 'mediastinum', 'bone', 'brain', 'soft_tissue', 'minmax', 'zscore'],
-      pair: { labels: ['center', 'width'] },
+      other: { kind: 'pair', labels: ['center', 'width'], integer: false },
     });
     expect(infoFields('Idx').some((f) => f.key === 'window')).toBe(false); // IDX files are 8-bit: normalize only
   });
@@ -42,12 +47,33 @@ describe('infoFields', () => {
     expect(byKey.test_fraction).toMatchObject({ kind: 'number', integer: false, min: 0, max: 0.9, default: 0.2 });
     expect(byKey.labels).toMatchObject({ kind: 'text' });
     expect(byKey.color_mode).toMatchObject({ kind: 'choice', default: 'grayscale' });
-    expect(byKey.slice).toMatchObject({ kind: 'yaml', default: 'middle' });
+    expect(byKey.slice).toMatchObject({
+      kind: 'choice',
+      options: ['middle', 'first', 'last'],
+      default: 'middle',
+      other: { kind: 'number', integer: true, min: 0 },
+    });
     expect(
       Object.values(byKey)
         .filter((f) => !f.description)
         .map((f) => f.key),
     ).not.toContain('label_key');
+  });
+
+  it("gives the Nifti handler's axis its names and numbers, and slices a [from, to] pair of whole numbers", () => {
+    const byKey = Object.fromEntries(infoFields('Nifti').map((f) => [f.key, f]));
+    expect(byKey.axis).toEqual(
+      expect.objectContaining({ kind: 'choice', options: ['sagittal', 'coronal', 'axial', 0, 1, 2], default: 'axial' }),
+    );
+    expect(byKey.slices).toMatchObject({
+      kind: 'choice',
+      options: ['all', 'middle'],
+      other: { kind: 'pair', labels: ['from', 'to'], integer: true },
+    });
+  });
+
+  it('leaves no key of a built-in to the YAML view', () => {
+    for (const handler of BUILTIN_HANDLERS) expect(infoFields(handler).filter((f) => f.kind === 'yaml')).toEqual([]);
   });
 
   it("has the data section's own keys for every handler (on_non_finite), not the handler's name, path or info", () => {

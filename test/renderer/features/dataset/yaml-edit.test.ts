@@ -38,6 +38,16 @@ describe('withValue', () => {
     expect(readYaml(withValue(TEXT, ['data', 'name'], ['a']))).toMatchObject({ data: { name: ['a'] } });
   });
 
+  it('writes mean and std on one line, in place of a name and then of itself, and a name back in place of them', () => {
+    const stats = withValue(TEXT, ['data', 'info', 'normalize'], { mean: [0.5], std: [0.25] });
+    expect(stats).toContain('normalize: {mean: [0.5], std: [0.25]}');
+    const named = withValue(TEXT.replace('batch_size: 64 ', 'normalize: unit'), ['data', 'info', 'normalize'], { mean: [], std: [] });
+    expect(readYaml(named)).toMatchObject({ data: { info: { normalize: { mean: [], std: [] } } } });
+    const again = withValue(stats, ['data', 'info', 'normalize'], { mean: [0.5, 0.4], std: [0.25, 'x'] });
+    expect(again).toBe(stats.replace('{mean: [0.5], std: [0.25]}', '{mean: [0.5, 0.4], std: [0.25, x]}'));
+    expect(readYaml(withValue(again, ['data', 'info', 'normalize'], 'unit'))).toMatchObject({ data: { info: { normalize: 'unit' } } });
+  });
+
   it('leaves text that does not parse alone: the YAML view is where it gets fixed', () => {
     const broken = 'data:\n  name: [unclosed\n';
     expect(withValue(broken, ['data', 'name'], 'X')).toBe(broken);
