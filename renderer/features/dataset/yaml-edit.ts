@@ -37,7 +37,7 @@ export function withValue(text: string, path: KeyPath, value: unknown): string {
   }
   if (value === undefined) doc.deleteIn(path);
   else doc.setIn(path, typeof value === 'object' && value !== null ? flowNode(doc, value) : value);
-  return doc.toString({ flowCollectionPadding: false });
+  return doc.toString({ flowCollectionPadding: false, lineWidth: 0 }); // lineWidth 0: a long flow list stays on its line
 }
 
 /** A scalar, a list or a mapping, whether a parsed node or a plain value: only a like replaces like in place. */

@@ -48,6 +48,12 @@ describe('withValue', () => {
     expect(readYaml(withValue(again, ['data', 'info', 'normalize'], 'unit'))).toMatchObject({ data: { info: { normalize: 'unit' } } });
   });
 
+  it('keeps a long list on its line when adding a key rewrites the document', () => {
+    const names = Array.from({ length: 12 }, (_, i) => `class-number-${i}`);
+    const text = TEXT.replace('    batch_size: 64 ', `    class_names: [${names.join(', ')}]\n    batch_size: 64 `);
+    expect(withValue(text, ['data', 'info', 'seed'], 1)).toContain(`    class_names: [${names.join(', ')}]\n`);
+  });
+
   it('leaves text that does not parse alone: the YAML view is where it gets fixed', () => {
     const broken = 'data:\n  name: [unclosed\n';
     expect(withValue(broken, ['data', 'name'], 'X')).toBe(broken);
