@@ -145,7 +145,7 @@ describe('joining by invitation', () => {
     const status = harness.page.locator('.status[data-stage]');
     await expect
       .poll(() => status.innerText(), { timeout: 30_000, interval: 250 })
-      .toMatch(/is not from the pinned CA[\s\S]*trying again in/);
+      .toMatch(/Server certificate not trusted[\s\S]*is not from the pinned CA[\s\S]*trying again in/);
     await harness.screenshot('36-invitation-certificate-changed');
     expect(aggregator.events.some((event) => event.type === 'round-done')).toBe(false);
   }, 90_000);

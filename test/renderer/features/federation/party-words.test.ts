@@ -56,6 +56,10 @@ describe('statusWords', () => {
       detail: `${unregistered}; trying again in 8 s`,
       tone: 'attention',
     });
+    const changed = "RegisterNode failed: CERTIFICATE_CHANGED: the server's certificate is not from the pinned CA AB:CD";
+    expect(
+      statusWords(status({ state: { type: 'connecting', attempt: 2, lastError: changed, refused: false, retryInMs: 1000 } })),
+    ).toMatchObject({ title: 'Server certificate not trusted (attempt 2)', detail: `${changed}; trying again in 1 s`, tone: 'attention' });
     expect(statusWords(status({}))).toMatchObject({ phase: 'idle', title: 'Waiting for the next round', detail: 'Connected as node 7.' });
     expect(statusWords(status({ state: training, pauseRequested: true }))).toMatchObject({
       phase: 'training',
