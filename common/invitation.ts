@@ -1,5 +1,6 @@
 // Runs anywhere (the contract): the invitation a coordinator signs and a site opens: where the federation's server is, how to reach it, which CA to pin.
 import { z } from 'zod';
+import { ARCHITECTURE_KEYS, BUILTIN_MODELS, checkArchitectureKeys } from './model-config.js';
 
 /** The text form: this prefix, then the signed invitation's JSON as base64url, one line that survives an email or a chat. */
 export const INVITATION_PREFIX = 'tributary-invite:';
@@ -12,6 +13,18 @@ export const CertificateFingerprintSchema = z
   .string()
   .transform((text) => text.toUpperCase())
   .pipe(z.string().regex(/^[0-9A-F]{2}(:[0-9A-F]{2}){31}$/, 'a SHA-256 certificate fingerprint: 32 hex bytes joined by colons (AB:CD:…)'));
+
+/** The federation's architecture, when it is built in: a site's config takes it on applying, so every site trains the same one. */
+export const InvitationModelSchema = z
+  .strictObject({ builtin: z.enum(BUILTIN_MODELS), ...ARCHITECTURE_KEYS })
+  .superRefine((model, context) => checkArchitectureKeys(model, context));
+export type InvitationModel = z.infer<typeof InvitationModelSchema>;
+
+/** `resnet (depth 2, width 32)`: the architecture as the invitation names it. */
+export function describeInvitationModel(model: InvitationModel): string {
+  const keys = Object.entries(model).filter(([key]) => key !== 'builtin');
+  return keys.length ? `${model.builtin} (${keys.map(([key, value]) => `${key} ${value}`).join(', ')})` : model.builtin;
+}
 
 /** What the coordinator states; signed as the exact JSON text it travels in, so no re-encoding can change what was signed. */
 export const InvitationBodySchema = z
@@ -33,6 +46,7 @@ export const InvitationBodySchema = z
     node_auth: z
       .boolean()
       .describe('nodes are registered in advance (flower-superlink --enable-supernode-auth): the site sends its public key first'),
+    model: InvitationModelSchema.optional().describe('the built-in architecture every site trains; absent: each site names its own'),
     issued: z.iso.datetime(),
     expires: z.iso.datetime(),
   })
@@ -62,6 +76,7 @@ export const InvitationViewSchema = z.object({
   caSubject: z.string().nullable().describe("the CA certificate's subject; null when only its fingerprint came"),
   caIncluded: z.boolean(),
   nodeAuth: z.boolean(),
+  model: z.string().nullable().describe('the built-in architecture the federation trains, e.g. "resnet (depth 2)"; null when not named'),
   issuerAlgorithm: z.enum(['ed25519', 'ecdsa-p256']),
   issuerFingerprint: z.string().describe("SHA-256 of the coordinator's public key (DER), in groups of four: check it with the coordinator"),
   issued: z.string(),

@@ -20,8 +20,8 @@ export const invitationMethods = {
   }),
   'party.applyInvitation': method({
     summary:
-      "check the invitation again, write its CA beside the config and pin it, fill the config's `federation:` section from it, " +
-      'and create the node key if there is none; refused while the party is in a federation',
+      "check the invitation again, write its CA beside the config and pin it, fill the config's `federation:` section (and the " +
+      "model's architecture, when it names one) from it, and create the node key if there is none; refused while the party is in a federation",
     args: z.object({ file: ConfigFileSchema, text: InvitationTextSchema }),
     result: z.object({
       file: z.string().describe('the config written (absolute)'),
@@ -31,6 +31,12 @@ export const invitationMethods = {
         .nullable()
         .describe('the CA certificate written beside the config; null when the invitation pins a fingerprint only'),
       keyCreated: z.boolean().describe('a node key was made now; false: the config already had one'),
+      model: z
+        .enum(['added', 'changed', 'unchanged'])
+        .nullable()
+        .describe(
+          "what became of the config's `model:`: the invitation's architecture added, put in place of another, or already there; null: it names none",
+        ),
       nodeKey: NodeKeySchema,
     }),
   }),

@@ -5,7 +5,13 @@ import { BUILTIN_MODELS } from '../../common/model-config.js';
 import { Aggregator } from '../federation/server/aggregator.js';
 import { loadAggregatorConfig, type ConfigOverride } from '../federation/server/config.js';
 import { eventLine, fixedWidthLine, ROUND_COLUMNS, roundRow } from '../federation/server/round-table.js';
-import { AGGREGATOR_INVITE_OPTIONS, AGGREGATOR_INVITE_USAGE, checkInviteFlags, writeAggregatorInvitation } from './aggregator-invite.js';
+import {
+  AGGREGATOR_INVITE_OPTIONS,
+  AGGREGATOR_INVITE_USAGE,
+  checkInviteFlags,
+  invitationModelOf,
+  writeAggregatorInvitation,
+} from './aggregator-invite.js';
 import { interruptible } from './interrupts.js';
 import { table } from './table.js';
 import { UsageError } from './usage-error.js';
@@ -78,7 +84,7 @@ export async function aggregatorCommand(args: string[]): Promise<number> {
   });
   return interruptible(
     async (signal) => {
-      const invited = await writeAggregatorInvitation(values, await aggregator.start());
+      const invited = await writeAggregatorInvitation(values, await aggregator.start(), invitationModelOf(config.model));
       if (invited) console.error(invited);
       console.log(fixedWidthLine(ROUND_COLUMNS));
       const { records, runDir, finalModel } = await aggregator.run(signal);

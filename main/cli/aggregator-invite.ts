@@ -1,5 +1,7 @@
 // Runs in the CLI process: `tributary aggregator --invite FILE`: the invitation to the aggregator just started, written once it listens.
 import { readFile } from 'node:fs/promises';
+import type { InvitationModel } from '../../common/invitation.js';
+import { ARCHITECTURE_KEYS } from '../../common/model-config.js';
 import type { AggregatorAddresses } from '../federation/server/aggregator.js';
 import type { AggregatorConfig } from '../federation/server/config.js';
 import { writeInvitation } from './invite-command.js';
@@ -37,7 +39,11 @@ export function checkInviteFlags(values: InviteValues, config: AggregatorConfig)
  * The address the aggregator is bound to, unless it listens on every interface: then the sites' name for it is
  * --invite-server's to say. gRPC when it serves gRPC, else REST.
  */
-export async function writeAggregatorInvitation(values: InviteValues, addresses: AggregatorAddresses): Promise<string | undefined> {
+export async function writeAggregatorInvitation(
+  values: InviteValues,
+  addresses: AggregatorAddresses,
+  model?: InvitationModel,
+): Promise<string | undefined> {
   if (typeof values.invite !== 'string') return undefined;
   const transport = addresses.grpc ? 'grpc' : 'rest';
   const bound = (addresses.grpc ?? addresses.rest)!;
@@ -51,8 +57,16 @@ export async function writeAggregatorInvitation(values: InviteValues, addresses:
     ca: { pem: await readFile(values['invite-ca'] as string, 'utf8') },
     name: typeof values['invite-name'] === 'string' ? values['invite-name'] : `reference aggregator at ${host}`,
     nodeAuth: false,
+    ...(model && { model }),
     expires: typeof values['invite-expires'] === 'string' ? values['invite-expires'] : '30d',
     keyFile: values['invite-key'] as string,
     out: values.invite,
   });
+}
+
+/** The aggregator's architecture as an invitation names it: a built-in with its shaping keys; a model.json is each site's to have. */
+export function invitationModelOf(model: AggregatorConfig['model']): InvitationModel | undefined {
+  if (model.builtin === undefined) return undefined;
+  const keys = (Object.keys(ARCHITECTURE_KEYS) as (keyof typeof ARCHITECTURE_KEYS)[]).filter((key) => model[key] !== undefined);
+  return { builtin: model.builtin, ...Object.fromEntries(keys.map((key) => [key, model[key]])) };
 }

@@ -2,18 +2,20 @@
 import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { open, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import type { InvitationView } from '../../common/invitation.js';
-import { MAX_INVITATION_BYTES } from '../../common/invitation.js';
+import type { InvitationModel, InvitationView } from '../../common/invitation.js';
+import { InvitationModelSchema, MAX_INVITATION_BYTES } from '../../common/invitation.js';
 import { createInvitation, keyFingerprint, openInvitation } from '../federation/invitation/invitation.js';
-import { invitationJson, invitationText } from '../federation/invitation/invitation-text.js';
+import { describeIssues, invitationJson, invitationText } from '../federation/invitation/invitation-text.js';
 import { applyInvitation } from '../services/invitation-apply.js';
 import { KEY_FILES } from '../services/node-key-storage.js';
 import { UsageError } from './usage-error.js';
 
 export const INVITE_USAGE = `  tributary invite --server HOST:PORT|https://HOST:PORT [--transport grpc|rest] --ca ca.pem|--ca-sha256 AB:CD:…
-      --name NAME [--node-auth] [--expires 30d] --key coordinator.key --out invite.txt|invite.json
+      --name NAME [--node-auth] [--model resnet[:depth=2,width=32]] [--expires 30d] --key coordinator.key
+      --out invite.txt|invite.json
       sign an invitation to the federation with the coordinator's key (Ed25519 or EC P-256 PEM): the site
-      that opens it pins the CA. invite.txt is one pasteable line, invite.json the same document as JSON`;
+      that opens it pins the CA, and takes --model (a built-in) if its config names none.
+      invite.txt is one pasteable line, invite.json the same document as JSON`;
 
 export const JOIN_USAGE = `  tributary join --config party.yaml --invite invite.txt
       open an invitation, show what it trusts, and apply it: the CA written beside the config and pinned,
@@ -28,6 +30,7 @@ export interface InvitationFlags {
   ca: { pem: string } | { sha256: string };
   name: string;
   nodeAuth: boolean;
+  model?: InvitationModel;
   expires: string;
   keyFile: string;
   out: string;
@@ -43,6 +46,7 @@ export async function inviteCommand(args: string[]): Promise<number> {
       'ca-sha256': { type: 'string' },
       name: { type: 'string' },
       'node-auth': { type: 'boolean', default: false },
+      model: { type: 'string' },
       expires: { type: 'string', default: '30d' },
       key: { type: 'string' },
       out: { type: 'string' },
@@ -62,6 +66,7 @@ export async function inviteCommand(args: string[]): Promise<number> {
     ca,
     name: values.name!,
     nodeAuth: values['node-auth'],
+    ...(values.model !== undefined && { model: modelFlag(values.model) }),
     expires: values.expires,
     keyFile: values.key!,
     out: values.out!,
@@ -79,6 +84,7 @@ export async function writeInvitation(flags: InvitationFlags): Promise<string> {
     transport: flags.transport,
     ca: flags.ca,
     nodeAuth: flags.nodeAuth,
+    ...(flags.model && { model: flags.model }),
     lifetimeMs: lifetime(flags.expires),
     key,
   });
@@ -88,6 +94,18 @@ export async function writeInvitation(flags: InvitationFlags): Promise<string> {
     `invitation to ${view.federation} written to ${flags.out} (expires ${view.expires})\n${describeView(view)}\n` +
     'Tell each site this issuer fingerprint over a second channel (a phone call): it is how they know the invitation is yours'
   );
+}
+
+/** `resnet:depth=2,width=32`: a built-in and the keys that shape it, checked as a site checks them on opening. */
+export function modelFlag(text: string): InvitationModel {
+  const [builtin, keys = ''] = text.split(':', 2);
+  const pairs = keys
+    .split(',')
+    .filter(Boolean)
+    .map((pair) => pair.split('=', 2).map((part) => part.trim()));
+  const parsed = InvitationModelSchema.safeParse({ builtin, ...Object.fromEntries(pairs.map(([key, value]) => [key, Number(value)])) });
+  if (!parsed.success) throw new UsageError(`--model ${text}: ${describeIssues(parsed.error.issues)}`);
+  return parsed.data;
 }
 
 export async function joinCommand(args: string[]): Promise<number> {
@@ -101,6 +119,7 @@ export async function joinCommand(args: string[]): Promise<number> {
   console.log(
     `applied to ${applied.file}${applied.caFile ? `; CA written to ${applied.caFile}` : ''}; CA ${opened.view.caSha256} pinned\n` +
       `node key ${key.fingerprint} (${applied.keyCreated ? 'created' : 'kept'}: ${key.keyFile})\n` +
+      (applied.model ? `model ${opened.view.model} (${applied.model} in the config)\n` : '') +
       `public key to send back to the coordinator${opened.view.nodeAuth ? ' (it registers it before your first join)' : ''}:\n${key.publicKeySsh}`,
   );
   return 0;
@@ -112,6 +131,7 @@ export function describeView(view: InvitationView): string {
     `  server       ${view.server} (${view.transport})`,
     `  CA           ${view.caSha256}${view.caSubject ? ` (${view.caSubject})` : ' (fingerprint only: a CA this computer already trusts)'}`,
     `  node auth    ${view.nodeAuth ? 'yes: the coordinator registers each node key first' : 'no: nodes register themselves'}`,
+    `  model        ${view.model ?? "not named: the site's config names it"}`,
     `  issuer       ${view.issuerFingerprint} (${view.issuerAlgorithm})`,
     `  expires      ${view.expires}`,
   ].join('\n');

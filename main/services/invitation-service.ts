@@ -32,7 +32,8 @@ export class InvitationService {
       time: new Date().toISOString(),
       message:
         `invitation to ${federation} applied to ${applied.file}: server ${server}, CA ${caSha256} pinned; ` +
-        `node key ${applied.nodeKey.fingerprint}${applied.keyCreated ? ' created' : ' kept'}`,
+        `node key ${applied.nodeKey.fingerprint}${applied.keyCreated ? ' created' : ' kept'}` +
+        (applied.model && applied.model !== 'unchanged' ? `; model ${applied.invitation.model} ${applied.model}` : ''),
     });
     return applied;
   };

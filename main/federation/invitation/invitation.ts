@@ -2,7 +2,14 @@
 // signature, expiry, fields and the CA certificate checked, each failure named.
 import { createHash, createPublicKey, sign, verify, X509Certificate, type KeyObject } from 'node:crypto';
 import { fleetAddressProblem } from '../../../common/fleet-address.js';
-import { InvitationBodySchema, type InvitationBody, type InvitationView, type SignedInvitation } from '../../../common/invitation.js';
+import {
+  describeInvitationModel,
+  InvitationBodySchema,
+  type InvitationBody,
+  type InvitationModel,
+  type InvitationView,
+  type SignedInvitation,
+} from '../../../common/invitation.js';
 import { InvitationError } from './invitation-error.js';
 import { describeIssues, parseInvitationText } from './invitation-text.js';
 
@@ -16,6 +23,8 @@ export interface InvitationRequest {
   /** The CA certificate (PEM), carried whole; or only its fingerprint, for a server whose certificate a public CA signed. */
   ca: { pem: string } | { sha256: string };
   nodeAuth: boolean;
+  /** The built-in architecture the federation trains, for sites whose config names none. */
+  model?: InvitationModel;
   lifetimeMs: number;
   /** The coordinator's private key: Ed25519, or EC P-256. */
   key: KeyObject;
@@ -42,6 +51,7 @@ export function createInvitation(request: InvitationRequest): SignedInvitation {
     transport: request.transport,
     ca,
     node_auth: request.nodeAuth,
+    ...(request.model && { model: request.model }),
     issued: now.toISOString(),
     expires: new Date(now.getTime() + request.lifetimeMs).toISOString(),
   };
@@ -75,6 +85,7 @@ export function openInvitation(input: string, now = new Date()): OpenedInvitatio
     caSubject,
     caIncluded: body.ca.pem !== undefined,
     nodeAuth: body.node_auth,
+    model: body.model ? describeInvitationModel(body.model) : null,
     issuerAlgorithm: signed.issuer.algorithm,
     issuerFingerprint: keyFingerprint(issuerKey),
     issued: body.issued,

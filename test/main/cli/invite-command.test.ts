@@ -78,6 +78,21 @@ describe('tributary invite and tributary join', () => {
     expect(await readFile(config, 'utf8')).toBe(before);
   });
 
+  it("names the federation's model: join puts it in place of the config's, keeping its optimizer and comments; a bad --model is bad usage", async () => {
+    const signing = ['--ca', certs.caFile, '--key', file('coordinator.key')];
+    expect(await main([...INVITE, ...signing, '--model', 'resnet:depth=2', '--out', file('invite-model.txt')])).toBe(0);
+    expect(printed()).toContain('  model        resnet (depth 2)');
+    expect(await main(['join', '--config', config, '--invite', file('invite-model.txt')])).toBe(0);
+    expect(printed()).toContain('model resnet (depth 2) (changed in the config)');
+    const { model } = (await loadPartyConfig(config)).config;
+    expect(model).toMatchObject({ builtin: 'resnet', depth: 2, optimizer: 'adam', learning_rate: 0.001 });
+    expect(await readFile(config, 'utf8')).toContain('# weights and dropout: the same seed repeats a run exactly');
+    expect(await main(['join', '--config', config, '--invite', file('invite-model.txt')])).toBe(0);
+    expect(printed()).toContain('model resnet (depth 2) (unchanged in the config)');
+    expect(await main([...INVITE, ...signing, '--model', 'resnet:alpha=1', '--out', file('x.txt')])).toBe(2);
+    expect(complained()).toContain('--model resnet:alpha=1: alpha: only `builtin: mobilenetv2` takes `alpha`');
+  });
+
   it('writes the JSON form for a .json file, and asks for the CA as a file or a fingerprint, one of them', async () => {
     await copyFile(certs.caFile, file('ca-copy.pem'));
     expect(await main([...INVITE, '--ca', file('ca-copy.pem'), '--key', file('coordinator.key'), '--out', file('invite.json')])).toBe(0);

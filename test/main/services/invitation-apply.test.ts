@@ -94,4 +94,31 @@ describe('party.applyInvitation', () => {
     expect(applied).toMatchObject({ status: 'fulfilled', value: { keyCreated: true } });
     expect(created).toMatchObject({ status: 'rejected', reason: { message: expect.stringContaining('already has node key') } });
   });
+
+  it("adds the federation's model to a config that has none, so a new site can join without writing one", async () => {
+    const bare = path.join(dir, 'site', 'party-bare.yaml');
+    const text = await readFile(config, 'utf8');
+    await writeFile(
+      bare,
+      text.slice(0, text.search(/^model:/m)) +
+        text.slice(text.search(/^federation:/m)).replace(/key_file: .*/, 'key_file: bare-node-key.pem'),
+    );
+    expect((await loadPartyConfig(bare)).config.model).toBeUndefined();
+    const pem = await readFile(certs.caFile, 'utf8');
+    const signed = invitationText(
+      createInvitation({
+        federation: 'F',
+        server: 'localhost:9092',
+        transport: 'grpc',
+        ca: { pem },
+        nodeAuth: false,
+        model: { builtin: 'mlp' },
+        lifetimeMs: 3_600_000,
+        key,
+      }),
+    );
+    const applied = await services().invitations.apply({ file: bare, text: signed });
+    expect([applied.model, applied.invitation.model]).toEqual(['added', 'mlp']);
+    expect((await loadPartyConfig(bare)).config.model).toMatchObject({ builtin: 'mlp', optimizer: 'adam' });
+  });
 });

@@ -82,6 +82,7 @@ describe('an invitation as the coordinator signs it', () => {
       caSubject: 'CN=Tributary test ca',
       caIncluded: true,
       nodeAuth: true,
+      model: null,
       issuerAlgorithm: algorithm,
       issuerFingerprint: keyFingerprint(key()),
       issued: '2026-12-07T05:00:00.000Z',
@@ -103,6 +104,15 @@ describe('an invitation as the coordinator signs it', () => {
       NOW,
     );
     expect(view).toMatchObject({ caSha256: sha256, caIncluded: false, caSubject: null, transport: 'rest' });
+  });
+
+  it("names the federation's built-in architecture, and refuses one whose keys do not shape it", () => {
+    expect(openInvitation(invitationText(invite({ model: { builtin: 'resnet', depth: 2 } })), NOW).view.model).toBe('resnet (depth 2)');
+    expect(openInvitation(invitationText(invite({ model: { builtin: 'mlp' } })), NOW).view.model).toBe('mlp');
+    expect(() => invite({ model: { builtin: 'resnet', alpha: 0.5 } })).toThrow('only `builtin: mobilenetv2` takes `alpha`');
+    const signedOdd = signedBody({ model: { builtin: 'resnet', alpha: 0.5 } });
+    expect(refusal(invitationText(signedOdd)).message).toContain('model.alpha: only `builtin: mobilenetv2` takes `alpha`');
+    expect(refusal(invitationText(signedBody({ model: { path: '/etc/passwd' } }))).message).toContain('model');
   });
 
   it('refuses to sign what a site would refuse: an RSA key, an address the transport cannot use, a CA file that is not a CA', () => {
