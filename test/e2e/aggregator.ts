@@ -1,13 +1,15 @@
 // Test helper (Node): Tributary's reference aggregator in this process, on a free port of 127.0.0.1, running its rounds in the background.
 import path from 'node:path';
 import { Aggregator } from '../../main/federation/server/aggregator.js';
-import { AggregatorConfigSchema } from '../../main/federation/server/config.js';
+import { AggregatorConfigSchema, type AggregatorConfig } from '../../main/federation/server/config.js';
 import type { AggregatorEvent } from '../../main/federation/server/events.js';
 import type { RoundRecord } from '../../main/federation/server/metrics-history.js';
 
 export interface RunningAggregator {
   /** host:port of its gRPC Fleet API. */
   address: string;
+  /** The config it runs, as parsed. */
+  config: AggregatorConfig;
   /** Flower's run id of its run, as decimal text. */
   runId: string;
   /** Resolves once its rounds are done (or it was closed). */
@@ -40,6 +42,7 @@ export async function startAggregator(
   });
   const aggregator = new Aggregator(config, dir);
   const running: RunningAggregator = {
+    config,
     address: '',
     runId: String(aggregator.state.runId),
     done: Promise.resolve(),
