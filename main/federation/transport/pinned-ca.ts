@@ -40,6 +40,15 @@ export function withPinnedCaMessages(transport: FleetTransport, pin: string): Fl
     call: (rpc, request, options) =>
       transport.call(rpc, request, options).catch((error: unknown) => {
         if (!(error instanceof TransportError) || !isCertificateFailure(error)) throw error;
+        if (isValidityFailure(error))
+          throw new TransportError(
+            rpc,
+            'CERTIFICATE_EXPIRED',
+            "the server's certificate has expired, or is not valid yet: the coordinator renews it, or this computer's clock is wrong. " +
+              `Nothing was sent (${error.code}: ${error.details})`,
+            false,
+            { cause: error },
+          );
         throw new TransportError(
           rpc,
           'CERTIFICATE_CHANGED',
@@ -62,6 +71,11 @@ function isCertificateFailure(error: TransportError): boolean {
   if (error.code.startsWith('HTTP ') || (error.code in GrpcStatus && error.code !== 'UNAVAILABLE')) return false;
   if (/altname|does not match certificate|ERR_TLS_CERT_ALTNAME/i.test(text)) return false;
   return /certificate|self[- ]signed|unable to verify|pinned CA|UNABLE_TO_|CERT_/i.test(text);
+}
+
+/** A certificate outside its dates: OpenSSL says so only once it found a trusted issuer, so this is not a certificate from a stranger CA. */
+function isValidityFailure(error: TransportError): boolean {
+  return /CERT_HAS_EXPIRED|CERT_NOT_YET_VALID|certificate has expired|certificate is not yet valid/i.test(`${error.code} ${error.details}`);
 }
 
 function chainOf(certificate: PeerCertificate): PeerCertificate[] {

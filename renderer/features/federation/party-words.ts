@@ -51,8 +51,8 @@ export function statusWords(status: PartyStatus): StatusWords {
       }
       if (!state.lastError) return { phase, title: 'Connecting…', detail: 'Making this node known to the server.', tone: 'waiting' };
       // A refusal is the server answering (a key not registered yet, a stale session): not a network problem to chase.
-      // A certificate not from the pinned CA is neither: the site refuses the server (the code is in every such message).
-      const title = state.lastError.includes('CERTIFICATE_CHANGED')
+      // A certificate not from the pinned CA, or out of date, is neither: the site refuses the server (the code is in the message).
+      const title = /CERTIFICATE_(CHANGED|EXPIRED)/.test(state.lastError)
         ? `Server certificate not trusted (attempt ${state.attempt})`
         : state.refused
           ? `Refused by the server (attempt ${state.attempt})`

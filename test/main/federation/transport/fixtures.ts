@@ -167,6 +167,46 @@ export function makeServerCertificate(
   return { certFile: path.join(dir, `${name}.pem`), keyFile: path.join(dir, `${name}.key`) };
 }
 
+/**
+ * A server certificate for 127.0.0.1 and localhost from the CA `<ca>.pem`, valid only on 2024-01-01: expired. `openssl x509`
+ * in OpenSSL 3.0 cannot set a start date, `openssl ca` can, from a throwaway database of its own.
+ */
+export function makeExpiredServerCertificate(dir: string, ca: string, name: string): { certFile: string; keyFile: string } {
+  openssl(dir, 'req', ...EC_KEY, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', '/CN=localhost');
+  writeFileSync(path.join(dir, `${name}.ext`), 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
+  const database = (file: string) => path.join(dir, `${name}.${file}`);
+  writeFileSync(database('index'), '');
+  writeFileSync(database('serial'), '01\n');
+  writeFileSync(
+    database('cnf'),
+    `[ca]\ndefault_ca=expired\n[expired]\ndatabase=${database('index')}\nnew_certs_dir=${dir}\nserial=${database('serial')}\n` +
+      'default_md=sha256\npolicy=any\n[any]\ncommonName=supplied\n',
+  );
+  openssl(
+    dir,
+    'ca',
+    '-batch',
+    '-config',
+    database('cnf'),
+    '-in',
+    `${name}.csr`,
+    '-out',
+    `${name}.pem`,
+    '-notext',
+    '-cert',
+    `${ca}.pem`,
+    '-keyfile',
+    `${ca}.key`,
+    '-startdate',
+    '20240101000000Z',
+    '-enddate',
+    '20240102000000Z',
+    '-extfile',
+    `${name}.ext`,
+  );
+  return { certFile: path.join(dir, `${name}.pem`), keyFile: path.join(dir, `${name}.key`) };
+}
+
 export const LOOPBACK = { host: '127.0.0.1', port: 0 } as const;
 
 /** Either transport's server on a free loopback port; plain text unless TLS files are given. */

@@ -12,6 +12,7 @@ import type { FleetServer } from '../../../../main/federation/transport/server-o
 import {
   echoed,
   echoHandler,
+  makeExpiredServerCertificate,
   makeServerCertificate,
   makeTestCertificates,
   startServer,
@@ -27,11 +28,14 @@ let otherPin: string;
 let bothCasFile: string;
 /** The same server, its certificate now signed by the other CA: what a changed certificate looks like. */
 let changed: { certFile: string; keyFile: string };
+/** The same server, its certificate from the pinned CA but expired: not renewed in time. */
+let expired: { certFile: string; keyFile: string };
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'tributary-pin-'));
   certs = makeTestCertificates(dir);
   changed = makeServerCertificate(dir, 'other-ca', 'changed-server');
+  expired = makeExpiredServerCertificate(dir, 'ca', 'expired-server');
   pin = new X509Certificate(await readFile(certs.caFile)).fingerprint256;
   otherPin = new X509Certificate(await readFile(certs.otherCaFile)).fingerprint256;
   bothCasFile = path.join(dir, 'both.pem');
@@ -49,13 +53,16 @@ function options(kind: TransportKind, port: number, security: TransportSecurity)
 describe.each<TransportKind>(['grpc', 'rest'])('%s with a pinned CA', (kind) => {
   let pinned: FleetServer;
   let moved: FleetServer;
+  let lapsed: FleetServer;
   beforeAll(async () => {
     pinned = await startServer(kind, echoHandler, { certFile: certs.certFile, keyFile: certs.keyFile });
     moved = await startServer(kind, echoHandler, changed);
+    lapsed = await startServer(kind, echoHandler, expired);
   });
   afterAll(async () => {
     await pinned.close();
     await moved.close();
+    await lapsed.close();
   });
 
   it('reaches the server whose certificate the pinned CA signed', async () => {
@@ -70,6 +77,15 @@ describe.each<TransportKind>(['grpc', 'rest'])('%s with a pinned CA', (kind) => 
     expect(error.code).toBe('CERTIFICATE_CHANGED');
     expect(error.retryable).toBe(false);
     expect(error.message).toContain(`the server's certificate is not from the pinned CA ${pin}`);
+    client.close();
+  });
+
+  it('refuses an expired certificate from the pinned CA as expired, not as a changed certificate', async () => {
+    const client = await createTransport(options(kind, lapsed.port, { rootCertificatesFile: certs.caFile, pinnedCaSha256: pin }));
+    const error = await transportFailure(client.call('RegisterNode', new Uint8Array([1])));
+    expect(error.code).toBe('CERTIFICATE_EXPIRED');
+    expect(error.message).toContain("the server's certificate has expired, or is not valid yet");
+    expect(error.message).not.toContain('not from the pinned CA');
     client.close();
   });
 
