@@ -17,7 +17,7 @@ export interface LauncherDeps {
   print: (text: string) => void;
 }
 
-export const CONSOLE_HINT = 'npm run tributary -- console --config path/to/party.yaml';
+export const CONSOLE_HINT = 'npm run tributary -- console   (add --config path/to/party.yaml to open one; without it, New site starts one)';
 
 /** Exit code: Electron's own, or 1 when it cannot start (after saying why). */
 export async function launchDesktop(deps: LauncherDeps): Promise<number> {

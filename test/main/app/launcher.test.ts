@@ -40,7 +40,7 @@ describe('launchDesktop', () => {
     expect(await launchDesktop(d)).toBe(1);
     expect(printed()).toContain('the Electron binary is not here and could not be downloaded (Electron failed to install correctly.');
     expect(printed()).not.toContain('stack...');
-    expect(printed()).toContain('npm run tributary -- console --config');
+    expect(printed()).toContain('npm run tributary -- console ');
   });
 
   it('when Electron cannot run (no binary, missing libraries, killed as it starts): says so', async () => {
