@@ -17,3 +17,11 @@ export function withDataChangedNote(text: string): string {
   lines.splice(end + 1, 0, DATA_CHANGED_NOTE);
   return lines.join('\n');
 }
+
+/** `text` without DATA_CHANGED_NOTE: the data settings are back to what was saved. */
+export function withoutDataChangedNote(text: string): string {
+  return text
+    .split('\n')
+    .filter((line) => line !== DATA_CHANGED_NOTE)
+    .join('\n');
+}

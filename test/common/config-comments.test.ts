@@ -1,6 +1,6 @@
 // Tests (Node): the note the Dataset page adds under `tributary init`'s header once a data setting changes, on init's own text.
 import { describe, expect, it } from 'vitest';
-import { DATA_CHANGED_NOTE, withDataChangedNote } from '../../common/config-comments.js';
+import { DATA_CHANGED_NOTE, withDataChangedNote, withoutDataChangedNote } from '../../common/config-comments.js';
 import type { LayoutProposal } from '../../main/data/layout/recognise.js';
 import { configText } from '../../main/services/new-site.js';
 import { withValue } from '../../renderer/features/dataset/yaml-edit.js';
@@ -26,6 +26,7 @@ describe('withDataChangedNote', () => {
       withValue(written, ['data', 'info', 'train'], '/mnt/other/train').split('\n'),
     );
     expect(withDataChangedNote(withValue(edited, ['data', 'info', 'test'], '/mnt/other/test')).split(DATA_CHANGED_NOTE).length).toBe(2);
+    expect(withoutDataChangedNote(edited)).toBe(withValue(written, ['data', 'info', 'train'], '/mnt/other/train'));
   });
 
   it('leaves a config that init did not write alone', () => {

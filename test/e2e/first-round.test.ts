@@ -2,60 +2,44 @@
 // whole first run: a console started with no config, New site from the data folder, party.yaml written, the coordinator's invitation
 // opened and applied (CA pinned, model and node key filled in), Join, and the site's first round completed; a screenshot per step.
 import { generateKeyPairSync } from 'node:crypto';
-import { existsSync, promises as fsp } from 'node:fs';
+import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { invitationModelOf, writeAggregatorInvitation } from '../../main/cli/aggregator-invite.js';
 import { loadPartyConfig } from '../../main/config/party-config.js';
-import { startConsole } from '../../main/console/start-console.js';
-import type { RunningConsole } from '../../main/console/start-console.js';
-import { tempDir } from '../fixtures/corpus.js';
 import { makeTestCertificates } from '../main/federation/transport/fixtures.js';
 import { startAggregator } from './aggregator.js';
 import type { RunningAggregator } from './aggregator.js';
-import { CHROMIUM, SCREENSHOTS } from './harness.js';
+import { openConsole } from './harness.js';
+import type { Harness } from './harness.js';
 import { AppShell } from './pages/app-shell.js';
 import { DatasetPage } from './pages/dataset-page.js';
 import { FederationPage } from './pages/federation-page.js';
 
-const SAMPLE = path.resolve('assets/fashion-mnist-sample');
-let dir: string;
 let aggregator: RunningAggregator;
-let running: RunningConsole;
-let browser: Browser;
+let harness: Harness;
 let page: Page;
-const problems: string[] = [];
-const file = (name: string) => path.join(dir, name);
-const screenshot = (name: string) => page.screenshot({ path: path.join(SCREENSHOTS, `first-round-${name}.png`), fullPage: true });
+const file = (name: string) => path.join(harness.dir, name);
+const screenshot = (name: string) => harness.screenshot(`first-round-${name}`);
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`the end-to-end tests drive Debian's chromium at ${CHROMIUM}: apt-get install chromium`);
-  dir = await tempDir('tributary-e2e-first-round-');
-  await fsp.cp(SAMPLE, file('data'), { recursive: true });
-  const certs = makeTestCertificates(dir);
-  aggregator = await startAggregator(dir, { rounds: 40, tls: { cert: certs.certFile, key: certs.keyFile } });
+  harness = await openConsole({ empty: true });
+  page = harness.page;
+  await fsp.cp(path.resolve('assets/fashion-mnist-sample'), file('data'), { recursive: true });
+  const certs = makeTestCertificates(harness.dir);
+  aggregator = await startAggregator(harness.dir, { rounds: 40, tls: { cert: certs.certFile, key: certs.keyFile } });
   // The coordinator's side: its signing key, and the invitation the aggregator writes (its model, mlp, named in it).
   await fsp.writeFile(file('coordinator.key'), generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }));
   await writeAggregatorInvitation(
     { invite: file('invite.txt'), 'invite-key': file('coordinator.key'), 'invite-ca': certs.caFile, 'invite-name': 'First study' },
-    { grpc: aggregator.address, runDir: dir },
+    { grpc: aggregator.address, runDir: harness.dir },
     invitationModelOf(aggregator.config.model),
   );
-  await fsp.mkdir(SCREENSHOTS, { recursive: true });
-  running = await startConsole({});
-  browser = await chromium.launch({ executablePath: CHROMIUM });
-  page = await browser.newPage({ viewport: { width: 1024, height: 768 }, colorScheme: 'light' });
-  page.on('console', (message) => message.type() === 'error' && problems.push(`console: ${message.text()}`));
-  page.on('pageerror', (error) => problems.push(`uncaught: ${error.message}`));
-  await page.goto(running.url);
 }, 60_000);
 afterAll(async () => {
-  await browser?.close();
-  await running?.close();
   await aggregator?.close();
-  await fsp.rm(dir, { recursive: true, force: true });
+  await harness?.close();
 });
 
 describe('a new site, from an empty start to its first round', () => {
@@ -67,10 +51,10 @@ describe('a new site, from an empty start to its first round', () => {
     await page.getByRole('heading', { name: 'Proposal: ImageFolder' }).waitFor();
     await new DatasetPage(page).split('test').waitFor({ timeout: 60_000 });
     await screenshot('02-proposal-and-scan');
-    await page.getByLabel('Write party.yaml to').fill(file('party.yaml'));
+    await page.getByLabel('Write party.yaml to').fill(harness.config);
     await page.getByRole('button', { name: 'Write and open' }).click();
     await page.getByRole('heading', { level: 1, name: 'Dataset' }).waitFor();
-    expect((await loadPartyConfig(file('party.yaml'))).config).not.toHaveProperty('model');
+    expect((await loadPartyConfig(harness.config)).config).not.toHaveProperty('model');
     await screenshot('03-dataset');
   });
 
@@ -87,7 +71,7 @@ describe('a new site, from an empty start to its first round', () => {
     await page.getByRole('button', { name: 'Apply to this config' }).click();
     await page.getByTestId('pinned-ca').waitFor();
     expect(await page.getByRole('status').filter({ hasText: 'Applied.' }).innerText()).toContain("trains the federation's model, mlp");
-    const { config } = await loadPartyConfig(file('party.yaml'));
+    const { config } = await loadPartyConfig(harness.config);
     expect(config.model).toMatchObject({ builtin: 'mlp' });
     expect(config.federation).toMatchObject({ server: aggregator.address, transport: 'grpc', insecure: false });
     await screenshot('05-invitation-applied');
@@ -110,6 +94,6 @@ describe('a new site, from an empty start to its first round', () => {
     await new AppShell(page).goTo('Federation');
     await federation.button('Leave now').click();
     await federation.waitForStage('out');
-    expect(problems).toEqual([]);
+    expect(harness.problems).toEqual([]);
   }, 180_000);
 });

@@ -13,7 +13,9 @@ const EXAMPLE = path.resolve('examples/image-folder/party.yaml');
 
 export interface Harness {
   page: Page;
-  /** The temp copy the app edits and saves. */
+  /** The temp folder of this run, removed at close. */
+  dir: string;
+  /** The temp copy the app edits and saves (with `empty`, where a config would be: not written). */
   config: string;
   /** The console's address, with its access token. */
   url: string;
@@ -32,22 +34,27 @@ interface ConsoleOptions {
   site?: (dir: string) => Promise<void>;
   /** The page the browser opens first, as a bookmark or a reload would: `#/federation`. */
   at?: string;
+  /** A console started with no config at all, as a new site's first start is. */
+  empty?: boolean;
 }
 
 /**
  * The example is copied before anything edits it; its data paths, relative to examples/, become absolute so the
  * copy reads the same images (every comment stays, the copy is the file a person would have).
  */
-export async function openConsole({ edit = (yaml) => yaml, site, at = '' }: ConsoleOptions = {}): Promise<Harness> {
+export async function openConsole({ edit = (yaml) => yaml, site, at = '', empty = false }: ConsoleOptions = {}): Promise<Harness> {
   if (!existsSync(CHROMIUM)) throw new Error(`the end-to-end tests drive Debian's chromium at ${CHROMIUM}: apt-get install chromium`);
   const dir = await tempDir('tributary-e2e-');
   const config = path.join(dir, 'party.yaml');
-  const example = await fsp.readFile(EXAMPLE, 'utf8');
-  await fsp.writeFile(config, edit(example.replaceAll('../../assets/', `${path.resolve('assets')}/`)));
+  if (!empty) {
+    const example = await fsp.readFile(EXAMPLE, 'utf8');
+    await fsp.writeFile(config, edit(example.replaceAll('../../assets/', `${path.resolve('assets')}/`)));
+  }
   await site?.(dir);
   await fsp.mkdir(SCREENSHOTS, { recursive: true });
 
-  let running: RunningConsole = await startConsole({ config });
+  const start = () => startConsole(empty ? {} : { config });
+  let running: RunningConsole = await start();
   const browser: Browser = await chromium.launch({ executablePath: CHROMIUM });
   const page = await browser.newPage({ viewport: { width: 1024, height: 768 }, colorScheme: 'light' });
   const problems: string[] = [];
@@ -57,13 +64,14 @@ export async function openConsole({ edit = (yaml) => yaml, site, at = '' }: Cons
   await page.goto(`${running.url}${at}`);
   const harness: Harness = {
     page,
+    dir,
     config,
     url: running.url,
     problems,
     screenshot: async (name) => void (await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true })),
     restartConsole: async () => {
       await running.close();
-      running = await startConsole({ config });
+      running = await start();
       harness.url = running.url;
     },
     close: async () => {

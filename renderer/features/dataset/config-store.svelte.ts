@@ -2,7 +2,7 @@
 import type { ConfigIssue } from '../../../common/contract/config-issue.js';
 import type { ContractError } from '../../../common/contract/envelope.js';
 import { api } from '../../lib/api.js';
-import { withDataChangedNote } from '../../../common/config-comments.js';
+import { DATA_CHANGED_NOTE, withDataChangedNote, withoutDataChangedNote } from '../../../common/config-comments.js';
 import { readYaml, withValue } from './yaml-edit.js';
 import type { KeyPath } from './yaml-edit.js';
 
@@ -72,11 +72,20 @@ class ConfigStore {
     this.#checkTimer = setTimeout(() => void this.#check(), CHECK_AFTER_MS);
   };
 
-  /** A data setting changed in the form also notes, under `tributary init`'s header, that what it says was found may not hold. */
   setField = (path: KeyPath, value: unknown): void => {
     const text = withValue(this.text, path, value);
-    this.edit(path[0] === 'data' && text !== this.text ? withDataChangedNote(text) : text);
+    this.edit(path[0] === 'data' ? this.#noteDataChange(text) : text);
   };
+
+  /**
+   * Data settings that differ from the saved ones get a note under `tributary init`'s header that what it says was found
+   * may not hold; set back as they were saved, the note goes again (unless it was saved too).
+   */
+  #noteDataChange(text: string): string {
+    const data = (source: string) => JSON.stringify(readYaml(source)?.['data']);
+    if (data(text) !== data(this.savedText)) return withDataChangedNote(text);
+    return this.savedText.includes(DATA_CHANGED_NOTE) ? text : withoutDataChangedNote(text);
+  }
 
   save = async (): Promise<void> => {
     if (!this.file) return;
