@@ -225,6 +225,11 @@ export const NiftiInfoSchema = z
       .min(0)
       .default(256)
       .describe('MB of whole volumes the decode threads keep between batches, so a shuffled epoch reads each once per thread; 0: none'),
+    salt_dir: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("where the site's hashing salt is kept; default: the cache folder. A Dicom config with its own index_dir: the same folder"),
     ...GeneratorOptionsSchema,
     image_size: z.tuple([positiveInt, positiveInt]).optional().describe('[height, width]; default: the first volume’s slice size'),
     // A volume is gray: one channel unless an ImageNet-style model wants it repeated to three.

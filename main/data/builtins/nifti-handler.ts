@@ -36,7 +36,8 @@ export class Nifti extends DataHandler {
     for (const key of keys) sets.push(await this.#readSet(info, key));
     const classNames = info.class_names ?? [...new Set(sets.flatMap((set) => set.volumes.map((v) => v.label)))].sort(compareNames);
     if (classNames.length === 0) throw infoError(keys[0]!, 'no labelled volume could be read');
-    const saltDir = defaultSaltDir();
+    // One salt for the site: a subject hashes the same here as under a Dicom handler kept in the same folder.
+    const saltDir = info.salt_dir ? resolveFrom(this.context.baseDir, info.salt_dir) : defaultSaltDir();
     const hasher = await siteHasher(saltDir).catch((error: Error) => {
       throw infoError(keys[0]!, `cannot keep the site's hashing salt in ${saltDir}: ${error.message}`, error);
     });

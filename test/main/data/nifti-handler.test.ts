@@ -274,6 +274,14 @@ describe('Nifti: subject hashes', () => {
     expect(rekeyed.patient).toBe(patient);
     expect(rekeyed.hash).not.toBe(hash);
   });
+
+  it("keep the salt in salt_dir when given: a Dicom config's own index_dir, so a patient has one hash under both", async () => {
+    const saltDir = path.join(dir, 'site-index');
+    const { train } = await open({ path: 'all.csv', subject_column: 'patient', test_fraction: 0, salt_dir: saltDir });
+    const [, file, hash] = /^(\S+) slice .*\(subject #([0-9a-f]{16})\)$/.exec(train!.describeSample(0))!;
+    expect(hash).toBe((await siteHasher(saltDir)).hash(patientOf.get(path.basename(file!))!));
+    expect(hash).not.toBe((await siteHasher(defaultSaltDir())).hash(patientOf.get(path.basename(file!))!));
+  });
 });
 
 describe('Nifti: preview', () => {
