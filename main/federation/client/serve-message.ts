@@ -127,7 +127,7 @@ async function answerFor(
   context: ServeContext,
 ): Promise<{ message?: Message; answer: Answer }> {
   const { client, nodeId, signal, audit } = context;
-  const declined = context.declining();
+  const declined = context.declining() ?? (await context.work.review?.declinedRun(String(metadata.runId))) ?? null;
   if (declined !== null) {
     // Its objects are not fetched: a paused site should not pull a model it will not use.
     const reason = `this site declined "${metadata.messageType}": ${declined}`;

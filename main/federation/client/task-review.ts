@@ -107,6 +107,13 @@ export class TaskReview extends EventEmitter<{ changed: [] }> {
     return this.#wait(summary, message, outside);
   }
 
+  /** Why a message of this run is declined before its objects are pulled (the run was declined), else null. */
+  async declinedRun(runId: string): Promise<string | null> {
+    if (this.section.mode === 'off') return null;
+    const known = await this.#known(runId);
+    return known?.decision === 'declined' ? declinedWords(known.runId, known.reason) : null;
+  }
+
   /** The operator's answer for a run (the one waiting, or any other ahead of time); remembered across restarts. */
   async decide(runId: string, approve: boolean, reason?: string): Promise<void> {
     const why = approve ? null : declineReason(reason);

@@ -125,7 +125,15 @@ describe('task review with the reference aggregator', () => {
         { state: 'waiting', by: null, reason: null, task: { runId } },
         { state: 'declined', by: 'operator', reason: reason.replace('this site declined "train": ', '') },
       ]);
-      const sent = (await readAuditLog(path.join(dir, 'federation-audit.jsonl'))).filter((entry) => entry.direction === 'sent');
+      const lines = await readAuditLog(path.join(dir, 'federation-audit.jsonl'));
+      // The declined run's second model is not even pulled: its received line carries no bytes, and the reason.
+      expect(
+        lines.filter((entry) => entry.direction === 'received' && !entry.review).map((entry) => [entry.bytes > 0, entry.error]),
+      ).toEqual([
+        [true, null],
+        [false, reason],
+      ]);
+      const sent = lines.filter((entry) => entry.direction === 'sent');
       expect(sent.map((entry) => [entry.outcome, entry.error])).toEqual([
         ['declined', reason],
         ['declined', reason],

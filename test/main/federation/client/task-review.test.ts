@@ -202,9 +202,12 @@ describe('TaskReview', () => {
     await review.decide('7', false, '  a\n  reason  ');
     const declined = "run 7 was declined by this site's operator: a reason";
     expect(await review.admit(trainTask(), where, facts)).toBe(declined);
+    expect(await review.declinedRun('7')).toBe(declined);
+    expect(await review.declinedRun('8')).toBeNull();
     expect(await review.admit({ kind: 'get_parameters', style: 'legacy' }, where, facts)).toBe(declined);
     expect(await review.admit({ kind: 'get_properties', style: 'legacy' }, { ...where, runId: '8' }, facts)).toBeNull();
     await review.decide('7', true);
+    expect(await review.declinedRun('7')).toBeNull();
     expect(await review.admit(trainTask(), where, facts)).toBeNull();
     expect((await review.view()).decisions.map((run) => [run.runId, run.decision, run.reason])).toEqual([['7', 'approved', null]]);
   });
