@@ -93,6 +93,29 @@ describe('task review', () => {
     await harness.screenshot('52-task-review-approved');
     await federation.button('Leave now').click();
     await federation.waitForStage('out');
-    expect(harness.problems).toEqual([]);
   });
+
+  it("declines a new run's task with a reason: the server is told, and the run stays declined", async () => {
+    const address = aggregator.address;
+    await aggregator.close();
+    aggregator = await startAggregator(dir, { rounds: 40, listen: address }); // restarted: a new run
+    await federation.button('Join').click();
+    const { runId } = await review.waitForPending();
+    expect(runId).toBe(aggregator.runId);
+    await review.reason().fill('not the model our ethics board approved');
+    await review.button('Decline').click();
+    expect(await review.waitForDecision(runId, 'declined')).toMatch(
+      /Declined by the operator, .+: not the model our ethics board approved$/,
+    );
+    await shell.goTo('Training');
+    const round = Number(await training.waitForTraining('declined'));
+    expect(await training.trainingReason(round)).toBe(
+      `this site declined "train": run ${runId} was declined by this site's operator: not the model our ethics board approved`,
+    );
+    await shell.goTo('Federation');
+    await harness.screenshot('53-task-review-declined');
+    await federation.button('Leave now').click();
+    await federation.waitForStage('out');
+    expect(harness.problems).toEqual([]);
+  }, 90_000);
 });
