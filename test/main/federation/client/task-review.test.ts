@@ -115,6 +115,10 @@ describe('review bounds', () => {
     expect(refused.success).toBe(false);
     expect(refused.error?.issues[0]).toMatchObject({ path: ['bounds'], message: expect.stringContaining('say `mode: off` instead') });
     expect(ReviewSectionSchema.safeParse({ bounds: { max_rounds: 0 } }).success).toBe(false);
+    expect(ReviewSectionSchema.safeParse({ bounds: { max_param: 3 } }).error?.issues[0]).toMatchObject({
+      code: 'unrecognized_keys',
+      path: ['bounds'],
+    });
   });
 });
 
