@@ -175,7 +175,7 @@ export class TaskReview extends EventEmitter<{ changed: [] }> {
 
   /** While waiting: a decision written by another process (the CLI) settles it; so does a stop. */
   async #check(runId: string): Promise<void> {
-    if (this.hooks.stopRequested()) return this.cancel('the operator stopped the task in hand');
+    if (this.hooks.stopRequested()) return this.cancel('the task in hand was stopped (the site left, or lost the server)');
     const known = await this.decisions.find(runId).catch(() => undefined); // a damaged file was said when the wait began
     if (!known || this.#pending?.view.task.runId !== runId) return;
     this.#pending.settle(

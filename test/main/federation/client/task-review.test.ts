@@ -189,7 +189,7 @@ describe('TaskReview', () => {
     expect(await cancelled).toBe('it is leaving the federation');
     const stopped = review.admit(trainTask(), where, facts);
     stopNow();
-    expect(await stopped).toBe('the operator stopped the task in hand');
+    expect(await stopped).toBe('the task in hand was stopped (the site left, or lost the server)');
     expect((await review.view()).decisions).toEqual([]);
     expect((await lines()).map((line) => line.review && [line.review.state, line.review.by])).toEqual([
       ['waiting', null],
