@@ -16,30 +16,26 @@ export const LocalDpSchema = z
   })
   .transform((dp) => ({ ...dp, sensitivity: dp.sensitivity ?? 2 * dp.clipping_norm }));
 
+/** Bounds on what a round's config may ask (learning rate, local epochs, batch size): the privacy policy's, and task review's. */
+export const ServerSettingsBoundsSchema = z.strictObject({
+  learning_rate: z
+    .strictObject({
+      min: positive('lowest learning rate a round may ask for'),
+      max: positive('highest learning rate a round may ask for'),
+    })
+    .refine((r) => r.min <= r.max, { message: '`min` must not be above `max`' })
+    .optional()
+    .describe('absent: any learning rate the federation bounds allow'),
+  max_epochs: z.number().int().min(1).optional().describe('most local epochs a round may ask for; absent: any the federation bounds allow'),
+  batch_sizes: z
+    .array(z.number().int().min(1))
+    .min(1)
+    .optional()
+    .describe('the only batch sizes a round may ask for; absent: any the federation bounds allow'),
+});
+
 /** Which config keys the server may set in a round, and to what; a round asking for more is declined. */
-export const ServerMaySetSchema = z
-  .strictObject({
-    learning_rate: z
-      .strictObject({
-        min: positive('lowest learning rate a round may ask for'),
-        max: positive('highest learning rate a round may ask for'),
-      })
-      .refine((r) => r.min <= r.max, { message: '`min` must not be above `max`' })
-      .optional()
-      .describe('absent: any learning rate the federation bounds allow'),
-    max_epochs: z
-      .number()
-      .int()
-      .min(1)
-      .optional()
-      .describe('most local epochs a round may ask for; absent: any the federation bounds allow'),
-    batch_sizes: z
-      .array(z.number().int().min(1))
-      .min(1)
-      .optional()
-      .describe('the only batch sizes a round may ask for; absent: any the federation bounds allow'),
-  })
-  .prefault({});
+export const ServerMaySetSchema = ServerSettingsBoundsSchema.prefault({});
 
 export const PrivacySectionSchema = z
   .strictObject({
@@ -83,3 +79,4 @@ export const PrivacySectionSchema = z
 export type PrivacySection = z.infer<typeof PrivacySectionSchema>;
 export type PrivacySectionInput = z.input<typeof PrivacySectionSchema>;
 export type LocalDp = z.infer<typeof LocalDpSchema>;
+export type ServerSettingsBounds = z.infer<typeof ServerSettingsBoundsSchema>;

@@ -7,6 +7,7 @@ import type { EventSpec, MethodSpec } from './define.js';
 import { evaluationEvents, evaluationMethods } from './evaluation-api.js';
 import { invitationMethods } from './invitation-api.js';
 import { partyEvents, partyMethods } from './party-api.js';
+import { reviewEvents, reviewMethods } from './review-api.js';
 import { siteMethods } from './site-api.js';
 import type { Envelope } from './envelope.js';
 
@@ -21,11 +22,16 @@ export const methods = {
   ...invitationMethods,
   ...siteMethods,
   ...evaluationMethods,
+  ...reviewMethods,
 } satisfies Record<EntryName, MethodSpec>;
-export const events = { ...appEvents, ...configEvents, ...datasetEvents, ...partyEvents, ...evaluationEvents } satisfies Record<
-  EntryName,
-  EventSpec
->;
+export const events = {
+  ...appEvents,
+  ...configEvents,
+  ...datasetEvents,
+  ...partyEvents,
+  ...evaluationEvents,
+  ...reviewEvents,
+} satisfies Record<EntryName, EventSpec>;
 
 type Methods = typeof methods;
 type Events = typeof events;

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { ConfigFileSchema } from './config-api.js';
 import { event, method } from './define.js';
 import { LocalEvaluationSchema } from './evaluation-api.js';
+import { ReviewAuditSchema } from './review-api.js';
 
 const count = z.number().int().nonnegative();
 const round = z.number().int().nullable().describe("the server's round number; null when a message carried none");
@@ -42,6 +43,12 @@ const PartyStateSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('training'), ...TrainingProgressSchema.shape }),
   z.object({ type: z.literal('evaluating'), round }),
   z.object({ type: z.literal('paused'), nodeId: z.string() }),
+  z.object({
+    type: z.literal('reviewing'),
+    runId: RunIdSchema,
+    round,
+    deadline: z.string().describe("ISO-8601, UTC: the run's first message waits for the operator's approval until then (task review)"),
+  }),
 ]);
 export type PartyState = z.infer<typeof PartyStateSchema>;
 
@@ -218,6 +225,9 @@ const AuditEntrySchema = z.object({
     .optional()
     .describe('on a sent line: what became of the message'),
   privacy: PrivacyAuditSchema.optional().describe('on a sent train line whose update was clipped, noised or masked'),
+  review: ReviewAuditSchema.optional().describe(
+    "on a task review line: the message's run waits for the operator, or was approved or declined",
+  ),
 });
 export type AuditEntry = z.infer<typeof AuditEntrySchema>;
 

@@ -13,6 +13,7 @@ import { partyCommand } from './party-command.js';
 import { trainCommand } from './train-command.js';
 import { UsageError } from './usage-error.js';
 import { AGGREGATOR_USAGE, aggregatorCommand } from './aggregator-command.js';
+import { APPROVE_USAGE, approveCommand } from './approve-command.js';
 import { CONSOLE_USAGE, consoleCommand } from './console-command.js';
 import { DEMO_USAGE, demoCommand } from './demo-command.js';
 import { INIT_USAGE, initCommand } from './init-command.js';
@@ -40,9 +41,11 @@ const COMMANDS: Record<string, { usage: string; run: (args: string[]) => Promise
   party: {
     usage: `  tributary party --config party.yaml [--backend auto|tensorflow|wasm|cpu]
       join the federation in the config's federation: section and serve its rounds until Ctrl-C,
-      which leaves after the task in hand (a second Ctrl-C aborts it)`,
+      which leaves after the task in hand (a second Ctrl-C aborts it). With \`review: {mode: ask}\` a run's
+      first task waits for approval: it is printed with the \`tributary approve\` command that approves it`,
     run: party,
   },
+  approve: { usage: APPROVE_USAGE, run: approveCommand },
   join: { usage: JOIN_USAGE, run: joinCommand },
   aggregator: { usage: AGGREGATOR_USAGE, run: aggregatorCommand },
   invite: { usage: INVITE_USAGE, run: inviteCommand },

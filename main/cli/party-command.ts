@@ -7,6 +7,7 @@ import { TrainingRunner } from '../engine/train/runner.js';
 import { Party } from '../federation/client/party.js';
 import type { PartyEvent, RoundSummary, TrainingProgress } from '../federation/client/party-events.js';
 import { evaluationLine } from './evaluation-line.js';
+import { reviewLines } from './review-lines.js';
 import { interruptible } from './interrupts.js';
 import { steadyPace } from './progress.js';
 import { formatOpened } from './train-progress.js';
@@ -35,14 +36,26 @@ export async function partyCommand({ loaded, backend, signals = process, stream 
   try {
     const info = await runner.open({ configFile: file, ...(backend && { backend }) });
     console.log(`${info.backend.description}\n${formatOpened(info, config.model)}`);
-    const party = new Party({ section, baseDir, runner, settings: info.settings, ...(config.privacy && { privacy: config.privacy }) });
+    const party = new Party({
+      section,
+      baseDir,
+      runner,
+      settings: info.settings,
+      ...(config.privacy && { privacy: config.privacy }),
+      ...(config.review && { review: config.review, modelName: info.model.name }),
+    });
     const display = partyDisplay(section, stream);
     party.on('event', display);
+    party.on('event', (event) => {
+      const pending = event.type === 'reviewing' ? party.review?.pending : null;
+      if (pending) console.log(reviewLines(pending, file).join('\n'));
+    });
     await interruptible(
       async () => {
         await party.join();
         console.log(`node key ${party.fingerprint} (${section.key_file}); audit log ${party.audit.file}`);
         if (config.privacy) console.log(`privacy policy in force (privacy:); budget ledger ${party.privacy.ledger.file}`);
+        if (party.review) console.log(`task review: ${party.review.section.mode}; decisions in ${party.review.decisions.file}`);
         await party.left();
       },
       { onInterrupt: (count) => leave(party, count), handles: Infinity, signals },

@@ -86,6 +86,10 @@ export function configText(proposal: LayoutProposal, file: string): string {
   lines.push(
     '# No `model:` yet: scanning and previewing need none. To train locally add one (e.g. `model: { builtin: mnist-cnn }`),',
     '# or join a federation that offers it (`federation:`, on the Federation page).',
+    "# Task review: each federation run's task (model, rounds, epochs, learning rate, what goes back) waits for the operator's",
+    '# approval before this site trains for it. `mode: auto_within_bounds` with `bounds:` approves within limits; `off` never asks.',
+    'review:',
+    '  mode: ask',
   );
   return `${lines.join('\n')}\n`;
 }

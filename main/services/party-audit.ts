@@ -1,5 +1,6 @@
 // Runs in the services process (plain Node): the party's audit log as the contract carries it, one row per message received or sent.
 import { PrivacyAuditSchema, type AuditEntry as ContractAuditEntry } from '../../common/contract/party-api.js';
+import { ReviewAuditSchema } from '../../common/contract/review-api.js';
 import { readAuditLines } from '../federation/client/audit-log.js';
 import type { AuditEntry } from '../federation/client/audit-log.js';
 
@@ -16,6 +17,7 @@ function contractEntry(entry: AuditEntry): ContractAuditEntry {
   const { time, direction, messageType, group, serverRound, messageId, replyTo, arrays, values, bytes, cachedBytes, error, outcome } =
     entry;
   const privacy = PrivacyAuditSchema.safeParse(entry.privacy);
+  const review = ReviewAuditSchema.safeParse(entry.review);
   const groupRound = /^\d+$/.test(group) ? Number(group) : null;
   return {
     time,
@@ -30,6 +32,7 @@ function contractEntry(entry: AuditEntry): ContractAuditEntry {
     ...(isOutcome(outcome) && { outcome }),
     // A hand-edited line's privacy record that does not read as one is left out rather than break the table.
     ...(privacy.success && { privacy: privacy.data }),
+    ...(review.success && { review: review.data }),
     round: serverRound ?? groupRound,
     arrays: arrays.map(({ record, name, dtype, shape, bytes: size }) => ({ record, name, dtype, shape, bytes: size })),
     values: Object.fromEntries(Object.entries(values).filter(([, value]) => isFiniteValue(value))),

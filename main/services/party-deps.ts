@@ -4,6 +4,7 @@ import type { OpenedInfo } from '../engine/train/protocol.js';
 import { TrainingRunner } from '../engine/train/runner.js';
 import type { TrainProgress } from '../engine/train/trainer.js';
 import type { SitePrivacy } from '../federation/privacy/site-privacy.js';
+import type { TaskReview } from '../federation/client/task-review.js';
 import { Party } from '../federation/client/party.js';
 import type { PartyOptions } from '../federation/client/party.js';
 import type { PartyEvent, ServedRun } from '../federation/client/party-events.js';
@@ -26,6 +27,8 @@ export interface ServiceParty {
   readonly audit: { readonly file: string };
   /** The privacy policy it enforces and its spent budget (a stand-in party in a test may have none). */
   readonly privacy?: SitePrivacy;
+  /** Task review, when its config asks for it. */
+  readonly review?: TaskReview | undefined;
   on(event: 'event', listener: (event: PartyEvent) => void): unknown;
   join(): Promise<void>;
   pause(): void;

@@ -48,7 +48,9 @@ export async function readHistory(auditLog: string): Promise<PartyHistory> {
   const lines = audit.entries.map((entry) => AuditLineSchema.safeParse(entry));
   const usable = lines.flatMap((line) => (line.success ? [line.data] : []));
   const history = new PartyHistory(audit.unreadableLines + lines.length - usable.length + epochs.unreadable + evaluations.unreadable);
-  const received = new Map(usable.filter((line) => line.direction === 'received').map((line) => [line.messageId, line]));
+  // A message's first received line is when it arrived; task review may add more under its id (waiting, approved, declined).
+  const received = new Map<string, AuditLine>();
+  for (const line of usable) if (line.direction === 'received' && !received.has(line.messageId)) received.set(line.messageId, line);
   for (const sent of usable) {
     const asked = sent.direction === 'sent' && sent.replyTo !== null ? received.get(sent.replyTo) : undefined;
     // A reply whose message is older than what was read belongs to a run older than the history keeps.

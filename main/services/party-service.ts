@@ -6,6 +6,7 @@ import type { PartyStage, PartyState, PartyStatus } from '../../common/contract/
 import type { FederationSection } from '../../common/federation-config.js';
 import { loadPartyConfig } from '../config/party-config.js';
 import type { PartyOptions } from '../federation/client/party.js';
+import type { TaskReview } from '../federation/client/task-review.js';
 import type { EventBus } from './event-bus.js';
 import { exportEvaluation } from './evaluation-export.js';
 import { sealedNodeKey } from './node-key-storage.js';
@@ -52,12 +53,27 @@ export class PartyService {
   #leaving: { finish: boolean } | null = null;
   #closing = false;
   readonly #openedConfig: () => string | null;
+  readonly #watchReview: (review: TaskReview) => void;
 
-  /** `openedConfig`: the config open in the UI (else the one the services started with), read when a call names none and no party joined. */
-  constructor(events: EventBus, deps: Partial<PartyServiceDeps> = {}, openedConfig: () => string | null = () => null) {
+  /**
+   * `openedConfig`: the config open in the UI (else the one the services started with), read when a call names none and no party joined.
+   * `watchReview`: told of each joined party's task review, so its changes reach the UI.
+   */
+  constructor(
+    events: EventBus,
+    deps: Partial<PartyServiceDeps> = {},
+    openedConfig: () => string | null = () => null,
+    watchReview: (review: TaskReview) => void = () => {},
+  ) {
     this.#events = events;
     this.#deps = { ...DEFAULT_DEPS, ...deps };
     this.#openedConfig = openedConfig;
+    this.#watchReview = watchReview;
+  }
+
+  /** The joined party's task review: undefined when its config has review off, null when no party is joined. */
+  get review(): TaskReview | undefined | null {
+    return this.#session ? this.#session.party.review : null;
   }
 
   join = async ({ file }: ArgsOf<'party.join'>): Promise<ResultIn<'party.join'>> => {
@@ -167,7 +183,9 @@ export class PartyService {
         settings: info.settings,
         ...this.#nodeKeyOption(loaded.baseDir, section),
         ...(loaded.config.privacy && { privacy: loaded.config.privacy }),
+        ...(loaded.config.review && { review: loaded.config.review, modelName: info.model.name }),
       });
+      if (party.review) this.#watchReview(party.review);
       const facts = { file, baseDir: loaded.baseDir, section, info, auditLog: party.audit.file };
       const history = await this.#readHistory(facts.auditLog);
       const session: Session = { runner, party, facts, history, ended: Promise.resolve() };

@@ -10,6 +10,7 @@ import type { NodeKeyStorage } from './node-key-storage.js';
 import type { PartyServiceDeps } from './party-deps.js';
 import { PartyService } from './party-service.js';
 import { RecentConfigs } from './recent-configs.js';
+import { ReviewService } from './review-service.js';
 import { SiteService } from './site-service.js';
 
 interface HostOptions {
@@ -36,7 +37,10 @@ export function createServicesHost(options: HostOptions): ServicesHost {
   const config = new ConfigService(events, recent);
   const dataset = new DatasetService(events);
   const nodeKeys = options.nodeKeys ?? KEY_FILES;
-  const party = new PartyService(events, { nodeKeys, ...options.party }, () => config.opened ?? options.startConfig ?? null);
+  const opened = () => config.opened ?? options.startConfig ?? null;
+  // The review service asks the party service for the joined party's review, and is told of each new one.
+  const review = new ReviewService(events, () => party.review);
+  const party = new PartyService(events, { nodeKeys, ...options.party }, opened, (joined) => review.watch(joined));
   const site = new SiteService(events);
   const nodeKey = new NodeKeyService(events, nodeKeys, () => party.federationFile);
   const invitation = new InvitationService(
@@ -66,6 +70,8 @@ export function createServicesHost(options: HostOptions): ServicesHost {
     'party.exportEvaluation': party.exportEvaluation,
     'party.openInvitation': invitation.open,
     'party.applyInvitation': invitation.apply,
+    'party.review': review.status,
+    'party.decideTask': review.decide,
     'site.recognise': site.recognise,
     'site.scan': site.scan,
     'site.create': site.create,

@@ -2,7 +2,7 @@
 import type { PrivacyAudit } from '../privacy/site-privacy.js';
 import type { Metadata } from '../wire/proto/record-types.js';
 import type { ConfigValue, RecordDict } from '../wire/records/model.js';
-import type { AuditArray, AuditDirection, AuditInput, AuditValue } from './audit-log.js';
+import type { AuditArray, AuditDirection, AuditInput, AuditValue, ReviewAudit } from './audit-log.js';
 import type { RoundOutcome } from './party-events.js';
 
 export interface AuditSubject {
@@ -17,9 +17,21 @@ export interface AuditSubject {
   outcome?: RoundOutcome;
   /** A sent update's: how it was clipped and noised. */
   privacy?: PrivacyAudit | null;
+  /** A task review line's: waiting, approved or declined. */
+  review?: ReviewAudit;
 }
 
-export function auditEntry({ direction, metadata, content, bytes, cachedBytes, error = null, outcome, privacy }: AuditSubject): AuditInput {
+export function auditEntry({
+  direction,
+  metadata,
+  content,
+  bytes,
+  cachedBytes,
+  error = null,
+  outcome,
+  privacy,
+  review,
+}: AuditSubject): AuditInput {
   const arrays: AuditArray[] = [];
   const values: Record<string, AuditValue> = {};
   for (const [record, value] of content ?? []) {
@@ -46,6 +58,7 @@ export function auditEntry({ direction, metadata, content, bytes, cachedBytes, e
     error,
     ...(outcome !== undefined && { outcome }),
     ...(privacy && { privacy }),
+    ...(review && { review }),
   };
 }
 

@@ -2,6 +2,7 @@
 import type { PrivacyAudit } from '../privacy/site-privacy.js';
 import { JsonLinesLog, readNewestLines } from './json-lines.js';
 import type { RoundOutcome } from './party-events.js';
+import type { TaskSummary } from './task-summary.js';
 
 export type AuditDirection = 'received' | 'sent';
 
@@ -12,6 +13,16 @@ export interface AuditArray {
   dtype: string;
   shape: number[];
   bytes: number;
+}
+
+/** A line task review wrote for a message: it waits for the operator (with the task asked), or was approved or declined, by whom and why. */
+export interface ReviewAudit {
+  state: 'waiting' | 'approved' | 'declined';
+  /** null while waiting; timeout: no answer before the message expired; cancelled: the site left or paused meanwhile. */
+  by: 'operator' | 'bounds' | 'timeout' | 'cancelled' | null;
+  /** A decline's reason; while waiting in auto_within_bounds mode, the bound the task is outside. */
+  reason: string | null;
+  task?: TaskSummary;
 }
 
 export type AuditValue = number | string | boolean | number[] | string[] | boolean[];
@@ -52,6 +63,8 @@ export interface AuditEntry {
    * left clipped and noised, with which parameters, and the run's epsilon after it against the budget.
    */
   privacy?: PrivacyAudit;
+  /** On a line task review wrote (after the message's received line, under its id): waiting, approved or declined. */
+  review?: ReviewAudit;
 }
 
 export type AuditInput = Omit<AuditEntry, 'time'>;

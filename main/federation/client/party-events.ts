@@ -40,7 +40,9 @@ export type PartyState =
   /** runId: the run of the message being served (Flower's run id as decimal text). */
   | ({ type: 'training'; runId: string | null } & TrainingProgress)
   | { type: 'evaluating'; round: number | null }
-  | { type: 'paused'; nodeId: string };
+  | { type: 'paused'; nodeId: string }
+  /** Task review: the run's first message waits for the operator's approval until `deadline` (ISO-8601). */
+  | { type: 'reviewing'; runId: string; round: number | null; deadline: string };
 
 export type RoundOutcome = 'replied' | 'declined' | 'refused' | 'aborted' | 'failed';
 

@@ -5,6 +5,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { FederationSection } from '../../../common/federation-config.js';
 import { PrivacySectionSchema, type PrivacySection } from '../../../common/privacy-config.js';
+import type { ReviewSection } from '../../../common/review-config.js';
 import type { EvaluateResult } from '../../engine/train/evaluator.js';
 import type { TrainingSettings } from '../../engine/train/protocol.js';
 import type { RandomSource } from '../privacy/noise.js';
@@ -26,7 +27,9 @@ import { inboundLimits } from './inbound-limits.js';
 import { PartyControls } from './party-controls.js';
 import type { PartyEvent, PartyEvents, PartyState, ServedRun } from './party-events.js';
 import { runParty } from './party-loop.js';
+import { decisionsFileOf } from './review-decisions.js';
 import { RunWatch } from './run-watch.js';
+import { TaskReview } from './task-review.js';
 import type { WorkContext, WorkRunner } from './work.js';
 
 export interface PartyOptions {
@@ -52,6 +55,10 @@ export interface PartyOptions {
   privacy?: PrivacySection;
   /** The local-DP noise's randomness: the OS CSPRNG unless a test needs it repeatable. */
   privacyRandom?: RandomSource;
+  /** The config's `review:` section; absent (or `mode: off`), every run is served without review. */
+  review?: ReviewSection;
+  /** The site's model, named in the task the operator reviews. */
+  modelName?: string;
 }
 
 /** One site in one federation. Every state change and problem is an 'event'; nothing the server sends makes it throw. */
@@ -63,6 +70,8 @@ export class Party extends EventEmitter<PartyEvents> {
   readonly evaluationLog: EvaluationLog;
   /** The site's privacy policy in force; its ledger, `<audit_log>.privacy.json`, counts the budget spent per run. */
   readonly privacy: SitePrivacy;
+  /** Task review, when the config asks for it; its decisions file is `<audit_log>.review.json`. */
+  readonly review: TaskReview | undefined;
   readonly #options: PartyOptions;
   #state: PartyState = { type: 'disconnected', reason: null };
   #identity: NodeIdentity | undefined;
@@ -80,6 +89,7 @@ export class Party extends EventEmitter<PartyEvents> {
     this.evaluationLog = new EvaluationLog(this.audit.file, (message) => this.#emit({ type: 'error', message }));
     const policy = options.privacy ?? PrivacySectionSchema.parse({});
     this.privacy = new SitePrivacy(policy, `${this.audit.file}.privacy.json`, options.privacyRandom);
+    this.review = options.review && options.review.mode !== 'off' ? this.#taskReview(options.review) : undefined;
   }
 
   get state(): PartyState {
@@ -150,6 +160,7 @@ export class Party extends EventEmitter<PartyEvents> {
   /** Stays connected and answers every message with a "declined" error reply, so rounds go on without this site; a task in hand finishes first. */
   pause(): void {
     this.#controls.paused = true;
+    this.review?.cancel('it was paused by its operator');
     if (this.#state.type === 'idle') this.#setState({ type: 'paused', nodeId: this.#state.nodeId });
   }
 
@@ -167,6 +178,7 @@ export class Party extends EventEmitter<PartyEvents> {
     if (!this.#loop) return;
     const finish = options.finish && controls.leave?.finish !== false;
     controls.leave = { finish };
+    this.review?.cancel('it is leaving the federation');
     if (!finish) {
       if (controls.working) this.#stopWork();
       setTimeout(() => controls.hard.abort(new Error('left without waiting any longer')), this.#options.abortGraceMs ?? 10_000).unref();
@@ -203,7 +215,18 @@ export class Party extends EventEmitter<PartyEvents> {
       onEvaluated: (round, result) => this.#evaluated(round, result),
       notice: (message) => this.#emit({ type: 'notice', message }),
       privacy: this.privacy,
+      ...(this.review && { review: this.review }),
     };
+  }
+
+  #taskReview(section: ReviewSection): TaskReview {
+    return new TaskReview(section, decisionsFileOf(this.audit.file), this.#options.modelName ?? null, {
+      audit: this.audit,
+      onWaiting: ({ task, deadline }) => this.#setState({ type: 'reviewing', runId: task.runId, round: task.round, deadline }),
+      stopRequested: () => this.#controls.stopRequested,
+      notice: (message) => this.#emit({ type: 'notice', message }),
+      error: (message) => this.#emit({ type: 'error', message }),
+    });
   }
 
   #evaluated(round: number | null, result: EvaluateResult): void {

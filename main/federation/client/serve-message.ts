@@ -16,6 +16,7 @@ import { CLIENT_APP_CRASHED, CLIENT_APP_RAISED_EXCEPTION, MOD_FAILED_PRECONDITIO
 import type { SecAggPlusClient } from '../secagg/client.js';
 import { isSecAggMessage, secAggWork } from './secagg-work.js';
 import { readTask } from './task.js';
+import { TaskNotApproved } from './task-review.js';
 import { doWork, PrivacyDeclined, WorkAborted, type WorkContext } from './work.js';
 
 export interface ServeContext {
@@ -126,7 +127,7 @@ async function answerFor(
   context: ServeContext,
 ): Promise<{ message?: Message; answer: Answer }> {
   const { client, nodeId, signal, audit } = context;
-  const declined = context.declining();
+  const declined = context.declining() ?? (await context.work.review?.declinedRun(String(metadata.runId))) ?? null;
   if (declined !== null) {
     // Its objects are not fetched: a paused site should not pull a model it will not use.
     const reason = `this site declined "${metadata.messageType}": ${declined}`;
@@ -160,12 +161,12 @@ async function answerFor(
 async function work(message: Message, context: ServeContext): Promise<Answer> {
   const { messageType, messageId } = message.metadata;
   try {
-    const round = { round: roundOf(message, message.metadata), runId: String(message.metadata.runId) };
+    const round = { round: roundOf(message, message.metadata), runId: String(message.metadata.runId), metadata: message.metadata };
     if (isSecAggMessage(message)) return await secAggWork(message, context.nodeId, round, context.work, context.secagg);
     return await doWork(readTask(message), round, context.work);
   } catch (error) {
     if (context.signal.aborted) throw error;
-    if (error instanceof PrivacyDeclined) {
+    if (error instanceof PrivacyDeclined || error instanceof TaskNotApproved) {
       const reason = `this site declined "${messageType}": ${error.message}`;
       context.emit({ type: 'notice', message: reason });
       return { outcome: 'declined', code: MOD_FAILED_PRECONDITION, reason };

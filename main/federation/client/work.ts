@@ -6,12 +6,14 @@ import type { TrainingSettings } from '../../engine/train/protocol.js';
 import type { TrainProgress } from '../../engine/train/trainer.js';
 import type { WeightSlot } from '../../engine/weights.js';
 import type { SitePrivacy, PrivacyAudit } from '../privacy/site-privacy.js';
+import type { Metadata } from '../wire/proto/record-types.js';
 import type { RecordDict } from '../wire/records/model.js';
 import { fitToModel } from './model-fit.js';
 import type { EpochDone, TrainingProgress } from './party-events.js';
 import { evaluateMetrics, evaluateReply, parametersReply, propertiesReply, trainMetrics, trainReply } from './replies.js';
 import { roundSettings } from './round-config.js';
 import type { Task, WorkTask } from './task.js';
+import { TaskNotApproved, type TaskReview } from './task-review.js';
 
 /** The training thread's calls the party uses (TrainingRunner has them all). */
 export type WorkRunner = Pick<TrainingRunner, 'getWeights' | 'setWeights' | 'configure' | 'train' | 'evaluate' | 'stop'>;
@@ -34,6 +36,8 @@ export interface WorkContext {
   notice: (message: string) => void;
   /** The site's privacy policy: which messages it declines, and what an update becomes before it leaves. */
   privacy?: SitePrivacy;
+  /** Task review (the config's `review:`): a run's task waits for the operator's approval before it is served. */
+  review?: TaskReview;
 }
 
 /** Which message is being served: its round, and the federation run it belongs to (the privacy budget is per run). */
@@ -42,6 +46,8 @@ export interface WorkRound {
   runId: string;
   /** The update leaves only masked (a SecAgg+ round), so the server never reads it alone. */
   secure?: boolean;
+  /** The message's own: its TTL bounds how long it may wait for task review. */
+  metadata?: Metadata;
 }
 
 export interface WorkDone {
@@ -62,8 +68,11 @@ export class WorkAborted extends Error {
   override readonly name = 'WorkAborted';
 }
 
-export async function doWork(task: Task, { round, runId, secure = false }: WorkRound, context: WorkContext): Promise<WorkDone> {
+export async function doWork(task: Task, { round, runId, secure = false, metadata }: WorkRound, context: WorkContext): Promise<WorkDone> {
   const { runner } = context;
+  const facts = { defaults: context.defaults, localEpochs: context.section.local_epochs };
+  const notApproved = await context.review?.admit(task, { runId, round, secure, ...(metadata && { metadata }) }, facts);
+  if (notApproved) throw new TaskNotApproved(notApproved);
   const declined = await context.privacy?.check({ kind: task.kind, secure, config: 'config' in task ? task.config : new Map() }, runId);
   if (declined) throw new PrivacyDeclined(declined);
   if (task.kind === 'get_properties') return { content: propertiesReply(), metrics: {} };

@@ -1,5 +1,5 @@
 // Runs in the party (plain Node): the site's privacy policy held against what a round asks: accept, or the reason to decline.
-import type { PrivacySection } from '../../../common/privacy-config.js';
+import type { PrivacySection, ServerSettingsBounds } from '../../../common/privacy-config.js';
 import { requestedSettings, type ConfigValues } from '../client/round-config.js';
 import type { Spent } from './accountant.js';
 
@@ -32,18 +32,19 @@ function guardsUpdates(policy: PrivacySection): boolean {
   return policy.require_secure_aggregation || policy.local_dp !== undefined || policy.clipping_norm !== undefined;
 }
 
-function checkServerSettings(may: PrivacySection['server_may_set'], config: ConfigValues): string | null {
+/** Null when every setting the round asks for is within `may`; else why not, naming `whose` bounds they are (the privacy policy's, or task review's). */
+export function checkServerSettings(may: ServerSettingsBounds, config: ConfigValues, whose = "the site's privacy policy"): string | null {
   const asked = requestedSettings(config);
   const { learningRate, epochs, batchSize } = asked;
   if (learningRate && may.learning_rate && (learningRate.value < may.learning_rate.min || learningRate.value > may.learning_rate.max))
     return (
-      `config "${learningRate.key}" = ${learningRate.value} is outside the learning rates the site's privacy policy allows ` +
+      `config "${learningRate.key}" = ${learningRate.value} is outside the learning rates ${whose} allows ` +
       `(${may.learning_rate.min} to ${may.learning_rate.max})`
     );
   if (epochs && may.max_epochs !== undefined && epochs.value > may.max_epochs)
-    return `config "${epochs.key}" = ${epochs.value} asks for more local epochs than the site's privacy policy allows (${may.max_epochs})`;
+    return `config "${epochs.key}" = ${epochs.value} asks for more local epochs than ${whose} allows (${may.max_epochs})`;
   if (batchSize && may.batch_sizes && !may.batch_sizes.includes(batchSize.value))
-    return `config "${batchSize.key}" = ${batchSize.value} is not a batch size the site's privacy policy allows (${may.batch_sizes.join(', ')})`;
+    return `config "${batchSize.key}" = ${batchSize.value} is not a batch size ${whose} allows (${may.batch_sizes.join(', ')})`;
   return null;
 }
 

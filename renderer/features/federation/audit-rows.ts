@@ -2,6 +2,7 @@
 import type { AuditEntry } from '../../../common/contract/party-api.js';
 import { formatBytes, formatMetric, formatTime } from '../../lib/format.js';
 import { auditPrivacy } from './privacy-words.js';
+import { auditReview } from './review-words.js';
 
 export interface AuditRow {
   id: string;
@@ -41,8 +42,9 @@ function auditRow(entry: AuditEntry, index: number): AuditRow {
     arrays: entry.arrays.length ? `${entry.arrays.length} (${parameters.toLocaleString('en')} values)` : 'none',
     arraysDetail: entry.arrays.map((a) => `${a.record}/${a.name}: ${a.dtype} [${a.shape.join('×')}], ${formatBytes(a.bytes)}`).join('\n'),
     ...bytesCell(entry),
-    values:
-      values.length > VALUES_SHOWN
+    values: entry.review
+      ? auditReview(entry.review)
+      : values.length > VALUES_SHOWN
         ? `${values.slice(0, VALUES_SHOWN).join(', ')}, +${values.length - VALUES_SHOWN} more`
         : values.join(', ') || '—',
     valuesDetail: values.join('\n'),

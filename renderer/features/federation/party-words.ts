@@ -2,7 +2,7 @@
 import type { PartyStatus } from '../../../common/contract/party-api.js';
 
 /** What the party is doing, as the Training page names its phase; a leaving party may still be training. */
-export type Phase = 'out' | 'joining' | 'connecting' | 'idle' | 'training' | 'evaluating' | 'paused';
+export type Phase = 'out' | 'joining' | 'connecting' | 'idle' | 'training' | 'evaluating' | 'paused' | 'reviewing';
 
 export interface StatusWords {
   phase: Phase;
@@ -91,7 +91,22 @@ export function statusWords(status: PartyStatus): StatusWords {
         detail: `The global model on this site's test split.${pausing(status)}`,
         tone: 'working',
       };
+    case 'reviewing':
+      return {
+        phase,
+        title: 'Waiting for approval',
+        detail:
+          state.type === 'reviewing'
+            ? `Run ${state.runId} asks this site to train: approve or decline it under Task review on the Federation page, by ${clock(state.deadline)}.`
+            : '',
+        tone: 'attention',
+      };
   }
+}
+
+/** The time of day a deadline falls at, in the operator's own time zone. */
+function clock(iso: string): string {
+  return new Date(iso).toLocaleTimeString();
 }
 
 /** A pause asked for during a task takes effect once the task is done: said beside whatever the task is. */

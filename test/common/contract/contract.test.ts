@@ -20,6 +20,7 @@ describe('the table', () => {
       'party.applyInvitation',
       'party.audit',
       'party.createNodeKey',
+      'party.decideTask',
       'party.exportEvaluation',
       'party.history',
       'party.join',
@@ -29,6 +30,7 @@ describe('the table', () => {
       'party.pause',
       'party.resetNodeKey',
       'party.resume',
+      'party.review',
       'party.savePublicKey',
       'party.status',
       'site.create',
@@ -43,6 +45,7 @@ describe('the table', () => {
       'party.evaluation',
       'party.notice',
       'party.progress',
+      'party.reviewChanged',
       'party.round',
       'party.state',
     ]);

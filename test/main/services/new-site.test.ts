@@ -45,5 +45,7 @@ describe('configText', () => {
     const loaded = loadConfigText(text, '/srv/site/party.yaml');
     expect(loaded.baseDir).toBe('/srv/site');
     expect(loaded.config.data.info).toEqual({ train: '#1: scans', class_names: ['a: b', 'yes'] });
+    // A new site asks before it trains for a run (a config without `review:` is served as before).
+    expect(loaded.config.review).toEqual({ mode: 'ask', bounds: {} });
   });
 });

@@ -23,11 +23,15 @@ export interface InstructionOptions {
   type?: string;
   group?: string;
   ttl?: number;
+  runId?: bigint;
 }
 
-function metadataFor(nodeId: bigint, { type = 'train', group = '1', ttl = 3600 }: InstructionOptions): Omit<Metadata, 'messageId'> {
+function metadataFor(
+  nodeId: bigint,
+  { type = 'train', group = '1', ttl = 3600, runId = RUN_ID }: InstructionOptions,
+): Omit<Metadata, 'messageId'> {
   return {
-    runId: RUN_ID,
+    runId,
     srcNodeId: 1n,
     dstNodeId: nodeId,
     replyToMessageId: '',
