@@ -1,6 +1,7 @@
 // End-to-end (Debian's chromium, the real console and services, the reference aggregator over TLS in this process): a new operator's
 // whole first run: a console started with no config, New site from the data folder, party.yaml written, the coordinator's invitation
-// opened and applied (CA pinned, model and node key filled in), Join, and the site's first round completed; a screenshot per step.
+// opened and applied (CA pinned, model and node key filled in), Join, the federation's task approved, and the site's first round
+// completed; a screenshot per step.
 import { generateKeyPairSync } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
@@ -16,6 +17,7 @@ import type { Harness } from './harness.js';
 import { AppShell } from './pages/app-shell.js';
 import { DatasetPage } from './pages/dataset-page.js';
 import { FederationPage } from './pages/federation-page.js';
+import { TaskReviewPanel } from './pages/task-review-panel.js';
 
 let aggregator: RunningAggregator;
 let harness: Harness;
@@ -78,19 +80,30 @@ describe('a new site, from an empty start to its first round', () => {
     await page.getByRole('button', { name: 'Done' }).click();
   });
 
-  it('joins and takes part in its first round, which the aggregator completes with it', async () => {
+  it("joins and is shown the federation's task before it trains (a new site asks: review: {mode: ask})", async () => {
+    expect((await loadPartyConfig(harness.config)).config.review).toMatchObject({ mode: 'ask' });
+    await new FederationPage(page).button('Join').click();
+    const { runId, lines } = await new TaskReviewPanel(page).waitForPending();
+    expect(runId).toBe(aggregator.runId);
+    expect(Object.values(lines).join(' ')).toContain('101,770');
+    await screenshot('06-task-review');
+  }, 90_000);
+
+  it('approved for the run, takes part in its first round, which the aggregator completes with it', async () => {
     const federation = new FederationPage(page);
-    await federation.button('Join').click();
+    const review = new TaskReviewPanel(page);
+    await review.button('Approve for this run').click();
+    await review.waitForDecision(aggregator.runId, 'approved');
     await expect
       .poll(() => aggregator.rounds.some((round) => round.status === 'completed' && round.train.replied.length > 0), {
         timeout: 120_000,
         interval: 500,
       })
       .toBe(true);
-    await screenshot('06-first-round');
+    await screenshot('07-first-round');
     await new AppShell(page).goTo('Training');
     await page.getByRole('heading', { level: 1, name: 'Training' }).waitFor();
-    await screenshot('07-training');
+    await screenshot('08-training');
     await new AppShell(page).goTo('Federation');
     await federation.button('Leave now').click();
     await federation.waitForStage('out');
