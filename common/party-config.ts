@@ -4,6 +4,7 @@ import { DataSectionSchema } from './data-config.js';
 import { FederationSectionSchema } from './federation-config.js';
 import { ModelSectionSchema } from './model-config.js';
 import { PrivacySectionSchema } from './privacy-config.js';
+import { ScheduleSectionSchema } from './schedule-config.js';
 import { TrainingSectionSchema } from './training-config.js';
 
 /**
@@ -18,5 +19,7 @@ export const PartyConfigSchema = z.strictObject({
   federation: FederationSectionSchema.optional(),
   /** The site's privacy policy; absent: updates leave as trained, and every round within `federation.bounds` is served. */
   privacy: PrivacySectionSchema.optional(),
+  /** When the site takes part; absent: at any time. */
+  schedule: ScheduleSectionSchema.optional(),
 });
 export type PartyConfig = z.infer<typeof PartyConfigSchema>;

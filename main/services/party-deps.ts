@@ -4,6 +4,7 @@ import type { OpenedInfo } from '../engine/train/protocol.js';
 import { TrainingRunner } from '../engine/train/runner.js';
 import type { TrainProgress } from '../engine/train/trainer.js';
 import type { SitePrivacy } from '../federation/privacy/site-privacy.js';
+import type { ScheduleGate } from '../federation/client/schedule-gate.js';
 import { Party } from '../federation/client/party.js';
 import type { PartyOptions } from '../federation/client/party.js';
 import type { PartyEvent, ServedRun } from '../federation/client/party-events.js';
@@ -26,6 +27,8 @@ export interface ServiceParty {
   readonly audit: { readonly file: string };
   /** The privacy policy it enforces and its spent budget (a stand-in party in a test may have none). */
   readonly privacy?: SitePrivacy;
+  /** Its participation schedule; absent: any time. */
+  readonly schedule?: Pick<ScheduleGate, 'schedule'> | undefined;
   on(event: 'event', listener: (event: PartyEvent) => void): unknown;
   join(): Promise<void>;
   pause(): void;

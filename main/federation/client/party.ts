@@ -5,6 +5,8 @@ import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { FederationSection } from '../../../common/federation-config.js';
 import { PrivacySectionSchema, type PrivacySection } from '../../../common/privacy-config.js';
+import type { ScheduleSection } from '../../../common/schedule-config.js';
+import { resolveSchedule } from '../../../common/schedule.js';
 import type { EvaluateResult } from '../../engine/train/evaluator.js';
 import type { TrainingSettings } from '../../engine/train/protocol.js';
 import type { RandomSource } from '../privacy/noise.js';
@@ -27,6 +29,7 @@ import { PartyControls } from './party-controls.js';
 import type { PartyEvent, PartyEvents, PartyState, ServedRun } from './party-events.js';
 import { runParty } from './party-loop.js';
 import { RunWatch } from './run-watch.js';
+import { ScheduleGate } from './schedule-gate.js';
 import type { WorkContext, WorkRunner } from './work.js';
 
 export interface PartyOptions {
@@ -52,6 +55,10 @@ export interface PartyOptions {
   privacy?: PrivacySection;
   /** The local-DP noise's randomness: the OS CSPRNG unless a test needs it repeatable. */
   privacyRandom?: RandomSource;
+  /** The config's `schedule:` section; absent, the site takes part at any time. */
+  schedule?: ScheduleSection;
+  /** The schedule's clock; a test sets the time instead of waiting for it. */
+  clock?: () => Date;
 }
 
 /** One site in one federation. Every state change and problem is an 'event'; nothing the server sends makes it throw. */
@@ -63,6 +70,8 @@ export class Party extends EventEmitter<PartyEvents> {
   readonly evaluationLog: EvaluationLog;
   /** The site's privacy policy in force; its ledger, `<audit_log>.privacy.json`, counts the budget spent per run. */
   readonly privacy: SitePrivacy;
+  /** The participation schedule in force (time zone settled), undefined: any time. */
+  readonly schedule: ScheduleGate | undefined;
   readonly #options: PartyOptions;
   #state: PartyState = { type: 'disconnected', reason: null };
   #identity: NodeIdentity | undefined;
@@ -80,6 +89,7 @@ export class Party extends EventEmitter<PartyEvents> {
     this.evaluationLog = new EvaluationLog(this.audit.file, (message) => this.#emit({ type: 'error', message }));
     const policy = options.privacy ?? PrivacySectionSchema.parse({});
     this.privacy = new SitePrivacy(policy, `${this.audit.file}.privacy.json`, options.privacyRandom);
+    this.schedule = options.schedule && new ScheduleGate(resolveSchedule(options.schedule), options.clock);
   }
 
   get state(): PartyState {
@@ -123,6 +133,7 @@ export class Party extends EventEmitter<PartyEvents> {
     const client = new FleetClient(transport, { answerBytes: limits.answerBytes });
     const controls = new PartyControls();
     controls.paused = this.#controls.paused; // a pause set before joining holds
+    controls.schedule = this.schedule;
     this.#controls = controls;
     this.#loop = runParty({
       client,

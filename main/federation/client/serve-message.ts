@@ -33,8 +33,8 @@ export interface ServeContext {
   work: WorkContext;
   /** This node's SecAgg+ state, kept from one stage's message to the next. */
   secagg: SecAggPlusClient;
-  /** Why this site will not work on a message now (paused, leaving), or null to work. */
-  declining: () => string | null;
+  /** Why this site will not work on a message now (paused, leaving, outside its schedule), or null to work. */
+  declining: (metadata: Metadata) => string | null;
   /** The operator asked to abort the task in hand. */
   stopRequested: () => boolean;
   emit: (event: PartyEvent) => void;
@@ -126,7 +126,7 @@ async function answerFor(
   context: ServeContext,
 ): Promise<{ message?: Message; answer: Answer }> {
   const { client, nodeId, signal, audit } = context;
-  const declined = context.declining();
+  const declined = context.declining(metadata);
   if (declined !== null) {
     // Its objects are not fetched: a paused site should not pull a model it will not use.
     const reason = `this site declined "${metadata.messageType}": ${declined}`;
