@@ -13,7 +13,7 @@ export type ScheduleStatus = z.infer<typeof ScheduleStatusSchema>;
 
 /** How much of the machine training may use: the config keys that say so, null where the config leaves it to the default. */
 export const ResourceLimitsSchema = z.object({
-  threads: threads.nullable().describe('training.threads: the engine threads (wasm, and tensorflow once loaded with it); null: every core'),
+  threads: threads.nullable().describe("training.threads: the engine's threads (wasm's, TensorFlow's compute pools); null: one per core"),
   decodeWorkers: threads.nullable().describe("data.info.workers: a built-in handler's decode threads; null: one per core"),
   cores: z.number().int().min(1).describe('the cores of the machine the services run on'),
 });
