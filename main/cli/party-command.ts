@@ -9,6 +9,7 @@ import type { PartyEvent, RoundSummary, TrainingProgress } from '../federation/c
 import { evaluationLine } from './evaluation-line.js';
 import { interruptible } from './interrupts.js';
 import { steadyPace } from './progress.js';
+import { scheduleLine } from './schedule-line.js';
 import { formatOpened } from './train-progress.js';
 
 export interface PartyCommandOptions {
@@ -35,7 +36,14 @@ export async function partyCommand({ loaded, backend, signals = process, stream 
   try {
     const info = await runner.open({ configFile: file, ...(backend && { backend }) });
     console.log(`${info.backend.description}\n${formatOpened(info, config.model)}`);
-    const party = new Party({ section, baseDir, runner, settings: info.settings, ...(config.privacy && { privacy: config.privacy }) });
+    const party = new Party({
+      section,
+      baseDir,
+      runner,
+      settings: info.settings,
+      ...(config.privacy && { privacy: config.privacy }),
+      ...(config.schedule && { schedule: config.schedule }),
+    });
     const display = partyDisplay(section, stream);
     party.on('event', display);
     await interruptible(
@@ -43,6 +51,7 @@ export async function partyCommand({ loaded, backend, signals = process, stream 
         await party.join();
         console.log(`node key ${party.fingerprint} (${section.key_file}); audit log ${party.audit.file}`);
         if (config.privacy) console.log(`privacy policy in force (privacy:); budget ledger ${party.privacy.ledger.file}`);
+        if (party.schedule) console.log(scheduleLine(party.schedule.schedule, new Date()));
         await party.left();
       },
       { onInterrupt: (count) => leave(party, count), handles: Infinity, signals },
