@@ -22,7 +22,7 @@ export class ScheduleGate {
     const admitted = this.#admitted;
     if (admitted && admitted.runId === metadata.runId && admitted.groupId === metadata.groupId && metadata.groupId !== '') return null;
     const reason = outsideScheduleReason(this.schedule, this.#now());
-    this.#admitted = reason === null ? { runId: metadata.runId, groupId: metadata.groupId } : undefined;
+    if (reason === null) this.#admitted = { runId: metadata.runId, groupId: metadata.groupId };
     return reason;
   }
 }
