@@ -20,7 +20,10 @@ export interface WallTime {
 
 export interface ScheduleMoment {
   open: boolean;
-  /** When `open` flips next (the window closes, or the next one opens), and in how many ms; null: it never does (open all week). */
+  /**
+   * When `open` flips next (the window closes, or the next one opens), and in how many ms; null: it never does (open
+   * all week). `inMs` counts wall-clock minutes, so across a daylight-saving change it is off by the shift.
+   */
   next: (WallTime & { inMs: number }) | null;
 }
 
