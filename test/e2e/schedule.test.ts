@@ -53,7 +53,7 @@ it(
     await federation
       .scheduleDeclined()
       .filter({
-        hasText: `"train", this site declined "train": outside this site's training schedule; next window opens ${dayName} 03:00 (UTC)`,
+        hasText: `: this site declined "train": outside this site's training schedule; next window opens ${dayName} 03:00 (UTC)`,
       })
       .waitFor({ timeout: 60_000 });
     await harness.screenshot('40-federation-schedule-outside');
