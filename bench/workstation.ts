@@ -140,23 +140,22 @@ async function report(phases: Phase[], backend: string): Promise<void> {
       rounds_during: loops.reduce((n, loop) => n + loop.rounds, 0),
     };
   });
-  console.log(
-    table(
-      ['setting', 'foreground task (median ms)', 'slowdown vs idle', 'services loop p50 (ms)', 'p99 (ms)', 'max (ms)', 'rounds'],
-      [
-        ['idle', round(idle, 1), 1, '—', '—', '—', '—'],
-        ...summary.map((s) => [
-          `training, threads ${s.threads}`,
-          s.foreground_ms,
-          s.slowdown,
-          s.loop_p50_ms,
-          s.loop_p99_ms,
-          s.loop_max_ms,
-          s.rounds_during,
-        ]),
-      ],
-    ),
+  const printed = table(
+    ['setting', 'foreground task (median ms)', 'slowdown vs idle', 'services loop p50 (ms)', 'p99 (ms)', 'max (ms)', 'rounds'],
+    [
+      ['idle', round(idle, 1), 1, '—', '—', '—', '—'],
+      ...summary.map((s) => [
+        `training, threads ${s.threads}`,
+        s.foreground_ms,
+        s.slowdown,
+        s.loop_p50_ms,
+        s.loop_p99_ms,
+        s.loop_max_ms,
+        s.rounds_during,
+      ]),
+    ],
   );
+  console.log(printed);
   const [one, two] = summary;
   const withLoad = { ...machine(), load_average_1m: phases.map((phase) => round(phase.load1, 2)) };
   const result: BenchResult = {
@@ -184,11 +183,11 @@ async function report(phases: Phase[], backend: string): Promise<void> {
     },
     machine: withLoad,
   };
-  if (!QUICK) await recordInDocs(result, docsText(result));
+  if (!QUICK) await recordInDocs(result, docsText(printed));
   console.log(JSON.stringify(result));
 }
 
-function docsText(result: BenchResult): string {
+function docsText(printed: string): string {
   return [
     '## Workstation: the machine while its party trains (`npm run bench:workstation`)',
     '',
@@ -196,10 +195,11 @@ function docsText(result: BenchResult): string {
       'after round, in the real services process (a child); another child times a foreground CPU task (build, serialise, parse ' +
       'and sort 40,000 records) idle and while training, and the services process measures its own event-loop delay ' +
       "(perf_hooks monitorEventLoopDelay, what the UI's calls wait for). `training.threads` and `data.info.workers` are set " +
-      'to 1, then 2; the phases alternate.',
+      'to 1, then 2; the phases alternate. The services loop columns are its delay beyond the 10 ms timer; `load_average_1m` ' +
+      'in the JSON is the machine at each phase (above its cores, other work shared it).',
     '',
-    '```json',
-    JSON.stringify(result.ratios),
+    '```',
+    printed,
     '```',
   ].join('\n');
 }
