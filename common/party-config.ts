@@ -5,6 +5,7 @@ import { FederationSectionSchema } from './federation-config.js';
 import { ModelSectionSchema } from './model-config.js';
 import { PrivacySectionSchema } from './privacy-config.js';
 import { ReviewSectionSchema } from './review-config.js';
+import { ScheduleSectionSchema } from './schedule-config.js';
 import { TrainingSectionSchema } from './training-config.js';
 
 /**
@@ -21,5 +22,7 @@ export const PartyConfigSchema = z.strictObject({
   privacy: PrivacySectionSchema.optional(),
   /** Task review; absent: off, so configs written before it serve as they did (`tributary init` writes `mode: ask`). */
   review: ReviewSectionSchema.optional(),
+  /** When the site takes part; absent: at any time. */
+  schedule: ScheduleSectionSchema.optional(),
 });
 export type PartyConfig = z.infer<typeof PartyConfigSchema>;

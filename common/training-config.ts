@@ -21,6 +21,14 @@ export const TrainingSectionSchema = z.strictObject({
     .enum(BACKEND_CHOICES)
     .default('auto')
     .describe('the tfjs backend to try first (auto: the faster measured on the model); TRIBUTARY_BACKEND wins over it'),
-  threads: z.number().int().min(1).max(64).optional().describe('wasm threads; default: every core; TRIBUTARY_WASM_THREADS wins over it'),
+  threads: z
+    .number()
+    .int()
+    .min(1)
+    .max(64)
+    .optional()
+    .describe(
+      "the engine's threads (wasm's; TensorFlow's compute pools); default: every core; TRIBUTARY_WASM_THREADS and TF_NUM_INTRAOP_THREADS win",
+    ),
 });
 export type TrainingSection = z.infer<typeof TrainingSectionSchema>;

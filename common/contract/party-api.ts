@@ -5,6 +5,7 @@ import { ConfigFileSchema } from './config-api.js';
 import { event, method } from './define.js';
 import { LocalEvaluationSchema } from './evaluation-api.js';
 import { ReviewAuditSchema } from './review-api.js';
+import { ResourceLimitsSchema, ScheduleStatusSchema } from './schedule-api.js';
 
 const count = z.number().int().nonnegative();
 const round = z.number().int().nullable().describe("the server's round number; null when a message carried none");
@@ -139,6 +140,8 @@ const PartyStatusSchema = z.object({
     })
     .nullable(),
   privacy: PrivacyStatusSchema.optional().describe('the privacy policy the joined party enforces; absent when no party is joined'),
+  schedule: ScheduleStatusSchema.optional().describe('when the joined party takes part; absent: at any time, or no party is joined'),
+  limits: ResourceLimitsSchema.optional().describe('how much of the machine the joined party trains with; absent when no party is joined'),
 });
 export type PartyStatus = z.infer<typeof PartyStatusSchema>;
 

@@ -10,6 +10,7 @@ import { evaluationLine } from './evaluation-line.js';
 import { reviewLines } from './review-lines.js';
 import { interruptible } from './interrupts.js';
 import { steadyPace } from './progress.js';
+import { scheduleLine } from './schedule-line.js';
 import { formatOpened } from './train-progress.js';
 
 export interface PartyCommandOptions {
@@ -43,6 +44,7 @@ export async function partyCommand({ loaded, backend, signals = process, stream 
       settings: info.settings,
       ...(config.privacy && { privacy: config.privacy }),
       ...(config.review && { review: config.review, modelName: info.model.name }),
+      ...(config.schedule && { schedule: config.schedule }),
     });
     const display = partyDisplay(section, stream);
     party.on('event', display);
@@ -56,6 +58,7 @@ export async function partyCommand({ loaded, backend, signals = process, stream 
         console.log(`node key ${party.fingerprint} (${section.key_file}); audit log ${party.audit.file}`);
         if (config.privacy) console.log(`privacy policy in force (privacy:); budget ledger ${party.privacy.ledger.file}`);
         if (party.review) console.log(`task review: ${party.review.section.mode}; decisions in ${party.review.decisions.file}`);
+        if (party.schedule) console.log(scheduleLine(party.schedule.schedule, new Date()));
         await party.left();
       },
       { onInterrupt: (count) => leave(party, count), handles: Infinity, signals },

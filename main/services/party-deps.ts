@@ -5,6 +5,7 @@ import { TrainingRunner } from '../engine/train/runner.js';
 import type { TrainProgress } from '../engine/train/trainer.js';
 import type { SitePrivacy } from '../federation/privacy/site-privacy.js';
 import type { TaskReview } from '../federation/client/task-review.js';
+import type { ScheduleGate } from '../federation/client/schedule-gate.js';
 import { Party } from '../federation/client/party.js';
 import type { PartyOptions } from '../federation/client/party.js';
 import type { PartyEvent, ServedRun } from '../federation/client/party-events.js';
@@ -29,6 +30,8 @@ export interface ServiceParty {
   readonly privacy?: SitePrivacy;
   /** Task review, when its config asks for it. */
   readonly review?: TaskReview | undefined;
+  /** Its participation schedule; absent: any time. */
+  readonly schedule?: Pick<ScheduleGate, 'schedule'> | undefined;
   on(event: 'event', listener: (event: PartyEvent) => void): unknown;
   join(): Promise<void>;
   pause(): void;

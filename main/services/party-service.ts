@@ -3,6 +3,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ArgsOf, ResultIn } from '../../common/contract/contract.js';
 import type { PartyStage, PartyState, PartyStatus } from '../../common/contract/party-api.js';
+import type { ResourceLimits } from '../../common/contract/schedule-api.js';
 import type { FederationSection } from '../../common/federation-config.js';
 import { loadPartyConfig } from '../config/party-config.js';
 import type { PartyOptions } from '../federation/client/party.js';
@@ -20,12 +21,14 @@ import { PartyRelay } from './party-relay.js';
 import { contractState, joinedFacts, NO_FACTS } from './party-status.js';
 import { privacyStatus } from './privacy-status.js';
 import type { JoinedFacts } from './party-status.js';
+import { resourceLimits, scheduleStatus } from './schedule-status.js';
 import { ServiceError } from './service-errors.js';
 
 interface Session {
   runner: ServiceRunner;
   party: ServiceParty;
   facts: JoinedFacts;
+  limits: ResourceLimits;
   /** Rebuilt from disk at the join, then added to as rounds and epochs happen. */
   history: PartyHistory;
   /** Resolves once the party has left (or stopped) and its training thread is closed. */
@@ -184,11 +187,12 @@ export class PartyService {
         ...this.#nodeKeyOption(loaded.baseDir, section),
         ...(loaded.config.privacy && { privacy: loaded.config.privacy }),
         ...(loaded.config.review && { review: loaded.config.review, modelName: info.model.name }),
+        ...(loaded.config.schedule && { schedule: loaded.config.schedule }),
       });
       if (party.review) this.#watchReview(party.review);
       const facts = { file, baseDir: loaded.baseDir, section, info, auditLog: party.audit.file };
       const history = await this.#readHistory(facts.auditLog);
-      const session: Session = { runner, party, facts, history, ended: Promise.resolve() };
+      const session: Session = { runner, party, facts, limits: resourceLimits(loaded.config), history, ended: Promise.resolve() };
       this.#session = session;
       const relay = new PartyRelay({ events: this.#events, history, onStateChange: () => this.#announce() });
       party.on('event', relay.onPartyEvent);
@@ -280,6 +284,8 @@ export class PartyService {
       run: session ? session.party.run : this.#lastRun,
       ...(session ? joinedFacts(session.facts, session.party.fingerprint) : { file: this.#file, ...NO_FACTS }),
       ...(session?.party.privacy && { privacy: privacyStatus(session.party.privacy) }),
+      ...(session?.party.schedule && { schedule: scheduleStatus(session.party.schedule.schedule) }),
+      ...(session && { limits: session.limits }),
     };
   }
 

@@ -2,6 +2,7 @@
 import { EventEmitter } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import { workerScript } from '../../data/pool/worker-script.js';
+import { limitTensorflowThreadsFor } from '../tensorflow-threads.js';
 import type { CheckedWeights, NamedArray } from '../weights.js';
 import type { EvaluateResult } from './evaluator.js';
 import type { OpenedInfo, Reply, Request, RequestType, Running, TrainingSettings } from './protocol.js';
@@ -70,6 +71,7 @@ export class TrainingRunner extends EventEmitter<RunnerEvents> {
 
   /** Opens the config's data and builds the config's `model:` (or `options.model`, which wins) on the config's backend (or `options.backend`). */
   async open(options: OpenOptions): Promise<OpenedInfo> {
+    await limitTensorflowThreadsFor(options.configFile);
     return (await this.#call({ type: 'open', ...options }, 'opened')).info;
   }
 

@@ -1,5 +1,7 @@
 // Runs in the party (plain Node): what the operator's controls have asked for (pause, leave, abort), shared by the controls and the serving loop.
 import { sleep } from '../transport/backoff.js';
+import type { Metadata } from '../wire/proto/record-types.js';
+import type { ScheduleGate } from './schedule-gate.js';
 
 export class PartyControls {
   paused = false;
@@ -14,11 +16,14 @@ export class PartyControls {
   /** The connection of the moment: aborted when the node is lost or the party leaves while not working. */
   session: AbortController | undefined;
   #wake: AbortController | undefined;
+  /** The site's participation schedule; absent: any time. */
+  schedule: ScheduleGate | undefined;
 
   /** Why a message that arrives now is declined, or null to serve it. */
-  declining(): string | null {
+  declining(metadata: Metadata): string | null {
     if (this.leave) return 'it is leaving the federation';
-    return this.paused ? 'it is paused by its operator' : null;
+    if (this.paused) return 'it is paused by its operator';
+    return this.schedule?.declining(metadata) ?? null;
   }
 
   /** Waits between polls; leave() cuts the wait short. */

@@ -138,7 +138,7 @@ async function pollLoop(env: LoopEnv, nodeId: bigint, signal: AbortSignal, cache
     work: env.work,
     secagg: new SecAggPlusClient(),
     emit: env.emit,
-    declining: () => controls.declining(),
+    declining: (metadata) => controls.declining(metadata),
     stopRequested: () => controls.stopRequested,
   };
   await answerInterrupted(context);

@@ -6,6 +6,8 @@ import path from 'node:path';
 import type { FederationSection } from '../../../common/federation-config.js';
 import { PrivacySectionSchema, type PrivacySection } from '../../../common/privacy-config.js';
 import type { ReviewSection } from '../../../common/review-config.js';
+import type { ScheduleSection } from '../../../common/schedule-config.js';
+import { resolveSchedule } from '../../../common/schedule.js';
 import type { EvaluateResult } from '../../engine/train/evaluator.js';
 import type { TrainingSettings } from '../../engine/train/protocol.js';
 import type { RandomSource } from '../privacy/noise.js';
@@ -30,6 +32,7 @@ import { runParty } from './party-loop.js';
 import { decisionsFileOf } from './review-decisions.js';
 import { RunWatch } from './run-watch.js';
 import { TaskReview } from './task-review.js';
+import { ScheduleGate } from './schedule-gate.js';
 import type { WorkContext, WorkRunner } from './work.js';
 
 export interface PartyOptions {
@@ -59,6 +62,10 @@ export interface PartyOptions {
   review?: ReviewSection;
   /** The site's model, named in the task the operator reviews. */
   modelName?: string;
+  /** The config's `schedule:` section; absent, the site takes part at any time. */
+  schedule?: ScheduleSection;
+  /** The schedule's clock; a test sets the time instead of waiting for it. */
+  clock?: () => Date;
 }
 
 /** One site in one federation. Every state change and problem is an 'event'; nothing the server sends makes it throw. */
@@ -72,6 +79,8 @@ export class Party extends EventEmitter<PartyEvents> {
   readonly privacy: SitePrivacy;
   /** Task review, when the config asks for it; its decisions file is `<audit_log>.review.json`. */
   readonly review: TaskReview | undefined;
+  /** The participation schedule in force (time zone settled), undefined: any time. */
+  readonly schedule: ScheduleGate | undefined;
   readonly #options: PartyOptions;
   #state: PartyState = { type: 'disconnected', reason: null };
   #identity: NodeIdentity | undefined;
@@ -90,6 +99,7 @@ export class Party extends EventEmitter<PartyEvents> {
     const policy = options.privacy ?? PrivacySectionSchema.parse({});
     this.privacy = new SitePrivacy(policy, `${this.audit.file}.privacy.json`, options.privacyRandom);
     this.review = options.review && options.review.mode !== 'off' ? this.#taskReview(options.review) : undefined;
+    this.schedule = options.schedule && new ScheduleGate(resolveSchedule(options.schedule), options.clock);
   }
 
   get state(): PartyState {
@@ -133,6 +143,7 @@ export class Party extends EventEmitter<PartyEvents> {
     const client = new FleetClient(transport, { answerBytes: limits.answerBytes });
     const controls = new PartyControls();
     controls.paused = this.#controls.paused; // a pause set before joining holds
+    controls.schedule = this.schedule;
     this.#controls = controls;
     this.#loop = runParty({
       client,

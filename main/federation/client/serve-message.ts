@@ -34,8 +34,8 @@ export interface ServeContext {
   work: WorkContext;
   /** This node's SecAgg+ state, kept from one stage's message to the next. */
   secagg: SecAggPlusClient;
-  /** Why this site will not work on a message now (paused, leaving), or null to work. */
-  declining: () => string | null;
+  /** Why this site will not work on a message now (paused, leaving, outside its schedule), or null to work. */
+  declining: (metadata: Metadata) => string | null;
   /** The operator asked to abort the task in hand. */
   stopRequested: () => boolean;
   emit: (event: PartyEvent) => void;
@@ -127,7 +127,7 @@ async function answerFor(
   context: ServeContext,
 ): Promise<{ message?: Message; answer: Answer }> {
   const { client, nodeId, signal, audit } = context;
-  const declined = context.declining() ?? (await context.work.review?.declinedRun(String(metadata.runId))) ?? null;
+  const declined = context.declining(metadata) ?? (await context.work.review?.declinedRun(String(metadata.runId))) ?? null;
   if (declined !== null) {
     // Its objects are not fetched: a paused site should not pull a model it will not use.
     const reason = `this site declined "${metadata.messageType}": ${declined}`;

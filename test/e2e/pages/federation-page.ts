@@ -44,6 +44,16 @@ export class FederationPage {
     return this.page.getByRole('note').filter({ hasText: 'No TLS.' });
   }
 
+  /** The Schedule and resource limits panel's line: open now, or when the next window opens. */
+  scheduleNow() {
+    return this.page.getByTestId('schedule-now');
+  }
+
+  /** The panel's last message declined for the schedule, with the reason the server was sent. */
+  scheduleDeclined() {
+    return this.page.getByTestId('schedule-declined');
+  }
+
   async save(): Promise<void> {
     await this.page.getByRole('button', { name: 'Save', exact: true }).click();
     await this.page

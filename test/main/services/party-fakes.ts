@@ -4,6 +4,7 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { vi } from 'vitest';
 import type { PartyState } from '../../../common/contract/party-api.js';
+import { resolveSchedule, type WeeklySchedule } from '../../../common/schedule.js';
 import type { OpenedInfo } from '../../../main/engine/train/protocol.js';
 import type { TrainProgress } from '../../../main/engine/train/trainer.js';
 import type { PartyOptions } from '../../../main/federation/client/party.js';
@@ -43,6 +44,8 @@ export class FakeParty extends EventEmitter<{ event: [PartyEvent] }> {
   fingerprint: string | null = null;
   run: ServedRun | null = null;
   readonly audit: { file: string };
+  /** As the real party's: the config's schedule with its time zone settled. */
+  readonly schedule: { schedule: WeeklySchedule } | undefined;
   stuck = false;
   readonly join = vi.fn(async () => {
     this.fingerprint = 'abcd-ef01-2345-6789';
@@ -66,6 +69,7 @@ export class FakeParty extends EventEmitter<{ event: [PartyEvent] }> {
   constructor(readonly options: PartyOptions) {
     super();
     this.audit = { file: path.resolve(options.baseDir, options.section.audit_log) };
+    this.schedule = options.schedule && { schedule: resolveSchedule(options.schedule) };
   }
 
   left(): Promise<void> {

@@ -2,6 +2,7 @@
 // pause, leave, shutdown, node key, audit.
 import { generateKeyPairSync } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { EventName, MethodName } from '../../../common/contract/contract.js';
@@ -82,6 +83,7 @@ describe('party.join', () => {
         sampleShape: { height: 8, width: 8, channels: 1 },
         samples: { train: 12, test: 6 },
       },
+      limits: { threads: null, decodeWorkers: 2, cores: availableParallelism() },
     });
     expect(stages()).toEqual(['joining', 'joining', 'joined']);
     expect(await value('party.status')).toEqual(status);
