@@ -56,6 +56,15 @@ it(
         hasText: `: this site declined "train": outside this site's training schedule; next window opens ${dayName} 03:00 (UTC)`,
       })
       .waitFor({ timeout: 60_000 });
+    // The status line and the header's badge say so too, not "Waiting for the next round".
+    await expect
+      .poll(() => harness.page.locator('.status[data-stage]').innerText(), { timeout: 30_000, interval: 250 })
+      .toMatch(
+        new RegExp(
+          `^Outside the training schedule\\s+Connected as node \\d+; every round is declined until the next window opens, ${dayName} 03:00 \\(UTC\\)`,
+        ),
+      );
+    expect(await harness.page.getByRole('link', { name: 'Federation: Outside the training schedule' }).count()).toBe(1);
     await harness.screenshot('40-federation-schedule-outside');
     expect(aggregator.rounds[0]?.status ?? 'failed').toBe('failed');
     await federation.button('Leave now').click();

@@ -1,5 +1,6 @@
 // Runs in the renderer: the party's status in words, which controls it allows now, and why Join may have to wait.
 import type { PartyStatus } from '../../../common/contract/party-api.js';
+import { scheduleAt, wallTimeText } from '../../../common/schedule.js';
 
 /** What the party is doing, as the Training page names its phase; a leaving party may still be training. */
 export type Phase = 'out' | 'joining' | 'connecting' | 'idle' | 'training' | 'evaluating' | 'paused' | 'reviewing';
@@ -17,7 +18,8 @@ export function phaseOf({ stage, state }: PartyStatus): Phase {
   return state.type === 'disconnected' ? 'connecting' : state.type;
 }
 
-export function statusWords(status: PartyStatus): StatusWords {
+/** `now`: the schedule's windows are read against it (the renderer's ticking clock). */
+export function statusWords(status: PartyStatus, now = new Date()): StatusWords {
   const { state, pauseRequested, leaving } = status;
   const phase = phaseOf(status);
   const round = (n: number | null) => (n === null ? 'a round' : `round ${n}`);
@@ -67,7 +69,14 @@ export function statusWords(status: PartyStatus): StatusWords {
           detail: `Connected as node ${nodeOf(state)}; every round is declined and goes on without this site.`,
           tone: 'attention',
         };
-      return { phase, title: 'Waiting for the next round', detail: `Connected as node ${nodeOf(state)}.`, tone: 'waiting' };
+      return (
+        outsideWindow(status, now) ?? {
+          phase,
+          title: 'Waiting for the next round',
+          detail: `Connected as node ${nodeOf(state)}.`,
+          tone: 'waiting',
+        }
+      );
     case 'paused':
       return {
         phase,
@@ -178,4 +187,17 @@ export function joinBlocker({ file, dirty, savedValid, server }: ConfigReadiness
   if (!savedValid) return 'The saved config has problems: fix them and save.';
   if (typeof server !== 'string' || !server) return 'Set the aggregator address and save.';
   return null;
+}
+
+/** Connected and idle outside the schedule's windows: every round is declined until the next one opens. */
+function outsideWindow({ schedule, state }: PartyStatus, now: Date): StatusWords | null {
+  if (!schedule || state.type !== 'idle') return null;
+  const { open, next } = scheduleAt(schedule, now);
+  if (open || !next) return null;
+  return {
+    phase: 'idle',
+    title: 'Outside the training schedule',
+    detail: `Connected as node ${state.nodeId}; every round is declined until the next window opens, ${wallTimeText(next, schedule.timezone)}.`,
+    tone: 'off',
+  };
 }

@@ -156,3 +156,24 @@ describe('joinBlocker', () => {
     expect(joinBlocker({ ...ready, server: undefined })).toMatch(/aggregator address/);
   });
 });
+
+describe('statusWords outside the schedule', () => {
+  // Weeknights from 19:00 to 07:00 in UTC; 2026-12-07 is a Monday.
+  const nights = status({
+    schedule: { timezone: 'UTC', windows: [{ days: ['mon', 'tue', 'wed', 'thu', 'fri'], from: '19:00', to: '07:00' }] },
+  });
+
+  it('says an idle party outside a window declines every round, and when the next window opens', () => {
+    expect(statusWords(nights, new Date('2026-12-07T12:00:00Z'))).toEqual({
+      phase: 'idle',
+      title: 'Outside the training schedule',
+      detail: 'Connected as node 7; every round is declined until the next window opens, Mon 19:00 (UTC).',
+      tone: 'off',
+    });
+  });
+
+  it('waits for the next round inside a window, and without a schedule', () => {
+    expect(statusWords(nights, new Date('2026-12-07T20:00:00Z')).title).toBe('Waiting for the next round');
+    expect(statusWords(status({}), new Date('2026-12-07T12:00:00Z')).title).toBe('Waiting for the next round');
+  });
+});
