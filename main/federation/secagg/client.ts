@@ -133,7 +133,7 @@ export class SecAggPlusClient {
     ]);
   }
 
-  /** Keeps the shares sent to this node, trains, then returns the weighted, quantised, masked update (masked on a thread of its own). */
+  /** Keeps the shares sent to this node, trains, then returns the weighted, quantised, masked update (masked on the process's masking threads). */
   private async collectMaskedVectors(round: RoundState, configs: Configs, train: () => Promise<FitOutcome>): Promise<Reply> {
     const stage = 'collect_masked_vectors';
     const { ctxts, srcs } = readCollect(configs, round.peers.size - 1);
