@@ -37,7 +37,7 @@ const GeneratorOptionsSchema = {
     .optional()
     .describe('label order; by default the sorted labels found. Set it in a federation so every site agrees'),
   workers: positiveInt.max(64).optional().describe('decode threads; default: the number of cores'),
-  prefetch: positiveInt.max(64).optional().describe('batches decoded ahead of training; default: about 64 MB of batches, 2 to 16'),
+  prefetch: positiveInt.max(64).optional().describe('batches decoded ahead of training; default: about 32 MB of batches, 2 to 16'),
 };
 
 const NormalizeSchema = z.union([

@@ -40,6 +40,8 @@ export abstract class DataGenerator {
   #epoch = 0;
   #order: Uint32Array | null = null;
   #lastSummary: EpochSummary | null = null;
+  /** Kept across epochs: a new ring per epoch would hold two rings' memory until the old one is collected. */
+  #ring: BufferRing | null = null;
 
   constructor(options: GeneratorOptions) {
     this.#batchSize = checkBatchSize(options.batchSize);
@@ -132,7 +134,7 @@ export abstract class DataGenerator {
     const total = this.length;
     const summary: EpochSummary = { epoch: this.#epoch, batches: 0, samples: 0, skipped: 0, skippedSamples: [] };
     const { height, width, channels } = this.sampleShape;
-    const ring = options.reuseBuffers ? new BufferRing(this.#batchSize * height * width * channels) : null;
+    const ring = options.reuseBuffers ? this.#bufferRing(this.#batchSize * height * width * channels) : null;
     const inFlight: { loading: Promise<Batch>; buffer?: Float32Array }[] = [];
     let next = 0;
     const fill = () => {
@@ -165,6 +167,12 @@ export abstract class DataGenerator {
     this.#lastSummary = summary;
     this.onEpochEnd();
     return summary;
+  }
+
+  /** The generator's ring, new only when the batch size has changed; concurrent epochs take distinct buffers from it. */
+  #bufferRing(length: number): BufferRing {
+    if (this.#ring?.length !== length) this.#ring = new BufferRing(length);
+    return this.#ring;
   }
 
   /**
@@ -216,7 +224,7 @@ export abstract class DataGenerator {
 /** Batch-sized float buffers in shared memory, handed out and given back (decode threads write into them). */
 class BufferRing {
   readonly #free: Float32Array[] = [];
-  constructor(private readonly length: number) {}
+  constructor(readonly length: number) {}
 
   take(): Float32Array {
     return this.#free.pop() ?? new Float32Array(new SharedArrayBuffer(this.length * 4));

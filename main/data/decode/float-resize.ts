@@ -77,6 +77,10 @@ function coefficients(inSize: number, outSize: number, filter: Filter): Coeffici
 function horizontal(src: Float32Array, lines: number, inSize: number, outSize: number, channels: number, k: Coefficients): Float32Array {
   const out = new Float32Array(lines * outSize * channels);
   const { first, count, weights, ksize } = k;
+  if (channels === 1) {
+    horizontalGray(src, lines, inSize, outSize, k, out);
+    return out;
+  }
   for (let line = 0; line < lines; line++) {
     const rowStart = line * inSize * channels;
     for (let o = 0; o < outSize; o++) {
@@ -91,6 +95,21 @@ function horizontal(src: Float32Array, lines: number, inSize: number, outSize: n
     }
   }
   return out;
+}
+
+/** The one-channel case (every CT, MR and X-ray frame) without the channel loop: the same sums in the same order. */
+function horizontalGray(src: Float32Array, lines: number, inSize: number, outSize: number, k: Coefficients, out: Float32Array): void {
+  const { first, count, weights, ksize } = k;
+  for (let line = 0, rowStart = 0, to = 0; line < lines; line++, rowStart += inSize) {
+    for (let o = 0; o < outSize; o++, to++) {
+      const base = o * ksize;
+      const from = rowStart + first[o]!;
+      const taps = count[o]!;
+      let sum = 0;
+      for (let t = 0; t < taps; t++) sum += src[from + t]! * weights[base + t]!;
+      out[to] = sum;
+    }
+  }
 }
 
 /**

@@ -1,4 +1,4 @@
-// Tests (Node, real files and decode threads): iterateEpoch({ reuseBuffers }) on an ImageFolder: same rows, a held batch intact, a bounded ring.
+// Tests (Node, real files and decode threads): iterateEpoch({ reuseBuffers }) on an ImageFolder: same rows, a held batch intact, a ring kept across epochs.
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ImageFolder } from '../../../main/data/builtins/image-folder.js';
@@ -110,5 +110,17 @@ describe('iterateEpoch with reuseBuffers', () => {
       fresh.add(batch.x.buffer);
     }
     expect(fresh.size).toBe(6);
+  });
+
+  it('keeps its ring from epoch to epoch: a second epoch decodes into the buffers of the first, not a second ring', async () => {
+    const g = await generator();
+    const buffersOf = async () => {
+      const seen = new Set<ArrayBufferLike>();
+      for await (const batch of g.iterateEpoch({ reuseBuffers: true })) seen.add(batch.x.buffer);
+      return seen;
+    };
+    const first = await buffersOf();
+    const second = await buffersOf();
+    expect([...second].filter((buffer) => !first.has(buffer))).toEqual([]);
   });
 });

@@ -1,6 +1,8 @@
 // Runs wherever DICOM is decoded: raw little-endian samples to float32 values, masked, sign-extended, rescaled, in RGB.
 import type { ImageHeader } from './header.js';
 
+const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
 /** How the samples of one frame are laid out once any codec has run. */
 export interface Layout {
   bytesPerSample: number;
@@ -36,6 +38,7 @@ function valueOf(h: ImageHeader): (raw: number) => number {
 
 function readSamples(bytes: Uint8Array, out: Float32Array, h: ImageHeader, layout: Layout): void {
   const size = layout.bytesPerSample;
+  if (size <= 2 && !layout.planar) return readThroughTable(bytes, out, sampleTable(h, size), size);
   const table = size <= 2 ? sampleTable(h, size) : undefined;
   const value = table ? undefined : valueOf(h);
   const count = out.length;
@@ -47,6 +50,23 @@ function readSamples(bytes: Uint8Array, out: Float32Array, h: ImageHeader, layou
     const at = src * size;
     if (table) out[i] = table[size === 1 ? bytes[at]! : bytes[at]! | (bytes[at + 1]! << 8)]!;
     else out[i] = value!(readUint32(bytes, at));
+  }
+}
+
+/**
+ * Interleaved 8- and 16-bit samples, the common case, in loops with nothing but the lookup: the general loop above
+ * spent a decode thread 0.7 ms per 512 x 512 frame on its per-sample branches (bench:medical's CPU profile).
+ */
+function readThroughTable(bytes: Uint8Array, out: Float32Array, table: Float32Array, size: number): void {
+  const count = out.length;
+  if (size === 1) {
+    for (let i = 0; i < count; i++) out[i] = table[bytes[i]!]!;
+  } else if (HOST_LITTLE_ENDIAN && bytes.byteOffset % 2 === 0) {
+    // The samples are little-endian, as the host is: a 16-bit view reads them directly.
+    const samples = new Uint16Array(bytes.buffer, bytes.byteOffset, count);
+    for (let i = 0; i < count; i++) out[i] = table[samples[i]!]!;
+  } else {
+    for (let i = 0, at = 0; i < count; i++, at += 2) out[i] = table[bytes[at]! | (bytes[at + 1]! << 8)]!;
   }
 }
 
