@@ -1,4 +1,5 @@
 // Runs in the CLI process: `tributary scan --config party.yaml`: what each split holds and what cannot be read.
+import { imagesNotUsedText } from '../../common/dicom-words.js';
 import { scanSplit, type SplitScan } from '../data/scan.js';
 import type { DataSplits } from '../data/data-handler.js';
 import type { DicomSplitSummary } from '../data/sources/dicom-summary.js';
@@ -23,22 +24,14 @@ const tally = (counts: { key: string | number; count: number }[]) => counts.map(
 
 /** The Dicom handler's findings: headers, patients and studies per class, and what was left out and why (counted). */
 function dicomLines(d: DicomSplitSummary): string[] {
-  const s = d.selection;
   const unmatched = d.unmatchedLabelRows;
   const perClass = d.classes.map((c) => `${c.key} ${c.patients}/${c.studies}`).join(', ');
-  const left = [
-    [s.filteredOut.modality + s.filteredOut.bodyPart + s.filteredOut.seriesDescription, 'filtered out'],
-    [s.unlabelled, 'without a labels row'],
-    [s.labelNotInClasses, 'labelled outside class_names'],
-    [s.noPatientId, 'without PatientID'],
-    [s.duplicates, 'duplicate SOPInstanceUID'],
-    [s.sliceOutOfRange, 'slice out of range'],
-  ].filter(([n]) => n);
+  const left = imagesNotUsedText(d.selection);
   return [
     `DICOM: patients ${d.patients}, studies ${d.studies}; per class: ${perClass} (patients/studies)`,
     `  modality: ${tally(d.modalities)}; transfer syntax: ${tally(d.transferSyntaxes)}`,
     `  bits stored: ${tally(d.bitsStored)}; photometric: ${tally(d.photometrics)}; size: ${tally(d.sizes)}; frames: ${tally(d.frames)}`,
-    ...(left.length ? [`  images not used: ${left.map(([n, why]) => `${n} ${why}`).join(', ')}`] : []),
+    ...(left ? [`  images not used: ${left}`] : []),
     ...(unmatched.count ? [`  labels rows matching no image: ${unmatched.count} (lines ${unmatched.lines.slice(0, 20).join(', ')})`] : []),
     ...(d.trees ? treeLines(d.trees) : []),
   ];

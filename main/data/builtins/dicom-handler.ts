@@ -1,5 +1,6 @@
 // Runs anywhere in main: the built-in Dicom handler: a PACS export tree of any layout, labels from a CSV, split by patient.
 import { DicomInfoSchema, type DicomInfo } from '../../../common/data-config.js';
+import { imagesNotUsedText } from '../../../common/dicom-words.js';
 import { DataHandler, type DataSplits } from '../data-handler.js';
 import { indexDicomTree } from '../sources/dicom-index.js';
 import { readDicomLabels } from '../sources/dicom-labels.js';
@@ -134,18 +135,11 @@ export class Dicom extends DataHandler {
 function refuseNone(key: string, samples: DicomSample[], counts: SelectionCounts, trees: DicomTree[]): void {
   if (samples.length > 0) return;
   const found = treeFindings(trees);
-  const { modality, bodyPart, seriesDescription } = counts.filteredOut;
-  const why = [
-    [modality + bodyPart + seriesDescription, 'filtered out'],
-    [counts.unlabelled, 'without a labels row'],
-    [counts.labelNotInClasses, 'labelled outside class_names'],
-    [counts.noPatientId, 'without PatientID'],
-    [counts.sliceOutOfRange, 'with no such slice'],
-  ].filter(([n]) => n);
+  const why = imagesNotUsedText(counts);
   throw infoError(
     key,
     `no labelled images to read in ${found.folders.join(', ')}: ${found.files} files, ${found.images} DICOM images` +
-      `${why.length ? ` (${why.map(([n, what]) => `${n} ${what}`).join(', ')})` : ''}, ${found.nonImageCount} non-image objects, ` +
+      `${why ? ` (${why})` : ''}, ${found.nonImageCount} non-image objects, ` +
       `${found.unreadableCount} unreadable, ${found.notDicomCount} not DICOM (check the filters, \`labels\` and \`label_key\`)`,
   );
 }
@@ -169,7 +163,6 @@ function listing(split: Split, samples: DicomSample[], source: string, trees: Di
     for (const entry of index.entries) {
       if (entry.kind === 'unreadable') report.problem(`${name}/${entry.path}`, entry.reason);
       else if (entry.kind === 'non-image') report.problem(`${name}/${entry.path}`, `not an image: ${entry.reason}`, 'unused');
-      else if (entry.kind === 'not-dicom') report.ignoredFiles++;
     }
   }
   // Named relative to the folder as configured, with the frame and the patient's salted hash (a preview shows them).
