@@ -75,8 +75,10 @@ export abstract class DataGenerator {
     return null;
   }
 
-  /** Release workers and file handles. */
-  async close(): Promise<void> {}
+  /** Release workers and file handles; subclasses call this too, for the batch buffers. */
+  async close(): Promise<void> {
+    this.#ring = null;
+  }
 
   get batchSize(): number {
     return this.#batchSize;

@@ -75,5 +75,6 @@ export abstract class PooledGenerator extends DataGenerator {
   override async close(): Promise<void> {
     await this.#lease?.release();
     this.#lease = null;
+    await super.close();
   }
 }
