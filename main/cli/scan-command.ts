@@ -26,7 +26,8 @@ const tally = (counts: { key: string | number; count: number }[]) => counts.map(
 function dicomLines(d: DicomSplitSummary): string[] {
   const unmatched = d.unmatchedLabelRows;
   const perClass = d.classes.map((c) => `${c.key} ${c.patients}/${c.studies}`).join(', ');
-  const left = imagesNotUsedText(d.selection);
+  // Counted over the folders read, so printed where they are (one export split by patient: on the train split only).
+  const left = d.trees ? imagesNotUsedText(d.selection) : '';
   return [
     `DICOM: patients ${d.patients}, studies ${d.studies}; per class: ${perClass} (patients/studies)`,
     `  modality: ${tally(d.modalities)}; transfer syntax: ${tally(d.transferSyntaxes)}`,
