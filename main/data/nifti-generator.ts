@@ -1,4 +1,4 @@
-// Runs anywhere in main: the generator over NIfTI slices: sample i is slice k of volume v, decoded on the thread pool through the float path.
+// Runs anywhere in main: the generator over NIfTI slices (sample i is slice k of volume v) or whole volumes, decoded on the thread pool through the float path.
 import { makeBatch } from './data-generator.js';
 import type { DecodeContext, DecodedRows, DecodeResult, Job } from './decode/decode-jobs.js';
 import type { RowTarget } from './decode/float-row.js';
@@ -7,13 +7,14 @@ import type { Axis } from './decode/nifti/index.js';
 import { intensitySpec, type AppliedIntensity, type IntensitySpec } from './intensity.js';
 import { BadFileError } from './image-generator.js';
 import { PooledGenerator, type PooledOptions } from './pooled-generator.js';
+import { sampleValues } from './sample-shape.js';
 import type { Volume } from './sources/nifti-listing.js';
 import type { PhiHasher } from './sources/phi-hash.js';
 import type { ListingReport } from './sources/problems.js';
 import type { WindowOption } from '../../common/data-config.js';
 import type { Batch, SampleShape } from './types.js';
 
-/** One split's samples: slice `slice[i]` along the axis of volume `volume[i]`. */
+/** One split's samples: slice `slice[i]` along the axis of volume `volume[i]` (for whole-volume samples, the volume). */
 export interface NiftiSamples {
   volumes: Volume[];
   /** Label index per volume. */
@@ -26,7 +27,8 @@ export interface NiftiGeneratorOptions extends PooledOptions {
   samples: NiftiSamples;
   classNames: readonly string[];
   axis: Axis;
-  target: RowTarget;
+  /** With a depth, every sample is a whole volume resampled to depth x height x width (slices along `axis`). */
+  target: RowTarget & { depth?: number };
   window?: WindowOption;
   maxVoxels: number;
   /** Whole volumes the decode threads keep between jobs, all threads together (each keeps its share). */
@@ -121,8 +123,8 @@ export class NiftiSlicesGenerator extends PooledGenerator {
     this.#options = options;
     this.sampleCount = options.samples.volume.length;
     this.classNames = options.classNames;
-    const { height, width, channels } = options.target;
-    this.sampleShape = { height, width, channels };
+    const { depth, height, width, channels } = options.target;
+    this.sampleShape = { ...(depth !== undefined && { depth }), height, width, channels };
     this.#intensity = intensitySpec(options, channels);
   }
 
@@ -140,6 +142,7 @@ export class NiftiSlicesGenerator extends PooledGenerator {
     const { samples, axis } = this.#options;
     const { path, subject } = samples.volumes[samples.volume[index]!]!;
     const who = subject === path ? '' : ` (subject #${this.#options.hasher.hash(subject)})`;
+    if (this.sampleShape.depth !== undefined) return `${path} volume, slices along axis ${axis}${who}`;
     return `${path} slice ${samples.slice[index]} along axis ${axis}${who}`;
   }
 
@@ -173,7 +176,7 @@ export class NiftiSlicesGenerator extends PooledGenerator {
     if (out) job.out = out.buffer as SharedArrayBuffer;
     const rows = (await this.runOnPool(job)) as DecodedRows;
     const packed = rows.ok.reduce((n, ok) => n + ok, 0);
-    const x = rows.x ?? out!.subarray(0, packed * target.height * target.width * target.channels);
+    const x = rows.x ?? out!.subarray(0, packed * sampleValues(this.sampleShape));
     return this.#toBatch(indices, rows, x);
   }
 
@@ -182,7 +185,7 @@ export class NiftiSlicesGenerator extends PooledGenerator {
     if (skipped.length > 0 && this.#options.onBadFile === 'fail') throw new BadFileError(skipped);
     const kept = skipped.length ? indices.filter((_, row) => rows.ok[row] === 1) : indices.slice();
     const labels = Int32Array.from(kept, (i) => this.labelOf(i));
-    // The window each slice got (minmax and zscore differ per slice), by sample: previews say it.
+    // The window each slice or volume got (minmax and zscore differ per sample), by sample: previews say it.
     const applied = new Map(Array.from(kept, (index, packed): [number, AppliedIntensity] => [index, rows.applied![packed]!]));
     return makeBatch({ x, shape: this.sampleShape, indices: kept, labels, numClasses: this.classNames.length, skipped, applied });
   }
