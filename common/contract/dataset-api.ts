@@ -58,7 +58,9 @@ export const SplitScanSchema = z.object({
   sizes: tallyOf(z.string()).describe('original image sizes as "WxH", most common first (image files only)'),
   channels: tallyOf(z.number().int()),
   formats: tallyOf(z.string()),
-  sampleShape: z.object({ height: count, width: count, channels: count }).describe('what the model sees per sample'),
+  sampleShape: z
+    .object({ depth: count.optional().describe('set for volumes (3-D samples)'), height: count, width: count, channels: count })
+    .describe('what the model sees per sample'),
   unreadable: z.array(z.object({ index: count, source: z.string(), reason: z.string() })).describe('the first unreadable samples'),
   unreadableCount: count,
   listingProblems: z.array(z.object({ path: z.string(), reason: z.string(), kind: z.enum(['unreadable', 'unused']) })),
