@@ -47,7 +47,9 @@ export interface VolumeSummary {
   datatype: string;
   spacing: [number, number, number];
   gzip: boolean;
-  /** Slices listed as samples, and how many of them decoded. */
+  /** Its samples: 2-D slices along the axis, or the whole volume as one 3-D sample (slices: volume). */
+  sampledAs: 'slices' | 'volume';
+  /** Samples listed from it (slices, or 1 for a whole volume), and how many of them decoded. */
   slices: number;
   readable: number;
 }
@@ -58,9 +60,11 @@ export class VolumeTally {
   readonly #classNames: readonly string[];
   readonly #hasher: PhiHasher;
   readonly #readable: Uint32Array;
+  readonly #sampledAs: VolumeSummary['sampledAs'];
 
-  constructor(samples: NiftiSamples, classNames: readonly string[], hasher: PhiHasher) {
+  constructor(samples: NiftiSamples, classNames: readonly string[], hasher: PhiHasher, sampledAs: VolumeSummary['sampledAs']) {
     this.#samples = samples;
+    this.#sampledAs = sampledAs;
     this.#classNames = classNames;
     this.#hasher = hasher;
     this.#readable = new Uint32Array(samples.volumes.length);
@@ -81,6 +85,7 @@ export class VolumeTally {
       datatype: header.datatype,
       spacing: header.spacing,
       gzip,
+      sampledAs: this.#sampledAs,
       slices: listed[v]!,
       readable: this.#readable[v]!,
     }));
@@ -134,7 +139,8 @@ export class NiftiSlicesGenerator extends PooledGenerator {
 
   /** A tally for a scan of this split (per file dims, datatype, spacing, slices; subjects per class). */
   volumeTally(): VolumeTally {
-    return new VolumeTally(this.#options.samples, this.classNames, this.#options.hasher);
+    const sampledAs = this.sampleShape.depth === undefined ? 'slices' : 'volume';
+    return new VolumeTally(this.#options.samples, this.classNames, this.#options.hasher, sampledAs);
   }
 
   /** The file and slice; with a subject column, the subject too, as its salted hash (for previews and skipped samples). */

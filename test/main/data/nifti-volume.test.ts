@@ -9,8 +9,12 @@ import { BatchProblem, checkBatch, type BatchContract } from '../../../main/data
 import { Nifti } from '../../../main/data/builtins/nifti-handler.js';
 import { makeBatch } from '../../../main/data/data-generator.js';
 import type { DataSplits } from '../../../main/data/data-handler.js';
+import { decodePng } from '../../../main/data/decode/png-decode.js';
 import { windowValue } from '../../../main/data/intensity.js';
 import type { NiftiSlicesGenerator } from '../../../main/data/nifti-generator.js';
+import { previewSamples } from '../../../main/data/preview.js';
+import { scanSplit } from '../../../main/data/scan.js';
+import { formatScan } from '../../../main/cli/scan-command.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'tributary-nifti-volumes-'));
 execFileSync('/usr/bin/python3', [path.join(import.meta.dirname, '../../fixtures/nifti-volumes.py'), dir], {
@@ -114,6 +118,36 @@ describe('Nifti slices: volume', () => {
     expect(seen.map((x) => x.length)).toEqual([5, 5, 5, 1].map((n) => n * SIZE));
     const again = await train.readSamples(Uint32Array.of(5, 6, 7, 8, 9));
     expect([...seen[1]!]).toEqual([...again.x]);
+  });
+});
+
+describe('Nifti volumes in preview and scan', () => {
+  it('previews a volume by its middle slice, saying so, with the whole volume’s value range', async () => {
+    const train = await open({ window: 'minmax' });
+    const { samples } = await previewSamples(train, { n: 3, seed: 4 });
+    expect(samples).toHaveLength(3);
+    const toPixel = train.displayPixel();
+    for (const sample of samples) {
+      expect([sample.height, sample.width, sample.channels]).toEqual([8, 6, 1]);
+      expect(sample.volume).toBe('volume 5 x 8 x 6, middle slice 2 shown');
+      expect(sample.range).toEqual([0, 1]); // the volume's: its middle slice alone need not reach 0 and 1
+      const batch = await train.readSamples(Uint32Array.of(sample.index));
+      const middle = batch.x.subarray(2 * 48, 3 * 48);
+      const png = decodePng(sample.png, 1000);
+      expect([png.width, png.height]).toEqual([6, 8]);
+      expect([...png.data.filter((_, i) => i % png.channels === 0)]).toEqual(Array.from(middle, (v) => toPixel(v, 0)));
+    }
+  });
+
+  it('scans volume samples: each volume one sample, the shape with its depth, and the CLI says so', async () => {
+    const train = await open({});
+    const scan = await scanSplit('train', train);
+    expect(scan).toMatchObject({ samples: 16, readable: 16, sampleShape: { depth: 5, height: 8, width: 6, channels: 1 } });
+    expect(scan.volumes).toHaveLength(16);
+    for (const v of scan.volumes!) expect(v).toMatchObject({ sampledAs: 'volume', slices: 1, readable: 1, dims: [8, 6, 5] });
+    const text = formatScan(scan);
+    expect(text).toContain('16 readable, 0 unreadable; the model sees whole volumes of 5x8x6x1 (depth x height x width x channels)');
+    expect(text).toMatch(/vol-0\.nii\.gz: 8x6x5 int16, spacing 1 x 1 x 1, one volume sample, read/);
   });
 });
 
