@@ -1,9 +1,10 @@
 // Tests (Node, real files nibabel and Pillow write at test time, real decode threads): a NIfTI volume as one 3-D sample:
 // config, resampling in float (as Pillow's mode "F" resize, axis by axis), whole-volume intensity, 5-D batches and their checks.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { BatchProblem, checkBatch, type BatchContract } from '../../../main/data/batch-check.js';
 import { Nifti } from '../../../main/data/builtins/nifti-handler.js';
@@ -102,6 +103,20 @@ describe('Nifti slices: volume', () => {
     const batch = await train.getBatch(0);
     expect(batch.shape).toEqual([2, 3, 4, 4, 3]);
     for (let p = 0; p < batch.x.length; p += 3) expect([batch.x[p + 1], batch.x[p + 2]]).toEqual([batch.x[p], batch.x[p]]);
+  });
+
+  it('skips a volume whose gzip stream ends before its voxels by name, or stops under on_bad_file: fail', async () => {
+    const whole = gunzipSync(readFileSync(path.join(dir, 'vol-0.nii.gz')));
+    writeFileSync(path.join(dir, 'cut.nii.gz'), gzipSync(whole.subarray(0, 352 + 100))); // the header and 50 of its 240 voxels
+    writeFileSync(path.join(dir, 'cut.csv'), 'file,label,patient\nvol-3.nii.gz,shallow,P1\ncut.nii.gz,deep,P2\nvol-6.nii.gz,deep,P3\n');
+    const train = await open({ train: 'cut.csv' });
+    const batch = await train.readSamples(Uint32Array.of(0, 1, 2));
+    expect(batch.shape).toEqual([2, 5, 8, 6, 1]);
+    expect(batch.skipped.map((s) => `${path.basename(s.source)}: ${s.reason}`)).toEqual([
+      expect.stringMatching(/^cut\.nii\.gz volume, slices along axis 2: truncated: inflates to 452 bytes/),
+    ]);
+    const strict = await open({ train: 'cut.csv', on_bad_file: 'fail' });
+    await expect(strict.readSamples(Uint32Array.of(1))).rejects.toThrow(/cut\.nii\.gz volume, slices along axis 2/);
   });
 
   it('volume_size without slices: volume, or beside image_size, is refused on its key', async () => {
