@@ -211,10 +211,18 @@ export const NiftiInfoSchema = z
       .default('axial')
       .describe('slices are cut across this voxel axis: 0 (sagittal), 1 (coronal) or 2 (axial), as stored, not reoriented'),
     slices: z
-      .union([z.enum(['all', 'middle']), z.tuple([z.number().int().min(0), z.number().int().min(0)])])
+      .union([z.enum(['all', 'middle', 'volume']), z.tuple([z.number().int().min(0), z.number().int().min(0)])])
       .default('all')
       .describe(
-        'which slices of each volume are samples: all, the middle one, or [from, to] inclusive (2-D samples: the engine takes no 3-D input)',
+        'which slices of each volume are samples: all, the middle one, or [from, to] inclusive (2-D samples); ' +
+          'or volume: each volume is one 3-D sample, its slices along `axis` its depth',
+      ),
+    volume_size: z
+      .tuple([positiveInt, positiveInt, positiveInt])
+      .optional()
+      .describe(
+        'with slices: volume, the [depth, height, width] every volume is resampled to; ' +
+          'default: the first volume’s slice count along `axis` and its slice size',
       ),
     max_voxels: positiveInt
       .default(2 ** 27)
@@ -246,6 +254,14 @@ export const NiftiInfoSchema = z
   .refine((info) => !Array.isArray(info.slices) || info.slices[0] <= info.slices[1], {
     message: 'slices [from, to]: from is after to',
     path: ['slices'],
+  })
+  .refine((info) => info.volume_size === undefined || info.slices === 'volume', {
+    message: 'volume_size is for 3-D samples: set slices: volume (or give image_size for 2-D slices)',
+    path: ['volume_size'],
+  })
+  .refine((info) => info.volume_size === undefined || info.image_size === undefined, {
+    message: 'give either volume_size ([depth, height, width]) or image_size, not both',
+    path: ['image_size'],
   });
 
 export type Normalize = z.infer<typeof NormalizeSchema>;

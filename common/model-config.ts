@@ -1,8 +1,8 @@
 // Runs anywhere (the contract): the schema of a party config's `model:` section and the names it accepts.
 import { z } from 'zod';
 
-/** Architectures built in code; any other model is a Keras/tfjs Layers model.json. */
-export const BUILTIN_MODELS = ['mnist-cnn', 'mlp', 'resnet', 'mobilenetv2'] as const;
+/** Architectures built in code (cnn3d for volumes); any other model is a Keras/tfjs Layers model.json. */
+export const BUILTIN_MODELS = ['mnist-cnn', 'mlp', 'resnet', 'mobilenetv2', 'cnn3d'] as const;
 export type BuiltinModel = (typeof BUILTIN_MODELS)[number];
 
 /** tfjs-layers' loss names (its `lossesMap`); Keras's snake_case spellings are not accepted by tfjs. */

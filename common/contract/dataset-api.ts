@@ -58,7 +58,9 @@ export const SplitScanSchema = z.object({
   sizes: tallyOf(z.string()).describe('original image sizes as "WxH", most common first (image files only)'),
   channels: tallyOf(z.number().int()),
   formats: tallyOf(z.string()),
-  sampleShape: z.object({ height: count, width: count, channels: count }).describe('what the model sees per sample'),
+  sampleShape: z
+    .object({ depth: count.optional().describe('set for volumes (3-D samples)'), height: count, width: count, channels: count })
+    .describe('what the model sees per sample'),
   unreadable: z.array(z.object({ index: count, source: z.string(), reason: z.string() })).describe('the first unreadable samples'),
   unreadableCount: count,
   listingProblems: z.array(z.object({ path: z.string(), reason: z.string(), kind: z.enum(['unreadable', 'unused']) })),
@@ -75,7 +77,8 @@ export const SplitScanSchema = z.object({
         datatype: z.string(),
         spacing: z.tuple([z.number(), z.number(), z.number()]),
         gzip: z.boolean(),
-        slices: count,
+        sampledAs: z.enum(['slices', 'volume']).describe('2-D slices along the axis, or the whole volume as one 3-D sample'),
+        slices: count.describe('samples listed from it: its slices, or 1 for a whole volume'),
         readable: count,
       }),
     )
@@ -100,6 +103,7 @@ const PreviewSampleSchema = z.object({
     .string()
     .optional()
     .describe('how stored values became model inputs: the window, preset, minmax or z-score used for this image'),
+  volume: z.string().optional().describe('a 3-D sample: "volume d x h x w, middle slice k shown" (the png is that slice)'),
 });
 
 export const datasetMethods = {

@@ -135,7 +135,7 @@ const PartyStatusSchema = z.object({
       name: z.string(),
       parameters: count,
       classes: count,
-      sampleShape: z.object({ height: count, width: count, channels: count }),
+      sampleShape: z.object({ depth: count.optional().describe('set for volumes'), height: count, width: count, channels: count }),
       samples: z.object({ train: count.nullable(), test: count.nullable() }),
     })
     .nullable(),

@@ -23,6 +23,7 @@ function indexPage(samples: PreviewSample[], names: string[]): string {
     (s, k) =>
       `<figure><img src="${encodeURI(names[k]!)}" width="${s.width * 3}" style="image-rendering: pixelated">` +
       `<figcaption><b>${escapeHtml(s.className)}</b><br><small>${escapeHtml(s.source)}</small>` +
+      `${s.volume ? `<br><small>${escapeHtml(s.volume)}</small>` : ''}` +
       `${s.intensity ? `<br><small>${escapeHtml(s.intensity)}</small>` : ''}</figcaption></figure>`,
   );
   return (

@@ -2,6 +2,7 @@
 import { imagesNotUsedText } from '../../common/dicom-words.js';
 import { scanSplit, type SplitScan } from '../data/scan.js';
 import type { DataSplits } from '../data/data-handler.js';
+import { describeShape } from '../data/sample-shape.js';
 import type { DicomSplitSummary } from '../data/sources/dicom-summary.js';
 import { progressBar } from './progress.js';
 import { table } from './table.js';
@@ -49,9 +50,10 @@ function treeLines(t: NonNullable<DicomSplitSummary['trees']>): string[] {
 }
 
 export function formatScan(scan: SplitScan): string {
-  const { height, width, channels } = scan.sampleShape;
+  const shape = scan.sampleShape;
+  const sees = shape.depth === undefined ? describeShape(shape) : `whole volumes of ${describeShape(shape, true)}`;
   const lines = [
-    `${scan.split}: ${scan.samples} samples, ${scan.readable} readable, ${scan.unreadableCount} unreadable; the model sees ${height}x${width}x${channels}`,
+    `${scan.split}: ${scan.samples} samples, ${scan.readable} readable, ${scan.unreadableCount} unreadable; the model sees ${sees}`,
     table(
       ['class', 'samples'],
       scan.classes.map((c) => [c.key, c.count]),
@@ -66,7 +68,9 @@ export function formatScan(scan: SplitScan): string {
   for (const v of scan.volumes?.slice(0, SHOWN_PROBLEMS) ?? [])
     lines.push(
       `  ${v.file}: ${v.dims.join('x')} ${v.datatype}, spacing ${v.spacing.map((s) => Number(s.toPrecision(6))).join(' x ')}, ` +
-        `${v.readable} of ${v.slices} slices read`,
+        (v.sampledAs === 'volume'
+          ? `one volume sample, ${v.readable ? 'read' : 'unreadable'}`
+          : `${v.readable} of ${v.slices} slices read`),
     );
   if (scan.ignoredFiles) lines.push(`ignored (not images by name): ${scan.ignoredFiles} files`);
   for (const note of scan.notes) lines.push(`note: ${note}`);

@@ -1,5 +1,6 @@
 // Runs in the CLI process: how `tributary train` shows a training: a progress line on stderr, epoch and evaluation reports on stdout.
 import type { EvaluateResult } from '../engine/train/evaluator.js';
+import { describeShape } from '../data/sample-shape.js';
 import type { OpenedInfo } from '../engine/train/protocol.js';
 import type { BatchProgress, EpochResult } from '../engine/train/trainer.js';
 import { steadyPace } from './progress.js';
@@ -50,12 +51,11 @@ export function formatEpoch(epoch: EpochResult, epochs: number): string {
 
 /** The data and model the training thread opened, in two lines. */
 export function formatOpened(info: OpenedInfo, compiled: { optimizer: string; loss: string }): string {
-  const { height, width, channels } = info.sampleShape;
   const { train, test } = info.samples;
   const splits = [train !== null && `${train} train`, test !== null && `${test} test`].filter(Boolean).join(', ');
   const batch = info.settings.batchSize === null ? '' : `, batch size ${info.settings.batchSize}`;
   return [
-    `data: ${splits} samples of ${height}x${width}x${channels}, ${info.classNames.length} classes`,
+    `data: ${splits} samples of ${describeShape(info.sampleShape)}, ${info.classNames.length} classes`,
     `model: ${info.model.name}, ${info.model.parameters.toLocaleString('en-US')} parameters; ` +
       `${compiled.optimizer}, learning rate ${info.settings.learningRate}${batch}, loss ${compiled.loss}`,
   ].join('\n');

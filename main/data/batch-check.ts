@@ -1,6 +1,7 @@
 // Runs anywhere in main: the check every batch passes on its way out of a generator (fields, types, shape, samples, labels, values), and who made it.
 import type { OnNonFinite } from '../../common/data-config.js';
 import { kindOf } from './kind-of.js';
+import { describeShape, sampleDims, sampleValues } from './sample-shape.js';
 import type { Batch, SampleShape, SkippedSample } from './types.js';
 
 /** Where a generator came from, as openData found it: for messages, and for its `on_non_finite` policy. */
@@ -85,17 +86,18 @@ function fieldsOf(value: unknown): Batch {
   return value as Batch;
 }
 
-/** The row count, once shape is 4 whole numbers that agree with the declared sample shape and with x. */
+/** The row count, once shape is 4 whole numbers (5 for volumes) that agree with the declared sample shape and with x. */
 function rowsOf({ x, shape }: Batch, { sampleShape }: BatchContract): number {
-  if (shape.length !== 4 || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-    throw new BatchProblem(`shape is ${listed(shape)}; it must be 4 whole numbers [rows, height, width, channels]`);
+  const dims = sampleDims(sampleShape);
+  if (shape.length !== dims.length + 1 || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+    const layout = sampleShape.depth === undefined ? 'height, width, channels' : 'depth, height, width, channels';
+    throw new BatchProblem(`shape is ${listed(shape)}; it must be ${dims.length + 1} whole numbers [rows, ${layout}]`);
   }
-  const [n, height, width, channels] = shape;
-  if (height !== sampleShape.height || width !== sampleShape.width || channels !== sampleShape.channels) {
-    const declared = `${sampleShape.height}x${sampleShape.width}x${sampleShape.channels}`;
-    throw new BatchProblem(`shape is [${shape.join(', ')}], but the generator's sampleShape is ${declared} (height x width x channels)`);
+  const [n, ...sample] = shape;
+  if (sample.some((d, i) => d !== dims[i])) {
+    throw new BatchProblem(`shape is [${shape.join(', ')}], but the generator's sampleShape is ${describeShape(sampleShape, true)}`);
   }
-  const values = n * height * width * channels;
+  const values = n * sampleValues(sampleShape);
   if (x.length !== values) throw new BatchProblem(`x holds ${x.length} values, but shape [${shape.join(', ')}] needs ${values}`);
   return n;
 }
@@ -172,13 +174,12 @@ function checkLabels({ labels, oneHot, indices }: Batch, { classCount, sampleNam
 /** The batch when every value is finite; otherwise a failure naming the first bad value, or (skip) the batch without those rows. */
 function finiteRows(batch: Batch, contract: BatchContract): Batch {
   if (allFinite(batch.x, 0, batch.x.length)) return batch;
-  const [n, height, width, channels] = batch.shape;
-  const rowSize = height * width * channels;
+  const [n, ...dims] = batch.shape;
+  const rowSize = dims.reduce((product, d) => product * d, 1);
   const bad = Array.from({ length: n }, (_, row) => row).filter((row) => !allFinite(batch.x, row * rowSize, (row + 1) * rowSize));
   const where = (row: number) => {
     const at = batch.x.subarray(row * rowSize, (row + 1) * rowSize).findIndex((v) => !Number.isFinite(v));
-    const pixel = Math.floor(at / channels);
-    return `${batch.x[row * rowSize + at]} at y ${Math.floor(pixel / width)}, x ${pixel % width}, channel ${at % channels}`;
+    return `${batch.x[row * rowSize + at]} at ${position(at, dims)}`;
   };
   if (contract.onNonFinite === 'fail') {
     const row = bad[0]!;
@@ -193,6 +194,14 @@ function finiteRows(batch: Batch, contract: BatchContract): Batch {
     reason: `non-finite input: ${where(row)} (data.on_non_finite is "skip")`,
   }));
   return withoutRows(batch, new Set(bad), contract.classCount, reasons);
+}
+
+/** Where value `at` of one sample is: `y 3, x 4, channel 0`, with `z 2, ` first in a volume. */
+function position(at: number, dims: number[]): string {
+  const [channels, width, height] = [dims.at(-1)!, dims.at(-2)!, dims.at(-3)!];
+  const pixel = Math.floor(at / channels);
+  const plane = `y ${Math.floor(pixel / width) % height}, x ${pixel % width}, channel ${at % channels}`;
+  return dims.length === 4 ? `z ${Math.floor(pixel / (width * height))}, ${plane}` : plane;
 }
 
 /**
@@ -217,8 +226,8 @@ function allFinite(x: Float32Array, from: number, to: number): boolean {
 
 /** A new batch without the given rows (the handler's own arrays are left as they are: it may still hold them). */
 function withoutRows(batch: Batch, drop: Set<number>, classCount: number, reasons: SkippedSample[]): Batch {
-  const [n, height, width, channels] = batch.shape;
-  const rowSize = height * width * channels;
+  const [n, ...dims] = batch.shape;
+  const rowSize = dims.reduce((product, d) => product * d, 1);
   const kept = Array.from({ length: n }, (_, row) => row).filter((row) => !drop.has(row));
   const x = new Float32Array(kept.length * rowSize);
   const oneHot = new Float32Array(kept.length * classCount);
@@ -228,7 +237,7 @@ function withoutRows(batch: Batch, drop: Set<number>, classCount: number, reason
   });
   return {
     x,
-    shape: [kept.length, height, width, channels],
+    shape: [kept.length, ...dims] as Batch['shape'],
     labels: Int32Array.from(kept, (row) => batch.labels[row]!),
     oneHot,
     indices: Uint32Array.from(kept, (row) => batch.indices[row]!),

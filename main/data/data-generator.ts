@@ -1,5 +1,6 @@
 // Runs anywhere in main: the DataGenerator base class, a Keras-Sequence-like view of a split that streams batches.
 import { BadBatchError, BatchProblem, checkBatch, listed, originOf } from './batch-check.js';
+import { sampleDims, sampleValues } from './sample-shape.js';
 import { epochOrder } from './shuffle.js';
 import type { Batch, EpochSummary, SampleShape, SkippedSample } from './types.js';
 import type { AppliedIntensity } from './intensity.js';
@@ -135,8 +136,7 @@ export abstract class DataGenerator {
     const depth = Math.max(1, prefetch);
     const total = this.length;
     const summary: EpochSummary = { epoch: this.#epoch, batches: 0, samples: 0, skipped: 0, skippedSamples: [] };
-    const { height, width, channels } = this.sampleShape;
-    const ring = options.reuseBuffers ? this.#bufferRing(this.#batchSize * height * width * channels) : null;
+    const ring = options.reuseBuffers ? this.#bufferRing(this.#batchSize * sampleValues(this.sampleShape)) : null;
     const inFlight: { loading: Promise<Batch>; buffer?: Float32Array }[] = [];
     let next = 0;
     const fill = () => {
@@ -266,7 +266,7 @@ export function makeBatch(parts: {
   }
   return {
     x: parts.x,
-    shape: [n, parts.shape.height, parts.shape.width, parts.shape.channels],
+    shape: [n, ...sampleDims(parts.shape)] as Batch['shape'],
     labels: parts.labels,
     oneHot,
     indices: parts.indices,

@@ -236,6 +236,9 @@ function generatorProblem(generator: DataGenerator): string | undefined {
   if (dims.length !== 3 || !dims.every((d) => Number.isSafeInteger(d) && d >= 1)) {
     return `declares sampleShape ${shown(sampleShape)}; it must be { height, width, channels }, each a whole number >= 1`;
   }
+  const { depth } = sampleShape!;
+  if (depth !== undefined && !(Number.isSafeInteger(depth) && depth >= 1))
+    return `declares sampleShape ${shown(sampleShape)}; its depth (for volumes) must be a whole number >= 1`;
   return undefined;
 }
 

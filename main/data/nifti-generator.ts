@@ -1,4 +1,4 @@
-// Runs anywhere in main: the generator over NIfTI slices: sample i is slice k of volume v, decoded on the thread pool through the float path.
+// Runs anywhere in main: the generator over NIfTI slices (sample i is slice k of volume v) or whole volumes, decoded on the thread pool through the float path.
 import { makeBatch } from './data-generator.js';
 import type { DecodeContext, DecodedRows, DecodeResult, Job } from './decode/decode-jobs.js';
 import type { RowTarget } from './decode/float-row.js';
@@ -7,13 +7,14 @@ import type { Axis } from './decode/nifti/index.js';
 import { intensitySpec, type AppliedIntensity, type IntensitySpec } from './intensity.js';
 import { BadFileError } from './image-generator.js';
 import { PooledGenerator, type PooledOptions } from './pooled-generator.js';
+import { sampleValues } from './sample-shape.js';
 import type { Volume } from './sources/nifti-listing.js';
 import type { PhiHasher } from './sources/phi-hash.js';
 import type { ListingReport } from './sources/problems.js';
 import type { WindowOption } from '../../common/data-config.js';
 import type { Batch, SampleShape } from './types.js';
 
-/** One split's samples: slice `slice[i]` along the axis of volume `volume[i]`. */
+/** One split's samples: slice `slice[i]` along the axis of volume `volume[i]` (for whole-volume samples, the volume). */
 export interface NiftiSamples {
   volumes: Volume[];
   /** Label index per volume. */
@@ -26,7 +27,8 @@ export interface NiftiGeneratorOptions extends PooledOptions {
   samples: NiftiSamples;
   classNames: readonly string[];
   axis: Axis;
-  target: RowTarget;
+  /** With a depth, every sample is a whole volume resampled to depth x height x width (slices along `axis`). */
+  target: RowTarget & { depth?: number };
   window?: WindowOption;
   maxVoxels: number;
   /** Whole volumes the decode threads keep between jobs, all threads together (each keeps its share). */
@@ -45,7 +47,9 @@ export interface VolumeSummary {
   datatype: string;
   spacing: [number, number, number];
   gzip: boolean;
-  /** Slices listed as samples, and how many of them decoded. */
+  /** Its samples: 2-D slices along the axis, or the whole volume as one 3-D sample (slices: volume). */
+  sampledAs: 'slices' | 'volume';
+  /** Samples listed from it (slices, or 1 for a whole volume), and how many of them decoded. */
   slices: number;
   readable: number;
 }
@@ -56,9 +60,11 @@ export class VolumeTally {
   readonly #classNames: readonly string[];
   readonly #hasher: PhiHasher;
   readonly #readable: Uint32Array;
+  readonly #sampledAs: VolumeSummary['sampledAs'];
 
-  constructor(samples: NiftiSamples, classNames: readonly string[], hasher: PhiHasher) {
+  constructor(samples: NiftiSamples, classNames: readonly string[], hasher: PhiHasher, sampledAs: VolumeSummary['sampledAs']) {
     this.#samples = samples;
+    this.#sampledAs = sampledAs;
     this.#classNames = classNames;
     this.#hasher = hasher;
     this.#readable = new Uint32Array(samples.volumes.length);
@@ -79,6 +85,7 @@ export class VolumeTally {
       datatype: header.datatype,
       spacing: header.spacing,
       gzip,
+      sampledAs: this.#sampledAs,
       slices: listed[v]!,
       readable: this.#readable[v]!,
     }));
@@ -121,8 +128,8 @@ export class NiftiSlicesGenerator extends PooledGenerator {
     this.#options = options;
     this.sampleCount = options.samples.volume.length;
     this.classNames = options.classNames;
-    const { height, width, channels } = options.target;
-    this.sampleShape = { height, width, channels };
+    const { depth, height, width, channels } = options.target;
+    this.sampleShape = { ...(depth !== undefined && { depth }), height, width, channels };
     this.#intensity = intensitySpec(options, channels);
   }
 
@@ -132,7 +139,8 @@ export class NiftiSlicesGenerator extends PooledGenerator {
 
   /** A tally for a scan of this split (per file dims, datatype, spacing, slices; subjects per class). */
   volumeTally(): VolumeTally {
-    return new VolumeTally(this.#options.samples, this.classNames, this.#options.hasher);
+    const sampledAs = this.sampleShape.depth === undefined ? 'slices' : 'volume';
+    return new VolumeTally(this.#options.samples, this.classNames, this.#options.hasher, sampledAs);
   }
 
   /** The file and slice; with a subject column, the subject too, as its salted hash (for previews and skipped samples). */
@@ -140,6 +148,7 @@ export class NiftiSlicesGenerator extends PooledGenerator {
     const { samples, axis } = this.#options;
     const { path, subject } = samples.volumes[samples.volume[index]!]!;
     const who = subject === path ? '' : ` (subject #${this.#options.hasher.hash(subject)})`;
+    if (this.sampleShape.depth !== undefined) return `${path} volume, slices along axis ${axis}${who}`;
     return `${path} slice ${samples.slice[index]} along axis ${axis}${who}`;
   }
 
@@ -173,7 +182,7 @@ export class NiftiSlicesGenerator extends PooledGenerator {
     if (out) job.out = out.buffer as SharedArrayBuffer;
     const rows = (await this.runOnPool(job)) as DecodedRows;
     const packed = rows.ok.reduce((n, ok) => n + ok, 0);
-    const x = rows.x ?? out!.subarray(0, packed * target.height * target.width * target.channels);
+    const x = rows.x ?? out!.subarray(0, packed * sampleValues(this.sampleShape));
     return this.#toBatch(indices, rows, x);
   }
 
@@ -182,7 +191,7 @@ export class NiftiSlicesGenerator extends PooledGenerator {
     if (skipped.length > 0 && this.#options.onBadFile === 'fail') throw new BadFileError(skipped);
     const kept = skipped.length ? indices.filter((_, row) => rows.ok[row] === 1) : indices.slice();
     const labels = Int32Array.from(kept, (i) => this.labelOf(i));
-    // The window each slice got (minmax and zscore differ per slice), by sample: previews say it.
+    // The window each slice or volume got (minmax and zscore differ per sample), by sample: previews say it.
     const applied = new Map(Array.from(kept, (index, packed): [number, AppliedIntensity] => [index, rows.applied![packed]!]));
     return makeBatch({ x, shape: this.sampleShape, indices: kept, labels, numClasses: this.classNames.length, skipped, applied });
   }

@@ -4,6 +4,7 @@ import { DataGenerator, type GeneratorOptions } from './data-generator.js';
 import type { DecodeContext, DecodedRows, DecodeJob, DecodeResult, Job } from './decode/decode-jobs.js';
 import { contextId, leaseDecodePool, type DecodePool, type DecodePoolLease } from './decode/decode-pool.js';
 import { denormalizer } from './normalize.js';
+import { sampleValues } from './sample-shape.js';
 
 export interface PooledOptions extends GeneratorOptions {
   normalize: Normalize;
@@ -35,8 +36,7 @@ export abstract class PooledGenerator extends DataGenerator {
 
   /** Without an explicit prefetch, deep enough to keep the threads busy, bounded in bytes for large images. */
   protected defaultPrefetch(): number {
-    const { height, width, channels } = this.sampleShape;
-    const batchBytes = this.batchSize * height * width * channels * 4;
+    const batchBytes = this.batchSize * sampleValues(this.sampleShape) * 4;
     return Math.max(2, Math.min(16, Math.floor(PREFETCH_BYTES / batchBytes)));
   }
 

@@ -1,4 +1,4 @@
-// Runs anywhere in main: samples of a split rendered as PNG bytes, exactly as the generator yields them to the model.
+// Runs anywhere in main: samples of a split rendered as PNG bytes, exactly as the generator yields them to the model (a volume: its middle slice).
 import type { DataGenerator } from './data-generator.js';
 import { encodePng } from './decode/png-encode.js';
 import { describeIntensity } from './intensity.js';
@@ -20,6 +20,8 @@ export interface PreviewSample {
   display: 'denormalized' | 'stretched';
   /** How the image's stored values became model inputs (window, preset, minmax, zscore, v / 65535), where the generator says. */
   intensity?: string;
+  /** A 3-D sample: `volume 5 x 8 x 6, middle slice 2 shown`; the PNG is that slice, height x width, and `range` the whole volume's. */
+  volume?: string;
 }
 
 export interface PreviewOptions {
@@ -40,8 +42,13 @@ export async function previewSamples(
   const wanted = options.classes ? new Set(options.classes.map((name) => classIndex(generator, name))) : null;
   const candidates = pickCandidates(generator, options.n, options.seed ?? 0, wanted);
   const batch = await generator.readSamples(Uint32Array.from(candidates), options.signal);
-  const [, height, width, channels] = batch.shape;
-  const rowValues = height * width * channels;
+  const [, ...dims] = batch.shape;
+  const [height, width, channels] = dims.slice(-3) as [number, number, number];
+  const depth = dims.length === 4 ? dims[0]! : undefined;
+  const rowValues = dims.reduce((product, d) => product * d, 1);
+  // The slice a volume shows: numpy's middle, n // 2, as the handler's slices: middle picks.
+  const shown = depth === undefined ? 0 : Math.floor(depth / 2);
+  const planeValues = height * width * channels;
   const toPixel = generator.displayPixel();
   const samples: PreviewSample[] = [];
   for (let row = 0; row < batch.indices.length && samples.length < options.n; row++) {
@@ -50,10 +57,11 @@ export async function previewSamples(
     const values = batch.x.subarray(row * rowValues, (row + 1) * rowValues);
     const index = batch.indices[row]!;
     const range = valueRange(values);
+    const plane = values.subarray(shown * planeValues, (shown + 1) * planeValues);
     const applied = batch.applied?.get(index);
-    // A z-score has no [0, 1] scale to undo: stretched, as values of unknown meaning are.
+    // A z-score has no [0, 1] scale to undo: stretched, as values of unknown meaning are (a slice by its volume's range).
     const invert = applied?.kind === 'zscore' ? null : toPixel;
-    const data = invert ? denormalize(values, channels, invert) : stretch(values, range);
+    const data = invert ? denormalize(plane, channels, invert) : stretch(plane, range);
     const png = encodePng(displayable(data, width, height, channels));
     samples.push({
       index,
@@ -67,6 +75,7 @@ export async function previewSamples(
       range,
       display: invert ? 'denormalized' : 'stretched',
       ...(applied && { intensity: describeIntensity(applied) }),
+      ...(depth !== undefined && { volume: `volume ${depth} x ${height} x ${width}, middle slice ${shown} shown` }),
     });
   }
   return { samples, skipped: batch.skipped };

@@ -2,7 +2,7 @@
 import type { DataGenerator } from './data-generator.js';
 import { ImageFilesGenerator } from './image-generator.js';
 import { NiftiSlicesGenerator, type VolumeSummary } from './nifti-generator.js';
-import type { SkippedSample } from './types.js';
+import type { SampleShape, SkippedSample } from './types.js';
 import { dicomSummaryOf, type DicomSplitSummary } from './sources/dicom-summary.js';
 import type { ListingProblem } from './sources/problems.js';
 
@@ -23,7 +23,7 @@ export interface SplitScan {
   channels: Tally<number>[];
   formats: Tally<string>[];
   /** What the model sees per sample. */
-  sampleShape: { height: number; width: number; channels: number };
+  sampleShape: SampleShape;
   unreadable: SkippedSample[];
   unreadableCount: number;
   /** What listing found and did not use: unreadable entries, unused folders (the first ones; the count is exact). */

@@ -3,9 +3,11 @@ import type { AppliedIntensity } from './intensity.js';
 
 /** One batch as a generator yields it: what the model sees, plus where each row came from. */
 export interface Batch {
-  /** Features, float32, NHWC row-major: shape[0] * shape[1] * shape[2] * shape[3] values. */
+  /** Features, float32, row-major NHWC (a volume's NDHWC): the product of `shape` values. */
   x: Float32Array;
-  shape: [n: number, height: number, width: number, channels: number];
+  shape:
+    | [n: number, height: number, width: number, channels: number]
+    | [n: number, depth: number, height: number, width: number, channels: number];
   /** Integer class index per row. */
   labels: Int32Array;
   /** The same labels one-hot: n * numClasses values. */
@@ -25,6 +27,8 @@ export interface SkippedSample {
 }
 
 export interface SampleShape {
+  /** Set for a volume (a 3-D sample, slices along the depth): batches are then [n, depth, height, width, channels]. */
+  depth?: number;
   height: number;
   width: number;
   channels: number;

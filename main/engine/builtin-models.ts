@@ -2,6 +2,7 @@
 import type * as tfjs from '@tensorflow/tfjs';
 import type { BuiltinModel } from '../../common/model-config.js';
 import { ModelError } from './model-file.js';
+import { cnn3d } from './models/cnn3d.js';
 import { mobileNetV2 } from './models/mobilenet-v2.js';
 import { resnet } from './models/resnet.js';
 
@@ -36,6 +37,8 @@ export function buildBuiltin(
       return resnet(tf, inputShape, numClasses, options);
     case 'mobilenetv2':
       return mobileNetV2(tf, inputShape, numClasses, options);
+    case 'cnn3d':
+      return cnn3d(tf, inputShape, numClasses);
   }
 }
 

@@ -1,4 +1,4 @@
-// Runs anywhere in main: the built-in Nifti handler: .nii / .nii.gz volumes as 2-D slices along an axis, labelled from a CSV, split by subject.
+// Runs anywhere in main: the built-in Nifti handler: .nii / .nii.gz volumes as 2-D slices along an axis or as 3-D samples, labelled by CSV, split by subject.
 import { NiftiInfoSchema, type NiftiInfo } from '../../../common/data-config.js';
 import { closeSplits, DataHandler, type DataSplits } from '../data-handler.js';
 import type { Axis } from '../decode/nifti/index.js';
@@ -46,10 +46,14 @@ export class Nifti extends DataHandler {
     const built = splits.map((split) => ({ ...split, samples: samplesOf(split, classNames, axis, info.slices) }));
     for (const split of built) refuseEmptyOrBad(split, info.on_bad_file);
     const first = built[0]!.samples;
-    const plane = planeOf(first.volumes[first.volume[0]!]!, axis);
+    const firstVolume = first.volumes[first.volume[0]!]!;
+    const plane = planeOf(firstVolume, axis);
+    const size = info.volume_size?.slice(1) ?? info.image_size;
     const target = {
-      height: info.image_size?.[0] ?? plane[0],
-      width: info.image_size?.[1] ?? plane[1],
+      // A volume sample's depth: its slices along the axis, resampled to volume_size's or to the first volume's count.
+      ...(info.slices === 'volume' && { depth: info.volume_size?.[0] ?? firstVolume.header.dims[axis] }),
+      height: size?.[0] ?? plane[0],
+      width: size?.[1] ?? plane[1],
       channels: info.color_mode === 'grayscale' ? 1 : 3,
       interpolation: info.interpolation,
     } as const;
@@ -130,8 +134,9 @@ function twoSets(sets: ReadSet[], hasher: PhiHasher): SplitVolumes[] {
   return splits;
 }
 
-/** The indices along `axis` that `slices` picks from a volume with `count` of them. */
+/** The indices along `axis` that `slices` picks from a volume with `count` of them; `volume` is one sample, the whole. */
 export function pickSlices(slices: NiftiInfo['slices'], count: number): number[] {
+  if (slices === 'volume') return count > 0 ? [0] : [];
   if (slices === 'all') return Array.from({ length: count }, (_, k) => k);
   // numpy's usual middle slice, data[..., n // 2]
   if (slices === 'middle') return [Math.floor(count / 2)];

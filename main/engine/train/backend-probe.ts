@@ -1,6 +1,7 @@
 // Runs in the training thread: chooses among the backends that start by timing a few training steps of the model on each, cached per model and machine.
 import type * as tfjs from '@tensorflow/tfjs';
 import { DataGenerator, makeBatch } from '../../data/data-generator.js';
+import { describeShape, sampleValues } from '../../data/sample-shape.js';
 import type { Batch, SampleShape } from '../../data/types.js';
 import { defaultProbeCacheFile, probeKey, readProbeCache, writeProbeCache, cachedProbe } from '../backend-cache.js';
 import { startBackend, untriedBackends } from '../backend.js';
@@ -140,7 +141,7 @@ class SyntheticBatch extends DataGenerator {
     this.sampleShape = sampleShape;
     this.classNames = Array.from({ length: numClasses }, (_, c) => String(c));
     const next = splitmix32(1);
-    const x = new Float32Array(batchSize * sampleShape.height * sampleShape.width * sampleShape.channels);
+    const x = new Float32Array(batchSize * sampleValues(sampleShape));
     for (let i = 0; i < x.length; i++) x[i] = next() / 2 ** 32;
     const labels = Int32Array.from({ length: batchSize }, (_, i) => i % numClasses);
     const indices = Uint32Array.from({ length: batchSize }, (_, i) => i);
@@ -202,7 +203,7 @@ export async function chooseBackend(report: BackendReport, options: ChooseOption
       return true;
     }
     probe = { rates, measuredAt: new Date().toISOString(), ms: Math.round(performance.now() - begun), cached: false };
-    const about = `${model.name}, ${target.sampleShape.height}x${target.sampleShape.width}x${target.sampleShape.channels}, batch ${target.batchSize}`;
+    const about = `${model.name}, ${describeShape(target.sampleShape)}, batch ${target.batchSize}`;
     const unwritten = await writeProbeCache(cacheFile, cache.entries, { key, about, rates, measuredAt: probe.measuredAt, ms: probe.ms });
     problem ??= unwritten;
   }

@@ -4,7 +4,8 @@ import type { Batch } from '../../data/types.js';
 import type { Tf } from '../backend.js';
 
 export interface BatchTensors {
-  xs: tfjs.Tensor4D;
+  /** [n, h, w, c], or [n, d, h, w, c] for volumes. */
+  xs: tfjs.Tensor;
   ys: tfjs.Tensor;
 }
 
@@ -15,7 +16,7 @@ export interface BatchTensors {
  */
 export function batchTensors(tf: Tf, model: tfjs.LayersModel, batch: Batch, numClasses: number): BatchTensors {
   const n = batch.shape[0];
-  const xs = tf.tensor4d(batch.x, batch.shape);
+  const xs = tf.tensor(batch.x, batch.shape, 'float32');
   // The sparse loss wants class indices, as float32 (tfjs floors them itself); every other loss the one-hot rows.
   const ys =
     model.loss === 'sparseCategoricalCrossentropy'

@@ -9,6 +9,7 @@ import type { DataGenerator } from '../../data/data-generator.js';
 import { closeSplits } from '../../data/data-handler.js';
 import type { DataSplits } from '../../data/data-handler.js';
 import { openData } from '../../data/handler-loader.js';
+import { describeShape, sampleDims } from '../../data/sample-shape.js';
 import { describeBackend, selectBackend } from '../backend.js';
 import type { BackendReport } from '../backend.js';
 import { chooseStep, describeStep } from '../graph/step-choice.js';
@@ -59,14 +60,14 @@ export class TrainingSession {
     const { splits } = await step('opening the data', () => openData(loaded));
     try {
       const reference = await step('checking the data', async () => agreeingSplit(splits));
-      const { height, width, channels } = reference.sampleShape;
+      const sampleShape = { ...reference.sampleShape };
       const numClasses = reference.classNames.length;
-      const build = () => buildModel(backend.tf, spec, { inputShape: [height, width, channels], numClasses, baseDir: loaded.baseDir });
+      const build = () => buildModel(backend.tf, spec, { inputShape: sampleDims(sampleShape), numClasses, baseDir: loaded.baseDir });
       seedMathRandom(spec.seed);
       let model = await step('building the model', build);
       const batchSize = splits.train?.batchSize;
       if (batchSize !== undefined) {
-        const target = { build, sampleShape: reference.sampleShape, numClasses, batchSize };
+        const target = { build, sampleShape, numClasses, batchSize };
         const rebuild = await step('timing the backends', () => chooseBackend(backend, { model, target, select: { threads } }));
         if (rebuild) {
           // As if built on the chosen backend alone: the same seeded weights and, after them, the same random draws.
@@ -82,7 +83,7 @@ export class TrainingSession {
         backend: { name: backend.name, description: describeBackend(backend), ...(backend.warning && { warning: backend.warning }) },
         classNames: [...reference.classNames],
         samples: { train: splits.train?.sampleCount ?? null, test: splits.test?.sampleCount ?? null },
-        sampleShape: { height, width, channels },
+        sampleShape,
         model: { name: model.name, parameters: model.countParams(), weights: model.weights.length },
         settings: this.#settings(),
       };
@@ -177,7 +178,7 @@ function agreeingSplit({ train, test }: DataSplits): DataGenerator {
         `the train split's classes [${train.classNames.join(', ')}] differ from the test split's [${test.classNames.join(', ')}]: set class_names`,
       );
     }
-    const shape = (g: DataGenerator) => `${g.sampleShape.height}x${g.sampleShape.width}x${g.sampleShape.channels}`;
+    const shape = (g: DataGenerator) => describeShape(g.sampleShape);
     if (shape(train) !== shape(test))
       throw new Error(`the train split's samples are ${shape(train)} but the test split's are ${shape(test)}`);
   }

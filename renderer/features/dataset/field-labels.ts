@@ -8,6 +8,7 @@ const LABELS: Record<string, string> = {
   labels: 'Labels CSV',
   class_names: 'Class names, in label order',
   image_size: 'Image size the model sees',
+  volume_size: 'Volume size the model sees (depth, height, width)',
   color_mode: 'Colour',
   normalize: 'Normalisation',
   window: 'Intensity window',

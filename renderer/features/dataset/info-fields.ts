@@ -24,7 +24,8 @@ export type InfoField = FieldBase &
     | { kind: 'number'; integer: boolean; min?: number; max?: number; default?: number }
     | { kind: 'boolean'; default?: boolean }
     | { kind: 'choice'; options: (string | number)[]; default?: string | number; other?: ChoiceOther }
-    | { kind: 'pair'; labels: [string, string]; min?: number }
+    /** Two or three whole numbers ([height, width]; a volume's [depth, height, width]), one labelled input each. */
+    | { kind: 'pair'; labels: string[]; min?: number }
     | { kind: 'list' }
     | { kind: 'yaml'; default?: unknown }
   );
@@ -100,11 +101,11 @@ function fieldOf(key: string, schema: JsonSchema): InfoField {
       ...((typeof schema.default === 'string' || typeof schema.default === 'number') && { default: schema.default }),
     };
   const pair = schema.prefixItems;
-  if (schema.type === 'array' && pair?.length === 2 && pair.every((item) => item.type === 'integer')) {
+  if (schema.type === 'array' && (pair?.length === 2 || pair?.length === 3) && pair.every((item) => item.type === 'integer')) {
     return {
       ...base,
       kind: 'pair',
-      labels: pairLabels(schema.description),
+      labels: pair.length === 3 ? tripleLabels(schema.description) : pairLabels(schema.description),
       ...(pair[0]!.minimum !== undefined && { min: pair[0]!.minimum }),
     };
   }
@@ -166,4 +167,10 @@ function bounds(schema: JsonSchema): { min?: number; max?: number } {
 function pairLabels(description: string | undefined): [string, string] {
   const named = /\[(\w+), (\w+)\]/.exec(description ?? '');
   return named ? [named[1]!, named[2]!] : ['first', 'second'];
+}
+
+/** Three parts, named alike: "the [depth, height, width] ...". */
+function tripleLabels(description: string | undefined): string[] {
+  const named = /\[(\w+), (\w+), (\w+)\]/.exec(description ?? '');
+  return named ? named.slice(1, 4) : ['first', 'second', 'third'];
 }

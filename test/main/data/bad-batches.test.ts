@@ -186,6 +186,11 @@ describe('generators opened by openData declare what their batches are checked a
       "constructor(o) { super(o); this.sampleShape = { height: 28, width: '28' }; }",
       'declares sampleShape {"height":28,"width":"28"}; it must be { height, width, channels }, each a whole number >= 1',
     ],
+    [
+      'a volume depth that is not a count',
+      'constructor(o) { super(o); this.sampleShape = { depth: 0, height: 28, width: 28, channels: 1 }; }',
+      'declares sampleShape {"depth":0,"height":28,"width":28,"channels":1}; its depth (for volumes) must be a whole number >= 1',
+    ],
   ])('refuses %s', async (_case, body, problem) => {
     const error = await declared(_case.replace(/\W+/g, '-'), body);
     expect(error.message.endsWith(problem)).toBe(true);

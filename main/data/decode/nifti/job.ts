@@ -1,21 +1,23 @@
-// Runs in a decode worker thread: the `nifti` job, NIfTI slices to model rows through the float path (float-row.ts: channels, resize, intensity).
+// Runs in a decode worker thread: the `nifti` job, NIfTI slices (or whole volumes) to model rows through the float path (channels, resize, intensity).
 import type { AppliedIntensity, FloatImage, IntensitySpec } from '../../intensity.js';
 import type { DecodedRows, RowFailure } from '../decode-jobs.js';
-import { writeFloatRow, type RowTarget } from '../float-row.js';
+import { toChannelsFloat, writeFloatRow, writeResized, type RowTarget } from '../float-row.js';
 import { NiftiDecodeError } from './errors.js';
 import { keep, keepable, keptVolume, stampOf, type KeptVolume } from './kept-volumes.js';
 import { readNiftiVoxels, type VoxelRange } from './read.js';
+import { resampleVolume } from './volume-row.js';
 import { sliceOfValues, sliceRange, valuesOf, type Axis, type Slice } from './voxels.js';
 import type { NiftiHeader } from './header.js';
 
 /** Decode these slices to rows; needs no context (the paths travel with the job: a few hundred bytes a batch). */
 export interface NiftiJob {
   kind: 'nifti';
-  /** Per row: the volume's file and the slice's index along `axis`. */
+  /** Per row: the volume's file and the slice's index along `axis` (unused for whole volumes). */
   paths: string[];
   slices: number[];
   axis: Axis;
-  target: RowTarget;
+  /** With a depth, each row is a whole volume, resampled to depth x height x width (volume-row.ts). */
+  target: RowTarget & { depth?: number };
   intensity: IntensitySpec;
   maxVoxels: number;
   /** Bytes of whole volumes this thread may keep between jobs (kept-volumes.ts). */
@@ -66,20 +68,41 @@ async function readSlices(path: string, job: NiftiJob, indices: number[]): Promi
   return images(volume, range);
 }
 
-/** The rows, with their buffers listed for transfer back to the generator. */
-export async function runNiftiJob(job: NiftiJob): Promise<{ value: DecodedRows; transfer: ArrayBuffer[] }> {
+/** A whole volume: kept by this thread, or read and kept when it fits the budget. */
+async function readVolume(path: string, job: NiftiJob): Promise<KeptVolume> {
+  const known = keptVolume(path);
+  if (known) return known;
+  const stamp = stampOf(path);
+  const { header, raw } = await readNiftiVoxels(path, { maxVoxels: job.maxVoxels });
+  const volume = { header, values: valuesOf(raw, header) };
+  if (stamp) keep(path, stamp, volume, job.keepBytes);
+  return volume;
+}
+
+/**
+ * One volume as one row: resampled, channels repeated, then the intensity of the whole volume (minmax and zscore
+ * over all its voxels, not slice by slice; its cal_min / cal_max as the file's window).
+ */
+function writeVolumeRow(volume: KeptVolume, job: NiftiJob, depth: number, out: Float32Array, at: number): AppliedIntensity {
   const { target } = job;
-  const rowValues = target.height * target.width * target.channels;
-  const rows = job.paths.length;
-  const x = job.out ? new Float32Array(job.out, 0, rows * rowValues) : new Float32Array(rows * rowValues);
-  const ok = new Uint8Array(rows);
-  const failures: RowFailure[] = [];
-  const applied: AppliedIntensity[] = [];
+  const values = resampleVolume(volume, job.axis, { ...target, depth });
+  const data = target.channels === 1 ? values : toChannelsFloat({ data: values, channels: 1 }, target.channels);
+  const fileWindow = displayWindow(volume.header);
+  return writeResized({ values: data, ...(fileWindow && { fileWindow }) }, target.channels, job.intensity, out, at);
+}
+
+/** Per row, what was read for it: a slice, a whole volume, or why it could not be read. */
+async function readRows(job: NiftiJob): Promise<Map<number, FloatImage | KeptVolume | Error>> {
   const byPath = new Map<string, number[]>();
   job.paths.forEach((path, row) => byPath.set(path, [...(byPath.get(path) ?? []), row]));
-  const decoded = new Map<number, FloatImage | Error>();
+  const decoded = new Map<number, FloatImage | KeptVolume | Error>();
   for (const [path, rowsOfPath] of byPath) {
     try {
+      if (job.target.depth !== undefined) {
+        const volume = await readVolume(path, job);
+        for (const row of rowsOfPath) decoded.set(row, volume);
+        continue;
+      }
       const images = await readSlices(
         path,
         job,
@@ -90,12 +113,31 @@ export async function runNiftiJob(job: NiftiJob): Promise<{ value: DecodedRows; 
       for (const row of rowsOfPath) decoded.set(row, error as Error);
     }
   }
+  return decoded;
+}
+
+/** The rows, with their buffers listed for transfer back to the generator. */
+export async function runNiftiJob(job: NiftiJob): Promise<{ value: DecodedRows; transfer: ArrayBuffer[] }> {
+  const { target } = job;
+  const depth = target.depth;
+  const rowValues = (depth ?? 1) * target.height * target.width * target.channels;
+  const rows = job.paths.length;
+  const x = job.out ? new Float32Array(job.out, 0, rows * rowValues) : new Float32Array(rows * rowValues);
+  const ok = new Uint8Array(rows);
+  const failures: RowFailure[] = [];
+  const applied: AppliedIntensity[] = [];
+  const decoded = await readRows(job);
   let packed = 0;
   for (let row = 0; row < rows; row++) {
     const image = decoded.get(row)!;
     try {
       if (image instanceof Error) throw image;
-      applied.push(writeFloatRow(image, target, job.intensity, x, packed * rowValues));
+      const at = packed * rowValues;
+      applied.push(
+        depth === undefined
+          ? writeFloatRow(image as FloatImage, target, job.intensity, x, at)
+          : writeVolumeRow(image as KeptVolume, job, depth, x, at),
+      );
       ok[row] = 1;
       packed++;
     } catch (error) {

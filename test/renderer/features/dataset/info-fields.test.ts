@@ -60,16 +60,17 @@ describe('infoFields', () => {
     ).not.toContain('label_key');
   });
 
-  it("gives the Nifti handler's axis its names and numbers, and slices a [from, to] pair of whole numbers", () => {
+  it("gives the Nifti handler's axis its names and numbers, slices a [from, to] pair of whole numbers, and volume_size three", () => {
     const byKey = Object.fromEntries(infoFields('Nifti').map((f) => [f.key, f]));
     expect(byKey.axis).toEqual(
       expect.objectContaining({ kind: 'choice', options: ['sagittal', 'coronal', 'axial', 0, 1, 2], default: 'axial' }),
     );
     expect(byKey.slices).toMatchObject({
       kind: 'choice',
-      options: ['all', 'middle'],
+      options: ['all', 'middle', 'volume'],
       other: { kind: 'pair', labels: ['from', 'to'], integer: true },
     });
+    expect(byKey.volume_size).toMatchObject({ kind: 'pair', labels: ['depth', 'height', 'width'], min: 1 });
   });
 
   it('leaves no key of a built-in to the YAML view', () => {
