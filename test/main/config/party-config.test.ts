@@ -143,7 +143,7 @@ describe('loadPartyConfig', () => {
     ]);
     const neither = await configFile('data:\n  name: Idx\nmodel:\n  seed: 3\n', 'neither.yaml');
     expect((await failure(loadPartyConfig(neither))).message).toBe(
-      `${neither}:3: model: set \`builtin\` (mnist-cnn or mlp or resnet or mobilenetv2) or \`path\` (a model.json)`,
+      `${neither}:3: model: set \`builtin\` (mnist-cnn or mlp or resnet or mobilenetv2 or cnn3d) or \`path\` (a model.json)`,
     );
   });
 

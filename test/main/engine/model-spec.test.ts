@@ -35,7 +35,7 @@ describe('ModelSectionSchema', () => {
 
   it('wants exactly one of builtin and path, and known names', () => {
     const issues = (section: unknown) => ModelSectionSchema.safeParse(section).error?.issues.map((i) => [i.path.join('.'), i.message]);
-    expect(issues({})).toEqual([['', 'set `builtin` (mnist-cnn or mlp or resnet or mobilenetv2) or `path` (a model.json)']]);
+    expect(issues({})).toEqual([['', 'set `builtin` (mnist-cnn or mlp or resnet or mobilenetv2 or cnn3d) or `path` (a model.json)']]);
     expect(issues({ builtin: 'mlp', path: 'model.json' })).toEqual([['path', 'set either `builtin` or `path`, not both']]);
     expect(issues({ builtin: 'resnet50' })?.[0]?.[0]).toBe('builtin');
     expect(issues({ builtin: 'mlp', loss: 'categorical_crossentropy' })?.[0]?.[0]).toBe('loss');
