@@ -23,15 +23,41 @@ export interface FloatSlice {
 }
 
 /**
- * Slices 0..count-1, in depth order, resampled: depth x height x width. Each slice is asked for once, in order, and
- * resized before the next is asked for, so a caller that decodes on demand holds one source slice at a time.
+ * A stack of `count` slices, each resized to height x width as it is put in, so whoever decodes the slices holds
+ * one source slice at a time; then resampled along the depth.
  */
-export function resampleSlices(count: number, sliceAt: (z: number) => FloatSlice, size: VolumeSize): Float32Array {
-  const plane = size.height * size.width;
-  const stack = new Float32Array(count * plane);
-  for (let z = 0; z < count; z++) {
-    const slice = sliceAt(z);
-    stack.set(resizeFloat(slice.pixels, { ...slice, channels: 1 }, size, size.interpolation), z * plane);
+export class SliceStack {
+  readonly #stack: Float32Array;
+  readonly #plane: number;
+
+  constructor(
+    readonly count: number,
+    readonly size: VolumeSize,
+  ) {
+    this.#plane = size.height * size.width;
+    this.#stack = new Float32Array(count * this.#plane);
   }
-  return resizeFloat(stack, { width: 1, height: count, channels: plane }, { width: 1, height: size.depth }, size.interpolation);
+
+  put(z: number, slice: FloatSlice): void {
+    const { size } = this;
+    this.#stack.set(resizeFloat(slice.pixels, { ...slice, channels: 1 }, size, size.interpolation), z * this.#plane);
+  }
+
+  /** depth x height x width: slice z of the result at z * height * width. */
+  resampled(): Float32Array {
+    const { count, size } = this;
+    return resizeFloat(
+      this.#stack,
+      { width: 1, height: count, channels: this.#plane },
+      { width: 1, height: size.depth },
+      size.interpolation,
+    );
+  }
+}
+
+/** Slices 0..count-1, in depth order, resampled: depth x height x width. */
+export function resampleSlices(count: number, sliceAt: (z: number) => FloatSlice, size: VolumeSize): Float32Array {
+  const stack = new SliceStack(count, size);
+  for (let z = 0; z < count; z++) stack.put(z, sliceAt(z));
+  return stack.resampled();
 }
