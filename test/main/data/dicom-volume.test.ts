@@ -5,11 +5,14 @@ import { promises as fsp, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { DicomInfoSchema } from '../../../common/data-config.js';
+import { ConfigError } from '../../../main/config/errors.js';
+import { loadPartyConfig } from '../../../main/config/party-config.js';
 import { writePreview } from '../../../main/cli/preview-command.js';
 import { formatScan } from '../../../main/cli/scan-command.js';
 import { Dicom } from '../../../main/data/builtins/dicom-handler.js';
 import { closeSplits, type DataSplits } from '../../../main/data/data-handler.js';
 import type { DataGenerator } from '../../../main/data/data-generator.js';
+import { openData } from '../../../main/data/handler-loader.js';
 import { decodeDicom, readDicomFile } from '../../../main/data/decode/dicom/index.js';
 import { decodePng } from '../../../main/data/decode/png-decode.js';
 import { resampleSlices } from '../../../main/data/decode/volume-resample.js';
@@ -90,6 +93,19 @@ describe('Dicom slice: volume, the config', () => {
       ),
     });
     expect(parse({ sample: 'series', slice: 'volume', volume_size: [3, 6, 5] }).data).toMatchObject({ max_voxels: 2 ** 27 });
+  });
+
+  it('places the refusal of cache: true on its key and line, before any series is read', async () => {
+    const file = path.join(dir, 'party-cache.yaml');
+    const info = ['path: tree/series', 'labels: labels-series.csv', 'label_key: SeriesInstanceUID', 'sample: series', 'slice: volume'];
+    await fsp.writeFile(
+      file,
+      ['data:', '  name: Dicom', '  info:', ...[...info, 'cache: true'].map((line) => `    ${line}`), ''].join('\n'),
+    );
+    const error = await openData(await loadPartyConfig(file)).catch((thrown: unknown) => thrown);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error).toMatchObject({ key: 'data.info.cache', line: 9 });
+    expect((error as Error).message).toMatch(/data\.info\.cache: the decoded cache keeps 2-D images only/);
   });
 });
 
