@@ -157,9 +157,21 @@ export const DicomInfoSchema = z
     series_description: DicomValuesSchema.describe('only images whose SeriesDescription contains one of these (case-insensitive)'),
     sample: z.enum(['image', 'frame', 'series']).default('image').describe('one sample per image file, per frame, or per series'),
     slice: z
-      .union([z.enum(['middle', 'first', 'last']), z.number().int().min(0)])
+      .union([z.enum(['middle', 'first', 'last', 'volume']), z.number().int().min(0)])
       .default('middle')
-      .describe("the series' slice (by position, else InstanceNumber) or the multi-frame image's frame a sample is"),
+      .describe(
+        "the series' slice (by position, else InstanceNumber) or the multi-frame image's frame a sample is (2-D samples); " +
+          'or volume (with sample: series): each series is one 3-D sample, its slices in that order (a multi-frame file: its frames) its depth',
+      ),
+    volume_size: z
+      .tuple([positiveInt, positiveInt, positiveInt])
+      .optional()
+      .describe(
+        'with slice: volume, the [depth, height, width] every series is resampled to; default: the first series’ slice count and slice size',
+      ),
+    max_voxels: positiveInt
+      .default(2 ** 27)
+      .describe('with slice: volume, a series of more slices x rows x columns is skipped, with its reason, before its slices are read'),
     max_header_bytes: positiveInt
       .default(4 * 2 ** 20)
       .describe('a file whose header (all before PixelData) is longer is not indexed, and listed as unreadable'),
@@ -179,6 +191,22 @@ export const DicomInfoSchema = z
   .refine((info) => !(info.sample === 'series' && info.label_key === 'SOPInstanceUID'), {
     message: 'a series has many SOPInstanceUIDs: with `sample: series`, key the labels by PatientID, StudyInstanceUID or SeriesInstanceUID',
     path: ['label_key'],
+  })
+  .refine((info) => info.slice !== 'volume' || info.sample === 'series', {
+    message: 'slice: volume makes each series one 3-D sample: set sample: series',
+    path: ['slice'],
+  })
+  .refine((info) => info.volume_size === undefined || info.slice === 'volume', {
+    message: 'volume_size is for 3-D samples: set slice: volume (or give image_size for 2-D images)',
+    path: ['volume_size'],
+  })
+  .refine((info) => info.volume_size === undefined || info.image_size === undefined, {
+    message: 'give either volume_size ([depth, height, width]) or image_size, not both',
+    path: ['image_size'],
+  })
+  .refine((info) => !(info.cache && info.slice === 'volume'), {
+    message: 'the decoded cache keeps 2-D images only: a series read whole (slice: volume) is decoded each epoch; set cache: false',
+    path: ['cache'],
   });
 
 /** The axis NIfTI slices are cut along: a voxel axis (0, 1, 2 = i, j, k) or its usual name (sagittal = i, coronal = j, axial = k). */

@@ -67,9 +67,8 @@ export abstract class PooledGenerator extends DataGenerator {
   protected async decodeOnPool(job: DecodeJob, out?: Float32Array): Promise<{ rows: DecodedRows; x: Float32Array }> {
     if (out) job.out = out.buffer as SharedArrayBuffer;
     const rows = (await this.runOnPool(job)) as DecodedRows;
-    const { height, width, channels } = this.sampleShape;
     const packed = rows.ok.reduce((n, ok) => n + ok, 0);
-    return { rows, x: rows.x ?? out!.subarray(0, packed * height * width * channels) };
+    return { rows, x: rows.x ?? out!.subarray(0, packed * sampleValues(this.sampleShape)) };
   }
 
   override async close(): Promise<void> {

@@ -1,5 +1,6 @@
 // Runs anywhere in main: the scan of a split: counts per class, image sizes, channels and formats seen, every unreadable file.
 import type { DataGenerator } from './data-generator.js';
+import { DicomVolumesGenerator } from './dicom-volume-generator.js';
 import { ImageFilesGenerator } from './image-generator.js';
 import { NiftiSlicesGenerator, type VolumeSummary } from './nifti-generator.js';
 import type { SampleShape, SkippedSample } from './types.js';
@@ -104,7 +105,9 @@ export async function scanSplit(split: 'train' | 'test', generator: DataGenerato
       step(indices);
     });
   }
-  const listing = generator instanceof ImageFilesGenerator || generator instanceof NiftiSlicesGenerator ? generator.listing : undefined;
+  const listed =
+    generator instanceof ImageFilesGenerator || generator instanceof NiftiSlicesGenerator || generator instanceof DicomVolumesGenerator;
+  const listing = listed ? generator.listing : undefined;
   return {
     split,
     samples: generator.sampleCount,

@@ -16,6 +16,7 @@ import { attachSummary, summarizeSplit, treeFindings, type DicomSplitSummary } f
 import { FileList } from '../sources/file-list.js';
 import { defaultSaltDir, siteHasher, type PhiHasher } from '../sources/phi-hash.js';
 import { ListingReport } from '../sources/problems.js';
+import { volumeGenerators } from './dicom-volumes.js';
 import { imageGenerators, infoError, resolveFrom, type SplitListing } from './image-setup.js';
 
 type Split = 'train' | 'test';
@@ -60,9 +61,20 @@ export class Dicom extends DataHandler {
       ),
     );
     const unmatched = labels.unmatchedLines();
-    const listings = splits.map(({ split, samples, trees }) => listing(split, samples, folderNames(info, split), trees));
-    // Every listing names its frames (sample, slice), so dicom_frames never applies here.
-    const generators = await imageGenerators({ ...info, dicom_frames: 'first' }, this.context.baseDir, classNames, listings);
+    const generators =
+      info.slice === 'volume'
+        ? await volumeGenerators(
+            info,
+            classNames,
+            splits.map(({ split, samples, trees }) => ({ split, samples, report: reportOf(trees), describe: describer(samples) })),
+          )
+        : await imageGenerators(
+            // Every listing names its frames (sample, slice), so dicom_frames never applies here.
+            { ...info, dicom_frames: 'first' },
+            this.context.baseDir,
+            classNames,
+            splits.map(({ split, samples, trees }) => listing(split, samples, folderNames(info, split), trees)),
+          );
     for (const { split, samples, counts, trees } of splits) {
       const summary: DicomSplitSummary = summarizeSplit(samples, classNames, counts, unmatched, trees);
       if (generators[split]) attachSummary(generators[split], summary);
@@ -157,6 +169,11 @@ function listing(split: Split, samples: DicomSample[], source: string, trees: Di
     files.addPath(tree.index.root, entry.path, label);
     frames[i] = frame;
   });
+  return { split, source, files: files.seal(), report: reportOf(trees), frames, describe: describer(samples) };
+}
+
+/** The trees' unusable files (if given) as a listing's problems. */
+function reportOf(trees: DicomTree[] | undefined): ListingReport {
   const report = new ListingReport();
   for (const { name, index } of trees ?? []) {
     for (const problem of index.walkProblems) report.problem(`${name}/${problem.path}`, problem.reason);
@@ -165,10 +182,22 @@ function listing(split: Split, samples: DicomSample[], source: string, trees: Di
       else if (entry.kind === 'non-image') report.problem(`${name}/${entry.path}`, `not an image: ${entry.reason}`, 'unused');
     }
   }
-  // Named relative to the folder as configured, with the frame and the patient's salted hash (a preview shows them).
-  const describe = (i: number) => {
-    const { tree, entry, frame } = samples[i]!;
-    return `${tree.name}/${entry.path}${entry.frames > 1 ? ` frame ${frame + 1} of ${entry.frames}` : ''} (patient ${entry.patient})`;
+  return report;
+}
+
+/**
+ * Samples named relative to the folder as configured, with the frame (or, for a volume, its slice count) and the
+ * patient's salted hash (a preview shows them).
+ */
+function describer(samples: DicomSample[]): (index: number) => string {
+  return (i) => {
+    const { tree, entry, frame, slices } = samples[i]!;
+    const kind = slices?.every((s) => s.entry === entry) && entry.frames > 1 ? 'frame' : 'slice';
+    const which = slices
+      ? ` volume of ${slices.length} ${kind}${slices.length === 1 ? '' : 's'}`
+      : entry.frames > 1
+        ? ` frame ${frame + 1} of ${entry.frames}`
+        : '';
+    return `${tree.name}/${entry.path}${which} (patient ${entry.patient})`;
   };
-  return { split, source, files: files.seal(), report, frames, describe };
 }

@@ -52,7 +52,7 @@ function refuseEmpty({ split, source, files, report }: SplitListing): void {
 }
 
 /** Under on_bad_file: fail, a listing that found unreadable entries is refused before training starts. */
-function refuseUnreadable(listing: SplitListing, onBadFile: 'skip' | 'fail'): void {
+export function refuseUnreadable(listing: Pick<SplitListing, 'split' | 'report'>, onBadFile: 'skip' | 'fail'): void {
   const first = listing.report.problems.find((p) => p.kind === 'unreadable');
   if (onBadFile === 'fail' && first) {
     throw infoError(

@@ -1,8 +1,9 @@
-// Runs in a decode worker thread: turns batches of sample indices into model-ready float32 rows, probes files for a scan, or decodes a DICOM file.
+// Runs in a decode worker thread: turns batches of sample indices into model-ready float32 rows (images, DICOM volumes), probes files, or decodes a DICOM file.
 import { openSync, readSync, writeSync } from 'node:fs';
 import type { AppliedIntensity, IntensitySpec } from '../intensity.js';
 import { FileList, type SharedFileList } from '../sources/file-list.js';
 import { decodeDicom, readDicomFile, type DecodedDicom } from './dicom/index.js';
+import { decodeVolumes, type DicomVolumesContext } from './dicom/volume-job.js';
 import { decodeFloatRecord, encodeFloatRecord } from './float-record.js';
 import { resizedImage, writeResized, type ResizedImage } from './float-row.js';
 import { decodeFullDepth } from './full-depth.js';
@@ -46,7 +47,7 @@ export interface IdxContext {
   channels: number;
 }
 
-export type DecodeContext = FilesContext | IdxContext;
+export type DecodeContext = FilesContext | IdxContext | DicomVolumesContext;
 
 /**
  * Decode these samples. With a cache, `slots` holds each one's slot-table entry, and the samples not cached yet
@@ -301,6 +302,11 @@ export async function runJob(job: Job, context: DecodeContext | undefined): Prom
     if (context.kind !== 'files') throw new Error('only image files can be probed');
     return { value: await probeFiles(job, context) };
   }
-  const rows = context.kind === 'files' ? await decodeFiles(job, context) : decodeIdx(job, context);
+  const rows =
+    context.kind === 'files'
+      ? await decodeFiles(job, context)
+      : context.kind === 'dicom-volumes'
+        ? await decodeVolumes(job, context, fileList(context.slices))
+        : decodeIdx(job, context);
   return { value: rows, transfer: [rows.ok.buffer as ArrayBuffer, ...(rows.x ? [rows.x.buffer as ArrayBuffer] : [])] };
 }

@@ -1,7 +1,7 @@
 // Runs in a decode worker thread (or inline): images with more than 8 bits per sample (16-bit PNG and TIFF, float TIFF, DICOM) as float32.
 import sharp from 'sharp';
-import type { FloatImage } from '../intensity.js';
-import { decodeDicom, isDicom } from './dicom/index.js';
+import type { FloatImage, Window } from '../intensity.js';
+import { decodeDicom, isDicom, type ImageHeader } from './dicom/index.js';
 import { sharpCall, sniffFormat, type TargetImage } from './image.js';
 import { checkPixelLimit, decodePngFullDepth, ImageDecodeError, isPng, NeedsSharp } from './png-decode.js';
 
@@ -30,13 +30,17 @@ export async function decodeFullDepth(bytes: Uint8Array, maxPixels: number, fram
 async function dicomFrame(bytes: Uint8Array, maxPixels: number, frame: number, file: string): Promise<FullDepthDecoded> {
   const { header, frames, channels } = await decodeDicom(bytes, file, { maxPixels, frame });
   const data = frames[0]!;
-  const { windowCenter: center, windowWidth: width } = header;
-  // A width under 1 is not a usable linear window (PS3.3 C.11.2.1.2.1): the image then has no window of its own.
-  const fileWindow = center !== undefined && width !== undefined && width >= 1 ? { center, width } : undefined;
+  const fileWindow = dicomWindow(header);
   return {
     image: { width: header.columns, height: header.rows, channels, data, ...(fileWindow && { fileWindow }) },
     original: { width: header.columns, height: header.rows, channels, format: 'dicom' },
   };
+}
+
+/** The file's own window (its first WindowCenter / WindowWidth), if it has a usable one. */
+export function dicomWindow({ windowCenter: center, windowWidth: width }: ImageHeader): Window | undefined {
+  // A width under 1 is not a usable linear window (PS3.3 C.11.2.1.2.1): the image then has no window of its own.
+  return center !== undefined && width !== undefined && width >= 1 ? { center, width } : undefined;
 }
 
 function png16(bytes: Uint8Array, maxPixels: number): Promise<FullDepthDecoded> | FullDepthDecoded {

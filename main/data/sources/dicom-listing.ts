@@ -13,16 +13,23 @@ export interface DicomTree {
   index: DicomIndex;
 }
 
-export interface DicomSample {
+/** One 2-D image: a frame of a file of a tree. */
+export interface SliceRef {
   tree: DicomTree;
   entry: ImageFile;
   frame: number;
+}
+
+export interface DicomSample extends SliceRef {
   label: number;
+  /** With slice: volume, the series' slices in depth order (the sample's own entry and frame are the first of them). */
+  slices?: SliceRef[];
 }
 
 export interface DicomSelection {
   sample: 'image' | 'frame' | 'series';
-  slice: 'middle' | 'first' | 'last' | number;
+  /** volume: the whole series, one 3-D sample (with sample: series). */
+  slice: 'middle' | 'first' | 'last' | 'volume' | number;
   modality?: string[];
   bodyPart?: string[];
   seriesDescription?: string[];
@@ -71,17 +78,22 @@ export function selectSamples(
   const kept = keptImages(trees, selection, counts);
   const classOf = new Map(classNames.map((name, i) => [name, i]));
   const samples: DicomSample[] = [];
-  const add = (tree: DicomTree, entry: ImageFile, frame: number | undefined) => {
+  const add = (tree: DicomTree, entry: ImageFile, frame: number | undefined, slices?: SliceRef[]) => {
     const row = labels.lookup(KEY_OF[selection.labelKey](entry));
     const label = row && classOf.get(row.label);
     if (frame === undefined) counts.sliceOutOfRange++;
     else if (!row) counts.unlabelled++;
     else if (label === undefined) counts.labelNotInClasses++;
-    else samples.push({ tree, entry, frame, label });
+    else samples.push({ tree, entry, frame, label, ...(slices && { slices }) });
   };
   if (selection.sample === 'series') {
     for (const members of seriesOf(kept)) {
       const ordered = inSliceOrder(members);
+      if (selection.slice === 'volume') {
+        const slices = volumeSlices(ordered);
+        add(slices[0]!.tree, slices[0]!.entry, slices[0]!.frame, slices);
+        continue;
+      }
       const single = ordered.length === 1 ? ordered[0]! : undefined;
       // A series that is one multi-frame file has its slices as frames.
       const at = pick(single ? single.entry.frames : ordered.length, selection.slice);
@@ -90,9 +102,11 @@ export function selectSamples(
       else add(ordered[at]!.tree, ordered[at]!.entry, pick(ordered[at]!.entry.frames, 'middle'));
     }
   } else {
+    const { slice } = selection;
+    if (slice === 'volume') throw new Error('slice: volume makes a series one sample: it goes with sample: series');
     for (const { tree, entry } of kept) {
       // `slice` chooses among a multi-frame file's frames; a single-frame image is its only frame, whatever it says.
-      if (selection.sample === 'image') add(tree, entry, entry.frames === 1 ? 0 : pick(entry.frames, selection.slice));
+      if (selection.sample === 'image') add(tree, entry, entry.frames === 1 ? 0 : pick(entry.frames, slice));
       else for (let frame = 0; frame < entry.frames; frame++) add(tree, entry, frame);
     }
   }
@@ -151,8 +165,20 @@ function inSliceOrder(members: Kept[]): Kept[] {
   return members;
 }
 
+/**
+ * A series' slices in depth order: a series that is one multi-frame file has its frames as slices; in a series of
+ * several files each file is one slice (its middle frame, as `sample: series` picks in a multi-frame member).
+ */
+function volumeSlices(ordered: Kept[]): SliceRef[] {
+  if (ordered.length === 1) {
+    const { tree, entry } = ordered[0]!;
+    return Array.from({ length: entry.frames }, (_, frame) => ({ tree, entry, frame }));
+  }
+  return ordered.map(({ tree, entry }) => ({ tree, entry, frame: pick(entry.frames, 'middle')! }));
+}
+
 /** The index `slice` names among `count`, or undefined when a numbered slice is past the end. */
-function pick(count: number, slice: DicomSelection['slice']): number | undefined {
+function pick(count: number, slice: Exclude<DicomSelection['slice'], 'volume'>): number | undefined {
   if (slice === 'first') return 0;
   if (slice === 'last') return count - 1;
   if (slice === 'middle') return Math.floor((count - 1) / 2);

@@ -69,7 +69,8 @@ export function summarizeSplit(
   unmatchedLines: number[],
   trees: DicomTree[] | undefined,
 ): DicomSplitSummary {
-  const files = [...new Set(samples.map((s) => s.entry))];
+  // A volume's files are all its slices' files.
+  const files = [...new Set(samples.flatMap((s) => s.slices?.map((slice) => slice.entry) ?? [s.entry]))];
   const distinct = (of: DicomSample[], key: 'patient' | 'study') => new Set(of.map((s) => s.entry[key])).size;
   return {
     samples: samples.length,

@@ -34,7 +34,7 @@ describe('infoFields', () => {
     expect(infoFields('Idx').some((f) => f.key === 'window')).toBe(false); // IDX files are 8-bit: normalize only
   });
 
-  it("gives the Dicom handler's keys their controls: folders as a list, the label key and sampling as choices", () => {
+  it("gives the Dicom handler's keys their controls: folders as a list, the label key and sampling as choices, volume_size three", () => {
     const byKey = Object.fromEntries(infoFields('Dicom').map((f) => [f.key, f]));
     for (const key of ['path', 'train', 'test', 'modality', 'body_part_examined', 'series_description'])
       expect(byKey[key]).toMatchObject({ kind: 'list' });
@@ -49,10 +49,12 @@ describe('infoFields', () => {
     expect(byKey.color_mode).toMatchObject({ kind: 'choice', default: 'grayscale' });
     expect(byKey.slice).toMatchObject({
       kind: 'choice',
-      options: ['middle', 'first', 'last'],
+      options: ['middle', 'first', 'last', 'volume'],
       default: 'middle',
       other: { kind: 'number', integer: true, min: 0 },
     });
+    expect(byKey.volume_size).toMatchObject({ kind: 'pair', labels: ['depth', 'height', 'width'], min: 1 });
+    expect(byKey.max_voxels).toMatchObject({ kind: 'number', integer: true, min: 1, default: 2 ** 27 });
     expect(
       Object.values(byKey)
         .filter((f) => !f.description)
