@@ -8,7 +8,7 @@ export function cnn3d(tf: Tf, inputShape: readonly number[], numClasses: number)
   if (inputShape.length !== 4) {
     throw new ModelError(
       'model.builtin',
-      `cnn3d needs volumes (depth x height x width x channels, as a Nifti handler gives with slices: volume), ` +
+      `cnn3d needs volumes (depth x height x width x channels, as a Nifti handler gives with slices: volume and a Dicom one with slice: volume), ` +
         `but the data's shape is [${inputShape.join(', ')}]`,
     );
   }

@@ -81,7 +81,8 @@ describe('the cnn3d built-in', () => {
     await expect(build([28, 28, 1])).rejects.toThrow(
       new ModelError(
         'model.builtin',
-        "cnn3d needs volumes (depth x height x width x channels, as a Nifti handler gives with slices: volume), but the data's shape is [28, 28, 1]",
+        'cnn3d needs volumes (depth x height x width x channels, as a Nifti handler gives with slices: volume and a Dicom one ' +
+          "with slice: volume), but the data's shape is [28, 28, 1]",
       ),
     );
     await expect(build([3, 8, 8, 1])).rejects.toThrow(/cnn3d needs volumes of at least 4x4x4, but the data is 3x8x8/);

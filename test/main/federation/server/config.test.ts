@@ -46,7 +46,9 @@ describe('loadAggregatorConfig', () => {
   it('names the file, line and key of each problem', async () => {
     const file = await yaml('bad.yaml', ['model:', '  builtin: vgg16', 'rounds: 0', 'listen:', '  grpc: localhost', 'insecure: true']);
     const message = await problems(loadAggregatorConfig(file));
-    expect(message).toContain(`${file}:2: model.builtin: expected one of "mnist-cnn", "mlp", "resnet", "mobilenetv2", "cnn3d", got "vgg16"`);
+    expect(message).toContain(
+      `${file}:2: model.builtin: expected one of "mnist-cnn", "mlp", "resnet", "mobilenetv2", "cnn3d", got "vgg16"`,
+    );
     expect(message).toContain(`${file}:3: rounds: expected a whole number >= 1, got 0`);
     expect(message).toMatch(new RegExp(`${file}:5: listen.grpc: .*host:port`));
   });
