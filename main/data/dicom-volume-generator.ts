@@ -1,12 +1,10 @@
 // Runs anywhere in main: the generator over DICOM series read whole (slice: volume): sample i is series i's slices, one 3-D sample, decoded on the pool.
 import type { WindowOption } from '../../common/data-config.js';
-import { makeBatch } from './data-generator.js';
-import type { DecodedRows } from './decode/decode-jobs.js';
 import type { DicomVolumesContext } from './decode/dicom/volume-job.js';
 import type { RowTarget } from './decode/float-row.js';
-import { BadFileError } from './image-generator.js';
-import { intensitySpec, type AppliedIntensity } from './intensity.js';
+import { intensitySpec } from './intensity.js';
 import { PooledGenerator, type PooledOptions } from './pooled-generator.js';
+import { rowsBatch } from './rows-batch.js';
 import type { FileList } from './sources/file-list.js';
 import type { ListingReport } from './sources/problems.js';
 import type { Batch, SampleShape } from './types.js';
@@ -77,17 +75,7 @@ export class DicomVolumesGenerator extends PooledGenerator {
 
   protected override async loadSamples(indices: Uint32Array, signal?: AbortSignal, out?: Float32Array): Promise<Batch> {
     signal?.throwIfAborted();
-    const { rows, x } = await this.decodeOnPool({ kind: 'decode', indices: indices.slice() }, out);
-    return this.#toBatch(indices, rows, x);
-  }
-
-  #toBatch(indices: Uint32Array, rows: DecodedRows, x: Float32Array): Batch {
-    const skipped = rows.failures.map(({ row, reason }) => ({ index: indices[row]!, source: this.describeSample(indices[row]!), reason }));
-    if (skipped.length > 0 && this.#options.onBadFile === 'fail') throw new BadFileError(skipped);
-    const kept = skipped.length ? indices.filter((_, row) => rows.ok[row] === 1) : indices.slice();
-    const labels = Int32Array.from(kept, (i) => this.labelOf(i));
-    // The window each volume got (minmax and zscore differ per volume), by sample: previews say it.
-    const applied = new Map(Array.from(kept, (index, packed): [number, AppliedIntensity] => [index, rows.applied![packed]!]));
-    return makeBatch({ x, shape: this.sampleShape, indices: kept, labels, numClasses: this.classNames.length, skipped, applied });
+    const decoded = await this.decodeOnPool({ kind: 'decode', indices: indices.slice() }, out);
+    return rowsBatch(this, indices, decoded, { onBadFile: this.#options.onBadFile, label: (i) => this.labelOf(i) });
   }
 }

@@ -1,15 +1,15 @@
 // Runs anywhere in main: the generator over image files (folder or manifest), decoding on the thread pool, optionally cached.
 import type { WindowOption } from '../../common/data-config.js';
-import { makeBatch } from './data-generator.js';
 import { CACHE_EMPTY, type DecodedRows, type DecodeJob, type FilesContext, type ProbedFile } from './decode/decode-jobs.js';
 import type { TargetSpec } from './decode/image.js';
 import type { DecodedCache } from './decoded-cache.js';
-import { intensitySpec, type AppliedIntensity } from './intensity.js';
+import { intensitySpec } from './intensity.js';
 import { normalizeLut } from './normalize.js';
 import { PooledGenerator, type PooledOptions } from './pooled-generator.js';
+import { rowsBatch } from './rows-batch.js';
 import type { FileList } from './sources/file-list.js';
 import type { ListingReport } from './sources/problems.js';
-import type { Batch, SampleShape, SkippedSample } from './types.js';
+import type { Batch, SampleShape } from './types.js';
 
 export type ImageTarget = TargetSpec & { height: number; width: number };
 
@@ -29,16 +29,6 @@ export interface ImageGeneratorOptions extends PooledOptions {
   listing?: ListingReport;
   /** Things the operator should know about how this split is read (e.g. why it runs without its cache). */
   notes?: string[];
-}
-
-/** A file that could not be decoded under `on_bad_file: fail`. */
-export class BadFileError extends Error {
-  constructor(readonly skipped: SkippedSample[]) {
-    const first = skipped[0]!;
-    const more = skipped.length > 1 ? ` (and ${skipped.length - 1} more in this batch)` : '';
-    super(`${first.source}: ${first.reason}${more}; on_bad_file is "fail" (set it to "skip" to train without such files)`);
-    this.name = 'BadFileError';
-  }
 }
 
 export class ImageFilesGenerator extends PooledGenerator {
@@ -117,37 +107,10 @@ export class ImageFilesGenerator extends PooledGenerator {
       job.slots = Uint32Array.from(indices, (i) => cache.slots[i]!);
       job.firstNewSlot = cache.reserve(job.slots.filter((slot) => slot === CACHE_EMPTY).length);
     }
-    const { rows, x } = await this.decodeOnPool(job, out);
-    if (cache) recordSlots(cache, job, rows);
-    return this.#toBatch(indices, rows, x);
+    const decoded = await this.decodeOnPool(job, out);
+    if (cache) recordSlots(cache, job, decoded.rows);
+    return rowsBatch(this, indices, decoded, { onBadFile: this.#options.onBadFile, label: (i) => this.#options.files.label(i) });
   }
-
-  #toBatch(indices: Uint32Array, rows: DecodedRows, x: Float32Array): Batch {
-    const { files } = this.#options;
-    const skipped = rows.failures.map(({ row, reason }) => ({ index: indices[row]!, source: this.describeSample(indices[row]!), reason }));
-    if (skipped.length > 0 && this.#options.onBadFile === 'fail') throw new BadFileError(skipped);
-    const kept = skipped.length ? indices.filter((_, row) => rows.ok[row] === 1) : indices.slice();
-    const labels = Int32Array.from(kept, (i) => files.label(i));
-    const applied = appliedBySample(kept, rows);
-    return makeBatch({
-      x,
-      shape: this.sampleShape,
-      indices: kept,
-      labels,
-      numClasses: this.classNames.length,
-      skipped,
-      ...(applied && { applied }),
-    });
-  }
-}
-
-/** The 8-bit lookup table's mapping, before normalize. */
-const EIGHT_BIT: AppliedIntensity = { kind: 'scale', fullScale: 255 };
-
-/** What each packed row's values got, by sample index; none at all for a batch of 8-bit rows only (the common case costs nothing). */
-function appliedBySample(kept: Uint32Array, rows: DecodedRows): Map<number, AppliedIntensity> | undefined {
-  if (!rows.applied) return undefined;
-  return new Map(rows.applied.map((applied, packed) => [kept[packed]!, applied ?? EIGHT_BIT]));
 }
 
 /**

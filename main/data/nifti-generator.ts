@@ -1,12 +1,11 @@
 // Runs anywhere in main: the generator over NIfTI slices (sample i is slice k of volume v) or whole volumes, decoded on the thread pool through the float path.
-import { makeBatch } from './data-generator.js';
 import type { DecodeContext, DecodedRows, DecodeResult, Job } from './decode/decode-jobs.js';
 import type { RowTarget } from './decode/float-row.js';
 import type { NiftiJob } from './decode/nifti/job.js';
 import type { Axis } from './decode/nifti/index.js';
-import { intensitySpec, type AppliedIntensity, type IntensitySpec } from './intensity.js';
-import { BadFileError } from './image-generator.js';
+import { intensitySpec, type IntensitySpec } from './intensity.js';
 import { PooledGenerator, type PooledOptions } from './pooled-generator.js';
+import { rowsBatch } from './rows-batch.js';
 import { sampleValues } from './sample-shape.js';
 import type { Volume } from './sources/nifti-listing.js';
 import type { PhiHasher } from './sources/phi-hash.js';
@@ -183,16 +182,6 @@ export class NiftiSlicesGenerator extends PooledGenerator {
     const rows = (await this.runOnPool(job)) as DecodedRows;
     const packed = rows.ok.reduce((n, ok) => n + ok, 0);
     const x = rows.x ?? out!.subarray(0, packed * sampleValues(this.sampleShape));
-    return this.#toBatch(indices, rows, x);
-  }
-
-  #toBatch(indices: Uint32Array, rows: DecodedRows, x: Float32Array): Batch {
-    const skipped = rows.failures.map(({ row, reason }) => ({ index: indices[row]!, source: this.describeSample(indices[row]!), reason }));
-    if (skipped.length > 0 && this.#options.onBadFile === 'fail') throw new BadFileError(skipped);
-    const kept = skipped.length ? indices.filter((_, row) => rows.ok[row] === 1) : indices.slice();
-    const labels = Int32Array.from(kept, (i) => this.labelOf(i));
-    // The window each slice or volume got (minmax and zscore differ per sample), by sample: previews say it.
-    const applied = new Map(Array.from(kept, (index, packed): [number, AppliedIntensity] => [index, rows.applied![packed]!]));
-    return makeBatch({ x, shape: this.sampleShape, indices: kept, labels, numClasses: this.classNames.length, skipped, applied });
+    return rowsBatch(this, indices, { rows, x }, { onBadFile: this.#options.onBadFile, label: (i) => this.labelOf(i) });
   }
 }
