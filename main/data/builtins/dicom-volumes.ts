@@ -5,7 +5,7 @@ import { DicomVolumesGenerator } from '../dicom-volume-generator.js';
 import type { DicomSample } from '../sources/dicom-listing.js';
 import { FileList } from '../sources/file-list.js';
 import type { ListingReport } from '../sources/problems.js';
-import { refuseUnreadable } from './image-setup.js';
+import { pooledOptions, refuseUnreadable } from './image-setup.js';
 
 export interface VolumeSplit {
   split: 'train' | 'test';
@@ -60,12 +60,7 @@ export async function volumeGenerators(info: DicomInfo, classNames: readonly str
         onBadFile: info.on_bad_file,
         describe,
         listing: report,
-        normalize: info.normalize,
-        batchSize: info.batch_size,
-        shuffle: split === 'train' && info.shuffle,
-        seed: info.seed,
-        workers: info.workers,
-        prefetch: info.prefetch,
+        ...pooledOptions(info, split),
       });
       await generators[split]!.start();
     }

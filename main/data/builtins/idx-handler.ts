@@ -6,7 +6,7 @@ import { defaultCacheDir } from '../cache-dir.js';
 import { closeSplits, DataHandler, type DataSplits } from '../data-handler.js';
 import { readIdxHeader, uncompressedIdx, type IdxHeader } from '../idx.js';
 import { IdxGenerator } from '../idx-generator.js';
-import { infoError, resolveFrom } from './image-setup.js';
+import { infoError, pooledOptions, resolveFrom } from './image-setup.js';
 import { fsProblem } from '../../config/fs-problem.js';
 
 interface SplitFiles {
@@ -38,12 +38,7 @@ export class Idx extends DataHandler {
         source: imagesSource,
         labels,
         classNames,
-        normalize: info.normalize,
-        batchSize: info.batch_size,
-        shuffle: split === 'train' && info.shuffle,
-        seed: info.seed,
-        workers: info.workers,
-        prefetch: info.prefetch,
+        ...pooledOptions(info, split),
       });
     }
     try {

@@ -11,6 +11,7 @@ import { closeSplits } from '../data-handler.js';
 import { ImageFilesGenerator, type ImageTarget } from '../image-generator.js';
 import { expandFrames } from '../sources/dicom-frames.js';
 import type { FileList } from '../sources/file-list.js';
+import type { PooledOptions } from '../pooled-generator.js';
 import type { ListingReport } from '../sources/problems.js';
 
 /** How many leading files may fail to decode before size inference gives up. */
@@ -26,6 +27,22 @@ export interface SplitListing {
   frames?: Uint32Array;
   /** How a sample is named in reports and previews; default: its file's path. */
   describe?: (index: number) => string;
+}
+
+/** What every built-in's generator takes from its info the same way. */
+export function pooledOptions(
+  info: Pick<ImageOptions, 'normalize' | 'batch_size' | 'shuffle' | 'seed' | 'workers' | 'prefetch'>,
+  split: 'train' | 'test',
+): PooledOptions {
+  return {
+    normalize: info.normalize,
+    batchSize: info.batch_size,
+    // The test split is read in order: evaluation needs no shuffling and gains from reproducible batches.
+    shuffle: split === 'train' && info.shuffle,
+    seed: info.seed,
+    ...(info.workers !== undefined && { workers: info.workers }),
+    ...(info.prefetch !== undefined && { prefetch: info.prefetch }),
+  };
 }
 
 export function resolveFrom(baseDir: string, file: string): string {
@@ -145,15 +162,9 @@ export async function imageGenerators(options: ImageOptions, baseDir: string, cl
         listing: report,
         classNames,
         target,
-        normalize: options.normalize,
+        ...pooledOptions(options, split),
         ...(options.window !== undefined && { window: options.window }),
         onBadFile: options.on_bad_file,
-        batchSize: options.batch_size,
-        // The test split is read in order: evaluation needs no shuffling and gains from reproducible batches.
-        shuffle: split === 'train' && options.shuffle,
-        seed: options.seed,
-        workers: options.workers,
-        prefetch: options.prefetch,
         ...(await openCache(options, baseDir, files, target, frames)),
       });
       await generators[split]!.start();

@@ -8,7 +8,7 @@ import { listCsv, listFolder, readHeaders, type CsvColumns, type ListedVolume, t
 import { defaultSaltDir, siteHasher, type PhiHasher } from '../sources/phi-hash.js';
 import { ListingReport } from '../sources/problems.js';
 import { heldOutSubjects, sharedSubjects, sharedSubjectsProblem } from '../subject-split.js';
-import { infoError, resolveFrom } from './image-setup.js';
+import { infoError, pooledOptions, resolveFrom } from './image-setup.js';
 
 type SetKey = 'path' | 'train' | 'test';
 
@@ -71,12 +71,7 @@ export class Nifti extends DataHandler {
           onBadFile: info.on_bad_file,
           listing: report,
           hasher,
-          normalize: info.normalize,
-          batchSize: info.batch_size,
-          shuffle: split === 'train' && info.shuffle,
-          seed: info.seed,
-          workers: info.workers,
-          prefetch: info.prefetch,
+          ...pooledOptions(info, split),
         });
         await generators[split].start();
       }
