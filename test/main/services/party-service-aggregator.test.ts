@@ -4,11 +4,11 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventName, ResultOf } from '../../../common/contract/contract.js';
 import { Aggregator } from '../../../main/federation/server/aggregator.js';
-import { AggregatorConfigSchema } from '../../../main/federation/server/config.js';
 import { hostClient } from '../../../main/services/host-client.js';
 import { createServicesHost } from '../../../main/services/services-host.js';
 import type { ServicesHost } from '../../../main/services/services-host.js';
 import { tempDir } from '../../fixtures/corpus.js';
+import { partyAggregatorConfig } from '../federation/server/harness.js';
 
 const SAMPLE = path.resolve(import.meta.dirname, '../../../assets/fashion-mnist-sample');
 const CLASSES = [
@@ -52,16 +52,7 @@ const heard: { event: EventName; payload: Record<string, unknown> }[] = [];
 
 beforeAll(async () => {
   dir = await tempDir('tributary-party-rounds-');
-  const aggregatorConfig = AggregatorConfigSchema.parse({
-    model: { builtin: 'mlp', input_shape: [28, 28, 1], classes: 10 },
-    rounds: 2,
-    min_nodes: 1,
-    round_timeout: 60,
-    insecure: true,
-    out: path.join(dir, 'aggregator'),
-    train: { local_epochs: 1, lr: 0.01, batch_size: 100 },
-    listen: { grpc: '127.0.0.1:0', rest: null },
-  });
+  const aggregatorConfig = partyAggregatorConfig(path.join(dir, 'aggregator'), { rounds: 2, min_nodes: 1, batch_size: 100 });
   aggregator = new Aggregator(aggregatorConfig, dir);
   const { grpc } = await aggregator.start();
   config = path.join(dir, 'party.yaml');

@@ -5,11 +5,11 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventName, ResultOf } from '../../../common/contract/contract.js';
 import { Aggregator } from '../../../main/federation/server/aggregator.js';
-import { AggregatorConfigSchema } from '../../../main/federation/server/config.js';
 import { hostClient } from '../../../main/services/host-client.js';
 import { createServicesHost, type ServicesHost } from '../../../main/services/services-host.js';
 import { waitFor } from '../../integration/fixtures.js';
 import { tempDir } from '../../fixtures/corpus.js';
+import { partyAggregatorConfig } from '../federation/server/harness.js';
 
 const SAMPLE = path.resolve(import.meta.dirname, '../../../assets/fashion-mnist-sample');
 
@@ -30,17 +30,7 @@ const heard: { event: EventName; payload: Record<string, unknown> }[] = [];
 beforeAll(async () => {
   dir = await tempDir('tributary-review-service-');
   aggregator = new Aggregator(
-    AggregatorConfigSchema.parse({
-      model: { builtin: 'mlp', input_shape: [28, 28, 1], classes: 10 },
-      rounds: 1,
-      min_nodes: 1,
-      round_timeout: 60,
-      linger: 0,
-      insecure: true,
-      out: path.join(dir, 'aggregator'),
-      train: { local_epochs: 1, lr: 0.01, batch_size: 100 },
-      listen: { grpc: '127.0.0.1:0', rest: null },
-    }),
+    partyAggregatorConfig(path.join(dir, 'aggregator'), { rounds: 1, min_nodes: 1, linger: 0, batch_size: 100 }),
     dir,
   );
   const { grpc } = await aggregator.start();

@@ -4,8 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Aggregator } from '../../../../main/federation/server/aggregator.js';
-import { AggregatorConfigSchema } from '../../../../main/federation/server/config.js';
 import { errorsOf, openRunner, startParty, TRAIN_SAMPLES, type OpenedRunner } from './party-fixture.js';
+import { partyAggregatorConfig } from '../server/harness.js';
 
 let runners: OpenedRunner[];
 beforeAll(async () => {
@@ -18,14 +18,9 @@ describe('parties and the reference aggregator', () => {
     'run two FedAvg rounds over %s: every reply used, the global model evaluated each round',
     async (kind) => {
       const out = await mkdtemp(path.join(os.tmpdir(), 'tributary-fedavg-'));
-      const config = AggregatorConfigSchema.parse({
-        model: { builtin: 'mlp', input_shape: [28, 28, 1], classes: 10 },
+      const config = partyAggregatorConfig(out, {
         rounds: 2,
         min_nodes: 2,
-        round_timeout: 60,
-        insecure: true,
-        out,
-        train: { local_epochs: 1, lr: 0.01, batch_size: 64 },
         listen: kind === 'grpc' ? { grpc: '127.0.0.1:0', rest: null } : { grpc: null, rest: '127.0.0.1:0' },
       });
       const aggregator = new Aggregator(config, out);

@@ -9,9 +9,9 @@ import { readAuditLog } from '../../../../main/federation/client/audit-log.js';
 import { Party } from '../../../../main/federation/client/party.js';
 import type { PartyEvent } from '../../../../main/federation/client/party-events.js';
 import { Aggregator } from '../../../../main/federation/server/aggregator.js';
-import { AggregatorConfigSchema } from '../../../../main/federation/server/config.js';
 import { waitFor } from '../../../integration/fixtures.js';
 import { errorsOf, openRunner, startParty, TRAIN_SAMPLES, type OpenedRunner } from './party-fixture.js';
+import { partyAggregatorConfig } from '../server/harness.js';
 
 /** The aggregator's MLP on 28x28x1 inputs, 10 classes: 784*128+128 + 128*10+10. */
 const MLP_PARAMETERS = 101_770;
@@ -24,17 +24,7 @@ afterAll(() => opened.runner.close());
 
 async function startAggregator(rounds: number) {
   const out = await mkdtemp(path.join(os.tmpdir(), 'tributary-review-'));
-  const config = AggregatorConfigSchema.parse({
-    model: { builtin: 'mlp', input_shape: [28, 28, 1], classes: 10 },
-    rounds,
-    min_nodes: 1,
-    round_timeout: 60,
-    linger: 0,
-    insecure: true,
-    out,
-    train: { local_epochs: 1, lr: 0.01, batch_size: 64 },
-    listen: { grpc: '127.0.0.1:0', rest: null },
-  });
+  const config = partyAggregatorConfig(out, { rounds, min_nodes: 1, linger: 0 });
   const aggregator = new Aggregator(config, out);
   const { grpc } = await aggregator.start();
   return { aggregator, address: grpc!, runId: String(aggregator.state.runId) };

@@ -7,10 +7,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PartyEvent } from '../../../../main/federation/client/party-events.js';
 import { Aggregator } from '../../../../main/federation/server/aggregator.js';
-import { AggregatorConfigSchema } from '../../../../main/federation/server/config.js';
 import { FakeFleet, waitFor } from './fake-fleet.js';
 import { fedAvgContent, instruction, RUN_ID } from './instructions.js';
 import { errorsOf, openRunner, startParty, type OpenedRunner } from './party-fixture.js';
+import { partyAggregatorConfig } from '../server/harness.js';
 
 let opened: OpenedRunner;
 beforeAll(async () => {
@@ -28,17 +28,7 @@ describe('a finished federation', () => {
     { timeout: 60_000 },
     async () => {
       const out = await mkdtemp(path.join(os.tmpdir(), 'tributary-finished-'));
-      const config = AggregatorConfigSchema.parse({
-        model: { builtin: 'mlp', input_shape: [28, 28, 1], classes: 10 },
-        rounds: 1,
-        min_nodes: 1,
-        round_timeout: 60,
-        insecure: true,
-        out,
-        linger: 30,
-        train: { local_epochs: 1, lr: 0.01, batch_size: 100 },
-        listen: { grpc: '127.0.0.1:0', rest: null },
-      });
+      const config = partyAggregatorConfig(out, { rounds: 1, min_nodes: 1, linger: 30, batch_size: 100 });
       const aggregator = new Aggregator(config, out);
       let roundsDoneAt = 0;
       aggregator.events.on((event) => {

@@ -6,8 +6,8 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ScheduleSectionSchema } from '../../../../common/schedule-config.js';
 import { readAuditLog } from '../../../../main/federation/client/audit-log.js';
 import { Aggregator } from '../../../../main/federation/server/aggregator.js';
-import { AggregatorConfigSchema } from '../../../../main/federation/server/config.js';
 import { openRunner, startParty, type OpenedRunner } from './party-fixture.js';
+import { partyAggregatorConfig } from '../server/harness.js';
 
 let opened: OpenedRunner;
 beforeAll(async () => {
@@ -25,16 +25,7 @@ it(
   { timeout: 180_000 },
   async () => {
     const out = await mkdtemp(path.join(os.tmpdir(), 'tributary-schedule-agg-'));
-    const config = AggregatorConfigSchema.parse({
-      model: { builtin: 'mlp', input_shape: [28, 28, 1], classes: 10 },
-      rounds: 3,
-      min_nodes: 1,
-      round_timeout: 60,
-      insecure: true,
-      out,
-      train: { local_epochs: 1, lr: 0.01, batch_size: 64 },
-      listen: { grpc: '127.0.0.1:0', rest: null },
-    });
+    const config = partyAggregatorConfig(out, { rounds: 3, min_nodes: 1 });
     const aggregator = new Aggregator(config, out);
     const address = (await aggregator.start()).grpc!;
     let now = INSIDE;

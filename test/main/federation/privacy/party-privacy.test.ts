@@ -8,11 +8,11 @@ import { readAuditLog, type AuditEntry } from '../../../../main/federation/clien
 import { seededRandom } from '../../../../main/federation/privacy/noise.js';
 import { updateNorm } from '../../../../main/federation/privacy/release.js';
 import { Aggregator } from '../../../../main/federation/server/aggregator.js';
-import { AggregatorConfigSchema } from '../../../../main/federation/server/config.js';
 import type { NamedArray } from '../../../../main/engine/weights.js';
 import { FakeFleet, waitFor } from '../client/fake-fleet.js';
 import { fedAvgContent, instruction } from '../client/instructions.js';
 import { openRunner, startParty, type OpenedRunner } from '../client/party-fixture.js';
+import { partyAggregatorConfig } from '../server/harness.js';
 
 let opened: OpenedRunner;
 beforeAll(async () => {
@@ -28,16 +28,7 @@ async function withAggregator(
   use: (result: Awaited<ReturnType<Aggregator['run']>>, audit: AuditEntry[]) => void,
 ) {
   const out = await mkdtemp(path.join(os.tmpdir(), 'tributary-privacy-agg-'));
-  const config = AggregatorConfigSchema.parse({
-    model: { builtin: 'mlp', input_shape: [28, 28, 1], classes: 10 },
-    rounds: 2,
-    min_nodes: 1,
-    round_timeout: 60,
-    insecure: true,
-    out,
-    train: { local_epochs: 1, lr: 0.01, batch_size: 64 },
-    listen: { grpc: '127.0.0.1:0', rest: null },
-  });
+  const config = partyAggregatorConfig(out, { rounds: 2, min_nodes: 1 });
   const aggregator = new Aggregator(config, out);
   const address = (await aggregator.start()).grpc!;
   const options = { privacy: privacy(policy), privacyRandom: seededRandom('aggregator') };

@@ -4,10 +4,10 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ResultOf } from '../../../../common/contract/contract.js';
 import { Aggregator } from '../../../../main/federation/server/aggregator.js';
-import { AggregatorConfigSchema } from '../../../../main/federation/server/config.js';
 import { hostClient } from '../../../../main/services/host-client.js';
 import { createServicesHost } from '../../../../main/services/services-host.js';
 import { tempDir } from '../../../fixtures/corpus.js';
+import { partyAggregatorConfig } from '../server/harness.js';
 
 const SAMPLE = path.resolve(import.meta.dirname, '../../../../assets/fashion-mnist-sample');
 
@@ -45,16 +45,7 @@ describe('the party service under a privacy policy', { timeout: 120_000 }, () =>
     const dir = await tempDir('tributary-privacy-service-');
     cleanups.push(() => fsp.rm(dir, { recursive: true, force: true }));
     const aggregator = new Aggregator(
-      AggregatorConfigSchema.parse({
-        model: { builtin: 'mlp', input_shape: [28, 28, 1], classes: 10 },
-        rounds: 2,
-        min_nodes: 1,
-        round_timeout: 60,
-        insecure: true,
-        out: path.join(dir, 'aggregator'),
-        train: { local_epochs: 1, lr: 0.01, batch_size: 100 },
-        listen: { grpc: '127.0.0.1:0', rest: null },
-      }),
+      partyAggregatorConfig(path.join(dir, 'aggregator'), { rounds: 2, min_nodes: 1, batch_size: 100 }),
       dir,
     );
     cleanups.push(() => aggregator.close());

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Aggregator, type AggregatorAddresses } from '../../../../main/federation/server/aggregator.js';
-import { AggregatorConfigSchema } from '../../../../main/federation/server/config.js';
+import { AggregatorConfigSchema, type AggregatorConfig } from '../../../../main/federation/server/config.js';
 import type { AggregatorEvent } from '../../../../main/federation/server/events.js';
 import type { Behaviour } from './fake-node.js';
 import { FakeNode } from './fake-node.js';
@@ -16,6 +16,25 @@ export interface Harness {
   /** Joins one node per behaviour (all before the rounds start, so the first sample sees them all). */
   join(kind: 'grpc' | 'rest', behaviours: Behaviour[]): Promise<FakeNode[]>;
   close(): Promise<void>;
+}
+
+/**
+ * The aggregator the party tests train against: mlp on 28 x 28 x 1 with 10 classes (Fashion-MNIST), plain gRPC on
+ * loopback, one local epoch of `batch_size`; `over` sets the rest (rounds, min_nodes, linger, listen).
+ */
+export function partyAggregatorConfig(
+  out: string,
+  { batch_size = 64, ...over }: Record<string, unknown> & { batch_size?: number } = {},
+): AggregatorConfig {
+  return AggregatorConfigSchema.parse({
+    model: { builtin: 'mlp', input_shape: [28, 28, 1], classes: 10 },
+    round_timeout: 60,
+    insecure: true,
+    out,
+    train: { local_epochs: 1, lr: 0.01, batch_size },
+    listen: { grpc: '127.0.0.1:0', rest: null },
+    ...over,
+  });
 }
 
 /** An MLP on 4 features and 2 classes: four small arrays, built in milliseconds. */
